@@ -1,0 +1,89 @@
+// Shared plumbing for system tests: the real servers and linters that read what
+// dropstack puts on a droplet. Missing tools fail the test (never skip it), naming
+// the Debian packages that provide them.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+
+export interface RequiredTool {
+  /** executable name, or an absolute path */
+  command: string;
+  /** the Debian package that installs it */
+  debianPackage: string;
+}
+
+/** Extra places Debian installs server binaries that are not on PATH. */
+const EXTRA_PATHS = ["/usr/sbin", "/sbin"];
+
+export function findExecutable(command: string): string | undefined {
+  if (command.startsWith("/")) return existsSync(command) ? command : undefined;
+  const dirs = [...(process.env.PATH ?? "").split(":"), ...EXTRA_PATHS];
+  return dirs.map((d) => join(d, command)).find((p) => existsSync(p));
+}
+
+/** Throws one error naming every missing tool and the `apt-get install` line that fixes it. */
+export function requireTools(tools: RequiredTool[]): Record<string, string> {
+  const found: Record<string, string> = {};
+  const missing: RequiredTool[] = [];
+  for (const tool of tools) {
+    const path = findExecutable(tool.command);
+    if (path) found[tool.command] = path;
+    else missing.push(tool);
+  }
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map((t) => t.debianPackage))].join(" ");
+    throw new Error(
+      `missing ${missing.map((t) => t.command).join(", ")}: install the Debian packages with ` +
+        `\`apt-get install -y ${packages}\``,
+    );
+  }
+  return found;
+}
+
+/** A fresh temp dir that an unprivileged server user can also write to. */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `dropstack-${prefix}-`));
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
+/** Asks the kernel for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not allocate a loopback port"));
+      });
+    });
+  });
+}
+
+export const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/**
+ * The argv prefix that runs a server as an unprivileged user when tests run as root
+ * (PostgreSQL refuses root; the others are simply safer that way).
+ */
+export function asUnprivileged(argv: string[], user = "nobody"): string[] {
+  if (!isRoot) return argv;
+  const runuser = findExecutable("runuser");
+  if (!runuser) throw new Error("running as root needs runuser: `apt-get install -y util-linux`");
+  return [runuser, "-u", user, "--", ...argv];
+}
+
+export function run(argv: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  const result = spawnSync(argv[0], argv.slice(1), {
+    input: options.input,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", error: result.error };
+}
