@@ -1,0 +1,410 @@
+// The preview diff guard: reads `pulumi preview --json` and refuses a deploy that would
+// delete or replace a resource holding data or identity (database, volumes, backups
+// bucket, droplet, reserved IP, DNS zone, Auth0 tenant objects).
+//
+// Why this exists next to the CrossGuard pack: policies only ever see the desired state
+// of each resource, never the operation the engine plans for it, so no policy can say
+// "this would replace the database" (pulumi/pulumi-policy#154). The preview's step list
+// does carry the operation, so this guard closes that gap in CI, in front of `pulumi up`.
+// `protect: true` on the program's side is the second line of defence, not a substitute:
+// it is removed by the same kind of change this guard exists to review.
+//
+// Input format (pkg/backend/display/json.go in pulumi/pulumi): a digest object with
+// `steps[]` ({op, urn, provider?, oldState?, newState?, diffReasons?, replaceReasons?,
+// detailedDiff}), `diagnostics[]`, `changeSummary` (op → count), `duration`, `config`
+// and `maybeCorrupt`. Empty fields are omitted. By default the CLI folds a replacement
+// into one `replace` step; `--show-replacement-steps` also lists its
+// `create-replacement` and `delete-replaced` halves.
+import { z } from "zod";
+
+/** Every step operation the Pulumi engine reports (pkg/resource/deploy/step.go). */
+export const KNOWN_STEP_OPS = [
+  "same",
+  "create",
+  "update",
+  "delete",
+  "replace",
+  "create-replacement",
+  "delete-replaced",
+  "read",
+  "read-replacement",
+  "refresh",
+  "discard",
+  "discard-replaced",
+  "remove-pending-replace",
+  "import",
+  "import-replacement",
+] as const;
+
+/**
+ * Operations that destroy the cloud object behind a resource or swap it for another one.
+ * Left out on purpose: `discard`/`discard-replaced`/`read-replacement` only touch resources
+ * read with `.get()`, which Pulumi never owns, and `remove-pending-replace` only drops the
+ * state entry of an object a delete-before-replace already deleted.
+ * An op missing from KNOWN_STEP_OPS (a newer engine) also counts as disruptive: the
+ * guard fails closed rather than waving through what it cannot classify.
+ */
+export const DISRUPTIVE_STEP_OPS: readonly string[] = [
+  "delete",
+  "replace",
+  "create-replacement",
+  "delete-replaced",
+  "import-replacement",
+];
+
+export interface ProtectedResourceType {
+  /** Pulumi type token, e.g. `digitalocean:index/volume:Volume` */
+  type: string;
+  /** what is lost or broken when the resource is deleted or replaced */
+  why: string;
+}
+
+export interface ProtectedResourcePackage {
+  /** Pulumi package name: every type token starting with `<package>:` is protected */
+  package: string;
+  why: string;
+}
+
+/** Resource types the guard will not let be deleted or replaced without an explicit --allow. */
+export const PROTECTED_RESOURCE_TYPES: readonly ProtectedResourceType[] = [
+  {
+    type: "digitalocean:index/databaseCluster:DatabaseCluster",
+    why: "holds the application's PostgreSQL data; a new cluster starts empty",
+  },
+  {
+    type: "digitalocean:index/databaseDb:DatabaseDb",
+    why: "dropping the logical database drops every table in it",
+  },
+  {
+    type: "postgresql:index/database:Database",
+    why: "dropping the logical database drops every table in it",
+  },
+  {
+    type: "postgresql:index/role:Role",
+    why:
+      "the app logs in as this role; re-creating it drops its grants and the objects it owns are " +
+      "reassigned, so the running app loses access mid-deploy",
+  },
+  {
+    type: "digitalocean:index/volume:Volume",
+    why: "the droplet's data volume; a new volume is blank",
+  },
+  {
+    type: "docker:index/volume:Volume",
+    why: "container data on the host (Redis append-only file); a new volume is empty",
+  },
+  {
+    type: "digitalocean:index/spacesBucket:SpacesBucket",
+    why: "holds the off-site backups; deleting the bucket deletes them",
+  },
+  {
+    type: "digitalocean:index/droplet:Droplet",
+    why:
+      "the host running nginx, the app and Redis: replacing it means downtime, a new SSH host key " +
+      "and losing everything not on the data volume",
+  },
+  {
+    type: "digitalocean:index/reservedIp:ReservedIp",
+    why: "the public address DNS points at; a new address breaks DNS until records and caches catch up",
+  },
+  {
+    type: "digitalocean:index/domain:Domain",
+    why: "the DNS zone; deleting it deletes every record in it",
+  },
+];
+
+/** Packages protected as a whole. */
+export const PROTECTED_RESOURCE_PACKAGES: readonly ProtectedResourcePackage[] = [
+  {
+    package: "auth0",
+    why:
+      "Auth0 tenant objects are referenced by id from outside the stack (users' role assignments, " +
+      "issued tokens, the SPA's client id, API audiences); a re-created object gets a new id and " +
+      "loses those links",
+  },
+];
+
+/** Why a resource type is protected, or undefined when the guard lets it change freely. */
+export function protectionReason(type: string): string | undefined {
+  const exact = PROTECTED_RESOURCE_TYPES.find((entry) => entry.type === type);
+  if (exact) return exact.why;
+  return PROTECTED_RESOURCE_PACKAGES.find((entry) => type.startsWith(`${entry.package}:`))?.why;
+}
+
+export interface ParsedUrn {
+  stack: string;
+  project: string;
+  /** the resource's own type, without its parents' types */
+  type: string;
+  name: string;
+}
+
+/** Splits `urn:pulumi:<stack>::<project>::<parent$…$type>::<name>`; undefined when it is not a URN. */
+export function parseUrn(urn: string): ParsedUrn | undefined {
+  const prefix = "urn:pulumi:";
+  if (!urn.startsWith(prefix)) return undefined;
+  const parts = urn.slice(prefix.length).split("::");
+  if (parts.length < 4) return undefined;
+  const [stack, project, qualifiedType] = parts;
+  // The name is everything after the type: names may themselves contain "::".
+  const name = parts.slice(3).join("::");
+  const type = qualifiedType.split("$").pop() ?? "";
+  if (stack === "" || project === "" || type === "" || name === "") return undefined;
+  return { stack, project, type, name };
+}
+
+const resourceStateSchema = z.object({ type: z.string().min(1) });
+
+const previewStepSchema = z.object({
+  op: z.string().min(1),
+  urn: z.string().refine((urn) => parseUrn(urn) !== undefined, {
+    message: "expected a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)",
+  }),
+  oldState: resourceStateSchema.nullish(),
+  newState: resourceStateSchema.nullish(),
+  diffReasons: z.array(z.string()).nullish(),
+  replaceReasons: z.array(z.string()).nullish(),
+});
+
+const previewDiagnosticSchema = z.object({
+  urn: z.string().optional(),
+  prefix: z.string().optional(),
+  message: z.string().optional(),
+  severity: z.string().optional(),
+});
+
+const previewDigestSchema = z.object({
+  steps: z.array(previewStepSchema).nullish(),
+  diagnostics: z.array(previewDiagnosticSchema).nullish(),
+  changeSummary: z.record(z.string(), z.number().int().nonnegative()).nullish(),
+  maybeCorrupt: z.boolean().nullish(),
+});
+
+export type PreviewStep = z.infer<typeof previewStepSchema>;
+export type PreviewDigest = z.infer<typeof previewDigestSchema>;
+
+/** The input is not a usable preview; the message names the source and what is wrong. */
+export class PreviewInputError extends Error {
+  override name = "PreviewInputError";
+}
+
+/**
+ * Parses and validates `pulumi preview --json` output. `source` names the input in errors
+ * (a path, or `<stdin>`). Throws PreviewInputError for bad JSON, a wrong shape, a preview
+ * without steps (a real one always lists at least the stack) or one that recorded errors
+ * (its step list stops where the program failed, so it proves nothing).
+ */
+export function parsePreview(text: string, source: string): PreviewDigest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new PreviewInputError(`${source}: not valid JSON (${(error as Error).message})`);
+  }
+  const result = previewDigestSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    throw new PreviewInputError(
+      `${source}: not the output of \`pulumi preview --json\`:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  const digest = result.data;
+  const errors = (digest.diagnostics ?? []).filter((d) => d.severity === "error");
+  if (errors.length > 0) {
+    const messages = errors.map((d) => (d.message ?? "").trim()).filter((m) => m !== "");
+    throw new PreviewInputError(
+      `${source}: the preview failed (${errors.length} error${errors.length === 1 ? "" : "s"}), so its ` +
+        `step list is incomplete:\n  ${messages.join("\n  ")}`,
+    );
+  }
+  if (!digest.steps || digest.steps.length === 0) {
+    throw new PreviewInputError(
+      `${source}: the preview lists no steps; even an unchanged stack lists the stack resource itself`,
+    );
+  }
+  return digest;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "(document)";
+  return path
+    .map((key, index) => (typeof key === "number" ? `[${key}]` : `${index === 0 ? "" : "."}${String(key)}`))
+    .join("");
+}
+
+/** One protected resource; a replacement listed as several steps is one finding with several ops. */
+export interface GuardFinding {
+  /** the disruptive ops planned for it, in preview order, e.g. ["replace"] or ["delete"] */
+  ops: string[];
+  urn: string;
+  type: string;
+  /** why this type is protected */
+  why: string;
+  replaceReasons: string[];
+  diffReasons: string[];
+  /** the --allow value that let this change through, when one did */
+  allowedBy?: string;
+}
+
+export interface GuardReport {
+  /** protected resources that would be deleted or replaced and no --allow covers */
+  blocked: GuardFinding[];
+  /** the same, let through by --allow */
+  allowed: GuardFinding[];
+  /** step count per op, in the order ops first appear */
+  stepCounts: Record<string, number>;
+  /** the engine's own per-op summary, when the preview has one */
+  changeSummary: Record<string, number>;
+  /** --allow values that matched no finding: usually a typo or a stale URN */
+  unusedAllows: string[];
+  maybeCorrupt: boolean;
+}
+
+export function isDisruptiveOp(op: string): boolean {
+  return DISRUPTIVE_STEP_OPS.includes(op) || !(KNOWN_STEP_OPS as readonly string[]).includes(op);
+}
+
+/** Every type the step could be: old and new state differ when an alias changed the type. */
+function stepTypes(step: PreviewStep): string[] {
+  const candidates = [step.newState?.type, step.oldState?.type, parseUrn(step.urn)?.type];
+  return [...new Set(candidates.filter((type): type is string => typeof type === "string"))];
+}
+
+/**
+ * Decides which steps the guard blocks. `allow` holds URNs or type tokens: a finding is
+ * allowed when its URN, or one of its types, is listed.
+ */
+export function evaluatePreview(digest: PreviewDigest, allow: readonly string[] = []): GuardReport {
+  const report: GuardReport = {
+    blocked: [],
+    allowed: [],
+    stepCounts: {},
+    changeSummary: { ...(digest.changeSummary ?? {}) },
+    unusedAllows: [],
+    maybeCorrupt: digest.maybeCorrupt === true,
+  };
+  const findings = new Map<string, GuardFinding>();
+  for (const step of digest.steps ?? []) {
+    report.stepCounts[step.op] = (report.stepCounts[step.op] ?? 0) + 1;
+    if (!isDisruptiveOp(step.op)) continue;
+    const types = stepTypes(step);
+    const protectedType = types.find((type) => protectionReason(type) !== undefined);
+    if (protectedType === undefined) continue;
+    const finding = findings.get(step.urn) ?? {
+      ops: [],
+      urn: step.urn,
+      type: protectedType,
+      why: protectionReason(protectedType) ?? "",
+      replaceReasons: [],
+      diffReasons: [],
+      allowedBy: [step.urn, ...types].find((key) => allow.includes(key)),
+    };
+    finding.ops = union(finding.ops, [step.op]);
+    finding.replaceReasons = union(finding.replaceReasons, step.replaceReasons ?? []);
+    finding.diffReasons = union(finding.diffReasons, step.diffReasons ?? []);
+    findings.set(step.urn, finding);
+  }
+  for (const finding of findings.values()) {
+    if (finding.allowedBy === undefined) report.blocked.push(finding);
+    else report.allowed.push(finding);
+  }
+  const usedAllows = new Set(report.allowed.map((finding) => finding.allowedBy));
+  report.unusedAllows = [...new Set(allow)].filter((value) => !usedAllows.has(value));
+  return report;
+}
+
+function union(first: readonly string[], second: readonly string[]): string[] {
+  return [...new Set([...first, ...second])];
+}
+
+function formatCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  if (entries.length === 0) return "none";
+  return entries.map(([op, count]) => `${count} ${op}`).join(", ");
+}
+
+function formatFinding(label: string, finding: GuardFinding): string[] {
+  const lines = [`${label} ${finding.ops.join(" + ")} ${finding.type}`, `  urn: ${finding.urn}`];
+  if (finding.replaceReasons.length > 0) lines.push(`  replace reasons: ${finding.replaceReasons.join(", ")}`);
+  if (finding.diffReasons.length > 0) lines.push(`  diff reasons: ${finding.diffReasons.join(", ")}`);
+  lines.push(`  protected because: ${finding.why}`);
+  if (finding.allowedBy !== undefined) lines.push(`  allowed by: --allow ${finding.allowedBy}`);
+  return lines;
+}
+
+/** The guard's printout: findings first, then the summary line and the verdict. */
+export function formatReport(report: GuardReport, source: string): string {
+  const lines: string[] = [];
+  for (const finding of report.blocked) lines.push(...formatFinding("BLOCKED", finding));
+  for (const finding of report.allowed) lines.push(...formatFinding("allowed", finding));
+  for (const value of report.unusedAllows) lines.push(`warning: --allow ${value} matched no delete or replace`);
+  if (report.maybeCorrupt) lines.push("warning: the preview reports that some resources may be corrupt");
+  lines.push(`${source}: steps by op: ${formatCounts(report.stepCounts)}`);
+  if (Object.keys(report.changeSummary).length > 0) {
+    lines.push(`${source}: engine change summary: ${formatCounts(report.changeSummary)}`);
+  }
+  if (report.blocked.length > 0) {
+    const count = report.blocked.length;
+    lines.push(
+      `guard: blocked: ${count} protected resource${count === 1 ? "" : "s"} would be deleted or replaced. ` +
+        "Once reviewed, let it through with --allow <urn> (one resource) or --allow <type> (every resource of that type).",
+    );
+  } else {
+    const allowedNote = report.allowed.length > 0 ? ` (${report.allowed.length} allowed by --allow)` : "";
+    lines.push(`guard: no protected resource would be deleted or replaced${allowedNote}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export const EXIT_CLEAN = 0;
+export const EXIT_BLOCKED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export function exitCodeFor(report: GuardReport): number {
+  return report.blocked.length > 0 ? EXIT_BLOCKED : EXIT_CLEAN;
+}
+
+export interface GuardArgs {
+  /** a file path, or "-" for stdin */
+  preview: string;
+  allow: string[];
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const USAGE = "usage: npm run guard -- <preview.json | -> [--allow <urn-or-type>]...";
+
+/** Parses the CLI arguments (without node and script). Throws UsageError. */
+export function parseGuardArgs(argv: readonly string[]): GuardArgs {
+  const allow: string[] = [];
+  const positional: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === "--allow") {
+      const value = argv[index + 1];
+      if (value === undefined || value === "" || value.startsWith("--")) {
+        throw new UsageError("--allow needs a URN or a resource type");
+      }
+      allow.push(value);
+      index++;
+    } else if (arg.startsWith("--allow=")) {
+      const value = arg.slice("--allow=".length);
+      if (value === "") throw new UsageError("--allow needs a URN or a resource type");
+      allow.push(value);
+    } else if (arg.startsWith("--")) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length !== 1) {
+    throw new UsageError(
+      positional.length === 0
+        ? "missing the preview file (the output of `pulumi preview --json`, or - for stdin)"
+        : `expected one preview file, got ${positional.length}: ${positional.join(" ")}`,
+    );
+  }
+  return { preview: positional[0], allow };
+}
