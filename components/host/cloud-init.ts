@@ -1,0 +1,111 @@
+// cloud-init user-data for the dropstack droplet, rendered as a pure function so the
+// exact bytes that reach the server can be checked by `cloud-init schema` in tests.
+import { stringify } from "yaml";
+
+export const DEPLOY_USER = "deploy";
+export const DATA_MOUNT = "/srv";
+/** ext4 labels hold at most 16 bytes. */
+export const DATA_LABEL = "dropstack-data";
+/** Written last by cloud-init; the host's readiness check waits for it. */
+export const READY_MARKER = "/var/lib/dropstack/ready";
+
+export interface CloudInitInput {
+  sshPublicKeys: string[];
+  /** Host key pair generated in the graph, so every connection can pin it. */
+  hostKey: { privateOpenssh: string; publicOpenssh: string };
+  dataLabel?: string;
+}
+
+const SSHD_HARDENING = [
+  "# Managed by dropstack (cloud-init). Keys only, no root, deploy user only.",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication no",
+  "PermitRootLogin no",
+  "PermitEmptyPasswords no",
+  `AllowUsers ${DEPLOY_USER}`,
+  "MaxAuthTries 3",
+  "X11Forwarding no",
+  "AllowAgentForwarding no",
+  "HostKey /etc/ssh/ssh_host_ed25519_key",
+  "",
+].join("\n");
+
+const UNATTENDED_UPGRADES = [
+  'APT::Periodic::Update-Package-Lists "1";',
+  'APT::Periodic::Download-Upgradeable-Packages "1";',
+  'APT::Periodic::Unattended-Upgrade "1";',
+  'APT::Periodic::AutocleanInterval "7";',
+  "",
+].join("\n");
+
+// Container logs rotate so a chatty app cannot fill the root disk.
+const DOCKER_DAEMON = JSON.stringify({ "log-driver": "json-file", "log-opts": { "max-size": "20m", "max-file": "5" }, "live-restore": true }, null, 2) + "\n";
+
+/**
+ * The volume is attached after the droplet boots, so fstab alone cannot be trusted on
+ * first boot: wait for the labelled device, then mount. `nofail` keeps later reboots
+ * from hanging if the volume is ever detached.
+ */
+function mountScript(label: string): string {
+  return [
+    "#!/bin/sh",
+    "set -eu",
+    `device=/dev/disk/by-label/${label}`,
+    "i=0",
+    'while [ ! -e "$device" ]; do',
+    "  i=$((i + 1))",
+    '  if [ "$i" -gt 300 ]; then echo "dropstack: volume $device did not appear" >&2; exit 1; fi',
+    "  sleep 2",
+    "done",
+    `mountpoint -q ${DATA_MOUNT} || mount ${DATA_MOUNT}`,
+    `install -d -m 0750 -o ${DEPLOY_USER} -g ${DEPLOY_USER} ${DATA_MOUNT}/backups`,
+    `install -d -m 0755 ${DATA_MOUNT}/redis ${DATA_MOUNT}/proxy`,
+    "",
+  ].join("\n");
+}
+
+export function renderCloudInit(input: CloudInitInput): string {
+  const label = input.dataLabel ?? DATA_LABEL;
+  if (label.length > 16) throw new Error(`volume label "${label}" is longer than ext4's 16 bytes`);
+  if (input.sshPublicKeys.length === 0) throw new Error("at least one SSH public key is needed for the deploy user");
+  const document = {
+    groups: ["docker"],
+    users: [
+      {
+        name: DEPLOY_USER,
+        gecos: "dropstack deploy user",
+        groups: ["docker"],
+        shell: "/bin/bash",
+        lock_passwd: true,
+        // Docker group membership is root-equivalent already; sudo keeps host upkeep auditable.
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        ssh_authorized_keys: input.sshPublicKeys,
+      },
+    ],
+    disable_root: true,
+    ssh_pwauth: false,
+    ssh_deletekeys: true,
+    ssh_genkeytypes: [],
+    ssh_keys: {
+      ed25519_private: input.hostKey.privateOpenssh.trimEnd() + "\n",
+      ed25519_public: input.hostKey.publicOpenssh.trim(),
+    },
+    package_update: true,
+    package_upgrade: true,
+    packages: ["unattended-upgrades", "docker.io", "fail2ban"],
+    mounts: [[`LABEL=${label}`, DATA_MOUNT, "ext4", "defaults,nofail,noatime,discard", "0", "2"]],
+    write_files: [
+      { path: "/etc/ssh/sshd_config.d/10-dropstack.conf", permissions: "0644", content: SSHD_HARDENING },
+      { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: UNATTENDED_UPGRADES },
+      { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
+      { path: "/usr/local/sbin/dropstack-mount-data", permissions: "0755", content: mountScript(label) },
+    ],
+    runcmd: [
+      ["systemctl", "restart", "ssh"],
+      ["systemctl", "enable", "--now", "unattended-upgrades", "docker", "fail2ban"],
+      ["/usr/local/sbin/dropstack-mount-data"],
+      ["sh", "-c", `install -d /var/lib/dropstack && date -u +%FT%TZ > ${READY_MARKER}`],
+    ],
+  };
+  return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
+}

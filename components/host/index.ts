@@ -1,0 +1,110 @@
+import * as command from "@pulumi/command";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, READY_MARKER, renderCloudInit } from "./cloud-init";
+import { dockerSshOptions, sshConnection } from "./ssh";
+
+export interface HostArgs {
+  region: string;
+  size: string;
+  image: string;
+  backups: boolean;
+  volumeGb: number;
+  sshPublicKeys: string[];
+  vpcId: pulumi.Input<string>;
+  tag: pulumi.Input<string>;
+  reservedIp: digitalocean.ReservedIp;
+}
+
+/**
+ * The droplet, its protected data volume and the pinned SSH identity every remote
+ * connection uses. cloud-init runs once: later changes to it are ignored on purpose
+ * (see README "Re-provisioning the droplet"), so editing it never replaces production.
+ */
+export class Host extends pulumi.ComponentResource {
+  readonly droplet: digitalocean.Droplet;
+  readonly volume: digitalocean.Volume;
+  readonly hostKey: tls.PrivateKey;
+  /** Waits until cloud-init finished and /srv is mounted; everything on the host depends on it. */
+  readonly ready: command.remote.Command;
+  readonly dockerProvider: docker.Provider;
+  readonly connection: command.types.input.remote.ConnectionArgs;
+  readonly address: pulumi.Output<string>;
+  readonly userData: pulumi.Output<string>;
+
+  constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Host", name, {}, opts);
+    this.hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"] });
+    const keys = args.sshPublicKeys.map((publicKey, i) =>
+      new digitalocean.SshKey(`${name}-ssh-key-${i}`, { name: `${name}-deploy-${i}`, publicKey }, { parent: this }));
+
+    this.userData = pulumi.secret(pulumi
+      .all([this.hostKey.privateKeyOpenssh, this.hostKey.publicKeyOpenssh])
+      .apply(([privateOpenssh, publicOpenssh]) => renderCloudInit({
+        sshPublicKeys: args.sshPublicKeys,
+        hostKey: { privateOpenssh, publicOpenssh },
+      })));
+
+    this.droplet = new digitalocean.Droplet(`${name}-droplet`, {
+      name: `${name}-droplet`,
+      region: args.region,
+      size: args.size,
+      image: args.image,
+      vpcUuid: args.vpcId,
+      ipv6: true,
+      monitoring: true,
+      backups: args.backups,
+      tags: [args.tag],
+      sshKeys: keys.map((k) => k.fingerprint),
+      userData: this.userData,
+      gracefulShutdown: true,
+    }, { parent: this, ignoreChanges: ["userData"] });
+
+    this.volume = new digitalocean.Volume(`${name}-data`, {
+      region: args.region,
+      size: args.volumeGb,
+      initialFilesystemType: "ext4",
+      initialFilesystemLabel: DATA_LABEL,
+      description: `dropstack data for ${name}: backups, Redis AOF, certificates`,
+    }, { parent: this, protect: true });
+
+    const attachment = new digitalocean.VolumeAttachment(`${name}-data-attachment`, {
+      dropletId: this.droplet.id.apply(Number),
+      volumeId: this.volume.id,
+    }, { parent: this });
+
+    const assignment = new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
+      ipAddress: args.reservedIp.ipAddress,
+      dropletId: this.droplet.id.apply(Number),
+    }, { parent: this });
+
+    this.address = pulumi.all([assignment.ipAddress, assignment.id]).apply(([ip]) => ip);
+    this.connection = sshConnection(this.address, this.hostKey.publicKeyOpenssh);
+
+    this.ready = new command.remote.Command(`${name}-ready`, {
+      connection: this.connection,
+      create: [
+        "set -e",
+        "cloud-init status --wait >/dev/null || { cloud-init status --long >&2; exit 1; }",
+        `test -f ${READY_MARKER}`,
+        `mountpoint -q ${DATA_MOUNT}`,
+        "docker info --format '{{.ServerVersion}}'",
+      ].join("\n"),
+      triggers: [this.droplet.id, attachment.id],
+    }, { parent: this, dependsOn: [attachment, assignment] });
+
+    this.dockerProvider = new docker.Provider(`${name}-docker`, {
+      host: pulumi.interpolate`ssh://${DEPLOY_USER}@${this.address}`,
+      sshOpts: dockerSshOptions(this.hostKey.publicKeyOpenssh),
+    }, { parent: this, dependsOn: [this.ready] });
+
+    this.registerOutputs({
+      dropletId: this.droplet.id,
+      volumeId: this.volume.id,
+      address: this.address,
+      hostPublicKey: this.hostKey.publicKeyOpenssh,
+    });
+  }
+}

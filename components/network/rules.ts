@@ -1,0 +1,45 @@
+// Firewall rules as data, so the policy that guards them and the component that
+// applies them agree on what "web" and "admin" ports mean.
+export const WORLD = ["0.0.0.0/0", "::/0"];
+export const WEB_PORTS = ["80", "443"];
+export const SSH_PORT = "22";
+
+export interface InboundRule {
+  protocol: "tcp" | "udp" | "icmp";
+  portRange?: string;
+  sourceAddresses: string[];
+}
+
+export interface OutboundRule {
+  protocol: "tcp" | "udp" | "icmp";
+  portRange?: string;
+  destinationAddresses: string[];
+}
+
+/** 80/443 from anywhere, SSH from the admin CIDRs only, nothing else inbound. */
+export function dropletInboundRules(adminCidrs: string[]): InboundRule[] {
+  return [
+    ...WEB_PORTS.map((port): InboundRule => ({ protocol: "tcp", portRange: port, sourceAddresses: WORLD })),
+    { protocol: "tcp", portRange: SSH_PORT, sourceAddresses: [...adminCidrs] },
+  ];
+}
+
+/** The droplet pulls images, packages and certificates, and reaches the managed database. */
+export function dropletOutboundRules(): OutboundRule[] {
+  return [
+    { protocol: "tcp", portRange: "1-65535", destinationAddresses: WORLD },
+    { protocol: "udp", portRange: "1-65535", destinationAddresses: WORLD },
+    { protocol: "icmp", destinationAddresses: WORLD },
+  ];
+}
+
+/** True when a rule's port range covers the port (DO accepts "22", "1-65535" and "all"). */
+export function portRangeCovers(portRange: string | undefined, port: number): boolean {
+  if (portRange === undefined || portRange === "" || portRange === "all" || portRange === "0") return true;
+  const [low, high = low] = portRange.split("-").map(Number);
+  return port >= low && port <= high;
+}
+
+export function isWorldOpen(addresses: readonly string[] | undefined): boolean {
+  return (addresses ?? []).some((a) => WORLD.includes(a) || a === "0.0.0.0" || a === "::");
+}

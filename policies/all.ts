@@ -1,0 +1,5 @@
+// Every dropstack policy, importable without starting the analyzer (tests use it).
+import { hostPolicies } from "./host";
+import { networkPolicies } from "./network";
+
+export const policies = [...networkPolicies, ...hostPolicies];

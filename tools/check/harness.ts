@@ -1,0 +1,205 @@
+// Runs the dropstack program under Pulumi mocks and records every registration with its
+// options. Mocks hide options from `newResource` (pulumi/pulumi#14421), so the harness
+// wraps MockMonitor.registerResource, which receives the full protobuf request.
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import { mocks } from "./mocks";
+
+export interface Registration {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parent?: string;
+  provider?: string;
+  protect: boolean;
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  additionalSecretOutputs: string[];
+  /** Inputs in wire form (secrets wrapped in sig objects), as the engine would hand them to the analyzer. */
+  wireInputs: Record<string, unknown>;
+  /** Inputs with secrets unwrapped, for assertions. */
+  inputs: Record<string, unknown>;
+  /** Top-level input names whose value is (or contains) a secret. */
+  secretInputs: string[];
+  /** Outputs the mock returned, merged over the inputs. */
+  outputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  registrations: Registration[];
+  stackOutputs: Record<string, unknown>;
+}
+
+interface RegisterRequest {
+  getUrn?(): string;
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getProvider(): string;
+  getProtect(): boolean;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+export function isSecretWire(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+function containsSecret(value: unknown): boolean {
+  if (isSecretWire(value)) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecret);
+  return false;
+}
+
+/** Removes wire-format secret wrappers; unknowns stay as the engine's sentinel string. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (isSecretWire(value)) return unwrapSecrets((value as Record<string, unknown>).value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+export const UNKNOWN = unknownValue;
+
+export interface RunOptions {
+  project?: string;
+  stack: string;
+  /** Full keys (`dropstack:app`) to raw string values, as Pulumi passes config to programs. */
+  config: Record<string, string>;
+  secretKeys?: string[];
+  /** The program's entry module; defaults to the repository's index.ts. */
+  program?: string;
+  /** Run as a preview (the default), like `pulumi preview`. */
+  preview?: boolean;
+}
+
+let used = false;
+
+/**
+ * Evaluates the program once under mocks. Pulumi's runtime is process-global, so a
+ * process can run one program: tests that need several configs use several files.
+ */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+  if (used) throw new Error("runProgram can run once per process: Pulumi's runtime state is global");
+  used = true;
+  const registrations = new Map<string, Registration>();
+  const original = MockMonitor.prototype.registerResource;
+  MockMonitor.prototype.registerResource = async function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, resp: unknown) => void) {
+    return original.call(this, req, (err: unknown, resp: { getUrn(): string; getObject(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+      if (!err && resp) recordRegistration(registrations, req, resp.getUrn(), resp.getObject().toJavaScript());
+      callback(err, resp);
+    });
+  } as typeof original;
+
+  pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+  await pulumi.runtime.setMocks(mocks, options.project ?? "dropstack", options.stack, options.preview ?? true);
+  const program = options.program ?? path.resolve(__dirname, "..", "..", "index.ts");
+  let moduleError: unknown;
+  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { ...require(program) };
+    } catch (e) {
+      moduleError = e;
+      return {};
+    }
+  });
+  await waitForRPCs();
+  if (moduleError) throw moduleError;
+  const resolved = await resolveOutputs(stackOutputs ?? {});
+  return { registrations: [...registrations.values()], stackOutputs: resolved };
+}
+
+function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, state: Record<string, unknown>) {
+  const wireInputs = req.getObject()?.toJavaScript() ?? {};
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((v, k) => {
+    propertyDependencies[k] = v.getUrnsList();
+  });
+  into.set(urn, {
+    urn,
+    type: req.getType(),
+    name: req.getName(),
+    custom: req.getCustom(),
+    parent: req.getParent() || undefined,
+    provider: req.getProvider() || undefined,
+    protect: req.getProtect(),
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    wireInputs,
+    inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
+    secretInputs: Object.entries(wireInputs).filter(([, v]) => containsSecret(v)).map(([k]) => k),
+    outputs: unwrapSecrets(state) as Record<string, unknown>,
+  });
+}
+
+async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(outputs).map(async ([k, v]) => {
+      if (pulumi.Output.isInstance(v)) {
+        const value = await new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => { resolve(x); return x; }));
+        return [k, value] as const;
+      }
+      return [k, v] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Child-first lookups tests and the check tool both need. */
+export class Graph {
+  readonly byUrn: Map<string, Registration>;
+  constructor(readonly registrations: Registration[]) {
+    this.byUrn = new Map(registrations.map((r) => [r.urn, r]));
+  }
+  ofType(type: string): Registration[] {
+    return this.registrations.filter((r) => r.type === type);
+  }
+  one(type: string, nameIncludes = ""): Registration {
+    const found = this.ofType(type).filter((r) => r.name.includes(nameIncludes));
+    if (found.length !== 1) throw new Error(`expected one ${type} named like "${nameIncludes}", found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    return found[0];
+  }
+  /** Every URN this resource waits for: explicit dependsOn, property dependencies and parents' dependencies. */
+  directDependencies(r: Registration): string[] {
+    return [...new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat()])];
+  }
+  /** True when `from` waits, directly or through other resources, for `to`. */
+  dependsOn(from: Registration, to: Registration): boolean {
+    const seen = new Set<string>();
+    const queue = [...this.directDependencies(from)];
+    while (queue.length > 0) {
+      const urn = queue.pop() as string;
+      if (urn === to.urn) return true;
+      if (seen.has(urn)) continue;
+      seen.add(urn);
+      const next = this.byUrn.get(urn);
+      if (next) {
+        queue.push(...this.directDependencies(next));
+        // Depending on a component means waiting for all of its children.
+        if (!next.custom) queue.push(...this.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
+      }
+    }
+    return false;
+  }
+}

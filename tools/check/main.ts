@@ -1,0 +1,96 @@
+// `npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]`
+// The offline preview and policy check (DESIGN §5). Exit 0: no mandatory violations;
+// 1: mandatory violations; 2: invalid config or arguments.
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { PolicyConfigError, analyze } from "./analyzer";
+import { emitServerFiles } from "./emit";
+import { Graph, runProgram } from "./harness";
+import { renderDeployOrder, renderSummary, renderTree, renderViolations, summarise, toJson } from "./report";
+import { StackFileError, readStackFile } from "./stack-file";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]";
+
+class UsageError extends Error {}
+
+function parseCli(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { "config-file": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError(`expected exactly one stack name\n${USAGE}`);
+  const stack = parsed.positionals[0];
+  if (!/^[\w.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
+  const configFile = parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
+  const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
+  if (!existsSync(policyConfigFile)) throw new UsageError(`no policy config for stack "${stack}": expected ${path.relative(process.cwd(), policyConfigFile)}`);
+  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit };
+}
+
+async function main(): Promise<number> {
+  const args = parseCli(process.argv.slice(2));
+  const stackFile = readStackFile(args.configFile);
+  const log = (line: string) => (args.json ? process.stderr.write(line + "\n") : console.log(line));
+
+  log(`Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`);
+  if (stackFile.secretKeys.length > 0) log(`Secret keys treated as unknown secrets: ${stackFile.secretKeys.join(", ")}`);
+  const program = await runProgram({ stack: args.stack, config: stackFile.config, secretKeys: stackFile.secretKeys });
+  const graph = new Graph(program.registrations);
+
+  log(`Running policy pack policies/ with ${path.relative(ROOT, args.policyConfigFile)} through its gRPC analyzer`);
+  const policyRun = await analyze({
+    packDir: path.join(ROOT, "policies"),
+    policyConfigFile: args.policyConfigFile,
+    stack: args.stack,
+    project: "dropstack",
+    registrations: program.registrations,
+  });
+
+  if (args.emit) {
+    const { written, missing } = emitServerFiles(args.emit, program.registrations);
+    log(`Wrote ${written.join(", ") || "nothing"} to ${args.emit}${missing.length > 0 ? ` (this stack renders no ${missing.join(", ")})` : ""}`);
+  }
+
+  const summary = summarise(graph, policyRun);
+  if (args.json) {
+    console.log(JSON.stringify(toJson(args.stack, graph, policyRun), null, 2));
+  } else {
+    console.log("");
+    console.log(renderTree(graph));
+    console.log("");
+    console.log(renderDeployOrder(graph));
+    console.log("");
+    console.log(renderViolations(policyRun, graph));
+    console.log("");
+    console.log(renderSummary(args.stack, summary));
+  }
+  return summary.mandatory > 0 ? 1 : 0;
+}
+
+function isInvalidInput(e: unknown): boolean {
+  return e instanceof UsageError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (isInvalidInput(e)) {
+      console.error(`error: ${(e as Error).message}`);
+      process.exit(2);
+    }
+    console.error(e);
+    process.exit(3);
+  },
+);
