@@ -124,7 +124,7 @@ export function stackConfigSchema(stack: string) {
           email: requiredInProduction(email, "") as z.ZodType<string>,
           staging: bool.default(!production),
         })
-        .prefault({}),
+        .prefault({} as { email: string }),
       auth0: z
         .strictObject({
           apiIdentifier: z.string().min(1),

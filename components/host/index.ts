@@ -30,6 +30,8 @@ export class Host extends pulumi.ComponentResource {
   /** Waits until cloud-init finished and /srv is mounted; everything on the host depends on it. */
   readonly ready: command.remote.Command;
   readonly dockerProvider: docker.Provider;
+  /** The private bridge network shared by the app, workers, Redis, nginx and the hooks. */
+  readonly appNetwork: docker.Network;
   readonly connection: command.types.input.remote.ConnectionArgs;
   readonly address: pulumi.Output<string>;
   readonly userData: pulumi.Output<string>;
@@ -99,6 +101,13 @@ export class Host extends pulumi.ComponentResource {
       host: pulumi.interpolate`ssh://${DEPLOY_USER}@${this.address}`,
       sshOpts: dockerSshOptions(this.hostKey.publicKeyOpenssh),
     }, { parent: this, dependsOn: [this.ready] });
+
+    this.appNetwork = new docker.Network(`${name}-app-network`, {
+      name: "dropstack",
+      driver: "bridge",
+      // Containers reach the managed database and registries, so the network is not internal.
+      internal: false,
+    }, { parent: this, provider: this.dockerProvider });
 
     this.registerOutputs({
       dropletId: this.droplet.id,

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 import { mocks } from "./mocks";
 
 export interface Registration {
@@ -124,6 +124,11 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   if (moduleError) throw moduleError;
   const resolved = await resolveOutputs(stackOutputs ?? {});
   return { registrations: [...registrations.values()], stackOutputs: resolved };
+}
+
+/** Drains queued registrations; exported by the runtime's JS but not its typings (marked internal). */
+function waitForRPCs(): Promise<void> {
+  return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
 function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, state: Record<string, unknown>) {

@@ -1,0 +1,37 @@
+// Runs the whole dropstack program under mocks with a committed stack file, optionally
+// with some keys changed, and returns the registration graph. One run per test file:
+// Pulumi's runtime is process-global.
+import * as path from "node:path";
+import { Graph, runProgram } from "../../tools/check/harness";
+import { readStackFile } from "../../tools/check/stack-file";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface ProgramOptions {
+  stack: "staging" | "production";
+  /** Top-level keys to replace, e.g. `{ "dropstack:app": {...} }`; `undefined` removes a key. */
+  override?: Record<string, unknown>;
+}
+
+export async function runStack(options: ProgramOptions): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
+  const file = readStackFile(path.join(ROOT, `Pulumi.${options.stack}.yaml`));
+  const config = { ...file.config };
+  for (const [key, value] of Object.entries(options.override ?? {})) {
+    if (value === undefined) delete config[key];
+    else config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const run = await runProgram({ stack: options.stack, config, secretKeys: file.secretKeys });
+  return { graph: new Graph(run.registrations), outputs: run.stackOutputs };
+}
+
+/** The committed value of a key, parsed, for building overrides. */
+export function committedValue<T = Record<string, unknown>>(stack: "staging" | "production", key: string): T {
+  const file = readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`));
+  const text = file.config[key];
+  if (text === undefined) throw new Error(`Pulumi.${stack}.yaml has no ${key}`);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}
