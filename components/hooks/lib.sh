@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Functions shared by backup.sh, restore.sh and migrate.sh. Sourced from the scripts'
+# own directory, so it must be shipped beside them. Only bash and coreutils are
+# assumed (the postgres:<version> image has no jq or python), which is why the .json
+# metadata is written and read with a fixed one-field-per-line layout.
+
+# Timestamped progress on stderr: stdout is reserved for results (backup.sh's path).
+log() {
+  printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${HOOK_NAME:-${0##*/}}" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+require_env() {
+  local name
+  for name in "$@"; do
+    [[ -n ${!name:-} ]] || die "$name must be set"
+  done
+}
+
+require_commands() {
+  local command
+  for command in "$@"; do
+    command -v "$command" >/dev/null 2>&1 || die "$command is not installed (needs the PostgreSQL client tools and coreutils)"
+  done
+}
+
+# require_integer NAME VALUE MINIMUM
+require_integer() {
+  if [[ ! $2 =~ ^[0-9]{1,15}$ ]] || ((10#$2 < $3)); then
+    die "$1 must be an integer >= $3, got '$2'"
+  fi
+}
+
+# Prints its argument as a JSON string literal. Quotes, backslashes and control
+# characters are escaped byte by byte; other bytes (UTF-8 included) pass through.
+json_string() {
+  local LC_ALL=C
+  local input=$1 output='' char code i
+  for ((i = 0; i < ${#input}; i++)); do
+    char=${input:i:1}
+    case $char in
+      '"') output+='\"' ;;
+      "\\") output+="\\\\" ;;
+      *)
+        printf -v code '%d' "'$char"
+        if ((code >= 0 && code < 32)) || ((code == 127)); then
+          printf -v char '\\u%04x' "$code"
+        fi
+        output+=$char
+        ;;
+    esac
+  done
+  printf '"%s"' "$output"
+}
+
+# Prints the raw JSON value of KEY from a backup's .json (as backup.sh writes it: one
+# `  "key": value,` per line). Fails unless exactly one line holds the key. An escaped
+# label cannot forge a line: it has no raw quotes or newlines.
+backup_json_value() {
+  local file=$1 key=$2 values
+  values=$(sed -n "s/^  \"$key\": \(.*[^,]\),\{0,1\}\$/\1/p" -- "$file") || return 1
+  [[ -n $values && $values != *$'\n'* ]] || return 1
+  printf '%s\n' "$values"
+}
+
+# The UTC creation time of a backup, in seconds since the epoch.
+backup_created_epoch() {
+  local created
+  created=$(backup_json_value "$1.json" created_at) || return 1
+  [[ $created =~ ^\"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)\"$ ]] || return 1
+  date -u -d "${BASH_REMATCH[1]}" +%s
+}
+
+# Succeeds when DUMP has a DUMP.json whose byte count and sha256 match the file;
+# otherwise logs why and fails. Reads the dump once.
+verify_backup() {
+  local dump=$1 json=$1.json value expected_sha expected_bytes actual_bytes actual_sha
+  if [[ ! -f $dump ]]; then
+    log "$dump: no such file"
+    return 1
+  fi
+  if [[ ! -f $json ]]; then
+    log "$dump: no metadata file ${json##*/}, so it cannot be verified"
+    return 1
+  fi
+  if ! value=$(backup_json_value "$json" sha256) || [[ ! $value =~ ^\"([0-9a-f]{64})\"$ ]]; then
+    log "$json: no valid \"sha256\" field"
+    return 1
+  fi
+  expected_sha=${BASH_REMATCH[1]}
+  if ! expected_bytes=$(backup_json_value "$json" bytes) || [[ ! $expected_bytes =~ ^[0-9]+$ ]]; then
+    log "$json: no valid \"bytes\" field"
+    return 1
+  fi
+  actual_bytes=$(stat -c %s -- "$dump") || return 1
+  if [[ $actual_bytes != "$expected_bytes" ]]; then
+    log "$dump: $actual_bytes bytes but its metadata says $expected_bytes: truncated or altered"
+    return 1
+  fi
+  actual_sha=$(sha256sum <"$dump") || return 1
+  actual_sha=${actual_sha%% *}
+  if [[ $actual_sha != "$expected_sha" ]]; then
+    log "$dump: sha256 $actual_sha does not match its metadata ($expected_sha): altered or corrupt"
+    return 1
+  fi
+}
