@@ -12,10 +12,12 @@
 // What is disabled instead are the commands that wreck the whole instance in one call and
 // that no application needs: see REDIS_DISABLED_COMMANDS.
 import { isIP } from "node:net";
-import { REDIS_EVICTION_POLICIES } from "../config/schema";
 
 /** The maxmemory-policy values Redis 7 accepts; the config schema validates against this same list. */
-export { REDIS_EVICTION_POLICIES };
+export const REDIS_EVICTION_POLICIES = [
+  "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+] as const;
 export type RedisEvictionPolicy = (typeof REDIS_EVICTION_POLICIES)[number];
 
 export const REDIS_DEFAULT_PORT = 6379;

@@ -3,6 +3,7 @@
 // or every problem at once, each named by its full key.
 import { isIP } from "node:net";
 import { z } from "zod";
+import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -16,10 +17,7 @@ export const DO_REGIONS = [
   "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "ams3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1",
 ] as const;
 
-export const REDIS_EVICTION_POLICIES = [
-  "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-] as const;
+export { REDIS_EVICTION_POLICIES };
 
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
@@ -43,7 +41,6 @@ const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-s
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SIZE_SLUG = /^[a-z0-9-]+$/;
 const NGINX_SIZE = /^[1-9][0-9]*[kKmMgG]?$/;
-const REDIS_MEMORY = /^[1-9][0-9]*(b|kb|mb|gb)$/i;
 const IMAGE_REF = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -105,7 +102,10 @@ export function stackConfigSchema(stack: string) {
       redis: z
         .strictObject({
           image: imageRef.default("redis:7.4.1-alpine"),
-          maxmemory: z.string().regex(REDIS_MEMORY, "expected a size like 256mb").default("256mb"),
+          maxmemory: z.string().superRefine((value, ctx) => {
+            const problem = describeMaxmemoryProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }).default("256mb"),
           evictionPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: (i) => `expected one of ${REDIS_EVICTION_POLICIES.join(", ")}, got ${describe(i.input)}` }).default("noeviction"),
         })
         .prefault({}),

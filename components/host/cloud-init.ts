@@ -30,6 +30,9 @@ const SSHD_HARDENING = [
   "",
 ].join("\n");
 
+// Redis forks for AOF rewrites; without overcommit the fork can fail under memory pressure.
+const SYSCTL = ["vm.overcommit_memory = 1", ""].join("\n");
+
 const UNATTENDED_UPGRADES = [
   'APT::Periodic::Update-Package-Lists "1";',
   'APT::Periodic::Download-Upgradeable-Packages "1";',
@@ -96,12 +99,14 @@ export function renderCloudInit(input: CloudInitInput): string {
     mounts: [[`LABEL=${label}`, DATA_MOUNT, "ext4", "defaults,nofail,noatime,discard", "0", "2"]],
     write_files: [
       { path: "/etc/ssh/sshd_config.d/10-dropstack.conf", permissions: "0644", content: SSHD_HARDENING },
+      { path: "/etc/sysctl.d/60-dropstack.conf", permissions: "0644", content: SYSCTL },
       { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: UNATTENDED_UPGRADES },
       { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
       { path: "/usr/local/sbin/dropstack-mount-data", permissions: "0755", content: mountScript(label) },
     ],
     runcmd: [
       ["systemctl", "restart", "ssh"],
+      ["sysctl", "--system"],
       ["systemctl", "enable", "--now", "unattended-upgrades", "docker", "fail2ban"],
       ["/usr/local/sbin/dropstack-mount-data"],
       ["sh", "-c", `install -d /var/lib/dropstack && date -u +%FT%TZ > ${READY_MARKER}`],
