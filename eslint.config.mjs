@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: {
-      globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly" },
+      globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly", URL: "readonly" },
     },
   },
 );

@@ -88,7 +88,8 @@ export function renderCloudInit(input: CloudInitInput): string {
     disable_root: true,
     ssh_pwauth: false,
     ssh_deletekeys: true,
-    ssh_genkeytypes: [],
+    // Only the pinned ed25519 key: cloud-init generates nothing it was not given.
+    ssh_genkeytypes: ["ed25519"],
     ssh_keys: {
       ed25519_private: input.hostKey.privateOpenssh.trimEnd() + "\n",
       ed25519_public: input.hostKey.publicOpenssh.trim(),

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dropletBackupsEnabled, dropletPrivateAndMonitored, volumeProtected } from "../../policies/host";
+import { firewallNoPublicAdminPorts } from "../../policies/network";
+import { dropletInboundRules } from "../../components/network/rules";
+import { resourceViolations } from "../support/policy";
+
+const VOLUME = "digitalocean:index/volume:Volume";
+const DROPLET = "digitalocean:index/droplet:Droplet";
+const FIREWALL = "digitalocean:index/firewall:Firewall";
+
+describe("policy volume-protected", () => {
+  it("flags an unprotected volume", async () => {
+    assert.equal((await resourceViolations(volumeProtected, { type: VOLUME, props: { size: 20 } })).length, 1);
+  });
+  it("accepts a protected volume", async () => {
+    assert.deepEqual(await resourceViolations(volumeProtected, { type: VOLUME, props: { size: 20 }, protect: true }), []);
+  });
+});
+
+describe("policy droplet-backups-enabled", () => {
+  it("flags a droplet without backups", async () => {
+    const found = await resourceViolations(dropletBackupsEnabled, { type: DROPLET, props: { backups: false } });
+    assert.match(found[0], /dropstack:droplet\.backups/);
+  });
+  it("accepts a droplet with backups", async () => {
+    assert.deepEqual(await resourceViolations(dropletBackupsEnabled, { type: DROPLET, props: { backups: true } }), []);
+  });
+});
+
+describe("policy droplet-in-vpc-with-monitoring", () => {
+  it("flags a droplet outside a VPC or without monitoring", async () => {
+    const found = await resourceViolations(dropletPrivateAndMonitored, { type: DROPLET, props: { monitoring: false } });
+    assert.equal(found.length, 2);
+  });
+  it("accepts a monitored droplet in a VPC", async () => {
+    assert.deepEqual(await resourceViolations(dropletPrivateAndMonitored, { type: DROPLET, props: { vpcUuid: "vpc-1", monitoring: true } }), []);
+  });
+});
+
+describe("policy firewall-no-public-admin-ports", () => {
+  it("flags SSH open to 0.0.0.0/0", async () => {
+    const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: dropletInboundRules(["0.0.0.0/0"]) } });
+    assert.equal(found.length, 1);
+    assert.match(found[0], /port 22 is open to the internet/);
+  });
+  it("flags any non-web port or a rule without a port range open to ::/0", async () => {
+    const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: [
+      { protocol: "tcp", portRange: "5432", sourceAddresses: ["::/0"] },
+      { protocol: "udp", sourceAddresses: ["0.0.0.0/0"] },
+      { protocol: "tcp", portRange: "1-65535", sourceAddresses: ["0.0.0.0/0"] },
+    ] } });
+    assert.equal(found.length, 3);
+  });
+  it("accepts web ports to the world and SSH from admin CIDRs", async () => {
+    const props = { inboundRules: dropletInboundRules(["198.51.100.0/24", "2001:db8::/48"]) };
+    assert.deepEqual(await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props }), []);
+  });
+});
