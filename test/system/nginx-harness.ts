@@ -1,0 +1,368 @@
+// Plumbing shared by the nginx system tests and `npm run bench:rollout`: a real nginx on
+// loopback with the config dropstack renders, certificates from the real placeholder
+// script, and a tiny DNS server standing in for Docker's embedded DNS, so the production
+// shape (a network alias re-resolved through `resolver`) is what runs here too. App
+// "containers" are servers on their own loopback addresses (127.0.0.2, 127.0.0.3, …), all
+// on the same port, as replicas behind one alias are.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { renderCertbotScript, renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
+import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "../support/system";
+
+export const API_HOST = "api.dropstack.test";
+export const APP_HOST = "app.dropstack.test";
+export const APP_ALIAS = "app";
+
+export function requireNginxTools(): { nginx: string; openssl: string } {
+  const tools = requireTools([
+    { command: "nginx", debianPackage: "nginx" },
+    { command: "openssl", debianPackage: "openssl" },
+  ]);
+  return { nginx: tools.nginx, openssl: tools.openssl };
+}
+
+/** "1.22.1" from `nginx -v`. */
+export function localNginxVersion(nginx: string): string {
+  const result = run([nginx, "-v"]);
+  const match = /nginx\/(\d+\.\d+\.\d+)/.exec(result.stderr + result.stdout);
+  if (!match) throw new Error(`could not read the nginx version: ${result.stderr}`);
+  return match[1];
+}
+
+/** PATH for scripts run as the unprivileged user: Debian keeps nginx in /usr/sbin. */
+export const SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Runs the rendered certbot script's `placeholder` mode: what gives nginx its first certificates. */
+export function writePlaceholderCertificates(certDir: string, domains: string[]): void {
+  const scriptDir = makeTempDir("certbot-script");
+  const script = join(scriptDir, "certbot.sh");
+  writeFileSync(script, renderCertbotScript({ domains, staging: true, certDir, webroot: join(scriptDir, "www"), configDir: join(scriptDir, "le") }));
+  const result = run(asUnprivileged(["sh", script, "placeholder"]), { env: { ...process.env, PATH: SCRIPT_PATH } });
+  if (result.status !== 0) throw new Error(`placeholder certificates failed: ${result.stderr}`);
+}
+
+export interface NginxSite {
+  dir: string;
+  certDir: string;
+  webroot: string;
+  staticRoot: string;
+  httpPort: number;
+  httpsPort: number;
+  confPath: string;
+  input: NginxConfInput;
+}
+
+/**
+ * A temp dir holding placeholder certificates for both hosts, an ACME webroot, a static
+ * frontend and the rendered nginx.conf with loopback ports and paths inside the dir.
+ */
+export async function prepareNginxSite(
+  nginxVersion: string,
+  overrides: Partial<NginxConfInput> & { resolver: string; upstreamPort: number },
+): Promise<NginxSite> {
+  const dir = makeTempDir("nginx");
+  const certDir = join(dir, "certs");
+  const webroot = join(dir, "acme");
+  const staticRoot = join(dir, "static");
+  writePlaceholderCertificates(certDir, [API_HOST, APP_HOST]);
+  mkdirSync(join(webroot, ".well-known", "acme-challenge"), { recursive: true });
+  mkdirSync(join(staticRoot, "assets"), { recursive: true });
+  mkdirSync(join(staticRoot, "static", "js"), { recursive: true });
+  writeFileSync(join(staticRoot, "index.html"), '<!doctype html><script src="/assets/index-Bx3kP9aQ.js"></script>\n');
+  writeFileSync(join(staticRoot, "assets", "index-Bx3kP9aQ.js"), "console.log('vite');\n");
+  writeFileSync(join(staticRoot, "static", "js", "main.3f2a1b4c.js"), "console.log('webpack');\n");
+  writeFileSync(join(staticRoot, "robots.txt"), "User-agent: *\n");
+  const httpPort = await freePort();
+  const httpsPort = await freePort();
+  const { resolver, upstreamPort, ...rest } = overrides;
+  const input: NginxConfInput = {
+    hosts: { api: API_HOST, app: APP_HOST },
+    upstream: { alias: APP_ALIAS, port: upstreamPort },
+    hsts: true,
+    resolver,
+    certDir,
+    acmeWebroot: webroot,
+    staticRoot,
+    nginxVersion,
+    listen: { address: "127.0.0.1", httpPort, httpsPort },
+    runtime: {
+      user: null,
+      pidFile: join(dir, "nginx.pid"),
+      errorLog: join(dir, "error.log"),
+      accessLog: join(dir, "access.log"),
+      tempDir: dir,
+      workerProcesses: 1,
+    },
+    ...rest,
+  };
+  const confPath = join(dir, "nginx.conf");
+  writeFileSync(confPath, renderNginxConf(input));
+  return { dir, certDir, webroot, staticRoot, httpPort, httpsPort, confPath, input };
+}
+
+/** `nginx -t` on a config, as the unprivileged user. */
+export function testNginxConf(nginx: string, confPath: string) {
+  return run(asUnprivileged([nginx, "-t", "-c", confPath]));
+}
+
+export interface RunningNginx {
+  pid: () => number;
+  errorLog: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Runs nginx in the foreground as the unprivileged user until stop(). */
+export async function startNginx(nginx: string, site: NginxSite): Promise<RunningNginx> {
+  const argv = asUnprivileged([nginx, "-c", site.confPath, "-g", "daemon off;"]);
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const errorLogPath = site.input.runtime?.errorLog ?? "";
+  const errorLog = () => stderr + (existsSync(errorLogPath) ? readFileSync(errorLogPath, "utf8") : "");
+  const pidFile = site.input.runtime?.pidFile ?? "";
+  const pid = () => Number(readFileSync(pidFile, "utf8").trim());
+  try {
+    await Promise.race([
+      Promise.all([waitForPort(site.httpPort), waitForPort(site.httpsPort)]),
+      exited(child).then(() => {
+        throw new Error(`nginx exited at startup: ${errorLog()}`);
+      }),
+    ]);
+    const deadline = Date.now() + 5000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await sleep(10);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    pid,
+    errorLog,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // Signal the master itself: runuser would turn a forwarded signal into a kill.
+      try {
+        process.kill(pid(), "SIGTERM");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      await exited(child);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// A DNS server for one job: answer A queries for the names it holds, the way Docker's
+// embedded DNS answers for a network alias with one address per running container.
+
+export interface LoopbackDns {
+  /** "127.0.0.1:<port>", the value for NginxConfInput.resolver. */
+  address: string;
+  /** Replace the addresses of a name; an empty list makes the name unknown (NXDOMAIN). */
+  set: (name: string, addresses: string[]) => void;
+  addresses: (name: string) => string[];
+  /** A queries answered so far. */
+  queries: () => number;
+  close: () => Promise<void>;
+}
+
+export async function startLoopbackDns(): Promise<LoopbackDns> {
+  const records = new Map<string, string[]>();
+  let answered = 0;
+  const socket = createSocket("udp4");
+  socket.on("message", (query, peer) => {
+    const response = answerDnsQuery(query, records);
+    if (!response) return;
+    answered++;
+    socket.send(response, peer.port, peer.address);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = socket.address();
+  return {
+    address: `127.0.0.1:${port}`,
+    set: (name, addresses) => {
+      if (addresses.length === 0) records.delete(name.toLowerCase());
+      else records.set(name.toLowerCase(), [...addresses]);
+    },
+    addresses: (name) => [...(records.get(name.toLowerCase()) ?? [])],
+    queries: () => answered,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** The response to a standard one-question query (RFC 1035 §4), or undefined for garbage. */
+export function answerDnsQuery(query: Buffer, records: Map<string, string[]>): Buffer | undefined {
+  if (query.length < 12 || query.readUInt16BE(4) !== 1) return undefined;
+  const labels: string[] = [];
+  let offset = 12;
+  while (offset < query.length && query[offset] !== 0) {
+    const length = query[offset];
+    if (length > 63 || offset + 1 + length > query.length) return undefined;
+    labels.push(query.toString("ascii", offset + 1, offset + 1 + length));
+    offset += 1 + length;
+  }
+  const questionEnd = offset + 5;
+  if (questionEnd > query.length) return undefined;
+  const type = query.readUInt16BE(offset + 1);
+  const addresses = records.get(labels.join(".").toLowerCase());
+  const answers = addresses && type === 1 ? addresses : [];
+  const header = Buffer.alloc(12);
+  query.copy(header, 0, 0, 2);
+  const recursionDesired = query.readUInt16BE(2) & 0x0100;
+  const rcode = addresses ? 0 : 3;
+  header.writeUInt16BE(0x8000 | 0x0400 | recursionDesired | 0x0080 | rcode, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(answers.length, 6);
+  const records_ = answers.map((address) => {
+    const record = Buffer.alloc(16);
+    record.writeUInt16BE(0xc00c, 0);
+    record.writeUInt16BE(1, 2);
+    record.writeUInt16BE(1, 4);
+    record.writeUInt32BE(600, 6);
+    record.writeUInt16BE(4, 10);
+    address.split(".").forEach((part, i) => record.writeUInt8(Number(part), 12 + i));
+    return record;
+  });
+  return Buffer.concat([header, query.subarray(12, questionEnd), ...records_]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Clients.
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RequestOptions {
+  port: number;
+  host: string;
+  path: string;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Source address, so rate limiting sees a client of its own. */
+  localAddress?: string;
+  agent?: http.Agent;
+}
+
+export function httpRequest(options: RequestOptions): Promise<Reply> {
+  return send(http.request, { ...options }, {});
+}
+
+/** HTTPS to 127.0.0.1 with SNI and Host set to `host`, trusting `ca` (the placeholder is its own CA). */
+export function httpsRequest(options: RequestOptions & { ca: string }): Promise<Reply> {
+  return send(https.request as typeof http.request, options, { ca: options.ca, servername: options.host });
+}
+
+function send(request: typeof http.request, options: RequestOptions, tls: Record<string, unknown>): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: options.port,
+        path: options.path,
+        method: options.method ?? "GET",
+        headers: { host: options.host, ...options.headers },
+        localAddress: options.localAddress,
+        agent: options.agent ?? false,
+        ...tls,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(10000, () => req.destroy(new Error(`no answer to ${options.method ?? "GET"} ${options.path} within 10 s`)));
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// An app replica for the tests: echoes what reached it, so tests see nginx's headers.
+
+export interface EchoBackend {
+  address: string;
+  requests: () => number;
+  close: () => Promise<void>;
+}
+
+export async function startEchoBackend(address: string, port: number, name: string): Promise<EchoBackend> {
+  let count = 0;
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    req.on("end", () => {
+      count++;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ instance: name, method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => resolve());
+  });
+  return {
+    address,
+    requests: () => count,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port free on every loopback address the replicas use (they all listen on it). */
+export async function freeUpstreamPort(addresses: string[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort();
+    const free = await Promise.all(addresses.map((address) => isFree(address, port)));
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error(`no port free on all of ${addresses.join(", ")}`);
+}
+
+function isFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = http.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, address, () => server.close(() => resolve(true)));
+  });
+}
