@@ -3,6 +3,7 @@
 import { loadStackConfig } from "./components/config";
 import { Dns } from "./components/dns";
 import { Host } from "./components/host";
+import { Identity } from "./components/identity";
 import { Network } from "./components/network";
 import { Project } from "./components/project";
 
@@ -27,6 +28,11 @@ const host = new Host(name, {
   reservedIp: network.reservedIp,
 });
 
+// The Auth0 tenant, when dropstack:auth0 is set; its IDs reach the app through these outputs.
+const identity = config.auth0
+  ? new Identity(name, { auth0: config.auth0, hosts: config.hosts, alertEmails: config.alerts.emails })
+  : undefined;
+
 const hostnames = [config.hosts.api, config.hosts.app].filter((h): h is string => h !== undefined);
 const dns = config.manageDns
   ? new Dns(name, { zone: config.domain, hosts: hostnames, ipv4Address: network.reservedIp.ipAddress, ipv6Address: host.droplet.ipv6Address })
@@ -48,3 +54,9 @@ export const ipv6Address = host.droplet.ipv6Address;
 export const hostPublicKey = host.hostKey.publicKeyOpenssh;
 export const apiUrl = `https://${config.hosts.api}`;
 export const dnsRecords = config.manageDns ? "managed in DigitalOcean" : hostnames.map((h) => `${h} A/AAAA → reserved IP and droplet IPv6 (manage them at your DNS provider)`);
+export const auth0Domain = identity?.domain;
+export const auth0Audience = identity?.audience;
+export const auth0SpaClientId = identity?.spaClientId;
+export const auth0RolesClaim = identity?.rolesClaim;
+export const auth0M2mClientId = identity?.m2mClientId;
+export const auth0M2mClientSecret = identity?.m2mClientSecret;

@@ -1,0 +1,177 @@
+import * as auth0 from "@pulumi/auth0";
+import * as pulumi from "@pulumi/pulumi";
+import { InvalidConfigError, StackConfig } from "../config";
+import { CLAIM_NAMESPACE_SECRET, POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, readPostLoginActionCode, rolesClaimName } from "./action";
+import {
+  API_TOKEN_LIFETIME_FOR_WEB_S, API_TOKEN_LIFETIME_S, MANAGEMENT_API_SCOPES, SIGNING_ALG, SPA_GRANT_TYPES, SPA_REFRESH_TOKEN,
+  apiScopes, attackProtectionSettings, claimNamespace, managementApiAudience, resolveTenantDomain, rolesHolding, spaUrls,
+  webOriginProblems,
+} from "./settings";
+
+export type Auth0Settings = NonNullable<StackConfig["auth0"]>;
+
+export interface IdentityArgs {
+  auth0: Auth0Settings;
+  hosts: { api: string; app?: string };
+  /** `alerts.emails`: when set, attack protection also notifies the tenant's admins. */
+  alertEmails: string[];
+  /** The tenant domain; defaults to provider config `auth0:domain`, then `AUTH0_DOMAIN`. */
+  domain?: string;
+}
+
+/**
+ * The Auth0 tenant as code: the API with RBAC, its roles and permissions, the SPA and the
+ * user-management (M2M) clients, the post-login Action that puts roles in tokens, and attack
+ * protection. Its outputs replace the IDs people used to paste into env files.
+ */
+export class Identity extends pulumi.ComponentResource {
+  readonly api: auth0.ResourceServer;
+  readonly roles: Record<string, auth0.Role>;
+  readonly spa: auth0.Client;
+  readonly m2m: auth0.Client;
+  readonly m2mGrant: auth0.ClientGrant;
+  readonly postLogin: auth0.Action;
+  readonly postLoginBinding: auth0.TriggerActions;
+  readonly attackProtection: auth0.AttackProtection;
+
+  readonly domain: pulumi.Output<string>;
+  readonly audience: pulumi.Output<string>;
+  readonly spaClientId: pulumi.Output<string>;
+  /** The claim holding the user's roles in ID and access tokens, e.g. `https://api.example.com/roles`. */
+  readonly rolesClaim: string;
+  /** For the app: AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_CLIENT_ID (the SPA's) and AUTH0_ROLES_CLAIM. */
+  readonly appEnvironment: pulumi.Output<Record<string, string>>;
+  readonly m2mClientId: pulumi.Output<string>;
+  readonly m2mClientSecret: pulumi.Output<string>;
+  /** Secret, for the user migration: AUTH0_DOMAIN, AUTH0_MANAGEMENT_CLIENT_ID, AUTH0_MANAGEMENT_CLIENT_SECRET. */
+  readonly managementEnvironment: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Identity", name, {}, opts);
+    const settings = args.auth0;
+    const domain = tenantDomain(args.domain);
+    const urls = spaUrls(settings.spa, args.hosts);
+    const problems = webOriginProblems(settings.spa.webOrigins ?? []);
+    if (problems.length > 0) throw new InvalidConfigError(problems, pulumi.getStack());
+
+    this.api = new auth0.ResourceServer(`${name}-api`, {
+      name: `${name}-api`,
+      identifier: settings.apiIdentifier,
+      signingAlg: SIGNING_ALG,
+      enforcePolicies: true,
+      tokenDialect: "access_token_authz",
+      tokenLifetime: API_TOKEN_LIFETIME_S,
+      tokenLifetimeForWeb: API_TOKEN_LIFETIME_FOR_WEB_S,
+      skipConsentForVerifiableFirstPartyClients: true,
+      allowOfflineAccess: true,
+    }, { parent: this });
+
+    // One resource owns every scope of the API, so scopes from several roles never fight.
+    const scopes = apiScopes(settings.roles);
+    const apiScopesResource = scopes.length === 0 ? undefined : new auth0.ResourceServerScopes(`${name}-api-scopes`, {
+      resourceServerIdentifier: this.api.identifier,
+      scopes: scopes.map((scope) => ({ name: scope, description: `Held by ${rolesHolding(settings.roles, scope).join(", ")}` })),
+    }, { parent: this });
+
+    this.roles = {};
+    for (const [role, permissions] of Object.entries(settings.roles)) {
+      const created = new auth0.Role(`${name}-role-${role}`, { name: role, description: `${role} (managed by dropstack)` }, { parent: this });
+      this.roles[role] = created;
+      // A role without permissions (e.g. guest) is only a name; RolePermissions needs at least one.
+      if (permissions.length === 0) continue;
+      new auth0.RolePermissions(`${name}-role-${role}-permissions`, {
+        roleId: created.id,
+        permissions: permissions.map((permission) => ({ name: permission, resourceServerIdentifier: this.api.identifier })),
+      }, { parent: this, dependsOn: apiScopesResource ? [apiScopesResource] : [] });
+    }
+
+    this.spa = new auth0.Client(`${name}-spa`, {
+      name: `${name}-spa`,
+      description: "Browser app: Universal Login with the authorization code flow and PKCE",
+      appType: "spa",
+      isFirstParty: true,
+      oidcConformant: true,
+      grantTypes: [...SPA_GRANT_TYPES],
+      callbacks: urls.callbacks,
+      allowedLogoutUrls: urls.logoutUrls,
+      webOrigins: urls.webOrigins,
+      crossOriginAuth: false,
+      jwtConfiguration: { alg: SIGNING_ALG },
+      refreshToken: { ...SPA_REFRESH_TOKEN },
+    }, { parent: this });
+    // In this provider version the token endpoint auth method lives here: `none` makes the SPA
+    // a public client, so it must use PKCE and holds no secret.
+    new auth0.ClientCredentials(`${name}-spa-credentials`, { clientId: this.spa.clientId, authenticationMethod: "none" }, { parent: this });
+
+    this.m2m = new auth0.Client(`${name}-user-management`, {
+      name: `${name}-user-management`,
+      description: "Server-side user management (user migration, role assignment) through the Management API",
+      appType: "non_interactive",
+      isFirstParty: true,
+      oidcConformant: true,
+      grantTypes: ["client_credentials"],
+      jwtConfiguration: { alg: SIGNING_ALG },
+    }, { parent: this });
+    const m2mCredentials = new auth0.ClientCredentials(`${name}-user-management-credentials`, {
+      clientId: this.m2m.clientId,
+      authenticationMethod: "client_secret_post",
+    }, { parent: this, additionalSecretOutputs: ["clientSecret"] });
+    this.m2mGrant = new auth0.ClientGrant(`${name}-user-management-grant`, {
+      clientId: this.m2m.clientId,
+      audience: managementApiAudience(domain),
+      scopes: [...MANAGEMENT_API_SCOPES],
+    }, { parent: this });
+
+    const namespace = claimNamespace(settings);
+    this.rolesClaim = rolesClaimName(namespace);
+    this.postLogin = new auth0.Action(`${name}-post-login`, {
+      name: `${name}-post-login`,
+      code: readPostLoginActionCode(),
+      runtime: POST_LOGIN_RUNTIME,
+      deploy: true,
+      supportedTriggers: { ...POST_LOGIN_TRIGGER },
+      secrets: [{ name: CLAIM_NAMESPACE_SECRET, value: namespace }],
+    }, { parent: this });
+    // TriggerActions owns the whole post-login flow: an Action bound by hand is removed, so
+    // what runs at login is exactly what is reviewed here.
+    this.postLoginBinding = new auth0.TriggerActions(`${name}-post-login-flow`, {
+      trigger: POST_LOGIN_TRIGGER.id,
+      actions: [{ id: this.postLogin.id, displayName: this.postLogin.name }],
+    }, { parent: this });
+
+    this.attackProtection = new auth0.AttackProtection(`${name}-attack-protection`, attackProtectionSettings(args.alertEmails), { parent: this });
+
+    this.domain = pulumi.output(domain);
+    this.audience = this.api.identifier;
+    this.spaClientId = this.spa.clientId;
+    this.appEnvironment = pulumi.all([this.audience, this.spaClientId]).apply(([audience, clientId]): Record<string, string> => ({
+      AUTH0_DOMAIN: domain,
+      AUTH0_AUDIENCE: audience,
+      AUTH0_CLIENT_ID: clientId,
+      AUTH0_ROLES_CLAIM: this.rolesClaim,
+    }));
+    this.m2mClientId = pulumi.secret(this.m2m.clientId);
+    this.m2mClientSecret = pulumi.secret(m2mCredentials.clientSecret);
+    this.managementEnvironment = pulumi.secret(pulumi.all([this.m2m.clientId, m2mCredentials.clientSecret]).apply(([clientId, clientSecret]): Record<string, string> => ({
+      AUTH0_DOMAIN: domain,
+      AUTH0_MANAGEMENT_CLIENT_ID: clientId,
+      AUTH0_MANAGEMENT_CLIENT_SECRET: clientSecret,
+    })));
+
+    this.registerOutputs({
+      domain: this.domain,
+      audience: this.audience,
+      spaClientId: this.spaClientId,
+      rolesClaim: this.rolesClaim,
+      m2mClientId: this.m2mClientId,
+      m2mClientSecret: this.m2mClientSecret,
+    });
+  }
+}
+
+/** The tenant domain, or an InvalidConfigError naming `auth0:domain` (the check exits 2). */
+function tenantDomain(explicit: string | undefined): string {
+  const resolved = resolveTenantDomain(explicit ?? new pulumi.Config("auth0").get("domain"), process.env.AUTH0_DOMAIN);
+  if (!resolved.ok) throw new InvalidConfigError([resolved.problem], pulumi.getStack());
+  return resolved.domain;
+}

@@ -1,0 +1,173 @@
+// Pure decisions behind the Auth0 tenant (the Identity component) and its policies:
+// URL defaults, the API's scopes, the Management API grant, token lifetimes and attack
+// protection. Values use the Auth0 Management API spelling (`access_token_authz`,
+// `count_per_identifier_and_ip`), which is what the provider sends; the provider's generated
+// docs show some of them camelCased, and Auth0 rejects those.
+import { isHostname } from "../config/schema";
+
+/** RS256: tokens are verified with the tenant's public JWKS; nothing shared has to leak. */
+export const SIGNING_ALG = "RS256";
+
+/** Access tokens for the API from the token endpoint (the SPA's code flow): one hour. */
+export const API_TOKEN_LIFETIME_S = 3600;
+/** Implicit/hybrid flows get less; the SPA cannot use them, but Auth0 requires it ≤ the above. */
+export const API_TOKEN_LIFETIME_FOR_WEB_S = 900;
+
+/** SPA refresh tokens rotate; a stolen one dies after a day idle or a week at most. */
+export const SPA_REFRESH_TOKEN = {
+  rotationType: "rotating",
+  expirationType: "expiring",
+  leeway: 0,
+  tokenLifetime: 7 * 24 * 3600,
+  infiniteTokenLifetime: false,
+  idleTokenLifetime: 24 * 3600,
+  infiniteIdleTokenLifetime: false,
+} as const;
+
+/** The SPA's only grants: the code flow (with PKCE, as a public client) and refresh tokens. */
+export const SPA_GRANT_TYPES = ["authorization_code", "refresh_token"] as const;
+
+/** Grants a browser app must never have: they hand tokens or passwords to the page. */
+export const FORBIDDEN_SPA_GRANTS = ["password", "implicit", "http://auth0.com/oauth/grant-type/password-realm"] as const;
+
+/** Action runtimes Auth0 still supports and patches; older ones are deprecated. */
+export const CURRENT_ACTION_RUNTIMES = ["node22"] as const;
+
+/** Token dialects that put the user's RBAC permissions in the access token. */
+export const PERMISSION_TOKEN_DIALECTS = ["access_token_authz", "rfc9068_profile_authz"] as const;
+
+/**
+ * The Management API scopes of the user-management (M2M) client: the fewest the user
+ * migration needs (create the users, give them their roles, re-run safely).
+ */
+export const MANAGEMENT_API_SCOPES = [
+  // Re-runs look users up by email, so a user created before a failed batch is found, not duplicated.
+  "read:users",
+  // The migration creates every existing user with a temporary password.
+  "create:users",
+  // A re-run corrects a user that was created with incomplete data instead of failing on "user exists".
+  "update:users",
+  // Roles are assigned by name (super_admin, pharmacist, ...); their IDs are looked up first.
+  "read:roles",
+  // Assigning each migrated user its role(s).
+  "create:role_members",
+] as const;
+
+export interface SpaUrlSettings {
+  callbacks?: string[];
+  logoutUrls?: string[];
+  webOrigins?: string[];
+}
+
+export interface SpaUrls {
+  callbacks: string[];
+  logoutUrls: string[];
+  webOrigins: string[];
+}
+
+/**
+ * The SPA's allowed URLs: each list from `auth0.spa.*` when set, otherwise the app's
+ * origin, `https://<hosts.app>`, or `https://<hosts.api>` when the API serves the app.
+ */
+export function spaUrls(spa: SpaUrlSettings, hosts: { api: string; app?: string }): SpaUrls {
+  const origin = `https://${hosts.app ?? hosts.api}`;
+  return {
+    callbacks: spa.callbacks ?? [origin],
+    logoutUrls: spa.logoutUrls ?? [origin],
+    webOrigins: spa.webOrigins ?? [origin],
+  };
+}
+
+/** Auth0 accepts web origins only as scheme://host[:port]; a path there fails `pulumi up`. */
+export function webOriginProblems(webOrigins: string[]): string[] {
+  return webOrigins.flatMap((value, i) => {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.exec(value);
+    return match ? [] : [`dropstack:auth0.spa.webOrigins.${i}: "${value}" is not an origin; give scheme and host only, e.g. https://app.example.com`];
+  });
+}
+
+/** Every permission some role holds, once each, sorted: the API's scopes. */
+export function apiScopes(roles: Record<string, string[]>): string[] {
+  return [...new Set(Object.values(roles).flat())].sort();
+}
+
+/** The roles that hold a permission, for the scope's description in the dashboard. */
+export function rolesHolding(roles: Record<string, string[]>, permission: string): string[] {
+  return Object.keys(roles).filter((role) => roles[role].includes(permission)).sort();
+}
+
+/** The namespace of the roles claim (DESIGN §7): `auth0.claimNamespace`, else the API identifier. */
+export function claimNamespace(auth0: { apiIdentifier: string; claimNamespace?: string }): string {
+  return auth0.claimNamespace ?? auth0.apiIdentifier;
+}
+
+/** The Management API audience of a tenant: `https://<tenant domain>/api/v2/`. */
+export function managementApiAudience(domain: string): string {
+  return `https://${domain}/api/v2/`;
+}
+
+export type TenantDomain = { ok: true; domain: string } | { ok: false; problem: string };
+
+/**
+ * The tenant domain the Auth0 provider talks to: provider config `auth0:domain`, else the
+ * provider's own environment variable `AUTH0_DOMAIN`. It must be a bare hostname because the
+ * Management API audience is built from it.
+ */
+export function resolveTenantDomain(configured: string | undefined, environment: string | undefined): TenantDomain {
+  const value = (configured ?? environment ?? "").trim();
+  if (value === "") {
+    return { ok: false, problem: "auth0:domain: required when dropstack:auth0 is set; run `pulumi config set auth0:domain <tenant>.<region>.auth0.com` or export AUTH0_DOMAIN" };
+  }
+  if (!isHostname(value.toLowerCase())) {
+    return { ok: false, problem: `auth0:domain: expected the tenant's hostname like acme.eu.auth0.com (no scheme or path), got "${value}"` };
+  }
+  return { ok: true, domain: value.toLowerCase() };
+}
+
+/**
+ * Why a client URL is unfit for production, or undefined when it is fine: plain http://, or a
+ * host on the developer's machine (localhost, *.localhost, 127.0.0.0/8, ::1, 0.0.0.0).
+ */
+export function insecureUrlReason(url: string): string | undefined {
+  const value = url.trim().toLowerCase();
+  if (value.startsWith("http://")) return "uses plain http://";
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1];
+  if (authority === undefined) return undefined;
+  const host = authority.replace(/^.*@/, "").replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || host.endsWith(".localhost")) return "points at localhost";
+  if (/^127(\.\d{1,3}){3}$/.test(host) || host === "::1" || host === "0.0.0.0") return "points at a loopback address";
+  return undefined;
+}
+
+/**
+ * Attack protection for the tenant: brute-force lockout, breached-password blocking and
+ * suspicious-IP throttling. With alert emails configured, Auth0 also notifies the tenant's
+ * dashboard admins (Auth0 sends these to its admins; it has no separate recipient list).
+ */
+export function attackProtectionSettings(alertEmails: string[]) {
+  const notifyAdmins = alertEmails.length > 0;
+  return {
+    bruteForceProtection: {
+      enabled: true,
+      // Counting per account and IP locks out the attacker's IP, not the real user everywhere.
+      mode: "count_per_identifier_and_ip",
+      maxAttempts: 10,
+      shields: ["block", "user_notification"],
+    },
+    breachedPasswordDetection: {
+      enabled: true,
+      method: "standard",
+      shields: ["block", "user_notification", ...(notifyAdmins ? ["admin_notification"] : [])],
+      ...(notifyAdmins ? { adminNotificationFrequencies: ["daily"] } : {}),
+      preUserRegistration: { shields: ["block"] },
+    },
+    suspiciousIpThrottling: {
+      enabled: true,
+      shields: ["block", ...(notifyAdmins ? ["admin_notification"] : [])],
+      // Per IP, a bucket of `maxAttempts` refilled one attempt every `rate` ms: 100 failed logins
+      // a day and about 50 signups a minute (the values of Auth0's own example).
+      preLogin: { maxAttempts: 100, rate: 864000 },
+      preUserRegistration: { maxAttempts: 50, rate: 1200 },
+    },
+  };
+}
