@@ -171,6 +171,9 @@ export function stackConfigSchema(stack: string) {
       if (new Set(zoneHosts).size !== zoneHosts.length) {
         ctx.addIssue({ code: "custom", path: ["hosts", "app"], message: "must differ from hosts.api" });
       }
+      if (production && !config.promotion.stagingStack && !config.promotion.allowUnpromoted) {
+        ctx.addIssue({ code: "custom", path: ["promotion", "stagingStack"], message: "required in production: the staging stack (org/project/stack) whose smoke-tested image may ship; or set promotion.allowUnpromoted" });
+      }
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
       if (repeated.length > 0) {

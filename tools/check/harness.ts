@@ -107,6 +107,15 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     });
   } as typeof original;
 
+  // Reads (StackReference, `.get` of existing resources) are part of the graph too.
+  const originalRead = MockMonitor.prototype.readResource;
+  MockMonitor.prototype.readResource = async function (this: MockMonitor, req: ReadRequest, callback: (err: unknown, resp: unknown) => void) {
+    return originalRead.call(this, req, (err: unknown, resp: { getUrn(): string; getProperties(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+      if (!err && resp) recordRead(registrations, req, resp.getUrn(), resp.getProperties().toJavaScript());
+      callback(err, resp);
+    });
+  } as typeof originalRead;
+
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
   await pulumi.runtime.setMocks(mocks, options.project ?? "dropstack", options.stack, options.preview ?? true);
   const program = options.program ?? path.resolve(__dirname, "..", "..", "index.ts");
@@ -129,6 +138,27 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
 /** Drains queued registrations; exported by the runtime's JS but not its typings (marked internal). */
 function waitForRPCs(): Promise<void> {
   return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+function recordRead(into: Map<string, Registration>, req: ReadRequest, urn: string, state: Record<string, unknown>) {
+  const wireInputs = req.getProperties()?.toJavaScript() ?? {};
+  into.set(urn, {
+    urn, type: req.getType(), name: req.getName(), custom: true, parent: req.getParent() || undefined,
+    provider: req.getProvider() || undefined, protect: false, dependencies: req.getDependenciesList(), propertyDependencies: {},
+    deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [],
+    wireInputs, inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
+    secretInputs: Object.entries(wireInputs).filter(([, v]) => containsSecret(v)).map(([k]) => k),
+    outputs: unwrapSecrets(state) as Record<string, unknown>,
+  });
 }
 
 function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, state: Record<string, unknown>) {

@@ -1,17 +1,19 @@
 // `npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]`
 // The offline preview and policy check (DESIGN §5). Exit 0: no mandatory violations;
 // 1: mandatory violations; 2: invalid config or arguments.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { PolicyConfigError, analyze } from "./analyzer";
 import { emitServerFiles } from "./emit";
 import { Graph, runProgram } from "./harness";
 import { renderDeployOrder, renderSummary, renderTree, renderViolations, summarise, toJson } from "./report";
+import { setStackReferenceOutputs } from "./mocks";
 import { StackFileError, readStackFile } from "./stack-file";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]";
+const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>] [--staging-outputs <pulumi stack output --json file>]";
 
 class UsageError extends Error {}
 
@@ -21,7 +23,7 @@ function parseCli(argv: string[]) {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { "config-file": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { "config-file": { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
@@ -36,7 +38,38 @@ function parseCli(argv: string[]) {
   const configFile = parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
   if (!existsSync(policyConfigFile)) throw new UsageError(`no policy config for stack "${stack}": expected ${path.relative(process.cwd(), policyConfigFile)}`);
-  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit };
+  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit, stagingOutputs: parsed.values["staging-outputs"] };
+}
+
+/**
+ * Offline there is no backend to read staging's outputs from. With --staging-outputs
+ * (the JSON of `pulumi stack output --stack <staging> --json`) the promotion guard checks
+ * the real promoted digest; without it the check assumes staging promoted this image.
+ */
+function promotionInputs(config: Record<string, string>, outputsFile: string | undefined) {
+  const parse = (key: string): Record<string, unknown> => {
+    try {
+      const value = JSON.parse(config[key] ?? "{}");
+      return typeof value === "object" && value !== null ? value : {};
+    } catch {
+      return {};
+    }
+  };
+  const stagingStack = parse("dropstack:promotion").stagingStack;
+  if (typeof stagingStack !== "string") return undefined;
+  if (outputsFile) {
+    try {
+      return { stagingStack, outputs: JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, unknown>, note: `Promotion guard reads ${stagingStack}'s outputs from ${outputsFile}` };
+    } catch (e) {
+      throw new UsageError(`cannot read --staging-outputs ${outputsFile}: ${(e as Error).message}`);
+    }
+  }
+  const image = parse("dropstack:app").image;
+  return {
+    stagingStack,
+    outputs: { [PROMOTED_IMAGE_OUTPUT]: image },
+    note: `Promotion guard: ${stagingStack}'s outputs are not available offline; assuming it promoted ${String(image)} (pass --staging-outputs to check the real ones)`,
+  };
 }
 
 async function main(): Promise<number> {
@@ -46,6 +79,11 @@ async function main(): Promise<number> {
 
   log(`Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`);
   if (stackFile.secretKeys.length > 0) log(`Secret keys treated as unknown secrets: ${stackFile.secretKeys.join(", ")}`);
+  const promotion = promotionInputs(stackFile.config, args.stagingOutputs);
+  if (promotion) {
+    setStackReferenceOutputs(promotion.stagingStack, promotion.outputs);
+    log(promotion.note);
+  }
   const program = await runProgram({ stack: args.stack, config: stackFile.config, secretKeys: stackFile.secretKeys });
   const graph = new Graph(program.registrations);
 
@@ -79,6 +117,11 @@ async function main(): Promise<number> {
   return summary.mandatory > 0 ? 1 : 0;
 }
 
+/** The program refused to deploy (e.g. the promotion guard): a blocking finding, like a mandatory policy. */
+function isBlockingFinding(e: unknown): boolean {
+  return (e as Error)?.name === "UnpromotedImageError";
+}
+
 function isInvalidInput(e: unknown): boolean {
   return e instanceof UsageError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
 }
@@ -86,6 +129,11 @@ function isInvalidInput(e: unknown): boolean {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (isBlockingFinding(e)) {
+      const message = (e as Error).message;
+      console.error(`error: ${message.slice(Math.max(0, message.indexOf("promotion guard:")))}`);
+      process.exit(1);
+    }
     if (isInvalidInput(e)) {
       console.error(`error: ${(e as Error).message}`);
       process.exit(2);

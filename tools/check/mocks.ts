@@ -55,3 +55,18 @@ export const mocks: pulumi.runtime.Mocks = {
     return args.inputs;
   },
 };
+
+/**
+ * Outputs of other stacks read by StackReference, keyed by stack name. Offline there
+ * is no backend to read them from, so the check tool supplies them (see --staging-outputs).
+ */
+const stackReferenceOutputs = new Map<string, Record<string, unknown>>();
+
+export function setStackReferenceOutputs(stack: string, outputs: Record<string, unknown>): void {
+  stackReferenceOutputs.set(stack, outputs);
+}
+
+MOCK_OUTPUTS["pulumi:pulumi:StackReference"] = (name, inputs) => ({
+  outputs: stackReferenceOutputs.get(String(inputs.name ?? name)) ?? {},
+  secretOutputNames: [],
+});
