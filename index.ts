@@ -1,9 +1,11 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
 // This file only wires components together; each lives in components/<name>/.
+import { Cache } from "./components/cache";
 import { loadStackConfig } from "./components/config";
 import { Dns } from "./components/dns";
 import { Host } from "./components/host";
 import { Identity } from "./components/identity";
+import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Project } from "./components/project";
 
@@ -26,6 +28,25 @@ const host = new Host(name, {
   vpcId: network.vpc.id,
   tag: network.dropletTag.name,
   reservedIp: network.reservedIp,
+});
+
+// Redis on the droplet, reachable only over the private docker network; the app reads cache.redisUrl (secret).
+const cache = new Cache(name, {
+  image: config.redis.image,
+  maxmemory: config.redis.maxmemory,
+  evictionPolicy: config.redis.evictionPolicy,
+  dockerProvider: host.dockerProvider,
+  networkName: host.appNetwork.name,
+  hostReady: host.ready,
+});
+
+// Uptime check on the API's health endpoint; uptime and droplet alerts go to dropstack:alerts.emails.
+const monitoring = new Monitoring(name, {
+  region: config.region,
+  dropletId: host.droplet.id,
+  apiHost: config.hosts.api,
+  healthPath: config.app.healthPath,
+  alertEmails: config.alerts.emails,
 });
 
 // The Auth0 tenant, when dropstack:auth0 is set; its IDs reach the app through these outputs.
@@ -60,3 +81,6 @@ export const auth0SpaClientId = identity?.spaClientId;
 export const auth0RolesClaim = identity?.rolesClaim;
 export const auth0M2mClientId = identity?.m2mClientId;
 export const auth0M2mClientSecret = identity?.m2mClientSecret;
+export const redisContainer = cache.container.name;
+export const healthCheckUrl = monitoring.healthUrl;
+export const uptimeCheckId = monitoring.uptimeCheck.id;

@@ -1,6 +1,10 @@
 // Every dropstack policy, importable without starting the analyzer (tests use it).
+import { backupsPolicies } from "./backups";
+import { cachePolicies } from "./cache";
+import { databasePolicies } from "./database";
 import { hostPolicies } from "./host";
 import { identityPolicies } from "./identity";
+import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies];
+export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies];

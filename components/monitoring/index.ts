@@ -1,0 +1,76 @@
+// Uptime check on the API's health endpoint plus alerts (DESIGN §2 "Monitoring"). Alerts
+// need someone to tell: without dropstack:alerts.emails only the check is created, and
+// the monitoring-alerts-configured policy refuses that in production.
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { DROPLET_ALERT_RULES, UPTIME_ALERT_RULES, describeDropletAlert, healthCheckUrl, uptimeProbeRegions } from "./alerts";
+
+export interface MonitoringArgs {
+  /** The droplet's region (dropstack:region); picks the probe regions. */
+  region: string;
+  /** The droplet the CPU, memory and disk alerts watch (its monitoring agent must be on). */
+  dropletId: pulumi.Input<string>;
+  /** dropstack:hosts.api */
+  apiHost: string;
+  /** dropstack:app.healthPath */
+  healthPath: string;
+  /**
+   * dropstack:alerts.emails. DigitalOcean only mails addresses that belong to members of
+   * the team that owns the resources.
+   */
+  alertEmails: string[];
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+  readonly uptimeCheck: digitalocean.UptimeCheck;
+  readonly uptimeAlerts: digitalocean.UptimeAlert[];
+  readonly dropletAlerts: digitalocean.MonitorAlert[];
+  readonly healthUrl: string;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Monitoring", name, {}, opts);
+    this.healthUrl = healthCheckUrl(args.apiHost, args.healthPath);
+
+    this.uptimeCheck = new digitalocean.UptimeCheck(`${name}-uptime`, {
+      name: `${name} ${args.apiHost} health`,
+      target: this.healthUrl,
+      type: "https",
+      regions: uptimeProbeRegions(args.region),
+      enabled: true,
+    }, { parent: this });
+
+    const emails = [...args.alertEmails];
+    const notify = emails.length > 0;
+
+    this.uptimeAlerts = notify
+      ? UPTIME_ALERT_RULES.map((rule) => new digitalocean.UptimeAlert(`${name}-uptime-${rule.key}`, {
+        name: `${name}: ${rule.summary}`,
+        checkId: this.uptimeCheck.id,
+        type: rule.type,
+        period: rule.period,
+        ...(rule.threshold !== undefined ? { threshold: rule.threshold } : {}),
+        ...(rule.comparison !== undefined ? { comparison: rule.comparison } : {}),
+        notifications: [{ emails }],
+      }, { parent: this }))
+      : [];
+
+    this.dropletAlerts = notify
+      ? DROPLET_ALERT_RULES.map((rule) => new digitalocean.MonitorAlert(`${name}-alert-${rule.key}`, {
+        description: describeDropletAlert(name, rule),
+        type: rule.type,
+        compare: "GreaterThan",
+        value: rule.value,
+        window: rule.window,
+        entities: [args.dropletId],
+        enabled: true,
+        alerts: { emails },
+      }, { parent: this }))
+      : [];
+
+    this.registerOutputs({
+      uptimeCheckId: this.uptimeCheck.id,
+      healthUrl: this.healthUrl,
+      alertEmails: emails,
+    });
+  }
+}
