@@ -82,5 +82,7 @@ export const auth0RolesClaim = identity?.rolesClaim;
 export const auth0M2mClientId = identity?.m2mClientId;
 export const auth0M2mClientSecret = identity?.m2mClientSecret;
 export const redisContainer = cache.container.name;
+// Secret; the app and workers get it from cache.redisUrl. `pulumi stack output --show-secrets redisUrl` to debug from the host.
+export const redisUrl = cache.redisUrl;
 export const healthCheckUrl = monitoring.healthUrl;
 export const uptimeCheckId = monitoring.uptimeCheck.id;
