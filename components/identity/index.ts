@@ -26,7 +26,11 @@ export interface IdentityArgs {
  */
 export class Identity extends pulumi.ComponentResource {
   readonly api: auth0.ResourceServer;
+  /** Absent when no role has a permission. */
+  readonly scopes?: auth0.ResourceServerScopes;
   readonly roles: Record<string, auth0.Role>;
+  /** Per role that has permissions (a role like guest has none). */
+  readonly rolePermissions: Record<string, auth0.RolePermissions>;
   readonly spa: auth0.Client;
   readonly m2m: auth0.Client;
   readonly m2mGrant: auth0.ClientGrant;
@@ -47,12 +51,13 @@ export class Identity extends pulumi.ComponentResource {
   readonly managementEnvironment: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Config problems surface before the component registers anything.
+    const domain = tenantDomain(args.domain);
+    const problems = webOriginProblems(args.auth0.spa.webOrigins ?? []);
+    if (problems.length > 0) throw new InvalidConfigError(problems, pulumi.getStack());
     super("dropstack:index:Identity", name, {}, opts);
     const settings = args.auth0;
-    const domain = tenantDomain(args.domain);
     const urls = spaUrls(settings.spa, args.hosts);
-    const problems = webOriginProblems(settings.spa.webOrigins ?? []);
-    if (problems.length > 0) throw new InvalidConfigError(problems, pulumi.getStack());
 
     this.api = new auth0.ResourceServer(`${name}-api`, {
       name: `${name}-api`,
@@ -68,21 +73,22 @@ export class Identity extends pulumi.ComponentResource {
 
     // One resource owns every scope of the API, so scopes from several roles never fight.
     const scopes = apiScopes(settings.roles);
-    const apiScopesResource = scopes.length === 0 ? undefined : new auth0.ResourceServerScopes(`${name}-api-scopes`, {
+    this.scopes = scopes.length === 0 ? undefined : new auth0.ResourceServerScopes(`${name}-api-scopes`, {
       resourceServerIdentifier: this.api.identifier,
       scopes: scopes.map((scope) => ({ name: scope, description: `Held by ${rolesHolding(settings.roles, scope).join(", ")}` })),
     }, { parent: this });
 
     this.roles = {};
+    this.rolePermissions = {};
     for (const [role, permissions] of Object.entries(settings.roles)) {
       const created = new auth0.Role(`${name}-role-${role}`, { name: role, description: `${role} (managed by dropstack)` }, { parent: this });
       this.roles[role] = created;
       // A role without permissions (e.g. guest) is only a name; RolePermissions needs at least one.
       if (permissions.length === 0) continue;
-      new auth0.RolePermissions(`${name}-role-${role}-permissions`, {
+      this.rolePermissions[role] = new auth0.RolePermissions(`${name}-role-${role}-permissions`, {
         roleId: created.id,
         permissions: permissions.map((permission) => ({ name: permission, resourceServerIdentifier: this.api.identifier })),
-      }, { parent: this, dependsOn: apiScopesResource ? [apiScopesResource] : [] });
+      }, { parent: this, dependsOn: this.scopes ? [this.scopes] : [] });
     }
 
     this.spa = new auth0.Client(`${name}-spa`, {

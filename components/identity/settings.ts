@@ -114,7 +114,8 @@ export type TenantDomain = { ok: true; domain: string } | { ok: false; problem: 
  * Management API audience is built from it.
  */
 export function resolveTenantDomain(configured: string | undefined, environment: string | undefined): TenantDomain {
-  const value = (configured ?? environment ?? "").trim();
+  // A blank value counts as unset, as it does for the provider.
+  const value = configured?.trim() || environment?.trim() || "";
   if (value === "") {
     return { ok: false, problem: "auth0:domain: required when dropstack:auth0 is set; run `pulumi config set auth0:domain <tenant>.<region>.auth0.com` or export AUTH0_DOMAIN" };
   }
