@@ -1,0 +1,171 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ROLE_KINDS, RoleKind, privilegeModel } from "./privileges";
+import { appPoolSize, connectionUri, maintenanceWindow, trustedSources } from "./settings";
+
+export interface DatabaseArgs {
+  region: string;
+  /** PostgreSQL major version, e.g. "16". */
+  version: string;
+  size: string;
+  nodes: number;
+  /** The app database's name (dropstack:postgres.database). */
+  database: string;
+  maintenance: { day: string; hour: number };
+  vpcId: pulumi.Input<string>;
+  /** The droplet tag: the database firewall admits every droplet carrying it. */
+  dropletTag: pulumi.Input<string>;
+  /** Admitted to the admin endpoint; `pulumi up` must run from one of them (see README). */
+  adminCidrs: string[];
+  tags?: string[];
+}
+
+/**
+ * The managed PostgreSQL cluster, reachable only from the droplet and the admin CIDRs,
+ * with the app database, a transaction pool for the app, and three login roles managed
+ * through @pulumi/postgresql: migrator (owns the schema, runs DDL), app (DML only) and
+ * readonly (SELECT only). The URIs point at private hosts: the hooks and the app run on
+ * the droplet, inside the VPC.
+ */
+export class Database extends pulumi.ComponentResource {
+  readonly cluster: digitalocean.DatabaseCluster;
+  readonly firewall: digitalocean.DatabaseFirewall;
+  readonly appDatabase: digitalocean.DatabaseDb;
+  readonly pool: digitalocean.DatabaseConnectionPool;
+  readonly sqlProvider: postgresql.Provider;
+  readonly schema: postgresql.Schema;
+  readonly roles: Record<RoleKind, postgresql.Role>;
+  /** Secret. Direct to the primary: for migrations, backups and restores. */
+  readonly migratorUri: pulumi.Output<string>;
+  /** Secret. Through the PgBouncer pool (transaction mode): for the app and workers. */
+  readonly appUri: pulumi.Output<string>;
+  /** Secret. Direct to the primary, SELECT only: for reports and debugging. */
+  readonly readonlyUri: pulumi.Output<string>;
+  readonly privateHost: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  readonly databaseName: pulumi.Output<string>;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Database", name, {}, opts);
+    const model = privilegeModel();
+
+    this.cluster = new digitalocean.DatabaseCluster(`${name}-pg`, {
+      name: `${name}-pg`,
+      engine: "pg",
+      version: args.version,
+      size: args.size,
+      nodeCount: args.nodes,
+      region: args.region,
+      privateNetworkUuid: args.vpcId,
+      maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
+      tags: args.tags,
+    }, { parent: this, protect: true });
+
+    this.firewall = new digitalocean.DatabaseFirewall(`${name}-pg-firewall`, {
+      clusterId: this.cluster.id,
+      rules: trustedSources(args.dropletTag, args.adminCidrs),
+    }, { parent: this });
+
+    this.appDatabase = new digitalocean.DatabaseDb(`${name}-pg-db`, {
+      clusterId: this.cluster.id,
+      name: args.database,
+    }, { parent: this, protect: true });
+
+    // The admin endpoint is the public host: `pulumi up` runs outside the VPC, from an
+    // admin CIDR. doadmin is not a superuser on DigitalOcean; `superuser: false` makes the
+    // provider grant itself role memberships it needs instead of assuming it bypasses checks.
+    this.sqlProvider = new postgresql.Provider(`${name}-pg-admin`, {
+      host: this.cluster.host,
+      port: this.cluster.port,
+      username: this.cluster.user,
+      password: pulumi.secret(this.cluster.password),
+      database: this.cluster.database,
+      sslmode: "require",
+      superuser: false,
+      connectTimeout: 30,
+    }, { parent: this, dependsOn: [this.firewall] });
+    const sql = { parent: this, provider: this.sqlProvider };
+    // Every postgresql.Grant/DefaultPrivileges revokes all on create and on delete; a
+    // create-before-delete replacement would let the old one's delete wipe the new grants.
+    const replaceable = { ...sql, deleteBeforeReplace: true };
+
+    const passwords = Object.fromEntries(ROLE_KINDS.map((kind) => [kind, new random.RandomPassword(`${name}-pg-${kind}-password`, {
+      length: 40,
+      // Letters and digits only: nothing a URI, a shell or a .env file could misread.
+      special: false,
+    }, { parent: this })])) as Record<RoleKind, random.RandomPassword>;
+
+    this.roles = Object.fromEntries(model.roles.map((role) => [role.kind, new postgresql.Role(`${name}-pg-${role.kind}`, {
+      name: role.name,
+      login: true,
+      password: passwords[role.kind].result,
+      searchPaths: role.searchPath,
+      createDatabase: false,
+      createRole: false,
+      superuser: false,
+      replication: false,
+      bypassRowLevelSecurity: false,
+    }, sql)])) as Record<RoleKind, postgresql.Role>;
+
+    const roleByName = new Map(model.roles.map((r) => [r.name, this.roles[r.kind]]));
+    const roleInput = (roleName: string) => roleByName.get(roleName)?.name ?? roleName;
+
+    this.schema = new postgresql.Schema(`${name}-pg-schema`, {
+      name: model.schema,
+      database: this.appDatabase.name,
+      owner: roleInput(model.schemaOwner),
+      dropCascade: false,
+    }, { ...sql, protect: true });
+
+    const grants = model.grants.map((grant) => new postgresql.Grant(`${name}-pg-grant-${grant.key}`, {
+      database: this.appDatabase.name,
+      role: roleInput(grant.role),
+      objectType: grant.objectType,
+      schema: grant.schema === model.schema ? this.schema.name : grant.schema,
+      privileges: [...grant.privileges],
+    }, replaceable));
+
+    const defaults = model.defaultPrivileges.map((rule) => new postgresql.DefaultPrivileges(`${name}-pg-default-${rule.key}`, {
+      database: this.appDatabase.name,
+      owner: roleInput(rule.owner),
+      role: roleInput(rule.role),
+      schema: this.schema.name,
+      objectType: rule.objectType,
+      privileges: [...rule.privileges],
+    }, replaceable));
+
+    this.pool = new digitalocean.DatabaseConnectionPool(`${name}-pg-pool`, {
+      clusterId: this.cluster.id,
+      name: `${args.database}-pool`,
+      dbName: this.appDatabase.name,
+      user: this.roles.app.name,
+      mode: "transaction",
+      size: appPoolSize(args.size),
+    }, { parent: this, dependsOn: [...grants, ...defaults] });
+
+    this.privateHost = this.cluster.privateHost;
+    this.port = this.cluster.port;
+    this.databaseName = this.appDatabase.name;
+
+    const direct = (kind: RoleKind) => pulumi.secret(pulumi
+      .all([this.roles[kind].name, passwords[kind].result, this.cluster.privateHost, this.cluster.port, this.appDatabase.name])
+      .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })));
+    this.migratorUri = direct("migrator");
+    this.readonlyUri = direct("readonly");
+    // Through PgBouncer the "database" is the pool's name.
+    this.appUri = pulumi.secret(pulumi
+      .all([this.roles.app.name, passwords.app.result, this.pool.privateHost, this.pool.port, this.pool.name])
+      .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })));
+
+    this.registerOutputs({
+      clusterId: this.cluster.id,
+      privateHost: this.privateHost,
+      databaseName: this.databaseName,
+      migratorUri: this.migratorUri,
+      appUri: this.appUri,
+      readonlyUri: this.readonlyUri,
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { isWorldOpen } from "../components/network/rules";
+import { MIN_POSTGRES_MAJOR } from "../components/database/settings";
+import { asList, asProps } from "./util";
+
+const CLUSTER_TYPE = "digitalocean:index/databaseCluster:DatabaseCluster";
+const FIREWALL_TYPE = "digitalocean:index/databaseFirewall:DatabaseFirewall";
+
+export const databaseClusterProtected: ResourceValidationPolicy = {
+  name: "database-cluster-protected",
+  description: "The managed PostgreSQL cluster holds the app's data: it must be protected from deletion and replacement.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (_cluster, args, reportViolation) => {
+    if (!args.opts.protect) reportViolation("set `protect: true` on the database cluster so `pulumi destroy` or a replace cannot delete the data");
+  }),
+};
+
+export const databaseClusterHighlyAvailable: ResourceValidationPolicy = {
+  name: "database-cluster-high-availability",
+  description: "Production databases run a standby node, so a node failure or maintenance fails over instead of taking the app down.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
+    const nodes = Number(cluster.nodeCount);
+    if (!(nodes >= 2)) reportViolation(`the cluster has ${String(cluster.nodeCount)} node(s): set dropstack:postgres.nodes to 2 or 3 for a standby that takes over on failure`);
+  }),
+};
+
+export const databaseClusterSupportedVersion: ResourceValidationPolicy = {
+  name: "database-cluster-supported-version",
+  description: `PostgreSQL runs a supported major version (${MIN_POSTGRES_MAJOR} or newer), which the hooks and the privilege model assume.`,
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
+    const major = Number(String(cluster.version ?? "").split(".")[0]);
+    if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {
+      reportViolation(`PostgreSQL version "${String(cluster.version ?? "unset")}" is not supported: set dropstack:postgres.version to "${MIN_POSTGRES_MAJOR}" or newer (e.g. "16")`);
+    }
+  }),
+};
+
+export const databaseClusterMaintenanceWindow: ResourceValidationPolicy = {
+  name: "database-cluster-maintenance-window",
+  description: "The cluster has a fixed maintenance window, so DigitalOcean patches it at a known, quiet hour.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
+    const windows = asList(cluster.maintenanceWindows).map(asProps).filter((w) => w.day && w.hour);
+    if (windows.length === 0) reportViolation("no maintenance window: set dropstack:postgres.maintenance.day and dropstack:postgres.maintenance.hour");
+  }),
+};
+
+export const databaseClusterPrivateNetwork: ResourceValidationPolicy = {
+  name: "database-cluster-private-network",
+  description: "The cluster lives in the stack's VPC, so the droplet reaches it over the private network.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
+    if (!cluster.privateNetworkUuid) reportViolation("the cluster is not in a VPC: set privateNetworkUuid to the stack's VPC id");
+  }),
+};
+
+export const databaseFirewallNoPublicSources: ResourceValidationPolicy = {
+  name: "database-firewall-no-public-sources",
+  description: "The database trusts the droplet and the admin CIDRs only, never the whole internet.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseFirewall, (firewall, _args, reportViolation) => {
+    for (const rule of asList(firewall.rules).map(asProps)) {
+      const value = String(rule.value ?? "");
+      if (rule.type === "ip_addr" && isWorldOpen([value])) {
+        reportViolation(`trusted source ${value} admits the whole internet to the database: remove it from dropstack:adminCidrs and list your admin networks instead`);
+      }
+    }
+  }),
+};
+
+export const databaseClusterHasFirewall: StackValidationPolicy = {
+  name: "database-cluster-has-firewall",
+  description: "Every database cluster has a firewall (trusted sources); without one DigitalOcean accepts connections from anywhere.",
+  validateStack: (args, reportViolation) => {
+    const firewalls = args.resources.filter((r) => r.type === FIREWALL_TYPE);
+    for (const cluster of args.resources.filter((r) => r.type === CLUSTER_TYPE)) {
+      if (!firewalls.some((f) => firewallGuards(f, cluster))) {
+        reportViolation(`database cluster ${cluster.name} has no DatabaseFirewall whose clusterId is this cluster's id: add one admitting only the droplet tag and dropstack:adminCidrs`, cluster.urn);
+      }
+    }
+  },
+};
+
+function firewallGuards(firewall: PolicyResource, cluster: PolicyResource): boolean {
+  const clusterIdSources = [...(firewall.propertyDependencies.clusterId ?? []), ...firewall.dependencies];
+  return clusterIdSources.some((r) => r.urn === cluster.urn);
+}
+
+export const databasePolicies = [
+  databaseClusterProtected,
+  databaseClusterHighlyAvailable,
+  databaseClusterSupportedVersion,
+  databaseClusterMaintenanceWindow,
+  databaseClusterPrivateNetwork,
+  databaseFirewallNoPublicSources,
+  databaseClusterHasFirewall,
+];
