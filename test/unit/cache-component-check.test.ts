@@ -1,0 +1,36 @@
+// `npm run check` end to end for the cache: the rendered redis.conf it emits, and the
+// pinned-image policy blocking production through the real analyzer.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { runCheck, writeStackVariant } from "../support/check";
+import { committedValue } from "../support/program";
+
+describe("npm run check (cache)", () => {
+  const emitDir = mkdtempSync(path.join(tmpdir(), "dropstack-emit-"));
+  after(() => rmSync(emitDir, { recursive: true, force: true }));
+
+  it("emits the redis.conf production ships, with a password and the committed memory settings", () => {
+    const report = runCheck("production", { extraArgs: ["--emit", emitDir] });
+    assert.equal(report.status, 0, report.stderr);
+    const conf = readFileSync(path.join(emitDir, "redis.conf"), "utf8").split("\n");
+    const redis = committedValue<{ maxmemory: string; evictionPolicy: string }>("production", "dropstack:redis");
+    assert.ok(conf.some((line) => /^requirepass "[^"]{32,}"$/.test(line)), "requirepass with a generated password");
+    assert.ok(conf.includes(`maxmemory ${redis.maxmemory}`));
+    assert.ok(conf.includes(`maxmemory-policy ${redis.evictionPolicy}`));
+    assert.ok(conf.includes("appendonly yes"));
+  });
+
+  it("exits 1 naming redis-image-pinned when production runs redis:7", () => {
+    const file = writeStackVariant("production", (c) => {
+      c["dropstack:redis"] = { ...(c["dropstack:redis"] as Record<string, unknown>), image: "redis:7" };
+    });
+    const report = runCheck("production", { configFile: file });
+    assert.equal(report.status, 1, report.stderr);
+    const violation = report.json?.violations.find((v) => v.policy === "redis-image-pinned");
+    assert.equal(violation?.enforcementLevel, "mandatory");
+    assert.match(violation?.message ?? "", /dropstack:redis\.image/);
+  });
+});
