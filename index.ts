@@ -1,7 +1,9 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
 // This file only wires components together; each lives in components/<name>/.
+import { Backups } from "./components/backups";
 import { Cache } from "./components/cache";
 import { loadStackConfig } from "./components/config";
+import { Database } from "./components/database";
 import { Dns } from "./components/dns";
 import { Host } from "./components/host";
 import { Identity } from "./components/identity";
@@ -29,6 +31,23 @@ const host = new Host(name, {
   tag: network.dropletTag.name,
   reservedIp: network.reservedIp,
 });
+
+// Managed PostgreSQL in the VPC; its role URIs (secret) feed the hooks and the app.
+const database = new Database(name, {
+  region: config.region,
+  version: config.postgres.version,
+  size: config.postgres.size,
+  nodes: config.postgres.nodes,
+  database: config.postgres.database,
+  maintenance: config.postgres.maintenance,
+  vpcId: network.vpc.id,
+  dropletTag: network.dropletTag.name,
+  adminCidrs: config.adminCidrs,
+  tags: [name],
+});
+
+// Off-site copies of the backups; staging (backups.offsite: false) keeps them on the volume only.
+const backups = config.backups.offsite ? new Backups(name, { region: config.region, keep: config.backups.keep }) : undefined;
 
 // Redis on the droplet, reachable only over the private docker network; the app reads cache.redisUrl (secret).
 const cache = new Cache(name, {
@@ -66,6 +85,8 @@ new Project(name, {
     host.droplet.dropletUrn,
     host.volume.volumeUrn,
     network.reservedIp.reservedIpUrn,
+    database.cluster.clusterUrn,
+    ...(backups ? [backups.bucket.bucketUrn] : []),
     ...(dns ? [dns.domain.domainUrn] : []),
   ],
 });
@@ -81,6 +102,13 @@ export const auth0SpaClientId = identity?.spaClientId;
 export const auth0RolesClaim = identity?.rolesClaim;
 export const auth0M2mClientId = identity?.m2mClientId;
 export const auth0M2mClientSecret = identity?.m2mClientSecret;
+export const databaseClusterId = database.cluster.id;
+export const databasePrivateHost = database.privateHost;
+export const databaseName = database.databaseName;
+// Secret; `pulumi stack output --show-secrets databaseUris` for one-off access from inside the VPC.
+export const databaseUris = { migrator: database.migratorUri, app: database.appUri, readonly: database.readonlyUri };
+export const backupsBucket = backups?.bucketName;
+export const backupsEndpoint = backups?.endpoint;
 export const redisContainer = cache.container.name;
 // Secret; the app and workers get it from cache.redisUrl. `pulumi stack output --show-secrets redisUrl` to debug from the host.
 export const redisUrl = cache.redisUrl;
