@@ -37,6 +37,17 @@ export const HTTP2_DIRECTIVE_SINCE = "1.25.1";
 
 /** Where Docker's embedded DNS answers inside containers on a user-defined network. */
 export const DOCKER_DNS_RESOLVER = "127.0.0.11";
+/** How long nginx trusts an answer for the app alias before asking Docker's DNS again. */
+export const RESOLVER_VALID_SECONDS = 5;
+/**
+ * The rollout contract this config relies on: a new app replica must have been in the
+ * network alias this long before the old one gets SIGTERM. nginx keeps a resolved answer
+ * for `valid` seconds, counted in whole seconds (so up to one more); until every worker has
+ * re-resolved, the old replica may be the only address it knows, and a draining one refuses.
+ * A Docker healthcheck whose first probe comes later than this (interval, and start_interval
+ * if set, at least this long) gives it for free with `wait: true` + create-before-replace.
+ */
+export const MIN_REPLICA_OVERLAP_SECONDS = RESOLVER_VALID_SECONDS + 2;
 /** Where nginx reads its config in the container. */
 export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
 /** Certificates nginx serves: CERT_DIR/<host>/fullchain.pem and privkey.pem. Shared volume. */
@@ -130,7 +141,7 @@ export interface NginxConfInput {
   settings?: Partial<ProxySettings>;
   /** DNS server that resolves the alias, `ip` or `ip:port`. Default DOCKER_DNS_RESOLVER. */
   resolver?: string;
-  /** How long nginx trusts an answer before asking again. Default 5. */
+  /** How long nginx trusts an answer before asking again. Default RESOLVER_VALID_SECONDS. */
   resolverValidSeconds?: number;
   /** Per-host certificate paths. Default certificatePathsFor(host, certDir). */
   certificates?: Partial<Record<string, CertificatePaths>>;
@@ -300,7 +311,7 @@ export function renderNginxConf(input: NginxConfInput): string {
   const webroot = input.acmeWebroot ?? ACME_WEBROOT;
   const healthPath = input.healthPath ?? "/health";
   const resolver = input.resolver ?? DOCKER_DNS_RESOLVER;
-  const valid = input.resolverValidSeconds ?? 5;
+  const valid = input.resolverValidSeconds ?? RESOLVER_VALID_SECONDS;
   const runtime = input.runtime ?? {};
   const user = runtime.user === undefined ? "nginx" : runtime.user;
   const address = input.listen?.address;
