@@ -1,0 +1,362 @@
+// The shell that remote.Command runs on the droplet for each deploy hook, rendered as pure
+// functions so the exact text can be shellchecked and executed in tests.
+//
+// Secrets never appear in these scripts, in any process's arguments or in the logs: they
+// arrive on stdin (remote.Command's `stdin`, a secret input), are read into shell
+// variables with the `read` builtin, and reach containers through `--env-file <(printf …)`
+// — printf is a builtin and the process substitution is a pipe, so nothing is written to
+// disk and no argv ever holds a value. (sshd's AcceptEnv would be the other way in, and the
+// droplet's sshd does not accept environment variables.)
+import { DATA_MOUNT, DEPLOY_USER } from "../host/cloud-init";
+import { shellQuote } from "../proxy/render";
+
+/** Where things live on the droplet. Tests point these at temp dirs. */
+export interface HookPaths {
+  /** The hook scripts, copied by the Hooks component. */
+  hooksDir: string;
+  /** backup.sh's BACKUP_DIR (created by cloud-init, owned by the deploy user). */
+  backupDir: string;
+  /** Per-run scratch dirs (the migration hand-off FIFOs). */
+  runDir: string;
+}
+
+export const DROPLET_PATHS: HookPaths = {
+  hooksDir: `${DATA_MOUNT}/dropstack/hooks`,
+  backupDir: `${DATA_MOUNT}/backups`,
+  runDir: `${DATA_MOUNT}/dropstack/run`,
+};
+
+/** Shipped to `hooksDir`; lib.sh is sourced by the others from their own directory. */
+export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"] as const;
+
+/**
+ * The logical-name suffixes of the hook Commands. policies/deploy.ts finds hooks by them
+ * (names are known during preview, unlike the rendered scripts), so they are a contract.
+ */
+export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", smoke: "-smoke" } as const;
+
+// The PostgreSQL client image per major version: the newest patch release of each at the
+// time of writing. pg_dump must be at least the server's major version, so the client
+// follows dropstack:postgres.version.
+const POSTGRES_CLIENT_RELEASES: Record<string, string> = {
+  "13": "13.18",
+  "14": "14.15",
+  "15": "15.10",
+  "16": "16.6",
+  "17": "17.2",
+};
+
+export function postgresClientImage(majorVersion: string): string {
+  const release = POSTGRES_CLIENT_RELEASES[majorVersion];
+  if (!release) {
+    throw new Error(`dropstack:postgres.version: no pinned PostgreSQL client image for version "${majorVersion}" (known: ${Object.keys(POSTGRES_CLIENT_RELEASES).join(", ")})`);
+  }
+  return `postgres:${release}-bookworm`;
+}
+
+/** Copies backups off-site; an exact release, configured entirely through the environment. */
+export const RCLONE_IMAGE = "rclone/rclone:1.68.2";
+/** The rclone remote the environment defines (RCLONE_CONFIG_<NAME>_*). */
+const RCLONE_REMOTE = "OFFSITE";
+
+/** How fresh the backup must be when the migration starts (migrate.sh's BACKUP_MAX_AGE_S). */
+export const DEFAULT_BACKUP_MAX_AGE_SECONDS = 3600;
+/** How long a migration waits for another one to finish (MIGRATE_LOCK_TIMEOUT_S). */
+export const DEFAULT_MIGRATE_LOCK_TIMEOUT_SECONDS = 900;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A value that travels as one stdin line: no line breaks (docker's env-file splits on them) and no NULs. */
+function stdinLine(what: string, value: string): string {
+  if (/[\r\n\0]/.test(value)) throw new Error(`${what} contains a line break or NUL, which cannot be passed to a hook`);
+  return value;
+}
+
+function envLines(environment: Record<string, string>): string[] {
+  return Object.entries(environment).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new Error(`"${name}" is not an environment variable name`);
+    return `${name}=${stdinLine(name, value)}`;
+  });
+}
+
+// Containers the hooks start run as the deploy user (so backups stay the deploy user's
+// files), with no capabilities and no way to gain privileges; the docker socket is never
+// mounted and the host network never used (policies/deploy.ts checks the same for every
+// Pulumi-managed container).
+const CLIENT_CONTAINER_FLAGS = [`--user "$(id -u):$(id -g)"`, "--cap-drop ALL", "--security-opt no-new-privileges"];
+
+function header(hook: string, purpose: string): string[] {
+  return [
+    `# dropstack ${hook} hook (components/hooks/commands.ts): ${purpose}`,
+    "set -euo pipefail",
+  ];
+}
+
+/** Reads the first stdin line into `variable`, failing with a message when it is empty. */
+function readRequiredLine(variable: string, what: string): string[] {
+  return [
+    `IFS= read -r ${variable} || true`,
+    `[[ -n $${variable} ]] || { echo "dropstack: ${what} did not arrive on stdin" >&2; exit 1; }`,
+  ];
+}
+
+/** `mkdir -p` for the dirs the hooks write, owned by the deploy user. Runs once per droplet. */
+export function renderPrepareCommand(paths: HookPaths = DROPLET_PATHS): string {
+  const parent = paths.hooksDir.slice(0, paths.hooksDir.lastIndexOf("/"));
+  return [
+    ...header("prepare", "directories for the hook scripts and their scratch files"),
+    `sudo install -d -o ${DEPLOY_USER} -g ${DEPLOY_USER} -m 0750 ${[parent, paths.hooksDir, paths.runDir].map(shellQuote).join(" ")}`,
+  ].join("\n");
+}
+
+export interface OffsiteTarget {
+  bucket: string;
+  /** S3 endpoint, e.g. https://fra1.digitaloceanspaces.com */
+  endpoint: string;
+  /** Object key prefix, e.g. `postgres/`. */
+  prefix: string;
+}
+
+export interface BackupCommandInput {
+  /** The docker network the database is reached from (Host.appNetwork). */
+  network: string;
+  clientImage: string;
+  /** BACKUP_LABEL: the image reference about to be deployed. */
+  label: string;
+  /** BACKUP_KEEP (dropstack:backups.keep). */
+  keep: number;
+  offsite?: OffsiteTarget;
+  paths?: HookPaths;
+}
+
+export interface BackupSecrets {
+  /** The migrator's direct connection URI. */
+  databaseUrl: string;
+  offsite?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** The backup hook's stdin: the database URL, then (off-site only) the Spaces key ID and secret. */
+export function backupStdin(secrets: BackupSecrets): string {
+  const lines = [stdinLine("the database URL", secrets.databaseUrl)];
+  if (secrets.offsite) lines.push(stdinLine("the Spaces access key", secrets.offsite.accessKeyId), stdinLine("the Spaces secret key", secrets.offsite.secretAccessKey));
+  return lines.map((l) => `${l}\n`).join("");
+}
+
+/**
+ * Runs backup.sh in the PostgreSQL client image; its last stdout line is the verified
+ * backup's path. With `offsite`, rclone then copies the dump and, last, its .json (whose
+ * presence marks a complete copy) to the bucket. Prints the backup path as its last line.
+ */
+export function renderBackupCommand(input: BackupCommandInput): string {
+  const paths = input.paths ?? DROPLET_PATHS;
+  if (!Number.isInteger(input.keep) || input.keep < 1) throw new Error(`dropstack:backups.keep must be a positive integer, got ${input.keep}`);
+  const lines = [
+    ...header("backup", "a verified pg_dump before the migration"),
+    ...readRequiredLine("database_url", "the database URL"),
+  ];
+  if (input.offsite) {
+    lines.push(...readRequiredLine("offsite_key_id", "the Spaces access key"), ...readRequiredLine("offsite_secret", "the Spaces secret key"));
+  }
+  lines.push(
+    `echo "dropstack: backing up before deploying "${shellQuote(input.label)} >&2`,
+    [
+      "output=$(docker run --rm",
+      `--network ${shellQuote(input.network)}`,
+      ...CLIENT_CONTAINER_FLAGS,
+      `-v ${shellQuote(`${paths.hooksDir}:${paths.hooksDir}:ro`)}`,
+      `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}`)}`,
+      `--env-file <(printf 'DATABASE_URL=%s\\n' "$database_url")`,
+      `-e ${shellQuote(`BACKUP_DIR=${paths.backupDir}`)}`,
+      `-e ${shellQuote(`BACKUP_LABEL=${input.label}`)}`,
+      `-e ${shellQuote(`BACKUP_KEEP=${input.keep}`)}`,
+      shellQuote(input.clientImage),
+      `bash ${shellQuote(`${paths.hooksDir}/backup.sh`)})`,
+    ].join(" \\\n  "),
+    // backup.sh prints the path last; anything before it is passed through.
+    `backup=\${output##*$'\\n'}`,
+    `if [[ $output == *$'\\n'* ]]; then printf '%s\\n' "\${output%$'\\n'*}"; fi`,
+    `case $backup in ${shellQuote(paths.backupDir + "/")}*.dump) ;; *) echo "dropstack: backup.sh did not print a backup path (got: $backup)" >&2; exit 1 ;; esac`,
+    `[[ -f $backup && -f $backup.json ]] || { echo "dropstack: $backup or its .json is missing" >&2; exit 1; }`,
+  );
+  if (input.offsite) {
+    const remote = `${RCLONE_REMOTE.toLowerCase()}:${input.offsite.bucket}/${input.offsite.prefix}`;
+    lines.push(
+      `for file in "$backup" "$backup.json"; do`,
+      "  " + [
+        "docker run --rm",
+        ...CLIENT_CONTAINER_FLAGS,
+        `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
+        `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_TYPE=s3`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_PROVIDER=DigitalOcean`,
+        `-e ${shellQuote(`RCLONE_CONFIG_${RCLONE_REMOTE}_ENDPOINT=${input.offsite.endpoint}`)}`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_ACL=private`,
+        shellQuote(RCLONE_IMAGE),
+        // The key may only write this bucket, so rclone must not try to create it.
+        `copyto --s3-no-check-bucket "$file" ${shellQuote(remote)}"\${file##*/}"`,
+      ].join(" \\\n    "),
+      "done",
+      `echo "dropstack: copied \${backup##*/} and its .json to "${shellQuote(remote)} >&2`,
+    );
+  }
+  lines.push(`printf '%s\\n' "$backup"`);
+  return lines.join("\n");
+}
+
+export interface MigrateCommandInput {
+  network: string;
+  clientImage: string;
+  /** The app image reference, pinned (`…@sha256:…`). */
+  image: string;
+  /** dropstack:app.migrate, run with `sh -c` in the app image. */
+  migrate: string;
+  maxBackupAgeSeconds?: number;
+  lockTimeoutSeconds?: number;
+  paths?: HookPaths;
+}
+
+/**
+ * The migrate hook's stdin: the migrator URI (migrate.sh's DATABASE_URL), then the
+ * migration container's environment as NAME=value lines — the app's own environment with
+ * DATABASE_URL replaced by the migrator URI, so settings that the app reads at import time
+ * are there while the schema changes run with the migrator's rights.
+ */
+export function migrateStdin(databaseUrl: string, appEnvironment: Record<string, string>): string {
+  const environment = { ...appEnvironment, DATABASE_URL: databaseUrl };
+  return [stdinLine("the database URL", databaseUrl), ...envLines(environment)].map((l) => `${l}\n`).join("");
+}
+
+// The migration itself runs on the host's docker, in the app image. migrate.sh runs in the
+// client image (it needs psql) and holds the advisory lock there; its MIGRATE_COMMAND is this
+// hand-off, which asks the host to run the migration and waits for its exit status. The
+// client container needs no docker socket, and the lock is held until the status is back.
+const HANDOFF_COMMAND = `printf 'run\\n' >"$DROPSTACK_HANDOFF/request" && IFS= read -r status <"$DROPSTACK_HANDOFF/status" && exit "$status"`;
+
+/**
+ * Runs migrate.sh (fresh-backup check, advisory lock) in the PostgreSQL client image, and
+ * the migration in the app image once migrate.sh asks for it, on the same docker network.
+ * Exits with migrate.sh's status, which is the migration's, or non-zero when it refused.
+ */
+export function renderMigrateCommand(input: MigrateCommandInput): string {
+  const paths = input.paths ?? DROPLET_PATHS;
+  const maxAge = input.maxBackupAgeSeconds ?? DEFAULT_BACKUP_MAX_AGE_SECONDS;
+  const lockTimeout = input.lockTimeoutSeconds ?? DEFAULT_MIGRATE_LOCK_TIMEOUT_SECONDS;
+  if (!Number.isInteger(maxAge) || maxAge < 1) throw new Error(`the backup age limit must be a positive number of seconds, got ${maxAge}`);
+  if (!Number.isInteger(lockTimeout) || lockTimeout < 0) throw new Error(`the migration lock timeout must be a whole number of seconds, got ${lockTimeout}`);
+  return [
+    ...header("migrate", "the app's migration behind a fresh backup, one at a time"),
+    ...readRequiredLine("database_url", "the database URL"),
+    "migration_env=()",
+    `while IFS= read -r line; do migration_env+=("$line"); done`,
+    `run_dir=$(mktemp -d ${shellQuote(`${paths.runDir}/migrate.XXXXXXXX`)})`,
+    `mkfifo -m 0600 "$run_dir/request" "$run_dir/status"`,
+    // Read-write opens never block, so neither side waits for the other to open a FIFO.
+    `exec 3<>"$run_dir/request" 4<>"$run_dir/status"`,
+    `lock_holder="dropstack-migrate-lock-\${run_dir##*.}" migration="dropstack-migration-\${run_dir##*.}"`,
+    "lock_holder_pid='' migration_pid=''",
+    "# shellcheck disable=SC2317 # runs from the EXIT trap",
+    "finish() {",
+    "  local status=$?",
+    "  trap - EXIT HUP INT TERM",
+    // On any early exit, the migration stops before the lock can be released.
+    `  if [[ -n $migration_pid ]]; then docker stop --time 60 "$migration" >/dev/null 2>&1 || true; wait "$migration_pid" 2>/dev/null || true; fi`,
+    `  if [[ -n $lock_holder_pid ]]; then printf '1\\n' >&4 || true; wait "$lock_holder_pid" 2>/dev/null || true; fi`,
+    `  rm -rf -- "$run_dir"`,
+    `  exit "$status"`,
+    "}",
+    "trap finish EXIT",
+    "trap 'exit 129' HUP",
+    "trap 'exit 130' INT",
+    "trap 'exit 143' TERM",
+    // --sig-proxy=false: a signal to this script must not reach migrate.sh directly and
+    // release the lock while the migration still runs; finish() keeps that order.
+    [
+      "docker run --rm --sig-proxy=false",
+      `--name "$lock_holder"`,
+      `--network ${shellQuote(input.network)}`,
+      ...CLIENT_CONTAINER_FLAGS,
+      `-v ${shellQuote(`${paths.hooksDir}:${paths.hooksDir}:ro`)}`,
+      `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
+      `-v "$run_dir:$run_dir"`,
+      `--env-file <(printf 'DATABASE_URL=%s\\n' "$database_url")`,
+      `-e ${shellQuote(`BACKUP_DIR=${paths.backupDir}`)}`,
+      `-e ${shellQuote(`BACKUP_MAX_AGE_S=${maxAge}`)}`,
+      `-e ${shellQuote(`MIGRATE_LOCK_TIMEOUT_S=${lockTimeout}`)}`,
+      `-e "DROPSTACK_HANDOFF=$run_dir"`,
+      `-e ${shellQuote(`MIGRATE_COMMAND=${HANDOFF_COMMAND}`)}`,
+      shellQuote(input.clientImage),
+      `bash ${shellQuote(`${paths.hooksDir}/migrate.sh`)} &`,
+    ].join(" \\\n  "),
+    "lock_holder_pid=$!",
+    "requested=false",
+    `while kill -0 "$lock_holder_pid" 2>/dev/null; do`,
+    "  if IFS= read -r -t 1 _ <&3; then requested=true; break; fi",
+    "done",
+    "if [[ $requested != true ]]; then",
+    `  status=0; wait "$lock_holder_pid" || status=$?; lock_holder_pid=''`,
+    `  echo "dropstack: migrate.sh ended before running the migration (exit $status); nothing was migrated" >&2`,
+    "  exit $((status == 0 ? 1 : status))",
+    "fi",
+    `echo "dropstack: migration lock held; migrating with "${shellQuote(input.image)} >&2`,
+    [
+      "docker run --rm --sig-proxy=false",
+      `--name "$migration"`,
+      `--network ${shellQuote(input.network)}`,
+      "--security-opt no-new-privileges",
+      `--env-file <(printf '%s\\n' "\${migration_env[@]}")`,
+      shellQuote(input.image),
+      `sh -c ${shellQuote(input.migrate)} &`,
+    ].join(" \\\n  "),
+    "migration_pid=$!",
+    "migration_status=0",
+    `wait "$migration_pid" || migration_status=$?`,
+    "migration_pid=''",
+    `printf '%s\\n' "$migration_status" >&4`,
+    "status=0",
+    `wait "$lock_holder_pid" || status=$?`,
+    "lock_holder_pid=''",
+    `exit "$status"`,
+  ].join("\n");
+}
+
+export interface SmokeCommandInput {
+  /** dropstack:hosts.api */
+  host: string;
+  /** dropstack:app.healthPath */
+  path: string;
+  /**
+   * dropstack:tls.staging: the certificate then comes from Let's Encrypt's staging CA,
+   * which no trust store contains, so only then is the certificate not verified.
+   */
+  insecure: boolean;
+  /** nginx's HTTPS port on the host. */
+  port?: number;
+  retries?: number;
+  retryDelaySeconds?: number;
+}
+
+/**
+ * After the rollout: the public URL answers 2xx through nginx on this host (pinned to
+ * loopback with --resolve, so DNS and the reserved IP play no part). Retries cover nginx
+ * picking up new upstreams; a 4xx fails at once.
+ */
+export function renderSmokeCommand(input: SmokeCommandInput): string {
+  const port = input.port ?? 443;
+  const url = `https://${input.host}${port === 443 ? "" : `:${port}`}${input.path}`;
+  return [
+    ...header("smoke", `${url} answers 2xx through nginx`),
+    [
+      "curl --fail --silent --show-error --output /dev/null",
+      `--write-out ${shellQuote("dropstack: smoke test %{url_effective} answered HTTP %{http_code} in %{time_total}s\\n")}`,
+      `--resolve ${shellQuote(`${input.host}:${port}:127.0.0.1`)}`,
+      `--retry ${input.retries ?? 10} --retry-connrefused --retry-delay ${input.retryDelaySeconds ?? 3} --max-time 10`,
+      ...(input.insecure ? ["--insecure"] : []),
+      shellQuote(url),
+    ].join(" \\\n  "),
+  ].join("\n");
+}
+
+/** The no-op `update` of backup and migrate: they run only when a deploy replaces them. */
+export function renderDeferredUpdate(hook: "backup" | "migrate"): string {
+  return `echo "dropstack: ${hook} hook settings changed; they apply at the next deploy (a new image digest or dropstack:app.migrate)"`;
+}

@@ -1,0 +1,195 @@
+// The deploy hooks (DESIGN §2, §6): a verified backup, then the migration, before any app
+// container is replaced; and a smoke test through nginx after the rollout.
+//
+// Where things run. backup.sh and migrate.sh run in the pinned PostgreSQL client image on
+// the droplet, as DESIGN §6 says. The migration itself must run in the new app image, and
+// migrate.sh must hold its advisory lock for as long as it runs. Running `docker run` from
+// inside the client container would need the docker socket mounted, which policy forbids
+// (it is root on the host); installing psql on the host would need cloud-init, which runs
+// once per droplet. So migrate.sh's MIGRATE_COMMAND is a hand-off through two FIFOs in a
+// per-run directory: the host side (commands.ts) runs the migration in the app image on the
+// dropstack network, then writes its exit status back; migrate.sh holds the lock until then
+// and exits with that status. On an early exit the host stops the migration container
+// before it lets migrate.sh go, so the lock never ends before the migration does.
+//
+// When they run. backup and migrate are replaced — and so run — only when their triggers
+// change: the app image digest or dropstack:app.migrate. Any other change to their inputs
+// (rotated secrets, a new BACKUP_KEEP) is a no-op update that applies at the next deploy, so
+// a routine secret rotation never runs a migration, and a migration never runs without the
+// backup that was taken for it.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DROPLET_PATHS, HOOK_SCRIPTS, HOOK_SUFFIX, backupStdin, migrateStdin, postgresClientImage, renderBackupCommand,
+  renderDeferredUpdate, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
+} from "./commands";
+
+export { HOOK_SUFFIX } from "./commands";
+
+/** Off-site copies: the Backups component's outputs fit as they are. */
+export interface OffsiteBackups {
+  bucketName: pulumi.Input<string>;
+  endpoint: pulumi.Input<string>;
+  prefix: pulumi.Input<string>;
+  accessKeyId: pulumi.Input<string>;
+  /** Secret. */
+  secretAccessKey: pulumi.Input<string>;
+}
+
+export interface HooksArgs {
+  /** Host.connection: SSH as the deploy user with the host key pinned. */
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** Host.ready: cloud-init finished and /srv mounted. */
+  hostReady: pulumi.CustomResource;
+  /** The docker network the database and the app are reached on (Host.appNetwork.name). */
+  networkName: pulumi.Input<string>;
+  /** dropstack:postgres.version; selects the client image. */
+  postgresVersion: string;
+  /**
+   * Secret. The migrator's direct connection (Database.migratorUri). Not a transaction
+   * pool: migrate.sh's advisory lock lives in one session.
+   */
+  migratorUri: pulumi.Input<string>;
+  /** The pinned app image reference being deployed (App.imageReference). */
+  image: pulumi.Input<string>;
+  /** dropstack:app.migrate */
+  migrate: string;
+  /** Secret. The app containers' environment; the migration gets it with DATABASE_URL = migratorUri. */
+  environment: pulumi.Input<Record<string, string>>;
+  /** dropstack:backups.keep */
+  backupKeep: number;
+  /** dropstack:backups.offsite on: the Backups component. */
+  offsite?: OffsiteBackups;
+  /** migrate.sh refuses a backup older than this; default 3600. */
+  backupMaxAgeSeconds?: number;
+  /** How long a migration waits for a running one; default 900. */
+  migrateLockTimeoutSeconds?: number;
+  /** Resources the backup must wait for besides the host: the database (roles, firewall), the pulled image. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+const HOOKS_DIR = __dirname;
+
+export function scriptDigest(file: string): string {
+  return createHash("sha256").update(readFileSync(path.join(HOOKS_DIR, file))).digest("hex");
+}
+
+/**
+ * What makes a deploy: a new image digest or a new migrate command. The backup and the
+ * migration are replaced (and so run) exactly when these change.
+ */
+export function deployTriggers(image: pulumi.Input<string>, migrate: string): pulumi.Output<string[]> {
+  return pulumi.output(image).apply((ref) => [ref, migrate]);
+}
+
+export class Hooks extends pulumi.ComponentResource {
+  /** Copies of the hook scripts on the droplet, in DROPLET_PATHS.hooksDir. */
+  readonly scripts: command.remote.CopyToRemote[];
+  readonly backup: command.remote.Command;
+  readonly migrate: command.remote.Command;
+  /** The image digest and migrate command the hooks last ran for. */
+  readonly triggers: pulumi.Output<string[]>;
+
+  constructor(name: string, args: HooksArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Hooks", name, {}, opts);
+    const clientImage = postgresClientImage(args.postgresVersion);
+    const network = pulumi.output(args.networkName);
+    this.triggers = deployTriggers(args.image, args.migrate);
+
+    const prepare = new command.remote.Command(`${name}-hooks-dirs`, {
+      connection: args.connection,
+      create: renderPrepareCommand(),
+      triggers: [args.hostReady.id],
+      addPreviousOutputInEnv: false,
+    }, { parent: this, dependsOn: [args.hostReady] });
+
+    this.scripts = HOOK_SCRIPTS.map((file) => new command.remote.CopyToRemote(`${name}-hook-${file.replace(/\.sh$/, "")}`, {
+      connection: args.connection,
+      source: new pulumi.asset.FileAsset(path.join(HOOKS_DIR, file)),
+      remotePath: `${DROPLET_PATHS.hooksDir}/${file}`,
+      triggers: [scriptDigest(file), args.hostReady.id],
+    }, { parent: this, dependsOn: [prepare] }));
+
+    const offsite = args.offsite;
+    const offsiteTarget = offsite
+      ? pulumi.all([offsite.bucketName, offsite.endpoint, offsite.prefix]).apply(([bucket, endpoint, prefix]) => ({ bucket, endpoint, prefix }))
+      : pulumi.output(undefined);
+    const offsiteKeys = offsite
+      ? pulumi.all([offsite.accessKeyId, offsite.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }))
+      : pulumi.output(undefined);
+
+    // Only deploy triggers replace the hooks; see the header.
+    const hookOptions = (dependsOn: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn,
+      replaceOnChanges: ["triggers"],
+    });
+
+    this.backup = new command.remote.Command(`${name}${HOOK_SUFFIX.backup}`, {
+      connection: args.connection,
+      create: pulumi.all([network, args.image, offsiteTarget]).apply(([networkName, image, target]) => renderBackupCommand({
+        network: networkName, clientImage, label: image, keep: args.backupKeep, ...(target ? { offsite: target } : {}),
+      })),
+      update: renderDeferredUpdate("backup"),
+      stdin: pulumi.secret(pulumi.all([args.migratorUri, offsiteKeys]).apply(([databaseUrl, keys]) => backupStdin({ databaseUrl, ...(keys ? { offsite: keys } : {}) }))),
+      triggers: this.triggers,
+      logging: "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    }, hookOptions([...this.scripts, ...(args.dependsOn ?? [])]));
+
+    // migrate.sh itself refuses without a fresh verified backup; dependsOn makes the order visible.
+    this.migrate = new command.remote.Command(`${name}${HOOK_SUFFIX.migrate}`, {
+      connection: args.connection,
+      create: pulumi.all([network, args.image]).apply(([networkName, image]) => renderMigrateCommand({
+        network: networkName, clientImage, image, migrate: args.migrate,
+        maxBackupAgeSeconds: args.backupMaxAgeSeconds, lockTimeoutSeconds: args.migrateLockTimeoutSeconds,
+      })),
+      update: renderDeferredUpdate("migrate"),
+      stdin: pulumi.secret(pulumi.all([args.migratorUri, args.environment]).apply(([databaseUrl, environment]) => migrateStdin(databaseUrl, environment))),
+      triggers: this.triggers,
+      logging: "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    }, hookOptions([this.backup]));
+
+    this.registerOutputs({ backup: this.backup.id, migrate: this.migrate.id, triggers: this.triggers });
+  }
+}
+
+export interface SmokeTestArgs {
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** dropstack:hosts.api */
+  host: string;
+  /** dropstack:app.healthPath */
+  path: string;
+  /** dropstack:tls.staging (see renderSmokeCommand). */
+  insecure: boolean;
+  /** The image reference the rollout deployed; `passedImage` resolves to it. */
+  image: pulumi.Input<string>;
+  /** Re-run whenever these change: the deploy triggers and the api containers' IDs. */
+  triggers: pulumi.Input<unknown[]>;
+  /** Everything the request goes through: the App (all its containers) and the proxy. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The post-rollout check: the API's health path answers through nginx on the droplet. */
+export class SmokeTest extends pulumi.ComponentResource {
+  readonly command: command.remote.Command;
+  /** The image that passed; staging exports it as `promotedImage` for production's promotion guard. */
+  readonly passedImage: pulumi.Output<string>;
+
+  constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:SmokeTest", name, {}, opts);
+    this.command = new command.remote.Command(`${name}${HOOK_SUFFIX.smoke}`, {
+      connection: args.connection,
+      create: renderSmokeCommand({ host: args.host, path: args.path, insecure: args.insecure }),
+      triggers: args.triggers,
+      logging: "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    }, { parent: this, dependsOn: args.dependsOn });
+    this.passedImage = pulumi.all([this.command.stdout, args.image]).apply(([, image]) => image);
+    this.registerOutputs({ passedImage: this.passedImage });
+  }
+}
