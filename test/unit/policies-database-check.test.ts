@@ -1,0 +1,45 @@
+// The database policies through `npm run check`'s real analyzer, on stack variants.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runCheck, writeStackVariant } from "../support/check";
+
+type Violation = { policy: string; enforcementLevel: string; message: string };
+
+function checkProductionWith(edit: (config: Record<string, unknown>) => void) {
+  const report = runCheck("production", { configFile: writeStackVariant("production", edit) });
+  return { status: report.status, stderr: report.stderr, violations: (report.json?.violations ?? []) as Violation[] };
+}
+
+const postgres = (config: Record<string, unknown>) => config["dropstack:postgres"] as Record<string, unknown>;
+
+describe("npm run check (database policies)", () => {
+  it("exits 1 naming database-cluster-high-availability when production runs one node", () => {
+    const { status, stderr, violations } = checkProductionWith((c) => { postgres(c).nodes = 1; });
+    assert.equal(status, 1, stderr);
+    const found = violations.find((v) => v.policy === "database-cluster-high-availability");
+    assert.equal(found?.enforcementLevel, "mandatory");
+    assert.match(found?.message ?? "", /dropstack:postgres\.nodes/);
+  });
+
+  it("exits 1 naming database-cluster-supported-version for PostgreSQL 12", () => {
+    const { status, stderr, violations } = checkProductionWith((c) => { postgres(c).version = "12"; });
+    assert.equal(status, 1, stderr);
+    assert.ok(violations.some((v) => v.policy === "database-cluster-supported-version" && v.enforcementLevel === "mandatory"), JSON.stringify(violations));
+  });
+
+  it("exits 1 naming database-firewall-no-public-sources when adminCidrs opens the database to the world", () => {
+    const { status, stderr, violations } = checkProductionWith((c) => { c["dropstack:adminCidrs"] = ["0.0.0.0/0"]; });
+    assert.equal(status, 1, stderr);
+    const found = violations.find((v) => v.policy === "database-firewall-no-public-sources");
+    assert.equal(found?.enforcementLevel, "mandatory");
+    assert.match(found?.message ?? "", /0\.0\.0\.0\/0/);
+  });
+
+  it("only warns about staging's single node, and the committed stacks break no database or backups policy", () => {
+    const staging = runCheck("staging");
+    const ours = (report: ReturnType<typeof runCheck>) =>
+      (report.json?.violations ?? []).filter((v) => /^(database|backups)-/.test(v.policy));
+    assert.deepEqual(ours(staging).map((v) => [v.policy, v.enforcementLevel]), [["database-cluster-high-availability", "advisory"]]);
+    assert.deepEqual(ours(runCheck("production")), []);
+  });
+});
