@@ -2,7 +2,7 @@
 // (an uptime check on the API plus uptime and droplet alerts). components/monitoring
 // creates the alerts only when dropstack:alerts.emails lists someone.
 import * as digitalocean from "@pulumi/digitalocean";
-import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 const UPTIME_CHECK = "digitalocean:index/uptimeCheck:UptimeCheck";
 const UPTIME_ALERT = "digitalocean:index/uptimeAlert:UptimeAlert";
@@ -25,14 +25,15 @@ const NO_RECIPIENTS = "notifies nobody: list at least one address in dropstack:a
 export const alertsHaveRecipients: ResourceValidationPolicy = {
   name: "monitoring-alerts-have-recipients",
   description: "Every uptime and droplet alert notifies at least one email address or Slack channel.",
-  validateResource: [
-    validateResourceOfType(digitalocean.UptimeAlert, (alert, args, reportViolation) => {
-      if (!(alert.notifications ?? []).some((n) => hasRecipients(n as Recipients))) reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
-    }),
-    validateResourceOfType(digitalocean.MonitorAlert, (alert, args, reportViolation) => {
-      if (!hasRecipients(alert.alerts as Recipients | undefined)) reportViolation(`droplet alert ${args.name} ${NO_RECIPIENTS}`);
-    }),
-  ],
+  validateResource: (args, reportViolation) => {
+    if (args.type === UPTIME_ALERT) {
+      const alert = args.asType(digitalocean.UptimeAlert);
+      if (alert && !(alert.notifications ?? []).some((n) => hasRecipients(n as Recipients))) reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
+    } else if (args.type === MONITOR_ALERT) {
+      const alert = args.asType(digitalocean.MonitorAlert);
+      if (alert && !hasRecipients(alert.alerts as Recipients | undefined)) reportViolation(`droplet alert ${args.name} ${NO_RECIPIENTS}`);
+    }
+  },
 };
 
 export const monitoringConfigured: StackValidationPolicy = {
