@@ -2,9 +2,10 @@
 # Entrypoint of the nginx container of a dropstack droplet (official nginx image: busybox
 # sh on Alpine, dash on Debian). Waits until every domain has a certificate in CERT_DIR
 # (the certbot container writes a placeholder first, the real one later), runs nginx in the
-# foreground, and reloads it whenever a certificate file changes. A changed certificate
-# that fails `nginx -t` is not loaded: nginx keeps serving the previous one and the check
-# repeats on the next round. SIGTERM and SIGQUIT stop nginx gracefully (in-flight requests
+# foreground, and reloads it whenever a certificate file or the config file changes (so a
+# new nginx.conf written onto a bind mount applies without restarting the container). A
+# change that fails `nginx -t` is not loaded: nginx keeps serving with the previous files
+# and the check repeats on the next round. SIGTERM and SIGQUIT stop nginx gracefully (in-flight requests
 # finish); the script exits with nginx's status, so Docker restarts a crashed nginx.
 #
 # Environment: DOMAINS (space-separated, required), NGINX_CONF, CERT_DIR,
@@ -13,7 +14,7 @@
 set -eu
 
 : "${DOMAINS:?DOMAINS must list the domains, separated by spaces}"
-: "${NGINX_CONF:=/etc/nginx/nginx.conf}"
+: "${NGINX_CONF:=/etc/dropstack/nginx/nginx.conf}"
 : "${CERT_DIR:=/etc/dropstack/certs}"
 : "${CERT_CHECK_INTERVAL:=60}"
 : "${CERT_WAIT:=300}"
@@ -29,9 +30,12 @@ certificates_present() {
 }
 
 fingerprint() {
-  for domain in $DOMAINS; do
-    cat "$CERT_DIR/$domain/fullchain.pem" "$CERT_DIR/$domain/privkey.pem" 2>/dev/null || true
-  done | cksum
+  {
+    cat "$NGINX_CONF" 2>/dev/null || true
+    for domain in $DOMAINS; do
+      cat "$CERT_DIR/$domain/fullchain.pem" "$CERT_DIR/$domain/privkey.pem" 2>/dev/null || true
+    done
+  } | cksum
 }
 
 waited=0
@@ -62,9 +66,9 @@ while [ "$stopping" = 0 ] && kill -0 "$nginx_pid" 2>/dev/null; do
   if [ "$current" != "$loaded" ]; then
     if nginx -t -q -c "$NGINX_CONF" && nginx -s reload -c "$NGINX_CONF"; then
       loaded=$current
-      log "certificates changed: nginx reloaded"
+      log "certificates or config changed: nginx reloaded"
     else
-      log "certificates changed but nginx rejects them; still serving the previous ones"
+      log "certificates or config changed but nginx -t rejects them; still serving the previous ones"
     fi
   fi
 done

@@ -7,7 +7,7 @@
 // How the pieces fit on the droplet (the Proxy component wires them):
 // - nginx container: runs renderNginxEntrypoint() with renderNginxConf() at NGINX_CONF_PATH.
 //   It waits for a certificate per host in CERT_DIR, runs nginx, and reloads nginx whenever
-//   those files change.
+//   those files or the config change.
 // - certbot container (certbot/certbot image, which ships openssl): runs renderCertbotScript().
 //   It writes a self-signed placeholder for each host that has no certificate yet (so nginx
 //   can start and answer the HTTP-01 challenge), then obtains and renews the real one through
@@ -48,8 +48,12 @@ export const RESOLVER_VALID_SECONDS = 5;
  * if set, at least this long) gives it for free with `wait: true` + create-before-replace.
  */
 export const MIN_REPLICA_OVERLAP_SECONDS = RESOLVER_VALID_SECONDS + 2;
-/** Where nginx reads its config in the container. */
-export const NGINX_CONF_PATH = "/etc/nginx/nginx.conf";
+/**
+ * Where nginx reads its config in the container. Its own directory, so the droplet can
+ * bind-mount a directory there: a single-file bind mount keeps showing the old file once
+ * the host file is replaced by a rename, and the entrypoint would never see the change.
+ */
+export const NGINX_CONF_PATH = "/etc/dropstack/nginx/nginx.conf";
 /** Certificates nginx serves: CERT_DIR/<host>/fullchain.pem and privkey.pem. Shared volume. */
 export const CERT_DIR = "/etc/dropstack/certs";
 /** HTTP-01 challenge files: certbot writes, nginx serves. Shared volume. */
@@ -674,7 +678,7 @@ export interface NginxEntrypointInput {
   confPath?: string;
   /** Default CERT_DIR. */
   certDir?: string;
-  /** How often to look for changed certificates. Default 60. */
+  /** How often to look for changed certificates or config. Default 60. */
   checkIntervalSeconds?: number;
   /** How long to wait for the first certificates before giving up (Docker restarts the container). Default 300. */
   certWaitSeconds?: number;
@@ -683,7 +687,8 @@ export interface NginxEntrypointInput {
 /**
  * The nginx container's entrypoint (`/bin/sh <file>` in the nginx image): waits for a
  * certificate per domain, runs nginx in the foreground, and reloads it (after `nginx -t`)
- * whenever a certificate file changes. SIGTERM or SIGQUIT stop nginx gracefully.
+ * whenever a certificate file or the config file changes. SIGTERM or SIGQUIT stop nginx
+ * gracefully.
  */
 export function renderNginxEntrypoint(input: NginxEntrypointInput): string {
   const problems: string[] = [];

@@ -10,7 +10,19 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { renderCertbotScript, renderNginxEntrypoint } from "../../components/proxy/render";
 import { asUnprivileged, makeTempDir, requireTools, run } from "../support/system";
-import { API_HOST, APP_HOST, SCRIPT_PATH, freeUpstreamPort, localNginxVersion, prepareNginxSite, requireNginxTools, sleep, waitForPort } from "./nginx-harness";
+import {
+  API_HOST,
+  APP_HOST,
+  SCRIPT_PATH,
+  freeUpstreamPort,
+  httpsRequest,
+  localNginxVersion,
+  prepareNginxSite,
+  requireNginxTools,
+  sleep,
+  startLoopbackDns,
+  waitForPort,
+} from "./nginx-harness";
 
 const tools = { ...requireNginxTools(), shellcheck: requireTools([{ command: "shellcheck", debianPackage: "shellcheck" }]).shellcheck };
 const proxyDir = join(__dirname, "..", "..", "components", "proxy");
@@ -184,10 +196,13 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
   const fileFingerprint = (path: string) =>
     openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256").trim().replace(/^.*=/, "");
 
-  test("waits for the placeholder, serves it, reloads on a new certificate and stops gracefully on SIGTERM", async () => {
+  test("waits for the placeholder, serves it, reloads on a new certificate or config and stops gracefully on SIGTERM", async () => {
     const version = localNginxVersion(tools.nginx);
+    // Knows no names, so proxied requests fail fast with 502 (headers are all this test reads).
+    const dns = await startLoopbackDns();
+    cleanups.push(() => dns.close());
     const site = await prepareNginxSite(version, {
-      resolver: "127.0.0.1:53",
+      resolver: dns.address,
       upstreamPort: await freeUpstreamPort(["127.0.0.2"]),
       hosts: { api: API_HOST },
       staticRoot: undefined,
@@ -239,7 +254,23 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       served = await servedFingerprint(site.httpsPort, API_HOST);
     }
     assert.equal(served, issued, `nginx still serves the placeholder: ${stderr}`);
-    assert.match(stderr, /certificates changed: nginx reloaded/);
+    assert.match(stderr, /certificates or config changed: nginx reloaded/);
+
+    // A new config on the (bind-mounted) path is applied the same way; a broken one is not.
+    const frameOptions = async () => {
+      const reply = await httpsRequest({ port: site.httpsPort, host: API_HOST, path: "/health", ca: readFileSync(join(staged, "fullchain.pem"), "utf8") });
+      return reply.headers["x-frame-options"];
+    };
+    assert.equal(await frameOptions(), "DENY");
+    writeFileSync(site.confPath, `${conf.replace('X-Frame-Options "DENY"', 'X-Frame-Options "SAMEORIGIN"')}`);
+    const configDeadline = Date.now() + 10000;
+    while ((await frameOptions()) !== "SAMEORIGIN" && Date.now() < configDeadline) await sleep(200);
+    assert.equal(await frameOptions(), "SAMEORIGIN");
+    writeFileSync(site.confPath, `${conf}\nunknown_directive on;\n`);
+    const rejectedDeadline = Date.now() + 10000;
+    while (!/nginx -t rejects them/.test(stderr) && Date.now() < rejectedDeadline) await sleep(200);
+    assert.match(stderr, /nginx -t rejects them/);
+    assert.equal(await frameOptions(), "SAMEORIGIN", "the running config stays when the new one is broken");
 
     process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
     assert.equal(await exit, 0, stderr);

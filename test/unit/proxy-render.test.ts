@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_PROXY_SETTINGS,
   DOCKER_DNS_RESOLVER,
+  NGINX_CONF_PATH,
   certificatePathsFor,
   hasHsts,
   isBelowTls12,
@@ -226,7 +227,7 @@ test("the certbot script pins its parameters, quoted for sh", () => {
 test("the nginx entrypoint pins its parameters", () => {
   const script = renderNginxEntrypoint({ domains: ["api.example.com"], checkIntervalSeconds: 30 });
   assert.ok(script.includes("\nDOMAINS='api.example.com'\n"));
-  assert.ok(script.includes("\nNGINX_CONF='/etc/nginx/nginx.conf'\n"));
+  assert.ok(script.includes(`\nNGINX_CONF='${NGINX_CONF_PATH}'\n`));
   assert.ok(script.includes("\nCERT_CHECK_INTERVAL='30'\n"));
   assert.throws(() => renderNginxEntrypoint({ domains: ["api.example.com"], confPath: "relative.conf" }), /confPath/);
 });
