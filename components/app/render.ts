@@ -57,7 +57,9 @@ export function environmentList(environment: Record<string, string>): string[] {
 /**
  * The api healthcheck, run by docker with /bin/sh inside the app image. Image contents
  * differ, so it uses the first of curl, wget (busybox's too), python3 or node it finds;
- * the image needs /bin/sh and one of them (README "App image requirements").
+ * the image needs /bin/sh and one of them (docs/rollback.md "App image requirements").
+ * wget gets no timeout flag: some busybox builds lack -T (Debian's crashes on it), and
+ * docker's own healthcheck timeout bounds every client anyway.
  */
 export function healthcheckTest(port: number, healthPath: string): string[] {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`dropstack:app.port: not a port: ${port}`);
@@ -68,7 +70,7 @@ export function healthcheckTest(port: number, healthPath: string): string[] {
   const script = [
     `url=${url}`,
     `if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 4 "$url"`,
-    `elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null -T 4 "$url"`,
+    `elif command -v wget >/dev/null 2>&1; then wget -q -O /dev/null "$url"`,
     `elif command -v python3 >/dev/null 2>&1; then python3 -c '${python}' "$url"`,
     `elif command -v node >/dev/null 2>&1; then node -e '${node}' "$url"`,
     `else echo "healthcheck: the image has none of curl, wget, python3 or node" >&2; exit 1`,
