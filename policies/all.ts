@@ -2,9 +2,10 @@
 import { backupsPolicies } from "./backups";
 import { cachePolicies } from "./cache";
 import { databasePolicies } from "./database";
+import { deployPolicies } from "./deploy";
 import { hostPolicies } from "./host";
 import { identityPolicies } from "./identity";
 import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies];
+export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies];

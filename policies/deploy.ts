@@ -1,0 +1,140 @@
+// Deploy policies: the hooks run in order (backup → migrate → app containers), the app
+// runs an image pinned by digest behind a healthcheck, and no container can reach the host.
+//
+// Hooks are found by their logical names (components/hooks HOOK_SUFFIX), which are known
+// during preview, unlike their rendered scripts; app containers by the `dropstack.role`
+// label components/app sets.
+import * as docker from "@pulumi/docker";
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { asList, asProps, dependsOnTransitively, label } from "./util";
+
+/** Mirrors HOOK_SUFFIX in components/hooks/commands.ts (test/unit/policies-deploy.test.ts keeps them equal). */
+export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate" } as const;
+/** Mirrors ROLE_LABEL in components/app/render.ts. */
+export const ROLE_LABEL = "dropstack.role";
+export const APP_ROLES = ["api", "worker"] as const;
+
+const COMMAND = "command:remote:Command";
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
+const PIN_HINT = "set dropstack:app.image to a digest reference like registry.example.com/app:1.2.3@sha256:<64 hex> (`docker buildx imagetools inspect <image>` prints it)";
+
+/**
+ * Reads a property that may be unknown during `pulumi preview`: the pack's property proxy
+ * throws on unknowns, which here only means "cannot tell yet".
+ */
+function known<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+    throw e;
+  }
+}
+
+/** `api` or `worker` for dropstack's app containers, from their `dropstack.role` label. */
+export function appRole(labels: unknown): string | undefined {
+  const role = asList(labels).map(asProps).find((l) => l.label === ROLE_LABEL)?.value;
+  return typeof role === "string" && (APP_ROLES as readonly string[]).includes(role) ? role : undefined;
+}
+
+interface AppContainer {
+  resource: PolicyResource;
+  role: string;
+}
+
+function appContainers(resources: PolicyResource[]): AppContainer[] {
+  return resources.flatMap((resource) => {
+    if (resource.type !== CONTAINER) return [];
+    const role = appRole(known(() => resource.props.labels));
+    return role ? [{ resource, role }] : [];
+  });
+}
+
+export const deployHooksOrdered: StackValidationPolicy = {
+  name: "deploy-hooks-ordered",
+  description: "A deploy runs in order: every migrate Command waits for a backup Command, and every app container (api, worker) waits for a migrate Command, so a failed backup stops the migration and a failed migration stops the rollout.",
+  validateStack: (args, reportViolation) => {
+    const commands = args.resources.filter((r) => r.type === COMMAND);
+    const backups = commands.filter((c) => c.name.endsWith(HOOK_SUFFIX.backup));
+    const migrations = commands.filter((c) => c.name.endsWith(HOOK_SUFFIX.migrate));
+    for (const migration of migrations) {
+      if (!backups.some((backup) => dependsOnTransitively(migration, backup, args.resources))) {
+        reportViolation(`migrate Command ${label(migration)} does not wait for a backup Command: give it dependsOn on the "${HOOK_SUFFIX.backup}" Command (components/hooks does), so no migration runs without a fresh backup`, migration.urn);
+      }
+    }
+    for (const { resource, role } of appContainers(args.resources)) {
+      if (!migrations.some((migration) => dependsOnTransitively(resource, migration, args.resources))) {
+        reportViolation(`${role} container ${label(resource)} does not wait for a migrate Command: give it dependsOn on the "${HOOK_SUFFIX.migrate}" Command (components/app does), so new code never starts against an old schema`, resource.urn);
+      }
+    }
+  },
+};
+
+export const appImagePinned: StackValidationPolicy = {
+  name: "app-image-pinned",
+  description: "App containers run an image pinned by @sha256: digest, and the image they pull is named by one, so what was tested is exactly what runs.",
+  validateStack: (args, reportViolation) => {
+    const reportedImages = new Set<string>();
+    for (const { resource, role } of appContainers(args.resources)) {
+      const image = known(() => resource.props.image);
+      if (typeof image === "string" && !DIGEST_PINNED.test(image)) {
+        reportViolation(`${role} container ${label(resource)} runs "${image}", which is not pinned by digest: ${PIN_HINT}`, resource.urn);
+      }
+      const pulled = [...resource.dependencies, ...Object.values(resource.propertyDependencies).flat()].filter((d) => d.type === REMOTE_IMAGE);
+      for (const remoteImage of pulled) {
+        const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
+        if (typeof name === "string" && !DIGEST_PINNED.test(name) && !reportedImages.has(remoteImage.urn)) {
+          reportedImages.add(remoteImage.urn);
+          reportViolation(`the app image "${name}" can change under the same name: ${PIN_HINT}`, remoteImage.urn);
+        }
+      }
+    }
+  },
+};
+
+export const appHealthchecked: ResourceValidationPolicy = {
+  name: "app-healthchecked",
+  description: "api containers have a healthcheck and `wait: true`, so a replica that never turns healthy fails the update while the old one keeps serving.",
+  validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    if (appRole(container.labels) !== "api") return;
+    const tests = (container.healthcheck?.tests ?? []).map(String);
+    if (tests.length === 0 || tests[0] === "NONE") {
+      reportViolation(`api container ${label(args)} has no healthcheck: set healthcheck.tests (components/app probes dropstack:app.healthPath on dropstack:app.port)`);
+    }
+    if (container.wait !== true) {
+      reportViolation(`api container ${label(args)} does not wait to turn healthy: set wait: true (and waitTimeout), or the rollout is not gated on health`);
+    }
+  }),
+};
+
+const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+
+/** True for the docker socket itself or any directory above it (mounting /var/run exposes it too). */
+export function exposesDockerSocket(hostPath: string): boolean {
+  const path = hostPath.length > 1 ? hostPath.replace(/\/+$/, "") : hostPath;
+  return path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket === path || socket.startsWith(path === "/" ? "/" : `${path}/`));
+}
+
+export const containerIsolated: ResourceValidationPolicy = {
+  name: "container-isolated",
+  description: "No container is privileged, shares the host's network, or mounts the Docker socket: each of those hands a compromised container the whole droplet.",
+  validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
+    if (container.privileged === true) {
+      reportViolation(`container ${label(args)} is privileged: remove privileged: true (add only the capabilities it needs)`);
+    }
+    if (container.networkMode === "host") {
+      reportViolation(`container ${label(args)} uses the host network: attach it to the dropstack network with networksAdvanced instead`);
+    }
+    const hostPaths = [
+      ...(container.volumes ?? []).map((v) => v.hostPath),
+      ...(container.mounts ?? []).filter((m) => m.type === "bind").map((m) => m.source),
+    ].filter((p): p is string => typeof p === "string");
+    for (const hostPath of hostPaths.filter(exposesDockerSocket)) {
+      reportViolation(`container ${label(args)} mounts ${hostPath}, which exposes the Docker socket (root on the droplet): remove that mount`);
+    }
+  }),
+};
+
+export const deployPolicies = [deployHooksOrdered, appImagePinned, appHealthchecked, containerIsolated];
