@@ -21,12 +21,13 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 # Interrupted runs of pg_dump can only be killed (no EXIT trap runs), leaving a hidden
 # partial file; later runs remove those once they are clearly abandoned.
 readonly ABANDONED_PARTIAL_MINUTES=60
+readonly PARTIAL_PREFIX=.dropstack-backup-
 
 require_env DATABASE_URL BACKUP_DIR
 keep=${BACKUP_KEEP:-}
 [[ -z $keep ]] || require_integer BACKUP_KEEP "$keep" 1
 label=${BACKUP_LABEL:-}
-require_commands pg_dump pg_restore psql sha256sum
+require_commands pg_dump pg_restore sha256sum
 
 partial_dump='' partial_json='' final_dump='' final_json='' published=false renamed_dump=false
 remove_unpublished() {
@@ -46,16 +47,38 @@ trap 'exit 143' TERM
 mkdir -p -- "$BACKUP_DIR" 2>/dev/null || die "cannot create BACKUP_DIR $BACKUP_DIR"
 [[ -d $BACKUP_DIR && -w $BACKUP_DIR ]] || die "BACKUP_DIR $BACKUP_DIR is not a writable directory"
 
-separator=$'\x1f'
-info=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -F "$separator" -d "$DATABASE_URL" \
-  -c "SELECT current_database(), current_setting('server_version')") ||
-  die "cannot query the database in DATABASE_URL (psql's reason is above)"
-database=${info%%"$separator"*}
-server_version=${info#*"$separator"}
-pg_dump_version=$(pg_dump --version)
-
 # One clock reading for both: the metadata time and the name that orders backups.
 read -r created_at stamp < <(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%S.%NZ')
+partial_dump="$BACKUP_DIR/$PARTIAL_PREFIX$stamp.$$.partial"
+
+log "dumping the database in DATABASE_URL to $BACKUP_DIR"
+started=$SECONDS
+sha256=$(pg_dump --format=custom --dbname="$DATABASE_URL" | tee -- "$partial_dump" | sha256sum) ||
+  die "pg_dump failed (its reason is above); nothing was kept"
+sha256=${sha256%% *}
+bytes=$(stat -c %s -- "$partial_dump")
+((bytes > 0)) || die "pg_dump wrote an empty file"
+toc=$(pg_restore --list -- "$partial_dump") ||
+  die "the dump is not a readable archive: pg_restore --list failed"
+
+# The archive's own header names the database and both versions; the metadata takes
+# them from there rather than from a second connection.
+archive_header() {
+  local line prefix=";     $1: "
+  while IFS= read -r line; do
+    if [[ $line == "$prefix"* ]]; then
+      printf '%s' "${line#"$prefix"}"
+      return 0
+    fi
+  done <<<"$toc"
+  return 1
+}
+[[ $(archive_header Format) == CUSTOM ]] || die "pg_restore --list does not describe a custom-format archive"
+database=$(archive_header dbname) || die "the archive header names no database"
+server_version=$(archive_header "Dumped from database version") || die "the archive header has no server version"
+pg_dump_version=$(archive_header "Dumped by pg_dump version") || die "the archive header has no pg_dump version"
+log "dumped and verified database $database (PostgreSQL $server_version): $bytes bytes in $((SECONDS - started))s, sha256 $sha256"
+
 # Byte-wise (C locale), so a name never depends on the caller's locale.
 file_safe() {
   local LC_ALL=C
@@ -67,19 +90,7 @@ safe_label=$(file_safe "$label")
 name="$safe_database-$stamp${safe_label:+-$safe_label}.dump"
 final_dump="$BACKUP_DIR/$name"
 final_json="$final_dump.json"
-partial_dump="$BACKUP_DIR/.$name.partial"
-partial_json="$BACKUP_DIR/.$name.json.partial"
-
-log "dumping database $database (PostgreSQL $server_version) to $final_dump"
-started=$SECONDS
-sha256=$(pg_dump --format=custom --dbname="$DATABASE_URL" | tee -- "$partial_dump" | sha256sum) ||
-  die "pg_dump of $database failed (its reason is above); nothing was kept"
-sha256=${sha256%% *}
-bytes=$(stat -c %s -- "$partial_dump")
-((bytes > 0)) || die "pg_dump wrote an empty file"
-pg_restore --list -- "$partial_dump" >/dev/null ||
-  die "the dump is not a readable archive: pg_restore --list failed"
-log "dumped and verified $bytes bytes in $((SECONDS - started))s (sha256 $sha256)"
+partial_json="$partial_dump.json"
 
 if [[ -n $label ]]; then label_json=$(json_string "$label"); else label_json=null; fi
 {
@@ -131,7 +142,7 @@ prune_backups() {
 if [[ -n $keep ]]; then
   prune_backups "$keep" || log "warning: pruning to the newest $keep backups failed; the new backup is complete"
 fi
-find "$BACKUP_DIR" -maxdepth 1 -type f -name ".$safe_database-*.partial" -mmin +"$ABANDONED_PARTIAL_MINUTES" \
+find "$BACKUP_DIR" -maxdepth 1 -type f -name "$PARTIAL_PREFIX*.partial*" -mmin +"$ABANDONED_PARTIAL_MINUTES" \
   -print -delete 2>/dev/null | while IFS= read -r path; do log "removed abandoned ${path##*/}"; done || true
 
 printf '%s\n' "$final_dump"

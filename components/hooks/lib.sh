@@ -6,7 +6,8 @@
 
 # Timestamped progress on stderr: stdout is reserved for results (backup.sh's path).
 log() {
-  printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${HOOK_NAME:-${0##*/}}" "$*" >&2
+  local TZ=UTC
+  printf '%(%Y-%m-%dT%H:%M:%SZ)T %s: %s\n' -1 "${HOOK_NAME:-${0##*/}}" "$*" >&2
 }
 
 die() {
@@ -40,6 +41,10 @@ require_integer() {
 json_string() {
   local LC_ALL=C
   local input=$1 output='' char code i
+  if [[ $input != *[\"\\[:cntrl:]]* ]]; then
+    printf '"%s"' "$input"
+    return
+  fi
   for ((i = 0; i < ${#input}; i++)); do
     char=${input:i:1}
     case $char in
