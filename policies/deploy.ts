@@ -12,6 +12,8 @@ import { asList, asProps, dependsOnTransitively, label } from "./util";
 export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate" } as const;
 /** Mirrors ROLE_LABEL in components/app/render.ts. */
 export const ROLE_LABEL = "dropstack.role";
+/** Mirrors APP_IMAGE_SUFFIX in components/app/render.ts: the app's RemoteImage, among others (Redis, nginx). */
+export const APP_IMAGE_SUFFIX = "-app-image";
 export const APP_ROLES = ["api", "worker"] as const;
 
 const COMMAND = "command:remote:Command";
@@ -74,21 +76,18 @@ export const deployHooksOrdered: StackValidationPolicy = {
 
 export const appImagePinned: StackValidationPolicy = {
   name: "app-image-pinned",
-  description: "App containers run an image pinned by @sha256: digest, and the image they pull is named by one, so what was tested is exactly what runs.",
+  description: "The app image is named by an @sha256: digest, and app containers run a digest-pinned reference, so what was tested is exactly what runs.",
   validateStack: (args, reportViolation) => {
-    const reportedImages = new Set<string>();
+    for (const remoteImage of args.resources.filter((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX))) {
+      const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
+      if (typeof name === "string" && !DIGEST_PINNED.test(name)) {
+        reportViolation(`the app image "${name}" can change under the same name: ${PIN_HINT}`, remoteImage.urn);
+      }
+    }
     for (const { resource, role } of appContainers(args.resources)) {
       const image = known(() => resource.props.image);
       if (typeof image === "string" && !DIGEST_PINNED.test(image)) {
         reportViolation(`${role} container ${label(resource)} runs "${image}", which is not pinned by digest: ${PIN_HINT}`, resource.urn);
-      }
-      const pulled = [...resource.dependencies, ...Object.values(resource.propertyDependencies).flat()].filter((d) => d.type === REMOTE_IMAGE);
-      for (const remoteImage of pulled) {
-        const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
-        if (typeof name === "string" && !DIGEST_PINNED.test(name) && !reportedImages.has(remoteImage.urn)) {
-          reportedImages.add(remoteImage.urn);
-          reportViolation(`the app image "${name}" can change under the same name: ${PIN_HINT}`, remoteImage.urn);
-        }
       }
     }
   },

@@ -11,7 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Hooks, HooksArgs } from "../hooks";
 import {
-  API_ALIAS, AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS, ROLE_LABEL, STOP_TIMEOUT_SECONDS,
+  API_ALIAS, APP_IMAGE_SUFFIX, AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS, ROLE_LABEL, STOP_TIMEOUT_SECONDS,
   appEnvironment, environmentList, healthcheckTest, isDigestPinned,
 } from "./render";
 
@@ -67,7 +67,7 @@ export class App extends pulumi.ComponentResource {
     const onDroplet = { parent: this, provider: args.dockerProvider };
 
     // keepLocally: a code rollback to the previous digest starts without a pull.
-    this.image = new docker.RemoteImage(`${name}-app-image`, { name: args.image, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
+    this.image = new docker.RemoteImage(`${name}${APP_IMAGE_SUFFIX}`, { name: args.image, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
     this.imageReference = pulumi.output(args.image).apply((ref) => (isDigestPinned(ref) ? pulumi.output(ref) : this.image.repoDigest));
 
     this.hooks = new Hooks(name, {

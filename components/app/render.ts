@@ -3,6 +3,8 @@
 /** policies/deploy.ts finds app containers by this label (the cache uses the same key). */
 export const ROLE_LABEL = "dropstack.role";
 export type AppRole = "api" | "worker";
+/** The app's RemoteImage is `<name>-app-image`; policies/deploy.ts tells it from Redis's and nginx's by this. */
+export const APP_IMAGE_SUFFIX = "-app-image";
 /** The network alias every api replica answers to; nginx proxies to it. */
 export const API_ALIAS = "api";
 

@@ -2,9 +2,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HOOK_SUFFIX as COMPONENT_HOOK_SUFFIX } from "../../components/hooks/commands";
-import { ROLE_LABEL as COMPONENT_ROLE_LABEL } from "../../components/app/render";
+import { APP_IMAGE_SUFFIX as COMPONENT_APP_IMAGE_SUFFIX, ROLE_LABEL as COMPONENT_ROLE_LABEL } from "../../components/app/render";
 import {
-  HOOK_SUFFIX, ROLE_LABEL, appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
+  APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL, appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
 } from "../../policies/deploy";
 import { FakeResource, resourceViolations, stackViolations } from "../support/policy";
 
@@ -23,7 +23,8 @@ function deployStack(overrides: Partial<Record<string, Partial<FakeResource>>> =
     { type: CONTAINER, name: "prod-api-0", props: { image: PINNED, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image"] },
     { type: CONTAINER, name: "prod-api-1", props: { image: PINNED, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image", "prod-api-0"] },
     { type: CONTAINER, name: "prod-worker-beat", props: { image: PINNED, labels: role("worker") }, dependsOn: ["prod-migrate", "prod-app-image"] },
-    { type: CONTAINER, name: "prod-redis", props: { image: "redis:7.4.1-alpine", labels: role("cache") } },
+    { type: REMOTE_IMAGE, name: "prod-redis-image", props: { name: "redis:7.4.1-alpine" } },
+    { type: CONTAINER, name: "prod-redis", props: { image: "sha256:0123", labels: role("cache") }, dependsOn: ["prod-redis-image"] },
   ];
   return base.map((r) => ({ ...r, ...(overrides[r.name as string] ?? {}) }));
 }
@@ -33,6 +34,7 @@ describe("the policy pack and the components agree on their markers", () => {
     assert.equal(HOOK_SUFFIX.backup, COMPONENT_HOOK_SUFFIX.backup);
     assert.equal(HOOK_SUFFIX.migrate, COMPONENT_HOOK_SUFFIX.migrate);
     assert.equal(ROLE_LABEL, COMPONENT_ROLE_LABEL);
+    assert.equal(APP_IMAGE_SUFFIX, COMPONENT_APP_IMAGE_SUFFIX);
   });
 });
 
@@ -77,6 +79,11 @@ describe("deploy-hooks-ordered", () => {
 describe("app-image-pinned", () => {
   it("passes digest-pinned containers pulling a digest-pinned image; the cache's tag is not its concern", async () => {
     assert.deepEqual(await stackViolations(appImagePinned, deployStack()), []);
+  });
+
+  it("looks only at the app's image even when app containers also wait for other pulls", async () => {
+    const stack = deployStack({ "prod-api-0": { dependsOn: ["prod-migrate", "prod-app-image", "prod-redis-image"] } });
+    assert.deepEqual(await stackViolations(appImagePinned, stack), []);
   });
 
   it("flags the pulled image once when config names a tag", async () => {
