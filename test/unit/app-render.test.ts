@@ -1,0 +1,68 @@
+// The app containers' pure pieces: one source per environment variable, stable env lists,
+// digest pinning and healthcheck input validation.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { appEnvironment, environmentList, healthcheckTest, isDigestPinned } from "../../components/app/render";
+
+const parts = {
+  databaseUrl: "postgresql://app:pw@pool/app-pool",
+  redisUrl: "redis://:pw@redis:6379/0",
+  identity: { AUTH0_DOMAIN: "acme.eu.auth0.com", AUTH0_AUDIENCE: "https://api.example.com" },
+  env: { LOG_LEVEL: "info" },
+  secrets: { SENTRY_DSN: "https://key@sentry.example.com/1" },
+};
+
+describe("app environment", () => {
+  it("merges the stack's URLs, Auth0 settings, app.env and appSecrets", () => {
+    assert.deepEqual(appEnvironment(parts), {
+      LOG_LEVEL: "info",
+      SENTRY_DSN: "https://key@sentry.example.com/1",
+      DATABASE_URL: "postgresql://app:pw@pool/app-pool",
+      REDIS_URL: "redis://:pw@redis:6379/0",
+      AUTH0_DOMAIN: "acme.eu.auth0.com",
+      AUTH0_AUDIENCE: "https://api.example.com",
+    });
+  });
+
+  it("leaves out what the stack does not run", () => {
+    const env = appEnvironment({ databaseUrl: "postgresql://x", env: {}, secrets: {} });
+    assert.deepEqual(Object.keys(env), ["DATABASE_URL"]);
+  });
+
+  it("refuses config that shadows a variable the stack sets, naming each key", () => {
+    assert.throws(
+      () => appEnvironment({ ...parts, env: { DATABASE_URL: "postgresql://elsewhere" }, secrets: { AUTH0_DOMAIN: "evil.auth0.com" } }),
+      (e: Error) =>
+        /dropstack:app\.env\.DATABASE_URL: already set by dropstack from the database/.test(e.message) &&
+        /dropstack:appSecrets\.AUTH0_DOMAIN: already set by dropstack from Auth0/.test(e.message),
+    );
+  });
+
+  it("lists variables sorted, so reordering config changes nothing", () => {
+    assert.deepEqual(environmentList({ B: "2", A: "1=one" }), ["A=1=one", "B=2"]);
+    assert.deepEqual(environmentList({ A: "1=one", B: "2" }), environmentList({ B: "2", A: "1=one" }));
+  });
+});
+
+describe("image pinning", () => {
+  it("accepts only a full sha256 digest at the end", () => {
+    assert.equal(isDigestPinned(`ghcr.io/acme/api:2.4.0@sha256:${"a".repeat(64)}`), true);
+    assert.equal(isDigestPinned(`ghcr.io/acme/api@sha256:${"a".repeat(64)}`), true);
+    for (const ref of ["ghcr.io/acme/api:2.4.0", "ghcr.io/acme/api:latest", `ghcr.io/acme/api@sha256:${"a".repeat(63)}`, `api@sha256:${"A".repeat(64)}`]) {
+      assert.equal(isDigestPinned(ref), false, ref);
+    }
+  });
+});
+
+describe("healthcheck", () => {
+  it("is a CMD-SHELL probe of the health path on the app port over loopback", () => {
+    const [kind, script] = healthcheckTest(8000, "/health");
+    assert.equal(kind, "CMD-SHELL");
+    assert.match(script, /^url=http:\/\/127\.0\.0\.1:8000\/health; /);
+  });
+
+  it("rejects a port or path that would not make a URL", () => {
+    assert.throws(() => healthcheckTest(0, "/health"), /dropstack:app\.port/);
+    assert.throws(() => healthcheckTest(8000, "health; rm -rf /"), /dropstack:app\.healthPath/);
+  });
+});

@@ -1,0 +1,106 @@
+// The hook commands' pure rendering: what goes on stdin (secrets) versus into the command
+// text (everything else), the pinned images, and input validation.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  DROPLET_PATHS, HOOK_SCRIPTS, RCLONE_IMAGE, backupStdin, migrateStdin, postgresClientImage, renderBackupCommand, renderDeferredUpdate,
+  renderMigrateCommand, renderSmokeCommand,
+} from "../../components/hooks/commands";
+import { scriptDigest } from "../../components/hooks";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const IMAGE = `ghcr.io/acme/api:2.4.0@sha256:${"c0".repeat(32)}`;
+const DATABASE_URL = "postgresql://migrator:s3cret-pass@private-db.example.com:25060/app?sslmode=require";
+
+describe("hook stdin", () => {
+  it("backup: the database URL, then the Spaces key pair when copying off-site", () => {
+    assert.equal(backupStdin({ databaseUrl: DATABASE_URL }), `${DATABASE_URL}\n`);
+    assert.equal(backupStdin({ databaseUrl: DATABASE_URL, offsite: { accessKeyId: "AK", secretAccessKey: "SK" } }), `${DATABASE_URL}\nAK\nSK\n`);
+  });
+
+  it("migrate: the migrator URI, then the app's environment with DATABASE_URL replaced by it", () => {
+    const stdin = migrateStdin(DATABASE_URL, { DATABASE_URL: "postgresql://app@pool/app", SECRET_KEY: "k=v=w", LOG_LEVEL: "info" });
+    assert.deepEqual(stdin.split("\n"), [DATABASE_URL, "DATABASE_URL=" + DATABASE_URL, "SECRET_KEY=k=v=w", "LOG_LEVEL=info", ""]);
+  });
+
+  it("refuses values that would split into two lines, and names that are not variables", () => {
+    assert.throws(() => migrateStdin(DATABASE_URL, { PEM: "-----BEGIN\nKEY-----" }), /PEM contains a line break/);
+    assert.throws(() => migrateStdin(DATABASE_URL, { "BAD-NAME": "x" }), /"BAD-NAME" is not an environment variable name/);
+    assert.throws(() => backupStdin({ databaseUrl: "postgresql://a\r\n@b/c" }), /database URL contains a line break/);
+  });
+});
+
+describe("hook command text", () => {
+  const offsite = { bucket: "acme-backups-x1", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" };
+  const backup = renderBackupCommand({ network: "dropstack", clientImage: postgresClientImage("16"), label: IMAGE, keep: 14, offsite });
+  const migrate = renderMigrateCommand({ network: "dropstack", clientImage: postgresClientImage("16"), image: IMAGE, migrate: "alembic upgrade head" });
+
+  it("backup runs backup.sh in the pinned client image on the app network with the label and retention", () => {
+    assert.match(backup, /'postgres:16\.6-bookworm' \\\n {2}bash '\/srv\/dropstack\/hooks\/backup\.sh'/);
+    assert.match(backup, /--network 'dropstack'/);
+    assert.ok(backup.includes(`-e 'BACKUP_LABEL=${IMAGE}'`));
+    assert.ok(backup.includes("-e 'BACKUP_KEEP=14'"));
+    assert.ok(backup.includes(`-v '${DROPLET_PATHS.backupDir}:${DROPLET_PATHS.backupDir}'`));
+    assert.ok(backup.includes(`'${RCLONE_IMAGE}'`) && /^rclone\/rclone:\d+\.\d+\.\d+$/.test(RCLONE_IMAGE));
+    assert.ok(backup.includes("'offsite:acme-backups-x1/postgres/'\"${file##*/}\""));
+  });
+
+  it("passes secrets only by reference: the text holds variable names, never values", () => {
+    for (const text of [backup, migrate]) {
+      assert.ok(!/--env (DATABASE_URL|RCLONE)/.test(text), "no --env NAME: values come from env files");
+      assert.match(text, /--env-file <\(printf /);
+      assert.ok(!text.includes("s3cret"), "no secret in the command");
+    }
+  });
+
+  it("migrate hands the migration to the app image and never mounts the docker socket or uses the host network", () => {
+    assert.ok(migrate.includes(`'${IMAGE}' \\\n  sh -c 'alembic upgrade head' &`));
+    assert.match(migrate, /bash '\/srv\/dropstack\/hooks\/migrate\.sh' &/);
+    assert.match(migrate, /-e 'BACKUP_MAX_AGE_S=3600'/);
+    for (const text of [backup, migrate]) {
+      assert.ok(!text.includes("docker.sock"));
+      assert.ok(!/--network[ =]'?host/.test(text));
+      assert.ok(!text.includes("--privileged"));
+    }
+  });
+
+  it("quotes whatever the migrate command holds", () => {
+    const tricky = renderMigrateCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate: "python manage.py migrate --noinput && echo 'done'; $(whoami)" });
+    assert.ok(tricky.includes(`sh -c 'python manage.py migrate --noinput && echo '\\''done'\\''; $(whoami)' &`));
+  });
+
+  it("smoke verifies the certificate except against the ACME staging CA", () => {
+    const production = renderSmokeCommand({ host: "api.example.com", path: "/health", insecure: false });
+    const staging = renderSmokeCommand({ host: "api.staging.example.com", path: "/healthz", insecure: true });
+    assert.ok(!production.includes("--insecure"));
+    assert.ok(staging.includes("--insecure"));
+    assert.ok(production.includes("--resolve 'api.example.com:443:127.0.0.1'"));
+    assert.ok(production.includes("'https://api.example.com/health'"));
+    assert.ok(staging.includes("'https://api.staging.example.com/healthz'"));
+  });
+
+  it("the deferred update runs nothing but an explanation", () => {
+    assert.match(renderDeferredUpdate("migrate"), /^echo "dropstack: migrate hook settings changed; they apply at the next deploy/);
+  });
+});
+
+describe("pinned client images and validation", () => {
+  it("follows postgres.version with an exact release tag", () => {
+    assert.equal(postgresClientImage("16"), "postgres:16.6-bookworm");
+    assert.match(postgresClientImage("17"), /^postgres:17\.\d+-bookworm$/);
+    assert.throws(() => postgresClientImage("9"), /dropstack:postgres\.version: no pinned PostgreSQL client image for version "9"/);
+  });
+
+  it("rejects retention and timeouts that make no sense", () => {
+    assert.throws(() => renderBackupCommand({ network: "n", clientImage: "c", label: "l", keep: 0 }), /backups\.keep must be a positive integer/);
+    assert.throws(() => renderMigrateCommand({ network: "n", clientImage: "c", image: IMAGE, migrate: "m", maxBackupAgeSeconds: 0 }), /backup age limit/);
+  });
+
+  it("ships every hook script, fingerprinted by its content", () => {
+    assert.deepEqual([...HOOK_SCRIPTS].sort(), ["backup.sh", "lib.sh", "migrate.sh", "restore.sh"]);
+    const file = join(__dirname, "..", "..", "components", "hooks", "backup.sh");
+    assert.equal(scriptDigest("backup.sh"), createHash("sha256").update(readFileSync(file)).digest("hex"));
+  });
+});
