@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { asUnprivileged, makeTempDir, requireTools, run } from "../support/system";
 import { startPostgres, type PostgresServer } from "../support/postgres";
@@ -11,6 +11,17 @@ import { startPostgres, type PostgresServer } from "../support/postgres";
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");
 const RESTORE = join(HOOKS, "restore.sh");
+
+const tempDirs: string[] = [];
+/** A temp dir removed when this file's tests are done. */
+function tempDir(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function hookEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...vars };
@@ -141,7 +152,7 @@ describe("backup.sh and restore.sh", () => {
     pg.psql("CREATE ROLE reporting NOLOGIN");
     pg.createDatabase("app");
     pg.psql(FIXTURE, "app");
-    const dir = makeTempDir("fixture-backup");
+    const dir = tempDir("fixture-backup");
     const made = backup({ DATABASE_URL: pg.url("app"), BACKUP_DIR: dir });
     assert.equal(made.status, 0, made.stderr);
     fixtureBackup = lastLine(made.stdout);
@@ -179,7 +190,7 @@ describe("backup.sh and restore.sh", () => {
   });
 
   test("the .json metadata describes the dump exactly", () => {
-    const dir = makeTempDir("metadata");
+    const dir = tempDir("metadata");
     const label = 'release "2024.1" \\ ✓\nsecond line';
     const startedAt = Math.floor(Date.now() / 1000) * 1000;
     const made = backup({ DATABASE_URL: pg.url("app"), BACKUP_DIR: dir, BACKUP_LABEL: label });
@@ -209,7 +220,7 @@ describe("backup.sh and restore.sh", () => {
   });
 
   test("without a label the metadata says null and the name has no label part", () => {
-    const dir = makeTempDir("unlabelled");
+    const dir = tempDir("unlabelled");
     const made = backup({ DATABASE_URL: pg.url("app"), BACKUP_DIR: dir });
     assert.equal(made.status, 0, made.stderr);
     const file = lastLine(made.stdout);
@@ -219,7 +230,7 @@ describe("backup.sh and restore.sh", () => {
 
   describe("a tampered backup is refused and the target stays untouched", () => {
     function tamperedCopy(tamper: (file: string) => void): string {
-      const dir = makeTempDir("tampered");
+      const dir = tempDir("tampered");
       const file = join(dir, basename(fixtureBackup));
       copyFileSync(fixtureBackup, file);
       copyFileSync(`${fixtureBackup}.json`, `${file}.json`);
@@ -254,7 +265,7 @@ describe("backup.sh and restore.sh", () => {
     });
 
     test("no .json beside it", () => {
-      const dir = makeTempDir("no-json");
+      const dir = tempDir("no-json");
       const file = join(dir, basename(fixtureBackup));
       copyFileSync(fixtureBackup, file);
       assertRefused(file, /no metadata file/);
@@ -282,7 +293,7 @@ describe("backup.sh and restore.sh", () => {
 
   describe("a failed backup leaves nothing behind and says why", () => {
     test("wrong password in DATABASE_URL", () => {
-      const dir = makeTempDir("bad-url");
+      const dir = tempDir("bad-url");
       const made = backup({ DATABASE_URL: pg.url("app", { user: "postgres", password: "wrong" }), BACKUP_DIR: dir });
       assert.equal(made.status, 1);
       assert.match(made.stderr, /password authentication failed/);
@@ -304,7 +315,7 @@ describe("backup.sh and restore.sh", () => {
          GRANT UPDATE ON writable_only TO partial_reader;`,
         "partly_readable",
       );
-      const dir = makeTempDir("dump-fails");
+      const dir = tempDir("dump-fails");
       const reader = { user: "partial_reader", password: "partial" };
       const made = backup({ DATABASE_URL: pg.url("partly_readable", reader), BACKUP_DIR: dir });
       assert.equal(made.status, 1);
@@ -314,7 +325,7 @@ describe("backup.sh and restore.sh", () => {
     });
 
     test("unwritable BACKUP_DIR", () => {
-      const parent = makeTempDir("read-only");
+      const parent = tempDir("read-only");
       const dir = join(parent, "backups");
       run(["mkdir", "-m", "0555", dir]);
       // Root writes anywhere, so the script runs as an unprivileged user then.
@@ -325,7 +336,7 @@ describe("backup.sh and restore.sh", () => {
     });
 
     test("missing or invalid settings", () => {
-      const dir = makeTempDir("settings");
+      const dir = tempDir("settings");
       const noUrl = backup({ BACKUP_DIR: dir });
       assert.equal(noUrl.status, 1);
       assert.match(noUrl.stderr, /DATABASE_URL must be set/);
@@ -340,7 +351,7 @@ describe("backup.sh and restore.sh", () => {
   });
 
   test("BACKUP_KEEP prunes this database's older backups and nothing else", () => {
-    const dir = makeTempDir("prune");
+    const dir = tempDir("prune");
     pg.createDatabase("other");
     const env = { DATABASE_URL: pg.url("app"), BACKUP_DIR: dir };
     const otherBackup = lastLine(backup({ DATABASE_URL: pg.url("other"), BACKUP_DIR: dir }).stdout);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { makeTempDir, run } from "../support/system";
@@ -20,6 +20,17 @@ interface Finished {
   stdout: string;
   stderr: string;
 }
+
+const tempDirs: string[] = [];
+/** A temp dir removed when this file's tests are done. */
+function tempDir(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function hookEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...vars };
@@ -80,7 +91,7 @@ describe("migrate.sh", () => {
 
   /** A copy of the fresh backup in its own directory, optionally spoilt. */
   function backupCopy(spoil: (dump: string) => void = () => {}): string {
-    const dir = makeTempDir("migrate-backups");
+    const dir = tempDir("migrate-backups");
     const dump = join(dir, basename(freshBackup));
     copyFileSync(freshBackup, dump);
     copyFileSync(`${freshBackup}.json`, `${dump}.json`);
@@ -96,7 +107,7 @@ describe("migrate.sh", () => {
        INSERT INTO accounts SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 100) g;`,
       "app",
     );
-    backupDir = makeTempDir("migrate-backups");
+    backupDir = tempDir("migrate-backups");
     const made = run([BACKUP], { env: hookEnv({ DATABASE_URL: pg.url("app"), BACKUP_DIR: backupDir }) });
     assert.equal(made.status, 0, made.stderr);
     freshBackup = made.stdout.trimEnd().split("\n").at(-1) ?? "";
@@ -105,7 +116,7 @@ describe("migrate.sh", () => {
 
   describe("refuses to run without a fresh verified backup", () => {
     function assertRefused(vars: Record<string, string>, reason: RegExp) {
-      const marker = join(makeTempDir("marker"), "migrated");
+      const marker = join(tempDir("marker"), "migrated");
       const result = migrateNow({ ...base(), ...vars, MIGRATE_COMMAND: `touch '${marker}'` });
       assert.equal(result.status, 1);
       assert.match(result.stderr, reason);
@@ -113,7 +124,7 @@ describe("migrate.sh", () => {
     }
 
     test("no backup at all", () => {
-      assertRefused({ BACKUP_DIR: makeTempDir("empty") }, /no verified backup of it in .* from the last 3600s/);
+      assertRefused({ BACKUP_DIR: tempDir("empty") }, /no verified backup of it in .* from the last 3600s/);
       assertRefused({ BACKUP_DIR: "/nonexistent/backups" }, /BACKUP_DIR \/nonexistent\/backups does not exist/);
     });
 
@@ -141,14 +152,14 @@ describe("migrate.sh", () => {
     });
 
     test("the backup has no .json", () => {
-      const dir = makeTempDir("no-json");
+      const dir = tempDir("no-json");
       copyFileSync(freshBackup, join(dir, basename(freshBackup)));
       assertRefused({ BACKUP_DIR: dir }, /no verified backup/);
     });
 
     test("the only fresh backup is of another database", () => {
       pg.createDatabase("other");
-      const dir = makeTempDir("other-backups");
+      const dir = tempDir("other-backups");
       const made = run([BACKUP], { env: hookEnv({ DATABASE_URL: pg.url("other"), BACKUP_DIR: dir }) });
       assert.equal(made.status, 0, made.stderr);
       assertRefused({ BACKUP_DIR: dir }, /no verified backup of it/);
@@ -185,7 +196,7 @@ describe("migrate.sh", () => {
   });
 
   test("a failing transactional migration exits with its status and leaves the database as it was", () => {
-    const migration = join(makeTempDir("migration"), "0002_nicknames.sql");
+    const migration = join(tempDir("migration"), "0002_nicknames.sql");
     writeFileSync(
       migration,
       `CREATE TABLE nicknames (account int REFERENCES accounts (id), nickname text);
@@ -229,11 +240,11 @@ describe("migrate.sh", () => {
   });
 
   test("waits for a running migration only up to MIGRATE_LOCK_TIMEOUT_S", async () => {
-    const dir = makeTempDir("holder");
+    const dir = tempDir("holder");
     const holder = startMigrate({ ...base(), MIGRATE_COMMAND: blockingMigration(dir) });
     await waitFor(() => existsSync(join(dir, "started")), "the first migration started");
 
-    const marker = join(makeTempDir("marker"), "migrated");
+    const marker = join(tempDir("marker"), "migrated");
     const waiter = migrateNow({ ...base(), MIGRATE_LOCK_TIMEOUT_S: "1", MIGRATE_COMMAND: `touch '${marker}'` });
     assert.equal(waiter.status, 1);
     assert.match(waiter.stderr, /could not take the migration lock: .*lock timeout/);
@@ -245,7 +256,7 @@ describe("migrate.sh", () => {
   });
 
   test("SIGTERM reaches the migration, and the lock is released once it has stopped", async () => {
-    const dir = makeTempDir("term");
+    const dir = tempDir("term");
     const migration = `trap 'echo stopped >> "${dir}/trapped"; exit 5' TERM; ${blockingMigration(dir)}`;
     const running = startMigrate({ ...base(), MIGRATE_COMMAND: migration });
     await waitFor(() => existsSync(join(dir, "started")), "the migration started");
@@ -261,7 +272,7 @@ describe("migrate.sh", () => {
   });
 
   test("when migrate.sh is killed outright, the lock lasts exactly as long as the migration", async () => {
-    const dir = makeTempDir("kill");
+    const dir = tempDir("kill");
     const running = startMigrate({ ...base(), MIGRATE_COMMAND: blockingMigration(dir) });
     await waitFor(() => existsSync(join(dir, "started")), "the migration started");
 
