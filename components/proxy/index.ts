@@ -1,0 +1,200 @@
+// The edge of the droplet (DESIGN §2 "Proxy: nginx (TLS, certbot renewals) in front of the
+// app"): an nginx container publishing 80/443 on the app network, and a certbot container
+// that renews Let's Encrypt certificates into a directory nginx reads. render.ts renders
+// every file; commands.ts the host-side steps; NGINX-VERSIONS.md explains the choices.
+//
+// nginx.conf is not uploaded into the container: a remote Command writes it into a
+// bind-mounted directory on /srv, where the entrypoint picks it up with a graceful reload.
+// A config change therefore never recreates the container (which would unbind 80/443 for
+// a moment); only a new image or new entrypoint (another host list) does.
+//
+// The first deploy ends with a real certificate: placeholder certificates let nginx start,
+// nginx serves the HTTP-01 challenge, and the issuance Command runs certbot once. Where the
+// smoke test verifies the certificate (tls.staging off), a failed issuance fails the update
+// with what to fix; with the staging CA the update goes on with the placeholder.
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { API_ALIAS } from "../app/render";
+import {
+  CERTBOT_IMAGE, NGINX_IMAGE, PROXY_ROLE, certbotMounts, nginxHealthcheckTest, nginxMounts, renderCertbotCommand,
+  renderNginxConfCommand, renderPrepareCommand,
+} from "./commands";
+import {
+  DOCKER_DNS_RESOLVER, ProxySettings, nginxVersionFromImage, renderCertbotScript, renderNginxConf, renderNginxEntrypoint,
+  validateProxySettings,
+} from "./render";
+
+export { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_HOST_PATHS, PROXY_ROLE, nginxConfHostPath } from "./commands";
+
+/** Where the scripts are uploaded in the containers; each runs as `/bin/sh <file>`. */
+export const NGINX_ENTRYPOINT_PATH = "/opt/dropstack/entrypoint.sh";
+export const CERTBOT_SCRIPT_PATH = "/opt/dropstack/certbot.sh";
+
+const ROLE_LABEL = "dropstack.role";
+const WEB_PORTS = [80, 443];
+// The provider binds 0.0.0.0 unless told otherwise; "::" adds the droplet's IPv6 address,
+// where the AAAA records point.
+const BIND_ADDRESSES = ["0.0.0.0", "::"];
+// nginx opens a new connection to the app per request (NGINX-VERSIONS.md "No keep-alive"):
+// reuse TIME_WAIT ports and widen the range, both namespaced sysctls.
+const NGINX_SYSCTLS = { "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65535" };
+const LOG_OPTIONS = { logDriver: "json-file", logOpts: { "max-size": "20m", "max-file": "5" } };
+
+export interface ProxyArgs {
+  /** dropstack:hosts */
+  hosts: { api: string; app?: string };
+  /** dropstack:app.port, where the api replicas listen. */
+  appPort: number;
+  /** dropstack:app.healthPath: never rate-limited nor logged. */
+  healthPath: string;
+  /** dropstack:proxy */
+  settings: ProxySettings;
+  /** Strict-Transport-Security on every HTTPS response: on in production. */
+  hsts: boolean;
+  /** dropstack:tls. With `staging` off a failed issuance fails the update. */
+  tls: { email: string; staging: boolean };
+  dockerProvider: docker.Provider;
+  /** Host.appNetwork.name */
+  networkName: pulumi.Input<string>;
+  /** Host.connection */
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** Host.ready */
+  hostReady: pulumi.CustomResource;
+  /** What Let's Encrypt needs before it can reach the droplet by name: the firewall, DNS records when managed. */
+  issuanceDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Problems with the proxy settings, each named by its config key. */
+export function proxyConfigProblems(settings: Partial<ProxySettings>): string[] {
+  return validateProxySettings(settings).map((p) => `dropstack:proxy.${p.setting}: ${p.message}`);
+}
+
+/** The hosts nginx serves and certbot certifies: hosts.api, then hosts.app when set. */
+export function proxyDomains(hosts: ProxyArgs["hosts"]): string[] {
+  return [hosts.api, ...(hosts.app ? [hosts.app] : [])];
+}
+
+export class Proxy extends pulumi.ComponentResource {
+  readonly nginxImage: docker.RemoteImage;
+  readonly certbotImage: docker.RemoteImage;
+  /** The rendered nginx.conf, as installed on the droplet. */
+  readonly nginxConf: string;
+  readonly placeholder: command.remote.Command;
+  /** Installs nginx.conf into the directory the nginx container mounts. */
+  readonly config: command.remote.Command;
+  readonly nginx: docker.Container;
+  /** Runs certbot once after nginx is up: the first real certificate, or a renewal when due. */
+  readonly issuance: command.remote.Command;
+  readonly certbot: docker.Container;
+  /** Done when nginx serves HTTPS with the certificate it will keep serving: what the smoke test waits for. */
+  readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dropstack:index:Proxy", name, {}, opts);
+    const problems = proxyConfigProblems(args.settings);
+    if (problems.length > 0) throw new pulumi.RunError(`invalid proxy settings:\n  ${problems.join("\n  ")}`);
+
+    const domains = proxyDomains(args.hosts);
+    const nginxVersion = nginxVersionFromImage(NGINX_IMAGE);
+    this.nginxConf = renderNginxConf({
+      hosts: args.hosts,
+      upstream: { alias: API_ALIAS, port: args.appPort },
+      hsts: args.hsts,
+      settings: args.settings,
+      resolver: DOCKER_DNS_RESOLVER,
+      healthPath: args.healthPath,
+      nginxVersion,
+      // No staticRoot: nothing in the stack builds or ships frontend files to the droplet, so
+      // hosts.app is proxied to the app like hosts.api.
+    });
+    const certbotScript = renderCertbotScript({ domains, email: args.tls.email, staging: args.tls.staging });
+    const entrypoint = renderNginxEntrypoint({ domains });
+
+    const onDroplet = { parent: this, provider: args.dockerProvider };
+    const remote = (triggers: pulumi.Input<unknown>[] = [args.hostReady.id]) => ({
+      connection: args.connection,
+      triggers,
+      logging: "stdoutAndStderr" as const,
+      addPreviousOutputInEnv: false,
+    });
+
+    // keepLocally: a replaced container's image stays for a quick rollback.
+    this.nginxImage = new docker.RemoteImage(`${name}-nginx-image`, { name: NGINX_IMAGE, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
+    this.certbotImage = new docker.RemoteImage(`${name}-certbot-image`, { name: CERTBOT_IMAGE, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
+
+    const prepare = new command.remote.Command(`${name}-proxy-dirs`, {
+      ...remote(),
+      create: renderPrepareCommand(),
+    }, { parent: this, dependsOn: [args.hostReady] });
+
+    // A host added to dropstack:hosts gets its placeholder before a config naming it is installed.
+    this.placeholder = new command.remote.Command(`${name}-certbot-placeholder`, {
+      ...remote(),
+      create: renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains }),
+      stdin: certbotScript,
+    }, { parent: this, dependsOn: [prepare, this.certbotImage] });
+
+    this.config = new command.remote.Command(`${name}-nginx-conf`, {
+      ...remote(),
+      create: renderNginxConfCommand({ image: NGINX_IMAGE }),
+      stdin: this.nginxConf,
+    }, { parent: this, dependsOn: [this.placeholder, this.nginxImage] });
+
+    this.nginx = new docker.Container(`${name}-nginx`, {
+      name: `${name}-nginx`,
+      image: this.nginxImage.imageId,
+      entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
+      uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],
+      volumes: nginxMounts(),
+      ports: BIND_ADDRESSES.flatMap((ip) => WEB_PORTS.map((port) => ({ internal: port, external: port, ip }))),
+      networksAdvanced: [{ name: args.networkName }],
+      sysctls: NGINX_SYSCTLS,
+      labels: [{ label: ROLE_LABEL, value: PROXY_ROLE.nginx }],
+      healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },
+      wait: true,
+      waitTimeout: 180,
+      restart: "unless-stopped",
+      securityOpts: ["no-new-privileges:true"],
+      // The entrypoint turns SIGTERM into nginx's graceful stop: in-flight requests finish.
+      stopTimeout: 30,
+      destroyGraceSeconds: 45,
+      ...LOG_OPTIONS,
+    }, {
+      ...onDroplet,
+      dependsOn: [args.hostReady, this.config, this.placeholder],
+      // Ports 80/443 (and the fixed name) can belong to one container at a time.
+      deleteBeforeReplace: true,
+    });
+
+    this.issuance = new command.remote.Command(`${name}-certbot-issue`, {
+      ...remote(),
+      create: renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: !args.tls.staging }),
+      stdin: certbotScript,
+    }, { parent: this, dependsOn: [this.nginx, ...(args.issuanceDependsOn ?? [])] });
+
+    // After issuance, so the two never run certbot at once; its first pass finds nothing due.
+    this.certbot = new docker.Container(`${name}-certbot`, {
+      name: `${name}-certbot`,
+      image: this.certbotImage.imageId,
+      entrypoints: ["/bin/sh", CERTBOT_SCRIPT_PATH],
+      command: ["loop"],
+      uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
+      volumes: certbotMounts(),
+      labels: [{ label: ROLE_LABEL, value: PROXY_ROLE.certbot }],
+      restart: "unless-stopped",
+      securityOpts: ["no-new-privileges:true"],
+      stopTimeout: 20,
+      destroyGraceSeconds: 30,
+      ...LOG_OPTIONS,
+    }, { ...onDroplet, dependsOn: [this.issuance], deleteBeforeReplace: true });
+
+    this.ready = this.issuance;
+
+    this.registerOutputs({
+      nginxContainer: this.nginx.name,
+      certbotContainer: this.certbot.name,
+      ready: this.issuance.id,
+    });
+  }
+}
