@@ -3,6 +3,8 @@
 // Pulumi's runtime is process-global.
 import * as path from "node:path";
 import { Graph, runProgram } from "../../tools/check/harness";
+import { setStackReferenceOutputs } from "../../tools/check/mocks";
+import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { readStackFile } from "../../tools/check/stack-file";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -11,6 +13,8 @@ export interface ProgramOptions {
   stack: "staging" | "production";
   /** Top-level keys to replace, e.g. `{ "dropstack:app": {...} }`; `undefined` removes a key. */
   override?: Record<string, unknown>;
+  /** What the staging stack promoted; defaults to the image under test (promotion holds). */
+  stagingPromotedImage?: string;
 }
 
 export async function runStack(options: ProgramOptions): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
@@ -19,6 +23,11 @@ export async function runStack(options: ProgramOptions): Promise<{ graph: Graph;
   for (const [key, value] of Object.entries(options.override ?? {})) {
     if (value === undefined) delete config[key];
     else config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const app = JSON.parse(config["dropstack:app"] ?? "{}") as { image?: string };
+  const promotion = JSON.parse(config["dropstack:promotion"] ?? "{}") as { stagingStack?: string };
+  if (promotion.stagingStack) {
+    setStackReferenceOutputs(promotion.stagingStack, { [PROMOTED_IMAGE_OUTPUT]: options.stagingPromotedImage ?? app.image });
   }
   const run = await runProgram({ stack: options.stack, config, secretKeys: file.secretKeys });
   return { graph: new Graph(run.registrations), outputs: run.stackOutputs };

@@ -42,7 +42,7 @@ describe("stack config schema", () => {
   });
 
   it("uses safer defaults in production once the required keys are set", () => {
-    const result = parseStackConfig({ ...minimal(), adminCidrs: ["198.51.100.0/24"], backups: { offsite: true } }, "production");
+    const result = parseStackConfig({ ...minimal(), adminCidrs: ["198.51.100.0/24"], backups: { offsite: true }, promotion: { stagingStack: "acme/dropstack/staging" } }, "production");
     assert.ok(result.ok);
     assert.equal(result.config.postgres.nodes, 2);
     assert.equal(result.config.droplet.backups, true);
