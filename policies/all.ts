@@ -7,5 +7,6 @@ import { hostPolicies } from "./host";
 import { identityPolicies } from "./identity";
 import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
+import { proxyPolicies } from "./proxy";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies];
+export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies];

@@ -2,6 +2,7 @@
 // the droplet, so `--emit` writes exactly the bytes a real deploy would ship.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { stdinInstallPath } from "../../components/proxy/commands";
 import type { Registration } from "./harness";
 
 type Finder = (registrations: Registration[]) => string | undefined;
@@ -17,12 +18,20 @@ function uploadEndingWith(suffix: string): Finder {
   };
 }
 
+/** A remote Command that installs its stdin as a file on the droplet (components/proxy/commands.ts marks it). */
+function stdinInstalledAs(suffix: string): Finder {
+  return (registrations) => {
+    const command = registrations.find((r) => r.type === "command:remote:Command" && typeof r.inputs.stdin === "string" && stdinInstallPath(r.inputs.create)?.endsWith(suffix));
+    return command?.inputs.stdin as string | undefined;
+  };
+}
+
 export const EMITTED_FILES: Record<string, Finder> = {
   "cloud-init.yaml": (registrations) => {
     const droplet = registrations.find((r) => r.type === "digitalocean:index/droplet:Droplet");
     return typeof droplet?.inputs.userData === "string" ? droplet.inputs.userData : undefined;
   },
-  "nginx.conf": uploadEndingWith("/nginx.conf"),
+  "nginx.conf": (registrations) => stdinInstalledAs("/nginx.conf")(registrations) ?? uploadEndingWith("/nginx.conf")(registrations),
   "redis.conf": uploadEndingWith("/redis.conf"),
 };
 

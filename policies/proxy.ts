@@ -1,0 +1,138 @@
+// Proxy policies: the nginx.conf dropstack ships allows nothing older than TLS 1.2 and, in
+// production, sends HSTS; the nginx and certbot images cannot change under the same name.
+//
+// The config is read where the Proxy component hands it to the droplet: the stdin of the
+// remote Command that installs it (components/proxy/commands.ts marks that Command's first
+// line), or a docker upload of a file named nginx.conf. Both are plain config text that is
+// known during preview. staging.json disables nginx-hsts-enabled: staging renders without
+// HSTS on purpose (its ACME staging certificates are untrusted, and HSTS would keep browsers
+// from letting testers past them for a year).
+import * as docker from "@pulumi/docker";
+import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { stdinInstallPath } from "../components/proxy/commands";
+import { hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
+import { isPinnedImage, parseImageReference } from "./cache";
+import { asList, asProps, label } from "./util";
+
+/** Mirrors PROXY_ROLE in components/proxy/commands.ts (test/unit/policies-proxy.test.ts keeps them equal). */
+export const PROXY_ROLES = { nginx: "proxy", certbot: "certbot" } as const;
+const ROLE_LABEL = "dropstack.role";
+/** Repositories of the images the proxy runs, by role. */
+const PROXY_REPOSITORIES: Record<string, string> = { nginx: PROXY_ROLES.nginx, "certbot/certbot": PROXY_ROLES.certbot };
+
+const COMMAND = "command:remote:Command";
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const CONF_SUFFIX = "/nginx.conf";
+const RENDERER = "components/proxy/render.ts";
+
+/** Reads a property that may be unknown during preview; unknown means "cannot tell yet". */
+function known<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+    throw e;
+  }
+}
+
+/** The nginx.conf texts a resource carries to the droplet: install-Command stdin, or container uploads. */
+export function nginxConfsOf(type: string, props: Record<string, unknown>): string[] {
+  if (type === COMMAND) {
+    const stdin = known(() => props.stdin);
+    const target = stdinInstallPath(known(() => props.create));
+    return typeof stdin === "string" && target?.endsWith(CONF_SUFFIX) ? [stdin] : [];
+  }
+  if (type === CONTAINER) {
+    return asList(known(() => props.uploads)).map(asProps)
+      .filter((u) => typeof u.file === "string" && u.file.endsWith(CONF_SUFFIX) && typeof u.content === "string")
+      .map((u) => u.content as string);
+  }
+  return [];
+}
+
+export const nginxTlsMinimum: ResourceValidationPolicy = {
+  name: "nginx-tls-minimum-1.2",
+  description: "The nginx.conf shipped to the droplet names its TLS protocols and allows none older than TLS 1.2.",
+  validateResource: (args, reportViolation) => {
+    for (const conf of nginxConfsOf(args.type, args.props)) {
+      const protocols = tlsProtocolsIn(conf);
+      if (protocols.length === 0) {
+        reportViolation(`the nginx.conf of ${label(args)} sets no ssl_protocols, so nginx uses its compiled-in default (TLSv1 and TLSv1.1 before nginx 1.23.4): render \`ssl_protocols TLSv1.2 TLSv1.3;\` (${RENDERER})`);
+        continue;
+      }
+      const old = protocols.filter(isBelowTls12);
+      if (old.length > 0) {
+        reportViolation(`the nginx.conf of ${label(args)} allows ${old.join(", ")}: ssl_protocols must list only TLSv1.2 and TLSv1.3 (${RENDERER})`);
+      }
+    }
+  },
+};
+
+export const nginxHstsEnabled: ResourceValidationPolicy = {
+  name: "nginx-hsts-enabled",
+  description: "The nginx.conf shipped to the droplet sends Strict-Transport-Security (production; staging disables this policy because it renders without HSTS).",
+  validateResource: (args, reportViolation) => {
+    for (const conf of nginxConfsOf(args.type, args.props)) {
+      if (!hasHsts(conf)) {
+        reportViolation(`the nginx.conf of ${label(args)} sends no Strict-Transport-Security header: production renders it with hsts on (ProxyArgs.hsts = config.production in index.ts); do not turn it off`);
+      }
+    }
+  },
+};
+
+/** The role of a proxy container from its `dropstack.role` label, or of an image from its repository. */
+function roleOfContainer(resource: PolicyResource): string | undefined {
+  const role = asList(known(() => resource.props.labels)).map(asProps).find((l) => l.label === ROLE_LABEL)?.value;
+  return Object.values(PROXY_ROLES).find((r) => r === role);
+}
+
+function roleOfImage(reference: string | undefined): string | undefined {
+  const repository = reference === undefined ? undefined : parseImageReference(reference)?.repository;
+  return repository === undefined ? undefined : PROXY_REPOSITORIES[repository];
+}
+
+function pinHint(role: string): string {
+  const constant = role === PROXY_ROLES.nginx ? "NGINX_IMAGE" : "CERTBOT_IMAGE";
+  const example = role === PROXY_ROLES.nginx ? "nginx:1.28.0-alpine" : "certbot/certbot:v3.0.1";
+  return `set ${constant} in components/proxy/commands.ts to an exact release like ${example}, or add @sha256:<digest>`;
+}
+
+export const proxyImagesPinned: StackValidationPolicy = {
+  name: "proxy-images-pinned",
+  description: "The nginx and certbot images are pinned to an exact version tag or an @sha256: digest, so no deploy changes the edge by surprise.",
+  validateStack: (args, reportViolation) => {
+    const check = (reference: string, role: string, urn: string) => {
+      if (!isPinnedImage(reference)) {
+        reportViolation(`the ${role === PROXY_ROLES.nginx ? "nginx" : "certbot"} image "${reference}" can change under the same name: ${pinHint(role)}`, urn);
+      }
+    };
+    for (const resource of args.resources) {
+      if (resource.type === REMOTE_IMAGE) {
+        const name = known(() => resource.asType(docker.RemoteImage)?.name);
+        const role = roleOfImage(typeof name === "string" ? name : undefined);
+        if (role && typeof name === "string") check(name, role, resource.urn);
+        continue;
+      }
+      if (resource.type !== CONTAINER) continue;
+      const ownImage = known(() => resource.props.image);
+      const ownReference = typeof ownImage === "string" && parseImageReference(ownImage) ? ownImage : undefined;
+      const role = roleOfContainer(resource) ?? roleOfImage(ownReference);
+      if (!role) continue;
+      if (ownReference !== undefined) {
+        check(ownReference, role, resource.urn);
+        continue;
+      }
+      const pulled = resource.dependencies
+        .filter((d) => d.type === REMOTE_IMAGE)
+        .map((d) => known(() => d.asType(docker.RemoteImage)?.name))
+        .filter((n): n is string => typeof n === "string");
+      // An nginx or certbot RemoteImage is checked above, where the message points at it.
+      if (pulled.some((n) => roleOfImage(n) === role)) continue;
+      if (pulled.length > 0) check(pulled[0], role, resource.urn);
+      else reportViolation(`cannot tell which image the ${role} container ${label(resource)} runs: pull it with a docker.RemoteImage (${pinHint(role)})`, resource.urn);
+    }
+  },
+};
+
+export const proxyPolicies = [nginxTlsMinimum, nginxHstsEnabled, proxyImagesPinned];
