@@ -80,6 +80,19 @@ export interface CacheContainer {
   imageReference?: string;
 }
 
+/**
+ * The name of the RemoteImage whose ID the container runs: the one its `image` input came
+ * from, else its only RemoteImage dependency. A container that merely waits for others
+ * (the app waits for the whole Cache, Redis' image included) gets no name from them.
+ */
+function pulledImageName(container: PolicyResource): string | undefined {
+  const fromImageInput = (container.propertyDependencies?.image ?? []).filter((d) => d.type === REMOTE_IMAGE);
+  const waitedFor = container.dependencies.filter((d) => d.type === REMOTE_IMAGE);
+  const source = fromImageInput.length === 1 ? fromImageInput[0] : waitedFor.length === 1 ? waitedFor[0] : undefined;
+  const name = source ? known(() => source.asType(docker.RemoteImage)?.name) : undefined;
+  return typeof name === "string" ? name : undefined;
+}
+
 /** Redis containers: labelled by components/cache, or running an image named redis. */
 export function findCacheContainers(resources: PolicyResource[]): CacheContainer[] {
   const found: CacheContainer[] = [];
@@ -88,11 +101,7 @@ export function findCacheContainers(resources: PolicyResource[]): CacheContainer
     if (!container) continue;
     const ownImage = known(() => container.image);
     const ownReference = typeof ownImage === "string" && parseImageReference(ownImage) ? ownImage : undefined;
-    const pulled = resource.dependencies
-      .filter((d) => d.type === REMOTE_IMAGE)
-      .map((d) => known(() => d.asType(docker.RemoteImage)?.name))
-      .filter((n): n is string => typeof n === "string");
-    const imageReference = ownReference ?? pulled.find(isRedisReference) ?? pulled[0];
+    const imageReference = ownReference ?? pulledImageName(resource);
     const labelled = (known(() => container.labels) ?? [])
       .some((l) => l.label === CACHE_ROLE_LABEL.label && l.value === CACHE_ROLE_LABEL.value);
     if (labelled || isRedisReference(imageReference)) found.push({ resource, container, imageReference });

@@ -61,6 +61,13 @@ describe("redis-password-required", () => {
     assert.equal((await stackViolations(redisPasswordRequired, stack)).length, 1);
   });
 
+  it("does not take a container that only waits for the Redis image for Redis", async () => {
+    const [redisImage, redis] = cacheStack();
+    const app: FakeResource = { type: CONTAINER, name: "app", dependsOn: ["app-image", "redis-image", "redis"], props: { image: "sha256:9a8b7c", command: ["gunicorn"] } };
+    const stack = [redisImage, redis, { type: REMOTE_IMAGE, name: "app-image", props: { name: "ghcr.io/acme/api:2.4.0" } }, app];
+    for (const policy of [redisPasswordRequired, redisPortNotPublished, redisImagePinned]) assert.deepEqual(await stackViolations(policy, stack), [], policy.name);
+  });
+
   it("leaves other containers alone", async () => {
     const app: FakeResource = { type: CONTAINER, name: "app", props: { image: "ghcr.io/acme/api:2.4.0", command: ["gunicorn"], ports: [{ internal: 8000, external: 8000 }] } };
     assert.deepEqual(await stackViolations(redisPasswordRequired, [app]), []);
