@@ -1,10 +1,12 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
 // This file only wires components together; each lives in components/<name>/.
+import { App, buildAppEnvironment } from "./components/app";
 import { Backups } from "./components/backups";
 import { Cache } from "./components/cache";
 import { loadStackConfig } from "./components/config";
 import { Database } from "./components/database";
 import { Dns } from "./components/dns";
+import { SmokeTest } from "./components/hooks";
 import { Host } from "./components/host";
 import { Identity } from "./components/identity";
 import { Monitoring } from "./components/monitoring";
@@ -73,10 +75,51 @@ const identity = config.auth0
   ? new Identity(name, { auth0: config.auth0, hosts: config.hosts, alertEmails: config.alerts.emails })
   : undefined;
 
+// The deploy: pull the image, back up, migrate, then roll the api replicas one at a time
+// behind their healthchecks; workers run from the same image. See components/app.
+const app = new App(name, {
+  image: config.app.image,
+  port: config.app.port,
+  replicas: config.app.replicas,
+  healthPath: config.app.healthPath,
+  workers: config.app.workers,
+  environment: buildAppEnvironment({
+    databaseUrl: database.appUri,
+    redisUrl: cache.redisUrl,
+    identity: identity?.appEnvironment,
+    env: config.app.env,
+    secrets: config.appSecrets,
+  }),
+  dockerProvider: host.dockerProvider,
+  networkName: host.appNetwork.name,
+  hostReady: host.ready,
+  hooks: {
+    connection: host.connection,
+    postgresVersion: config.postgres.version,
+    migratorUri: database.migratorUri,
+    migrate: config.app.migrate,
+    backupKeep: config.backups.keep,
+    offsite: backups,
+    dependsOn: [database],
+  },
+  dependsOn: [cache],
+});
+
 const hostnames = [config.hosts.api, config.hosts.app].filter((h): h is string => h !== undefined);
 const dns = config.manageDns
   ? new Dns(name, { zone: config.domain, hosts: hostnames, ipv4Address: network.reservedIp.ipAddress, ipv6Address: host.droplet.ipv6Address })
   : undefined;
+
+// After the rollout, the API's health path must answer through nginx on the droplet.
+const smoke = new SmokeTest(name, {
+  connection: host.connection,
+  host: config.hosts.api,
+  path: config.app.healthPath,
+  insecure: config.tls.staging,
+  image: app.imageReference,
+  triggers: app.rolloutTriggers,
+  dependsOn: [app],
+});
 
 new Project(name, {
   stack: config.stack,
@@ -114,3 +157,6 @@ export const redisContainer = cache.container.name;
 export const redisUrl = cache.redisUrl;
 export const healthCheckUrl = monitoring.healthUrl;
 export const uptimeCheckId = monitoring.uptimeCheck.id;
+export const appImage = app.imageReference;
+// Staging's smoke-tested image; production's PromotionGuard reads it (PROMOTED_IMAGE_OUTPUT).
+export const promotedImage = smoke.passedImage;
