@@ -86,10 +86,22 @@ function sortViolations(violations: Violation[]): Violation[] {
   return [...violations].sort((a, b) => rank(a) - rank(b) || a.policy.localeCompare(b.policy));
 }
 
+/** What a step is for the reader: the hook (by its name's suffix) or its container's dropstack.role label. */
+function stepRole(r: Registration): string | undefined {
+  if (r.type === "command:remote:Command") return /-(backup|migrate|smoke)$/.exec(r.name)?.[1];
+  const labels = Array.isArray(r.inputs.labels) ? (r.inputs.labels as { label?: unknown; value?: unknown }[]) : [];
+  const role = labels.find((l) => l?.label === "dropstack.role")?.value;
+  return typeof role === "string" ? role : undefined;
+}
+
 export function renderDeployOrder(graph: Graph): string {
   const levels = deployLevels(graph);
   if (levels.length === 0) return "Deploy order: (no hooks or containers)";
-  return ["Deploy order (each step waits for the ones above it):", ...levels.map((lvl, i) => `    ${i + 1}. ${lvl.map((s) => s.name).join(", ")}`)].join("\n");
+  const step = (r: Registration) => (stepRole(r) ? `${r.name} [${stepRole(r)}]` : r.name);
+  return [
+    "Deploy order (a step starts once the steps it depends on, on the lines above, have succeeded):",
+    ...levels.map((lvl, i) => `    ${i + 1}. ${lvl.map(step).join(", ")}`),
+  ].join("\n");
 }
 
 export interface Summary {

@@ -1,0 +1,52 @@
+// `npm run check` as users run it: the deploy order it prints, and the deploy policies
+// blocking production (and only warning on staging).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runCheck, writeStackVariant } from "../support/check";
+
+const position = (order: string[][], nameEnd: string) => order.findIndex((level) => level.some((n) => n.endsWith(nameEnd)));
+
+describe("npm run check: deploy", () => {
+  it("production passes and prints backup → migrate → api replicas → smoke", () => {
+    const report = runCheck("production");
+    assert.equal(report.status, 0, report.stderr + JSON.stringify(report.json?.violations, null, 2));
+    const order = report.json?.deployOrder ?? [];
+    const steps = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map((s) => position(order, s));
+    assert.ok(steps.every((i) => i >= 0), `all steps listed: ${JSON.stringify(order)}`);
+    assert.deepEqual([...steps].sort((a, b) => a - b), steps);
+    assert.equal(new Set(steps).size, steps.length);
+    assert.ok(position(order, "-worker-beat") > position(order, "-migrate"));
+
+    const text = runCheck("production", { json: false });
+    assert.equal(text.status, 0);
+    const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
+    const lineOf = (nameEnd: string) => section.split("\n").findIndex((l) => new RegExp(`${nameEnd}(,|$| )`).test(l));
+    const lines = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map(lineOf);
+    assert.ok(lines.every((l) => l > 0), section);
+    assert.deepEqual([...lines].sort((a, b) => a - b), lines);
+  });
+
+  it("exits 1 naming app-image-pinned when production deploys an image by tag, even with the promotion check overridden", () => {
+    for (const image of ["ghcr.io/acme/api:latest", "ghcr.io/acme/api:2.4.0"]) {
+      const file = writeStackVariant("production", (c) => {
+        (c["dropstack:app"] as Record<string, unknown>).image = image;
+        (c["dropstack:promotion"] as Record<string, unknown>).allowUnpromoted = true;
+      });
+      const report = runCheck("production", { configFile: file });
+      assert.equal(report.status, 1, report.stderr);
+      const violation = report.json?.violations.find((v) => v.policy === "app-image-pinned");
+      assert.ok(violation, JSON.stringify(report.json?.violations));
+      assert.equal(violation.enforcementLevel, "mandatory");
+      assert.ok(violation.message.includes(image) && violation.message.includes("dropstack:app.image"));
+    }
+  });
+
+  it("staging, which deploys by tag, only gets an advisory", () => {
+    const report = runCheck("staging");
+    assert.equal(report.status, 0, report.stderr);
+    const pinned = report.json?.violations.filter((v) => v.policy === "app-image-pinned") ?? [];
+    assert.equal(pinned.length, 1);
+    assert.equal(pinned[0].enforcementLevel, "advisory");
+    assert.equal(report.json?.violations.filter((v) => v.policy === "deploy-hooks-ordered" || v.policy === "container-isolated" || v.policy === "app-healthchecked").length, 0);
+  });
+});

@@ -1,0 +1,175 @@
+// The deploy in the whole production program under mocks: backup → migrate → api replicas
+// (one at a time) → smoke test, the options that make containers roll safely, and secrets
+// that reach the hooks only on stdin.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { HOOK_SCRIPTS } from "../../components/hooks/commands";
+import { scriptDigest } from "../../components/hooks";
+import { healthcheckTest } from "../../components/app/render";
+import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
+import type { Graph, Registration } from "../../tools/check/harness";
+import { setStackReferenceOutputs } from "../../tools/check/mocks";
+import { deployLevels } from "../../tools/check/report";
+import { committedValue, runStack } from "../support/program";
+
+const COMMAND = "command:remote:Command";
+const COPY = "command:remote:CopyToRemote";
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const app = committedValue<{ image: string; migrate: string; replicas: number; workers: { name: string; command: string }[] }>("production", "dropstack:app");
+const promotion = committedValue<{ stagingStack: string }>("production", "dropstack:promotion");
+
+describe("deploy order and hooks (production, mocks)", () => {
+  let graph: Graph;
+  let outputs: Record<string, unknown>;
+  let backup: Registration;
+  let migrate: Registration;
+  let smoke: Registration;
+  let api: Registration[];
+  let workers: Registration[];
+
+  before(async () => {
+    // Staging promoted exactly the committed image, so the promotion guard lets it through.
+    setStackReferenceOutputs(promotion.stagingStack, { [PROMOTED_IMAGE_OUTPUT]: app.image });
+    ({ graph, outputs } = await runStack({ stack: "production" }));
+    backup = graph.one(COMMAND, "-backup");
+    migrate = graph.one(COMMAND, "-migrate");
+    smoke = graph.one(COMMAND, "-smoke");
+    const containers = graph.ofType(CONTAINER);
+    api = containers.filter((c) => /-api-\d+$/.test(c.name)).sort((a, b) => a.name.localeCompare(b.name));
+    workers = containers.filter((c) => c.name.includes("-worker-"));
+  });
+
+  it("runs the configured number of api replicas and one container per worker", () => {
+    assert.equal(api.length, app.replicas);
+    assert.deepEqual(workers.map((w) => w.name.replace(/^.*-worker-/, "")).sort(), app.workers.map((w) => w.name).sort());
+  });
+
+  it("orders backup → migrate → api-0 → api-1 → … → smoke, workers after the migration", () => {
+    assert.ok(graph.dependsOn(migrate, backup), "migrate waits for the backup");
+    assert.ok(!graph.dependsOn(backup, migrate));
+    for (const container of [...api, ...workers]) assert.ok(graph.dependsOn(container, migrate), `${container.name} waits for the migration`);
+    api.forEach((replica, i) => {
+      if (i > 0) assert.ok(graph.dependsOn(replica, api[i - 1]), `${replica.name} waits for ${api[i - 1].name}`);
+      for (const later of api.slice(i + 1)) assert.ok(!graph.dependsOn(replica, later), `${replica.name} must not wait for ${later.name}`);
+    });
+    for (const container of [...api, ...workers]) assert.ok(graph.dependsOn(smoke, container), `smoke waits for ${container.name}`);
+    for (const worker of workers) assert.ok(!graph.dependsOn(worker, api[0]), "workers do not wait for the api rollout");
+
+    const level = new Map(deployLevels(graph).flatMap((lvl, i) => lvl.map((r) => [r.name, i] as const)));
+    const sequence = [backup, migrate, ...api, smoke].map((r) => level.get(r.name) as number);
+    assert.deepEqual([...sequence].sort((a, b) => a - b), sequence, "the check's deploy order lists them in this order");
+    assert.equal(new Set(sequence).size, sequence.length, "each is its own step");
+  });
+
+  it("takes the backup only after the image is pulled, the scripts are copied and the database is in place", () => {
+    assert.ok(graph.dependsOn(backup, graph.one(REMOTE_IMAGE, "-app-image")));
+    assert.ok(graph.dependsOn(backup, graph.one("digitalocean:index/databaseFirewall:DatabaseFirewall")), "the database firewall admits the droplet first");
+    assert.ok(graph.dependsOn(backup, graph.one(COMMAND, "-ready")));
+    for (const copy of graph.ofType(COPY)) assert.ok(graph.dependsOn(backup, copy), `backup waits for ${copy.name}`);
+  });
+
+  it("triggers backup and migrate on the image digest and the migrate command only, and replaces them on a trigger change", () => {
+    for (const hook of [backup, migrate]) {
+      assert.deepEqual(hook.inputs.triggers, [app.image, app.migrate]);
+      assert.ok(hook.replaceOnChanges.includes("triggers"), "a trigger change replaces the hook, so its create runs");
+      assert.match(String(hook.inputs.update), /^echo "dropstack: (backup|migrate) hook settings changed/);
+      assert.equal(hook.inputs.logging, "stdoutAndStderr");
+      assert.equal(hook.inputs.addPreviousOutputInEnv, false);
+    }
+    assert.deepEqual((smoke.inputs.triggers as unknown[]).slice(0, 2), [app.image, app.migrate]);
+    assert.deepEqual((smoke.inputs.triggers as unknown[]).slice(2), api.map((c) => `${c.name}-id`), "a new replica means a new smoke test");
+  });
+
+  it("connects with the pinned host key", () => {
+    for (const hook of [backup, migrate, smoke]) {
+      const connection = hook.inputs.connection as Record<string, unknown>;
+      assert.equal(connection.user, "deploy");
+      assert.match(String(connection.hostKey), /^ssh-ed25519 /);
+    }
+  });
+
+  it("copies each hook script, re-copied when its content changes", () => {
+    const copies = graph.ofType(COPY);
+    assert.equal(copies.length, HOOK_SCRIPTS.length);
+    for (const file of HOOK_SCRIPTS) {
+      const copy = copies.find((c) => c.inputs.remotePath === `/srv/dropstack/hooks/${file}`);
+      assert.ok(copy, `${file} is copied`);
+      assert.equal((copy.inputs.triggers as unknown[])[0], scriptDigest(file));
+    }
+  });
+
+  it("sends secrets on stdin only: no secret value in any other input of a hook or container", () => {
+    const secrets = [
+      ...graph.ofType("random:index/randomPassword:RandomPassword").map((r) => String(r.outputs.result)),
+      ...graph.ofType("digitalocean:index/spacesKey:SpacesKey").map((r) => String(r.outputs.secretKey)),
+    ];
+    assert.ok(secrets.length >= 4, "the database role and Redis passwords and the Spaces secret are known");
+    for (const hook of [backup, migrate]) {
+      assert.ok(hook.secretInputs.includes("stdin"), `${hook.name}'s stdin is secret`);
+      assert.ok(!hook.secretInputs.includes("create"), `${hook.name}'s command is not secret, so previews show it`);
+    }
+    const migratorPassword = String(graph.one("random:index/randomPassword:RandomPassword", "-pg-migrator-password").outputs.result);
+    assert.ok(String(backup.inputs.stdin).includes(migratorPassword), "the backup connects as the migrator");
+    assert.ok(String(backup.inputs.stdin).includes(String(graph.one("digitalocean:index/spacesKey:SpacesKey").outputs.secretKey)), "the off-site copy gets the Spaces secret");
+    for (const r of [...graph.ofType(COMMAND), ...graph.ofType(COPY), ...api, ...workers]) {
+      for (const [key, value] of Object.entries(r.inputs)) {
+        if (r.secretInputs.includes(key)) continue;
+        const text = JSON.stringify(value);
+        for (const secret of secrets) assert.ok(!text.includes(secret), `${r.name}.${key} holds a secret in the clear`);
+      }
+    }
+    for (const container of [...api, ...workers]) assert.ok(container.secretInputs.includes("envs"), `${container.name}'s environment is secret`);
+  });
+
+  it("copies the backup off-site when backups.offsite is on", () => {
+    const bucket = graph.one("digitalocean:index/spacesBucket:SpacesBucket");
+    assert.match(String(backup.inputs.create), /'rclone\/rclone:1\.68\.2'/);
+    assert.ok(String(backup.inputs.create).includes(`offsite:${String(bucket.inputs.name)}/postgres/`));
+  });
+
+  it("rolls api replicas create-before-replace, health-gated, on the shared alias", () => {
+    const tests = healthcheckTest(8000, "/health");
+    for (const replica of api) {
+      assert.equal(replica.inputs.name, undefined, "no fixed name: the provider auto-names, so old and new can coexist");
+      assert.equal(replica.deleteBeforeReplace, false);
+      assert.equal(replica.inputs.image, app.image, "the pinned reference from config, verbatim");
+      assert.deepEqual(replica.inputs.networksAdvanced, [{ name: "dropstack", aliases: ["api"] }]);
+      assert.equal(replica.inputs.ports, undefined, "nothing published: nginx reaches the alias");
+      assert.deepEqual((replica.inputs.healthcheck as { tests: string[] }).tests, tests);
+      assert.equal(replica.inputs.wait, true);
+      assert.ok(Number(replica.inputs.waitTimeout) >= 60);
+      assert.equal(replica.inputs.stopSignal, "SIGTERM");
+      assert.ok(Number(replica.inputs.stopTimeout) > 0);
+      assert.ok(Number(replica.inputs.destroyGraceSeconds) > Number(replica.inputs.stopTimeout));
+      assert.equal(replica.inputs.restart, "unless-stopped");
+      assert.deepEqual(replica.inputs.logOpts, { "max-size": "20m", "max-file": "5" });
+      assert.ok((replica.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "api"));
+    }
+  });
+
+  it("runs each worker's command from the same image, without the api alias or healthcheck", () => {
+    for (const worker of workers) {
+      const config = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
+      assert.ok(config);
+      assert.deepEqual(worker.inputs.command, ["sh", "-c", config.command]);
+      assert.equal(worker.inputs.image, app.image);
+      assert.deepEqual(worker.inputs.networksAdvanced, [{ name: "dropstack" }]);
+      assert.equal(worker.inputs.healthcheck, undefined);
+      assert.equal(worker.deleteBeforeReplace, false);
+      assert.ok((worker.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "worker"));
+    }
+  });
+
+  it("pulls the image once, keeping it for a quick code rollback", () => {
+    const image = graph.one(REMOTE_IMAGE, "-app-image");
+    assert.equal(image.inputs.name, app.image);
+    assert.equal(image.inputs.keepLocally, true);
+    for (const container of [...api, ...workers]) assert.ok(graph.dependsOn(container, image));
+  });
+
+  it("exports the deployed image, and the smoke-tested one as the promotion output", () => {
+    assert.equal(outputs.appImage, app.image);
+    assert.equal(outputs[PROMOTED_IMAGE_OUTPUT], app.image);
+  });
+});
