@@ -1,0 +1,60 @@
+// The app's environment in the whole production program under mocks, with appSecrets set:
+// every container and the migration get it, it stays secret end to end, and the migration
+// connects as the migrator while the app goes through the pool.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
+import type { Graph, Registration } from "../../tools/check/harness";
+import { setStackReferenceOutputs } from "../../tools/check/mocks";
+import { committedValue, runStack } from "../support/program";
+
+const APP_SECRETS = { SECRET_KEY: "app-secret-key-7c41e9", SENTRY_DSN: "https://abc123@sentry.example.com/42" };
+const app = committedValue<{ image: string; env: Record<string, string> }>("production", "dropstack:app");
+
+function envOf(container: Registration): Record<string, string> {
+  return Object.fromEntries((container.inputs.envs as string[]).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+}
+
+describe("app environment (production with appSecrets, mocks)", () => {
+  let graph: Graph;
+  let containers: Registration[];
+
+  before(async () => {
+    setStackReferenceOutputs(committedValue<{ stagingStack: string }>("production", "dropstack:promotion").stagingStack, { [PROMOTED_IMAGE_OUTPUT]: app.image });
+    ({ graph } = await runStack({ stack: "production", override: { "dropstack:appSecrets": APP_SECRETS } }));
+    containers = graph.ofType("docker:index/container:Container").filter((c) => /-(api-\d+|worker-.+)$/.test(c.name));
+  });
+
+  it("gives every api and worker container the same environment: pool URL, Redis, Auth0, app.env and appSecrets", () => {
+    const pool = graph.one("digitalocean:index/databaseConnectionPool:DatabaseConnectionPool");
+    const expected = envOf(containers[0]);
+    for (const container of containers) assert.deepEqual(envOf(container), expected, container.name);
+    assert.match(expected.DATABASE_URL, new RegExp(`@${String(pool.outputs.privateHost).replace(/\./g, "\\.")}:`), "the app goes through the pool");
+    assert.match(expected.REDIS_URL, /^redis:\/\//);
+    assert.ok(Object.keys(expected).some((k) => k.startsWith("AUTH0_")), "Auth0 settings from the Identity component");
+    for (const [name, value] of Object.entries({ ...app.env, ...APP_SECRETS })) assert.equal(expected[name], value, name);
+  });
+
+  it("runs the migration with the same environment, but as the migrator on a direct connection", () => {
+    const stdin = String(graph.one("command:remote:Command", "-migrate").inputs.stdin).trimEnd().split("\n");
+    const migratorPassword = String(graph.one("random:index/randomPassword:RandomPassword", "-pg-migrator-password").outputs.result);
+    assert.ok(stdin[0].includes(migratorPassword), "migrate.sh connects as the migrator");
+    assert.ok(!stdin[0].includes("pool"), "directly, since its advisory lock is session-level");
+    const migrationEnv = Object.fromEntries(stdin.slice(1).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+    assert.equal(migrationEnv.DATABASE_URL, stdin[0]);
+    const appEnv = envOf(containers[0]);
+    for (const name of Object.keys(appEnv).filter((n) => n !== "DATABASE_URL")) assert.equal(migrationEnv[name], appEnv[name], name);
+  });
+
+  it("keeps appSecrets secret everywhere: no resource holds them in a non-secret input", () => {
+    for (const container of containers) assert.ok(container.secretInputs.includes("envs"));
+    assert.ok(graph.one("command:remote:Command", "-migrate").secretInputs.includes("stdin"));
+    for (const r of graph.registrations) {
+      for (const [key, value] of Object.entries(r.inputs)) {
+        if (r.secretInputs.includes(key)) continue;
+        const text = JSON.stringify(value) ?? "";
+        for (const secret of Object.values(APP_SECRETS)) assert.ok(!text.includes(secret), `${r.type} ${r.name}.${key} holds an appSecret in the clear`);
+      }
+    }
+  });
+});
