@@ -7,56 +7,17 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:https";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   HookPaths, backupStdin, migrateStdin, renderBackupCommand, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../support/postgres";
 import { freePort, makeTempDir, requireTools, run } from "../support/system";
+import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const HOOKS_SOURCE = join(__dirname, "..", "..", "components", "hooks");
 const IMAGE = `ghcr.io/acme/api:2.4.0@sha256:${"3f".repeat(32)}`;
-const SEPARATOR = "\x1f";
-
-// Arguments are logged one invocation per line; values never contain the separator.
-const FAKE_DOCKER = String.raw`#!/usr/bin/env bash
-set -euo pipefail
-{ printf '%s\x1f' "$@"; printf '\n'; } >>"$FAKE_DOCKER_LOG"
-command=$1; shift
-case $command in
-  stop) exit 0 ;;
-  run) ;;
-  *) echo "fake docker: unsupported command $command" >&2; exit 2 ;;
-esac
-envs=()
-while (($#)); do
-  case $1 in
-    --rm | --sig-proxy=false) shift ;;
-    --name | --network | --user | --cap-drop | --security-opt | -v) shift 2 ;;
-    --env-file)
-      while IFS= read -r line || [[ -n $line ]]; do [[ -z $line || $line == '#'* ]] || envs+=("$line"); done <"$2"
-      shift 2 ;;
-    -e | --env) envs+=("$2"); shift 2 ;;
-    -*) echo "fake docker: unsupported option $1" >&2; exit 2 ;;
-    *) break ;;
-  esac
-done
-image=$1; shift
-if [[ $image == rclone/rclone:* ]]; then
-  [[ $1 == copyto ]] || { echo "fake rclone: expected copyto" >&2; exit 2; }
-  source=${"$"}{@: -2:1} target=${"$"}{@: -1}
-  destination=$FAKE_REMOTE_DIR/${"$"}{target#offsite:}
-  mkdir -p "$(dirname "$destination")"
-  cp -- "$source" "$destination"
-  printf '%s\n' "${"$"}{envs[@]}" >"$destination.env"
-  exit 0
-fi
-# A container sees only the variables docker passes (and a PATH).
-while IFS= read -r name; do [[ $name == PATH ]] || unset "$name"; done < <(compgen -e)
-for assignment in "${"$"}{envs[@]}"; do export "${"$"}{assignment?}"; done
-exec "$@"
-`;
 
 interface Finished { status: number | null; stdout: string; stderr: string }
 
@@ -78,6 +39,7 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
   let pg: PostgresServer;
   let root: string;
   let env: NodeJS.ProcessEnv;
+  let docker: FakeDocker;
   let dockerLog: string;
   let remoteDir: string;
   let paths: HookPaths;
@@ -88,13 +50,8 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     requireTools([{ command: "bash", debianPackage: "bash" }, { command: "mkfifo", debianPackage: "coreutils" }]);
     pg = await startPostgres();
     root = makeTempDir("hooks-commands");
-    const bin = join(root, "bin");
-    mkdirSync(bin);
-    writeFileSync(join(bin, "docker"), FAKE_DOCKER);
-    chmodSync(join(bin, "docker"), 0o755);
-    dockerLog = join(root, "docker.log");
-    remoteDir = join(root, "remote");
-    env = { PATH: `${bin}:${process.env.PATH}`, FAKE_DOCKER_LOG: dockerLog, FAKE_REMOTE_DIR: remoteDir };
+    docker = installFakeDocker(root);
+    ({ env, logFile: dockerLog, remoteDir } = docker);
     // The scripts run from where the Hooks component copies them, so copy them too.
     paths = { hooksDir: join(root, "hooks"), backupDir: join(root, "backups"), runDir: join(root, "run") };
     for (const dir of Object.values(paths)) mkdirSync(dir, { recursive: true });
@@ -124,7 +81,7 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
   const migrateCommand = (p: HookPaths, migrate: string) => renderMigrateCommand({
     network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate, maxBackupAgeSeconds: 600, lockTimeoutSeconds: 30, paths: p,
   });
-  const dockerInvocations = () => (existsSync(dockerLog) ? readFileSync(dockerLog, "utf8").trim().split("\n").map((l) => l.split(SEPARATOR)) : []);
+  const dockerInvocations = () => docker.invocations();
 
   test("backup: a verified dump lands in BACKUP_DIR, labelled with the image; the dump and its .json go off-site", async () => {
     const db = freshDatabase();
