@@ -12,6 +12,7 @@ import { Identity } from "./components/identity";
 import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Project } from "./components/project";
+import { Proxy } from "./components/proxy";
 
 const config = loadStackConfig();
 const name = `${config.project}-${config.stack}`;
@@ -110,6 +111,22 @@ const dns = config.manageDns
   ? new Dns(name, { zone: config.domain, hosts: hostnames, ipv4Address: network.reservedIp.ipAddress, ipv6Address: host.droplet.ipv6Address })
   : undefined;
 
+// nginx with TLS in front of the api replicas; certbot renews. HSTS in production only.
+const proxy = new Proxy(name, {
+  hosts: config.hosts,
+  appPort: config.app.port,
+  healthPath: config.app.healthPath,
+  settings: config.proxy,
+  hsts: config.production,
+  tls: config.tls,
+  dockerProvider: host.dockerProvider,
+  networkName: host.appNetwork.name,
+  connection: host.connection,
+  hostReady: host.ready,
+  // Let's Encrypt reaches the droplet by name on port 80.
+  issuanceDependsOn: [network.firewall, ...(dns ? [dns] : [])],
+});
+
 // After the rollout, the API's health path must answer through nginx on the droplet.
 const smoke = new SmokeTest(name, {
   connection: host.connection,
@@ -118,7 +135,7 @@ const smoke = new SmokeTest(name, {
   insecure: config.tls.staging,
   image: app.imageReference,
   triggers: app.rolloutTriggers,
-  dependsOn: [app],
+  dependsOn: [app, proxy.ready],
 });
 
 new Project(name, {
@@ -157,6 +174,7 @@ export const redisContainer = cache.container.name;
 export const redisUrl = cache.redisUrl;
 export const healthCheckUrl = monitoring.healthUrl;
 export const uptimeCheckId = monitoring.uptimeCheck.id;
+export const proxyContainers = { nginx: proxy.nginx.name, certbot: proxy.certbot.name };
 export const appImage = app.imageReference;
 // Staging's smoke-tested image; production's PromotionGuard reads it (PROMOTED_IMAGE_OUTPUT).
 export const promotedImage = smoke.passedImage;
