@@ -107,9 +107,11 @@ trap 'on_signal INT 2' INT
 trap 'on_signal TERM 15' TERM
 
 log "taking the migration lock on $database (waiting up to ${lock_timeout}s for a running migration)"
+# The lock session sits idle for the whole migration: a server-side idle_session_timeout
+# (PostgreSQL >= 14, hence the lookup) would end it, and the lock with it, halfway.
 printf '%s\n' \
   "SET application_name = 'dropstack migrate.sh lock';" \
-  "SET idle_session_timeout = 0;" \
+  "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
   "SET statement_timeout = 0;" \
   "SET lock_timeout = '${lock_timeout}s';" \
   "SELECT '$LOCK_ACQUIRED' FROM pg_advisory_lock($LOCK_KEY_SQL);" 1>&"$lock_in"

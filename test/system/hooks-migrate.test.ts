@@ -255,6 +255,23 @@ describe("migrate.sh", () => {
     assert.equal(heldMigrationLocks(), 0);
   });
 
+  test("the lock outlives a server-side idle_session_timeout shorter than the migration", async () => {
+    pg.psql("ALTER DATABASE app SET idle_session_timeout = '300ms'");
+    try {
+      const dir = tempDir("idle");
+      const running = startMigrate({ ...base(), MIGRATE_COMMAND: blockingMigration(dir) });
+      await waitFor(() => existsSync(join(dir, "started")), "the migration started");
+      await sleep(1000);
+      assert.equal(heldMigrationLocks(), 1, "the idle lock session was ended");
+      writeFileSync(join(dir, "release"), "");
+      const result = await running.finished;
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, /released the migration lock/);
+    } finally {
+      pg.psql("ALTER DATABASE app RESET idle_session_timeout");
+    }
+  });
+
   test("SIGTERM reaches the migration, and the lock is released once it has stopped", async () => {
     const dir = tempDir("term");
     const migration = `trap 'echo stopped >> "${dir}/trapped"; exit 5' TERM; ${blockingMigration(dir)}`;
