@@ -51,7 +51,10 @@ exec "$@"
 `;
 
 export interface FakeDocker {
-  /** Environment to run commands with: the fake first on PATH, and its own settings. */
+  /**
+   * Environment to run commands with: the fake first on PATH, its own settings, and a HOME
+   * of its own (bash reads ~/.bashrc when its stdin is a socket, as node's pipes are).
+   */
   env: NodeJS.ProcessEnv;
   /** Where rclone copies land: <bucket>/<prefix><file>. */
   remoteDir: string;
@@ -68,7 +71,7 @@ export function installFakeDocker(root: string): FakeDocker {
   const logFile = join(root, "docker.log");
   const remoteDir = join(root, "remote");
   return {
-    env: { PATH: `${bin}:${process.env.PATH}`, FAKE_DOCKER_LOG: logFile, FAKE_REMOTE_DIR: remoteDir },
+    env: { PATH: `${bin}:${process.env.PATH}`, HOME: root, FAKE_DOCKER_LOG: logFile, FAKE_REMOTE_DIR: remoteDir },
     remoteDir,
     logFile,
     invocations: () => (existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split(ARGUMENT_SEPARATOR).slice(0, -1)) : []),
