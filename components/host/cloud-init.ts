@@ -115,3 +115,22 @@ export function renderCloudInit(input: CloudInitInput): string {
   };
   return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
 }
+
+/** The deploy user's authorized_keys, exactly the configured keys. */
+export function authorizedKeysFile(sshPublicKeys: string[]): string {
+  return sshPublicKeys.map((k) => k.trim()).join("\n") + "\n";
+}
+
+/** Replaces ~/.ssh/authorized_keys atomically with the file on stdin; refuses an empty one. */
+export function renderAuthorizedKeysCommand(): string {
+  return [
+    "set -eu",
+    "umask 077",
+    'mkdir -p "$HOME/.ssh"',
+    'tmp=$(mktemp "$HOME/.ssh/authorized_keys.XXXXXX")',
+    'cat > "$tmp"',
+    'if ! grep -q "^ssh-\\|^ecdsa-\\|^sk-" "$tmp"; then rm -f "$tmp"; echo "dropstack: refusing an authorized_keys without keys" >&2; exit 1; fi',
+    'mv "$tmp" "$HOME/.ssh/authorized_keys"',
+    'echo "dropstack: authorized_keys has $(wc -l < "$HOME/.ssh/authorized_keys") key(s)"',
+  ].join("\n");
+}

@@ -3,7 +3,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, READY_MARKER, renderCloudInit } from "./cloud-init";
+import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, READY_MARKER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit } from "./cloud-init";
 import { dockerSshOptions, sshConnection } from "./ssh";
 
 export interface HostArgs {
@@ -75,12 +75,14 @@ export class Host extends pulumi.ComponentResource {
     const attachment = new digitalocean.VolumeAttachment(`${name}-data-attachment`, {
       dropletId: this.droplet.id.apply(Number),
       volumeId: this.volume.id,
-    }, { parent: this });
+    // A volume attaches to one droplet and an IP points at one: when the droplet is
+    // replaced, the old link must go before the new one can be made.
+    }, { parent: this, deleteBeforeReplace: true });
 
     const assignment = new digitalocean.ReservedIpAssignment(`${name}-ip-assignment`, {
       ipAddress: args.reservedIp.ipAddress,
       dropletId: this.droplet.id.apply(Number),
-    }, { parent: this });
+    }, { parent: this, deleteBeforeReplace: true });
 
     this.address = pulumi.all([assignment.ipAddress, assignment.id]).apply(([ip]) => ip);
     this.connection = sshConnection(this.address, this.hostKey.publicKeyOpenssh);
@@ -97,10 +99,20 @@ export class Host extends pulumi.ComponentResource {
       triggers: [this.droplet.id, attachment.id],
     }, { parent: this, dependsOn: [attachment, assignment] });
 
+    // cloud-init ran once; later changes to dropstack:sshPublicKeys reach the droplet here.
+    // The connection itself needs one of the listed keys, so a list that locks everyone
+    // out cannot be written: the command runs over a key that must stay in it.
+    const authorizedKeys = new command.remote.Command(`${name}-authorized-keys`, {
+      connection: this.connection,
+      create: renderAuthorizedKeysCommand(),
+      stdin: authorizedKeysFile(args.sshPublicKeys),
+      triggers: [authorizedKeysFile(args.sshPublicKeys)],
+    }, { parent: this, dependsOn: [this.ready] });
+
     this.dockerProvider = new docker.Provider(`${name}-docker`, {
       host: pulumi.interpolate`ssh://${DEPLOY_USER}@${this.address}`,
       sshOpts: dockerSshOptions(this.hostKey.publicKeyOpenssh),
-    }, { parent: this, dependsOn: [this.ready] });
+    }, { parent: this, dependsOn: [this.ready, authorizedKeys] });
 
     this.appNetwork = new docker.Network(`${name}-app-network`, {
       name: "dropstack",
