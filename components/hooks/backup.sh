@@ -53,9 +53,8 @@ partial_dump="$BACKUP_DIR/$PARTIAL_PREFIX$stamp.$$.partial"
 
 log "dumping the database in DATABASE_URL to $BACKUP_DIR"
 started=$SECONDS
-sha256=$(pg_dump --format=custom --dbname="$DATABASE_URL" | tee -- "$partial_dump" | sha256sum) ||
+sha256=$(pg_dump --format=custom --dbname="$DATABASE_URL" | tee -- "$partial_dump" | sha256_hex) ||
   die "pg_dump failed (its reason is above); nothing was kept"
-sha256=${sha256%% *}
 bytes=$(stat -c %s -- "$partial_dump")
 ((bytes > 0)) || die "pg_dump wrote an empty file"
 toc=$(pg_restore --list -- "$partial_dump") ||

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { asUnprivileged, makeTempDir, requireTools, run } from "../support/system";
 import { startPostgres, type PostgresServer } from "../support/postgres";
@@ -226,6 +226,22 @@ describe("backup.sh and restore.sh", () => {
     const file = lastLine(made.stdout);
     assert.match(basename(file), /^app-\d{8}T\d{6}\.\d{9}Z\.dump$/);
     assert.equal(JSON.parse(readFileSync(`${file}.json`, "utf8")).label, null);
+  });
+
+  test("the sha256 is the same through openssl and through the sha256sum fallback", () => {
+    const tools = requireTools([
+      { command: "bash", debianPackage: "bash" },
+      { command: "openssl", debianPackage: "openssl" },
+      { command: "sha256sum", debianPackage: "coreutils" },
+    ]);
+    const digest = (path: string) =>
+      run([tools.bash, "-c", `source '${join(HOOKS, "lib.sh")}' && sha256_hex <'${fixtureBackup}'`], { env: { PATH: path } });
+    const withOpenssl = digest(process.env.PATH ?? "");
+    const onlyCoreutils = tempDir("no-openssl");
+    symlinkSync(tools.sha256sum, join(onlyCoreutils, "sha256sum"));
+    const withoutOpenssl = digest(onlyCoreutils);
+    assert.equal(withOpenssl.stdout, `${sha256(fixtureBackup)}\n`, withOpenssl.stderr);
+    assert.equal(withoutOpenssl.stdout, `${sha256(fixtureBackup)}\n`, withoutOpenssl.stderr);
   });
 
   describe("a tampered backup is refused and the target stays untouched", () => {
