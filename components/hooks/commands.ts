@@ -35,23 +35,25 @@ export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"] 
  */
 export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", smoke: "-smoke" } as const;
 
-// The PostgreSQL client image per major version: the newest patch release of each at the
-// time of writing. pg_dump must be at least the server's major version, so the client
-// follows dropstack:postgres.version.
+// The PostgreSQL client image per supported major version (components/database accepts 15
+// and newer): exact patch releases, so a deploy never changes the tools by surprise; bump
+// them deliberately. pg_dump must be at least the server's major version, and a newer major
+// writes SQL an older server may reject on restore, so the client follows
+// dropstack:postgres.version.
 const POSTGRES_CLIENT_RELEASES: Record<string, string> = {
-  "13": "13.18",
-  "14": "14.15",
   "15": "15.10",
   "16": "16.6",
   "17": "17.2",
 };
 
+/**
+ * The client image for a server major version: an exact release for the versions above. Any
+ * other major gets its major-version tag, so the program still evaluates and the database
+ * policies can say what to change (they reject majors older than dropstack supports).
+ */
 export function postgresClientImage(majorVersion: string): string {
   const release = POSTGRES_CLIENT_RELEASES[majorVersion];
-  if (!release) {
-    throw new Error(`dropstack:postgres.version: no pinned PostgreSQL client image for version "${majorVersion}" (known: ${Object.keys(POSTGRES_CLIENT_RELEASES).join(", ")})`);
-  }
-  return `postgres:${release}-bookworm`;
+  return release ? `postgres:${release}-bookworm` : `postgres:${majorVersion}-bookworm`;
 }
 
 /** Copies backups off-site; an exact release, configured entirely through the environment. */
