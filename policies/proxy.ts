@@ -5,8 +5,9 @@
 // remote Command that installs it (components/proxy/commands.ts marks that Command's first
 // line), or a docker upload of a file named nginx.conf. Both are plain config text that is
 // known during preview. staging.json disables nginx-hsts-enabled: staging renders without
-// HSTS on purpose (its ACME staging certificates are untrusted, and HSTS would keep browsers
-// from letting testers past them for a year).
+// HSTS on purpose, since with includeSubDomains a year-long pin on the staging zone would bind
+// every other service under it too (and browsers ignore the header anyway while staging's
+// ACME staging certificates are untrusted, RFC 6797 §8.1).
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";

@@ -21,7 +21,7 @@ import {
   httpRequest, httpsRequest, requireNginxTools, startNginx, testNginxConf, writePlaceholderCertificates, type NginxSite, type RunningNginx,
 } from "./nginx-harness";
 
-const tools = { ...requireNginxTools(), ...requireTools([{ command: "busybox", debianPackage: "busybox" }]) };
+const tools = { ...requireNginxTools(), busybox: requireTools([{ command: "busybox", debianPackage: "busybox" }]).busybox };
 
 interface LocalConf {
   dir: string;
