@@ -184,7 +184,22 @@ export function stackConfigSchema(stack: string) {
           ctx.addIssue({ code: "custom", path: ["appSecrets", name], message: "is also set in app.env; keep each variable in one place" });
         }
       }
+      const stackSet = stackAppEnvironmentNames(config.auth0 !== undefined);
+      for (const [key, values] of [["env", config.app.env], ["appSecrets", config.appSecrets]] as const) {
+        for (const name of Object.keys(values).filter((n) => stackSet.includes(n))) {
+          ctx.addIssue({ code: "custom", path: key === "env" ? ["app", "env", name] : ["appSecrets", name], message: "is set by dropstack in the app's environment; remove it" });
+        }
+      }
     });
+}
+
+/**
+ * Variables dropstack itself puts in the app's environment (components/app: the database,
+ * Redis and, with dropstack:auth0, the Identity component's settings); app.env and
+ * appSecrets may not shadow them.
+ */
+export function stackAppEnvironmentNames(auth0: boolean): string[] {
+  return ["DATABASE_URL", "REDIS_URL", ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : [])];
 }
 
 export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;

@@ -3,6 +3,7 @@
 // connects as the migrator while the app goes through the pool.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { stackAppEnvironmentNames } from "../../components/config";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
 import type { Graph, Registration } from "../../tools/check/harness";
 import { setStackReferenceOutputs } from "../../tools/check/mocks";
@@ -33,6 +34,11 @@ describe("app environment (production with appSecrets, mocks)", () => {
     assert.match(expected.REDIS_URL, /^redis:\/\//);
     assert.ok(Object.keys(expected).some((k) => k.startsWith("AUTH0_")), "Auth0 settings from the Identity component");
     for (const [name, value] of Object.entries({ ...app.env, ...APP_SECRETS })) assert.equal(expected[name], value, name);
+  });
+
+  it("reserves, in the config schema, exactly the variables the stack sets", () => {
+    const stackSet = Object.keys(envOf(containers[0])).filter((name) => !(name in app.env) && !(name in APP_SECRETS));
+    assert.deepEqual(stackSet.sort(), stackAppEnvironmentNames(true).sort());
   });
 
   it("runs the migration with the same environment, but as the migrator on a direct connection", () => {

@@ -2,7 +2,11 @@
 // digest pinning and healthcheck input validation.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { appEnvironment, environmentList, healthcheckTest, isDigestPinned } from "../../components/app/render";
+import { decodeConfigValue, parseStackConfig } from "../../components/config";
+import { readStackFile } from "../../tools/check/stack-file";
+import { ROOT } from "../support/program";
 
 const parts = {
   databaseUrl: "postgresql://app:pw@pool/app-pool",
@@ -36,6 +40,19 @@ describe("app environment", () => {
         /dropstack:app\.env\.DATABASE_URL: already set by dropstack from the database/.test(e.message) &&
         /dropstack:appSecrets\.AUTH0_DOMAIN: already set by dropstack from Auth0/.test(e.message),
     );
+  });
+
+  it("is checked with the rest of the config: app.env and appSecrets may not set what dropstack sets", () => {
+    const file = readStackFile(path.join(ROOT, "Pulumi.staging.yaml"));
+    const raw = Object.fromEntries(Object.entries(file.config).filter(([k]) => k.startsWith("dropstack:")).map(([k, v]) => [k.slice("dropstack:".length), decodeConfigValue(v)]));
+    const app = raw.app as { env: Record<string, string> };
+    const result = parseStackConfig({ ...raw, app: { ...app, env: { ...app.env, REDIS_URL: "redis://elsewhere" } }, appSecrets: { AUTH0_CLIENT_ID: "x", API_KEY: "fine" } }, "staging");
+    assert.equal(result.ok, false);
+    assert.deepEqual(!result.ok && result.problems, [
+      "dropstack:app.env.REDIS_URL: is set by dropstack in the app's environment; remove it",
+      "dropstack:appSecrets.AUTH0_CLIENT_ID: is set by dropstack in the app's environment; remove it",
+    ]);
+    assert.equal(parseStackConfig({ ...raw, appSecrets: { API_KEY: "fine" } }, "staging").ok, true);
   });
 
   it("lists variables sorted, so reordering config changes nothing", () => {
