@@ -76,7 +76,7 @@ export const deployHooksOrdered: StackValidationPolicy = {
 
 export const appImagePinned: StackValidationPolicy = {
   name: "app-image-pinned",
-  description: "The app image is named by an @sha256: digest, and app containers run a digest-pinned reference, so what was tested is exactly what runs.",
+  description: "The app image is named by an @sha256: digest, and app containers run it by image ID or digest, so what was tested is exactly what runs.",
   validateStack: (args, reportViolation) => {
     for (const remoteImage of args.resources.filter((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX))) {
       const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
@@ -86,7 +86,8 @@ export const appImagePinned: StackValidationPolicy = {
     }
     for (const { resource, role } of appContainers(args.resources)) {
       const image = known(() => resource.props.image);
-      if (typeof image === "string" && !DIGEST_PINNED.test(image)) {
+      // An image ID (sha256:…, what the app's containers run) names exact content too.
+      if (typeof image === "string" && !DIGEST_PINNED.test(image) && !image.startsWith("sha256:")) {
         reportViolation(`${role} container ${label(resource)} runs "${image}", which is not pinned by digest: ${PIN_HINT}`, resource.urn);
       }
     }

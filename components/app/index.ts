@@ -49,9 +49,10 @@ export interface AppArgs {
 export class App extends pulumi.ComponentResource {
   readonly image: docker.RemoteImage;
   /**
-   * What every container and the migration run: dropstack:app.image verbatim when it is
-   * pinned by digest (known at preview), otherwise the digest the pull resolved, so all
-   * replicas run the same build even if a tag moves.
+   * The image deployed, as the hooks run it and label backups with: dropstack:app.image
+   * verbatim when it is pinned by digest (known at preview), otherwise the digest the pull
+   * resolved, so the migration runs the build the containers run even if a tag moves.
+   * The containers themselves run the pulled image by its ID.
    */
   readonly imageReference: pulumi.Output<string>;
   readonly hooks: Hooks;
@@ -81,7 +82,9 @@ export class App extends pulumi.ComponentResource {
 
     const envs = pulumi.secret(pulumi.output(args.environment).apply(environmentList));
     const container = (role: AppRole, extraLabels: Record<string, string>): docker.ContainerArgs => ({
-      image: this.imageReference,
+      // The image ID, not the reference: the provider reads a container's image back as its
+      // ID, so a reference would show a change (and a replacement) on every preview.
+      image: this.image.imageId,
       envs,
       labels: Object.entries({ [ROLE_LABEL]: role, ...extraLabels }).map(([label, value]) => ({ label, value })),
       restart: "unless-stopped",

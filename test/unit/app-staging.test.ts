@@ -17,12 +17,13 @@ describe("app and hooks (staging, mocks)", () => {
     resolved = String(graph.one("docker:index/remoteImage:RemoteImage", "-app-image").outputs.repoDigest);
   });
 
-  it("pulls the configured tag and runs the digest it resolved to, in every container and the migration", () => {
+  it("pulls the configured tag once; the containers run what was pulled and the migration its digest", () => {
     assert.ok(!app.image.includes("@sha256:"), "staging's committed image is a tag");
-    assert.equal(graph.one("docker:index/remoteImage:RemoteImage", "-app-image").inputs.name, app.image);
+    const pulled = graph.one("docker:index/remoteImage:RemoteImage", "-app-image");
+    assert.equal(pulled.inputs.name, app.image);
     assert.match(resolved, /@sha256:[a-f0-9]{64}$/);
     for (const c of graph.ofType("docker:index/container:Container").filter((c) => /-(api-\d+|worker-.+)$/.test(c.name))) {
-      assert.equal(c.inputs.image, resolved, c.name);
+      assert.equal(c.inputs.image, pulled.outputs.imageId, c.name);
     }
     const migrate = graph.one("command:remote:Command", "-migrate");
     assert.ok(String(migrate.inputs.create).includes(`'${resolved}' \\\n  sh -c '${app.migrate}'`));

@@ -73,6 +73,7 @@ describe("hook triggers across deploys (production, mocks)", () => {
   });
 
   it("re-evaluating the same config gives identical hook inputs, so nothing runs again", () => {
+    assert.deepEqual(runs.again.api0, runs.first.api0);
     assert.deepEqual(runs.again.backup, runs.first.backup);
     assert.deepEqual(runs.again.migrate, runs.first.migrate);
     assert.deepEqual(runs.again.smoke, runs.first.smoke);
@@ -83,7 +84,7 @@ describe("hook triggers across deploys (production, mocks)", () => {
     assert.deepEqual(runs.nextImage.backup.triggers, [NEXT_IMAGE, committed.migrate]);
     assert.deepEqual(runs.nextImage.migrate.triggers, runs.nextImage.backup.triggers);
     assert.notDeepEqual(runs.nextImage.smoke.triggers, runs.first.smoke.triggers);
-    assert.equal(runs.nextImage.api0.image, NEXT_IMAGE);
+    assert.notEqual(runs.nextImage.api0.image, runs.first.api0.image, "the replicas run the newly pulled image");
     assert.ok(String(runs.nextImage.backup.create).includes(`BACKUP_LABEL=${NEXT_IMAGE}`), "the backup is labelled with the image it precedes");
   });
 

@@ -130,10 +130,11 @@ describe("deploy order and hooks (production, mocks)", () => {
 
   it("rolls api replicas create-before-replace, health-gated, on the shared alias", () => {
     const tests = healthcheckTest(8000, "/health");
+    const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
     for (const replica of api) {
       assert.equal(replica.inputs.name, undefined, "no fixed name: the provider auto-names, so old and new can coexist");
       assert.equal(replica.deleteBeforeReplace, false);
-      assert.equal(replica.inputs.image, app.image, "the pinned reference from config, verbatim");
+      assert.equal(replica.inputs.image, imageId, "the pulled image by ID, which is how the provider reads it back");
       assert.deepEqual(replica.inputs.networksAdvanced, [{ name: "dropstack", aliases: ["api"] }]);
       assert.equal(replica.inputs.ports, undefined, "nothing published: nginx reaches the alias");
       assert.deepEqual((replica.inputs.healthcheck as { tests: string[] }).tests, tests);
@@ -149,11 +150,12 @@ describe("deploy order and hooks (production, mocks)", () => {
   });
 
   it("runs each worker's command from the same image, without the api alias or healthcheck", () => {
+    const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
     for (const worker of workers) {
       const config = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
       assert.ok(config);
       assert.deepEqual(worker.inputs.command, ["sh", "-c", config.command]);
-      assert.equal(worker.inputs.image, app.image);
+      assert.equal(worker.inputs.image, imageId);
       assert.deepEqual(worker.inputs.networksAdvanced, [{ name: "dropstack" }]);
       assert.equal(worker.inputs.healthcheck, undefined);
       assert.equal(worker.deleteBeforeReplace, false);

@@ -12,6 +12,7 @@ const COMMAND = "command:remote:Command";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const PINNED = `ghcr.io/acme/api:2.4.0@sha256:${"ab".repeat(32)}`;
+const IMAGE_ID = `sha256:${"cd".repeat(32)}`;
 const role = (value: string) => [{ label: "dropstack.role", value }];
 
 /** backup → migrate → api-0 → api-1, worker after migrate: what components/app builds. */
@@ -20,8 +21,8 @@ function deployStack(overrides: Partial<Record<string, Partial<FakeResource>>> =
     { type: REMOTE_IMAGE, name: "prod-app-image", props: { name: PINNED } },
     { type: COMMAND, name: "prod-backup", props: {}, dependsOn: ["prod-app-image"] },
     { type: COMMAND, name: "prod-migrate", props: {}, dependsOn: ["prod-backup"] },
-    { type: CONTAINER, name: "prod-api-0", props: { image: PINNED, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image"] },
-    { type: CONTAINER, name: "prod-api-1", props: { image: PINNED, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image", "prod-api-0"] },
+    { type: CONTAINER, name: "prod-api-0", props: { image: IMAGE_ID, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image"] },
+    { type: CONTAINER, name: "prod-api-1", props: { image: IMAGE_ID, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image", "prod-api-0"] },
     { type: CONTAINER, name: "prod-worker-beat", props: { image: PINNED, labels: role("worker") }, dependsOn: ["prod-migrate", "prod-app-image"] },
     { type: REMOTE_IMAGE, name: "prod-redis-image", props: { name: "redis:7.4.1-alpine" } },
     { type: CONTAINER, name: "prod-redis", props: { image: "sha256:0123", labels: role("cache") }, dependsOn: ["prod-redis-image"] },
@@ -77,7 +78,7 @@ describe("deploy-hooks-ordered", () => {
 });
 
 describe("app-image-pinned", () => {
-  it("passes digest-pinned containers pulling a digest-pinned image; the cache's tag is not its concern", async () => {
+  it("passes containers running the image by ID or digest, pulled by digest; the cache's tag is not its concern", async () => {
     assert.deepEqual(await stackViolations(appImagePinned, deployStack()), []);
   });
 

@@ -1,6 +1,7 @@
 // Mock provider answers for running the program without a cloud. Outputs that other
 // resources read (addresses, URIs, generated keys) get stable, obviously fake values
 // from the documentation ranges (203.0.113.0/24, 2001:db8::/32, example.com).
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 type State = Record<string, unknown>;
@@ -42,7 +43,7 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   "auth0:index/client:Client": (n) => ({ clientId: `mock-client-id-${n}` }),
   "auth0:index/clientCredentials:ClientCredentials": (n) => ({ clientSecret: `mock-client-secret-${n}` }),
   "command:remote:Command": () => ({ stdout: "", stderr: "" }),
-  "docker:index/remoteImage:RemoteImage": (_n, i) => ({ repoDigest: String(i.name).includes("@sha256:") ? String(i.name) : `${String(i.name)}@sha256:${"0".repeat(64)}`, imageId: "sha256:mock" }),
+  "docker:index/remoteImage:RemoteImage": (_n, i) => ({ repoDigest: String(i.name).includes("@sha256:") ? String(i.name) : `${String(i.name)}@sha256:${"0".repeat(64)}`, imageId: `sha256:${createHash("sha256").update(String(i.name)).digest("hex")}` }),
 };
 
 export const mocks: pulumi.runtime.Mocks = {
