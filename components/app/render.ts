@@ -81,8 +81,12 @@ export function healthcheckTest(port: number, healthPath: string): string[] {
   return ["CMD-SHELL", script];
 }
 
-/** How a replica proves it is up; `wait` on the container turns this into a rollout gate. */
-export const HEALTHCHECK_TIMING = { interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" } as const;
+/**
+ * How a replica proves it is up; `wait` on the container turns this into a rollout gate.
+ * Durations are written as Go prints them ("30s", not "1m" or "60s"): the provider reads
+ * them back that way, and any other spelling would show a change on every preview.
+ */
+export const HEALTHCHECK_TIMING = { interval: "5s", timeout: "5s", retries: 3, startPeriod: "30s" } as const;
 /** Seconds `pulumi up` waits for a new replica to turn healthy before failing the update. */
 export const HEALTHY_WAIT_SECONDS = 180;
 /** Seconds between SIGTERM and SIGKILL: in-flight requests and jobs get this long to finish. */

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { appEnvironment, environmentList, healthcheckTest, isDigestPinned } from "../../components/app/render";
+import { HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, isDigestPinned } from "../../components/app/render";
 import { decodeConfigValue, parseStackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/check/stack-file";
 import { ROOT } from "../support/program";
@@ -76,6 +76,20 @@ describe("healthcheck", () => {
     const [kind, script] = healthcheckTest(8000, "/health");
     assert.equal(kind, "CMD-SHELL");
     assert.match(script, /^url=http:\/\/127\.0\.0\.1:8000\/health; /);
+  });
+
+  it("writes durations the way the docker provider reads them back (Go's format), so previews stay clean", () => {
+    const goDuration = (seconds: number) => {
+      const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+      return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+    };
+    for (const key of ["interval", "timeout", "startPeriod"] as const) {
+      const value = HEALTHCHECK_TIMING[key];
+      const parts = /^(?:(\d+)m)?(\d+)s$/.exec(value);
+      assert.ok(parts, `${key}: ${value} is not in minutes and seconds`);
+      const seconds = Number(parts[1] ?? 0) * 60 + Number(parts[2]);
+      assert.equal(goDuration(seconds), value, key);
+    }
   });
 
   it("rejects a port or path that would not make a URL", () => {
