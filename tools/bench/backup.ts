@@ -248,23 +248,43 @@ async function main(): Promise<void> {
     const times = { rawDump: [] as Timing[], backup: [] as Timing[], rawRestore: [] as Timing[], restore: [] as Timing[] };
     const loadBefore = loadavg()[0];
     let backupFile = "";
-    for (let round = 1; round <= rounds; round++) {
-      console.log(`round ${round}:`);
+    // Each run starts from the same state (no dirty pages or WAL left by the previous
+    // one), and the order within a pair alternates, so neither side pays for the other.
+    const settle = () => {
+      pg.psql("CHECKPOINT");
+      run(["sync"]);
+    };
+    const rawDumpRun = () => {
       rmSync(rawDump, { force: true });
+      settle();
       times.rawDump.push(timed("raw pg_dump -Fc", ["pg_dump", "--format=custom", `--file=${rawDump}`, `--dbname=${pg.url("bench")}`]));
+    };
+    const backupRun = () => {
+      settle();
       const backup = timed("backup.sh", [join(HOOKS, "backup.sh")], hookEnv({ DATABASE_URL: pg.url("bench"), BACKUP_DIR: backupDir, BACKUP_KEEP: "1" }));
       times.backup.push(backup);
       backupFile = backup.stdout.trimEnd().split("\n").at(-1) ?? "";
-
-      pg.createDatabase("restored_raw");
-      times.rawRestore.push(timed("raw pg_restore", ["pg_restore", `--dbname=${pg.url("restored_raw")}`, rawDump]));
-      pg.createDatabase("restored_script");
-      times.restore.push(timed("restore.sh", [join(HOOKS, "restore.sh"), backupFile], hookEnv({ DATABASE_URL: pg.url("restored_script") })));
-      for (const database of ["restored_raw", "restored_script"]) {
-        const rows = rowCounts(pg, database);
-        if (rows !== expectedRows) throw new Error(`${database} has rows ${rows}, expected ${expectedRows}`);
-        pg.dropDatabase(database);
-      }
+    };
+    const restoreRun = (database: string, what: string, argv: string[], env?: NodeJS.ProcessEnv) => {
+      pg.createDatabase(database);
+      settle();
+      const timing = timed(what, argv, env);
+      const rows = rowCounts(pg, database);
+      if (rows !== expectedRows) throw new Error(`${database} has rows ${rows}, expected ${expectedRows}`);
+      pg.dropDatabase(database);
+      return timing;
+    };
+    const rawRestoreRun = () =>
+      times.rawRestore.push(restoreRun("restored_raw", "raw pg_restore", ["pg_restore", `--dbname=${pg.url("restored_raw")}`, rawDump]));
+    const restoreScriptRun = () =>
+      times.restore.push(
+        restoreRun("restored_script", "restore.sh", [join(HOOKS, "restore.sh"), backupFile], hookEnv({ DATABASE_URL: pg.url("restored_script") })),
+      );
+    for (let round = 1; round <= rounds; round++) {
+      const rawFirst = round % 2 === 1;
+      console.log(`round ${round} (${rawFirst ? "raw first" : "scripts first"}):`);
+      for (const step of rawFirst ? [rawDumpRun, backupRun] : [backupRun, rawDumpRun]) step();
+      for (const step of rawFirst ? [rawRestoreRun, restoreScriptRun] : [restoreScriptRun, rawRestoreRun]) step();
     }
 
     console.log(`results (medians over ${rounds} round(s); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after):`);
