@@ -13,9 +13,22 @@ import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Project } from "./components/project";
 import { Proxy } from "./components/proxy";
+import { PromotionGuard } from "./components/promotion";
 
 const config = loadStackConfig();
 const name = `${config.project}-${config.stack}`;
+
+// The Auth0 tenant, when dropstack:auth0 is set; its IDs reach the app through these outputs.
+// First, because it validates the tenant domain and origins: bad config must stop the
+// program before any other resource is registered.
+const identity = config.auth0
+  ? new Identity(name, { auth0: config.auth0, hosts: config.hosts, alertEmails: config.alerts.emails })
+  : undefined;
+
+// Production ships only what staging smoke-tested; a mismatch fails the preview here.
+const promotion = config.production && config.promotion.stagingStack
+  ? new PromotionGuard(name, { image: config.app.image, stagingStack: config.promotion.stagingStack, allowUnpromoted: config.promotion.allowUnpromoted })
+  : undefined;
 
 const network = new Network(name, {
   region: config.region,
@@ -71,15 +84,10 @@ const monitoring = new Monitoring(name, {
   alertEmails: config.alerts.emails,
 });
 
-// The Auth0 tenant, when dropstack:auth0 is set; its IDs reach the app through these outputs.
-const identity = config.auth0
-  ? new Identity(name, { auth0: config.auth0, hosts: config.hosts, alertEmails: config.alerts.emails })
-  : undefined;
-
 // The deploy: pull the image, back up, migrate, then roll the api replicas one at a time
 // behind their healthchecks; workers run from the same image. See components/app.
 const app = new App(name, {
-  image: config.app.image,
+  image: promotion ? promotion.approvedImage : config.app.image,
   port: config.app.port,
   replicas: config.app.replicas,
   healthPath: config.app.healthPath,
@@ -162,6 +170,7 @@ export const auth0SpaClientId = identity?.spaClientId;
 export const auth0RolesClaim = identity?.rolesClaim;
 export const auth0M2mClientId = identity?.m2mClientId;
 export const auth0M2mClientSecret = identity?.m2mClientSecret;
+export const promotionVerdict = promotion?.verdict;
 export const databaseClusterId = database.cluster.id;
 export const databasePrivateHost = database.privateHost;
 export const databaseName = database.databaseName;

@@ -6,7 +6,7 @@
 // version runs lives on that RemoteImage, which the container depends on.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { label } from "./util";
+import { known, label } from "./util";
 
 /** The label components/cache sets on its container (CACHE_ROLE_LABEL there). */
 export const CACHE_ROLE_LABEL = { label: "dropstack.role", value: "cache" } as const;
@@ -54,18 +54,6 @@ function isRedisReference(reference: string | undefined): boolean {
   return repository !== undefined && /(^|\/)redis$/.test(repository);
 }
 
-/**
- * Reads a property that may be unknown during `pulumi preview`. The pack's property proxy
- * throws on unknowns; here an unknown only means "this property cannot tell".
- */
-function known<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (e) {
-    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
-    throw e;
-  }
-}
 
 type ContainerProps = NonNullable<ReturnType<typeof asContainer>>;
 

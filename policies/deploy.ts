@@ -6,7 +6,7 @@
 // label components/app sets.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { asList, asProps, dependsOnTransitively, label } from "./util";
+import { asList, asProps, dependsOnTransitively, known, label } from "./util";
 
 /** Mirrors HOOK_SUFFIX in components/hooks/commands.ts (test/unit/policies-deploy.test.ts keeps them equal). */
 export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate" } as const;
@@ -22,18 +22,6 @@ const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
 const PIN_HINT = "set dropstack:app.image to a digest reference like registry.example.com/app:1.2.3@sha256:<64 hex> (`docker buildx imagetools inspect <image>` prints it)";
 
-/**
- * Reads a property that may be unknown during `pulumi preview`: the pack's property proxy
- * throws on unknowns, which here only means "cannot tell yet".
- */
-function known<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (e) {
-    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
-    throw e;
-  }
-}
 
 /** `api` or `worker` for dropstack's app containers, from their `dropstack.role` label. */
 export function appRole(labels: unknown): string | undefined {

@@ -13,7 +13,7 @@ import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from 
 import { stdinInstallPath } from "../components/proxy/commands";
 import { hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
 import { isPinnedImage, parseImageReference } from "./cache";
-import { asList, asProps, label } from "./util";
+import { asList, asProps, known, label } from "./util";
 
 /** Mirrors PROXY_ROLE in components/proxy/commands.ts (test/unit/policies-proxy.test.ts keeps them equal). */
 export const PROXY_ROLES = { nginx: "proxy", certbot: "certbot" } as const;
@@ -26,16 +26,6 @@ const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const CONF_SUFFIX = "/nginx.conf";
 const RENDERER = "components/proxy/render.ts";
-
-/** Reads a property that may be unknown during preview; unknown means "cannot tell yet". */
-function known<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (e) {
-    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
-    throw e;
-  }
-}
 
 /** The nginx.conf texts a resource carries to the droplet: install-Command stdin, or container uploads. */
 export function nginxConfsOf(type: string, props: Record<string, unknown>): string[] {

@@ -35,3 +35,16 @@ export function dependsOnTransitively(from: PolicyResource, to: PolicyResource, 
 function directDependencies(r: PolicyResource): PolicyResource[] {
   return [...r.dependencies, ...Object.values(r.propertyDependencies).flat()];
 }
+
+/**
+ * Reads a property that may be unknown during preview. The analyzer's props proxy throws
+ * UnknownValueError on unknowns; a stack policy looks past those instead of giving up.
+ */
+export function known<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+    throw e;
+  }
+}
