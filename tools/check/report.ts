@@ -54,15 +54,17 @@ export function renderTree(graph: Graph): string {
     const key = r.parent && graph.byUrn.has(r.parent) ? r.parent : undefined;
     children.set(key, [...(children.get(key) ?? []), r]);
   }
-  const lines: string[] = [];
+  const rows: [string, string][] = [];
   const walk = (r: Registration, prefix: string, last: boolean, root: boolean) => {
     const branch = root ? "" : last ? "└─ " : "├─ ";
-    lines.push(`+   ${prefix}${branch}${r.type}  ${r.name}${flags(r)}`);
+    rows.push([`+   ${prefix}${branch}${r.type}`, `${r.name}${flags(r)}`]);
     const kids = children.get(r.urn) ?? [];
     kids.forEach((k, i) => walk(k, root ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false));
   };
   for (const root of children.get(undefined) ?? []) walk(root, "", true, true);
-  return lines.join("\n");
+  // Names in one column, like the CLI's preview table.
+  const width = Math.max(...rows.map(([left]) => [...left].length)) + 2;
+  return rows.map(([left, right]) => left + " ".repeat(width - [...left].length) + right).join("\n");
 }
 
 function resourceLabel(urn: string, graph: Graph): string {
