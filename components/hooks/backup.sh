@@ -8,7 +8,8 @@
 #   BACKUP_KEEP   keep only the newest N backups of this database (default: keep all)
 #
 # Writes BACKUP_DIR/<db>-<UTC stamp>[-<label>].dump (pg_dump custom format) and beside it
-# <file>.json with sha256, bytes, database, server version, label and UTC creation time.
+# <file>.json with sha256, bytes, database, server and pg_dump versions, label and
+# created_at (UTC, when the dump started).
 # The dump is hashed while it streams to disk, so it is never read twice; verification
 # is a non-empty file plus `pg_restore --list`, which only reads the archive's table of
 # contents. Both files appear by rename only after that, so readers never see a partial
