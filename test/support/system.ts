@@ -1,8 +1,8 @@
 // Shared plumbing for system tests: the real servers and linters that read what
 // dropstack puts on a droplet. Missing tools fail the test (never skip it), naming
 // the Debian packages that provide them.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, chmodSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -86,4 +86,40 @@ export function run(argv: string[], options: { input?: string; env?: NodeJS.Proc
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", error: result.error };
+}
+
+export interface Finished {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Like `run`, without blocking the event loop: for commands that race servers in the same test. */
+export function runAsync(argv: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/**
+ * A temp-dir factory whose dirs are removed when the file's tests are done; pass
+ * node:test's `after` from the test file's top level.
+ */
+export function scopedTempDirs(registerCleanup: (cleanup: () => void) => void): (prefix: string) => string {
+  const dirs: string[] = [];
+  registerCleanup(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = makeTempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }

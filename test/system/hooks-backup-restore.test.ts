@@ -3,25 +3,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { asUnprivileged, makeTempDir, requireTools, run } from "../support/system";
+import { asUnprivileged, requireTools, run, scopedTempDirs } from "../support/system";
 import { startPostgres, type PostgresServer } from "../support/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");
 const RESTORE = join(HOOKS, "restore.sh");
 
-const tempDirs: string[] = [];
-/** A temp dir removed when this file's tests are done. */
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Temp dirs removed when this file's tests are done. */
+const tempDir = scopedTempDirs(after);
 
 function hookEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...vars };

@@ -5,7 +5,6 @@
 // --env-file values), so the hook scripts, psql, pg_dump and the migration all run for real.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:https";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,26 +12,15 @@ import {
   HookPaths, backupStdin, migrateStdin, renderBackupCommand, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../support/postgres";
-import { freePort, makeTempDir, requireTools, run } from "../support/system";
+import { type Finished, freePort, makeTempDir, requireTools, run, runAsync } from "../support/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const HOOKS_SOURCE = join(__dirname, "..", "..", "components", "hooks");
 const IMAGE = `ghcr.io/acme/api:2.4.0@sha256:${"3f".repeat(32)}`;
 
-interface Finished { status: number | null; stdout: string; stderr: string }
-
-/** Runs a rendered command the way sshd does (bash -c), feeding `stdin`, without blocking the event loop. */
+/** Runs a rendered command the way sshd does (bash -c), feeding `stdin`. */
 function runHook(script: string, stdin: string, env: NodeJS.ProcessEnv): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runAsync(["bash", "-c", script], { input: stdin, env });
 }
 
 describe("backup and migrate hooks on a real PostgreSQL", () => {

@@ -4,12 +4,11 @@
 // is a stand-in (test/system/fake-docker.ts), and /srv/ points into a temp dir.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOOK_SCRIPTS, postgresClientImage } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../support/postgres";
-import { makeTempDir, run } from "../support/system";
+import { type Finished, makeTempDir, run, runAsync } from "../support/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const ROOT = join(__dirname, "..", "..");
@@ -22,17 +21,8 @@ function runbookBlock(name: string): string {
   return match[1];
 }
 
-function bash(script: string, stdin: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function bash(script: string, stdin: string, env: NodeJS.ProcessEnv): Promise<Finished> {
+  return runAsync(["bash", "-c", script], { input: stdin, env });
 }
 
 describe("data restore runbook (docs/rollback.md) on a real PostgreSQL", () => {

@@ -4,10 +4,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { makeTempDir, run } from "../support/system";
+import { run, scopedTempDirs } from "../support/system";
 import { startPostgres, type PostgresServer } from "../support/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
@@ -21,16 +21,8 @@ interface Finished {
   stderr: string;
 }
 
-const tempDirs: string[] = [];
-/** A temp dir removed when this file's tests are done. */
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Temp dirs removed when this file's tests are done. */
+const tempDir = scopedTempDirs(after);
 
 function hookEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, ...vars };
