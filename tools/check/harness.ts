@@ -10,6 +10,8 @@ import { mocks } from "./mocks";
 
 export interface Registration {
   urn: string;
+  /** The provider id the mock assigned (empty for components). */
+  id: string;
   type: string;
   name: string;
   custom: boolean;
@@ -101,8 +103,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   const registrations = new Map<string, Registration>();
   const original = MockMonitor.prototype.registerResource;
   MockMonitor.prototype.registerResource = async function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, resp: unknown) => void) {
-    return original.call(this, req, (err: unknown, resp: { getUrn(): string; getObject(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
-      if (!err && resp) recordRegistration(registrations, req, resp.getUrn(), resp.getObject().toJavaScript());
+    return original.call(this, req, (err: unknown, resp: { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+      if (!err && resp) recordRegistration(registrations, req, resp.getUrn(), resp.getId(), resp.getObject().toJavaScript());
       callback(err, resp);
     });
   } as typeof original;
@@ -141,6 +143,7 @@ function waitForRPCs(): Promise<void> {
 }
 
 interface ReadRequest {
+  getId(): string;
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -152,7 +155,7 @@ interface ReadRequest {
 function recordRead(into: Map<string, Registration>, req: ReadRequest, urn: string, state: Record<string, unknown>) {
   const wireInputs = req.getProperties()?.toJavaScript() ?? {};
   into.set(urn, {
-    urn, type: req.getType(), name: req.getName(), custom: true, parent: req.getParent() || undefined,
+    urn, id: req.getId(), type: req.getType(), name: req.getName(), custom: true, parent: req.getParent() || undefined,
     provider: req.getProvider() || undefined, protect: false, dependencies: req.getDependenciesList(), propertyDependencies: {},
     deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [],
     wireInputs, inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
@@ -161,7 +164,7 @@ function recordRead(into: Map<string, Registration>, req: ReadRequest, urn: stri
   });
 }
 
-function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, state: Record<string, unknown>) {
+function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, id: string, state: Record<string, unknown>) {
   const wireInputs = req.getObject()?.toJavaScript() ?? {};
   const propertyDependencies: Record<string, string[]> = {};
   req.getPropertydependenciesMap().forEach((v, k) => {
@@ -169,6 +172,7 @@ function recordRegistration(into: Map<string, Registration>, req: RegisterReques
   });
   into.set(urn, {
     urn,
+    id,
     type: req.getType(),
     name: req.getName(),
     custom: req.getCustom(),
