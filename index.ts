@@ -172,6 +172,12 @@ export const auth0M2mClientId = identity?.m2mClientId;
 export const auth0M2mClientSecret = identity?.m2mClientSecret;
 export const promotionVerdict = promotion?.verdict;
 export const databaseClusterId = database.cluster.id;
+// What tools/ci-access opens to a CI runner for one job, and the trusted sources the drift check expects.
+export const ciAccess = {
+  dropletTag: network.dropletTag.name,
+  databaseClusterId: database.cluster.id,
+  databaseTrustedSources: database.firewall.rules.apply((rules) => rules.map(({ type, value }) => ({ type, value }))),
+};
 export const databasePrivateHost = database.privateHost;
 export const databaseName = database.databaseName;
 // Secret; `pulumi stack output --show-secrets databaseUris` for one-off access from inside the VPC.
