@@ -177,6 +177,8 @@ export const ciAccess = {
   dropletTag: network.dropletTag.name,
   databaseClusterId: database.cluster.id,
   databaseTrustedSources: database.firewall.rules.apply((rules) => rules.map(({ type, value }) => ({ type, value }))),
+  // The drift check previews everything else while CI's temporary trusted source exists.
+  databaseFirewallUrn: database.firewall.urn,
 };
 export const databasePrivateHost = database.privateHost;
 export const databaseName = database.databaseName;

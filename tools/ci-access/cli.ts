@@ -152,7 +152,9 @@ async function close(values: Record<string, string | string[] | undefined>, io: 
   await attempt("firewall", async () => {
     // By id, and by name for an open whose POST response was lost before the id was saved.
     const ids = new Set<string>(state.firewallId ? [state.firewallId] : []);
-    for (const firewall of await client.listFirewalls()) if (firewall.name === state.firewallName) ids.add(firewall.id);
+    for (const firewall of await client.listFirewalls()) {
+      if (firewall.name === state.firewallName && (firewall.tags ?? []).includes(state.dropletTag)) ids.add(firewall.id);
+    }
     for (const id of ids) {
       const existed = await client.deleteFirewall(id);
       io.out(`ci-access: firewall ${state.firewallName} (${id}) ${existed ? "deleted" : "was already gone"}`);
