@@ -69,6 +69,38 @@ describe("guard CLI exit codes", () => {
     assert.match(run.stderr, /<stdin>: not valid JSON/);
   });
 
+  it("exits 1 on each named example: firewalls deleted, host key, schema or volume attachment replaced", () => {
+    for (const [name, pattern] of [
+      ["delete-firewalls.json", /^BLOCKED delete digitalocean:index\/databaseFirewall:DatabaseFirewall$/m],
+      ["replace-host-key.json", /^BLOCKED replace tls:index\/privateKey:PrivateKey$/m],
+      ["replace-schema.json", /^BLOCKED create-replacement \+ replace \+ delete-replaced postgresql:index\/schema:Schema$/m],
+      ["replace-droplet-cascade.json", /^BLOCKED replace digitalocean:index\/volumeAttachment:VolumeAttachment$/m],
+    ] as const) {
+      const run = guard([join(fixtures, name)]);
+      assert.equal(run.status, 1, `${name}: ${run.stderr}`);
+      assert.match(run.stdout, pattern);
+    }
+  });
+
+  it("exits 2 on a preview that says the state may be corrupt", () => {
+    const run = guard([join(fixtures, "maybe-corrupt.json")]);
+    assert.equal(run.status, 2, run.stdout);
+    assert.match(run.stdout, /guard: refused: the preview says the stack's state may be corrupt/);
+  });
+
+  it("prints the usage and exits 0 only for a lone --help", () => {
+    const help = guard(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run guard -- /);
+    const file = join(fixtures, "delete-firewalls.json");
+    for (const args of [["-h"], [file, "-h"], [file, "--help"], [file, "--allow", "-h"], [file, "--allow=-h"], [file, "--allow", "--help"]]) {
+      const run = guard(args);
+      assert.equal(run.status, 2, args.join(" "));
+      assert.doesNotMatch(run.stdout, /usage/);
+      assert.match(run.stderr, /usage: npm run guard -- /);
+    }
+  });
+
   it("exits 2 with the usage on bad arguments", () => {
     for (const args of [[], ["a.json", "b.json"], [join(fixtures, "clean.json"), "--allow"], ["--force", "x.json"]]) {
       const run = guard(args);

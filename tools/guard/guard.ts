@@ -1,6 +1,7 @@
 // The preview diff guard: reads `pulumi preview --json` and refuses a deploy that would
-// delete or replace a resource holding data or identity (database, volumes, backups
-// bucket, droplet, reserved IP, DNS zone, Auth0 tenant objects).
+// delete or replace a resource holding data or identity (database, schema, volumes and
+// their attachment, backups bucket, droplet, its SSH host key, reserved IP, DNS zone,
+// Auth0 tenant objects) or delete a firewall.
 //
 // Why this exists next to the CrossGuard pack: policies only ever see the desired state
 // of each resource, never the operation the engine plans for it, so no policy can say
@@ -12,7 +13,8 @@
 // Input format (pkg/backend/display/json.go in pulumi/pulumi): a digest object with
 // `steps[]` ({op, urn, provider?, oldState?, newState?, diffReasons?, replaceReasons?,
 // detailedDiff}), `diagnostics[]`, `changeSummary` (op → count), `duration`, `config`
-// and `maybeCorrupt`. Empty fields are omitted. By default the CLI folds a replacement
+// and `maybeCorrupt`. Empty fields are omitted. `npm run check -- <stack> --json` writes
+// the same digest plus `policyEvents[]` (apitype.PolicyEvent). By default the CLI folds a replacement
 // into one `replace` step; `--show-replacement-steps` also lists its
 // `create-replacement` and `delete-replaced` halves.
 import { z } from "zod";
@@ -57,6 +59,11 @@ export interface ProtectedResourceType {
   type: string;
   /** what is lost or broken when the resource is deleted or replaced */
   why: string;
+  /**
+   * The ops the guard blocks on this type; every disruptive op when absent. An op the
+   * guard does not know is blocked on every protected type regardless.
+   */
+  ops?: readonly string[];
 }
 
 export interface ProtectedResourcePackage {
@@ -111,6 +118,39 @@ export const PROTECTED_RESOURCE_TYPES: readonly ProtectedResourceType[] = [
     type: "digitalocean:index/domain:Domain",
     why: "the DNS zone; deleting it deletes every record in it",
   },
+  {
+    type: "digitalocean:index/volumeAttachment:VolumeAttachment",
+    why:
+      "attaches the data volume at /srv (backups, Redis data, certificates, hook scripts); replacing it " +
+      "detaches the volume from the running droplet",
+  },
+  {
+    type: "postgresql:index/schema:Schema",
+    why: "the app's tables live in this schema; replacing it drops the schema and every table in it",
+  },
+  {
+    type: "tls:index/privateKey:PrivateKey",
+    why:
+      "the droplet's pinned SSH host key: cloud-init installed the old key and is never re-run, so a new key " +
+      "makes every remote command and the Docker provider refuse the host",
+  },
+  {
+    type: "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
+    why: "binds the public address to the droplet; replacing it detaches the address and the site goes dark until it is reattached",
+  },
+  {
+    // A replacement creates the new firewall before it deletes the old one; only a
+    // delete leaves the droplet without one.
+    type: "digitalocean:index/firewall:Firewall",
+    why: "the droplet's firewall; deleting it leaves SSH and every port of the droplet open to the internet",
+    ops: ["delete"],
+  },
+  {
+    type: "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    why:
+      "the database's trusted sources; deleting it lets connections to the cluster come from any address",
+    ops: ["delete"],
+  },
 ];
 
 /** Packages protected as a whole. */
@@ -126,9 +166,21 @@ export const PROTECTED_RESOURCE_PACKAGES: readonly ProtectedResourcePackage[] = 
 
 /** Why a resource type is protected, or undefined when the guard lets it change freely. */
 export function protectionReason(type: string): string | undefined {
+  return protectionEntry(type)?.why;
+}
+
+function protectionEntry(type: string): { why: string; ops?: readonly string[] } | undefined {
   const exact = PROTECTED_RESOURCE_TYPES.find((entry) => entry.type === type);
-  if (exact) return exact.why;
-  return PROTECTED_RESOURCE_PACKAGES.find((entry) => type.startsWith(`${entry.package}:`))?.why;
+  if (exact) return exact;
+  return PROTECTED_RESOURCE_PACKAGES.find((entry) => type.startsWith(`${entry.package}:`));
+}
+
+/** Why `op` on a resource of `type` is blocked, or undefined when the guard lets it through. */
+export function blockReason(type: string, op: string): string | undefined {
+  const entry = protectionEntry(type);
+  if (entry === undefined || !isDisruptiveOp(op)) return undefined;
+  if (!isKnownOp(op)) return entry.why;
+  return (entry.ops ?? DISRUPTIVE_STEP_OPS).includes(op) ? entry.why : undefined;
 }
 
 export interface ParsedUrn {
@@ -157,6 +209,8 @@ const resourceStateSchema = z.object({ type: z.string().min(1) });
 
 const previewStepSchema = z.object({
   op: z.string().min(1),
+  // Not in the CLI's steps (it keeps the type in the states); `npm run check --json` adds it.
+  type: z.string().min(1).nullish(),
   urn: z.string().refine((urn) => parseUrn(urn) !== undefined, {
     message: "expected a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)",
   }),
@@ -173,9 +227,21 @@ const previewDiagnosticSchema = z.object({
   severity: z.string().optional(),
 });
 
+// The engine's policy event (apitype.PolicyEvent). `pulumi preview --json` leaves policy
+// events out of its digest; `npm run check -- <stack> --json` writes them under this key.
+const policyEventSchema = z.object({
+  resourceUrn: z.string().optional(),
+  message: z.string(),
+  policyName: z.string().min(1),
+  policyPackName: z.string().optional(),
+  policyPackVersion: z.string().optional(),
+  enforcementLevel: z.string().min(1),
+});
+
 const previewDigestSchema = z.object({
   steps: z.array(previewStepSchema).nullish(),
   diagnostics: z.array(previewDiagnosticSchema).nullish(),
+  policyEvents: z.array(policyEventSchema).nullish(),
   changeSummary: z.record(z.string(), z.number().int().nonnegative()).nullish(),
   maybeCorrupt: z.boolean().nullish(),
 });
@@ -237,13 +303,24 @@ export interface GuardFinding {
   /** the disruptive ops planned for it, in preview order, e.g. ["replace"] or ["delete"] */
   ops: string[];
   urn: string;
+  /** the protected type (the first, when old and new state name different protected types) */
   type: string;
+  /** every protected type the step names; an --allow by type must cover all of them */
+  types: string[];
   /** why this type is protected */
   why: string;
   replaceReasons: string[];
   diffReasons: string[];
   /** the --allow value that let this change through, when one did */
   allowedBy?: string;
+}
+
+/** A policy violation carried by the document (`npm run check -- <stack> --json` writes them). */
+export interface GuardPolicyViolation {
+  policy: string;
+  enforcementLevel: string;
+  urn: string;
+  message: string;
 }
 
 export interface GuardReport {
@@ -257,22 +334,33 @@ export interface GuardReport {
   changeSummary: Record<string, number>;
   /** --allow values that matched no finding: usually a typo or a stale URN */
   unusedAllows: string[];
+  /** policy violations in the document; mandatory ones block like a finding */
+  policyViolations: GuardPolicyViolation[];
   maybeCorrupt: boolean;
 }
 
-export function isDisruptiveOp(op: string): boolean {
-  return DISRUPTIVE_STEP_OPS.includes(op) || !(KNOWN_STEP_OPS as readonly string[]).includes(op);
+export function isKnownOp(op: string): boolean {
+  return (KNOWN_STEP_OPS as readonly string[]).includes(op);
 }
 
-/** Every type the step could be: old and new state differ when an alias changed the type. */
+export function isDisruptiveOp(op: string): boolean {
+  return DISRUPTIVE_STEP_OPS.includes(op) || !isKnownOp(op);
+}
+
+/**
+ * Every type the step could be: old and new state differ when an alias changed the type,
+ * and the URN's own type is what the engine keys the resource by.
+ */
 function stepTypes(step: PreviewStep): string[] {
-  const candidates = [step.newState?.type, step.oldState?.type, parseUrn(step.urn)?.type];
+  const candidates = [step.type, step.newState?.type, step.oldState?.type, parseUrn(step.urn)?.type];
   return [...new Set(candidates.filter((type): type is string => typeof type === "string"))];
 }
 
 /**
- * Decides which steps the guard blocks. `allow` holds URNs or type tokens: a finding is
- * allowed when its URN, or one of its types, is listed.
+ * Decides which steps the guard blocks. `allow` holds URNs or type tokens. A finding is
+ * allowed when its own URN is listed, or when every protected type it has is: a type that
+ * merely appears in the step (a parent's in the URN, the other side of a type change, the
+ * provider's) lets nothing through.
  */
 export function evaluatePreview(digest: PreviewDigest, allow: readonly string[] = []): GuardReport {
   const report: GuardReport = {
@@ -281,35 +369,49 @@ export function evaluatePreview(digest: PreviewDigest, allow: readonly string[] 
     stepCounts: {},
     changeSummary: { ...(digest.changeSummary ?? {}) },
     unusedAllows: [],
+    policyViolations: (digest.policyEvents ?? []).map((event) => ({
+      policy: event.policyName,
+      enforcementLevel: event.enforcementLevel,
+      urn: event.resourceUrn ?? "",
+      message: event.message,
+    })),
     maybeCorrupt: digest.maybeCorrupt === true,
   };
   const findings = new Map<string, GuardFinding>();
   for (const step of digest.steps ?? []) {
     report.stepCounts[step.op] = (report.stepCounts[step.op] ?? 0) + 1;
-    if (!isDisruptiveOp(step.op)) continue;
-    const types = stepTypes(step);
-    const protectedType = types.find((type) => protectionReason(type) !== undefined);
-    if (protectedType === undefined) continue;
+    const hits = stepTypes(step).filter((type) => blockReason(type, step.op) !== undefined);
+    if (hits.length === 0) continue;
     const finding = findings.get(step.urn) ?? {
       ops: [],
       urn: step.urn,
-      type: protectedType,
-      why: protectionReason(protectedType) ?? "",
+      type: hits[0],
+      types: [],
+      why: "",
       replaceReasons: [],
       diffReasons: [],
-      allowedBy: [step.urn, ...types].find((key) => allow.includes(key)),
     };
     finding.ops = union(finding.ops, [step.op]);
+    finding.types = union(finding.types, hits);
+    finding.why = union([], finding.types.map((type) => protectionReason(type) ?? "")).join("; ");
     finding.replaceReasons = union(finding.replaceReasons, step.replaceReasons ?? []);
     finding.diffReasons = union(finding.diffReasons, step.diffReasons ?? []);
     findings.set(step.urn, finding);
   }
+  const used = new Set<string>();
   for (const finding of findings.values()) {
-    if (finding.allowedBy === undefined) report.blocked.push(finding);
-    else report.allowed.push(finding);
+    const byUrn = allow.includes(finding.urn);
+    const byType = finding.types.every((type) => allow.includes(type));
+    if (byUrn) used.add(finding.urn);
+    if (byType) finding.types.forEach((type) => used.add(type));
+    if (byUrn || byType) {
+      finding.allowedBy = byUrn ? finding.urn : finding.types.join(" and --allow ");
+      report.allowed.push(finding);
+    } else {
+      report.blocked.push(finding);
+    }
   }
-  const usedAllows = new Set(report.allowed.map((finding) => finding.allowedBy));
-  report.unusedAllows = [...new Set(allow)].filter((value) => !usedAllows.has(value));
+  report.unusedAllows = [...new Set(allow)].filter((value) => !used.has(value));
   return report;
 }
 
@@ -332,23 +434,51 @@ function formatFinding(label: string, finding: GuardFinding): string[] {
   return lines;
 }
 
+function formatViolation(violation: GuardPolicyViolation): string[] {
+  const label = violation.enforcementLevel === "mandatory" ? "BLOCKED" : violation.enforcementLevel;
+  const lines = [`${label} policy ${violation.policy} [${violation.enforcementLevel}]`];
+  if (violation.urn !== "") lines.push(`  urn: ${violation.urn}`);
+  for (const line of violation.message.split("\n")) lines.push(`  ${line}`);
+  return lines;
+}
+
+function mandatoryViolations(report: GuardReport): GuardPolicyViolation[] {
+  return report.policyViolations.filter((violation) => violation.enforcementLevel === "mandatory");
+}
+
 /** The guard's printout: findings first, then the summary line and the verdict. */
 export function formatReport(report: GuardReport, source: string): string {
   const lines: string[] = [];
   for (const finding of report.blocked) lines.push(...formatFinding("BLOCKED", finding));
   for (const finding of report.allowed) lines.push(...formatFinding("allowed", finding));
-  for (const value of report.unusedAllows) lines.push(`warning: --allow ${value} matched no delete or replace`);
-  if (report.maybeCorrupt) lines.push("warning: the preview reports that some resources may be corrupt");
+  for (const violation of report.policyViolations) lines.push(...formatViolation(violation));
+  for (const value of report.unusedAllows) {
+    lines.push(`warning: --allow ${value} matched no protected resource that would be deleted or replaced`);
+  }
   lines.push(`${source}: steps by op: ${formatCounts(report.stepCounts)}`);
   if (Object.keys(report.changeSummary).length > 0) {
     lines.push(`${source}: engine change summary: ${formatCounts(report.changeSummary)}`);
   }
-  if (report.blocked.length > 0) {
-    const count = report.blocked.length;
+  const mandatory = mandatoryViolations(report).length;
+  if (report.maybeCorrupt) {
     lines.push(
-      `guard: blocked: ${count} protected resource${count === 1 ? "" : "s"} would be deleted or replaced. ` +
-        "Once reviewed, let it through with --allow <urn> (one resource) or --allow <type> (every resource of that type).",
+      "guard: refused: the preview says the stack's state may be corrupt (maybeCorrupt), so its steps cannot be " +
+        "trusted. Repair the state first (`pulumi refresh`, `pulumi stack export`), then preview again.",
     );
+  } else if (report.blocked.length > 0 || mandatory > 0) {
+    const count = report.blocked.length;
+    if (count > 0) {
+      lines.push(
+        `guard: blocked: ${count} protected resource${count === 1 ? "" : "s"} would be deleted or replaced. ` +
+          "Once reviewed, let it through with --allow <urn> (one resource) or --allow <type> (every resource of that type).",
+      );
+    }
+    if (mandatory > 0) {
+      lines.push(
+        `guard: blocked: ${mandatory} mandatory policy violation${mandatory === 1 ? "" : "s"}; --allow does not ` +
+          "cover policies (their levels are in policies/<stack>.json).",
+      );
+    }
   } else {
     const allowedNote = report.allowed.length > 0 ? ` (${report.allowed.length} allowed by --allow)` : "";
     lines.push(`guard: no protected resource would be deleted or replaced${allowedNote}`);
@@ -360,8 +490,10 @@ export const EXIT_CLEAN = 0;
 export const EXIT_BLOCKED = 1;
 export const EXIT_BAD_INPUT = 2;
 
+/** A possibly corrupt state is exit 2 (unusable input), ahead of any finding. */
 export function exitCodeFor(report: GuardReport): number {
-  return report.blocked.length > 0 ? EXIT_BLOCKED : EXIT_CLEAN;
+  if (report.maybeCorrupt) return EXIT_BAD_INPUT;
+  return report.blocked.length > 0 || mandatoryViolations(report).length > 0 ? EXIT_BLOCKED : EXIT_CLEAN;
 }
 
 export interface GuardArgs {
@@ -376,6 +508,31 @@ export class UsageError extends Error {
 
 export const USAGE = "usage: npm run guard -- <preview.json | -> [--allow <urn-or-type>]...";
 
+/**
+ * Help is only ever a lone `--help`: anything that can reach the arguments from a workflow
+ * input (an `allow` of `-h`) must never turn the guard into a no-op that exits 0.
+ */
+export function isHelpRequest(argv: readonly string[]): boolean {
+  return argv.length === 1 && argv[0] === "--help";
+}
+
+/** `package:module:Type`, e.g. `digitalocean:index/volume:Volume` or `pulumi:providers:auth0`. */
+const TYPE_TOKEN = /^[A-Za-z][\w.-]*:[\w./-]*:[\w.-]+$/;
+
+function allowValue(value: string | undefined): string {
+  if (value === undefined || value === "") throw new UsageError("--allow needs a URN or a resource type");
+  if (value.startsWith("-")) {
+    throw new UsageError(`--allow ${value}: an allow entry is a URN or a resource type and never starts with "-"`);
+  }
+  const isUrn = parseUrn(value) !== undefined;
+  if (!isUrn && (value.startsWith("urn:") || !TYPE_TOKEN.test(value))) {
+    throw new UsageError(
+      `--allow ${value}: neither a URN (urn:pulumi:<stack>::<project>::<type>::<name>) nor a resource type (package:module:Type)`,
+    );
+  }
+  return value;
+}
+
 /** Parses the CLI arguments (without node and script). Throws UsageError. */
 export function parseGuardArgs(argv: readonly string[]): GuardArgs {
   const allow: string[] = [];
@@ -383,17 +540,13 @@ export function parseGuardArgs(argv: readonly string[]): GuardArgs {
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index];
     if (arg === "--allow") {
-      const value = argv[index + 1];
-      if (value === undefined || value === "" || value.startsWith("--")) {
-        throw new UsageError("--allow needs a URN or a resource type");
-      }
-      allow.push(value);
+      allow.push(allowValue(argv[index + 1]));
       index++;
     } else if (arg.startsWith("--allow=")) {
-      const value = arg.slice("--allow=".length);
-      if (value === "") throw new UsageError("--allow needs a URN or a resource type");
-      allow.push(value);
-    } else if (arg.startsWith("--")) {
+      allow.push(allowValue(arg.slice("--allow=".length)));
+    } else if (arg === "--help") {
+      throw new UsageError("--help is help only on its own");
+    } else if (arg.startsWith("-") && arg !== "-") {
       throw new UsageError(`unknown option ${arg}`);
     } else {
       positional.push(arg);
@@ -402,7 +555,7 @@ export function parseGuardArgs(argv: readonly string[]): GuardArgs {
   if (positional.length !== 1) {
     throw new UsageError(
       positional.length === 0
-        ? "missing the preview file (the output of `pulumi preview --json`, or - for stdin)"
+        ? "missing the preview file (the output of `pulumi preview --json` or `npm run -s check -- <stack> --json`, or - for stdin)"
         : `expected one preview file, got ${positional.length}: ${positional.join(" ")}`,
     );
   }

@@ -1,8 +1,9 @@
 // `npm run guard -- <preview.json | -> [--allow <urn-or-type>]...`
-// Blocks a deploy whose `pulumi preview --json` would delete or replace a protected
-// resource: CrossGuard policies cannot see operations (pulumi/pulumi-policy#154), the
-// preview can. Exit codes: 0 clean, 1 blocked, 2 bad arguments, unusable input or a
-// guard bug (never 1, so "blocked" always means a finding).
+// Blocks a deploy whose `pulumi preview --json` (or `npm run -s check -- <stack> --json`)
+// would delete or replace a protected resource: CrossGuard policies cannot see operations
+// (pulumi/pulumi-policy#154), the preview can. Exit codes: 0 clean, 1 blocked, 2 bad
+// arguments, unusable input (a failed preview, a possibly corrupt state) or a guard bug
+// (never 1, so "blocked" always means a finding).
 // The decisions live in ./guard.ts; this file only does I/O.
 import { readFileSync } from "node:fs";
 import {
@@ -13,6 +14,7 @@ import {
   evaluatePreview,
   exitCodeFor,
   formatReport,
+  isHelpRequest,
   parseGuardArgs,
   parsePreview,
 } from "./guard";
@@ -29,7 +31,7 @@ function readInput(preview: string): { text: string; source: string } {
 
 function main(argv: readonly string[]): number {
   try {
-    if (argv.includes("--help") || argv.includes("-h")) {
+    if (isHelpRequest(argv)) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
