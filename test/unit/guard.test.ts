@@ -280,6 +280,12 @@ describe("parsePreview", () => {
     assert.match(inputError("malformed.json").message, /not valid JSON/);
   });
 
+  it("points at npm run -s when the document starts with npm's banner", () => {
+    const banner = "\n> dropstack@0.1.0 check\n> tsx tools/check/main.ts staging --json\n\n{\"steps\": []}\n";
+    assert.throws(() => parsePreview(banner, "check.json"), /check\.json: not valid JSON .*npm's banner: produce it with `npm run -s`/s);
+    assert.throws(() => parsePreview("{", "p.json"), (error: Error) => !error.message.includes("banner"));
+  });
+
   it("rejects JSON of the wrong shape, naming each bad field", () => {
     const { message } = inputError("wrong-shape.json");
     assert.match(message, /not the output of `pulumi preview --json`/);

@@ -17,6 +17,8 @@ export interface Registration {
   custom: boolean;
   parent?: string;
   provider?: string;
+  /** The provider package version the SDK asked for (names the default provider); absent for reads. */
+  version?: string;
   protect: boolean;
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
@@ -46,6 +48,7 @@ interface RegisterRequest {
   getCustom(): boolean;
   getParent(): string;
   getProvider(): string;
+  getVersion(): string;
   getProtect(): boolean;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
@@ -178,6 +181,7 @@ function recordRegistration(into: Map<string, Registration>, req: RegisterReques
     custom: req.getCustom(),
     parent: req.getParent() || undefined,
     provider: req.getProvider() || undefined,
+    version: req.getVersion() || undefined,
     protect: req.getProtect(),
     dependencies: req.getDependenciesList(),
     propertyDependencies,

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { PolicyConfigError, analyze } from "./analyzer";
+import { previewDigest } from "./digest";
 import { emitServerFiles } from "./emit";
 import { Graph, runProgram } from "./harness";
 import { renderDeployOrder, renderSummary, renderTree, renderViolations, summarise, toJson } from "./report";
@@ -73,6 +74,7 @@ function promotionInputs(config: Record<string, string>, outputsFile: string | u
 }
 
 async function main(): Promise<number> {
+  const started = Date.now();
   const args = parseCli(process.argv.slice(2));
   const stackFile = readStackFile(args.configFile);
   const log = (line: string) => (args.json ? process.stderr.write(line + "\n") : console.log(line));
@@ -103,7 +105,8 @@ async function main(): Promise<number> {
 
   const summary = summarise(graph, policyRun);
   if (args.json) {
-    console.log(JSON.stringify(toJson(args.stack, graph, policyRun), null, 2));
+    const digest = previewDigest({ stack: args.stack, project: "dropstack", graph, run: policyRun, durationMs: Date.now() - started });
+    console.log(JSON.stringify({ ...digest, ...toJson(args.stack, graph, policyRun) }, null, 2));
   } else {
     console.log("");
     console.log(renderTree(graph));
@@ -126,8 +129,22 @@ function isInvalidInput(e: unknown): boolean {
   return e instanceof UsageError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
 }
 
+/**
+ * process.exit drops whatever stdout has not yet handed to a pipe (a --json document larger
+ * than the pipe's 64 KiB buffer came out cut), and the policy pack's gRPC channel would keep
+ * the process alive without it: exit only once stdout and stderr have flushed.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
 main().then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e: unknown) => {
     if (isBlockingFinding(e)) {
       const message = (e as Error).message;

@@ -265,7 +265,9 @@ export function parsePreview(text: string, source: string): PreviewDigest {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new PreviewInputError(`${source}: not valid JSON (${(error as Error).message})`);
+    // `npm run check` without -s prints npm's "> dropstack@… check" banner ahead of the JSON.
+    const hint = /^\s*> /.test(text) ? "; it starts with npm's banner: produce it with `npm run -s`" : "";
+    throw new PreviewInputError(`${source}: not valid JSON (${(error as Error).message})${hint}`);
   }
   const result = previewDigestSchema.safeParse(raw);
   if (!result.success) {
