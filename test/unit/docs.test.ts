@@ -17,7 +17,7 @@ describe("docs agree with the code", () => {
     const text = read(doc);
 
     it(`${doc}: every npm script it runs exists`, () => {
-      const named = [...text.matchAll(/npm run (?:-\w+\s+)*([\w:][\w:-]*)/g)].map((m) => m[1]);
+      const named = [...text.matchAll(/npm run (?:--?\w+\s+)*([\w:][\w:-]*)/g)].map((m) => m[1]);
       for (const script of named) assert.ok(scripts.includes(script), `${doc} runs "npm run ${script}", which package.json does not define`);
     });
 
