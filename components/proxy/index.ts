@@ -12,6 +12,7 @@
 // nginx serves the HTTP-01 challenge, and the issuance Command runs certbot once. Where the
 // smoke test verifies the certificate (tls.staging off), a failed issuance fails the update
 // with what to fix; with the staging CA the update goes on with the placeholder.
+import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -36,6 +37,39 @@ const WEB_PORTS = [80, 443];
 // The provider binds 0.0.0.0 unless told otherwise; "::" adds the droplet's IPv6 address,
 // where the AAAA records point.
 const BIND_ADDRESSES = ["0.0.0.0", "::"];
+
+/** Sorts as Go's netip.Addr.Compare does: IPv4 before IPv6, then by value. */
+function addressKey(ip: string): string {
+  const version = isIP(ip);
+  if (version === 0) throw new Error(`not an IP address: "${ip}"`);
+  if (version === 4) return `4:${ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("")}`;
+  const [head, tail = ""] = ip.split("::");
+  const groups = (part: string) => (part === "" ? [] : part.split(":"));
+  const [h, t] = [groups(head), groups(tail)];
+  return `6:${[...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t].map((g) => g.padStart(4, "0")).join("")}`;
+}
+
+export interface PublishedPort {
+  internal: number;
+  external: number;
+  ip: string;
+  protocol: "tcp";
+}
+
+/**
+ * Each port on each address, in the order the Docker provider reads ports back, so the
+ * second `pulumi up` sees no change (the provider's `ports` is a ForceNew list compared
+ * element by element, and its diff suppression matches only the first entry per internal
+ * port: kreuzwerker/terraform-provider-docker#909). Docker keeps a container's bindings
+ * sorted by container port, protocol, host port, then host address with IPv4 before IPv6
+ * (moby's cmpPortBinding), and the provider lists them by container port
+ * (flattenContainerPorts). So: by port, then IPv4 before IPv6. NGINX-VERSIONS.md "Published
+ * ports" has the evidence.
+ */
+export function publishedPorts(ports: number[], addresses: string[]): PublishedPort[] {
+  const ordered = [...addresses].sort((a, b) => addressKey(a).localeCompare(addressKey(b)));
+  return [...ports].sort((a, b) => a - b).flatMap((port) => ordered.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" as const })));
+}
 // nginx opens a new connection to the app per request (NGINX-VERSIONS.md "No keep-alive"):
 // reuse TIME_WAIT ports and widen the range, both namespaced sysctls.
 const NGINX_SYSCTLS = { "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65535" };
@@ -57,6 +91,8 @@ export interface ProxyArgs {
   dockerProvider: docker.Provider;
   /** Host.appNetwork.name */
   networkName: pulumi.Input<string>;
+  /** App.ingressNetwork.name: nginx resolves the api alias there (components/app README). */
+  ingressNetworkName: pulumi.Input<string>;
   /** Host.connection */
   connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   /** Host.ready */
@@ -147,8 +183,9 @@ export class Proxy extends pulumi.ComponentResource {
       entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
       uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],
       volumes: nginxMounts(),
-      ports: BIND_ADDRESSES.flatMap((ip) => WEB_PORTS.map((port) => ({ internal: port, external: port, ip }))),
-      networksAdvanced: [{ name: args.networkName }],
+      ports: publishedPorts(WEB_PORTS, BIND_ADDRESSES),
+      // The ingress network is where the api replicas answer to their alias, once healthy.
+      networksAdvanced: [{ name: args.networkName }, { name: args.ingressNetworkName }],
       sysctls: NGINX_SYSCTLS,
       labels: [{ label: ROLE_LABEL, value: PROXY_ROLE.nginx }],
       healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },

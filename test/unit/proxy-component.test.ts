@@ -73,12 +73,13 @@ describe("Proxy component (production, mocks)", () => {
     assert.ok(nginxDirectives(conf).some((d) => d.name === "http2" && d.args[0] === "on"));
   });
 
-  it("publishes 80 and 443 on IPv4 and IPv6 and joins the app network", () => {
+  it("publishes 80 and 443 on IPv4 and IPv6, in the provider's read-back order, on the app and ingress networks", () => {
     const ports = (nginx.inputs.ports as { internal: number; external: number; ip: string }[])
-      .map((p) => `${p.ip} ${p.external}->${p.internal}`).sort();
-    assert.deepEqual(ports, ["0.0.0.0 443->443", "0.0.0.0 80->80", ":: 443->443", ":: 80->80"]);
+      .map((p) => `${p.ip} ${p.external}->${p.internal}`);
+    assert.deepEqual(ports, ["0.0.0.0 80->80", ":: 80->80", "0.0.0.0 443->443", ":: 443->443"]);
     const network = graph.one("docker:index/network:Network", "app-network");
-    assert.deepEqual(nginx.inputs.networksAdvanced, [{ name: network.inputs.name }]);
+    const ingress = graph.one("docker:index/network:Network", "ingress-network");
+    assert.deepEqual(nginx.inputs.networksAdvanced, [{ name: network.inputs.name }, { name: ingress.inputs.name }]);
     assert.equal(nginx.inputs.networkMode, undefined);
     assert.equal(certbot.inputs.ports, undefined, "certbot publishes nothing");
   });
