@@ -1,6 +1,6 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
 // This file only wires components together; each lives in components/<name>/.
-import { App, buildAppEnvironment } from "./components/app";
+import { App, buildAppEnvironment, imageRepository } from "./components/app";
 import { Backups } from "./components/backups";
 import { Cache } from "./components/cache";
 import { loadStackConfig } from "./components/config";
@@ -46,6 +46,7 @@ const host = new Host(name, {
   vpcId: network.vpc.id,
   tag: network.dropletTag.name,
   reservedIp: network.reservedIp,
+  registryAuth: config.registry && { address: config.registry.server, username: config.registry.username, password: config.registry.password },
 });
 
 // Managed PostgreSQL in the VPC; its role URIs (secret) feed the hooks and the app.
@@ -129,6 +130,7 @@ const proxy = new Proxy(name, {
   tls: config.tls,
   dockerProvider: host.dockerProvider,
   networkName: host.appNetwork.name,
+  ingressNetworkName: app.ingressNetwork.name,
   connection: host.connection,
   hostReady: host.ready,
   // Let's Encrypt reaches the droplet by name on port 80.
@@ -144,6 +146,8 @@ const smoke = new SmokeTest(name, {
   image: app.imageReference,
   triggers: app.rolloutTriggers,
   dependsOn: [app, proxy.ready],
+  // Keeps the running and the previous app image (rollback without a pull), removes older ones.
+  pruneImages: { repository: imageRepository(config.app.image), imageId: app.image.imageId },
 });
 
 new Project(name, {

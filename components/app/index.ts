@@ -6,16 +6,31 @@
 // and `deleteBeforeReplace: false` overrides the provider's delete-first default, so a
 // replacement starts next to the old container, must turn healthy (`wait: true`) before the
 // next replica is touched, and the old one is removed only after the update succeeded. A
-// replica that never turns healthy fails `pulumi up` while the old containers keep serving.
+// replica that never turns healthy fails `pulumi up` while the old containers keep serving,
+// and never receives traffic: it joins the network where nginx resolves the api alias only
+// once healthy. Workers roll the same way, except singletons, which stop first. README.md
+// beside this file gives the evidence for each choice.
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Hooks, HooksArgs } from "../hooks";
 import {
-  API_ALIAS, APP_IMAGE_SUFFIX, AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS, ROLE_LABEL, STOP_TIMEOUT_SECONDS,
-  appEnvironment, environmentList, healthcheckTest, isDigestPinned,
+  API_ALIAS, APP_IMAGE_SUFFIX, AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS, INGRESS_NETWORK, ROLE_LABEL,
+  STOP_TIMEOUT_SECONDS, WORKER_HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, isDigestPinned, renderIngressJoinCommand,
+  renderWorkerStableCommand, workerHealthcheckTest,
 } from "./render";
 
-export { API_ALIAS, ROLE_LABEL, appEnvironment, isDigestPinned } from "./render";
+export { API_ALIAS, INGRESS_NETWORK, ROLE_LABEL, appEnvironment, imageRegistry, imageRepository, isDigestPinned } from "./render";
+
+/** dropstack:app.workers[] */
+export interface WorkerSpec {
+  name: string;
+  command: string;
+  /** Stopped before its replacement starts (deleteBeforeReplace), e.g. Celery beat. */
+  singleton?: boolean;
+  /** Run by docker with /bin/sh in the container; the worker must turn healthy for the update to go on. */
+  healthcheck?: string;
+}
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -32,7 +47,7 @@ export interface AppArgs {
   port: number;
   replicas: number;
   healthPath: string;
-  workers: { name: string; command: string }[];
+  workers: WorkerSpec[];
   /** Secret: buildAppEnvironment(...). */
   environment: pulumi.Input<Record<string, string>>;
   dockerProvider: docker.Provider;
@@ -58,7 +73,13 @@ export class App extends pulumi.ComponentResource {
   readonly hooks: Hooks;
   /** api replicas in rollout order; each waits for the previous one. */
   readonly api: docker.Container[];
+  /** The network nginx resolves API_ALIAS on; replicas join it once healthy. */
+  readonly ingressNetwork: docker.Network;
+  /** Per replica: joins it to the ingress network under API_ALIAS after it turned healthy. */
+  readonly ingressJoins: command.remote.Command[];
   readonly workers: docker.Container[];
+  /** Per worker: fails the update when the worker does not keep running. */
+  readonly workerChecks: command.remote.Command[];
   /** When these change, a rollout happened: the deploy triggers and every api replica's ID. */
   readonly rolloutTriggers: pulumi.Output<unknown[]>;
 
@@ -97,24 +118,61 @@ export class App extends pulumi.ComponentResource {
       logOpts: { "max-size": "20m", "max-file": "5" },
     });
     const after = [this.hooks.migrate, this.image, ...(args.dependsOn ?? [])];
+    const onHost = (triggers: pulumi.Input<unknown>[]) => ({
+      connection: args.hooks.connection,
+      triggers,
+      logging: "stdoutAndStderr" as const,
+      addPreviousOutputInEnv: false,
+    });
+
+    // The provider attaches a container to its networks, aliases included, before starting
+    // it, and leaves it running when the health wait fails (README "Traffic only to healthy
+    // replicas"). So replicas start on the app network without the alias and join this one,
+    // with it, only after they are healthy.
+    this.ingressNetwork = new docker.Network(`${name}-ingress-network`, {
+      name: INGRESS_NETWORK,
+      driver: "bridge",
+      internal: true,
+    }, { ...onDroplet, dependsOn: [args.hostReady] });
 
     this.api = [];
+    this.ingressJoins = [];
     for (let i = 0; i < args.replicas; i++) {
-      const previous = this.api[i - 1];
-      this.api.push(new docker.Container(`${name}-api-${i}`, {
+      const previous = this.ingressJoins[i - 1];
+      const replica = new docker.Container(`${name}-api-${i}`, {
         ...container("api", { "dropstack.replica": String(i) }),
-        networksAdvanced: [{ name: args.networkName, aliases: [API_ALIAS] }],
+        networksAdvanced: [{ name: args.networkName }],
         healthcheck: { tests: healthcheckTest(args.port, args.healthPath), ...HEALTHCHECK_TIMING },
         wait: true,
         waitTimeout: HEALTHY_WAIT_SECONDS,
-      }, { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false }));
+      }, { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false });
+      this.api.push(replica);
+      this.ingressJoins.push(new command.remote.Command(`${name}-api-${i}-ingress`, {
+        ...onHost([replica.id]),
+        create: pulumi.all([replica.name, this.ingressNetwork.name]).apply(([container, network]) =>
+          renderIngressJoinCommand({ container, network, alias: API_ALIAS })),
+      }, { parent: this, dependsOn: [replica, this.ingressNetwork] }));
     }
 
-    this.workers = args.workers.map((worker) => new docker.Container(`${name}-worker-${worker.name}`, {
-      ...container("worker", { "dropstack.worker": worker.name }),
-      command: ["sh", "-c", worker.command],
-      networksAdvanced: [{ name: args.networkName }],
-    }, { ...onDroplet, dependsOn: after, deleteBeforeReplace: false }));
+    this.workers = [];
+    this.workerChecks = [];
+    for (const worker of args.workers) {
+      const healthcheck = worker.healthcheck
+        ? { healthcheck: { tests: workerHealthcheckTest(worker.healthcheck), ...WORKER_HEALTHCHECK_TIMING }, wait: true, waitTimeout: HEALTHY_WAIT_SECONDS }
+        : {};
+      const workerContainer = new docker.Container(`${name}-worker-${worker.name}`, {
+        ...container("worker", { "dropstack.worker": worker.name }),
+        command: ["sh", "-c", worker.command],
+        networksAdvanced: [{ name: args.networkName }],
+        ...healthcheck,
+      // A singleton (Celery beat) must never run twice, so the old one stops first.
+      }, { ...onDroplet, dependsOn: after, deleteBeforeReplace: worker.singleton === true });
+      this.workers.push(workerContainer);
+      this.workerChecks.push(new command.remote.Command(`${name}-worker-${worker.name}-check`, {
+        ...onHost([workerContainer.id]),
+        create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
+      }, { parent: this, dependsOn: [workerContainer] }));
+    }
 
     this.rolloutTriggers = pulumi.all([this.hooks.triggers, pulumi.all(this.api.map((c) => c.id))]).apply(([triggers, ids]) => [...triggers, ...ids]);
 

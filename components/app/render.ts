@@ -87,7 +87,117 @@ export function healthcheckTest(port: number, healthPath: string): string[] {
  * them back that way, and any other spelling would show a change on every preview.
  */
 export const HEALTHCHECK_TIMING = { interval: "5s", timeout: "5s", retries: 3, startPeriod: "30s" } as const;
+/** Worker healthchecks are commands like `celery inspect ping`, slower than an HTTP probe. */
+export const WORKER_HEALTHCHECK_TIMING = { interval: "10s", timeout: "10s", retries: 3, startPeriod: "30s" } as const;
 /** Seconds `pulumi up` waits for a new replica to turn healthy before failing the update. */
 export const HEALTHY_WAIT_SECONDS = 180;
 /** Seconds between SIGTERM and SIGKILL: in-flight requests and jobs get this long to finish. */
 export const STOP_TIMEOUT_SECONDS = 30;
+
+/**
+ * The network nginx resolves API_ALIAS on. A replica joins it, with the alias, only once it
+ * is healthy (renderIngressJoinCommand), so Docker's DNS never answers with a replica that
+ * has not passed its healthcheck. Internal: nothing leaves through it, and Docker never picks
+ * it as a container's gateway, so nginx's published ports stay on the app network.
+ */
+export const INGRESS_NETWORK = "dropstack-ingress";
+
+// Go templates for `docker inspect`. test/system/fake-docker.ts answers exactly these.
+export const INSPECT_HEALTH = "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}";
+export const INSPECT_NETWORKS = "{{range $name, $endpoint := .NetworkSettings.Networks}}{{$name}} {{end}}";
+export const INSPECT_RUN_STATE = "{{.State.Status}} {{.RestartCount}} {{.State.StartedAt}}";
+
+function checkedName(what: string, value: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value)) throw new Error(`${what}: not a docker name: "${value}"`);
+  return value;
+}
+
+export interface IngressJoinInput {
+  /** The replica's container name (docker.Container auto-names it). */
+  container: string;
+  network: string;
+  alias: string;
+}
+
+/**
+ * Run on the droplet after the provider reports the replica healthy (`wait: true`): it
+ * re-checks the health and only then connects the replica to the ingress network under the
+ * alias. A replica that never turned healthy fails its Container create first, so this never
+ * runs for it and it never gets the alias; the next `pulumi up` removes the tainted container.
+ * Re-running is harmless: an already connected replica is left as it is.
+ */
+export function renderIngressJoinCommand(input: IngressJoinInput): string {
+  const container = checkedName("container", input.container);
+  const network = checkedName("network", input.network);
+  const alias = checkedName("alias", input.alias);
+  return [
+    `# dropstack ingress join (components/app): ${container} answers to ${alias} on ${network} only once healthy`,
+    "set -euo pipefail",
+    `status=$(docker inspect --format '${INSPECT_HEALTH}' ${container})`,
+    `if [[ $status != healthy ]]; then echo "dropstack: ${container} is $status, not healthy: it gets no traffic" >&2; exit 1; fi`,
+    `networks=" $(docker inspect --format '${INSPECT_NETWORKS}' ${container}) "`,
+    `if [[ $networks == *" ${network} "* ]]; then`,
+    `  echo "dropstack: ${container} is already on ${network}"`,
+    "else",
+    `  docker network connect --alias ${alias} ${network} ${container}`,
+    `  echo "dropstack: ${container} is healthy and now answers to ${alias} on ${network}"`,
+    "fi",
+  ].join("\n");
+}
+
+/** Seconds a worker must keep running, without a restart, after it starts. */
+export const WORKER_STABLE_SECONDS = 20;
+
+/**
+ * A worker has no port to probe, so its rollout gate is this check: the container is
+ * running and Docker did not restart it during the window. A worker that crashes at start
+ * (bad import, missing setting) is restarted by its restart policy and fails the check, so
+ * `pulumi up` fails with its last log lines instead of leaving a crash loop behind.
+ */
+export function renderWorkerStableCommand(input: { container: string; seconds?: number }): string {
+  const container = checkedName("container", input.container);
+  const seconds = input.seconds ?? WORKER_STABLE_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`the worker stability window must be a positive number of seconds, got ${seconds}`);
+  return [
+    `# dropstack worker check (components/app): ${container} keeps running for ${seconds}s without a restart`,
+    "set -euo pipefail",
+    `before=$(docker inspect --format '${INSPECT_RUN_STATE}' ${container})`,
+    `sleep ${seconds}`,
+    `after=$(docker inspect --format '${INSPECT_RUN_STATE}' ${container})`,
+    `if [[ $before != running\\ * || $after != "$before" ]]; then`,
+    `  echo "dropstack: worker ${container} is crash-looping or stopped (state, restarts, start time: $before -> $after); its last log lines:" >&2`,
+    `  docker logs --tail 50 ${container} >&2 || true`,
+    "  exit 1",
+    "fi",
+    `echo "dropstack: worker ${container} has run for ${seconds}s without a restart"`,
+  ].join("\n");
+}
+
+/**
+ * The registry host docker pulls `reference` from, as the Docker provider works it out
+ * (parseImageOptions in the kreuzwerker provider's resource_docker_image_funcs.go): the first
+ * path component when it has a dot or a port or is `localhost`, otherwise Docker Hub. The
+ * provider looks its registryAuth entries up by exactly this host.
+ */
+export function imageRegistry(reference: string): string {
+  const slash = reference.indexOf("/");
+  if (slash === -1) return "registry-1.docker.io";
+  const first = reference.slice(0, slash);
+  return /[.:]/.test(first) || first === "localhost" ? first : "registry-1.docker.io";
+}
+
+/** The repository part of a reference, as `docker image ls <repository>` matches it. */
+export function imageRepository(reference: string): string {
+  const withoutDigest = reference.replace(/@sha256:[a-f0-9]{64}$/, "");
+  const lastSlash = withoutDigest.lastIndexOf("/");
+  const colon = withoutDigest.indexOf(":", lastSlash + 1);
+  const repository = colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+  // Docker lists Hub images by their short name.
+  return repository.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, "").replace(/^library\//, "");
+}
+
+/** The worker's optional healthcheck: its command run by docker with /bin/sh in the container. */
+export function workerHealthcheckTest(command: string): string[] {
+  if (command.trim() === "") throw new Error("a worker healthcheck needs a command");
+  return ["CMD-SHELL", command];
+}

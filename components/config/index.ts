@@ -4,11 +4,12 @@ import { CONFIG_NAMESPACE, StackConfig, TOP_LEVEL_KEYS, isProductionStack, parse
 export * from "./schema";
 
 /** Config as the components use it: validated, with secret values kept inside secret Outputs. */
-export type LoadedConfig = Omit<StackConfig, "appSecrets"> & {
+export type LoadedConfig = Omit<StackConfig, "appSecrets" | "registry"> & {
   stack: string;
   project: string;
   production: boolean;
   appSecrets: pulumi.Output<Record<string, string>>;
+  registry?: { server: string; username: string; password: pulumi.Output<string> };
 };
 
 /** Thrown before any resource is registered; the CLI prints only the message (RunError). */
@@ -41,9 +42,10 @@ export function loadStackConfig(): LoadedConfig {
   }
   const result = parseStackConfig(raw, stack);
   if (!result.ok) throw new InvalidConfigError(result.problems, stack);
-  const { appSecrets, ...rest } = result.config;
+  const { appSecrets, registry, ...rest } = result.config;
   return {
     ...rest,
+    ...(registry ? { registry: { ...registry, password: pulumi.secret(registry.password) } } : {}),
     stack,
     project: pulumi.getProject(),
     production: isProductionStack(stack),

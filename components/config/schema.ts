@@ -3,6 +3,7 @@
 // or every problem at once, each named by its full key.
 import { isIP } from "node:net";
 import { z } from "zod";
+import { imageRegistry } from "../app/render";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 
 export const CONFIG_NAMESPACE = "dropstack";
@@ -61,6 +62,10 @@ function describe(value: unknown): string {
 const worker = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "expected a short lowercase name like worker or beat"),
   command: z.string().min(1),
+  // Stopped before its replacement starts (e.g. Celery beat): never two at once.
+  singleton: bool.default(false),
+  // A command run in the container; the deploy waits for the worker to turn healthy.
+  healthcheck: z.string().min(1).optional(),
 });
 
 /** Defaults that are safe everywhere; production must still state adminCidrs, backups and tls.email. */
@@ -157,6 +162,14 @@ export function stackConfigSchema(stack: string) {
           allowUnpromoted: bool.default(false),
         })
         .prefault({}),
+      // Credentials for a private app.image; the password is secret (`pulumi config set --secret --path`).
+      registry: z
+        .strictObject({
+          server: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, "expected a registry host like ghcr.io or registry.example.com:5000"),
+          username: z.string().min(1),
+          password: z.string().min(1),
+        })
+        .optional(),
     })
     .superRefine((config, ctx) => {
       if (config.tls.email === "") {
@@ -173,6 +186,9 @@ export function stackConfigSchema(stack: string) {
       }
       if (production && !config.promotion.stagingStack && !config.promotion.allowUnpromoted) {
         ctx.addIssue({ code: "custom", path: ["promotion", "stagingStack"], message: "required in production: the staging stack (org/project/stack) whose smoke-tested image may ship; or set promotion.allowUnpromoted" });
+      }
+      if (config.registry && config.registry.server !== imageRegistry(config.app.image)) {
+        ctx.addIssue({ code: "custom", path: ["registry", "server"], message: `"${config.registry.server}" is not the registry of app.image, which docker pulls from ${imageRegistry(config.app.image)}` });
       }
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
@@ -207,7 +223,7 @@ export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 /** Top-level keys of the namespace, as Pulumi config stores them (objects under one key). */
 export const TOP_LEVEL_KEYS = [
   "region", "domain", "manageDns", "hosts", "adminCidrs", "sshPublicKeys", "droplet", "postgres", "redis",
-  "app", "appSecrets", "tls", "auth0", "backups", "alerts", "proxy", "promotion",
+  "app", "appSecrets", "tls", "auth0", "backups", "alerts", "proxy", "promotion", "registry",
 ] as const;
 
 /** Keys whose whole value is a secret (`pulumi config set --secret`). */

@@ -362,3 +362,53 @@ export function renderSmokeCommand(input: SmokeCommandInput): string {
 export function renderDeferredUpdate(hook: "backup" | "migrate"): string {
   return `echo "dropstack: ${hook} hook settings changed; they apply at the next deploy (a new image digest or dropstack:app.migrate)"`;
 }
+
+/** The app image IDs deployed, oldest first, one per line; the prune keeps the newest of them. */
+export const DEPLOYED_IMAGES_FILE = `${DATA_MOUNT}/dropstack/deployed-images`;
+/** The running image and the one before it (docs/rollback.md rolls back to that one without a pull). */
+export const KEEP_DEPLOYED_IMAGES = 2;
+
+export interface PruneImagesInput {
+  /** The app image's repository (imageRepository(dropstack:app.image)). */
+  repository: string;
+  /** The image ID the rollout deployed (`sha256:…`). */
+  imageId: string;
+  historyFile?: string;
+  keep?: number;
+}
+
+/**
+ * After the smoke test passed: record the deployed image, then remove the repository's other
+ * images except the last `keep` deployed ones and any image a container (running or stopped)
+ * was created from. Other repositories (Redis, nginx, the hook tools) are never touched. A
+ * failed removal is reported and skipped: the rollout already succeeded.
+ */
+export function renderPruneImagesCommand(input: PruneImagesInput): string {
+  const keep = input.keep ?? KEEP_DEPLOYED_IMAGES;
+  if (!Number.isInteger(keep) || keep < 1) throw new Error(`the number of deployed images to keep must be at least 1, got ${keep}`);
+  if (!/^sha256:[a-f0-9]{64}$/.test(input.imageId)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.imageId}"`);
+  const history = input.historyFile ?? DEPLOYED_IMAGES_FILE;
+  return [
+    ...header("prune", `keep the last ${keep} deployed ${input.repository} images and those in use; remove older ones`),
+    `history=${shellQuote(history)} current=${shellQuote(input.imageId)}`,
+    `touch "$history"`,
+    `if [[ $(tail -n 1 "$history") != "$current" ]]; then printf '%s\\n' "$current" >>"$history"; fi`,
+    // The newest distinct entries; the file is trimmed so it never grows without bound.
+    // awk reads to the end (no `head`), so no pipe breaks under pipefail.
+    `mapfile -t deployed < <(tac "$history" | awk -v n=${keep} 'NF && !seen[$0]++ && n-- > 0')`,
+    `tac "$history" | awk -v n=20 'NF && !seen[$0]++ && n-- > 0' | tac >"$history.new"`,
+    `mv -- "$history.new" "$history"`,
+    `mapfile -t containers < <(docker ps --all --quiet --no-trunc)`,
+    "in_use=()",
+    `if ((\${#containers[@]} > 0)); then mapfile -t in_use < <(docker inspect --format '{{.Image}}' "\${containers[@]}"); fi`,
+    `declare -A keep_ids=()`,
+    `for id in "\${deployed[@]}" "\${in_use[@]}"; do keep_ids[$id]=1; done`,
+    "removed=0 kept=0",
+    `while IFS= read -r id; do`,
+    `  if [[ -n \${keep_ids[$id]:-} ]]; then kept=$((kept + 1)); continue; fi`,
+    `  if docker image rm --force "$id" >/dev/null; then removed=$((removed + 1)); echo "dropstack: removed old app image $id"`,
+    `  else echo "dropstack: could not remove $id; left in place" >&2; fi`,
+    `done < <(docker image ls --no-trunc --quiet ${shellQuote(input.repository)} | sort -u)`,
+    `echo "dropstack: kept $kept app image(s) (the last ${keep} deployed and those in use), removed $removed"`,
+  ].join("\n");
+}

@@ -24,7 +24,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DROPLET_PATHS, HOOK_SCRIPTS, HOOK_SUFFIX, backupStdin, migrateStdin, postgresClientImage, renderBackupCommand,
-  renderDeferredUpdate, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
+  renderDeferredUpdate, renderMigrateCommand, renderPrepareCommand, renderPruneImagesCommand, renderSmokeCommand,
 } from "./commands";
 
 export { HOOK_SUFFIX } from "./commands";
@@ -172,6 +172,8 @@ export interface SmokeTestArgs {
   triggers: pulumi.Input<unknown[]>;
   /** Everything the request goes through: the App (all its containers) and the proxy. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** After a passing smoke test, prune older images of this repository (renderPruneImagesCommand). */
+  pruneImages?: { repository: string; imageId: pulumi.Input<string> };
 }
 
 /** The post-rollout check: the API's health path answers through nginx on the droplet. */
@@ -179,6 +181,8 @@ export class SmokeTest extends pulumi.ComponentResource {
   readonly command: command.remote.Command;
   /** The image that passed; staging exports it as `promotedImage` for production's promotion guard. */
   readonly passedImage: pulumi.Output<string>;
+  /** Removes app images older than the running and the previous one, once the smoke test passed. */
+  readonly prune?: command.remote.Command;
 
   constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dropstack:index:SmokeTest", name, {}, opts);
@@ -190,6 +194,16 @@ export class SmokeTest extends pulumi.ComponentResource {
       addPreviousOutputInEnv: false,
     }, { parent: this, dependsOn: args.dependsOn });
     this.passedImage = pulumi.all([this.command.stdout, args.image]).apply(([, image]) => image);
+    const pruneImages = args.pruneImages;
+    if (pruneImages) {
+      this.prune = new command.remote.Command(`${name}-prune-images`, {
+        connection: args.connection,
+        create: pulumi.output(pruneImages.imageId).apply((imageId) => renderPruneImagesCommand({ repository: pruneImages.repository, imageId })),
+        triggers: args.triggers,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      }, { parent: this, dependsOn: [this.command] });
+    }
     this.registerOutputs({ passedImage: this.passedImage });
   }
 }

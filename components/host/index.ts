@@ -16,6 +16,8 @@ export interface HostArgs {
   vpcId: pulumi.Input<string>;
   tag: pulumi.Input<string>;
   reservedIp: digitalocean.ReservedIp;
+  /** dropstack:registry: the provider pulls a private app image with these (password secret). */
+  registryAuth?: { address: string; username: string; password: pulumi.Input<string> };
 }
 
 /**
@@ -112,6 +114,7 @@ export class Host extends pulumi.ComponentResource {
     this.dockerProvider = new docker.Provider(`${name}-docker`, {
       host: pulumi.interpolate`ssh://${DEPLOY_USER}@${this.address}`,
       sshOpts: dockerSshOptions(this.hostKey.publicKeyOpenssh),
+      ...(args.registryAuth ? { registryAuth: [{ ...args.registryAuth, password: pulumi.secret(args.registryAuth.password) }] } : {}),
     }, { parent: this, dependsOn: [this.ready, authorizedKeys] });
 
     this.appNetwork = new docker.Network(`${name}-app-network`, {

@@ -4,9 +4,12 @@
 // would give it (its -e and --env-file values, plus PATH), so psql, pg_dump and the hook
 // scripts run for real. Mounts are not emulated: callers mount host paths at the same
 // path inside, which the dropstack commands do anyway. rclone `copyto` is emulated by a
-// copy into FAKE_REMOTE_DIR, with rclone's environment saved beside the copy.
+// copy into FAKE_REMOTE_DIR, with rclone's environment saved beside the copy. Detached
+// containers and local images (for the rollout gates and the image prune) are files under
+// FAKE_DOCKER_STATE; `inspect` answers only the exact formats components/app renders.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { INSPECT_HEALTH, INSPECT_NETWORKS, INSPECT_RUN_STATE } from "../../components/app/render";
 
 /** Separates the arguments of one logged invocation; no argument contains it. */
 export const ARGUMENT_SEPARATOR = "\x1f";
@@ -15,9 +18,63 @@ const SCRIPT = String.raw`#!/usr/bin/env bash
 set -euo pipefail
 { printf '%s\x1f' "$@"; printf '\n'; } >>"$FAKE_DOCKER_LOG"
 command=$1; shift
+state=${"$"}{FAKE_DOCKER_STATE:-/nonexistent}
+# A detached container is a directory under $FAKE_DOCKER_STATE/containers/<name>: files id,
+# image, health, networks (one per line), states (one inspect answer per line, the last one
+# repeats) and logs. An image is $FAKE_DOCKER_STATE/images/<id> listing its repositories.
+container_dir() {
+  local dir
+  for dir in "$state"/containers/*/; do
+    dir=${"$"}{dir%/}
+    if [[ ${"$"}{dir##*/} == "$1" || $(cat "$dir/id" 2>/dev/null) == "$1" ]]; then printf '%s\n' "$dir"; return; fi
+  done
+  echo "Error: No such container: $1" >&2
+  exit 1
+}
 case $command in
-  # Nothing runs detached here: there are no containers to list, stop or start.
-  ps | stop | start) exit 0 ;;
+  ps)
+    [[ " $* " == *" --all --quiet --no-trunc "* ]] || exit 0
+    for dir in "$state"/containers/*/; do [[ -f $dir/id ]] && cat "$dir/id"; done
+    exit 0 ;;
+  stop | start) exit 0 ;;
+  inspect)
+    [[ $1 == --format ]] || { echo "fake docker: inspect needs --format" >&2; exit 2; }
+    format=$2; shift 2
+    for name in "$@"; do
+      dir=$(container_dir "$name")
+      case $format in
+        '${INSPECT_HEALTH}') cat "$dir/health" 2>/dev/null || echo none ;;
+        '${INSPECT_NETWORKS}') printf '%s ' $(cat "$dir/networks" 2>/dev/null); printf '\n' ;;
+        '{{.Image}}') cat "$dir/image" ;;
+        '${INSPECT_RUN_STATE}')
+          head -n 1 "$dir/states"
+          if (($(wc -l <"$dir/states") > 1)); then sed -i 1d "$dir/states"; fi ;;
+        *) echo "fake docker: unsupported inspect format $format" >&2; exit 2 ;;
+      esac
+    done
+    exit 0 ;;
+  logs) dir=$(container_dir "${"$"}{@: -1}"); cat "$dir/logs" 2>/dev/null || true; exit 0 ;;
+  network)
+    [[ $1 == connect && $2 == --alias && $# == 5 ]] || { echo "fake docker: unsupported network command $*" >&2; exit 2; }
+    dir=$(container_dir "$5")
+    if grep -qxF -- "$4" "$dir/networks" 2>/dev/null; then echo "Error response from daemon: endpoint with name ${"$"}{dir##*/} already exists in network $4" >&2; exit 1; fi
+    printf '%s\n' "$4" >>"$dir/networks"
+    printf '%s %s\n' "$4" "$3" >>"$dir/aliases"
+    exit 0 ;;
+  image)
+    case $1 in
+      ls)
+        [[ $2 == --no-trunc && $3 == --quiet && $# == 4 ]] || { echo "fake docker: unsupported image ls $*" >&2; exit 2; }
+        for file in "$state"/images/*; do [[ -f $file ]] && grep -qxF -- "$4" "$file" && printf '%s\n' "${"$"}{file##*/}" | tr _ :; done
+        exit 0 ;;
+      rm)
+        [[ $2 == --force ]] || { echo "fake docker: image rm without --force" >&2; exit 2; }
+        file=$state/images/${"$"}{3/:/_}
+        [[ -f $file ]] || { echo "Error: No such image: $3" >&2; exit 1; }
+        [[ ! -f $file.locked ]] || { echo "Error response from daemon: conflict: unable to delete $3" >&2; exit 1; }
+        rm -- "$file"; echo "Deleted: $3"; exit 0 ;;
+      *) echo "fake docker: unsupported image command $1" >&2; exit 2 ;;
+    esac ;;
   run) ;;
   *) echo "fake docker: unsupported command $command" >&2; exit 2 ;;
 esac
@@ -59,6 +116,8 @@ export interface FakeDocker {
   /** Where rclone copies land: <bucket>/<prefix><file>. */
   remoteDir: string;
   logFile: string;
+  /** FAKE_DOCKER_STATE: containers/<name>/… and images/<id with : as _>. */
+  stateDir: string;
   /** Each invocation's arguments, in order. */
   invocations(): string[][];
 }
@@ -70,9 +129,13 @@ export function installFakeDocker(root: string): FakeDocker {
   chmodSync(join(bin, "docker"), 0o755);
   const logFile = join(root, "docker.log");
   const remoteDir = join(root, "remote");
+  const stateDir = join(root, "state");
+  mkdirSync(join(stateDir, "containers"), { recursive: true });
+  mkdirSync(join(stateDir, "images"), { recursive: true });
   return {
-    env: { PATH: `${bin}:${process.env.PATH}`, HOME: root, FAKE_DOCKER_LOG: logFile, FAKE_REMOTE_DIR: remoteDir },
+    env: { PATH: `${bin}:${process.env.PATH}`, HOME: root, FAKE_DOCKER_LOG: logFile, FAKE_REMOTE_DIR: remoteDir, FAKE_DOCKER_STATE: stateDir },
     remoteDir,
+    stateDir,
     logFile,
     invocations: () => (existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split(ARGUMENT_SEPARATOR).slice(0, -1)) : []),
   };

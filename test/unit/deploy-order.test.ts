@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { HOOK_SCRIPTS } from "../../components/hooks/commands";
 import { scriptDigest } from "../../components/hooks";
-import { healthcheckTest } from "../../components/app/render";
+import { API_ALIAS, INGRESS_NETWORK, healthcheckTest, imageRepository } from "../../components/app/render";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
 import type { Graph, Registration } from "../../tools/check/harness";
 import { setStackReferenceOutputs } from "../../tools/check/mocks";
@@ -16,7 +16,7 @@ const COMMAND = "command:remote:Command";
 const COPY = "command:remote:CopyToRemote";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const app = committedValue<{ image: string; migrate: string; replicas: number; workers: { name: string; command: string }[] }>("production", "dropstack:app");
+const app = committedValue<{ image: string; migrate: string; replicas: number; workers: { name: string; command: string; singleton?: boolean; healthcheck?: string }[] }>("production", "dropstack:app");
 const promotion = committedValue<{ stagingStack: string }>("production", "dropstack:promotion");
 
 describe("deploy order and hooks (production, mocks)", () => {
@@ -128,14 +128,14 @@ describe("deploy order and hooks (production, mocks)", () => {
     assert.ok(String(backup.inputs.create).includes(`offsite:${String(bucket.inputs.name)}/postgres/`));
   });
 
-  it("rolls api replicas create-before-replace, health-gated, on the shared alias", () => {
+  it("rolls api replicas create-before-replace, health-gated, without the alias until they are healthy", () => {
     const tests = healthcheckTest(8000, "/health");
     const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
     for (const replica of api) {
       assert.equal(replica.inputs.name, undefined, "no fixed name: the provider auto-names, so old and new can coexist");
       assert.equal(replica.deleteBeforeReplace, false);
       assert.equal(replica.inputs.image, imageId, "the pulled image by ID, which is how the provider reads it back");
-      assert.deepEqual(replica.inputs.networksAdvanced, [{ name: "dropstack", aliases: ["api"] }]);
+      assert.deepEqual(replica.inputs.networksAdvanced, [{ name: "dropstack" }], "on the app network, with no alias nginx resolves");
       assert.equal(replica.inputs.ports, undefined, "nothing published: nginx reaches the alias");
       assert.deepEqual((replica.inputs.healthcheck as { tests: string[] }).tests, tests);
       assert.equal(replica.inputs.wait, true);
@@ -149,7 +149,61 @@ describe("deploy order and hooks (production, mocks)", () => {
     }
   });
 
-  it("runs each worker's command from the same image, without the api alias or healthcheck", () => {
+  it("gives a replica the api alias, on the network nginx resolves it on, only after the provider saw it healthy", () => {
+    const ingress = graph.one("docker:index/network:Network", "-ingress-network");
+    assert.equal(ingress.inputs.name, INGRESS_NETWORK);
+    assert.equal(ingress.inputs.internal, true);
+    const nginx = graph.one(CONTAINER, "-nginx");
+    assert.ok((nginx.inputs.networksAdvanced as { name: string }[]).some((n) => n.name === INGRESS_NETWORK), "nginx resolves the alias there");
+    api.forEach((replica, i) => {
+      const join = graph.one(COMMAND, `-api-${i}-ingress`);
+      assert.ok(graph.dependsOn(join, replica), `${join.name} runs after ${replica.name} is created, i.e. healthy (wait: true)`);
+      assert.ok(!graph.dependsOn(replica, join));
+      assert.ok(String(join.inputs.create).includes(`docker network connect --alias ${API_ALIAS} ${INGRESS_NETWORK} ${String(replica.outputs.name)}`));
+      assert.deepEqual(join.inputs.triggers, [replica.id], "a new container joins anew");
+      if (i + 1 < api.length) assert.ok(graph.dependsOn(api[i + 1], join), `${api[i + 1].name} waits until ${replica.name} takes traffic`);
+      assert.ok(graph.dependsOn(smoke, join), "the smoke test runs once every replica takes traffic");
+    });
+  });
+
+  it("stops a singleton worker before its replacement starts; others start next to the old one", () => {
+    for (const worker of workers) {
+      const config = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
+      assert.ok(config);
+      assert.equal(worker.deleteBeforeReplace, config.singleton === true, worker.name);
+    }
+    assert.ok(app.workers.some((w) => w.singleton === true), "the committed stack marks Celery beat a singleton");
+  });
+
+  it("fails the deploy when a worker crash-loops: a stability check per worker, and its healthcheck when configured", () => {
+    for (const worker of workers) {
+      const config = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
+      assert.ok(config);
+      const check = graph.one(COMMAND, `${worker.name}-check`);
+      assert.ok(graph.dependsOn(check, worker));
+      assert.ok(graph.dependsOn(smoke, check), "the smoke test (and the image prune after it) waits for every worker check");
+      assert.match(String(check.inputs.create), /sleep \d+/);
+      if (config.healthcheck) {
+        assert.deepEqual((worker.inputs.healthcheck as { tests: string[] }).tests, ["CMD-SHELL", config.healthcheck]);
+        assert.equal(worker.inputs.wait, true);
+      } else {
+        assert.equal(worker.inputs.healthcheck, undefined);
+        assert.equal(worker.inputs.wait, undefined);
+      }
+    }
+    assert.ok(app.workers.some((w) => w.healthcheck), "the committed stack gives the Celery worker a healthcheck");
+  });
+
+  it("prunes old app images only after the smoke test passed, keeping the deployed one", () => {
+    const prune = graph.one(COMMAND, "-prune-images");
+    assert.ok(graph.dependsOn(prune, smoke));
+    const imageId = String(graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId);
+    assert.ok(String(prune.inputs.create).includes(`current='${imageId}'`));
+    assert.ok(String(prune.inputs.create).includes(`docker image ls --no-trunc --quiet '${imageRepository(app.image)}'`));
+    assert.deepEqual(prune.inputs.triggers, smoke.inputs.triggers, "runs after every smoke test");
+  });
+
+  it("runs each worker's command from the same image, off the api alias", () => {
     const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
     for (const worker of workers) {
       const config = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
@@ -157,8 +211,6 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.deepEqual(worker.inputs.command, ["sh", "-c", config.command]);
       assert.equal(worker.inputs.image, imageId);
       assert.deepEqual(worker.inputs.networksAdvanced, [{ name: "dropstack" }]);
-      assert.equal(worker.inputs.healthcheck, undefined);
-      assert.equal(worker.deleteBeforeReplace, false);
       assert.ok((worker.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "worker"));
     }
   });

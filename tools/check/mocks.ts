@@ -43,6 +43,8 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   "auth0:index/client:Client": (n) => ({ clientId: `mock-client-id-${n}` }),
   "auth0:index/clientCredentials:ClientCredentials": (n) => ({ clientSecret: `mock-client-secret-${n}` }),
   "command:remote:Command": () => ({ stdout: "", stderr: "" }),
+  // The provider auto-names a container without a name (`<logical name>-<random>`).
+  "docker:index/container:Container": (n, i) => ({ name: i.name ?? `${n}-0a1b2c3` }),
   "docker:index/remoteImage:RemoteImage": (_n, i) => ({ repoDigest: String(i.name).includes("@sha256:") ? String(i.name) : `${String(i.name)}@sha256:${"0".repeat(64)}`, imageId: `sha256:${createHash("sha256").update(String(i.name)).digest("hex")}` }),
 };
 
