@@ -1,6 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { isWorldOpen } from "../components/network/rules";
+import { ADMIN_SOURCE_LIMIT, describeTooWideSources } from "../components/network/cidr";
 import { MIN_POSTGRES_MAJOR } from "../components/database/settings";
 import { asList, asProps } from "./util";
 
@@ -54,13 +54,12 @@ export const databaseClusterPrivateNetwork: ResourceValidationPolicy = {
 
 export const databaseFirewallNoPublicSources: ResourceValidationPolicy = {
   name: "database-firewall-no-public-sources",
-  description: "The database trusts the droplet and the admin CIDRs only, never the whole internet.",
+  description: `The database trusts the droplet and the admin CIDRs only; its address sources together cover at most one IPv4 /${ADMIN_SOURCE_LIMIT[4].prefix} and one IPv6 /${ADMIN_SOURCE_LIMIT[6].prefix}, however they are spelled or split.`,
   validateResource: validateResourceOfType(digitalocean.DatabaseFirewall, (firewall, _args, reportViolation) => {
-    for (const rule of asList(firewall.rules).map(asProps)) {
-      const value = String(rule.value ?? "");
-      if (rule.type === "ip_addr" && isWorldOpen([value])) {
-        reportViolation(`trusted source ${value} admits the whole internet to the database: remove it from dropstack:adminCidrs and list your admin networks instead`);
-      }
+    const sources = asList(firewall.rules).map(asProps).filter((rule) => rule.type === "ip_addr").map((rule) => String(rule.value ?? ""));
+    const tooWide = describeTooWideSources(sources);
+    if (tooWide) {
+      reportViolation(`the database's trusted sources ${sources.join(", ")} ${tooWide}: list only your admin networks in dropstack:adminCidrs`);
     }
   }),
 };

@@ -39,7 +39,3 @@ export function portRangeCovers(portRange: string | undefined, port: number): bo
   const [low, high = low] = portRange.split("-").map(Number);
   return port >= low && port <= high;
 }
-
-export function isWorldOpen(addresses: readonly string[] | undefined): boolean {
-  return (addresses ?? []).some((a) => WORLD.includes(a) || a === "0.0.0.0" || a === "::");
-}

@@ -42,7 +42,7 @@ describe("policy firewall-no-public-admin-ports", () => {
   it("flags SSH open to 0.0.0.0/0", async () => {
     const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: dropletInboundRules(["0.0.0.0/0"]) } });
     assert.equal(found.length, 1);
-    assert.match(found[0], /port 22 is open to the internet/);
+    assert.match(found[0], /tcp port 22 is open to too much of the internet: 0\.0\.0\.0\/0 together cover/);
   });
   it("flags any non-web port or a rule without a port range open to ::/0", async () => {
     const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: [
