@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, StackConfig, TOP_LEVEL_KEYS, isProductionStack, parseStackConfig } from "./schema";
+import { CONFIG_NAMESPACE, StackConfig, isProductionStack, parseStackConfig } from "./schema";
 
 export * from "./schema";
 
@@ -32,15 +32,23 @@ export function decodeConfigValue(text: string): unknown {
   }
 }
 
+/**
+ * Every `dropstack:` key of the stack, decoded, unknown keys included (they are errors,
+ * not ignored). `config` maps full keys to Pulumi's stored strings.
+ */
+export function rawNamespaceConfig(config: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(config)) {
+    if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = decodeConfigValue(text);
+  }
+  return raw;
+}
+
 export function loadStackConfig(): LoadedConfig {
   const stack = pulumi.getStack();
-  const raw: Record<string, unknown> = {};
-  for (const key of TOP_LEVEL_KEYS) {
-    // runtime.getConfig reads secrets without the plaintext warning; they are re-wrapped below.
-    const text = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`);
-    if (text !== undefined) raw[key] = decodeConfigValue(text);
-  }
-  const result = parseStackConfig(raw, stack);
+  // runtime.allConfig reads secrets without the plaintext warning; they are re-wrapped below.
+  const raw = rawNamespaceConfig(pulumi.runtime.allConfig());
+  const result = parseStackConfig(raw, stack, pulumi.getProject());
   if (!result.ok) throw new InvalidConfigError(result.problems, stack);
   const { appSecrets, registry, ...rest } = result.config;
   return {

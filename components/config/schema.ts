@@ -1,10 +1,14 @@
 // The dropstack stack config (DESIGN §4) as one zod schema. Parsing is pure: it takes
 // the raw values Pulumi config holds and the stack name, and returns a typed StackConfig
 // or every problem at once, each named by its full key.
-import { isIP } from "node:net";
 import { z } from "zod";
 import { imageRegistry } from "../app/render";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
+import { describeSshPublicKeyProblem } from "../host/ssh-keys";
+import { describeAuth0UrlProblem } from "../identity/urls";
+import { describeCidrProblem } from "../network/cidr";
+import { controlCharacterAt } from "./text";
+import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -30,46 +34,86 @@ export function isHostname(value: string): boolean {
   return labels.every((l) => HOSTNAME_LABEL.test(l)) && /[a-z]/.test(labels[labels.length - 1]);
 }
 
-export function isCidr(value: string): boolean {
-  const [address, prefix, ...rest] = value.split("/");
-  if (rest.length > 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
-  const version = isIP(address);
-  const bits = Number(prefix);
-  return (version === 4 && bits <= 32) || (version === 6 && bits <= 128);
-}
-
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( \S.*)?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SIZE_SLUG = /^[a-z0-9-]+$/;
-const NGINX_SIZE = /^[1-9][0-9]*[kKmMgG]?$/;
 const IMAGE_REF = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-const hostname = z.string().refine(isHostname, { message: "expected a fully qualified hostname like api.example.com" });
-const cidr = z.string().refine(isCidr, { message: "expected a CIDR like 203.0.113.7/32 or 2001:db8::/48" });
-const email = z.string().regex(EMAIL, "expected an email address");
-const port = z.number({ error: (i) => `expected integer, got ${describe(i.input)}` }).int().min(1).max(65535);
-const positiveInt = z.number({ error: (i) => `expected integer, got ${describe(i.input)}` }).int().positive();
+/** A string checked by `problem` (undefined when fine); the problem is the whole message. */
+function checkedString(problem: (value: string) => string | undefined) {
+  return z.string({ error: (i) => `expected text, got ${describe(i.input)}` }).superRefine((value, ctx) => {
+    const found = problem(value);
+    if (found) ctx.addIssue({ code: "custom", message: found });
+  });
+}
+
+/** A whole number in [min, max]; the message states the range and repeats the value. */
+function intIn(min: number, max: number) {
+  const message = (value: unknown) => `must be a whole number from ${min} to ${max}, got ${describe(value)}`;
+  return z.number({ error: (i) => message(i.input) }).refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (i) => message(i.input) });
+}
+
+/** A string matching `pattern`; the message says what was expected and repeats the value. */
+function matching(pattern: RegExp, expected: string) {
+  return checkedString((value) => (pattern.test(value) ? undefined : `expected ${expected}, got ${describe(value)}`));
+}
+
+const hostname = checkedString((v) => (isHostname(v) ? undefined : `expected a fully qualified hostname like api.example.com, got ${describe(v)}`));
+const cidr = checkedString(describeCidrProblem);
+const email = matching(EMAIL, "an email address");
+const port = intIn(1, 65535);
 const bool = z.boolean({ error: (i) => `expected true or false, got ${describe(i.input)}` });
-const imageRef = z.string().regex(IMAGE_REF, "expected an image reference like registry.example.com/app:1.2.3@sha256:<64 hex>");
-const httpsUrl = z.string().url("expected a URL");
+const imageRef = checkedString((v) => {
+  if (/^[a-z][a-z0-9+.-]*:\/\/|^[^/@]+:[^/@]*@/i.test(v)) return `expected an image reference without a scheme or credentials (registry.example.com/app:1.2.3@sha256:<64 hex>), got ${describe(v.replace(/\/\/[^@/]*@|^[^/@]+@/, (m) => (m.startsWith("//") ? "//***@" : "***@")))}`;
+  return IMAGE_REF.test(v) ? undefined : `expected an image reference like registry.example.com/app:1.2.3@sha256:<64 hex>, got ${describe(v)}`;
+});
+const auth0Url = checkedString(describeAuth0UrlProblem);
+const sshPublicKey = checkedString((v) => {
+  const problem = describeSshPublicKeyProblem(v);
+  return problem ? `${describe(v.length > 48 ? `${v.slice(0, 45)}...` : v)}: ${problem}` : undefined;
+});
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   return JSON.stringify(value);
 }
 
+/** The stack a fully qualified name (`org/project/stack`) points at. */
+const QUALIFIED_STACK = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
+
 const worker = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "expected a short lowercase name like worker or beat"),
-  command: z.string().min(1),
+  name: matching(/^[a-z][a-z0-9-]{0,30}$/, "a short lowercase name like worker or beat"),
+  command: matching(/\S/, "the worker's command, e.g. celery -A app worker"),
   // Stopped before its replacement starts (e.g. Celery beat): never two at once.
   singleton: bool.default(false),
   // A command run in the container; the deploy waits for the worker to turn healthy.
-  healthcheck: z.string().min(1).optional(),
+  healthcheck: matching(/\S/, "a command run in the worker's container").optional(),
 });
 
+/** A list whose items are checked one by one, so each bad item is named by its index. */
+function list<T extends z.ZodTypeAny>(item: T, empty?: string) {
+  const array = z.array(item, { error: (i) => `expected a list, got ${describe(i.input)}` });
+  return empty ? array.min(1, empty) : array;
+}
+
+/** A map of environment variable names to values; secret values are never repeated in messages. */
+function envMap(secret: boolean) {
+  return z.record(z.string(), z.string({ error: (i) => (secret ? "expected text" : `expected text, got ${describe(i.input)}`) })).superRefine((values, ctx) => {
+    for (const name of Object.keys(values).filter((n) => !ENV_NAME.test(n))) {
+      ctx.addIssue({ code: "custom", path: [name], message: `${describe(name)} is not an environment variable name (letters, digits and _, not starting with a digit)` });
+    }
+  });
+}
+
+/** A proxy setting, checked by the renderer's own rule (components/proxy/settings.ts). */
+function proxySetting<K extends keyof ProxySettings, T extends z.ZodTypeAny>(setting: K, base: T) {
+  return z.unknown().superRefine((value, ctx) => {
+    for (const problem of validateProxySettings({ [setting]: value } as Partial<ProxySettings>)) ctx.addIssue({ code: "custom", message: problem.message });
+  }).pipe(base) as unknown as T;
+}
+
 /** Defaults that are safe everywhere; production must still state adminCidrs, backups and tls.email. */
-export function stackConfigSchema(stack: string) {
+export function stackConfigSchema(stack: string, project = "dropstack") {
   const production = isProductionStack(stack);
   const requiredInProduction = <T extends z.ZodTypeAny>(schema: T, fallback: z.input<T>) =>
     production ? schema : schema.default(fallback as never);
@@ -80,26 +124,26 @@ export function stackConfigSchema(stack: string) {
       domain: hostname,
       manageDns: bool.default(false),
       hosts: z.strictObject({ api: hostname, app: hostname.optional() }),
-      adminCidrs: requiredInProduction(z.array(cidr).min(1, "list at least one CIDR"), ["127.0.0.1/32"]),
-      sshPublicKeys: z.array(z.string().regex(SSH_PUBLIC_KEY, "expected an OpenSSH public key line")).min(1, "list at least one key"),
+      adminCidrs: requiredInProduction(list(cidr, "list at least one CIDR"), ["127.0.0.1/32"]),
+      sshPublicKeys: list(sshPublicKey, "list at least one OpenSSH public key"),
       droplet: z
         .strictObject({
-          size: z.string().regex(SIZE_SLUG, "expected a droplet size slug like s-2vcpu-4gb").default("s-2vcpu-4gb"),
-          image: z.string().regex(SIZE_SLUG, "expected an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
+          size: matching(SIZE_SLUG, "a droplet size slug like s-2vcpu-4gb").default("s-2vcpu-4gb"),
+          image: matching(SIZE_SLUG, "an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
           backups: bool.default(production),
-          volumeGb: positiveInt.max(16384).default(20),
+          volumeGb: intIn(1, 16384).default(20),
         })
         .prefault({}),
       postgres: z
         .strictObject({
-          version: z.string().regex(/^\d{1,2}$/, "expected a major version like \"16\"").default("16"),
-          size: z.string().regex(SIZE_SLUG, "expected a database size slug like db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
-          nodes: positiveInt.max(3).default(production ? 2 : 1),
-          database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lowercase database name").default("app"),
+          version: matching(/^\d{1,2}$/, "a major version like \"16\" (quoted)").default("16"),
+          size: matching(SIZE_SLUG, "a database size slug like db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
+          nodes: intIn(1, 3).default(production ? 2 : 1),
+          database: matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase database name like app").default("app"),
           maintenance: z
             .strictObject({
               day: z.enum(WEEKDAYS, { error: (i) => `expected a weekday (${WEEKDAYS.join(", ")}), got ${describe(i.input)}` }).default("sunday"),
-              hour: z.number({ error: (i) => `expected integer, got ${describe(i.input)}` }).int().min(0).max(23).default(3),
+              hour: intIn(0, 23).default(3),
             })
             .prefault({}),
         })
@@ -107,23 +151,20 @@ export function stackConfigSchema(stack: string) {
       redis: z
         .strictObject({
           image: imageRef.default("redis:7.4.1-alpine"),
-          maxmemory: z.string().superRefine((value, ctx) => {
-            const problem = describeMaxmemoryProblem(value);
-            if (problem) ctx.addIssue({ code: "custom", message: problem });
-          }).default("256mb"),
+          maxmemory: checkedString(describeMaxmemoryProblem).default("256mb"),
           evictionPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: (i) => `expected one of ${REDIS_EVICTION_POLICIES.join(", ")}, got ${describe(i.input)}` }).default("noeviction"),
         })
         .prefault({}),
       app: z.strictObject({
         image: imageRef,
         port: port.default(8000),
-        replicas: positiveInt.max(10).default(2),
-        healthPath: z.string().regex(/^\/[\w\-./]*$/, "expected a path like /health").default("/health"),
-        migrate: z.string().min(1, "expected the migration command, e.g. alembic upgrade head"),
-        env: z.record(z.string().regex(ENV_NAME, "expected an environment variable name"), z.string()).default({}),
-        workers: z.array(worker).default([]),
+        replicas: intIn(1, 10).default(2),
+        healthPath: checkedString(describeHealthPathProblem).default("/health"),
+        migrate: matching(/\S/, "the migration command, e.g. alembic upgrade head"),
+        env: envMap(false).default({}),
+        workers: z.array(worker, { error: (i) => `expected a list of {name, command}, got ${describe(i.input)}` }).default([]),
       }),
-      appSecrets: z.record(z.string().regex(ENV_NAME, "expected an environment variable name"), z.string()).default({}),
+      appSecrets: envMap(true).default({}),
       tls: z
         .strictObject({
           email: requiredInProduction(email, "") as z.ZodType<string>,
@@ -132,42 +173,52 @@ export function stackConfigSchema(stack: string) {
         .prefault({} as { email: string }),
       auth0: z
         .strictObject({
-          apiIdentifier: z.string().min(1),
-          roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "expected a role name like super_admin"), z.array(z.string().regex(/^[\w:.-]+$/, "expected a permission like read:patients"))).default({}),
+          apiIdentifier: matching(/^\S+$/, "the API audience, e.g. https://api.example.com"),
+          roles: z.record(z.string(), z.array(matching(/^[\w:.-]+$/, "a permission like read:patients"))).superRefine((roles, ctx) => {
+            for (const role of Object.keys(roles).filter((r) => !/^[a-z][a-z0-9_-]*$/.test(r))) {
+              ctx.addIssue({ code: "custom", path: [role], message: `expected a role name like super_admin, got ${describe(role)}` });
+            }
+          }).default({}),
           spa: z
             .strictObject({
-              callbacks: z.array(httpsUrl).optional(),
-              logoutUrls: z.array(httpsUrl).optional(),
-              webOrigins: z.array(httpsUrl).optional(),
+              callbacks: list(auth0Url).optional(),
+              logoutUrls: list(auth0Url).optional(),
+              webOrigins: list(auth0Url).optional(),
             })
             .prefault({}),
-          claimNamespace: z.string().min(1).optional(),
+          claimNamespace: matching(/^\S+$/, "a namespace like https://example.com").optional(),
         })
         .optional(),
       backups: requiredInProduction(
-        z.strictObject({ keep: positiveInt.max(365).default(7), offsite: bool }),
+        z.strictObject({ keep: intIn(1, 365).default(7), offsite: bool }),
         { keep: 7, offsite: false },
       ),
       alerts: z.strictObject({ emails: z.array(email).default([]) }).prefault({}),
       proxy: z
         .strictObject({
-          rateLimit: positiveInt.max(100000).default(10),
-          burst: z.number({ error: (i) => `expected integer, got ${describe(i.input)}` }).int().min(0).max(100000).default(20),
-          maxBodySize: z.string().regex(NGINX_SIZE, "expected an nginx size like 10m").default("10m"),
+          rateLimit: proxySetting("rateLimit", z.number()).default(DEFAULT_PROXY_SETTINGS.rateLimit),
+          burst: proxySetting("burst", z.number()).default(DEFAULT_PROXY_SETTINGS.burst),
+          maxBodySize: proxySetting("maxBodySize", z.string()).default(DEFAULT_PROXY_SETTINGS.maxBodySize),
         })
         .prefault({}),
       promotion: z
         .strictObject({
-          stagingStack: z.string().min(1).optional(),
+          stagingStack: checkedString((v) => {
+            const match = QUALIFIED_STACK.exec(v);
+            if (!match) return `expected the staging stack's fully qualified name, org/project/stack (e.g. acme/${project}/staging), got ${describe(v)}`;
+            if (match[2] === project && match[3] === stack) return `${describe(v)} is this stack; name the staging stack whose smoke-tested image may ship`;
+            return undefined;
+          }).optional(),
           allowUnpromoted: bool.default(false),
         })
         .prefault({}),
       // Credentials for a private app.image; the password is secret (`pulumi config set --secret --path`).
       registry: z
         .strictObject({
-          server: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, "expected a registry host like ghcr.io or registry.example.com:5000"),
-          username: z.string().min(1),
-          password: z.string().min(1),
+          server: matching(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, "a registry host like ghcr.io or registry.example.com:5000"),
+          username: matching(/^\S+$/, "the registry user name"),
+          // Secret: never repeated in messages.
+          password: z.string({ error: "expected text" }).min(1, "must not be empty"),
         })
         .optional(),
     })
@@ -221,33 +272,136 @@ export function stackAppEnvironmentNames(auth0: boolean): string[] {
 export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 
 /** Top-level keys of the namespace, as Pulumi config stores them (objects under one key). */
-export const TOP_LEVEL_KEYS = [
-  "region", "domain", "manageDns", "hosts", "adminCidrs", "sshPublicKeys", "droplet", "postgres", "redis",
-  "app", "appSecrets", "tls", "auth0", "backups", "alerts", "proxy", "promotion", "registry",
-] as const;
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(stackConfigSchema("staging").shape);
 
 /** Keys whose whole value is a secret (`pulumi config set --secret`). */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(["appSecrets"]);
 
 export type ParseResult = { ok: true; config: StackConfig } | { ok: false; problems: string[] };
 
-/** One line per problem: `dropstack:app.port: expected integer, got "eighty"`. */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string): ParseResult {
-  const result = stackConfigSchema(stack).safeParse(raw);
-  if (result.success) return { ok: true, config: result.data };
-  const problems = result.error.issues.map((issue) => {
-    const key = [CONFIG_NAMESPACE + ":" + String(issue.path[0] ?? ""), ...issue.path.slice(1).map(String)].join(".");
-    return `${key}: ${issueMessage(issue, raw)}`;
-  });
+/**
+ * One line per problem: `dropstack:postgres.nodes: must be a whole number from 1 to 3, got 5`.
+ * `raw` holds every key of the namespace (unknown ones included) with Pulumi's stored
+ * shapes decoded; `project` is the Pulumi project, for promotion.stagingStack.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stack: string, project = "dropstack"): ParseResult {
+  const schema = cachedSchema(stack, project);
+  const result = schema.safeParse(raw);
+  const problems = [...controlCharacterProblems(raw, [])];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        const known = knownKeysAt(schema, issue.path);
+        for (const key of issue.keys) problems.push(`${fullKey([...issue.path, key])}: ${unknownKeyMessage(key, issue.path, known)}`);
+        continue;
+      }
+      problems.push(`${fullKey(issue.path)}: ${issueMessage(issue, raw)}`);
+    }
+  }
+  if (problems.length === 0 && result.success) return { ok: true, config: result.data };
   return { ok: false, problems: [...new Set(problems)] };
 }
 
+const schemas = new Map<string, ReturnType<typeof stackConfigSchema>>();
+
+/** Building the schema costs more than parsing with it; one per stack and project. */
+function cachedSchema(stack: string, project: string): ReturnType<typeof stackConfigSchema> {
+  const key = `${project}/${stack}`;
+  if (!schemas.has(key)) schemas.set(key, stackConfigSchema(stack, project));
+  return schemas.get(key) as ReturnType<typeof stackConfigSchema>;
+}
+
+function fullKey(path: PropertyKey[]): string {
+  return [CONFIG_NAMESPACE + ":" + String(path[0] ?? ""), ...path.slice(1).map(String)].join(".");
+}
+
 function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
-  if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) return "required";
-  if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+  const value = valueAt(raw, issue.path);
+  if (issue.code === "invalid_type") {
+    if (value === undefined) return "required";
+    // Our own messages (intIn, checkedString, …) already say what was expected; zod's start "Invalid input".
+    if (!issue.message.startsWith("Invalid input")) return issue.message;
+    const expected = issue.expected === "object" || issue.expected === "record" ? "a mapping of keys to values" : issue.expected === "array" ? "a list" : issue.expected;
+    return `expected ${expected}, got ${describe(value)}`;
+  }
+  if (issue.code === "too_small" || issue.code === "too_big") {
+    const bound = issue.code === "too_small" ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    return `must have ${bound} ${issue.origin === "array" ? "entries" : "characters"}`;
+  }
   return issue.message;
 }
 
 function valueAt(raw: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
+}
+
+/** Every string in the namespace with a line break or control character (components/config/text.ts); secret values unrepeated. */
+function* controlCharacterProblems(value: unknown, path: PropertyKey[]): Generator<string> {
+  if (typeof value === "string") {
+    const at = controlCharacterAt(value);
+    if (at >= 0) {
+      const code = `U+${value.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}`;
+      yield `${fullKey(path)}: contains a line break or control character (${code} at position ${at}); values reach the droplet's shell, env and config files as single lines`;
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* controlCharacterProblems(item, [...path, i]);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, item] of Object.entries(value)) yield* controlCharacterProblems(item, [...path, k]);
+  }
+}
+
+type AnySchema = { _zod: { def: Record<string, unknown> & { type: string } } };
+
+/** The keys the schema knows for the object at `path`, looking through defaults, optionals and lists. */
+function knownKeysAt(schema: unknown, path: PropertyKey[]): string[] {
+  const unwrap = (s: AnySchema): AnySchema => {
+    for (;;) {
+      const def = s._zod.def;
+      if (["default", "prefault", "optional", "nullable"].includes(def.type)) s = def.innerType as AnySchema;
+      else if (def.type === "pipe") s = def.in as AnySchema;
+      else return s;
+    }
+  };
+  let current = unwrap(schema as AnySchema);
+  for (const key of path) {
+    const def = current._zod.def;
+    if (def.type === "object") current = (def.shape as Record<string, AnySchema>)[String(key)];
+    else if (def.type === "array") current = def.element as AnySchema;
+    else if (def.type === "record") current = def.valueType as AnySchema;
+    else return [];
+    if (!current) return [];
+    current = unwrap(current);
+  }
+  return current._zod.def.type === "object" ? Object.keys(current._zod.def.shape as object) : [];
+}
+
+function unknownKeyMessage(key: string, path: PropertyKey[], known: string[]): string {
+  const nested = path.length === 0 && key.includes(".") ? key.split(".")[0] : undefined;
+  if (nested !== undefined && known.includes(nested)) {
+    return `unknown key; nested keys live inside ${fullKey([nested])}: set it with pulumi config set --path '${fullKey([nested])}.${key.split(".").slice(1).join(".")}' <value>`;
+  }
+  const nearest = nearestKey(key, known);
+  return nearest ? `unknown key; did you mean ${fullKey([...path, nearest])}?` : "unknown key";
+}
+
+/** The known key with the smallest edit distance (case-insensitive, transpositions count once). */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }

@@ -125,20 +125,7 @@ export function resolveTenantDomain(configured: string | undefined, environment:
   return { ok: true, domain: value.toLowerCase() };
 }
 
-/**
- * Why a client URL is unfit for production, or undefined when it is fine: plain http://, or a
- * host on the developer's machine (localhost, *.localhost, 127.0.0.0/8, ::1, 0.0.0.0).
- */
-export function insecureUrlReason(url: string): string | undefined {
-  const value = url.trim().toLowerCase();
-  if (value.startsWith("http://")) return "uses plain http://";
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1];
-  if (authority === undefined) return undefined;
-  const host = authority.replace(/^.*@/, "").replace(/:\d*$/, "").replace(/^\[(.*)\]$/, "$1");
-  if (host === "localhost" || host.endsWith(".localhost")) return "points at localhost";
-  if (/^127(\.\d{1,3}){3}$/.test(host) || host === "::1" || host === "0.0.0.0") return "points at a loopback address";
-  return undefined;
-}
+export { insecureUrlReason } from "./urls";
 
 /**
  * Attack protection for the tenant: brute-force lockout, breached-password blocking and

@@ -77,45 +77,10 @@ export const INTERMEDIATE_CIPHERS = [
   "ECDHE-RSA-CHACHA20-POLY1305",
 ] as const;
 
-/** `proxy.*` stack config (DESIGN §4). */
-export interface ProxySettings {
-  /** Sustained requests per second allowed per client IP (nginx `limit_req_zone … rate=`). */
-  rateLimit: number;
-  /** Requests above the rate let through at once before answering 429 (`limit_req … burst=`). */
-  burst: number;
-  /** Largest request body, in nginx size syntax: `10m`, `512k`, `1g`, bytes. */
-  maxBodySize: string;
-}
+import { DEFAULT_PROXY_SETTINGS, type ProxySettings, validateProxySettings } from "./settings";
 
-export const DEFAULT_PROXY_SETTINGS: Readonly<ProxySettings> = Object.freeze({ rateLimit: 10, burst: 20, maxBodySize: "10m" });
-
-export interface ProxySettingsProblem {
-  setting: keyof ProxySettings;
-  message: string;
-}
-
-/** `client_max_body_size` syntax; 0 (nginx's "no limit") is refused on purpose. */
-const NGINX_SIZE = /^[1-9][0-9]*[kKmMgG]?$/;
-const MAX_RATE = 100000;
-
-/**
- * Every problem with proxy settings, each naming its setting (prefix `dropstack:proxy.` for
- * a config error). An empty list means renderNginxConf accepts them.
- */
-export function validateProxySettings(settings: Partial<ProxySettings>): ProxySettingsProblem[] {
-  const problems: ProxySettingsProblem[] = [];
-  const { rateLimit, burst, maxBodySize } = settings;
-  if (rateLimit !== undefined && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= MAX_RATE)) {
-    problems.push({ setting: "rateLimit", message: `expected a whole number of requests per second from 1 to ${MAX_RATE}, got ${JSON.stringify(rateLimit)}` });
-  }
-  if (burst !== undefined && !(Number.isInteger(burst) && burst >= 0 && burst <= MAX_RATE)) {
-    problems.push({ setting: "burst", message: `expected a whole number of requests from 0 to ${MAX_RATE}, got ${JSON.stringify(burst)}` });
-  }
-  if (maxBodySize !== undefined && !(typeof maxBodySize === "string" && NGINX_SIZE.test(maxBodySize))) {
-    problems.push({ setting: "maxBodySize", message: `expected an nginx size like 10m, 512k or 1g (not 0), got ${JSON.stringify(maxBodySize)}` });
-  }
-  return problems;
-}
+export { DEFAULT_PROXY_SETTINGS, MAX_BODY_BYTES, MAX_RATE, validateProxySettings } from "./settings";
+export type { ProxySettings, ProxySettingsProblem } from "./settings";
 
 export interface ProxyHosts {
   /** FQDN of the API, proxied to the app. */

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { runCheck, writeStackVariant } from "../support/check";
 
@@ -44,12 +47,40 @@ describe("npm run check (foundation)", () => {
     const report = runCheck("staging", { configFile: file, json: false });
     assert.equal(report.status, 2);
     assert.match(report.stderr, /dropstack:region: expected a DigitalOcean region slug/);
-    assert.match(report.stderr, /dropstack:app\.port: expected integer, got "eighty"/);
+    assert.match(report.stderr, /dropstack:app\.port: must be a whole number from 1 to 65535, got "eighty"/);
     assert.match(report.stderr, /dropstack:hosts\.api: expected a fully qualified hostname/);
+    // Nothing but the errors: no preview banner, no runtime warnings, nothing on stdout.
+    assert.equal(report.stdout, "");
+    assert.deepEqual(report.stderr.trim().split("\n").filter((l) => !/^error: invalid config|^  dropstack:/.test(l)), []);
   });
 
-  it("exits 2 for an unknown stack or bad arguments", () => {
-    assert.equal(runCheck("nosuchstack", { json: false }).status, 2);
+  it("exits 2 for unknown top-level keys and a newline in app.env, naming each", () => {
+    const file = writeStackVariant("production", (c) => {
+      c["dropstack:adminCidr"] = ["198.51.100.0/24"];
+      ((c["dropstack:app"] as Record<string, unknown>).env as Record<string, unknown>).LOG_LEVEL = "info\nDATABASE_URL=postgres://evil";
+    });
+    const report = runCheck("production", { configFile: file, json: false });
+    assert.equal(report.status, 2, report.stderr);
+    assert.match(report.stderr, /dropstack:adminCidr: unknown key; did you mean dropstack:adminCidrs\?/);
+    assert.match(report.stderr, /dropstack:app\.env\.LOG_LEVEL: contains a line break/);
+  });
+
+  it("exits 2 for an unknown stack, listing the stacks and how to add one", () => {
+    const report = runCheck("nosuchstack", { json: false });
+    assert.equal(report.status, 2);
+    assert.match(report.stderr, /unknown stack "nosuchstack".*the stacks here are: production, staging/);
+    assert.match(report.stderr, /cp Pulumi\.staging\.yaml Pulumi\.nosuchstack\.yaml && cp policies\/staging\.json policies\/nosuchstack\.json/);
     assert.equal(runCheck("staging", { json: false, extraArgs: ["--bogus"] }).status, 2);
+  });
+
+  it("exits 2 before the program runs when --emit names a file or an unwritable place", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "emit-")), "a-file");
+    writeFileSync(file, "");
+    for (const target of [file, join(file, "sub"), "/proc/dropstack-emit"]) {
+      const report = runCheck("staging", { json: false, extraArgs: ["--emit", target] });
+      assert.equal(report.status, 2, target);
+      assert.match(report.stderr, /^error: --emit /, target);
+      assert.equal(report.stdout, "", target);
+    }
   });
 });

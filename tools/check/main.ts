@@ -1,9 +1,10 @@
 // `npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]`
 // The offline preview and policy check (DESIGN §5). Exit 0: no mandatory violations;
 // 1: mandatory violations; 2: invalid config or arguments.
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { InvalidConfigError, parseStackConfig, rawNamespaceConfig } from "../../components/config";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { PolicyConfigError, analyze } from "./analyzer";
 import { previewDigest } from "./digest";
@@ -38,8 +39,39 @@ function parseCli(argv: string[]) {
   if (!/^[\w.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
   const configFile = parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
-  if (!existsSync(policyConfigFile)) throw new UsageError(`no policy config for stack "${stack}": expected ${path.relative(process.cwd(), policyConfigFile)}`);
+  if (!existsSync(policyConfigFile) || (parsed.values["config-file"] === undefined && !existsSync(configFile))) throw new UsageError(unknownStackMessage(stack));
+  if (parsed.values.emit !== undefined) checkEmitDir(parsed.values.emit);
   return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit, stagingOutputs: parsed.values["staging-outputs"] };
+}
+
+/** The stacks this repository defines: a Pulumi.<stack>.yaml with its policies/<stack>.json. */
+function knownStacks(): string[] {
+  return readdirSync(ROOT)
+    .map((f) => /^Pulumi\.([\w.-]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined && existsSync(path.join(ROOT, "policies", `${s}.json`)))
+    .sort();
+}
+
+function unknownStackMessage(stack: string): string {
+  const missing = [`Pulumi.${stack}.yaml`, `policies/${stack}.json`].filter((f) => !existsSync(path.join(ROOT, f)));
+  return [
+    `unknown stack "${stack}" (no ${missing.join(" or ")}); the stacks here are: ${knownStacks().join(", ")}`,
+    `To add one, copy a stack's two files and edit them: cp Pulumi.staging.yaml Pulumi.${stack}.yaml && cp policies/staging.json policies/${stack}.json`,
+  ].join("\n");
+}
+
+/** --emit must name a directory we can write, checked before the program runs. */
+function checkEmitDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--emit ${dir}: exists and is not a directory`);
+  try {
+    // One level at a time: Node's recursive mkdir spins for ever under /proc.
+    const missing: string[] = [];
+    for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) missing.unshift(d);
+    for (const d of missing) mkdirSync(d);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`--emit ${dir}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /**
@@ -77,6 +109,9 @@ async function main(): Promise<number> {
   const started = Date.now();
   const args = parseCli(process.argv.slice(2));
   const stackFile = readStackFile(args.configFile);
+  // Validate before printing anything: an invalid config prints its errors and nothing else.
+  const parsed = parseStackConfig(rawNamespaceConfig(stackFile.config), args.stack);
+  if (!parsed.ok) throw new InvalidConfigError(parsed.problems, args.stack);
   const log = (line: string) => (args.json ? process.stderr.write(line + "\n") : console.log(line));
 
   log(`Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`);
