@@ -8,5 +8,6 @@ import { identityPolicies } from "./identity";
 import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
 import { proxyPolicies } from "./proxy";
+import { secretsPolicies } from "./secrets";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies];
+export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies, ...secretsPolicies];

@@ -1,5 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
-import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { stackConfig } from "./stack-config";
 import { asProps } from "./util";
 
 export const backupsBucketPrivate: ResourceValidationPolicy = {
@@ -28,4 +29,39 @@ export const backupsBucketVersioned: ResourceValidationPolicy = {
   }),
 };
 
-export const backupsPolicies = [backupsBucketPrivate, backupsBucketProtected, backupsBucketVersioned];
+const CLUSTER_TYPE = "digitalocean:index/databaseCluster:DatabaseCluster";
+const BUCKET_TYPE = "digitalocean:index/spacesBucket:SpacesBucket";
+
+export const backupsOffsiteEnabled: StackValidationPolicy = {
+  name: "backups-offsite-enabled",
+  description: "A stack with a database copies its verified backups off the droplet, to a Spaces bucket, so losing the droplet and its volume does not lose the data.",
+  validateStack: (args, reportViolation) => {
+    if (!args.resources.some((r) => r.type === CLUSTER_TYPE)) return;
+    if (!args.resources.some((r) => r.type === BUCKET_TYPE)) {
+      reportViolation("off-site backups are off: the only copies of the database's backups live on the droplet's volume; set dropstack:backups.offsite to true (and give the Spaces key as secrets)");
+    }
+  },
+};
+
+/** The fewest verified backups a stack keeps (one a deploy, plus the nightly ones): a week's worth. */
+export const MIN_BACKUPS_KEPT = 7;
+
+export const backupsRetentionMinimum: StackValidationPolicy = {
+  name: "backups-retention-minimum",
+  description: `The stack keeps at least ${MIN_BACKUPS_KEPT} verified backups (dropstack:backups.keep), so a problem noticed days later can still be rolled back.`,
+  validateStack: (_args, reportViolation) => {
+    const { config, received } = stackConfig();
+    if (!received) return;
+    let keep: unknown = 7;
+    try {
+      keep = (JSON.parse(config["dropstack:backups"] ?? "{}") as { keep?: unknown }).keep ?? 7;
+    } catch {
+      return;
+    }
+    if (typeof keep === "number" && keep < MIN_BACKUPS_KEPT) {
+      reportViolation(`dropstack:backups.keep is ${keep}: keep at least ${MIN_BACKUPS_KEPT} verified backups`);
+    }
+  },
+};
+
+export const backupsPolicies = [backupsBucketPrivate, backupsBucketProtected, backupsBucketVersioned, backupsOffsiteEnabled, backupsRetentionMinimum];

@@ -6,6 +6,8 @@
 // label components/app sets.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { PROMOTED_IMAGE_OUTPUT, imageDigest } from "../components/promotion/evaluate";
+import { stackConfig } from "./stack-config";
 import { asList, asProps, dependsOnTransitively, known, label } from "./util";
 
 /** Mirrors HOOK_SUFFIX in components/hooks/commands.ts (test/unit/policies-deploy.test.ts keeps them equal). */
@@ -125,4 +127,39 @@ export const containerIsolated: ResourceValidationPolicy = {
   }),
 };
 
-export const deployPolicies = [deployHooksOrdered, appImagePinned, appHealthchecked, containerIsolated];
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+export const deployPromotionOverride: StackValidationPolicy = {
+  name: "deploy-promotion-override",
+  description: "When dropstack:promotion.allowUnpromoted lets an image ship that staging did not promote, the preview says so, with the digest (advisory: the override is deliberate, never silent).",
+  validateStack: (args, reportViolation) => {
+    const { config, received } = stackConfig();
+    if (!received) return;
+    let allowUnpromoted = false;
+    try {
+      allowUnpromoted = (JSON.parse(config["dropstack:promotion"] ?? "{}") as { allowUnpromoted?: unknown }).allowUnpromoted === true;
+    } catch {
+      return;
+    }
+    if (!allowUnpromoted) return;
+    const appImage = args.resources.find((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX));
+    const image = appImage ? known(() => appImage.asType(docker.RemoteImage)?.name) : undefined;
+    if (typeof image !== "string") return;
+    const shipped = imageDigest(image) ?? `${image} (not pinned by digest)`;
+    const references = args.resources.filter((r) => r.type === STACK_REFERENCE);
+    if (references.length === 0) {
+      reportViolation(`dropstack:promotion.allowUnpromoted is true and no staging stack is read: ${shipped} ships without staging's smoke test`, appImage?.urn);
+      return;
+    }
+    for (const reference of references) {
+      const outputs = asProps(known(() => reference.props.outputs));
+      const promoted = outputs[PROMOTED_IMAGE_OUTPUT];
+      const stagingStack = String(known(() => reference.props.name) ?? reference.name);
+      if (typeof promoted === "string" && imageDigest(promoted) !== undefined && imageDigest(promoted) === imageDigest(image)) continue;
+      const what = typeof promoted === "string" ? `${stagingStack} promoted ${imageDigest(promoted) ?? promoted}` : `${stagingStack} has no ${PROMOTED_IMAGE_OUTPUT} output`;
+      reportViolation(`dropstack:promotion.allowUnpromoted is true: ${shipped} ships although ${what}; set it back to false after this deploy`, appImage?.urn);
+    }
+  },
+};
+
+export const deployPolicies = [deployHooksOrdered, appImagePinned, appHealthchecked, containerIsolated, deployPromotionOverride];

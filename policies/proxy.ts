@@ -11,7 +11,7 @@
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";
-import { hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
+import { certbotUsesStagingCa, hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
 import { isPinnedImage, parseImageReference } from "./cache";
 import { asList, asProps, known, label } from "./util";
 
@@ -126,4 +126,28 @@ export const proxyImagesPinned: StackValidationPolicy = {
   },
 };
 
-export const proxyPolicies = [nginxTlsMinimum, nginxHstsEnabled, proxyImagesPinned];
+/** The certbot scripts a resource carries: the certbot container's upload, or an issuing Command's stdin. */
+function certbotScriptsOf(type: string, props: Record<string, unknown>): string[] {
+  if (type === COMMAND) {
+    const stdin = known(() => props.stdin);
+    return typeof stdin === "string" && stdin.includes("ACME_STAGING=") ? [stdin] : [];
+  }
+  if (type === CONTAINER) {
+    return asList(known(() => props.uploads)).map(asProps)
+      .filter((u) => typeof u.content === "string" && (u.content as string).includes("ACME_STAGING="))
+      .map((u) => u.content as string);
+  }
+  return [];
+}
+
+export const proxyTrustedCertificates: ResourceValidationPolicy = {
+  name: "proxy-trusted-certificates",
+  description: "Production certificates come from Let's Encrypt's real CA: tls.staging ships untrusted certificates, and the smoke test then has to ignore them.",
+  validateResource: (args, reportViolation) => {
+    if (certbotScriptsOf(args.type, args.props).some(certbotUsesStagingCa)) {
+      reportViolation(`${label(args)} issues certificates from Let's Encrypt's staging CA, which browsers do not trust: set dropstack:tls.staging to false`);
+    }
+  },
+};
+
+export const proxyPolicies = [nginxTlsMinimum, nginxHstsEnabled, proxyImagesPinned, proxyTrustedCertificates];

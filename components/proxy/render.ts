@@ -636,6 +636,11 @@ export function renderCertbotScript(input: CertbotScriptInput): string {
   );
 }
 
+/** True when a rendered certbot script asks Let's Encrypt's staging CA (tls.staging): untrusted certificates. */
+export function certbotUsesStagingCa(script: string): boolean {
+  return /^ACME_STAGING='1'$/m.test(script);
+}
+
 export interface NginxEntrypointInput {
   /** The hosts whose certificates nginx needs before it can start. */
   domains: string[];

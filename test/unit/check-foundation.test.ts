@@ -51,7 +51,7 @@ describe("npm run check (foundation)", () => {
     assert.match(report.stderr, /dropstack:hosts\.api: expected a fully qualified hostname/);
     // Nothing but the errors: no preview banner, no runtime warnings, nothing on stdout.
     assert.equal(report.stdout, "");
-    assert.deepEqual(report.stderr.trim().split("\n").filter((l) => !/^error: invalid config|^  dropstack:/.test(l)), []);
+    assert.deepEqual(report.stderr.trim().split("\n").filter((l) => !/^error: invalid config|^ {2}dropstack:/.test(l)), []);
   });
 
   it("exits 2 for unknown top-level keys and a newline in app.env, naming each", () => {

@@ -80,7 +80,7 @@ async function startPack(packDir: string): Promise<{ child: ChildProcess; port: 
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const port = await new Promise<number>((resolve, reject) => {
     let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not print its port within 60s\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`policy pack did not print its port within 180s\n${stderr}`)), 180_000);
     child.stdout?.on("data", (d) => {
       stdout += String(d);
       const match = /^(\d+)\s*$/m.exec(stdout);
@@ -137,6 +137,9 @@ export interface AnalyzeOptions {
   stack: string;
   project: string;
   registrations: Registration[];
+  /** The stack's config (full keys to stored strings) and its secret keys, for ConfigureStack. */
+  config?: Record<string, string>;
+  secretKeys?: string[];
 }
 
 export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
@@ -162,6 +165,9 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     stackConfigure.setStack(options.stack);
     stackConfigure.setProject(options.project);
     stackConfigure.setDryRun(true);
+    // As the engine does: the stack's config and which keys are secret.
+    for (const [key, value] of Object.entries(options.config ?? {})) stackConfigure.getConfigMap().set(key, value);
+    stackConfigure.setConfigSecretKeysList(options.secretKeys ?? []);
     await call(client.configureStack.bind(client), stackConfigure);
 
     const byUrn = new Map(options.registrations.map((r) => [r.urn, r]));

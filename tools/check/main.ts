@@ -131,6 +131,8 @@ async function main(): Promise<number> {
     stack: args.stack,
     project: "dropstack",
     registrations: program.registrations,
+    config: stackFile.config,
+    secretKeys: stackFile.secretKeys,
   });
 
   if (args.emit) {
