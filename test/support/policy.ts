@@ -1,8 +1,36 @@
 // Calls policies directly, the way the analyzer would, for violating/compliant tests.
-// Modelled on pulumi/pulumi-policy-aws src/tests/util.ts.
+// Modelled on pulumi/pulumi-policy-aws src/tests/util.ts. Type checks answer as the
+// analyzer's do (by the class's Pulumi type token), so a policy bound to the wrong
+// resource class finds nothing to check and its violating test fails.
 import type {
   PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
+
+/** A resource class as policies name it: SDK classes carry their type token. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ResourceClass = { isInstance?(obj: any): boolean } & Function;
+
+function pulumiTypeOf(resourceClass: unknown): string | undefined {
+  const token = (resourceClass as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+  return typeof token === "string" ? token : undefined;
+}
+
+/** The type token of a resource class, for FakeResource.type: tests name classes, not strings. */
+export function typeOf(resourceClass: ResourceClass): string {
+  const token = pulumiTypeOf(resourceClass);
+  if (!token) throw new Error(`${resourceClass.name} has no Pulumi type token`);
+  return token;
+}
+
+/** What @pulumi/policy's analyzer answers for `isType(resourceClass)` on a resource of `type`. */
+export function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
+  const token = pulumiTypeOf(resourceClass);
+  if (token) return type === token;
+  return typeof resourceClass.isInstance === "function" && resourceClass.isInstance({ __pulumiType: type }) === true;
+}
+
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => { throw new NotApplicable(reason); };
 
 export interface FakeResource {
   type: string;
@@ -30,15 +58,22 @@ export async function resourceViolations(policy: ResourceValidationPolicy, r: Fa
     name: r.name ?? "r",
     opts: options(r) as ResourceValidationArgs["opts"],
     stackTags: new Map(),
-    isType: () => true,
-    asType: () => r.props as never,
+    isType: (c: ResourceClass) => isTypeOf(r.type, c),
+    asType: (c: ResourceClass) => (isTypeOf(r.type, c) ? r.props : undefined) as never,
     getConfig: <T>() => config as T,
-    notApplicable: () => { throw new Error("not applicable"); },
+    notApplicable,
   } as unknown as ResourceValidationArgs;
+  // The analyzer skips a single validation bound (validateResourceOfType) to another type.
+  const bound = Array.isArray(policy.validateResource) ? undefined : pulumiTypeOf(policy.validateResource);
+  if (bound && bound !== r.type) return violations;
   const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
   for (const validate of validations) {
     if (!validate) continue;
-    await validate(args, (message: string) => violations.push(message));
+    try {
+      await validate(args, (message: string) => violations.push(message));
+    } catch (e) {
+      if (!(e instanceof NotApplicable)) throw e;
+    }
   }
   return violations;
 }
@@ -49,7 +84,7 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
     const pr = {
       type: r.type, props: r.props, urn: urnOf(r), name: r.name ?? "r", opts: options(r),
       dependencies: [], propertyDependencies: {},
-      isType: () => true, asType: () => r.props,
+      isType: (c: ResourceClass) => isTypeOf(r.type, c), asType: (c: ResourceClass) => (isTypeOf(r.type, c) ? r.props : undefined),
     } as unknown as PolicyResource;
     byName.set(r.name ?? "r", pr);
     return pr;
@@ -60,7 +95,11 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
     if (r.parent) pr.parent = byName.get(r.parent);
   });
   const violations: string[] = [];
-  const args = { resources: policyResources, getConfig: <T>() => config as T, stackTags: new Map(), notApplicable: () => { throw new Error("not applicable"); } } as unknown as StackValidationArgs;
-  await policy.validateStack(args, (message: string) => violations.push(message));
+  const args = { resources: policyResources, getConfig: <T>() => config as T, stackTags: new Map(), notApplicable } as unknown as StackValidationArgs;
+  try {
+    await policy.validateStack(args, (message: string) => violations.push(message));
+  } catch (e) {
+    if (!(e instanceof NotApplicable)) throw e;
+  }
   return violations;
 }

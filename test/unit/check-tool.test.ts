@@ -8,7 +8,7 @@ import { SECRET_PLACEHOLDER, StackFileError, parseStackFile } from "../../tools/
 function reg(name: string, type: string, deps: string[] = [], parent?: string, custom = true): Registration {
   return {
     urn: `urn:${name}`, id: `${name}-id`, type, name, custom, parent: parent ? `urn:${parent}` : undefined, protect: false,
-    dependencies: deps.map((d) => `urn:${d}`), propertyDependencies: {}, deleteBeforeReplace: false, ignoreChanges: [],
+    dependencies: deps.map((d) => `urn:${d}`), propertyDependencies: {}, deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [],
     replaceOnChanges: [], additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {},
   };
 }

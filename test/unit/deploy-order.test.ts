@@ -133,7 +133,10 @@ describe("deploy order and hooks (production, mocks)", () => {
     const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
     for (const replica of api) {
       assert.equal(replica.inputs.name, undefined, "no fixed name: the provider auto-names, so old and new can coexist");
-      assert.equal(replica.deleteBeforeReplace, false);
+      // Set deliberately: left out, the docker provider's replace-first default would stop
+      // the old replica before the new one is healthy.
+      assert.equal(replica.deleteBeforeReplaceDefined, true, `${replica.name}: deleteBeforeReplace must be set explicitly`);
+      assert.equal(replica.deleteBeforeReplace, false, `${replica.name}: create-before-delete`);
       assert.equal(replica.inputs.image, imageId, "the pulled image by ID, which is how the provider reads it back");
       assert.deepEqual(replica.inputs.networksAdvanced, [{ name: "dropstack" }], "on the app network, with no alias nginx resolves");
       assert.equal(replica.inputs.ports, undefined, "nothing published: nginx reaches the alias");
@@ -211,6 +214,7 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.deepEqual(worker.inputs.command, ["sh", "-c", config.command]);
       assert.equal(worker.inputs.image, imageId);
       assert.deepEqual(worker.inputs.networksAdvanced, [{ name: "dropstack" }]);
+      assert.equal(worker.deleteBeforeReplaceDefined, true, `${worker.name}: deleteBeforeReplace must be set explicitly`);
       assert.ok((worker.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "worker"));
     }
   });

@@ -1,10 +1,11 @@
 // Backups bucket policies called directly: a violating and a compliant case each.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as digitalocean from "@pulumi/digitalocean";
 import { backupsBucketPrivate, backupsBucketProtected, backupsBucketVersioned } from "../../policies/backups";
-import { resourceViolations } from "../support/policy";
+import { resourceViolations, typeOf } from "../support/policy";
 
-const BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
+const BUCKET = typeOf(digitalocean.SpacesBucket);
 const good = { name: "dropstack-production-backups-abc", region: "fra1", acl: "private", versioning: { enabled: true } };
 
 describe("policy backups-bucket-private", () => {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as docker from "@pulumi/docker";
 import {
   CACHE_ROLE_LABEL, isPinnedImage, parseImageReference, redisImagePinned, redisPasswordRequired, redisPortNotPublished,
 } from "../../policies/cache";
-import { FakeResource, stackViolations } from "../support/policy";
+import { FakeResource, stackViolations, typeOf } from "../support/policy";
 
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const CONTAINER = typeOf(docker.Container);
+const REMOTE_IMAGE = typeOf(docker.RemoteImage);
 const CONF = "/usr/local/etc/redis/redis.conf";
 
 /** The Redis container as components/cache registers it, with its image pulled by a RemoteImage. */

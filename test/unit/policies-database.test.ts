@@ -1,15 +1,16 @@
 // Database policies called directly: a violating and a compliant case each.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as digitalocean from "@pulumi/digitalocean";
 import {
   databaseClusterHasFirewall, databaseClusterHighlyAvailable, databaseClusterMaintenanceWindow, databaseClusterPrivateNetwork,
   databaseClusterProtected, databaseClusterSupportedVersion, databaseFirewallNoPublicSources,
 } from "../../policies/database";
 import { trustedSources } from "../../components/database/settings";
-import { resourceViolations, stackViolations } from "../support/policy";
+import { resourceViolations, stackViolations, typeOf } from "../support/policy";
 
-const CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
-const FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall";
+const CLUSTER = typeOf(digitalocean.DatabaseCluster);
+const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
 
 const goodCluster = {
   engine: "pg", version: "16", nodeCount: 2, size: "db-s-2vcpu-4gb", region: "fra1",

@@ -1,16 +1,18 @@
 // Deploy policies called directly, each with a violating and a compliant stack or resource.
 import { describe, it } from "node:test";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
 import assert from "node:assert/strict";
 import { HOOK_SUFFIX as COMPONENT_HOOK_SUFFIX } from "../../components/hooks/commands";
 import { APP_IMAGE_SUFFIX as COMPONENT_APP_IMAGE_SUFFIX, ROLE_LABEL as COMPONENT_ROLE_LABEL } from "../../components/app/render";
 import {
   APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL, appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
 } from "../../policies/deploy";
-import { FakeResource, resourceViolations, stackViolations } from "../support/policy";
+import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
-const COMMAND = "command:remote:Command";
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const COMMAND = typeOf(command.remote.Command);
+const CONTAINER = typeOf(docker.Container);
+const REMOTE_IMAGE = typeOf(docker.RemoteImage);
 const PINNED = `ghcr.io/acme/api:2.4.0@sha256:${"ab".repeat(32)}`;
 const IMAGE_ID = `sha256:${"cd".repeat(32)}`;
 const role = (value: string) => [{ label: "dropstack.role", value }];

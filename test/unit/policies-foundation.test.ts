@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as digitalocean from "@pulumi/digitalocean";
 import { dropletBackupsEnabled, dropletPrivateAndMonitored, volumeProtected } from "../../policies/host";
 import { firewallNoPublicAdminPorts } from "../../policies/network";
 import { dropletInboundRules } from "../../components/network/rules";
-import { resourceViolations } from "../support/policy";
+import { resourceViolations, typeOf } from "../support/policy";
 
-const VOLUME = "digitalocean:index/volume:Volume";
-const DROPLET = "digitalocean:index/droplet:Droplet";
-const FIREWALL = "digitalocean:index/firewall:Firewall";
+const VOLUME = typeOf(digitalocean.Volume);
+const DROPLET = typeOf(digitalocean.Droplet);
+const FIREWALL = typeOf(digitalocean.Firewall);
 
 describe("policy volume-protected", () => {
   it("flags an unprotected volume", async () => {

@@ -1,13 +1,18 @@
 // Each Auth0 policy with a violating and a compliant resource, called as the analyzer would.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as auth0 from "@pulumi/auth0";
+import * as digitalocean from "@pulumi/digitalocean";
 import { attackProtectionSettings } from "../../components/identity/settings";
 import {
-  AUTH0_TYPES, auth0ActionCurrentRuntime, auth0ApiRbacEnforced, auth0AttackProtectionEnabled, auth0AttackProtectionPresent,
+  auth0ActionCurrentRuntime, auth0ApiRbacEnforced, auth0AttackProtectionEnabled, auth0AttackProtectionPresent,
   auth0ClientNoInsecureUrls, auth0SpaNoPasswordOrImplicitGrant,
 } from "../../policies/identity";
 import { policies } from "../../policies/all";
-import { resourceViolations, stackViolations } from "../support/policy";
+import { resourceViolations, stackViolations, typeOf } from "../support/policy";
+
+// Type tokens from the SDK classes, not the policy's own constants, so a policy that names the wrong type fails.
+const TYPES = { client: typeOf(auth0.Client), action: typeOf(auth0.Action), resourceServer: typeOf(auth0.ResourceServer), attackProtection: typeOf(auth0.AttackProtection) };
 
 const SPA = {
   appType: "spa",
@@ -17,7 +22,7 @@ const SPA = {
   webOrigins: ["https://app.example.com"],
 };
 
-const client = (props: Record<string, unknown>) => ({ type: AUTH0_TYPES.client, name: "dropstack-production-spa", props });
+const client = (props: Record<string, unknown>) => ({ type: TYPES.client, name: "dropstack-production-spa", props });
 
 describe("auth0-client-no-insecure-urls", () => {
   it("passes https URLs on public hosts", async () => {
@@ -44,7 +49,7 @@ describe("auth0-client-no-insecure-urls", () => {
   });
 
   it("ignores other resource types", async () => {
-    assert.deepEqual(await resourceViolations(auth0ClientNoInsecureUrls, { type: AUTH0_TYPES.action, props: { callbacks: ["http://localhost"] } }), []);
+    assert.deepEqual(await resourceViolations(auth0ClientNoInsecureUrls, { type: TYPES.action, props: { callbacks: ["http://localhost"] } }), []);
   });
 });
 
@@ -75,7 +80,7 @@ describe("auth0-spa-no-password-or-implicit-grant", () => {
 });
 
 describe("auth0-action-current-runtime", () => {
-  const action = (props: Record<string, unknown>) => ({ type: AUTH0_TYPES.action, name: "dropstack-production-post-login", props });
+  const action = (props: Record<string, unknown>) => ({ type: TYPES.action, name: "dropstack-production-post-login", props });
 
   it("passes node22", async () => {
     assert.deepEqual(await resourceViolations(auth0ActionCurrentRuntime, action({ runtime: "node22", code: "exports.onExecutePostLogin = async () => {}" })), []);
@@ -88,7 +93,7 @@ describe("auth0-action-current-runtime", () => {
 });
 
 describe("auth0-api-rbac-enforced", () => {
-  const api = (props: Record<string, unknown>) => ({ type: AUTH0_TYPES.resourceServer, name: "dropstack-production-api", props });
+  const api = (props: Record<string, unknown>) => ({ type: TYPES.resourceServer, name: "dropstack-production-api", props });
 
   it("passes RBAC with permissions in the access token", async () => {
     assert.deepEqual(await resourceViolations(auth0ApiRbacEnforced, api({ enforcePolicies: true, tokenDialect: "access_token_authz" })), []);
@@ -104,7 +109,7 @@ describe("auth0-api-rbac-enforced", () => {
 });
 
 describe("auth0-attack-protection-enabled", () => {
-  const protection = (props: Record<string, unknown>) => ({ type: AUTH0_TYPES.attackProtection, name: "dropstack-production-attack-protection", props });
+  const protection = (props: Record<string, unknown>) => ({ type: TYPES.attackProtection, name: "dropstack-production-attack-protection", props });
 
   it("passes the component's settings", async () => {
     assert.deepEqual(await resourceViolations(auth0AttackProtectionEnabled, protection(attackProtectionSettings(["ops@example.com"]))), []);
@@ -124,19 +129,19 @@ describe("auth0-attack-protection-enabled", () => {
 describe("auth0-attack-protection-present", () => {
   it("passes a tenant that declares attack protection", async () => {
     assert.deepEqual(await stackViolations(auth0AttackProtectionPresent, [
-      { type: AUTH0_TYPES.client, name: "spa", props: SPA },
-      { type: AUTH0_TYPES.attackProtection, name: "ap", props: attackProtectionSettings([]) },
+      { type: TYPES.client, name: "spa", props: SPA },
+      { type: TYPES.attackProtection, name: "ap", props: attackProtectionSettings([]) },
     ]), []);
   });
 
   it("passes a stack without Auth0 resources", async () => {
-    assert.deepEqual(await stackViolations(auth0AttackProtectionPresent, [{ type: "digitalocean:index/droplet:Droplet", name: "d", props: {} }]), []);
+    assert.deepEqual(await stackViolations(auth0AttackProtectionPresent, [{ type: typeOf(digitalocean.Droplet), name: "d", props: {} }]), []);
   });
 
   it("flags Auth0 resources without attack protection", async () => {
     const violations = await stackViolations(auth0AttackProtectionPresent, [
-      { type: AUTH0_TYPES.client, name: "spa", props: SPA },
-      { type: AUTH0_TYPES.resourceServer, name: "api", props: {} },
+      { type: TYPES.client, name: "spa", props: SPA },
+      { type: TYPES.resourceServer, name: "api", props: {} },
     ]);
     assert.equal(violations.length, 1);
     assert.match(violations[0], /manages 2 Auth0 resource\(s\) but no auth0\.AttackProtection/);

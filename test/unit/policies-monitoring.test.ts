@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as digitalocean from "@pulumi/digitalocean";
 import { alertsHaveRecipients, hasRecipients, monitoringConfigured } from "../../policies/monitoring";
-import { FakeResource, resourceViolations, stackViolations } from "../support/policy";
+import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
-const UPTIME_CHECK = "digitalocean:index/uptimeCheck:UptimeCheck";
-const UPTIME_ALERT = "digitalocean:index/uptimeAlert:UptimeAlert";
-const MONITOR_ALERT = "digitalocean:index/monitorAlert:MonitorAlert";
+const UPTIME_CHECK = typeOf(digitalocean.UptimeCheck);
+const UPTIME_ALERT = typeOf(digitalocean.UptimeAlert);
+const MONITOR_ALERT = typeOf(digitalocean.MonitorAlert);
 
 const uptimeAlert = (notifications: unknown): FakeResource => ({
   type: UPTIME_ALERT, name: "uptime-down", props: { checkId: "1001", type: "down", period: "3m", notifications },

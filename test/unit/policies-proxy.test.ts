@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
 import { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_ROLE, nginxConfHostPath, renderNginxConfCommand } from "../../components/proxy/commands";
 import { renderNginxConf } from "../../components/proxy/render";
 import { PROXY_ROLES, nginxConfsOf, nginxHstsEnabled, nginxTlsMinimum, proxyImagesPinned } from "../../policies/proxy";
-import { FakeResource, resourceViolations, stackViolations } from "../support/policy";
+import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
-const COMMAND = "command:remote:Command";
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const COMMAND = typeOf(command.remote.Command);
+const CONTAINER = typeOf(docker.Container);
+const REMOTE_IMAGE = typeOf(docker.RemoteImage);
 
 const conf = (hsts: boolean) => renderNginxConf({ hosts: { api: "api.example.com", app: "app.example.com" }, upstream: { alias: "api", port: 8000 }, hsts });
 

@@ -102,7 +102,7 @@ function resourceOptions(r: Registration): analyzerPb.AnalyzerResourceOptions {
   opts.setProtect(r.protect);
   opts.setIgnorechangesList(r.ignoreChanges);
   opts.setDeletebeforereplace(r.deleteBeforeReplace);
-  opts.setDeletebeforereplacedefined(r.deleteBeforeReplace);
+  opts.setDeletebeforereplacedefined(r.deleteBeforeReplaceDefined);
   opts.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
   if (r.parent) opts.setParent(r.parent);
   return opts;

@@ -23,6 +23,8 @@ export interface Registration {
   dependencies: string[];
   propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean;
+  /** Whether the program set deleteBeforeReplace at all: `false` alone is also what leaving it out gives. */
+  deleteBeforeReplaceDefined: boolean;
   ignoreChanges: string[];
   replaceOnChanges: string[];
   additionalSecretOutputs: string[];
@@ -53,6 +55,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
   getDeletebeforereplace(): boolean;
+  getDeletebeforereplacedefined(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
@@ -160,7 +163,7 @@ function recordRead(into: Map<string, Registration>, req: ReadRequest, urn: stri
   into.set(urn, {
     urn, id: req.getId(), type: req.getType(), name: req.getName(), custom: true, parent: req.getParent() || undefined,
     provider: req.getProvider() || undefined, protect: false, dependencies: req.getDependenciesList(), propertyDependencies: {},
-    deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [],
+    deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [],
     wireInputs, inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
     secretInputs: Object.entries(wireInputs).filter(([, v]) => containsSecret(v)).map(([k]) => k),
     outputs: unwrapSecrets(state) as Record<string, unknown>,
@@ -186,6 +189,7 @@ function recordRegistration(into: Map<string, Registration>, req: RegisterReques
     dependencies: req.getDependenciesList(),
     propertyDependencies,
     deleteBeforeReplace: req.getDeletebeforereplace(),
+    deleteBeforeReplaceDefined: req.getDeletebeforereplacedefined(),
     ignoreChanges: req.getIgnorechangesList(),
     replaceOnChanges: req.getReplaceonchangesList(),
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
