@@ -7,8 +7,7 @@ import type {
 } from "@pulumi/policy";
 
 /** A resource class as policies name it: SDK classes carry their type token. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ResourceClass = { isInstance?(obj: any): boolean } & Function;
+export interface ResourceClass { readonly name: string; isInstance?(obj: unknown): boolean }
 
 function pulumiTypeOf(resourceClass: unknown): string | undefined {
   const token = (resourceClass as { __pulumiType?: unknown } | undefined)?.__pulumiType;

@@ -11,7 +11,7 @@ const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value }
 function reg(name: string, type: string, extra: Partial<Registration> = {}): Registration {
   return {
     urn: `urn:pulumi:staging::dropstack::${type}::${name}`, id: `${name}-id`, type, name, custom: true, protect: false,
-    dependencies: [], propertyDependencies: {}, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [],
+    dependencies: [], propertyDependencies: {}, deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [],
     additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {}, ...extra,
   };
 }
