@@ -1,0 +1,79 @@
+// The security-relevant parts of the rendered cloud-config, asserted whole: adding, changing
+// or dropping any sshd line, file mode or login setting fails here (the rendering tests
+// beside this one check single lines and would let the others drift).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { renderCloudInit } from "../../components/host/cloud-init";
+
+const hostKey = { privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----", publicOpenssh: "ssh-ed25519 AAAAhost host" };
+const keys = [
+  ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
+  ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S a", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2SFr0m6wZc1Q3 b"],
+];
+
+const SSHD = [
+  "# Managed by dropstack (cloud-init). Keys only, no root, deploy user only.",
+  "PasswordAuthentication no",
+  "KbdInteractiveAuthentication no",
+  "PermitRootLogin no",
+  "PermitEmptyPasswords no",
+  "AllowUsers deploy",
+  "MaxAuthTries 3",
+  "X11Forwarding no",
+  "AllowAgentForwarding no",
+  "HostKey /etc/ssh/ssh_host_ed25519_key",
+  "",
+].join("\n");
+
+const FILE_MODES = {
+  "/etc/ssh/sshd_config.d/10-dropstack.conf": "0644",
+  "/etc/sysctl.d/60-dropstack.conf": "0644",
+  "/etc/apt/apt.conf.d/20auto-upgrades": "0644",
+  "/etc/docker/daemon.json": "0644",
+  "/usr/local/sbin/dropstack-mount-data": "0755",
+};
+
+interface CloudConfig {
+  users: Record<string, unknown>[];
+  write_files: { path: string; permissions: string; content: string }[];
+  [key: string]: unknown;
+}
+
+describe("cloud-init hardening, whole", () => {
+  for (const [i, sshPublicKeys] of keys.entries()) {
+    for (const dataLabel of [undefined, "dropstack-data"]) {
+      const doc = parse(renderCloudInit({ sshPublicKeys, hostKey, dataLabel })) as CloudConfig;
+
+      it(`renders exactly the sshd hardening block (keys #${i}, label ${String(dataLabel)})`, () => {
+        const sshd = doc.write_files.filter((f) => f.path.startsWith("/etc/ssh/"));
+        assert.deepEqual(sshd.map((f) => f.content), [SSHD]);
+      });
+
+      it(`writes exactly these files with these modes (keys #${i}, label ${String(dataLabel)})`, () => {
+        assert.deepEqual(Object.fromEntries(doc.write_files.map((f) => [f.path, f.permissions])), FILE_MODES);
+        assert.equal(doc.write_files.length, Object.keys(FILE_MODES).length, "no path written twice");
+      });
+
+      it(`creates the data directories with exactly these owners and modes (keys #${i}, label ${String(dataLabel)})`, () => {
+        const script = doc.write_files.find((f) => f.path === "/usr/local/sbin/dropstack-mount-data")?.content ?? "";
+        assert.deepEqual(script.split("\n").filter((l) => /\b(install|chmod|chown|umask)\b/.test(l)), [
+          "install -d -m 0750 -o deploy -g deploy /srv/backups",
+          "install -d -m 0755 /srv/redis /srv/proxy",
+        ]);
+      });
+
+      it(`sets exactly these login and host-key settings (keys #${i}, label ${String(dataLabel)})`, () => {
+        assert.deepEqual(doc.users, [{
+          name: "deploy", gecos: "dropstack deploy user", groups: ["docker"], shell: "/bin/bash", lock_passwd: true,
+          sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: sshPublicKeys,
+        }]);
+        const login = Object.fromEntries(Object.entries(doc).filter(([k]) => k.startsWith("ssh") || k === "disable_root"));
+        assert.deepEqual(login, {
+          disable_root: true, ssh_pwauth: false, ssh_deletekeys: true, ssh_genkeytypes: ["ed25519"],
+          ssh_keys: { ed25519_private: hostKey.privateOpenssh + "\n", ed25519_public: hostKey.publicOpenssh },
+        });
+      });
+    }
+  }
+});
