@@ -37,6 +37,8 @@ function enforcementProblems(pack: Pack[], config: PolicyConfig, exceptions: Rec
 
 const config = readPolicyConfig(CONFIG_FILE);
 const exceptions = JSON.parse(readFileSync(EXCEPTIONS_FILE, "utf8")) as Record<string, unknown>;
+// The variants below weaken one thing at a time from a config where everything is mandatory.
+const BASE: PolicyConfig = { all: "mandatory" };
 
 describe("production policy configuration", () => {
   it("reads the pack's real policy list", () => {
@@ -53,7 +55,7 @@ describe("production policy configuration", () => {
     for (const policy of policies) {
       for (const level of ["advisory", "disabled"] as const) {
         for (const entry of [level, { enforcementLevel: level }]) {
-          const weakened = { ...config, [policy.name]: entry } as PolicyConfig;
+          const weakened = { ...BASE, [policy.name]: entry } as PolicyConfig;
           const problems = enforcementProblems(policies, weakened, {});
           assert.deepEqual(problems, [`${policy.name} is ${level} in production without a listed exception`], `${policy.name} → ${JSON.stringify(entry)}`);
         }
@@ -62,7 +64,7 @@ describe("production policy configuration", () => {
   });
 
   it("fails for every policy without its own mandatory entry when `all` is weakened or dropped", () => {
-    const own = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "all")) as PolicyConfig;
+    const own = Object.fromEntries(Object.entries(BASE).filter(([k]) => k !== "all")) as PolicyConfig;
     const levelOf = (v: PolicyConfig[string]) => (typeof v === "string" ? v : v.enforcementLevel);
     const unpinned = policies.filter((p) => !(p.name in own && levelOf(own[p.name]) === "mandatory")).map((p) => p.name);
     assert.ok(unpinned.length > 0);
@@ -75,10 +77,10 @@ describe("production policy configuration", () => {
 
   it("accepts a weakened policy only with a reason, and rejects stale or unknown exceptions", () => {
     const [first, second] = policies;
-    const weakened = { ...config, [first.name]: "advisory" } as PolicyConfig;
+    const weakened = { ...BASE, [first.name]: "advisory" } as PolicyConfig;
     assert.deepEqual(enforcementProblems(policies, weakened, { [first.name]: "tracked upstream: the provider cannot report this setting yet" }), []);
     assert.deepEqual(enforcementProblems(policies, weakened, { [first.name]: "" }), [`exception for ${first.name} without a reason`]);
-    assert.deepEqual(enforcementProblems(policies, config, { [second.name]: "no longer needed but still listed here" }), [`${second.name} is mandatory: drop its stale exception`]);
-    assert.deepEqual(enforcementProblems(policies, config, { "no-such-policy": "a reason that names nothing real" }), ["exception for no-such-policy, which the pack does not have"]);
+    assert.deepEqual(enforcementProblems(policies, BASE, { [second.name]: "no longer needed but still listed here" }), [`${second.name} is mandatory: drop its stale exception`]);
+    assert.deepEqual(enforcementProblems(policies, BASE, { "no-such-policy": "a reason that names nothing real" }), ["exception for no-such-policy, which the pack does not have"]);
   });
 });
