@@ -1,6 +1,7 @@
 // Every dropstack policy, importable without starting the analyzer (tests use it).
 import { backupsPolicies } from "./backups";
 import { cachePolicies } from "./cache";
+import { costPolicies } from "./cost";
 import { databasePolicies } from "./database";
 import { deployPolicies } from "./deploy";
 import { hostPolicies } from "./host";
@@ -10,4 +11,4 @@ import { networkPolicies } from "./network";
 import { proxyPolicies } from "./proxy";
 import { secretsPolicies } from "./secrets";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies, ...secretsPolicies];
+export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies, ...secretsPolicies, ...costPolicies];

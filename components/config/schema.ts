@@ -9,6 +9,7 @@ import { describeAuth0UrlProblem } from "../identity/urls";
 import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
+import { DROPLET_PRICES, POSTGRES_NODE_PRICES } from "../cost/prices";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -73,6 +74,10 @@ const sshPublicKey = checkedString((v) => {
   return problem ? `${describe(v.length > 48 ? `${v.slice(0, 45)}...` : v)}: ${problem}` : undefined;
 });
 
+/** Only sizes the price table lists (components/cost/prices.ts), so the check can price every stack. */
+const pricedSize = (table: Readonly<Record<string, unknown>>, example: string) =>
+  checkedString((slug) => (Object.hasOwn(table, slug) ? undefined : `expected a size the price table lists (${Object.keys(table).join(", ")}), e.g. ${example}, got ${describe(slug)}`));
+
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   return JSON.stringify(value);
@@ -128,7 +133,7 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
       sshPublicKeys: list(sshPublicKey, "list at least one OpenSSH public key"),
       droplet: z
         .strictObject({
-          size: matching(SIZE_SLUG, "a droplet size slug like s-2vcpu-4gb").default("s-2vcpu-4gb"),
+          size: pricedSize(DROPLET_PRICES, "s-2vcpu-4gb").default("s-2vcpu-4gb"),
           image: matching(SIZE_SLUG, "an image slug like ubuntu-24-04-x64").default("ubuntu-24-04-x64"),
           backups: bool.default(production),
           volumeGb: intIn(1, 16384).default(20),
@@ -137,7 +142,7 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
       postgres: z
         .strictObject({
           version: matching(/^\d{1,2}$/, "a major version like \"16\" (quoted)").default("16"),
-          size: matching(SIZE_SLUG, "a database size slug like db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
+          size: pricedSize(POSTGRES_NODE_PRICES, "db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
           nodes: intIn(1, 3).default(production ? 2 : 1),
           database: matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase database name like app").default("app"),
           maintenance: z

@@ -1,4 +1,4 @@
-// `npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>]`
+// `npm run check -- <stack> [--config-file <path>] [--compare <stack file>] [--json] [--emit <dir>]`
 // The offline preview and policy check (DESIGN §5). Exit 0: no mandatory violations;
 // 1: mandatory violations; 2: invalid config or arguments.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { InvalidConfigError, parseStackConfig, rawNamespaceConfig } from "../../components/config";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { PolicyConfigError, analyze } from "./analyzer";
+import { CompareError, compareCosts, costJson, costOf, estimateOtherConfig, renderCost } from "./cost";
 import { previewDigest } from "./digest";
 import { emitServerFiles } from "./emit";
 import { Graph, runProgram } from "./harness";
@@ -15,7 +16,7 @@ import { setStackReferenceOutputs } from "./mocks";
 import { StackFileError, readStackFile } from "./stack-file";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--json] [--emit <dir>] [--staging-outputs <pulumi stack output --json file>]";
+const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--compare <stack file>] [--json] [--emit <dir>] [--staging-outputs <pulumi stack output --json file>]";
 
 class UsageError extends Error {}
 
@@ -25,7 +26,7 @@ function parseCli(argv: string[]) {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { "config-file": { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { "config-file": { type: "string" }, compare: { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
@@ -41,7 +42,7 @@ function parseCli(argv: string[]) {
   const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
   if (!existsSync(policyConfigFile) || (parsed.values["config-file"] === undefined && !existsSync(configFile))) throw new UsageError(unknownStackMessage(stack));
   if (parsed.values.emit !== undefined) checkEmitDir(parsed.values.emit);
-  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit, stagingOutputs: parsed.values["staging-outputs"] };
+  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit, compare: parsed.values.compare, stagingOutputs: parsed.values["staging-outputs"] };
 }
 
 /** The stacks this repository defines: a Pulumi.<stack>.yaml with its policies/<stack>.json. */
@@ -141,12 +142,20 @@ async function main(): Promise<number> {
   }
 
   const summary = summarise(graph, policyRun);
+  const cost = costOf(program.registrations);
+  let comparison;
+  if (args.compare) {
+    log(`Pricing ${args.compare} for --compare`);
+    comparison = { against: args.compare, result: compareCosts(estimateOtherConfig(__filename, args.stack, args.compare), cost) };
+  }
   if (args.json) {
     const digest = previewDigest({ stack: args.stack, project: "dropstack", graph, run: policyRun, durationMs: Date.now() - started });
-    console.log(JSON.stringify({ ...digest, ...toJson(args.stack, graph, policyRun) }, null, 2));
+    console.log(JSON.stringify({ ...digest, ...toJson(args.stack, graph, policyRun), cost: costJson(cost, comparison) }, null, 2));
   } else {
     console.log("");
     console.log(renderTree(graph));
+    console.log("");
+    console.log(renderCost(cost, comparison));
     console.log("");
     console.log(renderDeployOrder(graph));
     console.log("");
@@ -163,7 +172,7 @@ function isBlockingFinding(e: unknown): boolean {
 }
 
 function isInvalidInput(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
+  return e instanceof UsageError || e instanceof CompareError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
 }
 
 /**

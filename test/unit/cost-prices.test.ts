@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseStackConfig, stackConfigSchema } from "../../components/config/schema";
+import {
+  DROPLET_BACKUP_SHARE, DROPLET_PRICES, POSTGRES_NODE_PRICES, PRICES_READ_ON, Price, RESERVED_IP_ASSIGNED, RESERVED_IP_UNASSIGNED,
+  SPACES_SUBSCRIPTION, UPTIME_CHECK, VOLUME_PER_GB,
+} from "../../components/cost/prices";
+
+const minimal = () => ({
+  region: "fra1",
+  domain: "example.com",
+  hosts: { api: "api.example.com" },
+  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
+  app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
+  tls: { email: "ops@example.com" },
+});
+
+// Built once: the candidate list below parses a few thousand configs.
+const schema = stackConfigSchema("staging");
+const accepts = (key: "droplet" | "postgres", size: string) => schema.safeParse({ ...minimal(), [key]: { size } }).success;
+
+/** Size slugs DigitalOcean uses across its droplet and database families, and near misses. */
+function candidateSlugs(): string[] {
+  const memories = ["512mb", "512mb-10gb", "1gb", "2gb", "4gb", "8gb", "16gb", "32gb", "64gb", "128gb"];
+  const prefixes = ["s", "db-s", "c", "c2", "g", "gd", "m", "m3", "so", "gd-s"];
+  const suffixes = ["", "-amd", "-intel"];
+  const slugs: string[] = [];
+  for (const prefix of prefixes) {
+    for (const vcpu of [1, 2, 4, 8, 16]) {
+      for (const memory of memories) for (const suffix of suffixes) slugs.push(`${prefix}-${vcpu}vcpu-${memory}${suffix}`);
+    }
+  }
+  const listed = [...Object.keys(DROPLET_PRICES), ...Object.keys(POSTGRES_NODE_PRICES)];
+  return [...slugs, ...listed, ...listed.map((s) => s.toUpperCase()), ...listed.map((s) => ` ${s}`), "", "constructor", "toString", "__proto__"];
+}
+
+describe("price table", () => {
+  it("states a public source and its date for every figure, and marks the rest unsourced", () => {
+    const all: [string, Price][] = [
+      ...Object.entries(DROPLET_PRICES), ...Object.entries(POSTGRES_NODE_PRICES),
+      ["volume", VOLUME_PER_GB], ["spaces", SPACES_SUBSCRIPTION], ["reserved ip", RESERVED_IP_ASSIGNED], ["unassigned reserved ip", RESERVED_IP_UNASSIGNED], ["uptime", UPTIME_CHECK],
+    ];
+    for (const [name, price] of all) {
+      if (price.monthlyUsd === null) {
+        assert.match(price.source, /^unsourced/, name);
+      } else {
+        assert.ok(price.monthlyUsd >= 0 && Number.isFinite(price.monthlyUsd), name);
+        assert.match(price.source, /^https:\/\/\S+ \(.+\)$/, name);
+        if (price.asOf !== undefined) assert.match(price.asOf, /^\d{4}-\d{2}-\d{2}$/, name);
+      }
+    }
+    assert.match(DROPLET_BACKUP_SHARE.source, /^https:\/\/docs\.digitalocean\.com\//);
+    assert.ok(DROPLET_BACKUP_SHARE.share > 0 && DROPLET_BACKUP_SHARE.share < 1);
+    assert.match(PRICES_READ_ON, /^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("droplet prices grow with the size", () => {
+    const prices = Object.values(DROPLET_PRICES).map((p) => p.monthlyUsd as number);
+    assert.deepEqual(prices, [...prices].sort((a, b) => a - b));
+  });
+});
+
+describe("config schema and price table agree", () => {
+  it("accepts a droplet or database size only when the price table lists it", () => {
+    for (const slug of candidateSlugs()) {
+      assert.equal(accepts("droplet", slug), Object.hasOwn(DROPLET_PRICES, slug), `droplet.size ${JSON.stringify(slug)}`);
+      assert.equal(accepts("postgres", slug), Object.hasOwn(POSTGRES_NODE_PRICES, slug), `postgres.size ${JSON.stringify(slug)}`);
+    }
+  });
+
+  it("names the key and the priced sizes when a size is not in the table", () => {
+    const result = parseStackConfig({ ...minimal(), droplet: { size: "s-3vcpu-1gb" }, postgres: { size: "db-s-2vcpu-2gb" } }, "staging");
+    assert.ok(!result.ok);
+    assert.equal(result.problems.length, 2);
+    assert.match(result.problems[0], /^dropstack:droplet\.size: expected a size the price table lists \(s-1vcpu-512mb-10gb, .*s-2vcpu-4gb.*\)/);
+    assert.match(result.problems[1], /^dropstack:postgres\.size: expected a size the price table lists \(db-s-1vcpu-1gb, /);
+  });
+
+  it("the defaults are priced sizes", () => {
+    const staging = parseStackConfig(minimal(), "staging");
+    assert.ok(staging.ok);
+    assert.ok(Object.hasOwn(DROPLET_PRICES, staging.config.droplet.size));
+    assert.ok(Object.hasOwn(POSTGRES_NODE_PRICES, staging.config.postgres.size));
+  });
+});
