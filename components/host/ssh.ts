@@ -4,18 +4,21 @@ import { DEPLOY_USER } from "./cloud-init";
 
 /**
  * Every remote.Command connects as the deploy user with the host key pinned; keys come
- * from the operator's ssh-agent (SSH_AUTH_SOCK), the same agent the docker provider's
- * ssh client uses, so no private key is ever written into config or state.
+ * from the operator's ssh-agent, the same agent the docker provider's ssh client uses, so
+ * no private key is ever written into config or state.
+ *
+ * No `agentSocketPath`: the command provider reads SSH_AUTH_SOCK itself when it connects
+ * (pulumi-command provider/pkg/provider/remote/connection.go, tryGetDefaultAgentSocket).
+ * Copied into the inputs, the socket path (new in every CI job) would be a diff, and a
+ * command without `update` re-runs its `create` on any diff.
  */
 export function sshConnection(host: pulumi.Input<string>, hostPublicKey: pulumi.Input<string>): command.types.input.remote.ConnectionArgs {
-  const agentSocketPath = process.env.SSH_AUTH_SOCK;
   return {
     host,
     user: DEPLOY_USER,
     hostKey: hostPublicKey,
     dialErrorLimit: 30,
     perDialTimeout: 10,
-    ...(agentSocketPath ? { agentSocketPath } : {}),
   };
 }
 
