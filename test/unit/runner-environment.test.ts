@@ -69,36 +69,35 @@ function runnerEnvironment(label: string, base: string): NodeJS.ProcessEnv {
 // Production: the larger graph (promotion, Auth0, off-site backups); the code that builds
 // connections and providers is the same for both stacks.
 const stack = "production";
-{
-  describe(`inputs do not depend on the runner's environment (${stack}, mocks)`, () => {
-    const runs: Record<string, Snapshot> = {};
-    const labels = ["laptop", "ci", "bare"];
 
-    before(async () => {
-      const dir = tempDir("runner-env");
-      const runner = path.join(dir, "runner.ts");
-      writeFileSync(runner, RUNNER);
-      const results = await Promise.all(labels.map((label) => evaluate(runner, stack, runnerEnvironment(label, path.join(dir, label)))));
-      labels.forEach((label, i) => (runs[label] = results[i]));
-    });
+describe(`inputs do not depend on the runner's environment (${stack}, mocks)`, () => {
+  const runs: Record<string, Snapshot> = {};
+  const labels = ["laptop", "ci", "bare"];
 
-    it("registers the same resources with identical inputs and options in every environment", () => {
-      const reference = runs.laptop;
-      assert.ok(Object.keys(reference).length > 20, "the whole program ran");
-      for (const label of labels.slice(1)) {
-        assert.deepEqual(Object.keys(runs[label]).sort(), Object.keys(reference).sort(), `${label}: same resources`);
-        for (const urn of Object.keys(reference)) {
-          assert.deepEqual(runs[label][urn], reference[urn], `${label}: ${urn} differs from the laptop run`);
-        }
-      }
-    });
-
-    it("leaves the agent socket to the command provider's own SSH_AUTH_SOCK default", () => {
-      for (const [urn, r] of Object.entries(runs.ci)) {
-        if (!urn.includes("command:remote:Command")) continue;
-        const connection = (r.inputs as Record<string, Record<string, unknown>>).connection;
-        assert.equal(connection.agentSocketPath, undefined, `${urn} pins no agent socket`);
-      }
-    });
+  before(async () => {
+    const dir = tempDir("runner-env");
+    const runner = path.join(dir, "runner.ts");
+    writeFileSync(runner, RUNNER);
+    const results = await Promise.all(labels.map((label) => evaluate(runner, stack, runnerEnvironment(label, path.join(dir, label)))));
+    labels.forEach((label, i) => (runs[label] = results[i]));
   });
-}
+
+  it("registers the same resources with identical inputs and options in every environment", () => {
+    const reference = runs.laptop;
+    assert.ok(Object.keys(reference).length > 20, "the whole program ran");
+    for (const label of labels.slice(1)) {
+      assert.deepEqual(Object.keys(runs[label]).sort(), Object.keys(reference).sort(), `${label}: same resources`);
+      for (const urn of Object.keys(reference)) {
+        assert.deepEqual(runs[label][urn], reference[urn], `${label}: ${urn} differs from the laptop run`);
+      }
+    }
+  });
+
+  it("leaves the agent socket to the command provider's own SSH_AUTH_SOCK default", () => {
+    for (const [urn, r] of Object.entries(runs.ci)) {
+      if (!urn.includes("command:remote:Command")) continue;
+      const connection = (r.inputs as Record<string, Record<string, unknown>>).connection;
+      assert.equal(connection.agentSocketPath, undefined, `${urn} pins no agent socket`);
+    }
+  });
+});
