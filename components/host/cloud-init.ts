@@ -106,6 +106,9 @@ export function renderCloudInit(input: CloudInitInput): string {
       { path: "/usr/local/sbin/dropstack-mount-data", permissions: "0755", content: mountScript(label) },
     ],
     runcmd: [
+      // A droplet created without DigitalOcean SSH keys gets a root password by email; SSH
+      // refuses it already (no passwords, no root), and locking it closes the web console too.
+      ["passwd", "--lock", "root"],
       ["systemctl", "restart", "ssh"],
       ["sysctl", "--system"],
       ["systemctl", "enable", "--now", "unattended-upgrades", "docker", "fail2ban"],

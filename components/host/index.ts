@@ -41,8 +41,6 @@ export class Host extends pulumi.ComponentResource {
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dropstack:index:Host", name, {}, opts);
     this.hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"] });
-    const keys = args.sshPublicKeys.map((publicKey, i) =>
-      new digitalocean.SshKey(`${name}-ssh-key-${i}`, { name: `${name}-deploy-${i}`, publicKey }, { parent: this }));
 
     this.userData = pulumi.secret(pulumi
       .all([this.hostKey.privateKeyOpenssh, this.hostKey.publicKeyOpenssh])
@@ -61,7 +59,9 @@ export class Host extends pulumi.ComponentResource {
       monitoring: true,
       backups: args.backups,
       tags: [args.tag],
-      sshKeys: keys.map((k) => k.fingerprint),
+      // No `sshKeys`: DigitalOcean installs those for root only (which cloud-init shuts out),
+      // and refuses a second upload of the same key with 422, so two stacks could not both
+      // register it. The deploy user's keys arrive through cloud-init; see README.md.
       userData: this.userData,
       gracefulShutdown: true,
     }, { parent: this, ignoreChanges: ["userData"] });

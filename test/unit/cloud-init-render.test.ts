@@ -31,6 +31,11 @@ describe("cloud-init rendering", () => {
     assert.match(sshd, /^AllowUsers deploy$/m);
   });
 
+  it("locks root's password, which DigitalOcean emails for droplets created without its SSH keys", () => {
+    const commands = doc.runcmd.map((c: string[]) => c.join(" "));
+    assert.ok(commands.includes("passwd --lock root"));
+  });
+
   it("installs the pinned host key and nothing else", () => {
     assert.equal(doc.ssh_keys.ed25519_public, "ssh-ed25519 AAAAhost host");
     assert.match(doc.ssh_keys.ed25519_private, /BEGIN OPENSSH PRIVATE KEY/);

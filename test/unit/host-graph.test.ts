@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Graph } from "../../tools/check/harness";
-import { runStack } from "../support/program";
+import { parse } from "yaml";
+import { committedValue, runStack } from "../support/program";
 
 describe("foundation resource graph (production, mocks)", () => {
   let graph: Graph;
@@ -13,6 +14,15 @@ describe("foundation resource graph (production, mocks)", () => {
   it("protects the data volume and the reserved IP", () => {
     assert.equal(graph.one("digitalocean:index/volume:Volume").protect, true);
     assert.equal(graph.one("digitalocean:index/reservedIp:ReservedIp").protect, true);
+  });
+
+  it("uploads no DigitalOcean SSH key (a duplicate is refused with 422); keys reach the deploy user through cloud-init", () => {
+    assert.deepEqual(graph.ofType("digitalocean:index/sshKey:SshKey").map((r) => r.name), []);
+    const droplet = graph.one("digitalocean:index/droplet:Droplet");
+    assert.equal(droplet.inputs.sshKeys, undefined);
+    const userData = parse(String(droplet.inputs.userData)) as { users: { name: string; ssh_authorized_keys: string[] }[] };
+    const deploy = userData.users.find((u) => u.name === "deploy");
+    assert.deepEqual(deploy?.ssh_authorized_keys, committedValue<string[]>("production", "dropstack:sshPublicKeys"));
   });
 
   it("keeps cloud-init edits from replacing the droplet", () => {

@@ -19,7 +19,6 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "203.0.113.20", reservedIpUrn: "do:reservedip:203.0.113.20" }),
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
-  "digitalocean:index/sshKey:SshKey": (n) => ({ fingerprint: `mock:fingerprint:${n}` }),
   "digitalocean:index/vpc:Vpc": (_n, _i, id) => ({ ipRange: "10.110.0.0/20", vpcUrn: `do:vpc:${id}` }),
   "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) => ({
     host: `${n}.db.example.com`, privateHost: `private-${n}.db.example.com`, port: 25060,
