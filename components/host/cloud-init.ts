@@ -119,6 +119,32 @@ export function renderCloudInit(input: CloudInitInput): string {
   return "#cloud-config\n" + stringify(document, { lineWidth: 0 });
 }
 
+/**
+ * The host's readiness check, run over SSH before anything uses the droplet. `cloud-init
+ * status --wait` exits 0 when done, 1 on an error and, since cloud-init 23.4, 2 when done
+ * with recoverable errors (a deprecated key in DigitalOcean's vendor-data is enough). Exit 2
+ * is a warning, shown in the deploy log; anything else fails. The marker (written by the last
+ * runcmd), the mounted volume and a running Docker are what the rest of the deploy needs.
+ */
+export function renderReadinessCommand(marker = READY_MARKER, mount = DATA_MOUNT): string {
+  return [
+    "set -eu",
+    "status=0",
+    "cloud-init status --wait >/dev/null || status=$?",
+    'case "$status" in',
+    "  0) ;;",
+    '  2) echo "dropstack: cloud-init finished with recoverable errors; continuing:" >&2',
+    "     cloud-init status --long >&2 || true ;;",
+    '  *) echo "dropstack: cloud-init failed (exit $status):" >&2',
+    "     cloud-init status --long >&2 || true",
+    "     exit 1 ;;",
+    "esac",
+    `test -f ${marker} || { echo "dropstack: ${marker} missing: cloud-init did not finish its runcmd" >&2; exit 1; }`,
+    `mountpoint -q ${mount} || { echo "dropstack: the data volume is not mounted at ${mount}" >&2; exit 1; }`,
+    "docker info --format '{{.ServerVersion}}'",
+  ].join("\n");
+}
+
 /** The deploy user's authorized_keys, exactly the configured keys. */
 export function authorizedKeysFile(sshPublicKeys: string[]): string {
   return sshPublicKeys.map((k) => k.trim()).join("\n") + "\n";

@@ -3,7 +3,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, READY_MARKER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit } from "./cloud-init";
+import { DATA_LABEL, DEPLOY_USER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit, renderReadinessCommand } from "./cloud-init";
 import { dockerSshOptions, sshConnection } from "./ssh";
 
 export interface HostArgs {
@@ -91,13 +91,7 @@ export class Host extends pulumi.ComponentResource {
 
     this.ready = new command.remote.Command(`${name}-ready`, {
       connection: this.connection,
-      create: [
-        "set -e",
-        "cloud-init status --wait >/dev/null || { cloud-init status --long >&2; exit 1; }",
-        `test -f ${READY_MARKER}`,
-        `mountpoint -q ${DATA_MOUNT}`,
-        "docker info --format '{{.ServerVersion}}'",
-      ].join("\n"),
+      create: renderReadinessCommand(),
       triggers: [this.droplet.id, attachment.id],
     }, { parent: this, dependsOn: [attachment, assignment] });
 

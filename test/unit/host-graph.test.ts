@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Graph } from "../../tools/check/harness";
 import { parse } from "yaml";
+import { renderReadinessCommand } from "../../components/host/cloud-init";
 import { committedValue, runStack } from "../support/program";
 
 describe("foundation resource graph (production, mocks)", () => {
@@ -73,6 +74,7 @@ describe("foundation resource graph (production, mocks)", () => {
 
   it("waits for cloud-init and the volume before using docker on the host", () => {
     const ready = graph.one("command:remote:Command", "-ready");
+    assert.equal(ready.inputs.create, renderReadinessCommand());
     const attachment = graph.one("digitalocean:index/volumeAttachment:VolumeAttachment");
     assert.ok(graph.dependsOn(ready, attachment));
     assert.ok(graph.dependsOn(graph.one("pulumi:providers:docker"), ready));
