@@ -145,6 +145,35 @@ export function renderReadinessCommand(marker = READY_MARKER, mount = DATA_MOUNT
   ].join("\n");
 }
 
+/**
+ * Runs on a droplet that is being replaced (or removed) before its data volume is detached:
+ * stops every container, then Docker itself (so no restart policy or timer starts one again),
+ * flushes and unmounts the volume. A busy mount fails the step, naming the processes, and the
+ * volume stays attached: detaching under a live mount can lose Redis's AOF or a backup.
+ */
+export function renderDataReleaseCommand(mount = DATA_MOUNT): string {
+  return [
+    "set -eu",
+    "containers=$(docker ps -q)",
+    'if [ -n "$containers" ]; then',
+    `  echo "dropstack: stopping $(echo "$containers" | wc -l) container(s) before ${mount} is detached" >&2`,
+    "  # Each container's own stop timeout applies; Redis writes its AOF on SIGTERM.",
+    "  # shellcheck disable=SC2086",
+    "  docker stop $containers >/dev/null",
+    "fi",
+    "sudo -n systemctl stop docker.socket docker.service",
+    "sync",
+    `if mountpoint -q ${mount}; then`,
+    `  if ! sudo -n umount ${mount}; then`,
+    `    echo "dropstack: ${mount} is busy, not detaching it; these processes still use it:" >&2`,
+    `    sudo -n fuser -vm ${mount} >&2 || true`,
+    "    exit 1",
+    "  fi",
+    "fi",
+    `echo "dropstack: ${mount} released; the volume can be detached"`,
+  ].join("\n");
+}
+
 /** The deploy user's authorized_keys, exactly the configured keys. */
 export function authorizedKeysFile(sshPublicKeys: string[]): string {
   return sshPublicKeys.map((k) => k.trim()).join("\n") + "\n";

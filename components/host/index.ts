@@ -3,7 +3,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { DATA_LABEL, DEPLOY_USER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit, renderReadinessCommand } from "./cloud-init";
+import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit, renderDataReleaseCommand, renderReadinessCommand } from "./cloud-init";
 import { dockerSshOptions, sshConnection } from "./ssh";
 
 export interface HostArgs {
@@ -31,6 +31,8 @@ export class Host extends pulumi.ComponentResource {
   readonly hostKey: tls.PrivateKey;
   /** Waits until cloud-init finished and /srv is mounted; everything on the host depends on it. */
   readonly ready: command.remote.Command;
+  /** Its delete stops the containers and unmounts /srv before the volume is detached. */
+  readonly dataRelease: command.remote.Command;
   readonly dockerProvider: docker.Provider;
   /** The private bridge network shared by the app, workers, Redis, nginx and the hooks. */
   readonly appNetwork: docker.Network;
@@ -94,6 +96,18 @@ export class Host extends pulumi.ComponentResource {
       create: renderReadinessCommand(),
       triggers: [this.droplet.id, attachment.id],
     }, { parent: this, dependsOn: [attachment, assignment] });
+
+    // Before the volume leaves a droplet (replacement or removal), stop what writes to it and
+    // unmount it there. `triggers` makes the attachment a property dependency: when the
+    // attachment is deleted-before-replaced, the engine first deletes the dependents it
+    // replaces, so this delete runs on the old droplet (the reserved IP still points at it)
+    // before the detach. Inputs other than triggers only re-run the harmless `create`.
+    this.dataRelease = new command.remote.Command(`${name}-data-release`, {
+      connection: this.connection,
+      create: `echo "dropstack: ${DATA_MOUNT} will be released before the volume is detached"`,
+      delete: renderDataReleaseCommand(),
+      triggers: [this.droplet.id, attachment.id],
+    }, { parent: this, dependsOn: [this.ready], deleteBeforeReplace: true });
 
     // cloud-init ran once; later changes to dropstack:sshPublicKeys reach the droplet here.
     // The connection itself needs one of the listed keys, so a list that locks everyone

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { renderReadinessCommand } from "../../components/host/cloud-init";
+import { renderDataReleaseCommand, renderReadinessCommand } from "../../components/host/cloud-init";
 import { requireTools, scopedTempDirs } from "../support/system";
 
 const tempDir = scopedTempDirs(after);
@@ -89,5 +89,77 @@ describe("readiness command (cloud-init status --wait)", () => {
         }
       }
     }
+  });
+});
+
+describe("data release command (before the volume is detached)", () => {
+  interface Scenario { running: string[]; mounted: boolean; umountFails?: boolean; stopFails?: boolean }
+
+  function release(s: Scenario) {
+    const dir = tempDir("host-release");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    stubs(bin, ["docker", "sudo", "systemctl", "sync", "mountpoint", "umount", "fuser"], {
+      docker: `if [ "$1 $2" = "ps -q" ]; then printf '%s' "$RUNNING"; fi`,
+      // sudo -n runs the rest of its arguments, as on the droplet (deploy has NOPASSWD).
+      sudo: 'if [ "$1" = "-n" ]; then shift; fi; "$@"; exit $?',
+      fuser: 'echo "/srv: 4242 redis-server" >&2',
+    });
+    const log = join(dir, "log");
+    const result = spawnSync(tools.bash, ["-c", renderDataReleaseCommand("/srv")], {
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:/usr/bin:/bin`, STUB_LOG: log,
+        RUNNING: s.running.map((id) => `${id}\n`).join(""),
+        STUB_MOUNTPOINT_EXIT: s.mounted ? "0" : "1",
+        STUB_UMOUNT_EXIT: s.umountFails ? "32" : "0",
+        STUB_DOCKER_EXIT: s.stopFails ? "1" : "0",
+      },
+    });
+    const lines = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").map((l) => l.trimEnd()) : [];
+    return { ...result, calls: lines.filter((l) => !l.startsWith("sudo ")), privileged: lines.filter((l) => l.startsWith("sudo ")) };
+  }
+
+  it("is shellcheck-clean", () => shellcheck(renderDataReleaseCommand()));
+
+  it("stops every running container, then Docker, then unmounts /srv, in that order", () => {
+    for (const running of [["a1b2c3"], ["a1b2c3", "d4e5f6", "0a0b0c"]]) {
+      const result = release({ running, mounted: true });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(result.calls, [
+        "docker ps -q",
+        `docker stop ${running.join(" ")}`,
+        "systemctl stop docker.socket docker.service",
+        "sync",
+        "mountpoint -q /srv",
+        "umount /srv",
+      ]);
+      assert.deepEqual(result.privileged, ["sudo -n systemctl stop docker.socket docker.service", "sudo -n umount /srv"], "never prompts for a password");
+      assert.match(result.stdout, /\/srv released/);
+    }
+  });
+
+  it("with nothing running or /srv already unmounted, still succeeds (a retried delete is safe)", () => {
+    const idle = release({ running: [], mounted: true });
+    assert.equal(idle.status, 0, idle.stderr);
+    assert.ok(!idle.calls.some((c) => c.startsWith("docker stop")));
+    assert.ok(idle.calls.includes("umount /srv"));
+    const unmounted = release({ running: ["a1"], mounted: false });
+    assert.equal(unmounted.status, 0, unmounted.stderr);
+    assert.ok(!unmounted.calls.includes("umount /srv"));
+  });
+
+  it("fails, naming what holds /srv, when the unmount fails: the volume is not detached under a live mount", () => {
+    const result = release({ running: ["a1"], mounted: true, umountFails: true });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /\/srv is busy/);
+    assert.match(result.stderr, /4242 redis-server/);
+    assert.doesNotMatch(result.stdout, /released/);
+  });
+
+  it("fails before touching the mount when a container cannot be stopped", () => {
+    const result = release({ running: ["a1"], mounted: true, stopFails: true });
+    assert.notEqual(result.status, 0);
+    assert.ok(!result.calls.includes("umount /srv"));
   });
 });

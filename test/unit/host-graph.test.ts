@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type { Graph } from "../../tools/check/harness";
 import { parse } from "yaml";
-import { renderReadinessCommand } from "../../components/host/cloud-init";
+import { renderDataReleaseCommand, renderReadinessCommand } from "../../components/host/cloud-init";
 import { committedValue, runStack } from "../support/program";
 
 describe("foundation resource graph (production, mocks)", () => {
@@ -78,6 +78,20 @@ describe("foundation resource graph (production, mocks)", () => {
     const attachment = graph.one("digitalocean:index/volumeAttachment:VolumeAttachment");
     assert.ok(graph.dependsOn(ready, attachment));
     assert.ok(graph.dependsOn(graph.one("pulumi:providers:docker"), ready));
+  });
+
+  it("releases /srv on the old droplet before the volume is detached from it", () => {
+    const release = graph.one("command:remote:Command", "-data-release");
+    const attachment = graph.one("digitalocean:index/volumeAttachment:VolumeAttachment");
+    const droplet = graph.one("digitalocean:index/droplet:Droplet");
+    assert.equal(release.inputs.delete, renderDataReleaseCommand());
+    // A property dependency on the (delete-before-replace) attachment: the engine deletes
+    // the dependents it replaces first, so this delete runs before the detach.
+    assert.ok(release.propertyDependencies.triggers.includes(attachment.urn));
+    assert.ok(release.propertyDependencies.triggers.includes(droplet.urn));
+    assert.equal(attachment.deleteBeforeReplace, true);
+    assert.equal(release.deleteBeforeReplace, true);
+    assert.ok(graph.dependsOn(release, graph.one("command:remote:Command", "-ready")));
   });
 
   it("manages DNS records for both hosts when manageDns is on", () => {
