@@ -16,6 +16,22 @@ export interface CloudInitInput {
   dataLabel?: string;
 }
 
+/**
+ * Every rejected key an ssh-agent offers counts as one authentication attempt, and sshd
+ * drops the connection at MaxAuthTries (exit 255, and fail2ban counts the drop). Keys are
+ * the only method, so more tries give an attacker nothing to guess: an agent may hold up to
+ * SSH_MAX_AUTH_TRIES - 1 other keys before the deploy key. See README.md.
+ */
+export const SSH_MAX_AUTH_TRIES = 16;
+/**
+ * Unauthenticated connections sshd accepts at once before it starts dropping new ones
+ * (default 10:30:100). A deploy opens one connection per remote command and per Docker
+ * operation, many in parallel; port 22 is open to the admin CIDRs only.
+ */
+export const SSH_MAX_STARTUPS = "50:30:150";
+
+export const SSHD_CONFIG_PATH = "/etc/ssh/sshd_config.d/10-dropstack.conf";
+
 const SSHD_HARDENING = [
   "# Managed by dropstack (cloud-init). Keys only, no root, deploy user only.",
   "PasswordAuthentication no",
@@ -23,7 +39,8 @@ const SSHD_HARDENING = [
   "PermitRootLogin no",
   "PermitEmptyPasswords no",
   `AllowUsers ${DEPLOY_USER}`,
-  "MaxAuthTries 3",
+  `MaxAuthTries ${SSH_MAX_AUTH_TRIES}`,
+  `MaxStartups ${SSH_MAX_STARTUPS}`,
   "X11Forwarding no",
   "AllowAgentForwarding no",
   "HostKey /etc/ssh/ssh_host_ed25519_key",
@@ -99,7 +116,7 @@ export function renderCloudInit(input: CloudInitInput): string {
     packages: ["unattended-upgrades", "docker.io", "fail2ban"],
     mounts: [[`LABEL=${label}`, DATA_MOUNT, "ext4", "defaults,nofail,noatime,discard", "0", "2"]],
     write_files: [
-      { path: "/etc/ssh/sshd_config.d/10-dropstack.conf", permissions: "0644", content: SSHD_HARDENING },
+      { path: SSHD_CONFIG_PATH, permissions: "0644", content: SSHD_HARDENING },
       { path: "/etc/sysctl.d/60-dropstack.conf", permissions: "0644", content: SYSCTL },
       { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: UNATTENDED_UPGRADES },
       { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
