@@ -47,6 +47,51 @@ const SSHD_HARDENING = [
   "",
 ].join("\n");
 
+/** DigitalOcean's metadata service: it serves user-data, host private key included, to anyone on the droplet. */
+export const METADATA_ADDRESS = "169.254.169.254";
+export const METADATA_BLOCK_RULES_PATH = "/etc/dropstack/metadata-block.rules";
+export const METADATA_BLOCK_UNIT = "dropstack-metadata-block.service";
+
+/**
+ * iptables-restore input for Docker's DOCKER-USER chain, which Docker jumps to first from
+ * FORWARD and never edits. Containers' traffic is forwarded, the host's own is not, so
+ * cloud-init and the droplet agent still reach the metadata service. Loaded with --noflush:
+ * the chain line flushes DOCKER-USER alone, so reloading it never duplicates the rule and
+ * leaves Docker's other chains alone.
+ */
+export function renderMetadataBlockRules(): string {
+  return [
+    "# Managed by dropstack (cloud-init): containers may not reach the metadata service.",
+    "*filter",
+    ":DOCKER-USER - [0:0]",
+    `-A DOCKER-USER -d ${METADATA_ADDRESS}/32 -j REJECT --reject-with icmp-admin-prohibited`,
+    "COMMIT",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Loads the rules at every boot before Docker starts, so no container ever runs without
+ * them. RequiredBy: if they cannot be loaded, Docker does not start either (fail closed).
+ */
+export function renderMetadataBlockUnit(): string {
+  return [
+    "[Unit]",
+    "Description=dropstack: keep containers away from the metadata service",
+    "Before=docker.service",
+    "",
+    "[Service]",
+    "Type=oneshot",
+    "RemainAfterExit=yes",
+    `ExecStart=/usr/sbin/iptables-restore --noflush ${METADATA_BLOCK_RULES_PATH}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "RequiredBy=docker.service",
+    "",
+  ].join("\n");
+}
+
 // Redis forks for AOF rewrites; without overcommit the fork can fail under memory pressure.
 const SYSCTL = ["vm.overcommit_memory = 1", ""].join("\n");
 
@@ -113,7 +158,7 @@ export function renderCloudInit(input: CloudInitInput): string {
     },
     package_update: true,
     package_upgrade: true,
-    packages: ["unattended-upgrades", "docker.io", "fail2ban"],
+    packages: ["unattended-upgrades", "docker.io", "fail2ban", "iptables"],
     mounts: [[`LABEL=${label}`, DATA_MOUNT, "ext4", "defaults,nofail,noatime,discard", "0", "2"]],
     write_files: [
       { path: SSHD_CONFIG_PATH, permissions: "0644", content: SSHD_HARDENING },
@@ -121,6 +166,8 @@ export function renderCloudInit(input: CloudInitInput): string {
       { path: "/etc/apt/apt.conf.d/20auto-upgrades", permissions: "0644", content: UNATTENDED_UPGRADES },
       { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
       { path: "/usr/local/sbin/dropstack-mount-data", permissions: "0755", content: mountScript(label) },
+      { path: METADATA_BLOCK_RULES_PATH, permissions: "0644", content: renderMetadataBlockRules() },
+      { path: `/etc/systemd/system/${METADATA_BLOCK_UNIT}`, permissions: "0644", content: renderMetadataBlockUnit() },
     ],
     runcmd: [
       // A droplet created without DigitalOcean SSH keys gets a root password by email; SSH
@@ -128,6 +175,10 @@ export function renderCloudInit(input: CloudInitInput): string {
       ["passwd", "--lock", "root"],
       ["systemctl", "restart", "ssh"],
       ["sysctl", "--system"],
+      // Docker is already running on first boot (the package starts it): load the rules now,
+      // before any container exists; on later boots the unit runs before Docker.
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", METADATA_BLOCK_UNIT],
       ["systemctl", "enable", "--now", "unattended-upgrades", "docker", "fail2ban"],
       ["/usr/local/sbin/dropstack-mount-data"],
       ["sh", "-c", `install -d /var/lib/dropstack && date -u +%FT%TZ > ${READY_MARKER}`],
