@@ -10,8 +10,9 @@
 // pg_database_owner (doadmin on DigitalOcean) and PUBLIC lost CREATE on it, so the
 // migrator could not create tables there without extra grants, and clusters upgraded
 // from older majors keep the old, permissive ACL. A schema owned by the migrator makes
-// ownership explicit and identical on every version; each role's search_path points at
-// it, so unqualified names in migrations and queries land there.
+// ownership explicit and identical on every version; each SQL role's search_path points at
+// it, and the app role (named like the schema) finds it through the default "$user", so
+// unqualified names in migrations and queries land there.
 
 export const APP_SCHEMA = "app";
 
@@ -69,8 +70,18 @@ export interface DefaultPrivilegeSpec {
 export interface RoleSpec {
   kind: RoleKind;
   name: string;
+  /**
+   * "sql": created by @pulumi/postgresql with the attributes below. "digitalocean": created
+   * through DigitalOcean's user API (a `normal` user), because the PgBouncer pool logs in as
+   * it and DigitalOcean's pool API names users it knows (see README.md, "The pool user").
+   */
+  createdBy: "sql" | "digitalocean";
+  /** Set per role for SQL roles; a DigitalOcean user keeps the server's default, `"$user", public`. */
   searchPath: string[];
 }
+
+/** The pool's role: its name equals the schema's, so the default search_path (`"$user"`) finds it. */
+export const POOL_ROLE: RoleKind = "app";
 
 export interface PrivilegeModel {
   schema: string;
@@ -86,7 +97,9 @@ export function privilegeModel(): PrivilegeModel {
   return {
     schema,
     schemaOwner: migrator,
-    roles: ROLE_KINDS.map((kind) => ({ kind, name: ROLE_NAMES[kind], searchPath: [schema] })),
+    roles: ROLE_KINDS.map((kind): RoleSpec => kind === POOL_ROLE
+      ? { kind, name: ROLE_NAMES[kind], createdBy: "digitalocean", searchPath: [] }
+      : { kind, name: ROLE_NAMES[kind], createdBy: "sql", searchPath: [schema] }),
     grants: [
       // PUBLIC keeps nothing on the app database (PostgreSQL's default is CONNECT and TEMPORARY)...
       { key: "public-database", role: PUBLIC_ROLE, objectType: "database", privileges: [] },
@@ -123,14 +136,16 @@ function quoteLiteral(value: string): string {
 const PLURAL: Record<"table" | "sequence", string> = { table: "TABLES", sequence: "SEQUENCES" };
 
 /**
- * The roles and the schema, as the provider creates them (CREATE ROLE ... LOGIN, search_path
- * set per role, CREATE SCHEMA ... AUTHORIZATION). Used by tests against a real server.
+ * The roles and the schema, as they are created (CREATE ROLE ... LOGIN, search_path set per
+ * SQL role, CREATE SCHEMA ... AUTHORIZATION). Used by tests against a real server.
  */
 export function renderRoleSql(model: PrivilegeModel, passwords: Record<RoleKind, string>): string {
   const lines: string[] = [];
   for (const role of model.roles) {
     lines.push(`CREATE ROLE ${quoteIdentifier(role.name)} LOGIN PASSWORD ${quoteLiteral(passwords[role.kind])};`);
-    lines.push(`ALTER ROLE ${quoteIdentifier(role.name)} SET search_path TO ${role.searchPath.map(quoteIdentifier).join(", ")};`);
+    if (role.searchPath.length > 0) {
+      lines.push(`ALTER ROLE ${quoteIdentifier(role.name)} SET search_path TO ${role.searchPath.map(quoteIdentifier).join(", ")};`);
+    }
   }
   lines.push(`CREATE SCHEMA ${quoteIdentifier(model.schema)} AUTHORIZATION ${quoteIdentifier(model.schemaOwner)};`);
   return lines.join("\n") + "\n";

@@ -11,6 +11,7 @@ const CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
 const FIREWALL = "digitalocean:index/databaseFirewall:DatabaseFirewall";
 const POOL = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool";
 const ROLE = "postgresql:index/role:Role";
+const USER = "digitalocean:index/databaseUser:DatabaseUser";
 const GRANT = "postgresql:index/grant:Grant";
 const DEFAULTS = "postgresql:index/defaultPrivileges:DefaultPrivileges";
 const SCHEMA = "postgresql:index/schema:Schema";
@@ -86,9 +87,21 @@ describe("database (production, mocks)", () => {
     }
   });
 
-  it("creates three login roles with secret 40-character passwords and no elevated attributes", () => {
+  it("creates the pool's app role through DigitalOcean's user API, with a secret password, on the cluster", () => {
+    const user = graph.one(USER);
+    assert.equal(user.inputs.name, "app");
+    assert.ok(user.propertyDependencies.clusterId.includes(graph.one(CLUSTER).urn));
+    assert.ok(user.additionalSecretOutputs.includes("password"));
+    assert.equal(graph.ofType(ROLE).filter((r) => r.inputs.name === "app").length, 0, "not also created over SQL");
+    const pool = graph.one(POOL);
+    assert.equal(pool.inputs.user, user.inputs.name);
+    assert.ok(pool.propertyDependencies.user.includes(user.urn), "the pool waits for the user");
+    for (const g of grantsFor("app")) assert.ok(g.propertyDependencies.role.includes(user.urn), `${g.name} waits for the user`);
+  });
+
+  it("creates the other two login roles over SQL with secret 40-character passwords and no elevated attributes", () => {
     const roles = graph.ofType(ROLE);
-    assert.deepEqual(roles.map((r) => r.inputs.name).sort(), ["app", "migrator", "readonly"]);
+    assert.deepEqual(roles.map((r) => r.inputs.name).sort(), ["migrator", "readonly"]);
     for (const role of roles) {
       assert.equal(role.inputs.login, true);
       assert.equal(role.inputs.superuser, false);
@@ -167,7 +180,10 @@ describe("database (production, mocks)", () => {
     }
     assert.equal(await value(uris.migrator), `postgresql://migrator:${password("migrator")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`);
     assert.equal(await value(uris.readonly), `postgresql://readonly:${password("readonly")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`);
-    assert.equal(await value(uris.app), `postgresql://app:${password("app")}@private-pool-dropstack-production-pg-pool.db.example.com:25061/app-pool?sslmode=require`);
+    // The app's password is the one DigitalOcean generated for its user.
+    const appPassword = String(graph.one(USER).outputs.password);
+    assert.ok(appPassword.length >= 32, "the mock answered with a password");
+    assert.equal(await value(uris.app), `postgresql://app:${appPassword}@private-pool-dropstack-production-pg-pool.db.example.com:25061/app-pool?sslmode=require`);
     assert.equal(await value(program.databasePrivateHost as pulumi.Output<string>), "private-dropstack-production-pg.db.example.com");
   });
 

@@ -86,7 +86,9 @@ describe("privilege model", () => {
   it("makes the migrator the owner of the app schema and points every role's search_path at it", () => {
     assert.equal(model.schema, APP_SCHEMA);
     assert.equal(model.schemaOwner, ROLE_NAMES.migrator);
-    assert.deepEqual(model.roles.map((r) => [r.name, r.searchPath]), [["migrator", ["app"]], ["app", ["app"]], ["readonly", ["app"]]]);
+    // The app role is a DigitalOcean user (the pool's): its default search_path, "$user", is the schema's name.
+    assert.deepEqual(model.roles.map((r) => [r.name, r.createdBy, r.searchPath]), [["migrator", "sql", ["app"]], ["app", "digitalocean", []], ["readonly", "sql", ["app"]]]);
+    assert.equal(model.roles.find((r) => r.createdBy === "digitalocean")?.name, model.schema);
   });
 
   it("gives the app role DML only and the readonly role SELECT only", () => {

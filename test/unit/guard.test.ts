@@ -192,6 +192,7 @@ describe("protected types", () => {
       "digitalocean:index/databaseCluster:DatabaseCluster",
       "digitalocean:index/databaseDb:DatabaseDb",
       "postgresql:index/role:Role",
+      "digitalocean:index/databaseUser:DatabaseUser",
       "digitalocean:index/volume:Volume",
       "digitalocean:index/spacesBucket:SpacesBucket",
       "digitalocean:index/droplet:Droplet",

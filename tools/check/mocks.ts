@@ -27,6 +27,7 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
     privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
     clusterUrn: `do:dbaas:${id}`, version: i.version,
   }),
+  "digitalocean:index/databaseUser:DatabaseUser": (n) => ({ password: `mock-${n}-password`.padEnd(32, "x"), role: "normal" }),
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": (n, i) => ({
     host: `pool-${n}.db.example.com`, privateHost: `private-pool-${n}.db.example.com`, port: 25061, user: i.user ?? "doadmin", password: "mock-pool-password",
     uri: `postgresql://app:mock@pool-${n}.db.example.com:25061/${String(i.name)}?sslmode=require`,

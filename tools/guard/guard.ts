@@ -93,6 +93,12 @@ export const PROTECTED_RESOURCE_TYPES: readonly ProtectedResourceType[] = [
       "reassigned, so the running app loses access mid-deploy",
   },
   {
+    type: "digitalocean:index/databaseUser:DatabaseUser",
+    why:
+      "the app role, which the connection pool logs in as; re-creating it drops its grants and " +
+      "changes its password, so the running app loses access mid-deploy",
+  },
+  {
     type: "digitalocean:index/volume:Volume",
     why: "the droplet's data volume; a new volume is blank",
   },
