@@ -168,13 +168,16 @@ export const ipv6Address = host.droplet.ipv6Address;
 export const hostPublicKey = host.hostKey.publicKeyOpenssh;
 export const apiUrl = `https://${config.hosts.api}`;
 export const dnsRecords = config.manageDns ? "managed in DigitalOcean" : hostnames.map((h) => `${h} A/AAAA → reserved IP and droplet IPv6 (manage them at your DNS provider)`);
-export const auth0Domain = identity?.domain;
-export const auth0Audience = identity?.audience;
-export const auth0SpaClientId = identity?.spaClientId;
-export const auth0RolesClaim = identity?.rolesClaim;
-export const auth0M2mClientId = identity?.m2mClientId;
-export const auth0M2mClientSecret = identity?.m2mClientSecret;
-export const promotionVerdict = promotion?.verdict;
+// Outputs of parts a stack may not have (Identity, the promotion guard, off-site backups)
+// are null there: explicit in `pulumi stack output`, where an undefined export would be
+// dropped with a runtime warning in every preview.
+export const auth0Domain = identity?.domain ?? null;
+export const auth0Audience = identity?.audience ?? null;
+export const auth0SpaClientId = identity?.spaClientId ?? null;
+export const auth0RolesClaim = identity?.rolesClaim ?? null;
+export const auth0M2mClientId = identity?.m2mClientId ?? null;
+export const auth0M2mClientSecret = identity?.m2mClientSecret ?? null;
+export const promotionVerdict = promotion?.verdict ?? null;
 export const databaseClusterId = database.cluster.id;
 // What tools/ci-access opens to a CI runner for one job, and the trusted sources the drift check expects.
 export const ciAccess = {
@@ -188,8 +191,8 @@ export const databasePrivateHost = database.privateHost;
 export const databaseName = database.databaseName;
 // Secret; `pulumi stack output --show-secrets databaseUris` for one-off access from inside the VPC.
 export const databaseUris = { migrator: database.migratorUri, app: database.appUri, readonly: database.readonlyUri };
-export const backupsBucket = backups?.bucketName;
-export const backupsEndpoint = backups?.endpoint;
+export const backupsBucket = backups?.bucketName ?? null;
+export const backupsEndpoint = backups?.endpoint ?? null;
 export const redisContainer = cache.container.name;
 // Secret; the app and workers get it from cache.redisUrl. `pulumi stack output --show-secrets redisUrl` to debug from the host.
 export const redisUrl = cache.redisUrl;
