@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
+import { ciDebianPackages } from "../support/ci";
 
 const workflowsDir = join(__dirname, "..", "..", ".github", "workflows");
 
@@ -327,9 +328,7 @@ describe("pull-request.yml", () => {
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
     const install = verify.steps.find((s) => /apt-get install/.test(s.run ?? ""))?.run ?? "";
     // The same Debian packages as .ci/run, which is what CI proves sufficient.
-    const ciRun = readFileSync(join(ROOT, ".ci", "run"), "utf8");
-    const block = /DEBIAN_PACKAGES=\(([\s\S]*?)\n\)/.exec(ciRun)?.[1] ?? "";
-    const ciPackages = block.split("\n").map((line) => line.replace(/#.*/, "").trim()).join(" ").split(/\s+/).filter(Boolean);
+    const ciPackages = ciDebianPackages();
     assert.ok(ciPackages.length >= 10, `parsed .ci/run's packages: ${ciPackages.join(" ")}`);
     const installLine = install.split("\n").find((line) => line.includes("apt-get install")) ?? "";
     const installed = installLine.slice(installLine.indexOf("apt-get install") + "apt-get install".length).split(/\s+/).filter((w) => w !== "" && !w.startsWith("-"));
