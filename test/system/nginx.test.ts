@@ -170,13 +170,15 @@ describe("nginx serving the rendered config", () => {
 
   test("/health is never rate-limited; other paths get 429 past the burst", async () => {
     const client = { localAddress: "127.0.0.77" };
-    const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await api("/v1/items", client)).status);
+    // All at once, so they meet the bucket together however slow the machine is; what may
+    // pass is 1 + burst 10, plus what refills at 5 r/s while they are answered.
+    const start = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 30 }, async () => (await api("/v1/items", client)).status));
+    const refilled = Math.ceil(((Date.now() - start) / 1000) * 5);
     const passed = statuses.filter((s) => s === 200).length;
-    // 1 + burst 10 at once, plus at most a couple refilled at 5 r/s while the loop runs.
-    assert.ok(passed >= 11 && passed <= 14, `passed ${passed}: ${statuses.join(",")}`);
+    assert.ok(passed >= 11 && passed <= 11 + refilled, `passed ${passed} (${refilled} refilled): ${statuses.join(",")}`);
     assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 429), []);
-    assert.equal(statuses[statuses.length - 1], 429);
+    assert.ok(statuses.includes(429), "past the burst, requests get 429");
     for (let i = 0; i < 30; i++) assert.equal((await api("/health", client)).status, 200, `/health #${i}`);
   });
 
