@@ -17,11 +17,13 @@ import {
   freeUpstreamPort,
   httpsRequest,
   localNginxVersion,
+  nginxWorkers,
   prepareNginxSite,
   requireNginxTools,
   sleep,
   startLoopbackDns,
   waitForPort,
+  waitForWorkersGone,
 } from "./nginx-harness";
 
 const tools = { ...requireNginxTools(), shellcheck: requireTools([{ command: "shellcheck", debianPackage: "shellcheck" }]).shellcheck };
@@ -238,6 +240,10 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     const placeholder = fileFingerprint(join(certDir, API_HOST, "fullchain.pem"));
     assert.equal(await servedFingerprint(site.httpsPort, API_HOST), placeholder);
 
+    const masterPid = () => Number(readFileSync(join(site.dir, "nginx.pid"), "utf8").trim());
+    const workersBefore = nginxWorkers(masterPid());
+    assert.ok(workersBefore.length > 0, "nginx runs workers");
+
     // What certbot.sh's install step does: the new pair lands beside and is renamed in.
     const staged = join(site.dir, "issued");
     mkdirSync(staged, { mode: 0o755 });
@@ -247,7 +253,9 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     assert.equal(run(asUnprivileged(["sh", "-c", `cp ${staged}/privkey.pem ${certDir}/${API_HOST}/.k && cp ${staged}/fullchain.pem ${certDir}/${API_HOST}/.c && mv ${certDir}/${API_HOST}/.k ${certDir}/${API_HOST}/privkey.pem && mv ${certDir}/${API_HOST}/.c ${certDir}/${API_HOST}/fullchain.pem`])).status, 0);
     const issued = fileFingerprint(join(staged, "fullchain.pem"));
     assert.notEqual(issued, placeholder);
-    const deadline = Date.now() + 10000;
+    // The entrypoint notices within its check interval; the new certificate is in use once
+    // it is served and every worker that had the old one has exited.
+    const deadline = Date.now() + 60_000;
     let served = placeholder;
     while (served !== issued && Date.now() < deadline) {
       await sleep(200);
@@ -255,6 +263,7 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     }
     assert.equal(served, issued, `nginx still serves the placeholder: ${stderr}`);
     assert.match(stderr, /certificates or config changed: nginx reloaded/);
+    await waitForWorkersGone(workersBefore);
 
     // A new config on the (bind-mounted) path is applied the same way; a broken one is not.
     const frameOptions = async () => {
@@ -262,12 +271,16 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       return reply.headers["x-frame-options"];
     };
     assert.equal(await frameOptions(), "DENY");
+    const workersWithOldConfig = nginxWorkers(masterPid());
     writeFileSync(site.confPath, `${conf.replace('X-Frame-Options "DENY"', 'X-Frame-Options "SAMEORIGIN"')}`);
-    const configDeadline = Date.now() + 10000;
+    // Applied once the new header is served and no worker with the old config is left to
+    // answer (one that still finishes its connections may take a new one: that was a flake).
+    const configDeadline = Date.now() + 60_000;
     while ((await frameOptions()) !== "SAMEORIGIN" && Date.now() < configDeadline) await sleep(200);
-    assert.equal(await frameOptions(), "SAMEORIGIN");
+    await waitForWorkersGone(workersWithOldConfig);
+    for (let request = 0; request < 5; request++) assert.equal(await frameOptions(), "SAMEORIGIN");
     writeFileSync(site.confPath, `${conf}\nunknown_directive on;\n`);
-    const rejectedDeadline = Date.now() + 10000;
+    const rejectedDeadline = Date.now() + 60_000;
     while (!/nginx -t rejects them/.test(stderr) && Date.now() < rejectedDeadline) await sleep(200);
     assert.match(stderr, /nginx -t rejects them/);
     assert.equal(await frameOptions(), "SAMEORIGIN", "the running config stays when the new one is broken");

@@ -6,7 +6,7 @@
 // on the same port, as replicas behind one alias are.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { connect } from "node:net";
@@ -116,7 +116,7 @@ export interface RunningNginx {
   stop: () => Promise<void>;
 }
 
-export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 5000): Promise<void> {
+export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -129,6 +129,33 @@ export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await sleep(25);
+  }
+}
+
+/** The worker processes of the nginx master `masterPid` (its children, read from /proc). */
+export function nginxWorkers(masterPid: number): number[] {
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === masterPid ? [Number(entry)] : [];
+    } catch {
+      return []; // exited while we looked
+    }
+  });
+}
+
+/**
+ * After a reload, old workers finish their connections while new ones start, and a new
+ * connection may still reach an old worker with the old config or certificate. This waits
+ * for the real condition: every worker in `old` has exited.
+ */
+export async function waitForWorkersGone(old: number[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const alive = () => old.filter((pid) => existsSync(`/proc/${pid}`));
+  while (alive().length > 0) {
+    if (Date.now() > deadline) throw new Error(`nginx workers ${alive().join(", ")} still run ${timeoutMs} ms after the reload`);
+    await sleep(50);
   }
 }
 
@@ -158,7 +185,7 @@ export async function startNginx(nginx: string, site: NginxSite): Promise<Runnin
         throw new Error(`nginx exited at startup: ${errorLog()}`);
       }),
     ]);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 60_000;
     while (!existsSync(pidFile) && Date.now() < deadline) await sleep(10);
   } catch (error) {
     child.kill("SIGKILL");
