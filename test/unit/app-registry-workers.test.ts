@@ -63,10 +63,10 @@ describe("dropstack:registry and dropstack:app.workers config", () => {
   it("names every missing or malformed registry key", () => {
     assert.deepEqual(problems({ ...base(), registry: { server: "https://ghcr.io/" } }).sort(), [
       "dropstack:registry.password: required",
-      "dropstack:registry.server: expected a registry host like ghcr.io or registry.example.com:5000",
+      "dropstack:registry.server: expected a registry host like ghcr.io or registry.example.com:5000, got \"https://ghcr.io/\"",
       "dropstack:registry.username: required",
     ]);
-    assert.deepEqual(problems({ ...base(), registry: { server: "ghcr.io", username: "ci", password: "x", token: "y" } }), ["dropstack:registry: unknown key token"]);
+    assert.deepEqual(problems({ ...base(), registry: { server: "ghcr.io", username: "ci", password: "x", token: "y" } }), ["dropstack:registry.token: unknown key; did you mean dropstack:registry.server?"]);
   });
 
   it("takes singleton (default false) and a healthcheck command per worker", () => {
@@ -78,7 +78,7 @@ describe("dropstack:registry and dropstack:app.workers config", () => {
       { name: "worker", command: "celery worker", singleton: false, healthcheck: "celery inspect ping" },
     ]);
     assert.deepEqual(problems({ ...base(), app: { ...base().app, workers: [{ name: "beat", command: "x", singleton: "yes", healthcheck: "" }] } }).sort(), [
-      "dropstack:app.workers.0.healthcheck: Too small: expected string to have >=1 characters",
+      "dropstack:app.workers.0.healthcheck: expected a command run in the worker's container, got \"\"",
       "dropstack:app.workers.0.singleton: expected true or false, got \"yes\"",
     ]);
   });

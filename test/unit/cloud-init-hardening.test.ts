@@ -19,7 +19,8 @@ const SSHD = [
   "PermitRootLogin no",
   "PermitEmptyPasswords no",
   "AllowUsers deploy",
-  "MaxAuthTries 3",
+  "MaxAuthTries 16",
+  "MaxStartups 50:30:150",
   "X11Forwarding no",
   "AllowAgentForwarding no",
   "HostKey /etc/ssh/ssh_host_ed25519_key",
@@ -32,6 +33,8 @@ const FILE_MODES = {
   "/etc/apt/apt.conf.d/20auto-upgrades": "0644",
   "/etc/docker/daemon.json": "0644",
   "/usr/local/sbin/dropstack-mount-data": "0755",
+  "/etc/dropstack/metadata-block.rules": "0644",
+  "/etc/systemd/system/dropstack-metadata-block.service": "0644",
 };
 
 interface CloudConfig {
