@@ -1,4 +1,4 @@
-// The app on the droplet (DESIGN §2): pull the image, run the deploy hooks (backup, then
+// The app on the droplet (README "What one `pulumi up` does"): pull the image, run the deploy hooks (backup, then
 // migration), then roll the api replicas one at a time behind their healthchecks, and run
 // the workers from the same image.
 //

@@ -1,4 +1,4 @@
-// The Redis container on the droplet (DESIGN §2 "Cache"): pinned image, generated password,
+// The Redis container on the droplet (README "What one `pulumi up` does", Cache): pinned image, generated password,
 // AOF on the /srv volume, reachable only over the private docker network. redis.conf comes
 // from render.ts, which test/system/redis.test.ts runs through a real redis-server.
 import * as docker from "@pulumi/docker";

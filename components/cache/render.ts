@@ -1,4 +1,4 @@
-// redis.conf for the Cache component (DESIGN §2: "Redis container on the host (password,
+// redis.conf for the Cache component (README "What one `pulumi up` does": "Redis container on the host (password,
 // AOF, maxmemory)"), plus the small helpers that must agree with it: the REDIS_URL the app
 // receives and the container healthcheck. Everything here is pure; test/system/redis.test.ts
 // feeds the rendered file to a real redis-server.

@@ -1,4 +1,4 @@
-// The dropstack stack config (DESIGN §4) as one zod schema. Parsing is pure: it takes
+// The dropstack stack config (README "Config reference") as one zod schema. Parsing is pure: it takes
 // the raw values Pulumi config holds and the stack name, and returns a typed StackConfig
 // or every problem at once, each named by its full key.
 import { z } from "zod";

@@ -1,8 +1,8 @@
-// The deploy hooks (DESIGN §2, §6): a verified backup, then the migration, before any app
+// The deploy hooks (README "What one `pulumi up` does"; the scripts beside this file): a verified backup, then the migration, before any app
 // container is replaced; and a smoke test through nginx after the rollout.
 //
 // Where things run. backup.sh and migrate.sh run in the pinned PostgreSQL client image on
-// the droplet, as DESIGN §6 says. The migration itself must run in the new app image, and
+// the droplet, as the scripts' headers say. The migration itself must run in the new app image, and
 // migrate.sh must hold its advisory lock for as long as it runs. Running `docker run` from
 // inside the client container would need the docker socket mounted, which policy forbids
 // (it is root on the host); installing psql on the host would need cloud-init, which runs

@@ -1,4 +1,4 @@
-// What the Identity component needs to create the post-login Action (DESIGN §7): its code,
+// What the Identity component needs to create the post-login Action (post-login.js beside this file): its code,
 // runtime, trigger and secret name. The behaviour itself lives in post-login.js, which is
 // uploaded unchanged.
 import { readFileSync } from "node:fs";

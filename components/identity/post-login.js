@@ -1,4 +1,4 @@
-// Auth0 post-login Action (DESIGN §7), uploaded unchanged as the Action's code for the
+// Auth0 post-login Action, uploaded unchanged as the Action's code for the
 // node22 runtime. It adds the user's roles to the ID token and the access token under the
 // namespaced claim `<CLAIM_NAMESPACE>/roles`.
 //

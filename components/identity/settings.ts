@@ -96,7 +96,7 @@ export function rolesHolding(roles: Record<string, string[]>, permission: string
   return Object.keys(roles).filter((role) => roles[role].includes(permission)).sort();
 }
 
-/** The namespace of the roles claim (DESIGN §7): `auth0.claimNamespace`, else the API identifier. */
+/** The namespace of the roles claim (post-login.js beside this file): `auth0.claimNamespace`, else the API identifier. */
 export function claimNamespace(auth0: { apiIdentifier: string; claimNamespace?: string }): string {
   return auth0.claimNamespace ?? auth0.apiIdentifier;
 }

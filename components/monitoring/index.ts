@@ -1,4 +1,4 @@
-// Uptime check on the API's health endpoint plus alerts (DESIGN §2 "Monitoring"). Alerts
+// Uptime check on the API's health endpoint plus alerts (README "What one `pulumi up` does", Monitoring). Alerts
 // need someone to tell: without dropstack:alerts.emails only the check is created, and
 // the monitoring-alerts-configured policy refuses that in production.
 import * as digitalocean from "@pulumi/digitalocean";

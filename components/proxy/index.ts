@@ -1,4 +1,4 @@
-// The edge of the droplet (DESIGN §2 "Proxy: nginx (TLS, certbot renewals) in front of the
+// The edge of the droplet (README "What one `pulumi up` does": "Proxy: nginx (TLS, certbot renewals) in front of the
 // app"): an nginx container publishing 80/443 on the app network, and a certbot container
 // that renews Let's Encrypt certificates into a directory nginx reads. render.ts renders
 // every file; commands.ts the host-side steps; NGINX-VERSIONS.md explains the choices.

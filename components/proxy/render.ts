@@ -1,4 +1,4 @@
-// The edge of a dropstack droplet (DESIGN §2 "Proxy: nginx (TLS, certbot renewals) in front
+// The edge of a dropstack droplet (README "What one `pulumi up` does": "Proxy: nginx (TLS, certbot renewals) in front
 // of the app"), as pure functions: the nginx.conf, the two container scripts that obtain,
 // install and pick up certificates, and the small parsers policies use on the rendered text.
 // test/system/nginx*.test.ts feeds all of it to a real nginx, openssl and shellcheck;

@@ -63,7 +63,7 @@ describe("apiScopes and rolesHolding", () => {
 });
 
 describe("claimNamespace", () => {
-  it("is auth0.claimNamespace when set, else the API identifier (DESIGN §7)", () => {
+  it("is auth0.claimNamespace when set, else the API identifier", () => {
     assert.equal(claimNamespace({ apiIdentifier: "https://api.example.com", claimNamespace: "https://claims.example.com" }), "https://claims.example.com");
     assert.equal(claimNamespace({ apiIdentifier: "https://api.example.com" }), "https://api.example.com");
   });

@@ -1,5 +1,5 @@
 // `npm run check -- <stack> [--config-file <path>] [--compare <stack file>] [--json] [--emit <dir>]`
-// The offline preview and policy check (DESIGN §5). Exit 0: no mandatory violations;
+// The offline preview and policy check (README "The two commands"). Exit 0: no mandatory violations;
 // 1: mandatory violations; 2: invalid config or arguments.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
