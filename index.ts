@@ -1,5 +1,6 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
-// This file only wires components together; each lives in components/<name>/.
+// This file only wires components together; each lives in components/<name>/, and
+// docs/design.md explains how they depend on each other.
 import { App, buildAppEnvironment, imageRepository } from "./components/app";
 import { Backups } from "./components/backups";
 import { Cache } from "./components/cache";

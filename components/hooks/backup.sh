@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Verified, atomic backup of one PostgreSQL database (DESIGN.md §6), run before every
+# Verified, atomic backup of one PostgreSQL database (docs/design.md, "Hook scripts"), run before every
 # migration.
 #
 #   DATABASE_URL  database to dump (required)

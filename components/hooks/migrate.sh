@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the app's migration against DATABASE_URL (DESIGN.md §6), only behind a fresh,
+# Runs the app's migration against DATABASE_URL (docs/design.md, "Hook scripts"), only behind a fresh,
 # verified backup and never concurrently with another migration of the same database.
 #
 #   DATABASE_URL            the database; must be a direct connection or a session-mode

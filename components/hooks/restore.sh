@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restores a backup written by backup.sh into the database in DATABASE_URL (DESIGN.md §6).
+# Restores a backup written by backup.sh into the database in DATABASE_URL (docs/design.md, "Hook scripts").
 #
 #   restore.sh <file>     DATABASE_URL: the target, normally a freshly created database
 #

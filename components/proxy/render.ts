@@ -301,7 +301,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     ...(input.hsts ? [`add_header Strict-Transport-Security "max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains" always;`] : []),
     'add_header X-Frame-Options "DENY" always;',
     'add_header X-Content-Type-Options "nosniff" always;',
-    // "0", not the seeds' "1; mode=block": browsers removed the XSS auditor, and in the ones
+    // "0", not the once-common "1; mode=block": browsers removed the XSS auditor, and in the ones
     // that kept it, block mode could be abused to leak page content (OWASP's advice is 0).
     'add_header X-XSS-Protection "0" always;',
     'add_header Referrer-Policy "strict-origin-when-cross-origin" always;',
