@@ -5,9 +5,24 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 
 const root = new URL("..", import.meta.url).pathname;
-const only = process.argv.slice(2);
+const USAGE = "usage: npm test [-- <substring>...]";
+// The same contract as the tools' command lines (tools/cli.ts, which plain node cannot
+// import): --help exits 0, an unknown flag exits 2 before any test runs.
+const { positionals: only, values } = (() => {
+  try {
+    return parseArgs({ args: process.argv.slice(2), options: { help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`error: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (values.help) {
+  console.log(`${USAGE}\n\nRuns every test file under test/ (or those whose path contains one of the substrings)\nwith Node's test runner, two files at a time.`);
+  process.exit(0);
+}
 
 function findTests(dir) {
   return readdirSync(dir).flatMap((entry) => {

@@ -68,7 +68,10 @@ describe("npm run check (foundation)", () => {
   it("exits 2 for an unknown stack, listing the stacks and how to add one", () => {
     const report = runCheck("nosuchstack", { json: false });
     assert.equal(report.status, 2);
-    assert.match(report.stderr, /unknown stack "nosuchstack".*the stacks here are: production, staging/);
+    // Other tests may add a stack of their own meanwhile: production and staging are among those listed.
+    const listed = /unknown stack "nosuchstack".*the stacks here are: (.*)/.exec(report.stderr)?.[1].split(", ");
+    assert.ok(listed?.includes("production") && listed.includes("staging"), report.stderr);
+    assert.match(report.stderr, /npm run new-stack -- nosuchstack/);
     assert.match(report.stderr, /cp Pulumi\.staging\.yaml Pulumi\.nosuchstack\.yaml && cp policies\/staging\.json policies\/nosuchstack\.json/);
     assert.equal(runCheck("staging", { json: false, extraArgs: ["--bogus"] }).status, 2);
   });

@@ -22,6 +22,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { commandLine, integerOption } from "../cli";
 import { makeTempDir, run } from "../../test/support/system";
 import { startPostgres, type PostgresServer } from "../../test/support/postgres";
 
@@ -34,23 +35,23 @@ const ATTACHMENTS_PER_BATCH = 2_000;
 /** Customers per MB of target size: about 200,000 for the default gigabyte. */
 const CUSTOMERS_PER_MB = 200;
 
-function parseArgs(argv: string[]): { sizeMb: number; rounds: number } {
-  const options = { sizeMb: DEFAULT_SIZE_MB, rounds: 1 };
-  const flags: Record<string, { key: keyof typeof options; minimum: number }> = {
-    "--size-mb": { key: "sizeMb", minimum: 16 },
-    "--rounds": { key: "rounds", minimum: 1 },
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split("=", 2);
-    const spec = flags[flag];
-    if (!spec) throw new Error(`unknown argument ${argv[i]}; usage: npm run bench:backup [-- --size-mb N] [--rounds N]`);
-    const value = inline ?? argv[++i];
-    if (!/^\d+$/.test(value ?? "") || Number(value) < spec.minimum) {
-      throw new Error(`${flag} must be an integer >= ${spec.minimum}, got ${value}`);
-    }
-    options[spec.key] = Number(value);
-  }
-  return options;
+const COMMAND = {
+  usage: "npm run bench:backup [-- --size-mb N] [--rounds N]",
+  help: `
+Times raw pg_dump/pg_restore against backup.sh/restore.sh on a generated database in a
+throwaway local PostgreSQL, and prints seconds and ratios against the targets (backup
+<= ${BACKUP_TARGET}x raw, restore <= ${RESTORE_TARGET}x raw). Figures are printed, never enforced.
+
+  --size-mb N   size of the generated database in MB (default ${DEFAULT_SIZE_MB}, at least 16)
+  --rounds N    repeat the four runs N times and report medians (default 1)`,
+  options: { "size-mb": { type: "string" }, rounds: { type: "string" } },
+} as const;
+
+function parseCli(argv: string[]): { sizeMb: number; rounds: number } {
+  return commandLine(argv, COMMAND, ({ values }) => ({
+    sizeMb: integerOption(values["size-mb"], "size-mb", 16, DEFAULT_SIZE_MB),
+    rounds: integerOption(values.rounds, "rounds", 1, 1),
+  }));
 }
 
 const MB = 1024 * 1024;
@@ -228,7 +229,7 @@ function report(what: string, raw: Timing[], scripted: Timing[], target: number)
 }
 
 async function main(): Promise<void> {
-  const { sizeMb, rounds } = parseArgs(process.argv.slice(2));
+  const { sizeMb, rounds } = parseCli(process.argv.slice(2));
   console.log(`bench:backup — database of ~${sizeMb} MB, ${rounds} round(s)`);
   const pg = await startPostgres({
     settings: { max_wal_size: "16GB", checkpoint_timeout: "1h", maintenance_work_mem: "256MB", shared_buffers: "256MB" },

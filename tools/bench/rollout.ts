@@ -38,6 +38,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { join } from "node:path";
+import { commandLine } from "../cli";
 import { MIN_REPLICA_OVERLAP_SECONDS, RESOLVER_VALID_SECONDS } from "../../components/proxy/render";
 import {
   API_HOST,
@@ -243,7 +244,19 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+const COMMAND = {
+  usage: "npm run bench:rollout",
+  help: `
+Replaces the one app replica behind a real nginx (the rendered config, on loopback) under
+steady HTTPS load, three ways (the dropstack rollout, a rollout without overlap, a naive
+restart), and prints requests, failures and latencies for each. Takes about a minute.
+Figures are printed, never enforced; target: 0 failed of at least 5,000 requests for the
+dropstack rollout. No options.`,
+  options: {},
+} as const;
+
 async function main(): Promise<void> {
+  commandLine(process.argv.slice(2), COMMAND);
   const tools = requireNginxTools();
   const version = localNginxVersion(tools.nginx);
   const dns = await startLoopbackDns();

@@ -3,41 +3,46 @@
 // 1: mandatory violations; 2: invalid config or arguments.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { InvalidConfigError, parseStackConfig, rawNamespaceConfig } from "../../components/config";
+import { UsageError, commandLine } from "../cli";
+import { STACK_NAME } from "../new-stack/derive";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { PolicyConfigError, analyze } from "./analyzer";
 import { CompareError, compareCosts, costJson, costOf, estimateOtherConfig, renderCost } from "./cost";
 import { previewDigest } from "./digest";
-import { emitServerFiles } from "./emit";
+import { EMITTED_FILES, emitServerFiles } from "./emit";
 import { Graph, runProgram } from "./harness";
 import { renderDeployOrder, renderSummary, renderTree, renderViolations, summarise, toJson } from "./report";
 import { setStackReferenceOutputs } from "./mocks";
 import { StackFileError, readStackFile } from "./stack-file";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const USAGE = "usage: npm run check -- <stack> [--config-file <path>] [--compare <stack file>] [--json] [--emit <dir>] [--staging-outputs <pulumi stack output --json file>]";
+const COMMAND = {
+  usage: "npm run check -- <stack> [--config-file <path>] [--compare <stack file>] [--json] [--emit <dir>] [--staging-outputs <file>]",
+  help: `
+The offline preview and policy check: runs the program under Pulumi mocks with
+Pulumi.<stack>.yaml, then the policy pack with policies/<stack>.json, and prints the
+resources, the monthly cost, the deploy order, each violation and a summary.
 
-class UsageError extends Error {}
+  --config-file <path>       the stack file to read instead of Pulumi.<stack>.yaml
+  --compare <stack file>     also price that stack file (e.g. the base branch's) and print
+                             the monthly cost change from it to this one
+  --json                     the report as JSON on stdout (progress goes to stderr)
+  --emit <dir>               write the rendered server files (${Object.keys(EMITTED_FILES).join(", ")})
+                             to <dir>, with a README on validating each
+  --staging-outputs <file>   \`pulumi stack output --stack <staging> --json\`, for the
+                             promotion guard
+
+Exit: 0 no mandatory violations, 1 mandatory violations, 2 invalid config or arguments,
+3 the check itself failed.`,
+  options: { "config-file": { type: "string" }, compare: { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean" }, emit: { type: "string" } },
+  positionals: { min: 1, max: 1, name: "stack name" },
+} as const;
 
 function parseCli(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { "config-file": { type: "string" }, compare: { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean", default: false }, emit: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  if (parsed.positionals.length !== 1) throw new UsageError(`expected exactly one stack name\n${USAGE}`);
+  const parsed = commandLine(argv, COMMAND);
   const stack = parsed.positionals[0];
-  if (!/^[\w.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
+  if (!STACK_NAME.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
   const configFile = parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
   if (!existsSync(policyConfigFile) || (parsed.values["config-file"] === undefined && !existsSync(configFile))) throw new UsageError(unknownStackMessage(stack));
@@ -53,11 +58,22 @@ function knownStacks(): string[] {
     .sort();
 }
 
+/**
+ * A stack needs its config and its policy config; the second is the one a newcomer adding
+ * `dev` does not know about (--config-file gives only the first), so its absence is explained.
+ */
 function unknownStackMessage(stack: string): string {
-  const missing = [`Pulumi.${stack}.yaml`, `policies/${stack}.json`].filter((f) => !existsSync(path.join(ROOT, f)));
+  const files = (name: string) => [`Pulumi.${name}.yaml`, `policies/${name}.json`];
+  const policyConfig = files(stack)[1];
+  const missing = files(stack).filter((f) => !existsSync(path.join(ROOT, f)));
+  const copies = files("staging").flatMap((from, i) => (missing.includes(files(stack)[i]) ? [`cp ${from} ${files(stack)[i]}`] : []));
   return [
     `unknown stack "${stack}" (no ${missing.join(" or ")}); the stacks here are: ${knownStacks().join(", ")}`,
-    `To add one, copy a stack's two files and edit them: cp Pulumi.staging.yaml Pulumi.${stack}.yaml && cp policies/staging.json policies/${stack}.json`,
+    ...(missing.includes(policyConfig)
+      ? [`  no policy config for stack "${stack}": each stack runs the policy pack with its own enforcement levels, from ${policyConfig} (the file \`pulumi preview --policy-pack-config\` reads).`]
+      : []),
+    `  To add it from staging's files: npm run new-stack -- ${stack} (creates whichever is missing, never overwrites),`,
+    `  or copy them and edit: ${copies.join(" && ")}`,
   ].join("\n");
 }
 
