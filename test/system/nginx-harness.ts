@@ -11,7 +11,10 @@ import http from "node:http";
 import https from "node:https";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { renderCertbotScript, renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
+import { HEALTH_PROBE } from "../../components/proxy/commands";
+import {
+  ACME_WEBROOT, CERT_DIR, HTTP2_DIRECTIVE_SINCE, nginxDirectives, nginxVersionAtLeast, renderCertbotScript, renderNginxConf, type NginxConfInput,
+} from "../../components/proxy/render";
 import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "../support/system";
 
 export const API_HOST = "api.dropstack.test";
@@ -108,6 +111,63 @@ export async function prepareNginxSite(
 /** `nginx -t` on a config, as the unprivileged user. */
 export function testNginxConf(nginx: string, confPath: string) {
   return run(asUnprivileged([nginx, "-t", "-c", confPath]));
+}
+
+/** Swaps `from` for `to` and throws unless it occurred exactly `times` times (or at least once). */
+function replaceCounted(text: string, from: string | RegExp, to: string, times?: number): string {
+  const pattern = typeof from === "string" ? new RegExp(from.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g") : from;
+  const count = text.match(pattern)?.length ?? 0;
+  if (times === undefined ? count === 0 : count !== times) throw new Error(`expected ${times ?? "some"} of ${pattern} in the emitted nginx.conf, found ${count}`);
+  return text.replace(pattern, to);
+}
+
+export interface LocalNginxCopy {
+  dir: string;
+  confPath: string;
+  certDir: string;
+  webroot: string;
+  httpPort: number;
+  httpsPort: number;
+  /** The names its servers answer, each with a placeholder certificate. */
+  hosts: string[];
+  text: string;
+}
+
+/**
+ * The nginx.conf `npm run check -- --emit` writes (the bytes the droplet gets), made
+ * runnable here with exactly these changes, each asserted to have happened: the
+ * container's paths (certificates, ACME webroot, pid, logs) move into a temp dir with
+ * placeholder certificates for every server_name, the ports to free loopback ones, nginx
+ * gets temp dirs and no `user` (it runs unprivileged); and for a local nginx older than
+ * 1.25.1, HTTP/2 goes back to `listen … http2` (the one difference between the renderings).
+ */
+export async function localNginxCopy(emitted: string, localVersion: string): Promise<LocalNginxCopy> {
+  const dir = makeTempDir("nginx-emitted");
+  const certDir = join(dir, "certs");
+  const webroot = join(dir, "acme");
+  const hosts = [...new Set(nginxDirectives(emitted).filter((d) => d.name === "server_name").flatMap((d) => d.args))].filter((h) => h !== "_" && h !== "");
+  writePlaceholderCertificates(certDir, hosts);
+  mkdirSync(join(webroot, ".well-known", "acme-challenge"), { recursive: true });
+  writeFileSync(join(webroot, HEALTH_PROBE.path), HEALTH_PROBE.content);
+  const httpPort = await freePort();
+  const httpsPort = await freePort();
+  const httpsServers = (emitted.match(/listen 443 ssl/g) ?? []).length;
+
+  let text = emitted;
+  text = replaceCounted(text, /^user nginx;\n/m, "", 1);
+  text = replaceCounted(text, "pid /var/run/nginx.pid;", `pid ${dir}/nginx.pid;`, 1);
+  text = replaceCounted(text, "error_log /var/log/nginx/error.log", `error_log ${dir}/error.log`, 1);
+  text = replaceCounted(text, "access_log /var/log/nginx/access.log;", `access_log ${dir}/access.log;`, 1);
+  text = replaceCounted(text, /^http \{\n/m, `http {\n${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${dir}/${k};\n`).join("")}`, 1);
+  text = replaceCounted(text, `${CERT_DIR}/`, `${certDir}/`);
+  text = replaceCounted(text, `root ${ACME_WEBROOT};`, `root ${webroot};`, 1);
+  text = replaceCounted(text, /listen 80( |;)/g, `listen 127.0.0.1:${httpPort}$1`, 2);
+  text = nginxVersionAtLeast(localVersion, HTTP2_DIRECTIVE_SINCE)
+    ? replaceCounted(text, /listen 443 ssl( default_server)?;/g, `listen 127.0.0.1:${httpsPort} ssl$1;`, httpsServers)
+    : replaceCounted(text, /listen 443 ssl( default_server)?;\n(\s*)http2 on;\n/g, `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`, httpsServers);
+  const confPath = join(dir, "nginx.conf");
+  writeFileSync(confPath, text);
+  return { dir, confPath, certDir, webroot, httpPort, httpsPort, hosts, text };
 }
 
 export interface RunningNginx {

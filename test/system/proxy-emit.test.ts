@@ -1,74 +1,28 @@
 // `npm run check -- <stack> --emit` writes the nginx.conf the Proxy installs on the droplet;
-// here Debian's real nginx checks and serves those bytes. Two kinds of change are needed to
-// run them on this machine, and the test makes exactly these (asserting each one happened):
-// - the container's paths (certificates, webroot, pid, logs) move into a temp dir, the
-//   ports to free loopback ones, and nginx gets temp dirs and no `user` (it runs
-//   unprivileged, as every server in these tests does);
-// - HTTP/2 goes back to `listen … http2`: the file is rendered for the image's nginx 1.28,
-//   where `http2 on;` replaced it, and Debian 12 ships 1.22, which does not know `http2 on;`
-//   (the only difference between the two renderings, NGINX-VERSIONS.md).
+// here Debian's real nginx checks and serves those bytes, with the changes localNginxCopy()
+// makes (and asserts) to run them on this machine, the same ones `npm run validate-emitted`
+// makes: the container's paths and ports move into a temp dir and loopback, and HTTP/2
+// goes back to `listen … http2` for Debian 12's nginx 1.22, which does not know `http2 on;`
+// (the only difference between the two renderings, NGINX-VERSIONS.md).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HEALTH_PROBE, nginxHealthcheckTest } from "../../components/proxy/commands";
-import { ACME_WEBROOT, CERT_DIR, hasHsts, nginxDirectives, tlsProtocolsIn } from "../../components/proxy/render";
+import { nginxHealthcheckTest } from "../../components/proxy/commands";
+import { hasHsts, nginxDirectives, tlsProtocolsIn } from "../../components/proxy/render";
 import { runCheck } from "../support/check";
 import { committedValue } from "../support/program";
-import { freePort, makeTempDir, requireTools } from "../support/system";
+import { makeTempDir, requireTools } from "../support/system";
 import {
-  httpRequest, httpsRequest, requireNginxTools, startNginx, testNginxConf, writePlaceholderCertificates, type NginxSite, type RunningNginx,
+  httpRequest, httpsRequest, localNginxCopy, localNginxVersion, requireNginxTools, startNginx, testNginxConf, type LocalNginxCopy, type NginxSite, type RunningNginx,
 } from "./nginx-harness";
 
 const tools = { ...requireNginxTools(), busybox: requireTools([{ command: "busybox", debianPackage: "busybox" }]).busybox };
 
-interface LocalConf {
-  dir: string;
-  confPath: string;
-  certDir: string;
-  httpPort: number;
-  httpsPort: number;
-  text: string;
-}
-
-/** Swaps `from` for `to` and fails unless it occurred exactly `times` times (or at least once). */
-function replaceCounted(text: string, from: string | RegExp, to: string, times?: number): string {
-  const pattern = typeof from === "string" ? new RegExp(from.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g") : from;
-  const count = text.match(pattern)?.length ?? 0;
-  assert.ok(times === undefined ? count > 0 : count === times, `expected ${times ?? "some"} of ${pattern} in the emitted nginx.conf, found ${count}`);
-  return text.replace(pattern, to);
-}
-
-async function localCopy(emitted: string, hosts: string[]): Promise<LocalConf> {
-  const dir = makeTempDir("proxy-emit");
-  const certDir = join(dir, "certs");
-  const webroot = join(dir, "acme");
-  writePlaceholderCertificates(certDir, hosts);
-  mkdirSync(join(webroot, ".well-known", "acme-challenge"), { recursive: true });
-  writeFileSync(join(webroot, HEALTH_PROBE.path), HEALTH_PROBE.content);
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
-  const httpsServers = (emitted.match(/listen 443 ssl/g) ?? []).length;
-
-  let text = emitted;
-  text = replaceCounted(text, /^user nginx;\n/m, "", 1);
-  text = replaceCounted(text, "pid /var/run/nginx.pid;", `pid ${dir}/nginx.pid;`, 1);
-  text = replaceCounted(text, "error_log /var/log/nginx/error.log", `error_log ${dir}/error.log`, 1);
-  text = replaceCounted(text, "access_log /var/log/nginx/access.log;", `access_log ${dir}/access.log;`, 1);
-  text = replaceCounted(text, /^http \{\n/m, `http {\n${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${dir}/${k};\n`).join("")}`, 1);
-  text = replaceCounted(text, `${CERT_DIR}/`, `${certDir}/`);
-  text = replaceCounted(text, `root ${ACME_WEBROOT};`, `root ${webroot};`, 1);
-  text = replaceCounted(text, /listen 80( |;)/g, `listen 127.0.0.1:${httpPort}$1`, 2);
-  text = replaceCounted(text, /listen 443 ssl( default_server)?;\n(\s*)http2 on;\n/g, `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`, httpsServers);
-  const confPath = join(dir, "nginx.conf");
-  writeFileSync(confPath, text);
-  return { dir, confPath, certDir, httpPort, httpsPort, text };
-}
-
-function asSite(local: LocalConf): NginxSite {
+function asSite(local: LocalNginxCopy): NginxSite {
   return {
-    dir: local.dir, certDir: local.certDir, webroot: join(local.dir, "acme"), staticRoot: join(local.dir, "static"),
+    dir: local.dir, certDir: local.certDir, webroot: local.webroot, staticRoot: join(local.dir, "static"),
     httpPort: local.httpPort, httpsPort: local.httpsPort, confPath: local.confPath,
     input: { hosts: { api: "unused.example" }, upstream: { alias: "api", port: 8000 }, hsts: false, runtime: { pidFile: join(local.dir, "nginx.pid"), errorLog: join(local.dir, "error.log") } },
   };
@@ -86,14 +40,15 @@ for (const stack of ["production", "staging"] as const) {
     const served = [hosts.api, ...(hosts.app ? [hosts.app] : [])];
     const emitDir = makeTempDir(`emit-${stack}`);
     let emitted: string;
-    let local: LocalConf;
+    let local: LocalNginxCopy;
     let nginx: RunningNginx | undefined;
     let report: ReturnType<typeof runCheck>;
 
     before(async () => {
       report = runCheck(stack, { extraArgs: ["--emit", emitDir] });
       emitted = readFileSync(join(emitDir, "nginx.conf"), "utf8");
-      local = await localCopy(emitted, served);
+      local = await localNginxCopy(emitted, localNginxVersion(tools.nginx));
+      assert.deepEqual([...local.hosts].sort(), [...served].sort(), "placeholder certificates for every host it serves");
     });
     after(async () => {
       await nginx?.stop();

@@ -1,8 +1,11 @@
 // The server files a stack renders, read back from the resources that carry them to
-// the droplet, so `--emit` writes exactly the bytes a real deploy would ship.
+// the droplet, so `--emit` writes exactly the bytes a real deploy would ship; and a
+// README beside them saying what reads each and how to validate it here.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { stdinInstallPath } from "../../components/proxy/commands";
+import { REDIS_DEFAULT_DATA_DIR, REDIS_DEFAULT_PORT } from "../../components/cache/render";
+import { NGINX_IMAGE, nginxConfHostPath, stdinInstallPath } from "../../components/proxy/commands";
+import { ACME_WEBROOT, CERT_DIR, DOCKER_DNS_RESOLVER, HTTP2_DIRECTIVE_SINCE, NGINX_CONF_PATH, nginxVersionFromImage, shellQuote } from "../../components/proxy/render";
 import type { Registration } from "./harness";
 
 type Finder = (registrations: Registration[]) => string | undefined;
@@ -35,7 +38,78 @@ export const EMITTED_FILES: Record<string, Finder> = {
   "redis.conf": uploadEndingWith("/redis.conf"),
 };
 
-/** Writes every file the stack renders; returns the names written and the names it does not render. */
+/** What reads an emitted file on the droplet, and what it expects there. */
+export interface EmittedFileNotes {
+  /** The program and version, e.g. "nginx 1.28.0 in the image nginx:1.28.0-alpine". */
+  readBy: string;
+  /** Where it lands and the paths the program expects around it. */
+  expects: string[];
+}
+
+const imageNamed = (registrations: Registration[], prefix: string) =>
+  registrations.find((r) => r.type === "docker:index/remoteImage:RemoteImage" && typeof r.inputs.name === "string" && r.inputs.name.startsWith(prefix))?.inputs.name as string | undefined;
+
+export const EMITTED_FILE_NOTES: Record<string, (registrations: Registration[]) => EmittedFileNotes> = {
+  "cloud-init.yaml": (registrations) => {
+    const image = registrations.find((r) => r.type === "digitalocean:index/droplet:Droplet")?.inputs.image;
+    return {
+      readBy: `cloud-init of the droplet image \`${String(image)}\`, as the droplet's user-data`,
+      expects: ["runs once, at the droplet's first boot: later changes are ignored until the droplet is replaced"],
+    };
+  },
+  "nginx.conf": (registrations) => {
+    const image = imageNamed(registrations, "nginx:") ?? NGINX_IMAGE;
+    return {
+      readBy: `nginx ${nginxVersionFromImage(image) ?? "?"} in the image \`${image}\` (the Proxy container)`,
+      expects: [
+        `installed at \`${nginxConfHostPath()}\` on the droplet, read as \`${NGINX_CONF_PATH}\` in the container`,
+        `certificates under \`${CERT_DIR}/<host>/\` (fullchain.pem, privkey.pem), the ACME webroot \`${ACME_WEBROOT}\``,
+        `pid \`/var/run/nginx.pid\`, logs under \`/var/log/nginx\`, Docker's DNS at \`${DOCKER_DNS_RESOLVER}\` for the app alias`,
+        `\`http2 on;\` needs nginx >= ${HTTP2_DIRECTIVE_SINCE}; the validation rewrites it for an older local nginx`,
+      ],
+    };
+  },
+  "redis.conf": (registrations) => ({
+    readBy: `redis-server in the image \`${imageNamed(registrations, "redis:") ?? "redis"}\` (the Cache container)`,
+    expects: [
+      `data (append-only file, snapshots) in \`${REDIS_DEFAULT_DATA_DIR}\`, port ${REDIS_DEFAULT_PORT} on the private Docker network`,
+      "holds the Redis password: keep it private (written with mode 0600)",
+    ],
+  }),
+};
+
+/** The command that validates an emitted file on a build machine, run from the repository. */
+export function validationCommand(file: string): string {
+  return `npm run validate-emitted -- ${shellQuote(file)}`;
+}
+
+/** README.md beside the emitted files: what each is for and the one command that validates it. */
+export function renderEmitReadme(dir: string, written: string[], registrations: Registration[]): string {
+  const sections = written.map((file) => {
+    const notes = EMITTED_FILE_NOTES[file](registrations);
+    return [
+      `## ${file}`,
+      "",
+      `For ${notes.readBy}.`,
+      ...notes.expects.map((line) => `- ${line}`),
+      "",
+      "Validate it locally (from the repository; it runs the real program on this machine, whose version may differ):",
+      "",
+      "```sh",
+      validationCommand(path.join(path.resolve(dir), file)),
+      "```",
+    ].join("\n");
+  });
+  return [
+    "# Server files rendered by dropstack",
+    "",
+    "Written by `npm run check -- <stack> --emit`: the bytes a deploy installs on the droplet.",
+    "",
+    ...sections.flatMap((section) => [section, ""]),
+  ].join("\n");
+}
+
+/** Writes every file the stack renders and README.md; returns the names written and the names it does not render. */
 export function emitServerFiles(dir: string, registrations: Registration[]): { written: string[]; missing: string[] } {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -49,5 +123,6 @@ export function emitServerFiles(dir: string, registrations: Registration[]): { w
     writeFileSync(path.join(dir, file), content, { mode: 0o600 });
     written.push(file);
   }
+  writeFileSync(path.join(dir, "README.md"), renderEmitReadme(dir, written, registrations));
   return { written, missing };
 }

@@ -154,7 +154,7 @@ async function main(): Promise<number> {
 
   if (args.emit) {
     const { written, missing } = emitServerFiles(args.emit, program.registrations);
-    log(`Wrote ${written.join(", ") || "nothing"} to ${args.emit}${missing.length > 0 ? ` (this stack renders no ${missing.join(", ")})` : ""}`);
+    log(`Wrote ${[...written, "README.md"].join(", ")} to ${args.emit}${missing.length > 0 ? ` (this stack renders no ${missing.join(", ")})` : ""}`);
   }
 
   const summary = summarise(graph, policyRun);
