@@ -290,7 +290,7 @@ describe("ci-access against a stub DigitalOcean API", () => {
     assert.equal(stub.firewalls.size, 0);
     const bad = await ciAccessProcess(["open"]);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /usage: ci-access/);
+    assert.match(bad.stderr, /usage: npm run ci-access -- open/);
   });
 
   it("verify-database: 0 when the live sources are the stack's, 1 naming each difference", async () => {

@@ -1,7 +1,8 @@
 // Every `npm run` command answers --help with its usage (exit 0) and refuses a flag it
 // does not know with exit 2 before doing any work: a benchmark that ignored a typo, or
 // took --help for a run, would cost minutes. The scripts come from package.json, so a new
-// one is covered (or must be listed as someone else's CLI) from the day it is added.
+// one is covered from the day it is added: it must be a tsx/node program under tools/
+// that keeps this contract.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -12,14 +13,27 @@ import { UsageError, asksForHelp, integerOption, parseCommand } from "../../tool
 import { ROOT } from "../support/program";
 
 const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+/** `tsx|node tools/<file> [fixed arguments]`: the only shape a script may have. */
+const SCRIPT = /^(tsx|node) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
 /**
- * Scripts that are other programs' command lines (ESLint, tsc), with their own --help; and
- * the CI-only tools that still parse their own arguments (subcommands; their usage is not
- * yet `npm run …` and --help is an unknown command there): to be moved onto tools/cli.ts.
+ * Arguments each tool accepts, to show an unknown flag is refused even after valid ones
+ * (and before the tool acts on them: none of these may write or start anything).
  */
-const EXTERNAL = ["lint", "typecheck", "ci-access", "drift"];
-/** Arguments each tool accepts, to show an unknown flag is refused even after valid ones; read-only tools only. */
-const VALID_ARGS: Record<string, string[]> = { check: ["staging"], guard: [join("test", "fixtures", "preview", "clean.json")] };
+const VALID_ARGS: Record<string, string[]> = {
+  check: ["staging"],
+  guard: [join("test", "fixtures", "preview", "clean.json")],
+  "ci-access": ["close", "--state", "no-such-state.json"],
+  drift: ["no-such-preview.json", "0"],
+  "new-stack": ["cli-test-stack"],
+  "validate-emitted": ["nginx.conf"],
+  "bench:backup": ["--rounds", "1"],
+  test: ["no-such-test-file"],
+};
+/**
+ * The guard takes only a lone `--help` as help, never `-h`: its arguments can come from a
+ * workflow input, which must never turn it into a no-op that exits 0 (tools/guard/guard.ts).
+ */
+const SHORT_HELP_REFUSED = ["guard"];
 
 interface Run {
   status: number;
@@ -27,12 +41,9 @@ interface Run {
   stderr: string;
 }
 
-/** Runs an npm script's program the way `npm run <name> -- <args>` does, without npm's own start-up. */
-async function runScript(name: string, args: string[]): Promise<Run> {
-  const [runner, file] = scripts[name].split(/\s+/);
-  const argv = runner === "tsx" ? ["--import", "tsx", file, ...args] : [file, ...args];
+async function run(command: string, argv: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, argv, { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+    const { stdout, stderr } = await promisify(execFile)(command, argv, { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     return { status: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout: string; stderr: string };
@@ -41,34 +52,63 @@ async function runScript(name: string, args: string[]): Promise<Run> {
   }
 }
 
-describe("every npm run command", () => {
-  const own = Object.keys(scripts).filter((name) => !EXTERNAL.includes(name));
+/** Runs an npm script's program the way `npm run <name> -- <args>` does, without npm's own start-up. */
+function runScript(name: string, args: string[]): Promise<Run> {
+  const [, runner, file, fixed] = SCRIPT.exec(scripts[name]) ?? [];
+  const argv = [file, ...fixed.split(" ").filter(Boolean), ...args];
+  return run(process.execPath, runner === "tsx" ? ["--import", "tsx", ...argv] : argv);
+}
 
-  it("is one of the project's tools (tsx/node on a file under tools/) or listed as an external CLI", () => {
-    for (const name of own) assert.match(scripts[name], /^(tsx|node) tools\/[\w/.-]+\.(ts|mjs)$/, `${name}: ${scripts[name]}`);
-    assert.ok(own.includes("check") && own.includes("bench:backup") && own.includes("new-stack"), own.join(" "));
+const synopsis = (name: string) => (name === "test" ? "npm test" : `npm run ${name}`);
+
+function assertHelp(name: string, help: Run): void {
+  assert.equal(help.status, 0, help.stderr);
+  const [first, ...rest] = help.stdout.split("\n");
+  assert.match(first, /^usage: /, help.stdout);
+  assert.ok(first.split(" | ").some((usage) => usage.replace(/^usage: /, "").startsWith(synopsis(name))), first);
+  assert.ok(rest.join("\n").trim().length > 0, "more than the synopsis: what it does");
+  assert.equal(help.stderr, "", "nothing else ran");
+}
+
+function assertRefused(run: Run, flag: string): void {
+  assert.equal(run.status, 2, run.stdout + run.stderr);
+  assert.ok(run.stderr.includes(flag), run.stderr);
+  assert.match(run.stderr, /usage: npm /);
+  assert.equal(run.stdout, "", "nothing ran");
+}
+
+describe("every npm run command", () => {
+  const names = Object.keys(scripts);
+
+  it("is a tsx or node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
+    for (const name of names) assert.match(scripts[name], SCRIPT, `${name}: ${scripts[name]}`);
+    for (const name of ["check", "test", "lint", "bench:backup", "bench:rollout", "guard", "ci-access", "drift", "new-stack", "validate-emitted"]) {
+      assert.ok(names.includes(name), name);
+    }
   });
 
-  for (const name of own) {
-    it(`${name}: --help and -h print the usage and exit 0; an unknown flag exits 2 with nothing done`, async () => {
-      const synopsis = name === "test" ? "usage: npm test" : `usage: npm run ${name}`;
-      const runs = await Promise.all([
+  for (const name of names) {
+    const short = SHORT_HELP_REFUSED.includes(name) ? "refused" : "help";
+    it(`${name}: --help prints the usage and exits 0; -h is ${short}; an unknown flag exits 2 with nothing done`, async () => {
+      const [help, shortHelp, ...refused] = await Promise.all([
         runScript(name, ["--help"]),
         runScript(name, ["-h"]),
         runScript(name, ["--no-such-flag"]),
         ...(VALID_ARGS[name] ? [runScript(name, [...VALID_ARGS[name], "--no-such-flag"])] : []),
       ]);
-      const [help, short, ...refused] = runs;
-      for (const run of [help, short]) {
-        assert.equal(run.status, 0, run.stderr);
-        assert.ok(run.stdout.startsWith(synopsis), run.stdout);
-      }
-      for (const run of refused) {
-        assert.equal(run.status, 2, run.stdout + run.stderr);
-        assert.match(run.stderr, /--no-such-flag/);
-        assert.match(run.stderr, /usage: npm /);
-        assert.equal(run.stdout, "", "nothing ran");
-      }
+      assertHelp(name, help);
+      if (short === "help") assertHelp(name, shortHelp);
+      else assertRefused(shortHelp, "-h");
+      for (const run of refused) assertRefused(run, "--no-such-flag");
+    });
+  }
+
+  // Through npm itself, as the README runs them: npm hands everything after `--` to the script.
+  for (const [name, command] of [["test", ["test"]], ["bench:rollout", ["run", "bench:rollout"]]] as const) {
+    it(`${synopsis(name)} -- --help prints the usage without running anything; -- --no-such-flag exits 2`, async () => {
+      const [help, unknown] = await Promise.all([run("npm", ["--silent", ...command, "--", "--help"]), run("npm", ["--silent", ...command, "--", "--no-such-flag"])]);
+      assertHelp(name, help);
+      assertRefused(unknown, "--no-such-flag");
     });
   }
 });

@@ -9,7 +9,7 @@
 // Exit codes: 0 done; 1 an API call failed or, for verify-database, the live trusted
 // sources differ from what the stack applied; 2 bad arguments or missing stack outputs.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { UsageError, asksForHelp, helpText, parseCommand } from "../cli";
 import {
   CiAccessError,
   agreeOnAddress,
@@ -41,8 +41,39 @@ interface AccessState {
   databaseSourceAdded?: boolean;
 }
 
+const COMMAND = {
+  usage: "npm run ci-access -- open --outputs <file> --state <file> --run-id <id> [--address <ipv4>] [--address-lookup <url>]… | close --state <file> | verify-database --outputs <file>",
+  help: `
+Admits one CI runner to the stack's droplet (SSH) and database for one job, and takes it
+out again (tools/ci-access/README.md). Needs DIGITALOCEAN_TOKEN.
+
+  open              a firewall for the runner's address on the droplets' tag, and the
+                    address as a trusted source of the database; the state file records
+                    each step so close can undo a half-finished open
+    --outputs <file>        \`pulumi stack output --json\` of the stack
+    --state <file>          where to record what open did
+    --run-id <id>           names the firewall (unique per job)
+    --address <ipv4>        the runner's address (default: asked of two lookup services,
+                            which must agree)
+    --address-lookup <url>  a lookup service instead of the defaults (repeatable)
+  close --state <file>      removes what open added (nothing when the state file is absent)
+  verify-database --outputs <file>
+                    the database's trusted sources are exactly those the stack applied
+
+Exit: 0 done; 1 an API call failed or verify-database found a difference; 2 bad arguments
+or missing stack outputs.`,
+  options: {
+    outputs: { type: "string" },
+    state: { type: "string" },
+    "run-id": { type: "string" },
+    address: { type: "string" },
+    "address-lookup": { type: "string", multiple: true },
+  },
+  positionals: { min: 1, max: 1, name: "command (open, close or verify-database)" },
+} as const;
+
 function usage(message: string): never {
-  throw new CiAccessError(`${message}\nusage: ci-access open --outputs <file> --state <file> --run-id <id> [--address <ipv4>] [--address-lookup <url>]… | close --state <file> | verify-database --outputs <file>`, 2);
+  throw new CiAccessError(`${message}\nusage: ${COMMAND.usage}`, 2);
 }
 
 /** Where the tool reads its environment and writes its report; a process or a test. */
@@ -192,32 +223,26 @@ async function verifyDatabase(values: Record<string, string | string[] | undefin
 }
 
 async function dispatch(argv: string[], io: CliIo): Promise<void> {
-  const [command, ...rest] = argv;
+  let command: string;
   let values: Record<string, string | string[] | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        outputs: { type: "string" },
-        state: { type: "string" },
-        "run-id": { type: "string" },
-        address: { type: "string" },
-        "address-lookup": { type: "string", multiple: true },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values, positionals: [command] } = parseCommand(argv, COMMAND));
   } catch (error) {
-    usage((error as Error).message);
+    if (!(error instanceof UsageError)) throw error;
+    usage(error.message);
   }
   if (command === "open") return open(values, io);
   if (command === "close") return close(values, io);
   if (command === "verify-database") return verifyDatabase(values, io);
-  usage(`unknown command "${command ?? ""}"`);
+  usage(`unknown command "${command}"`);
 }
 
 /** Runs one command; resolves to the exit code, having written errors through `err`. */
 export async function runCiAccess(argv: string[], io: CliIo & { err: (line: string) => void }): Promise<number> {
+  if (asksForHelp(argv)) {
+    io.out(helpText(COMMAND).trimEnd());
+    return 0;
+  }
   try {
     await dispatch(argv, io);
     return 0;

@@ -18,6 +18,7 @@
 // into one `replace` step; `--show-replacement-steps` also lists its
 // `create-replacement` and `delete-replaced` halves.
 import { z } from "zod";
+import { UsageError } from "../cli";
 
 /** Every step operation the Pulumi engine reports (pkg/resource/deploy/step.go). */
 export const KNOWN_STEP_OPS = [
@@ -510,11 +511,24 @@ export interface GuardArgs {
   allow: string[];
 }
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 export const USAGE = "usage: npm run guard -- <preview.json | -> [--allow <urn-or-type>]...";
+
+/** What a lone --help prints under the usage. */
+export const HELP = `
+Blocks a deploy whose preview (\`pulumi preview --json\`, or \`npm run -s check -- <stack> --json\`;
+- reads stdin) would delete or replace a resource holding data or identity (database,
+schema, volumes and their attachment, backups bucket, droplet, its SSH host key, reserved
+IP, DNS zone, Auth0 tenant objects) or delete a firewall; or that has a mandatory policy
+violation, failed, or may be corrupt.
+
+  --allow <urn-or-type>   let this one protected resource (its URN) or every resource of this
+                          type (package:module:Type) be deleted or replaced (repeatable)
+
+Only a lone --help is help: -h and a --help among other arguments are refused, so nothing
+that reaches the arguments from a workflow input turns the guard into a no-op.
+Exit: 0 clean, 1 blocked, 2 bad arguments or unusable input.`;
 
 /**
  * Help is only ever a lone `--help`: anything that can reach the arguments from a workflow

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import {
   EXIT_BAD_INPUT,
+  HELP,
   PreviewInputError,
   USAGE,
   UsageError,
@@ -32,7 +33,7 @@ function readInput(preview: string): { text: string; source: string } {
 function main(argv: readonly string[]): number {
   try {
     if (isHelpRequest(argv)) {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${USAGE}\n${HELP}\n`);
       return 0;
     }
     const args = parseGuardArgs(argv);
