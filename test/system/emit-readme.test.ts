@@ -1,0 +1,93 @@
+// `npm run check -- <stack> --emit <dir>` writes a README.md beside the server files, naming
+// what reads each and the one command that validates it here. The commands are taken out of
+// that README and run as a newcomer would paste them (sh, from the repository), so the README
+// cannot name a command that does not validate what it says: each passes on the emitted
+// file and fails once the file is broken the way its program would refuse.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { appendFileSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { NGINX_IMAGE } from "../../components/proxy/commands";
+import { nginxVersionFromImage } from "../../components/proxy/render";
+import { runCheck } from "../support/check";
+import { ROOT } from "../support/program";
+import { makeTempDir } from "../support/system";
+
+/** A line each file's program refuses: a wrong type for a cloud-config module, an unknown directive, an unknown option. */
+const BREAKS: Record<string, string> = {
+  "cloud-init.yaml": "\nntp: 5\n",
+  "nginx.conf": "\nnot_a_directive on;\n",
+  "redis.conf": "\nnot-an-option yes\n",
+};
+
+interface Section {
+  file: string;
+  text: string;
+  commands: string[];
+}
+
+/** The README's `## <file>` sections, each with the commands of its ```sh blocks. */
+function sections(readme: string): Section[] {
+  return readme.split(/^## /m).slice(1).map((part) => {
+    const [file, ...rest] = part.split("\n");
+    const text = rest.join("\n");
+    const commands = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1].split("\n").filter((line) => line.trim() !== ""));
+    return { file: file.trim(), text, commands };
+  });
+}
+
+async function sh(command: string): Promise<{ status: number; output: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    return { status: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout: string; stderr: string };
+    if (typeof e.code !== "number") throw error;
+    return { status: e.code, output: e.stdout + e.stderr };
+  }
+}
+
+for (const stack of ["staging", "production"]) {
+  describe(`npm run check -- ${stack} --emit: the README beside the files`, () => {
+    const dir = makeTempDir(`emit-readme-${stack}`);
+    let readme: Section[];
+    let emitted: string[];
+
+    before(() => {
+      const report = runCheck(stack, { json: false, extraArgs: ["--emit", dir] });
+      assert.equal(report.status, 0, report.stderr);
+      emitted = readdirSync(dir).filter((f) => f !== "README.md").sort();
+      readme = sections(readFileSync(join(dir, "README.md"), "utf8"));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("has one section per file written, each with what reads it and exactly one command naming that file", () => {
+      assert.deepEqual(emitted, Object.keys(BREAKS).sort(), "this stack renders every server file");
+      assert.deepEqual(readme.map((s) => s.file).sort(), emitted);
+      for (const section of readme) {
+        assert.match(section.text, /^For \S.*\.$/m, section.file);
+        assert.equal(section.commands.length, 1, `${section.file}: ${section.commands.join(" | ")}`);
+        assert.ok(section.commands[0].includes(join(dir, section.file)), section.commands[0]);
+      }
+      const nginx = readme.find((s) => s.file === "nginx.conf");
+      assert.ok(nginx?.text.includes(`For nginx ${nginxVersionFromImage(NGINX_IMAGE)} in the image \`${NGINX_IMAGE}\``), nginx?.text);
+    });
+
+    test("each command the README names validates its file with the real program (exit 0), then refuses it broken (exit 1)", async () => {
+      const valid = await Promise.all(readme.map((s) => sh(s.commands[0])));
+      readme.forEach((section, i) => {
+        assert.equal(valid[i].status, 0, `${section.commands[0]}\n${valid[i].output}`);
+        assert.match(valid[i].output, new RegExp(`^valid ${join(dir, section.file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `, "m"));
+      });
+
+      for (const section of readme) appendFileSync(join(dir, section.file), BREAKS[section.file]);
+      const broken = await Promise.all(readme.map((s) => sh(s.commands[0])));
+      readme.forEach((section, i) => {
+        assert.equal(broken[i].status, 1, `${section.commands[0]}\n${broken[i].output}`);
+        assert.match(broken[i].output, new RegExp(`^INVALID .*${section.file.replace(".", "\\.")}: `, "m"));
+      });
+    });
+  });
+}
