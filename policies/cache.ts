@@ -6,10 +6,9 @@
 // version runs lives on that RemoteImage, which the container depends on.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
+import { DIGEST } from "../components/common/patterns";
 import { known, label } from "./util";
-
-/** The label components/cache sets on its container (CACHE_ROLE_LABEL there). */
-export const CACHE_ROLE_LABEL = { label: "dropstack.role", value: "cache" } as const;
 
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -37,7 +36,6 @@ export function parseImageReference(reference: string): ImageReference | undefin
   return { repository: parts.join("/"), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 // 7.4.1, 7.4.1-alpine, 7.4.1-alpine3.20, v1.2.3: one release, not a moving line like 7, 7.4 or alpine.
 const EXACT_VERSION_TAG = /^v?\d+\.\d+\.\d+([-._][\w.-]*)?$/;
 
@@ -91,7 +89,7 @@ export function findCacheContainers(resources: PolicyResource[]): CacheContainer
     const ownReference = typeof ownImage === "string" && parseImageReference(ownImage) ? ownImage : undefined;
     const imageReference = ownReference ?? pulledImageName(resource);
     const labelled = (known(() => container.labels) ?? [])
-      .some((l) => l.label === CACHE_ROLE_LABEL.label && l.value === CACHE_ROLE_LABEL.value);
+      .some((l) => l.label === ROLE_LABEL && l.value === CONTAINER_ROLES.cache);
     if (labelled || isRedisReference(imageReference)) found.push({ resource, container, imageReference });
   }
   return found;

@@ -6,29 +6,24 @@
 // label components/app sets.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { PROMOTED_IMAGE_OUTPUT, imageDigest } from "../components/promotion/evaluate";
+import { APP_IMAGE_SUFFIX, CONTAINER_ROLES, HOOK_SUFFIX, ROLE_LABEL } from "../components/common/names";
+import { imageDigest, isDigestPinned } from "../components/common/patterns";
+import { PROMOTED_IMAGE_OUTPUT } from "../components/promotion/evaluate";
 import { stackConfig } from "./stack-config";
 import { asList, asProps, dependsOnTransitively, known, label } from "./util";
 
-/** Mirrors HOOK_SUFFIX in components/hooks/commands.ts (test/unit/policies-deploy.test.ts keeps them equal). */
-export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate" } as const;
-/** Mirrors ROLE_LABEL in components/app/render.ts. */
-export const ROLE_LABEL = "dropstack.role";
-/** Mirrors APP_IMAGE_SUFFIX in components/app/render.ts: the app's RemoteImage, among others (Redis, nginx). */
-export const APP_IMAGE_SUFFIX = "-app-image";
-export const APP_ROLES = ["api", "worker"] as const;
+const APP_ROLES: readonly string[] = [CONTAINER_ROLES.api, CONTAINER_ROLES.worker];
 
 const COMMAND = "command:remote:Command";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
 const PIN_HINT = "set dropstack:app.image to a digest reference like registry.example.com/app:1.2.3@sha256:<64 hex> (`docker buildx imagetools inspect <image>` prints it)";
 
 
 /** `api` or `worker` for dropstack's app containers, from their `dropstack.role` label. */
 export function appRole(labels: unknown): string | undefined {
   const role = asList(labels).map(asProps).find((l) => l.label === ROLE_LABEL)?.value;
-  return typeof role === "string" && (APP_ROLES as readonly string[]).includes(role) ? role : undefined;
+  return typeof role === "string" && APP_ROLES.includes(role) ? role : undefined;
 }
 
 interface AppContainer {
@@ -70,14 +65,14 @@ export const appImagePinned: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     for (const remoteImage of args.resources.filter((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX))) {
       const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
-      if (typeof name === "string" && !DIGEST_PINNED.test(name)) {
+      if (typeof name === "string" && !isDigestPinned(name)) {
         reportViolation(`the app image "${name}" can change under the same name: ${PIN_HINT}`, remoteImage.urn);
       }
     }
     for (const { resource, role } of appContainers(args.resources)) {
       const image = known(() => resource.props.image);
       // An image ID (sha256:…, what the app's containers run) names exact content too.
-      if (typeof image === "string" && !DIGEST_PINNED.test(image) && !image.startsWith("sha256:")) {
+      if (typeof image === "string" && !isDigestPinned(image) && !image.startsWith("sha256:")) {
         reportViolation(`${role} container ${label(resource)} runs "${image}", which is not pinned by digest: ${PIN_HINT}`, resource.urn);
       }
     }

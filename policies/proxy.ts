@@ -12,12 +12,12 @@ import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";
 import { certbotUsesStagingCa, hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
+import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
 import { isPinnedImage, parseImageReference } from "./cache";
 import { asList, asProps, known, label } from "./util";
 
-/** Mirrors PROXY_ROLE in components/proxy/commands.ts (test/unit/policies-proxy.test.ts keeps them equal). */
-export const PROXY_ROLES = { nginx: "proxy", certbot: "certbot" } as const;
-const ROLE_LABEL = "dropstack.role";
+/** The proxy's containers by their role label (components/common/names.ts). */
+const PROXY_ROLES = { nginx: CONTAINER_ROLES.proxy, certbot: CONTAINER_ROLES.certbot } as const;
 /** Repositories of the images the proxy runs, by role. */
 const PROXY_REPOSITORIES: Record<string, string> = { nginx: PROXY_ROLES.nginx, "certbot/certbot": PROXY_ROLES.certbot };
 

@@ -15,12 +15,15 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Hooks, HooksArgs } from "../hooks";
 import {
-  API_ALIAS, APP_IMAGE_SUFFIX, AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS, INGRESS_NETWORK, ROLE_LABEL,
-  STOP_TIMEOUT_SECONDS, WORKER_HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, isDigestPinned, renderIngressJoinCommand,
+  AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS,
+  STOP_TIMEOUT_SECONDS, WORKER_HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, renderIngressJoinCommand,
   renderWorkerStableCommand, workerHealthcheckTest,
 } from "./render";
 
-export { API_ALIAS, INGRESS_NETWORK, ROLE_LABEL, appEnvironment, imageRegistry, imageRepository, isDigestPinned } from "./render";
+import { API_ALIAS, APP_IMAGE_SUFFIX, CONTAINER_ROLES, INGRESS_NETWORK, roleLabel, componentType } from "../common/names";
+import { isDigestPinned } from "../common/patterns";
+
+export { appEnvironment, imageRegistry, imageRepository } from "./render";
 
 /** dropstack:app.workers[] */
 export interface WorkerSpec {
@@ -84,7 +87,7 @@ export class App extends pulumi.ComponentResource {
   readonly rolloutTriggers: pulumi.Output<unknown[]>;
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:App", name, {}, opts);
+    super(componentType("App"), name, {}, opts);
     if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new Error(`dropstack:app.replicas must be at least 1, got ${args.replicas}`);
     const onDroplet = { parent: this, provider: args.dockerProvider };
 
@@ -107,7 +110,7 @@ export class App extends pulumi.ComponentResource {
       // ID, so a reference would show a change (and a replacement) on every preview.
       image: this.image.imageId,
       envs,
-      labels: Object.entries({ [ROLE_LABEL]: role, ...extraLabels }).map(([label, value]) => ({ label, value })),
+      labels: [roleLabel(role), ...Object.entries(extraLabels).map(([label, value]) => ({ label, value }))],
       restart: "unless-stopped",
       init: true,
       securityOpts: ["no-new-privileges:true"],
@@ -140,7 +143,7 @@ export class App extends pulumi.ComponentResource {
     for (let i = 0; i < args.replicas; i++) {
       const previous = this.ingressJoins[i - 1];
       const replica = new docker.Container(`${name}-api-${i}`, {
-        ...container("api", { "dropstack.replica": String(i) }),
+        ...container(CONTAINER_ROLES.api, { "dropstack.replica": String(i) }),
         networksAdvanced: [{ name: args.networkName }],
         healthcheck: { tests: healthcheckTest(args.port, args.healthPath), ...HEALTHCHECK_TIMING },
         wait: true,
@@ -161,7 +164,7 @@ export class App extends pulumi.ComponentResource {
         ? { healthcheck: { tests: workerHealthcheckTest(worker.healthcheck), ...WORKER_HEALTHCHECK_TIMING }, wait: true, waitTimeout: HEALTHY_WAIT_SECONDS }
         : {};
       const workerContainer = new docker.Container(`${name}-worker-${worker.name}`, {
-        ...container("worker", { "dropstack.worker": worker.name }),
+        ...container(CONTAINER_ROLES.worker, { "dropstack.worker": worker.name }),
         command: ["sh", "-c", worker.command],
         networksAdvanced: [{ name: args.networkName }],
         ...healthcheck,

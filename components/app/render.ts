@@ -1,19 +1,10 @@
 // Pure pieces of the app containers: their environment, healthcheck and labels.
 
-/** policies/deploy.ts finds app containers by this label (the cache uses the same key). */
-export const ROLE_LABEL = "dropstack.role";
-export type AppRole = "api" | "worker";
-/** The app's RemoteImage is `<name>-app-image`; policies/deploy.ts tells it from Redis's and nginx's by this. */
-export const APP_IMAGE_SUFFIX = "-app-image";
-/** The network alias every api replica answers to; nginx proxies to it. */
-export const API_ALIAS = "api";
+import { CONTAINER_ROLES } from "../common/names";
+import { withoutDigest } from "../common/patterns";
 
-const DIGEST_PINNED = /@sha256:[a-f0-9]{64}$/;
-
-/** True for `registry/app:1.2.3@sha256:<64 hex>` and `registry/app@sha256:<64 hex>`. */
-export function isDigestPinned(reference: string): boolean {
-  return DIGEST_PINNED.test(reference);
-}
+/** The app's containers, by their `dropstack.role` label (components/common/names.ts). */
+export type AppRole = typeof CONTAINER_ROLES.api | typeof CONTAINER_ROLES.worker;
 
 export interface AppEnvironmentParts {
   /** The app role through the pool (Database.appUri). */
@@ -37,18 +28,29 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
   const provided: Record<string, [string, string]> = { DATABASE_URL: [parts.databaseUrl, "the database (Database.appUri)"] };
   if (parts.redisUrl !== undefined) provided.REDIS_URL = [parts.redisUrl, "Redis (Cache.redisUrl)"];
   for (const [name, value] of Object.entries(parts.identity ?? {})) provided[name] = [value, "Auth0 (Identity)"];
-  const problems: string[] = [];
-  for (const [key, values] of [["app.env", parts.env], ["appSecrets", parts.secrets]] as const) {
-    for (const name of Object.keys(values)) {
-      if (name in provided) problems.push(`dropstack:${key}.${name}: already set by dropstack from ${provided[name][1]}; remove it`);
-    }
-  }
+  const problems = shadowedEnvironment(parts.env, parts.secrets, Object.keys(provided))
+    .map(({ key, name }) => `dropstack:${key}.${name}: already set by dropstack from ${provided[name][1]}; remove it`);
   if (problems.length > 0) throw new Error(problems.join("\n"));
   return {
     ...parts.env,
     ...parts.secrets,
     ...Object.fromEntries(Object.entries(provided).map(([name, [value]]) => [name, value])),
   };
+}
+
+/**
+ * Variables dropstack itself puts in the app's environment (the database, Redis and, with
+ * dropstack:auth0, the Identity component's settings); app.env and appSecrets may not shadow
+ * them. The config schema checks the same rule before any resource exists.
+ */
+export function stackAppEnvironmentNames(auth0: boolean): string[] {
+  return ["DATABASE_URL", "REDIS_URL", ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : [])];
+}
+
+/** The one shadowing rule: every app.env or appSecrets name that the stack already provides. */
+export function shadowedEnvironment(env: Record<string, string>, secrets: Record<string, string>, provided: readonly string[]): { key: "app.env" | "appSecrets"; name: string }[] {
+  return ([["app.env", env], ["appSecrets", secrets]] as const).flatMap(([key, values]) =>
+    Object.keys(values).filter((name) => provided.includes(name)).map((name) => ({ key, name })));
 }
 
 /** docker's `NAME=value` list, sorted so a reordered config causes no diff. */
@@ -93,14 +95,6 @@ export const WORKER_HEALTHCHECK_TIMING = { interval: "10s", timeout: "10s", retr
 export const HEALTHY_WAIT_SECONDS = 180;
 /** Seconds between SIGTERM and SIGKILL: in-flight requests and jobs get this long to finish. */
 export const STOP_TIMEOUT_SECONDS = 30;
-
-/**
- * The network nginx resolves API_ALIAS on. A replica joins it, with the alias, only once it
- * is healthy (renderIngressJoinCommand), so Docker's DNS never answers with a replica that
- * has not passed its healthcheck. Internal: nothing leaves through it, and Docker never picks
- * it as a container's gateway, so nginx's published ports stay on the app network.
- */
-export const INGRESS_NETWORK = "dropstack-ingress";
 
 // Go templates for `docker inspect`. test/system/fake-docker.ts answers exactly these.
 export const INSPECT_HEALTH = "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}";
@@ -188,10 +182,10 @@ export function imageRegistry(reference: string): string {
 
 /** The repository part of a reference, as `docker image ls <repository>` matches it. */
 export function imageRepository(reference: string): string {
-  const withoutDigest = reference.replace(/@sha256:[a-f0-9]{64}$/, "");
-  const lastSlash = withoutDigest.lastIndexOf("/");
-  const colon = withoutDigest.indexOf(":", lastSlash + 1);
-  const repository = colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+  const unpinned = withoutDigest(reference);
+  const lastSlash = unpinned.lastIndexOf("/");
+  const colon = unpinned.indexOf(":", lastSlash + 1);
+  const repository = colon === -1 ? unpinned : unpinned.slice(0, colon);
   // Docker lists Hub images by their short name.
   return repository.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, "").replace(/^library\//, "");
 }

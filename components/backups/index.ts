@@ -2,6 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BACKUP_PREFIX, backupBucketName, offsiteRetention, spacesEndpoint } from "./settings";
+import { componentType } from "../common/names";
 
 export interface BackupsArgs {
   region: string;
@@ -27,7 +28,7 @@ export class Backups extends pulumi.ComponentResource {
   readonly prefix: string;
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Backups", name, {}, opts);
+    super(componentType("Backups"), name, {}, opts);
     const retention = offsiteRetention(args.keep);
     this.prefix = BACKUP_PREFIX;
     this.endpoint = spacesEndpoint(args.region);

@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DATA_MOUNT } from "../host/cloud-init";
+import { CONTAINER_ROLES, DATA_DIRS, roleLabel, componentType } from "../common/names";
 import {
   REDIS_DEFAULT_DATA_DIR, REDIS_DEFAULT_PORT, REDIS_MIN_PASSWORD_LENGTH, RedisSettings, buildRedisUrl, redisHealthcheckTests,
   renderRedisConf, validateRedisSettings,
@@ -15,9 +15,7 @@ export const REDIS_CONF_PATH = "/usr/local/etc/redis/redis.conf";
 /** The network alias the app, workers and hooks use to reach Redis. */
 export const REDIS_HOST_ALIAS = "redis";
 /** AOF and RDB files live on the data volume, so they survive a rebuilt droplet. */
-export const REDIS_HOST_DATA_DIR = `${DATA_MOUNT}/redis`;
-/** Marks the cache container; policies/cache.ts finds it by this label. */
-export const CACHE_ROLE_LABEL = { label: "dropstack.role", value: "cache" } as const;
+export const REDIS_HOST_DATA_DIR = DATA_DIRS.redis;
 // Inside the container Redis listens on every interface of the private network only:
 // the port is never published on the droplet.
 const BIND = "0.0.0.0";
@@ -70,7 +68,7 @@ export class Cache extends pulumi.ComponentResource {
   readonly redisUrl: pulumi.Output<string>;
 
   constructor(name: string, args: CacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Cache", name, {}, opts);
+    super(componentType("Cache"), name, {}, opts);
     const problems = redisConfigProblems(args);
     if (problems.length > 0) throw new pulumi.RunError(`invalid Redis settings:\n  ${problems.join("\n  ")}`);
 
@@ -91,7 +89,8 @@ export class Cache extends pulumi.ComponentResource {
       uploads: [{ file: REDIS_CONF_PATH, content: conf }],
       volumes: [{ hostPath: REDIS_HOST_DATA_DIR, containerPath: REDIS_DEFAULT_DATA_DIR }],
       networksAdvanced: [{ name: args.networkName, aliases: [REDIS_HOST_ALIAS] }],
-      labels: [CACHE_ROLE_LABEL],
+      // policies/cache.ts finds the cache container by this label.
+      labels: [roleLabel(CONTAINER_ROLES.cache)],
       healthcheck: {
         tests: redisHealthcheckCommand(),
         interval: "10s",

@@ -2,7 +2,8 @@
 // the raw values Pulumi config holds and the stack name, and returns a typed StackConfig
 // or every problem at once, each named by its full key.
 import { z } from "zod";
-import { imageRegistry } from "../app/render";
+import { imageRegistry, shadowedEnvironment, stackAppEnvironmentNames } from "../app/render";
+import { EMAIL, ENV_NAME } from "../common/patterns";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 import { describeSshPublicKeyProblem } from "../host/ssh-keys";
 import { describeAuth0UrlProblem } from "../identity/urls";
@@ -35,10 +36,8 @@ export function isHostname(value: string): boolean {
   return labels.every((l) => HOSTNAME_LABEL.test(l)) && /[a-z]/.test(labels[labels.length - 1]);
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SIZE_SLUG = /^[a-z0-9-]+$/;
 const IMAGE_REF = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** A string checked by `problem` (undefined when fine); the problem is the whole message. */
 function checkedString(problem: (value: string) => string | undefined) {
@@ -256,23 +255,13 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
           ctx.addIssue({ code: "custom", path: ["appSecrets", name], message: "is also set in app.env; keep each variable in one place" });
         }
       }
-      const stackSet = stackAppEnvironmentNames(config.auth0 !== undefined);
-      for (const [key, values] of [["env", config.app.env], ["appSecrets", config.appSecrets]] as const) {
-        for (const name of Object.keys(values).filter((n) => stackSet.includes(n))) {
-          ctx.addIssue({ code: "custom", path: key === "env" ? ["app", "env", name] : ["appSecrets", name], message: "is set by dropstack in the app's environment; remove it" });
-        }
+      for (const { key, name } of shadowedEnvironment(config.app.env, config.appSecrets, stackAppEnvironmentNames(config.auth0 !== undefined))) {
+        ctx.addIssue({ code: "custom", path: key === "app.env" ? ["app", "env", name] : ["appSecrets", name], message: "is set by dropstack in the app's environment; remove it" });
       }
     });
 }
 
-/**
- * Variables dropstack itself puts in the app's environment (components/app: the database,
- * Redis and, with dropstack:auth0, the Identity component's settings); app.env and
- * appSecrets may not shadow them.
- */
-export function stackAppEnvironmentNames(auth0: boolean): string[] {
-  return ["DATABASE_URL", "REDIS_URL", ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : [])];
-}
+export { stackAppEnvironmentNames };
 
 export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { POOL_ROLE, RoleKind, privilegeModel } from "./privileges";
 import { appPoolSize, connectionUri, maintenanceWindow, trustedSources } from "./settings";
+import { componentType } from "../common/names";
 
 export interface DatabaseArgs {
   region: string;
@@ -51,7 +52,7 @@ export class Database extends pulumi.ComponentResource {
   readonly databaseName: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Database", name, {}, opts);
+    super(componentType("Database"), name, {}, opts);
     const model = privilegeModel();
 
     this.cluster = new digitalocean.DatabaseCluster(`${name}-pg`, {

@@ -1,6 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { recordName } from "./records";
+import { componentType } from "../common/names";
 
 export interface DnsArgs {
   zone: string;
@@ -16,7 +17,7 @@ export class Dns extends pulumi.ComponentResource {
   readonly domain: digitalocean.Domain;
 
   constructor(name: string, args: DnsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Dns", name, {}, opts);
+    super(componentType("Dns"), name, {}, opts);
     this.domain = new digitalocean.Domain(`${name}-zone`, { name: args.zone }, { parent: this, protect: true });
     const ttl = args.ttl ?? 300;
     for (const host of args.hosts) {

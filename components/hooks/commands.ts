@@ -7,8 +7,11 @@
 // — printf is a builtin and the process substitution is a pipe, so nothing is written to
 // disk and no argv ever holds a value. (sshd's AcceptEnv would be the other way in, and the
 // droplet's sshd does not accept environment variables.)
-import { DATA_MOUNT, DEPLOY_USER } from "../host/cloud-init";
-import { shellQuote } from "../proxy/render";
+import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
+import { DIGEST, ENV_NAME } from "../common/patterns";
+import { shellQuote } from "../common/shell";
+
+export { HOOK_SUFFIX };
 
 /** Where things live on the droplet. Tests point these at temp dirs. */
 export interface HookPaths {
@@ -21,19 +24,13 @@ export interface HookPaths {
 }
 
 export const DROPLET_PATHS: HookPaths = {
-  hooksDir: `${DATA_MOUNT}/dropstack/hooks`,
-  backupDir: `${DATA_MOUNT}/backups`,
-  runDir: `${DATA_MOUNT}/dropstack/run`,
+  hooksDir: `${DATA_DIRS.dropstack}/hooks`,
+  backupDir: DATA_DIRS.backups,
+  runDir: `${DATA_DIRS.dropstack}/run`,
 };
 
 /** Shipped to `hooksDir`; lib.sh is sourced by the others from their own directory. */
 export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"] as const;
-
-/**
- * The logical-name suffixes of the hook Commands. policies/deploy.ts finds hooks by them
- * (names are known during preview, unlike the rendered scripts), so they are a contract.
- */
-export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", smoke: "-smoke" } as const;
 
 // The PostgreSQL client image per supported major version (components/database accepts 15
 // and newer): exact patch releases, so a deploy never changes the tools by surprise; bump
@@ -65,8 +62,6 @@ const RCLONE_REMOTE = "OFFSITE";
 export const DEFAULT_BACKUP_MAX_AGE_SECONDS = 3600;
 /** How long a migration waits for another one to finish (MIGRATE_LOCK_TIMEOUT_S). */
 export const DEFAULT_MIGRATE_LOCK_TIMEOUT_SECONDS = 900;
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A value that travels as one stdin line: no line breaks (docker's env-file splits on them) and no NULs. */
 function stdinLine(what: string, value: string): string {
@@ -364,7 +359,7 @@ export function renderDeferredUpdate(hook: "backup" | "migrate"): string {
 }
 
 /** The app image IDs deployed, oldest first, one per line; the prune keeps the newest of them. */
-export const DEPLOYED_IMAGES_FILE = `${DATA_MOUNT}/dropstack/deployed-images`;
+export const DEPLOYED_IMAGES_FILE = `${DATA_DIRS.dropstack}/deployed-images`;
 /** The running image and the one before it (docs/rollback.md rolls back to that one without a pull). */
 export const KEEP_DEPLOYED_IMAGES = 2;
 
@@ -386,7 +381,7 @@ export interface PruneImagesInput {
 export function renderPruneImagesCommand(input: PruneImagesInput): string {
   const keep = input.keep ?? KEEP_DEPLOYED_IMAGES;
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`the number of deployed images to keep must be at least 1, got ${keep}`);
-  if (!/^sha256:[a-f0-9]{64}$/.test(input.imageId)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.imageId}"`);
+  if (!DIGEST.test(input.imageId)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.imageId}"`);
   const history = input.historyFile ?? DEPLOYED_IMAGES_FILE;
   return [
     ...header("prune", `keep the last ${keep} deployed ${input.repository} images and those in use; remove older ones`),

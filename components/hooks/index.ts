@@ -17,6 +17,7 @@
 // (rotated secrets, a new BACKUP_KEEP) is a no-op update that applies at the next deploy, so
 // a routine secret rotation never runs a migration, and a migration never runs without the
 // backup that was taken for it.
+import { componentType } from "../common/names";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -94,7 +95,7 @@ export class Hooks extends pulumi.ComponentResource {
   readonly triggers: pulumi.Output<string[]>;
 
   constructor(name: string, args: HooksArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Hooks", name, {}, opts);
+    super(componentType("Hooks"), name, {}, opts);
     const clientImage = postgresClientImage(args.postgresVersion);
     const network = pulumi.output(args.networkName);
     this.triggers = deployTriggers(args.image, args.migrate);
@@ -185,7 +186,7 @@ export class SmokeTest extends pulumi.ComponentResource {
   readonly prune?: command.remote.Command;
 
   constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:SmokeTest", name, {}, opts);
+    super(componentType("SmokeTest"), name, {}, opts);
     this.command = new command.remote.Command(`${name}${HOOK_SUFFIX.smoke}`, {
       connection: args.connection,
       create: renderSmokeCommand({ host: args.host, path: args.path, insecure: args.insecure }),

@@ -1,9 +1,9 @@
 // cloud-init user-data for the dropstack droplet, rendered as a pure function so the
 // exact bytes that reach the server can be checked by `cloud-init schema` in tests.
 import { stringify } from "yaml";
+import { DATA_DIRS, DATA_MOUNT, DEPLOY_USER } from "../common/names";
 
-export const DEPLOY_USER = "deploy";
-export const DATA_MOUNT = "/srv";
+export { DATA_MOUNT, DEPLOY_USER };
 /** ext4 labels hold at most 16 bytes. */
 export const DATA_LABEL = "dropstack-data";
 /** Written last by cloud-init; the host's readiness check waits for it. */
@@ -123,8 +123,8 @@ function mountScript(label: string): string {
     "  sleep 2",
     "done",
     `mountpoint -q ${DATA_MOUNT} || mount ${DATA_MOUNT}`,
-    `install -d -m 0750 -o ${DEPLOY_USER} -g ${DEPLOY_USER} ${DATA_MOUNT}/backups`,
-    `install -d -m 0755 ${DATA_MOUNT}/redis ${DATA_MOUNT}/proxy`,
+    `install -d -m 0750 -o ${DEPLOY_USER} -g ${DEPLOY_USER} ${DATA_DIRS.backups}`,
+    `install -d -m 0755 ${DATA_DIRS.redis} ${DATA_DIRS.proxy}`,
     "",
   ].join("\n");
 }

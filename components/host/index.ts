@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DATA_LABEL, DATA_MOUNT, DEPLOY_USER, authorizedKeysFile, renderAuthorizedKeysCommand, renderCloudInit, renderDataReleaseCommand, renderReadinessCommand } from "./cloud-init";
 import { dockerSshOptions, sshConnection } from "./ssh";
+import { componentType } from "../common/names";
 
 export interface HostArgs {
   region: string;
@@ -41,7 +42,7 @@ export class Host extends pulumi.ComponentResource {
   readonly userData: pulumi.Output<string>;
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Host", name, {}, opts);
+    super(componentType("Host"), name, {}, opts);
     this.hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this, additionalSecretOutputs: ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"] });
 
     this.userData = pulumi.secret(pulumi

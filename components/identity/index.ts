@@ -1,4 +1,5 @@
 import * as auth0 from "@pulumi/auth0";
+import { componentType } from "../common/names";
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidConfigError, StackConfig } from "../config";
 import { CLAIM_NAMESPACE_SECRET, POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, readPostLoginActionCode, rolesClaimName } from "./action";
@@ -55,7 +56,7 @@ export class Identity extends pulumi.ComponentResource {
     const domain = tenantDomain(args.domain);
     const problems = webOriginProblems(args.auth0.spa.webOrigins ?? []);
     if (problems.length > 0) throw new InvalidConfigError(problems, pulumi.getStack());
-    super("dropstack:index:Identity", name, {}, opts);
+    super(componentType("Identity"), name, {}, opts);
     const settings = args.auth0;
     const urls = spaUrls(settings.spa, args.hosts);
 

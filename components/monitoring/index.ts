@@ -4,6 +4,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DROPLET_ALERT_RULES, UPTIME_ALERT_RULES, describeDropletAlert, healthCheckUrl, uptimeProbeRegions } from "./alerts";
+import { componentType } from "../common/names";
 
 export interface MonitoringArgs {
   /** The droplet's region (dropstack:region); picks the probe regions. */
@@ -28,7 +29,7 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly healthUrl: string;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Monitoring", name, {}, opts);
+    super(componentType("Monitoring"), name, {}, opts);
     this.healthUrl = healthCheckUrl(args.apiHost, args.healthPath);
 
     this.uptimeCheck = new digitalocean.UptimeCheck(`${name}-uptime`, {

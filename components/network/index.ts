@@ -1,6 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { dropletInboundRules, dropletOutboundRules } from "./rules";
+import { componentType } from "../common/names";
 
 export interface NetworkArgs {
   region: string;
@@ -17,7 +18,7 @@ export class Network extends pulumi.ComponentResource {
   readonly dropletTag: digitalocean.Tag;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Network", name, {}, opts);
+    super(componentType("Network"), name, {}, opts);
     this.vpc = new digitalocean.Vpc(`${name}-vpc`, {
       name: `${name}-vpc`,
       region: args.region,

@@ -1,5 +1,6 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
+import { componentType } from "../common/names";
 
 export interface ProjectArgs {
   stack: string;
@@ -13,7 +14,7 @@ export class Project extends pulumi.ComponentResource {
   readonly project: digitalocean.Project;
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Project", name, {}, opts);
+    super(componentType("Project"), name, {}, opts);
     this.project = new digitalocean.Project(`${name}-project`, {
       name,
       description: `dropstack ${args.stack}`,

@@ -1,5 +1,6 @@
 // The promotion rule, as a pure function: production ships only the image digest that
 // staging last deployed and smoke-tested, unless someone overrides it on purpose.
+import { imageDigest } from "../common/patterns";
 
 /** The staging stack output that records the digest which passed the smoke test. */
 export const PROMOTED_IMAGE_OUTPUT = "promotedImage";
@@ -16,10 +17,6 @@ export type PromotionVerdict =
   | { ok: true; reason: string }
   | { ok: false; reason: string };
 
-/** The `sha256:<hex>` part of an image reference, if it is pinned. */
-export function imageDigest(reference: string): string | undefined {
-  return /@(sha256:[a-f0-9]{64})$/.exec(reference)?.[1];
-}
 
 export function evaluatePromotion(input: PromotionInput): PromotionVerdict {
   const override = "set dropstack:promotion.allowUnpromoted to true to ship it anyway (say why in the change)";

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROMOTED_IMAGE_OUTPUT, evaluatePromotion } from "./evaluate";
+import { componentType } from "../common/names";
 
-export { PROMOTED_IMAGE_OUTPUT, evaluatePromotion, imageDigest } from "./evaluate";
+export { PROMOTED_IMAGE_OUTPUT, evaluatePromotion } from "./evaluate";
 
 export interface PromotionGuardArgs {
   /** The production image reference from config. */
@@ -29,7 +30,7 @@ export class PromotionGuard extends pulumi.ComponentResource {
   readonly verdict: pulumi.Output<string>;
 
   constructor(name: string, args: PromotionGuardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:PromotionGuard", name, {}, opts);
+    super(componentType("PromotionGuard"), name, {}, opts);
     const staging = new pulumi.StackReference(`${name}-staging`, { name: args.stagingStack }, { parent: this });
     this.verdict = staging.getOutput(PROMOTED_IMAGE_OUTPUT).apply((promoted: unknown) => {
       const verdict = evaluatePromotion({

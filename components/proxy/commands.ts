@@ -9,19 +9,17 @@
 // certificate files are missing; issuance runs after it because Let's Encrypt validates
 // over HTTP-01, which nginx serves from the shared webroot.
 import { posix } from "node:path";
-import { DATA_MOUNT, DEPLOY_USER } from "../host/cloud-init";
-import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH, shellQuote } from "./render";
+import { CONTAINER_ROLES, DATA_DIRS, DEPLOY_USER, ROLE_LABEL } from "../common/names";
+import { shellQuote } from "../common/shell";
+import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "./render";
 
 /** Exact release tags (policies/proxy.ts requires them); the version must be one NGINX-VERSIONS.md covers. */
 export const NGINX_IMAGE = "nginx:1.28.0-alpine";
 /** certbot 3.0.1 on Alpine; the image ships openssl, which certbot.sh's placeholder mode needs. */
 export const CERTBOT_IMAGE = "certbot/certbot:v3.0.1";
 
-/** `dropstack.role` label values; policies/proxy.ts finds the containers by them. */
-export const PROXY_ROLE = { nginx: "proxy", certbot: "certbot" } as const;
-
 /** Everything the proxy keeps on the droplet, on the data volume so a rebuilt droplet keeps its certificates. */
-export const PROXY_HOST_DIR = `${DATA_MOUNT}/proxy`;
+export const PROXY_HOST_DIR = DATA_DIRS.proxy;
 
 export interface ProxyHostPaths {
   /** Bind-mounted (read-only) on the directory of NGINX_CONF_PATH: a directory, so a renamed-in file is seen. */
@@ -196,7 +194,7 @@ export function renderCertbotCommand(input: CertbotCommandInput): string {
     ...header("issue", `Let's Encrypt certificates for ${hosts}`),
     // Two certbot runs on one config dir collide on its lock: pause the renewal loop
     // (replaced later in this update when its settings changed) and start it again after.
-    `running=$(docker ps -q --filter ${shellQuote(`label=dropstack.role=${PROXY_ROLE.certbot}`)})`,
+    `running=$(docker ps -q --filter ${shellQuote(`label=${ROLE_LABEL}=${CONTAINER_ROLES.certbot}`)})`,
     `# shellcheck disable=SC2086 # one word per container ID`,
     `if [ -n "$running" ]; then docker stop --time 20 $running >/dev/null; fi`,
     `trap 'if [ -n "$running" ]; then docker start $running >/dev/null || true; fi' EXIT`,

@@ -16,9 +16,9 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ALIAS } from "../app/render";
+import { API_ALIAS, CONTAINER_ROLES, roleLabel, componentType } from "../common/names";
 import {
-  CERTBOT_IMAGE, NGINX_IMAGE, PROXY_ROLE, certbotMounts, nginxHealthcheckTest, nginxMounts, renderCertbotCommand,
+  CERTBOT_IMAGE, NGINX_IMAGE, certbotMounts, nginxHealthcheckTest, nginxMounts, renderCertbotCommand,
   renderNginxConfCommand, renderPrepareCommand,
 } from "./commands";
 import {
@@ -26,13 +26,12 @@ import {
   validateProxySettings,
 } from "./render";
 
-export { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_HOST_PATHS, PROXY_ROLE, nginxConfHostPath } from "./commands";
+export { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_HOST_PATHS, nginxConfHostPath } from "./commands";
 
 /** Where the scripts are uploaded in the containers; each runs as `/bin/sh <file>`. */
 export const NGINX_ENTRYPOINT_PATH = "/opt/dropstack/entrypoint.sh";
 export const CERTBOT_SCRIPT_PATH = "/opt/dropstack/certbot.sh";
 
-const ROLE_LABEL = "dropstack.role";
 const WEB_PORTS = [80, 443];
 // The provider binds 0.0.0.0 unless told otherwise; "::" adds the droplet's IPv6 address,
 // where the AAAA records point.
@@ -127,7 +126,7 @@ export class Proxy extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource;
 
   constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dropstack:index:Proxy", name, {}, opts);
+    super(componentType("Proxy"), name, {}, opts);
     const problems = proxyConfigProblems(args.settings);
     if (problems.length > 0) throw new pulumi.RunError(`invalid proxy settings:\n  ${problems.join("\n  ")}`);
 
@@ -187,7 +186,7 @@ export class Proxy extends pulumi.ComponentResource {
       // The ingress network is where the api replicas answer to their alias, once healthy.
       networksAdvanced: [{ name: args.networkName }, { name: args.ingressNetworkName }],
       sysctls: NGINX_SYSCTLS,
-      labels: [{ label: ROLE_LABEL, value: PROXY_ROLE.nginx }],
+      labels: [roleLabel(CONTAINER_ROLES.proxy)],
       healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },
       wait: true,
       waitTimeout: 180,
@@ -218,7 +217,7 @@ export class Proxy extends pulumi.ComponentResource {
       command: ["loop"],
       uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
       volumes: certbotMounts(),
-      labels: [{ label: ROLE_LABEL, value: PROXY_ROLE.certbot }],
+      labels: [roleLabel(CONTAINER_ROLES.certbot)],
       restart: "unless-stopped",
       securityOpts: ["no-new-privileges:true"],
       stopTimeout: 20,

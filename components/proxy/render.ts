@@ -25,6 +25,8 @@ import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isHostname } from "../config/schema";
+import { EMAIL } from "../common/patterns";
+import { shellQuote } from "../common/shell";
 
 /** nginx in Debian 12, which the system tests run. */
 export const DEBIAN_NGINX_VERSION = "1.22.1";
@@ -551,10 +553,6 @@ export function hasHsts(conf: string): boolean {
 // parameters from the environment (so it can be shellchecked and run on its own); rendering
 // pins the parameters by assigning them at the top.
 
-/** `'value'` for POSIX sh, whatever the value holds. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 function renderScript(file: string, header: string[], parameters: [string, string | number][]): string {
   const body = readFileSync(join(__dirname, file), "utf8");
@@ -568,7 +566,6 @@ function renderScript(file: string, header: string[], parameters: [string, strin
   ].join("\n");
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function checkDomains(domains: string[], problems: string[]): void {
   if (!Array.isArray(domains) || domains.length === 0) problems.push("domains: expected at least one hostname");

@@ -3,7 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, isDigestPinned } from "../../components/app/render";
+import { HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest } from "../../components/app/render";
+import { isDigestPinned } from "../../components/common/patterns";
 import { decodeConfigValue, parseStackConfig } from "../../components/config";
 import { readStackFile } from "../../tools/check/stack-file";
 import { ROOT } from "../support/program";

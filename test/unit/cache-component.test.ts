@@ -8,7 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { REDIS_CONF_PATH, redisHealthcheckCommand } from "../../components/cache";
 import { validateRedisSettings } from "../../components/cache/render";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
-import { CACHE_ROLE_LABEL } from "../../policies/cache";
 import type { Graph, Registration } from "../../tools/check/harness";
 import { setStackReferenceOutputs } from "../../tools/check/mocks";
 import { ROOT, committedValue, runStack } from "../support/program";
@@ -102,7 +101,7 @@ describe("Cache component (production, mocks)", () => {
   });
 
   it("carries the label the cache policies look for", () => {
-    assert.deepEqual(container.inputs.labels, [{ ...CACHE_ROLE_LABEL }]);
+    assert.deepEqual(container.inputs.labels, [{ label: "dropstack.role", value: "cache" }]);
   });
 
   it("hands the app a secret redis:// URL for the redis alias", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as docker from "@pulumi/docker";
 import {
-  CACHE_ROLE_LABEL, isPinnedImage, parseImageReference, redisImagePinned, redisPasswordRequired, redisPortNotPublished,
+  isPinnedImage, parseImageReference, redisImagePinned, redisPasswordRequired, redisPortNotPublished,
 } from "../../policies/cache";
 import { FakeResource, stackViolations, typeOf } from "../support/policy";
 
@@ -22,7 +22,7 @@ function cacheStack(container: Record<string, unknown> = {}, imageName = "redis:
         image: "sha256:1f2e3d",
         command: ["redis-server", CONF],
         uploads: [{ file: CONF, content: 'bind 0.0.0.0\nrequirepass "s3cretpassw0rdXYZabc"\nappendonly yes\n' }],
-        labels: [{ ...CACHE_ROLE_LABEL }],
+        labels: [{ label: "dropstack.role", value: "cache" }],
         networksAdvanced: [{ name: "dropstack", aliases: ["redis"] }],
         ...container,
       },

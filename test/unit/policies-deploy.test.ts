@@ -3,10 +3,9 @@ import { describe, it } from "node:test";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import assert from "node:assert/strict";
-import { HOOK_SUFFIX as COMPONENT_HOOK_SUFFIX } from "../../components/hooks/commands";
-import { APP_IMAGE_SUFFIX as COMPONENT_APP_IMAGE_SUFFIX, ROLE_LABEL as COMPONENT_ROLE_LABEL } from "../../components/app/render";
+import { APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL } from "../../components/common/names";
 import {
-  APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL, appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
+  appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
 } from "../../policies/deploy";
 import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
@@ -32,12 +31,11 @@ function deployStack(overrides: Partial<Record<string, Partial<FakeResource>>> =
   return base.map((r) => ({ ...r, ...(overrides[r.name as string] ?? {}) }));
 }
 
-describe("the policy pack and the components agree on their markers", () => {
-  it("uses the hook name suffixes and role label the components set", () => {
-    assert.equal(HOOK_SUFFIX.backup, COMPONENT_HOOK_SUFFIX.backup);
-    assert.equal(HOOK_SUFFIX.migrate, COMPONENT_HOOK_SUFFIX.migrate);
-    assert.equal(ROLE_LABEL, COMPONENT_ROLE_LABEL);
-    assert.equal(APP_IMAGE_SUFFIX, COMPONENT_APP_IMAGE_SUFFIX);
+describe("the markers the policy pack finds resources by", () => {
+  it("are the documented names (docs/design.md): hook suffixes, the role label, the app image suffix", () => {
+    assert.deepEqual(HOOK_SUFFIX, { backup: "-backup", migrate: "-migrate", smoke: "-smoke" });
+    assert.equal(ROLE_LABEL, "dropstack.role");
+    assert.equal(APP_IMAGE_SUFFIX, "-app-image");
   });
 });
 

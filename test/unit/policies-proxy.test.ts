@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-import { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_ROLE, nginxConfHostPath, renderNginxConfCommand } from "../../components/proxy/commands";
+import { CERTBOT_IMAGE, NGINX_IMAGE, nginxConfHostPath, renderNginxConfCommand } from "../../components/proxy/commands";
 import { renderNginxConf } from "../../components/proxy/render";
-import { PROXY_ROLES, nginxConfsOf, nginxHstsEnabled, nginxTlsMinimum, proxyImagesPinned } from "../../policies/proxy";
+import { nginxConfsOf, nginxHstsEnabled, nginxTlsMinimum, proxyImagesPinned } from "../../policies/proxy";
 import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const COMMAND = typeOf(command.remote.Command);
@@ -69,13 +69,9 @@ describe("proxy-images-pinned", () => {
   const stack = (nginxImage = NGINX_IMAGE, certbotImage = CERTBOT_IMAGE): FakeResource[] => [
     { type: REMOTE_IMAGE, name: "nginx-image", props: { name: nginxImage } },
     { type: REMOTE_IMAGE, name: "certbot-image", props: { name: certbotImage } },
-    { type: CONTAINER, name: "nginx", dependsOn: ["nginx-image"], props: { image: "sha256:aa", labels: [{ label: "dropstack.role", value: PROXY_ROLES.nginx }] } },
-    { type: CONTAINER, name: "certbot", dependsOn: ["certbot-image"], props: { image: "sha256:bb", labels: [{ label: "dropstack.role", value: PROXY_ROLES.certbot }] } },
+    { type: CONTAINER, name: "nginx", dependsOn: ["nginx-image"], props: { image: "sha256:aa", labels: [{ label: "dropstack.role", value: "proxy" }] } },
+    { type: CONTAINER, name: "certbot", dependsOn: ["certbot-image"], props: { image: "sha256:bb", labels: [{ label: "dropstack.role", value: "certbot" }] } },
   ];
-
-  it("mirrors the component's role labels", () => {
-    assert.deepEqual(PROXY_ROLES, PROXY_ROLE);
-  });
 
   it("passes the images components/proxy pins, and digests", async () => {
     assert.deepEqual(await stackViolations(proxyImagesPinned, stack()), []);

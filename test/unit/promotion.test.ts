@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { evaluatePromotion, imageDigest } from "../../components/promotion/evaluate";
+import { evaluatePromotion } from "../../components/promotion/evaluate";
+import { imageDigest } from "../../components/common/patterns";
 import { runCheck, writeStackVariant } from "../support/check";
 
 const DIGEST_A = `sha256:${"a".repeat(64)}`;

@@ -2,7 +2,7 @@
 // changed from the committed ones so every value is seen to flow from config into nginx.conf.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { API_ALIAS } from "../../components/app/render";
+import { API_ALIAS } from "../../components/common/names";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
 import {
   CERTBOT_IMAGE, HEALTH_PROBE, NGINX_IMAGE, PROXY_HOST_PATHS, nginxConfHostPath, nginxHealthcheckTest, stdinInstallPath,

@@ -13,12 +13,12 @@ import {
   renderCertbotScript,
   renderNginxConf,
   renderNginxEntrypoint,
-  shellQuote,
   tlsProtocolsIn,
   validateNginxConfInput,
   validateProxySettings,
   type NginxConfInput,
 } from "../../components/proxy/render";
+import { shellQuote } from "../../components/common/shell";
 
 const base: NginxConfInput = {
   hosts: { api: "api.example.com", app: "app.example.com" },

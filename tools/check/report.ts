@@ -2,6 +2,7 @@
 // the CLI's wording, one summary line) and for machines (--json).
 import type { PolicyRun, Violation } from "./analyzer";
 import { Graph, Registration } from "./harness";
+import { HOOK_SUFFIX, ROLE_LABEL } from "../../components/common/names";
 
 /** Resources that make up a deploy: hooks and the containers they gate. */
 export function isDeployStep(r: Registration): boolean {
@@ -90,9 +91,9 @@ function sortViolations(violations: Violation[]): Violation[] {
 
 /** What a step is for the reader: the hook (by its name's suffix) or its container's dropstack.role label. */
 function stepRole(r: Registration): string | undefined {
-  if (r.type === "command:remote:Command") return /-(backup|migrate|smoke)$/.exec(r.name)?.[1];
+  if (r.type === "command:remote:Command") return (Object.keys(HOOK_SUFFIX) as (keyof typeof HOOK_SUFFIX)[]).find((hook) => r.name.endsWith(HOOK_SUFFIX[hook]));
   const labels = Array.isArray(r.inputs.labels) ? (r.inputs.labels as { label?: unknown; value?: unknown }[]) : [];
-  const role = labels.find((l) => l?.label === "dropstack.role")?.value;
+  const role = labels.find((l) => l?.label === ROLE_LABEL)?.value;
   return typeof role === "string" ? role : undefined;
 }
 
