@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { REDIS_DEFAULT_DATA_DIR, REDIS_DEFAULT_PORT } from "../../components/cache/render";
 import { NGINX_IMAGE, nginxConfHostPath, stdinInstallPath } from "../../components/proxy/commands";
-import { ACME_WEBROOT, CERT_DIR, DOCKER_DNS_RESOLVER, HTTP2_DIRECTIVE_SINCE, NGINX_CONF_PATH, nginxVersionFromImage, shellQuote } from "../../components/proxy/render";
+import { ACME_WEBROOT, CERT_DIR, DOCKER_DNS_RESOLVER, HTTP2_DIRECTIVE_SINCE, NGINX_CONF_PATH, nginxVersionFromImage } from "../../components/proxy/render";
+import { shellQuote } from "../../components/common/shell";
 import type { Registration } from "./harness";
 
 type Finder = (registrations: Registration[]) => string | undefined;
