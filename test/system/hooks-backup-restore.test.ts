@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { asUnprivileged, requireTools, run, scopedTempDirs } from "../support/system";
 import { startPostgres, type PostgresServer } from "../support/postgres";
@@ -286,6 +286,39 @@ describe("backup.sh and restore.sh", () => {
       });
       assertRefused(file, /does not match its metadata/);
     });
+  });
+
+  test("restore.sh takes exactly one backup file and says how to call it otherwise", () => {
+    const target = freshDatabase();
+    pg.psql("CREATE TABLE sentinel (id int); INSERT INTO sentinel VALUES (1)", target);
+    const before = dumpAll(target);
+    for (const args of [[], [fixtureBackup, fixtureBackup], [fixtureBackup, "--clean"]]) {
+      const restored = run([RESTORE, ...args], { env: hookEnv({ DATABASE_URL: pg.url(target) }) });
+      assert.equal(restored.status, 1, `restore.sh ${args.join(" ")}`);
+      assert.match(restored.stderr, /usage: restore\.sh <backup file>/);
+    }
+    assert.equal(dumpAll(target), before);
+  });
+
+  test("a hook copied without the lib.sh beside it stops before it touches anything", () => {
+    const dir = tempDir("no-lib");
+    for (const hook of [BACKUP, RESTORE]) {
+      copyFileSync(hook, join(dir, basename(hook)));
+      chmodSync(join(dir, basename(hook)), 0o755);
+    }
+    const target = freshDatabase();
+    pg.psql("CREATE TABLE sentinel (id int); INSERT INTO sentinel VALUES (1)", target);
+    const before = dumpAll(target);
+    const restored = run([join(dir, "restore.sh"), fixtureBackup], { env: hookEnv({ DATABASE_URL: pg.url(target) }) });
+    assert.equal(restored.status, 1);
+    assert.match(restored.stderr, /lib\.sh/);
+    assert.equal(dumpAll(target), before);
+
+    const backups = tempDir("no-lib-backups");
+    const made = run([join(dir, "backup.sh")], { env: hookEnv({ DATABASE_URL: pg.url("app"), BACKUP_DIR: backups }) });
+    assert.equal(made.status, 1);
+    assert.match(made.stderr, /lib\.sh/);
+    assert.deepEqual(listDir(backups), []);
   });
 
   test("a restore that fails partway leaves the target as it was", () => {
