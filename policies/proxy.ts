@@ -11,7 +11,8 @@
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";
-import { certbotUsesStagingCa, hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/render";
+import { hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/parse";
+import { certbotUsesStagingCa } from "../components/proxy/scripts";
 import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
 import { isPinnedImage, parseImageReference } from "./cache";
 import { asList, asProps, known, label } from "./util";

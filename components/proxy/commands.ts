@@ -11,7 +11,7 @@
 import { posix } from "node:path";
 import { CONTAINER_ROLES, DATA_DIRS, DEPLOY_USER, ROLE_LABEL } from "../common/names";
 import { shellQuote } from "../common/shell";
-import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "./render";
+import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "./paths";
 
 /** Exact release tags (policies/proxy.ts requires them); the version must be one NGINX-VERSIONS.md covers. */
 export const NGINX_IMAGE = "nginx:1.28.0-alpine";

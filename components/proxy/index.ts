@@ -1,7 +1,7 @@
 // The edge of the droplet (README "What one `pulumi up` does": "Proxy: nginx (TLS, certbot renewals) in front of the
 // app"): an nginx container publishing 80/443 on the app network, and a certbot container
-// that renews Let's Encrypt certificates into a directory nginx reads. render.ts renders
-// every file; commands.ts the host-side steps; NGINX-VERSIONS.md explains the choices.
+// that renews Let's Encrypt certificates into a directory nginx reads. render.ts gathers the
+// pure renderers of every file (one module per concern); commands.ts the host-side steps; NGINX-VERSIONS.md explains the choices.
 //
 // nginx.conf is not uploaded into the container: a remote Command writes it into a
 // bind-mounted directory on /srv, where the entrypoint picks it up with a graceful reload.

@@ -1,0 +1,271 @@
+// nginx.conf for the proxy container, composed from one module per concern: TLS (tls.ts),
+// security headers (headers.ts), reaching the replicas (upstream.ts), rate limiting
+// (rate-limit.ts), the nginx versions it targets (versions.ts) and the container paths
+// (paths.ts). This module validates the input and lays the blocks out.
+import { isIP } from "node:net";
+import { isHostname } from "../config/schema";
+import { isHeaderValue, securityHeaders } from "./headers";
+import { ACME_WEBROOT, CERT_DIR, type CertificatePaths, certificatePathsFor, isConfPath } from "./paths";
+import { rateLimitZone, rateLimited } from "./rate-limit";
+import { DEFAULT_PROXY_SETTINGS, type ProxySettings, validateProxySettings } from "./settings";
+import { httpsListen, tlsServerHead, tlsSettings } from "./tls";
+import {
+  DEFAULT_UPSTREAM_TIMEOUTS, DOCKER_DNS_RESOLVER, RESOLVER_VALID_SECONDS, isAlias, isPort, isResolverAddress, proxyToApp, resolverSettings,
+  retrySettings, upstreamTarget,
+} from "./upstream";
+import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
+
+export interface ProxyHosts {
+  /** FQDN of the API, proxied to the app. */
+  api: string;
+  /** FQDN of the frontend: static files when `staticRoot` is set, else proxied to the app too. */
+  app?: string;
+}
+
+export interface NginxConfInput {
+  hosts: ProxyHosts;
+  /** The app containers: their shared Docker network alias and the port the app listens on. */
+  upstream: { alias: string; port: number };
+  /** HSTS on every HTTPS response; on in production. */
+  hsts: boolean;
+  /** Overrides of DEFAULT_PROXY_SETTINGS. */
+  settings?: Partial<ProxySettings>;
+  /** DNS server that resolves the alias, `ip` or `ip:port`. Default DOCKER_DNS_RESOLVER. */
+  resolver?: string;
+  /** How long nginx trusts an answer before asking again. Default RESOLVER_VALID_SECONDS. */
+  resolverValidSeconds?: number;
+  /** Per-host certificate paths. Default certificatePathsFor(host, certDir). */
+  certificates?: Partial<Record<string, CertificatePaths>>;
+  /** Default CERT_DIR. */
+  certDir?: string;
+  /** Default ACME_WEBROOT. */
+  acmeWebroot?: string;
+  /** Directory of the built frontend (index.html + assets) served for `hosts.app`. */
+  staticRoot?: string;
+  /** Path exempt from rate limiting and access logs (the container healthcheck path). Default `/health`. */
+  healthPath?: string;
+  /** Content-Security-Policy per host; none is sent for a host without one. */
+  contentSecurityPolicy?: { api?: string; app?: string };
+  /**
+   * OCSP stapling. Off by default: Let's Encrypt stopped running OCSP in 2025, so its
+   * certificates carry no responder URL. nginx skips stapling, with a warning, for a
+   * certificate without one (such as the self-signed placeholder) and keeps serving.
+   */
+  ocspStapling?: boolean;
+  /** Version of the nginx that reads the file, e.g. from nginxVersionFromImage(). Default IMAGE_NGINX_VERSION. */
+  nginxVersion?: string;
+  /** Where to listen. Default all IPv4 addresses, ports 80 and 443. Tests use loopback and high ports. */
+  listen?: { address?: string; httpPort?: number; httpsPort?: number };
+  /** Process-level paths. Defaults suit the official image. */
+  runtime?: {
+    /** `user` for the workers; only meaningful when the master runs as root. Default `nginx`; null omits it. */
+    user?: string | null;
+    /** Default /var/run/nginx.pid. */
+    pidFile?: string;
+    /** Default /var/log/nginx/error.log (the image links it to stderr). */
+    errorLog?: string;
+    /** Default /var/log/nginx/access.log (the image links it to stdout). */
+    accessLog?: string;
+    /** Directory for nginx's temp files, when the compiled-in one is not writable. */
+    tempDir?: string;
+    /** Default /etc/nginx/mime.types (same path in Debian and in the image). */
+    mimeTypes?: string;
+    /** Default `auto`. */
+    workerProcesses?: number | "auto";
+  };
+  /** Upstream timeouts in seconds. Defaults: connect 5, send 60, read 60. */
+  timeouts?: { connect?: number; send?: number; read?: number };
+}
+
+const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+
+/** Every problem with an nginx.conf input, as `field: message`. Empty means renderNginxConf accepts it. */
+export function validateNginxConfInput(input: NginxConfInput): string[] {
+  const problems: string[] = [];
+  const add = (field: string, message: string) => problems.push(`${field}: ${message}`);
+  const value = (v: unknown) => JSON.stringify(v);
+
+  if (!isHostname(input.hosts?.api ?? "")) add("hosts.api", `expected a fully qualified hostname, got ${value(input.hosts?.api)}`);
+  if (input.hosts?.app !== undefined) {
+    if (!isHostname(input.hosts.app)) add("hosts.app", `expected a fully qualified hostname, got ${value(input.hosts.app)}`);
+    else if (input.hosts.app === input.hosts.api) add("hosts.app", "must differ from hosts.api");
+  }
+  if (!isAlias(input.upstream?.alias ?? "")) add("upstream.alias", `expected a Docker network alias like app, got ${value(input.upstream?.alias)}`);
+  if (!isPort(input.upstream?.port)) add("upstream.port", `expected a port from 1 to 65535, got ${value(input.upstream?.port)}`);
+  for (const problem of validateProxySettings(input.settings ?? {})) add(`settings.${problem.setting}`, problem.message);
+  if (input.resolver !== undefined && !isResolverAddress(input.resolver)) {
+    add("resolver", `expected an IP address with an optional port, like 127.0.0.11 or 127.0.0.1:5353, got ${value(input.resolver)}`);
+  }
+  if (input.resolverValidSeconds !== undefined && !(Number.isInteger(input.resolverValidSeconds) && input.resolverValidSeconds >= 1)) {
+    add("resolverValidSeconds", `expected a whole number of seconds, at least 1, got ${value(input.resolverValidSeconds)}`);
+  }
+  const paths: [string, string | undefined][] = [
+    ["certDir", input.certDir],
+    ["acmeWebroot", input.acmeWebroot],
+    ["staticRoot", input.staticRoot],
+    ["runtime.pidFile", input.runtime?.pidFile],
+    ["runtime.errorLog", input.runtime?.errorLog],
+    ["runtime.accessLog", input.runtime?.accessLog],
+    ["runtime.tempDir", input.runtime?.tempDir],
+    ["runtime.mimeTypes", input.runtime?.mimeTypes],
+  ];
+  for (const [host, certificate] of Object.entries(input.certificates ?? {})) {
+    paths.push([`certificates.${host}.certificate`, certificate?.certificate], [`certificates.${host}.key`, certificate?.key]);
+  }
+  for (const [field, path] of paths) {
+    if (path !== undefined && !isConfPath(path)) add(field, `expected an absolute path of letters, digits and ._@+-/, got ${value(path)}`);
+  }
+  if (input.staticRoot !== undefined && input.hosts?.app === undefined) add("staticRoot", "needs hosts.app, the host that serves it");
+  if (input.healthPath !== undefined && !URL_PATH.test(input.healthPath)) add("healthPath", `expected a URL path like /health, got ${value(input.healthPath)}`);
+  for (const [host, csp] of Object.entries(input.contentSecurityPolicy ?? {})) {
+    if (csp !== undefined && !isHeaderValue(csp)) add(`contentSecurityPolicy.${host}`, `expected a header value without quotes, backslashes or $, got ${value(csp)}`);
+  }
+  const version = input.nginxVersion ?? IMAGE_NGINX_VERSION;
+  if (!parseNginxVersion(version)) add("nginxVersion", `expected a version like 1.28.0, got ${value(version)}`);
+  else if (!nginxVersionAtLeast(version, MIN_NGINX_VERSION)) add("nginxVersion", `nginx ${version} is older than ${MIN_NGINX_VERSION}, the oldest checked`);
+  const listen = input.listen ?? {};
+  if (listen.address !== undefined && isIP(listen.address) !== 4) add("listen.address", `expected an IPv4 address, got ${value(listen.address)}`);
+  for (const key of ["httpPort", "httpsPort"] as const) {
+    if (listen[key] !== undefined && !isPort(listen[key])) add(`listen.${key}`, `expected a port from 1 to 65535, got ${value(listen[key])}`);
+  }
+  if (listen.httpPort !== undefined && listen.httpPort === listen.httpsPort) add("listen.httpsPort", "must differ from listen.httpPort");
+  const user = input.runtime?.user;
+  if (user !== undefined && user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) add("runtime.user", `expected a user name, got ${value(user)}`);
+  const workers = input.runtime?.workerProcesses;
+  if (workers !== undefined && workers !== "auto" && !(Number.isInteger(workers) && workers >= 1)) add("runtime.workerProcesses", `expected auto or a positive integer, got ${value(workers)}`);
+  for (const [key, seconds] of Object.entries(input.timeouts ?? {})) {
+    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1)) add(`timeouts.${key}`, `expected a whole number of seconds, at least 1, got ${value(seconds)}`);
+  }
+  return problems;
+}
+
+/**
+ * The complete nginx.conf for the proxy container (and for `npm run check -- --emit`).
+ * Throws, listing every problem, when validateNginxConfInput finds any.
+ */
+export function renderNginxConf(input: NginxConfInput): string {
+  const problems = validateNginxConfInput(input);
+  if (problems.length > 0) throw new Error(`invalid nginx config input: ${problems.join("; ")}`);
+
+  const settings: ProxySettings = { ...DEFAULT_PROXY_SETTINGS, ...definedOnly(input.settings ?? {}) };
+  const version = input.nginxVersion ?? IMAGE_NGINX_VERSION;
+  const certDir = input.certDir ?? CERT_DIR;
+  const webroot = input.acmeWebroot ?? ACME_WEBROOT;
+  const healthPath = input.healthPath ?? "/health";
+  const runtime = input.runtime ?? {};
+  const user = runtime.user === undefined ? "nginx" : runtime.user;
+  const address = input.listen?.address;
+  const httpPort = input.listen?.httpPort ?? 80;
+  const httpsPort = input.listen?.httpsPort ?? 443;
+  const timeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
+  const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : [])];
+
+  const listenOn = (port: number) => (address ? `${address}:${port}` : `${port}`);
+  const redirectTarget = httpsPort === 443 ? "https://$host$request_uri" : `https://$host:${httpsPort}$request_uri`;
+  const tlsHead = (host: string) =>
+    tlsServerHead(host, httpsListen(listenOn(httpsPort), version), input.certificates?.[host] ?? certificatePathsFor(host, certDir), input.ocspStapling === true);
+  const headers = (csp: string | undefined) => securityHeaders(input.hsts, csp);
+
+  const proxiedServer = (host: string, csp: string | undefined) =>
+    block("server", [
+      ...tlsHead(host),
+      "",
+      upstreamTarget(input.upstream.alias, input.upstream.port),
+      // add_header here is inherited by both locations because neither sets its own.
+      ...headers(csp),
+      "",
+      block(`location = ${healthPath}`, [...proxyToApp(), "access_log off;"]),
+      "",
+      block("location /", [rateLimited(settings.burst), ...proxyToApp()]),
+    ]);
+
+  // A location with its own add_header drops every add_header of the server, so each
+  // location here repeats the security headers next to its Cache-Control.
+  const staticLocation = (match: string, cacheControl: string, tryFiles: string) =>
+    block(`location ${match}`, [`try_files ${tryFiles};`, ...headers(input.contentSecurityPolicy?.app), `add_header Cache-Control "${cacheControl}" always;`]);
+  const immutable = "public, max-age=31536000, immutable";
+  const staticServer = (host: string, root: string) =>
+    block("server", [
+      ...tlsHead(host),
+      `root ${root};`,
+      "index index.html;",
+      "gzip on;",
+      "gzip_vary on;",
+      "gzip_types text/css application/javascript application/json image/svg+xml;",
+      "",
+      "# index.html names the current asset files, so browsers must revalidate it.",
+      staticLocation("= /index.html", "no-cache", "$uri =404"),
+      "# Content-hashed files never change: /assets/ (Vite) and name.<hex hash>.ext (webpack).",
+      "# A missing one is a 404, never index.html, or the HTML would be cached as the asset.",
+      staticLocation("^~ /assets/", immutable, "$uri =404"),
+      staticLocation('~ "\\.[0-9a-f]{8,}\\.[A-Za-z0-9]+$"', immutable, "$uri =404"),
+      "# Anything else that is not a file is a client-side route of the single-page app.",
+      staticLocation("/", "no-cache", "$uri $uri/ /index.html"),
+    ]);
+
+  const appServer = input.hosts.app
+    ? input.staticRoot
+      ? staticServer(input.hosts.app, input.staticRoot)
+      : proxiedServer(input.hosts.app, input.contentSecurityPolicy?.app)
+    : undefined;
+
+  const http = block("http", [
+    `include ${runtime.mimeTypes ?? "/etc/nginx/mime.types"};`,
+    "default_type application/octet-stream;",
+    `access_log ${runtime.accessLog ?? "/var/log/nginx/access.log"};`,
+    "sendfile on;",
+    "server_tokens off;",
+    "keepalive_timeout 65s;",
+    `client_max_body_size ${settings.maxBodySize};`,
+    ...(runtime.tempDir
+      ? ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `${kind}_temp_path ${runtime.tempDir}/${kind};`)
+      : []),
+    "",
+    ...resolverSettings(input.resolver ?? DOCKER_DNS_RESOLVER, input.resolverValidSeconds ?? RESOLVER_VALID_SECONDS),
+    "",
+    ...rateLimitZone(settings.rateLimit),
+    "",
+    ...retrySettings(timeouts),
+    "",
+    ...tlsSettings(),
+    "",
+    "# Port 80 only answers ACME HTTP-01 challenges and redirects everything else.",
+    block("server", [
+      `listen ${listenOn(httpPort)};`,
+      `server_name ${hosts.join(" ")};`,
+      block("location ^~ /.well-known/acme-challenge/", [`root ${webroot};`, "default_type text/plain;", "try_files $uri =404;"]),
+      block("location /", [`return 301 ${redirectTarget};`]),
+    ]),
+    "# Requests for any other name are closed without an answer.",
+    block("server", [`listen ${listenOn(httpPort)} default_server;`, "server_name _;", "return 444;"]),
+    block("server", [...httpsListen(listenOn(httpsPort), version, " default_server"), "server_name _;", "ssl_reject_handshake on;"]),
+    "",
+    proxiedServer(input.hosts.api, input.contentSecurityPolicy?.api),
+    ...(appServer ? ["", appServer] : []),
+  ]);
+
+  return [
+    "# nginx.conf rendered by dropstack (components/proxy/nginx-conf.ts) for nginx " + version + ".",
+    "# Edits in the container are overwritten by the next `pulumi up`.",
+    ...(user ? [`user ${user};`] : []),
+    `worker_processes ${runtime.workerProcesses ?? "auto"};`,
+    `pid ${runtime.pidFile ?? "/var/run/nginx.pid"};`,
+    `error_log ${runtime.errorLog ?? "/var/log/nginx/error.log"} warn;`,
+    "",
+    block("events", ["worker_connections 1024;"]),
+    "",
+    http,
+    "",
+  ].join("\n");
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** `name { … }` with the body indented; blank body lines stay blank. */
+function block(name: string, body: string[]): string {
+  const inner = body.flatMap((entry) => entry.split("\n")).map((line) => (line === "" ? "" : `    ${line}`));
+  return [`${name} {`, ...inner, "}"].join("\n");
+}
+
