@@ -8,8 +8,11 @@ export function shellQuote(value: string): string {
 }
 
 export interface ScriptFileOptions {
-  /** The rendered script's first line, e.g. `#!/bin/sh`; the file's own shebang is dropped. */
-  shebang: string;
+  /**
+   * The rendered script's first line, e.g. `#!/bin/sh`; the file's own shebang is dropped.
+   * None for a command that a shell runs as text (a remote.Command's `create`).
+   */
+  shebang?: string;
   /** Comment lines saying what this rendering does (without `# `). */
   header: string[];
   /** The file, as the repository names it, for the "rendered from" line. */
@@ -27,7 +30,7 @@ export function renderScriptFile(path: string, options: ScriptFileOptions): stri
   const body = readFileSync(path, "utf8");
   const withoutShebang = body.startsWith("#!") ? body.slice(body.indexOf("\n") + 1) : body;
   return [
-    options.shebang,
+    ...(options.shebang ? [options.shebang] : []),
     ...options.header.map((line) => `# ${line}`),
     `# Rendered by dropstack from ${options.source}; parameters pinned below.`,
     ...options.parameters.map(([name, value]) => `${name}=${shellQuote(String(value))}`),

@@ -9,7 +9,8 @@
 // droplet's sshd does not accept environment variables.)
 import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
 import { DIGEST, ENV_NAME } from "../common/patterns";
-import { shellQuote } from "../common/shell";
+import { join } from "node:path";
+import { renderScriptFile, shellQuote } from "../common/shell";
 
 export { HOOK_SUFFIX };
 
@@ -79,7 +80,7 @@ function envLines(environment: Record<string, string>): string[] {
 // Containers the hooks start run as the deploy user (so backups stay the deploy user's
 // files), with no capabilities and no way to gain privileges; the docker socket is never
 // mounted and the host network never used (policies/deploy.ts checks the same for every
-// Pulumi-managed container).
+// Pulumi-managed container). handoff.sh starts migrate.sh's container with the same flags.
 const CLIENT_CONTAINER_FLAGS = [`--user "$(id -u):$(id -g)"`, "--cap-drop ALL", "--security-opt no-new-privileges"];
 
 function header(hook: string, purpose: string): string[] {
@@ -223,16 +224,11 @@ export function migrateStdin(databaseUrl: string, appEnvironment: Record<string,
   return [stdinLine("the database URL", databaseUrl), ...envLines(environment)].map((l) => `${l}\n`).join("");
 }
 
-// The migration itself runs on the host's docker, in the app image. migrate.sh runs in the
-// client image (it needs psql) and holds the advisory lock there; its MIGRATE_COMMAND is this
-// hand-off, which asks the host to run the migration and waits for its exit status. The
-// client container needs no docker socket, and the lock is held until the status is back.
-const HANDOFF_COMMAND = `printf 'run\\n' >"$DROPSTACK_HANDOFF/request" && IFS= read -r status <"$DROPSTACK_HANDOFF/status" && exit "$status"`;
-
 /**
- * Runs migrate.sh (fresh-backup check, advisory lock) in the PostgreSQL client image, and
- * the migration in the app image once migrate.sh asks for it, on the same docker network.
- * Exits with migrate.sh's status, which is the migration's, or non-zero when it refused.
+ * The migrate hook: handoff.sh (beside this file, shellchecked as it is) with its parameters
+ * pinned. It runs migrate.sh (fresh-backup check, advisory lock) in the PostgreSQL client
+ * image, and the migration in the app image once migrate.sh asks for it, on the same docker
+ * network. Exits with migrate.sh's status, which is the migration's, or non-zero when it refused.
  */
 export function renderMigrateCommand(input: MigrateCommandInput): string {
   const paths = input.paths ?? DROPLET_PATHS;
@@ -240,80 +236,21 @@ export function renderMigrateCommand(input: MigrateCommandInput): string {
   const lockTimeout = input.lockTimeoutSeconds ?? DEFAULT_MIGRATE_LOCK_TIMEOUT_SECONDS;
   if (!Number.isInteger(maxAge) || maxAge < 1) throw new Error(`the backup age limit must be a positive number of seconds, got ${maxAge}`);
   if (!Number.isInteger(lockTimeout) || lockTimeout < 0) throw new Error(`the migration lock timeout must be a whole number of seconds, got ${lockTimeout}`);
-  return [
-    ...header("migrate", "the app's migration behind a fresh backup, one at a time"),
-    ...readRequiredLine("database_url", "the database URL"),
-    "migration_env=()",
-    `while IFS= read -r line; do migration_env+=("$line"); done`,
-    `run_dir=$(mktemp -d ${shellQuote(`${paths.runDir}/migrate.XXXXXXXX`)})`,
-    `mkfifo -m 0600 "$run_dir/request" "$run_dir/status"`,
-    // Read-write opens never block, so neither side waits for the other to open a FIFO.
-    `exec 3<>"$run_dir/request" 4<>"$run_dir/status"`,
-    `lock_holder="dropstack-migrate-lock-\${run_dir##*.}" migration="dropstack-migration-\${run_dir##*.}"`,
-    "lock_holder_pid='' migration_pid=''",
-    "# shellcheck disable=SC2317 # runs from the EXIT trap",
-    "finish() {",
-    "  local status=$?",
-    "  trap - EXIT HUP INT TERM",
-    // On any early exit, the migration stops before the lock can be released.
-    `  if [[ -n $migration_pid ]]; then docker stop --time 60 "$migration" >/dev/null 2>&1 || true; wait "$migration_pid" 2>/dev/null || true; fi`,
-    `  if [[ -n $lock_holder_pid ]]; then printf '1\\n' >&4 || true; wait "$lock_holder_pid" 2>/dev/null || true; fi`,
-    `  rm -rf -- "$run_dir"`,
-    `  exit "$status"`,
-    "}",
-    "trap finish EXIT",
-    "trap 'exit 129' HUP",
-    "trap 'exit 130' INT",
-    "trap 'exit 143' TERM",
-    // --sig-proxy=false: a signal to this script must not reach migrate.sh directly and
-    // release the lock while the migration still runs; finish() keeps that order.
-    [
-      "docker run --rm --sig-proxy=false",
-      `--name "$lock_holder"`,
-      `--network ${shellQuote(input.network)}`,
-      ...CLIENT_CONTAINER_FLAGS,
-      `-v ${shellQuote(`${paths.hooksDir}:${paths.hooksDir}:ro`)}`,
-      `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
-      `-v "$run_dir:$run_dir"`,
-      `--env-file <(printf 'DATABASE_URL=%s\\n' "$database_url")`,
-      `-e ${shellQuote(`BACKUP_DIR=${paths.backupDir}`)}`,
-      `-e ${shellQuote(`BACKUP_MAX_AGE_S=${maxAge}`)}`,
-      `-e ${shellQuote(`MIGRATE_LOCK_TIMEOUT_S=${lockTimeout}`)}`,
-      `-e "DROPSTACK_HANDOFF=$run_dir"`,
-      `-e ${shellQuote(`MIGRATE_COMMAND=${HANDOFF_COMMAND}`)}`,
-      shellQuote(input.clientImage),
-      `bash ${shellQuote(`${paths.hooksDir}/migrate.sh`)} &`,
-    ].join(" \\\n  "),
-    "lock_holder_pid=$!",
-    "requested=false",
-    `while kill -0 "$lock_holder_pid" 2>/dev/null; do`,
-    "  if IFS= read -r -t 1 _ <&3; then requested=true; break; fi",
-    "done",
-    "if [[ $requested != true ]]; then",
-    `  status=0; wait "$lock_holder_pid" || status=$?; lock_holder_pid=''`,
-    `  echo "dropstack: migrate.sh ended before running the migration (exit $status); nothing was migrated" >&2`,
-    "  exit $((status == 0 ? 1 : status))",
-    "fi",
-    `echo "dropstack: migration lock held; migrating with "${shellQuote(input.image)} >&2`,
-    [
-      "docker run --rm --sig-proxy=false",
-      `--name "$migration"`,
-      `--network ${shellQuote(input.network)}`,
-      "--security-opt no-new-privileges",
-      `--env-file <(printf '%s\\n' "\${migration_env[@]}")`,
-      shellQuote(input.image),
-      `sh -c ${shellQuote(input.migrate)} &`,
-    ].join(" \\\n  "),
-    "migration_pid=$!",
-    "migration_status=0",
-    `wait "$migration_pid" || migration_status=$?`,
-    "migration_pid=''",
-    `printf '%s\\n' "$migration_status" >&4`,
-    "status=0",
-    `wait "$lock_holder_pid" || status=$?`,
-    "lock_holder_pid=''",
-    `exit "$status"`,
-  ].join("\n");
+  return renderScriptFile(join(__dirname, "handoff.sh"), {
+    header: ["dropstack migrate hook: the app's migration behind a fresh backup, one at a time"],
+    source: "components/hooks/handoff.sh",
+    parameters: [
+      ["NETWORK", input.network],
+      ["CLIENT_IMAGE", input.clientImage],
+      ["APP_IMAGE", input.image],
+      ["MIGRATION", input.migrate],
+      ["HOOKS_DIR", paths.hooksDir],
+      ["BACKUP_DIR", paths.backupDir],
+      ["RUN_DIR", paths.runDir],
+      ["BACKUP_MAX_AGE_S", maxAge],
+      ["MIGRATE_LOCK_TIMEOUT_S", lockTimeout],
+    ],
+  });
 }
 
 export interface SmokeCommandInput {

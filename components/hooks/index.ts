@@ -7,7 +7,7 @@
 // inside the client container would need the docker socket mounted, which policy forbids
 // (it is root on the host); installing psql on the host would need cloud-init, which runs
 // once per droplet. So migrate.sh's MIGRATE_COMMAND is a hand-off through two FIFOs in a
-// per-run directory: the host side (commands.ts) runs the migration in the app image on the
+// per-run directory: the host side (handoff.sh, rendered by commands.ts) runs the migration in the app image on the
 // dropstack network, then writes its exit status back; migrate.sh holds the lock until then
 // and exits with that status. On an early exit the host stops the migration container
 // before it lets migrate.sh go, so the lock never ends before the migration does.

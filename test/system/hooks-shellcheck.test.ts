@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { requireTools, run } from "../support/system";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
-const SCRIPTS = ["backup.sh", "restore.sh", "migrate.sh"].map((name) => join(HOOKS, name));
+// handoff.sh is the migrate hook's host side, rendered into its Command with parameters pinned.
+const SCRIPTS = ["backup.sh", "restore.sh", "migrate.sh", "handoff.sh"].map((name) => join(HOOKS, name));
 
 test("shellcheck -x passes on the hook scripts and the library they source", () => {
   const { shellcheck } = requireTools([{ command: "shellcheck", debianPackage: "shellcheck" }]);

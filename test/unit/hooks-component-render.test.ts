@@ -56,9 +56,13 @@ describe("hook command text", () => {
   });
 
   it("migrate hands the migration to the app image and never mounts the docker socket or uses the host network", () => {
-    assert.ok(migrate.includes(`'${IMAGE}' \\\n  sh -c 'alembic upgrade head' &`));
-    assert.match(migrate, /bash '\/srv\/dropstack\/hooks\/migrate\.sh' &/);
-    assert.match(migrate, /-e 'BACKUP_MAX_AGE_S=3600'/);
+    // handoff.sh runs "$APP_IMAGE" sh -c "$MIGRATION" and bash "$HOOKS_DIR/migrate.sh"; the values are pinned above it.
+    assert.ok(migrate.includes(`\nAPP_IMAGE='${IMAGE}'\n`));
+    assert.ok(migrate.includes("\nMIGRATION='alembic upgrade head'\n"));
+    assert.ok(migrate.includes("\nHOOKS_DIR='/srv/dropstack/hooks'\n"));
+    assert.ok(migrate.includes("\nBACKUP_MAX_AGE_S='3600'\n"));
+    assert.ok(migrate.includes('  "$APP_IMAGE" \\\n  sh -c "$MIGRATION" &'));
+    assert.ok(migrate.includes('  bash "$HOOKS_DIR/migrate.sh" &'));
     for (const text of [backup, migrate]) {
       assert.ok(!text.includes("docker.sock"));
       assert.ok(!/--network[ =]'?host/.test(text));
@@ -68,7 +72,7 @@ describe("hook command text", () => {
 
   it("quotes whatever the migrate command holds", () => {
     const tricky = renderMigrateCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate: "python manage.py migrate --noinput && echo 'done'; $(whoami)" });
-    assert.ok(tricky.includes(`sh -c 'python manage.py migrate --noinput && echo '\\''done'\\''; $(whoami)' &`));
+    assert.ok(tricky.includes(`\nMIGRATION='python manage.py migrate --noinput && echo '\\''done'\\''; $(whoami)'\n`));
   });
 
   it("smoke verifies the certificate except against the ACME staging CA", () => {
