@@ -1,0 +1,6 @@
+"""The schema the migrations build, for Alembic's metadata."""
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass

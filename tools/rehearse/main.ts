@@ -1,0 +1,81 @@
+// `npm run rehearse -- <stack> [--config-file F] [--app-context DIR] [--scenario NAME]`
+// The droplet side of the program, run for real on this machine's Docker engine (see
+// tools/rehearse/README.md): not a `pulumi up`, a rehearsal of what it does on the droplet.
+// Exit 0: the scenarios passed; 1: a scenario failed; 2: bad arguments; 3: the rehearsal
+// itself could not run (a missing program, a build that failed).
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { freePort } from "./net";
+import { DEFAULT_APP_CONTEXT, EvaluationError, Rehearsal } from "./rehearsal";
+import { APP_VERSIONS, PLAN, SCENARIOS, ScenarioFailure, ScenarioName, printFigures } from "./scenarios";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const USAGE = `usage: npm run rehearse -- <stack> [--config-file <path>] [--app-context <dir>] [--scenario ${SCENARIOS.join("|")}]`;
+
+class UsageError extends Error {}
+
+function parseCli(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "config-file": { type: "string" }, "app-context": { type: "string" }, scenario: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError(`expected exactly one stack name\n${USAGE}`);
+  const stack = parsed.positionals[0];
+  const configFile = path.resolve(parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+  if (!existsSync(configFile)) throw new UsageError(`no stack file ${configFile}`);
+  const appContext = path.resolve(parsed.values["app-context"] ?? DEFAULT_APP_CONTEXT);
+  if (!existsSync(path.join(appContext, "Dockerfile"))) throw new UsageError(`--app-context ${appContext} has no Dockerfile`);
+  const scenario = parsed.values.scenario;
+  if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`unknown scenario "${scenario}"\n${USAGE}`);
+  return { stack, configFile, appContext, scenario: scenario as ScenarioName | undefined };
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseCli(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  const rehearsal = new Rehearsal({ stack: args.stack, configFile: args.configFile });
+  try {
+    const first = rehearsal.evaluate();
+    await rehearsal.startDroplet(first, await freePort());
+    await rehearsal.prepare(first, args.appContext, args.appContext === DEFAULT_APP_CONTEXT ? [...APP_VERSIONS] : ["v1"]);
+    const ctx = { rehearsal, configFile: args.configFile, builtInApp: args.appContext === DEFAULT_APP_CONTEXT };
+    const wanted = args.scenario ? [...PLAN.find((p) => p.name === args.scenario)!.needs, args.scenario] : PLAN.map((p) => p.name);
+    for (const step of PLAN.filter((p) => wanted.includes(p.name))) {
+      const figures = await step.run(ctx);
+      // With --scenario, the ones it needs run first; their figures are printed too, marked so.
+      printFigures(step.name === args.scenario || !args.scenario ? step.name : `${step.name} (needed first)`, figures);
+    }
+    console.log("rehearse: preparation");
+    for (const t of rehearsal.timings) console.log(`  ${t.step.padEnd(44)} ${t.cached ? "cached" : `${t.seconds.toFixed(1)} s`}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof EvaluationError) {
+      console.error(e.message);
+      return e.exitCode;
+    }
+    console.error(e instanceof Error ? e.message : String(e));
+    return e instanceof ScenarioFailure ? 1 : 3;
+  } finally {
+    await rehearsal.close();
+  }
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  process.exit(3);
+});

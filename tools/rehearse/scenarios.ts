@@ -1,0 +1,265 @@
+// The rehearsal's scenarios: each drives `pulumi up`s of the droplet side (Rehearsal.apply)
+// and measures what a user of the stack would see. Each returns its figures; the system
+// tests assert on them and `npm run rehearse -- --scenario NAME` prints them.
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { shellQuote } from "../../components/proxy/render";
+import { readStackFile } from "../check/stack-file";
+import { databaseQuery } from "./database";
+import { LoadReport, startLoad } from "./load";
+import type { ReplayResult, Step } from "./replay";
+import type { Rehearsal } from "./rehearsal";
+import { connectionFrom, runRemote } from "./ssh";
+
+export const SCENARIOS = ["first-deploy", "no-op", "rollout", "broken-release", "failed-migration", "failed-backup", "restore"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The app versions the built-in app context provides (test/rehearsal-app). */
+export const APP_VERSIONS = ["v1", "v2", "never-healthy", "failing-migration"] as const;
+
+export type Figures = Record<string, string | number | boolean>;
+
+export interface ScenarioContext {
+  rehearsal: Rehearsal;
+  configFile: string;
+  /** True for the built-in app: its worker command replaces the config's. */
+  builtInApp: boolean;
+}
+
+/** The config overrides that deploy `version` of the app. */
+export function appOverrides(ctx: ScenarioContext, version: string): Record<string, unknown> {
+  const file = readStackFile(ctx.configFile);
+  const app = JSON.parse(file.config["dropstack:app"] ?? "{}") as Record<string, unknown>;
+  const image = ctx.rehearsal.appReference(String(app.image), version);
+  return {
+    "dropstack:app": {
+      ...app,
+      image,
+      ...(ctx.builtInApp ? { workers: [{ name: "worker", command: "python3 -m app.worker" }] } : {}),
+    },
+  };
+}
+
+export function summarise(result: ReplayResult): Figures {
+  const count = (op: Step["op"]) => result.steps.filter((s) => s.op === op && !s.error).length;
+  return {
+    created: count("create"),
+    updated: count("update"),
+    replaced: count("replace"),
+    unchanged: count("same"),
+    deleted: count("delete"),
+    failed: result.error ? result.error.urn.split("::").at(-1) ?? result.error.urn : "",
+  };
+}
+
+export function printFigures(name: string, figures: Figures, out: (line: string) => void = console.log): void {
+  out(`rehearse ${name}:`);
+  for (const [k, v] of Object.entries(figures)) out(`  ${k.padEnd(28)} ${String(v)}`);
+}
+
+export class ScenarioFailure extends Error {}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new ScenarioFailure(message);
+}
+
+function deployed(result: ReplayResult, what: string): void {
+  if (result.error) throw new ScenarioFailure(`${what} failed at ${result.error.urn}:\n${result.error.message}`);
+}
+
+const CONTAINER = "docker:index/container:Container";
+const COMMAND = "command:remote:Command";
+
+/** The api replicas' container IDs, by logical name, from the recorded state. */
+function apiContainers(ctx: ScenarioContext): Record<string, string> {
+  return Object.fromEntries(Object.values(ctx.rehearsal.recordedState.resources)
+    .filter((r) => r.type === CONTAINER && /-api-\d+$/.test(r.name) && !r.initError)
+    .map((r) => [r.name, r.id]));
+}
+
+function stackConfig(ctx: ScenarioContext): Record<string, unknown> {
+  const file = readStackFile(ctx.configFile);
+  return Object.fromEntries(Object.entries(file.config).map(([k, v]) => { try { return [k, JSON.parse(v)]; } catch { return [k, v]; } }));
+}
+
+function apiHost(ctx: ScenarioContext): string {
+  return String((stackConfig(ctx)["dropstack:hosts"] as Record<string, string>).api);
+}
+
+function appDatabase(ctx: ScenarioContext): string {
+  return Object.keys(ctx.rehearsal.database.databaseSql)[0];
+}
+
+/** Alembic's revision and the users table's columns: what a migration changes. */
+function schema(ctx: ScenarioContext): string {
+  return databaseQuery(ctx.rehearsal.droplet!, ctx.rehearsal.database, appDatabase(ctx),
+    "SELECT (SELECT string_agg(version_num, ',') FROM app.alembic_version) || ' ' || (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users')");
+}
+
+function loadThroughNginx(ctx: ScenarioContext) {
+  const config = stackConfig(ctx)["dropstack:app"] as { healthPath?: string };
+  const paths = ctx.builtInApp ? ["/users", config.healthPath ?? "/health"] : [config.healthPath ?? "/health"];
+  return startLoad({ host: apiHost(ctx), port: ctx.rehearsal.publishedPort(443), paths, concurrency: 4 });
+}
+
+function loadFigures(prefix: string, report: LoadReport): Figures {
+  return {
+    [`${prefix}requests`]: report.requests,
+    [`${prefix}failed requests`]: report.failed,
+    [`${prefix}answered by`]: Object.entries(report.versions).map(([v, n]) => `${v}=${n}`).join(" "),
+    ...(report.failures.length > 0 ? { [`${prefix}first failure`]: report.failures[0] } : {}),
+  };
+}
+
+/** From nothing to a smoke-tested app over HTTPS with a certificate from the ACME server. */
+export async function firstDeploy(ctx: ScenarioContext): Promise<Figures> {
+  const result = await ctx.rehearsal.apply(appOverrides(ctx, "v1"));
+  deployed(result, "the first deploy");
+  const smoke = result.steps.find((s) => s.type === COMMAND && s.name.endsWith("-smoke"));
+  check(smoke?.op === "create", "the smoke test ran");
+  const host = apiHost(ctx);
+  const root = ctx.rehearsal.acmeServer.issuerRoot();
+  const rootFile = join(ctx.rehearsal.dir, "acme-root.pem");
+  writeFileSync(rootFile, root);
+  const port = ctx.rehearsal.publishedPort(443);
+  // The certificate must verify against the ACME server's root: issued, installed, reloaded.
+  let verified = "";
+  for (let i = 0; i < 90 && !verified; i++) {
+    const r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "--cacert", rootFile, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/health`], { encoding: "utf8" });
+    if (r.status === 0) verified = r.stdout;
+    else await new Promise((res) => setTimeout(res, 2000));
+  }
+  check(verified.startsWith("200"), `https://${host}/health never answered with a certificate issued by the ACME server`);
+  return { ...summarise(result), seconds: result.seconds, "https verified against ACME root": verified.startsWith("200"), smoke: (smoke?.output ?? "").trim().split("\n").at(-1) ?? "" };
+}
+
+/** A second apply with the same config: nothing replaced, no command re-run. */
+export async function noOp(ctx: ScenarioContext): Promise<Figures> {
+  const result = await ctx.rehearsal.apply(appOverrides(ctx, "v1"));
+  deployed(result, "the unchanged apply");
+  const touched = result.steps.filter((s) => s.op !== "same" && s.op !== "kept");
+  check(touched.length === 0, `an unchanged apply touched: ${touched.map((s) => `${s.op} ${s.name}`).join(", ")}`);
+  return { ...summarise(result), seconds: result.seconds };
+}
+
+/** The backup fails (its folder is read-only): the migration must not run, nothing is replaced. */
+export async function failedBackup(ctx: ScenarioContext): Promise<Figures> {
+  const droplet = ctx.rehearsal.droplet!;
+  const before = { containers: apiContainers(ctx), schema: schema(ctx) };
+  droplet.exec(["sh", "-c", "chown root:root /srv/backups && chmod 0555 /srv/backups"]);
+  let result;
+  try {
+    result = await ctx.rehearsal.apply(appOverrides(ctx, "v2"));
+  } finally {
+    droplet.exec(["sh", "-c", `chown ${droplet.deployUid}:${droplet.deployGid} /srv/backups && chmod 0750 /srv/backups`]);
+  }
+  check(Boolean(result.error?.urn.endsWith("-backup")), `the deploy had to fail at the backup, got ${result.error?.urn ?? "success"}`);
+  const migrate = result.steps.find((s) => s.name.endsWith("-migrate"));
+  const after = { containers: apiContainers(ctx), schema: schema(ctx) };
+  check(!migrate, "no migration may run after a failed backup");
+  check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
+  check(JSON.stringify(after.containers) === JSON.stringify(before.containers), "no replica may be replaced");
+  return { "failed at": "backup", "migration ran": Boolean(migrate), "schema unchanged": after.schema === before.schema, "replicas replaced": 0 };
+}
+
+/** v2 under steady HTTPS load: zero failed requests; then a naive restart in the same run for contrast. */
+export async function rollout(ctx: ScenarioContext, minimumRequests = 5000): Promise<Figures> {
+  const droplet = ctx.rehearsal.droplet!;
+  const load = loadThroughNginx(ctx);
+  await load.reach(200);
+  const result = await ctx.rehearsal.apply(appOverrides(ctx, "v2"));
+  await load.reach(minimumRequests);
+  const report = await load.stop();
+  deployed(result, "the v2 rollout");
+  check(schema(ctx).startsWith("0002 "), `v2's migration did not run: ${schema(ctx)}`);
+  // The naive way: restart every replica at once, as `docker restart` of the old containers would.
+  const naive = loadThroughNginx(ctx);
+  await naive.reach(200);
+  const ids = Object.values(apiContainers(ctx));
+  droplet.docker(["restart", "-t", "30", ...ids]);
+  await naive.reach(naive.report.requests + 1000);
+  const naiveReport = await naive.stop();
+  check(report.failed === 0, `${report.failed} of ${report.requests} requests failed during the rollout: ${report.failures.join("; ")}`);
+  check(report.requests >= minimumRequests, `only ${report.requests} requests`);
+  return { ...summarise(result), "rollout seconds": result.seconds, ...loadFigures("rollout ", report), ...loadFigures("naive restart ", naiveReport) };
+}
+
+/** An image that never turns healthy: the update fails, no request fails, and none reaches it. */
+export async function brokenRelease(ctx: ScenarioContext): Promise<Figures> {
+  const before = apiContainers(ctx);
+  const load = loadThroughNginx(ctx);
+  await load.reach(100);
+  const result = await ctx.rehearsal.apply(appOverrides(ctx, "never-healthy"));
+  const report = await load.stop();
+  check(Boolean(result.error?.urn.includes("-api-")), `the deploy had to fail at an api replica, got ${result.error?.urn ?? "success"}`);
+  const running = (id: string) => ctx.rehearsal.droplet!.docker(["inspect", "--format", "{{.State.Running}}", id], { check: false }).stdout.trim() === "true";
+  const still = Object.values(before).filter(running);
+  const reachedBroken = report.versions["never-healthy"] ?? 0;
+  // Recover: v2 again replaces the broken replica.
+  const recovery = await ctx.rehearsal.apply(appOverrides(ctx, "v2"));
+  deployed(recovery, "the recovery to v2");
+  check(report.failed === 0, `${report.failed} of ${report.requests} requests failed: ${report.failures.join("; ")}`);
+  check(reachedBroken === 0, `${reachedBroken} requests reached the broken container`);
+  check(still.length === Object.keys(before).length, `only ${still.length} of the ${Object.keys(before).length} v2 replicas kept running`);
+  return { "failed at": result.error?.urn.split("::").at(-1) ?? "", "apply seconds": result.seconds, ...loadFigures("", report), "requests to broken": reachedBroken, "v2 replicas kept": still.length, "recovery seconds": recovery.seconds };
+}
+
+/** A migration that fails: no replica replaced, schema unchanged, the backup taken for it exists and verifies. */
+export async function failedMigration(ctx: ScenarioContext): Promise<Figures> {
+  const droplet = ctx.rehearsal.droplet!;
+  const before = { containers: apiContainers(ctx), schema: schema(ctx), backups: droplet.exec(["sh", "-c", "ls /srv/backups"]) };
+  const result = await ctx.rehearsal.apply(appOverrides(ctx, "failing-migration"));
+  check(Boolean(result.error?.urn.endsWith("-migrate")), `the deploy had to fail at the migration, got ${result.error?.urn ?? "success"}`);
+  const after = { containers: apiContainers(ctx), schema: schema(ctx) };
+  check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
+  check(JSON.stringify(after.containers) === JSON.stringify(before.containers), "no replica may be replaced");
+  const newest = droplet.exec(["sh", "-c", "ls -t /srv/backups/*.dump | head -1"]).trim();
+  check(!before.backups.includes(newest.split("/").at(-1) ?? "?"), "a backup was taken for this deploy");
+  const verify = droplet.docker(["run", "--rm", "-v", "/srv/backups:/srv/backups:ro", "postgres:" + postgresTag(ctx), "sh", "-c",
+    `cd /srv/backups && f=$(basename ${newest}) && test "$(sha256sum "$f" | cut -d' ' -f1)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$f.json")" && pg_restore --list "$f" >/dev/null && echo verified`], { check: false });
+  check(verify.stdout.includes("verified"), `the backup ${newest} does not verify: ${verify.stderr}`);
+  return { "failed at": "migrate", "schema unchanged": true, "replicas replaced": 0, backup: newest, "backup verifies": true };
+}
+
+function postgresTag(ctx: ScenarioContext): string {
+  const image = Object.values(ctx.rehearsal.recordedState.resources).find((r) => r.type === COMMAND && r.name.endsWith("-backup"));
+  const m = /postgres:([\w.-]+)/.exec(String(image?.inputs.create ?? ""));
+  return m ? m[1] : "17";
+}
+
+/** docs/rollback.md "Restore into a fresh database first", run as written on the droplet. */
+export async function restore(ctx: ScenarioContext): Promise<Figures> {
+  const rehearsal = ctx.rehearsal;
+  const droplet = rehearsal.droplet!;
+  const runbook = readFileSync(resolve(__dirname, "..", "..", "docs", "rollback.md"), "utf8");
+  const block = /<!-- runbook-test: fresh-database -->\n```bash\n([\s\S]*?)\n```/.exec(runbook);
+  check(Boolean(block), "docs/rollback.md has the fresh-database runbook block");
+  const latest = droplet.exec(["sh", "-c", "ls -t /srv/backups/*.dump | head -1"]).trim();
+  const plan = rehearsal.database;
+  const migrator = String((rehearsal.lastRun?.stackOutputs.databaseUris as Record<string, string>).migrator);
+  const target = migrator.replace(/\/([^/?]+)\?/, "/app_restore?");
+  const admin = `postgresql://postgres:rehearsal-superuser@${plan.host}:${plan.port}/postgres?sslmode=require`;
+  const connection = connectionFrom(Object.values(rehearsal.recordedState.resources).find((r) => r.type === COMMAND)!.inputs.connection);
+  const script = `BACKUP=${latest}\nCLIENT=postgres:${postgresTag(ctx)}\n${block![1]}`;
+  const started = Date.now();
+  const r = await runRemote(connection, { address: connection.host, sshPort: droplet.sshPort }, `bash -c ${shellQuote(script)}`, `${admin}\n${target}\n`);
+  check(r.status === 0, `the runbook failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  const db = appDatabase(ctx);
+  const live = databaseQuery(droplet, plan, db, "SELECT count(*) FROM app.users");
+  const restored = databaseQuery(droplet, plan, "app_restore", "SELECT count(*) FROM app.users");
+  const revision = databaseQuery(droplet, plan, "app_restore", "SELECT version_num FROM app.alembic_version");
+  check(restored === live, `the restored database has ${restored} users, the live one ${live}`);
+  return { backup: latest, "restore seconds": (Date.now() - started) / 1000, "users live": live, "users restored": restored, "restored revision": revision };
+}
+
+/** Each scenario with the ones it needs run first, in the order the rehearsal runs them all. */
+export const PLAN: { name: ScenarioName; run: (ctx: ScenarioContext) => Promise<Figures>; needs: ScenarioName[] }[] = [
+  { name: "first-deploy", run: firstDeploy, needs: [] },
+  { name: "no-op", run: noOp, needs: ["first-deploy"] },
+  { name: "failed-backup", run: failedBackup, needs: ["first-deploy"] },
+  { name: "rollout", run: (ctx) => rollout(ctx), needs: ["first-deploy"] },
+  { name: "broken-release", run: brokenRelease, needs: ["first-deploy", "rollout"] },
+  { name: "failed-migration", run: failedMigration, needs: ["first-deploy", "rollout"] },
+  { name: "restore", run: restore, needs: ["first-deploy"] },
+];
