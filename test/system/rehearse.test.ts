@@ -26,6 +26,8 @@ export const REHEARSAL_TOOLS = [
   { command: "openssl", debianPackage: "openssl" },
 ];
 
+const TESTED = ["first-deploy", "no-op", "failed-backup"];
+
 describe("rehearsal of the droplet side (staging)", () => {
   requireTools(REHEARSAL_TOOLS);
   if (!isRoot) throw new Error("the rehearsal starts dockerd and sshd in a mount namespace: run the tests as root");
@@ -70,7 +72,8 @@ describe("rehearsal of the droplet side (staging)", () => {
     assert.deepEqual(last.map((t) => t.cached), [true, true, true]);
   });
 
-  for (const scenario of PLAN) {
+  // The scenarios this suite holds the program to; the others run with `npm run rehearse`.
+  for (const scenario of PLAN.filter((p) => TESTED.includes(p.name))) {
     it(`scenario ${scenario.name}`, async () => {
       const figures = await scenario.run(ctx);
       printFigures(scenario.name, figures, (line) => process.stdout.write(`# ${line}\n`));

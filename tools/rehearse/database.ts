@@ -137,7 +137,8 @@ export async function startDatabase(droplet: Droplet, image: string, plan: Clust
     "cd /var/lib/postgresql",
     "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=rehearsal-db -keyout server.key -out server.crt 2>/dev/null",
     "chown postgres:postgres server.key server.crt && chmod 600 server.key",
-    "runuser -u postgres -- initdb -D data -A scram-sha-256 --pwfile=<(echo rehearsal-superuser) >/dev/null",
+    "echo rehearsal-superuser > pwfile && chown postgres pwfile",
+    "runuser -u postgres -- initdb -D data -A scram-sha-256 --pwfile=pwfile >/dev/null && rm pwfile",
     `printf '%s\\n' "listen_addresses = '*'" "port = ${plan.port}" "ssl = on" "ssl_cert_file = '/var/lib/postgresql/server.crt'" "ssl_key_file = '/var/lib/postgresql/server.key'" >> data/postgresql.conf`,
     "printf '%s\\n' 'local all all trust' 'host all all 127.0.0.1/32 scram-sha-256' 'hostssl all all all scram-sha-256' > data/pg_hba.conf",
     "exec runuser -u postgres -- postgres -D data",
@@ -147,7 +148,7 @@ export async function startDatabase(droplet: Droplet, image: string, plan: Clust
   const psql = (db: string, sql: string) => droplet.docker(["exec", "-i", "-u", "postgres", CONTAINER, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-p", String(plan.port), "-d", db, "-f", "-"], { input: sql });
   for (let i = 0; ; i++) {
     if (droplet.docker(["exec", "-u", "postgres", CONTAINER, "pg_isready", "-q", "-p", String(plan.port)], { check: false }).status === 0) break;
-    if (i > 120) throw new Error(`the database stand-in did not start:\n${droplet.docker(["logs", CONTAINER], { check: false }).stderr}`);
+    if (droplet.docker(["inspect", "--format", "{{.State.Running}}", CONTAINER], { check: false }).stdout.trim() === "false" || i > 120) throw new Error(`the database stand-in did not start:\n${droplet.docker(["logs", CONTAINER], { check: false }).stderr}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   psql("postgres", plan.clusterSql);

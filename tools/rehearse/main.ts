@@ -49,6 +49,10 @@ async function main(): Promise<number> {
     throw e;
   }
   const rehearsal = new Rehearsal({ stack: args.stack, configFile: args.configFile });
+  // Interrupted: stop the engine and sshd this run started before exiting.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void rehearsal.close().finally(() => process.exit(130)));
+  }
   try {
     const first = rehearsal.evaluate();
     await rehearsal.startDroplet(first, await freePort());

@@ -38,6 +38,15 @@ export const STAND_INS: { role: string; matches: (repository: string) => boolean
   { role: "redis", matches: (r) => r === "redis" || r.endsWith("/redis") },
 ];
 
+/** Image references (`name:tag`) the program's remote commands mention, e.g. the hooks' client image. */
+export function commandImages(run: ProgramRun): string[] {
+  const found = new Set<string>();
+  for (const r of run.registrations.filter((x) => x.type === "command:remote:Command")) {
+    for (const m of String(r.inputs.create ?? "").matchAll(/(?<![\w./-])((?:[a-z0-9.-]+\/)*[a-z0-9._-]+:[\w][\w.-]{0,127})(?![\w./:-])/g)) found.add(m[1]);
+  }
+  return [...found].filter((ref) => !/^\d/.test(ref) && !ref.includes("//"));
+}
+
 /** `registry/name:tag@sha256:…` → `registry/name`. */
 export function repositoryOf(reference: string): string {
   const withoutDigest = reference.split("@")[0];
@@ -158,6 +167,12 @@ export class Rehearsal {
       const standIn = STAND_INS.find((s) => s.matches(repositoryOf(reference)));
       if (!standIn) throw new Error(`the rehearsal has no stand-in for ${reference} (${r.name}); it builds ${STAND_INS.map((s) => s.role).join(", ")}`);
       this.useImage(reference, built[standIn.role]);
+    }
+    // Images the remote commands run directly (`docker run postgres:…` in the hooks): on the
+    // droplet the engine pulls them on first use; here they resolve to the stand-ins.
+    for (const reference of commandImages(run)) {
+      const standIn = STAND_INS.find((s) => s.matches(repositoryOf(reference)));
+      if (standIn) this.useImage(reference, built[standIn.role]);
     }
     await this.publishPorts(run);
     const started = Date.now();
