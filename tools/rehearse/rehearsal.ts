@@ -149,6 +149,8 @@ export class Rehearsal {
   /** The evaluation the last apply replayed (its stack outputs carry the URIs). */
   lastRun?: ProgramRun;
   private published = new Map<number, number>();
+  private built?: Record<string, string>;
+  private appContext?: string;
   /** The app image each version was built as. */
   readonly appImages = new Map<string, string>();
 
@@ -159,6 +161,8 @@ export class Rehearsal {
   async prepare(run: ProgramRun, appContext: string, versions: string[]): Promise<void> {
     if (!this.droplet) throw new Error("start the droplet first");
     const built = this.buildImages(STAND_INS.map((s) => s.role));
+    this.built = built;
+    this.appContext = appContext;
     for (const version of versions) {
       this.appImages.set(version, buildImage(this.droplet, "app", appContext, built.base, this.timings, { VERSION: version }));
     }
@@ -220,8 +224,10 @@ export class Rehearsal {
    * version as tag (a digest-pinned reference cannot name a local build, so it is replaced too).
    */
   appReference(configured: string, version: string): string {
-    const image = this.appImages.get(version);
-    if (!image) throw new Error(`app version ${version} was not built`);
+    if (!this.appImages.has(version) || !this.appContext || !this.built) throw new Error(`app version ${version} was not built`);
+    // The program prunes app images it no longer runs (after the smoke test); a real droplet
+    // would pull the image again, the rehearsal builds it again (from the build cache when it can).
+    const image = buildImage(this.droplet!, "app", this.appContext, this.built.base, this.timings, { VERSION: version });
     const reference = `${repositoryOf(configured)}:rehearsal-${version}`;
     this.useImage(reference, image);
     return reference;
