@@ -11,7 +11,7 @@ import { repositoryOf } from "../../tools/rehearse/rehearsal";
 function reg(type: string, name: string, extra: Partial<Registration> = {}): Registration {
   return {
     urn: `urn:pulumi:s::p::${type}::${name}`, id: `${name}-id`, type, name, custom: true, protect: false, dependencies: [], propertyDependencies: {},
-    deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {},
+    deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {},
     ...extra,
   };
 }
@@ -76,6 +76,7 @@ describe("rehearsal: the database stand-in", () => {
     cluster,
     reg("digitalocean:index/databaseDb:DatabaseDb", "db", { inputs: { name: "app" } }),
     reg("postgresql:index/role:Role", "app", { inputs: { name: "app", login: true, password: "p'w", searchPaths: ["app"] } }),
+    reg("digitalocean:index/databaseUser:DatabaseUser", "pool-user", { inputs: { name: "pooled", clusterId: "c" }, outputs: { password: "do'secret", role: "normal" } }),
     reg("postgresql:index/schema:Schema", "schema", { inputs: { name: "app", database: "app", owner: "migrator" } }),
     reg("postgresql:index/grant:Grant", "g1", { inputs: { database: "app", role: "public", objectType: "database", privileges: [] } }),
     reg("postgresql:index/grant:Grant", "g2", { inputs: { database: "app", role: "app", objectType: "table", schema: "app", privileges: ["SELECT", "INSERT"] } }),
@@ -88,6 +89,8 @@ describe("rehearsal: the database stand-in", () => {
     assert.match(plan.clusterSql, /CREATE DATABASE "app";/);
     assert.match(plan.clusterSql, /CREATE ROLE "app" LOGIN NOSUPERUSER .* PASSWORD 'p''w';/);
     assert.match(plan.clusterSql, /ALTER ROLE "app" SET search_path TO "app";/);
+    // DigitalOcean's user API: a login role with the password the provider returns.
+    assert.match(plan.clusterSql, /CREATE ROLE "pooled" LOGIN PASSWORD 'do''secret';/);
   });
 
   it("revokes before it grants, as postgresql.Grant does, and revokes PUBLIC's database rights", () => {

@@ -12,6 +12,7 @@ const T = {
   cluster: "digitalocean:index/databaseCluster:DatabaseCluster",
   db: "digitalocean:index/databaseDb:DatabaseDb",
   pool: "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool",
+  user: "digitalocean:index/databaseUser:DatabaseUser",
   role: "postgresql:index/role:Role",
   schema: "postgresql:index/schema:Schema",
   grant: "postgresql:index/grant:Grant",
@@ -56,6 +57,10 @@ export function clusterPlan(registrations: Registration[]): ClusterPlan {
     switch (r.type) {
       case T.db:
         clusterSql.push(`CREATE DATABASE ${ident(String(i.name))};`);
+        break;
+      case T.user:
+        // DigitalOcean's user API makes a plain login role; its password is the provider's output.
+        clusterSql.push(`CREATE ROLE ${ident(String(i.name))} LOGIN PASSWORD ${literal(String(r.outputs.password))};`);
         break;
       case T.role: {
         const flags = [

@@ -92,6 +92,9 @@ export class Rehearsal {
       const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out)?.[1]);
       run(["ssh-add", "-q", join(this.dir, "keys", "operator")], { SSH_AUTH_SOCK: socket });
       this.agent = { socket, pid };
+      // The providers run in the operator's environment: a connection without privateKey or
+      // agentSocketPath (the program's) uses SSH_AUTH_SOCK, which here is this agent.
+      process.env.SSH_AUTH_SOCK = socket;
     }
     return this.agent.socket;
   }
@@ -130,14 +133,13 @@ export class Rehearsal {
   }
 
   /**
-   * The debootstrap base, the image with every program the droplet side runs (`droplet`,
-   * the base apps build FROM), and each stand-in role on top of it; built or from the cache.
+   * The base (debootstrap with every program the droplet side runs, imported as one layer;
+   * apps build FROM it) and each stand-in role on top of it; built or from the cache.
    */
   buildImages(roles: string[]): Record<string, string> {
     if (!this.droplet) throw new Error("start the droplet first");
-    const rootfs = baseImage(this.droplet, this.cache, this.timings);
-    const base = buildImage(this.droplet, "droplet", join(IMAGES_DIR, "droplet"), rootfs, this.timings);
-    const built: Record<string, string> = { rootfs, base };
+    const base = baseImage(this.droplet, this.cache, this.timings);
+    const built: Record<string, string> = { base };
     for (const role of roles) built[role] = buildImage(this.droplet, role, join(IMAGES_DIR, role), base, this.timings);
     return built;
   }
