@@ -2,8 +2,8 @@
 // CA on the internet. It resolves the stack's host names to this machine (as the A records
 // point at the droplet) and validates HTTP-01 on the port nginx publishes for 80, so
 // certbot's webroot flow runs for real through the program's nginx. certbot in the
-// stand-in image finds pebble's directory URL and CA in its config dir (images/droplet/
-// rehearsal/bin/certbot); the files go where the program's certbot mounts that dir.
+// stand-in image finds pebble's directory URL and CA in its config dir (images/rootfs/
+// usr/local/lib/rehearsal/bin/certbot); the files go where the program's certbot mounts that dir.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,22 +1,60 @@
 // Images for the rehearsal, built here because nothing can be pulled: a Debian root
-// filesystem from debootstrap, imported as the base, and one small image per role on top
-// of it (tools/rehearse/images/<role>/Dockerfile). Everything is cached by content hash:
+// filesystem from debootstrap with every package the droplet side runs, imported as the
+// base (one layer), and one thin image per role on top of it
+// (tools/rehearse/images/<role>/Dockerfile: metadata, no RUN). Everything is cached by content hash:
 // the root filesystem as a tarball, the images in the engine's persistent data root under
 // tags that carry the hash, so a second run builds nothing.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { shellQuote } from "../../components/proxy/render";
 import { homedir } from "node:os";
 import { join, relative } from "node:path";
 import type { Droplet } from "./droplet";
 
 export const BASE_SUITE = "trixie";
 export const BASE_MIRROR = process.env.DROPSTACK_REHEARSE_MIRROR ?? "http://deb.debian.org/debian";
-/** What every role needs besides minbase: the shells and probes the program's commands use. */
-const BASE_PACKAGES = ["ca-certificates", "curl", "wget", "openssl", "procps", "iproute2"];
+/** What debootstrap adds to minbase: apt's HTTPS roots and the shells and probes the program's commands use. */
+const BOOTSTRAP_PACKAGES = ["ca-certificates", "curl", "wget", "openssl", "procps", "iproute2"];
+/**
+ * Every program the droplet side runs, installed into the same root filesystem: the
+ * stand-ins for the images the program pulls (nginx, certbot, the PostgreSQL client,
+ * Redis), the managed database's stand-in (PostgreSQL 17, PgBouncer), Let's Encrypt's
+ * (pebble), and what the rehearsal's app needs (FastAPI, SQLAlchemy, Alembic, psycopg2,
+ * redis-py).
+ */
+export const DROPLET_PACKAGES = [
+  "nginx", "certbot", "pebble", "postgresql-17", "postgresql-client-17", "pgbouncer", "redis-server", "redis-tools",
+  "python3-fastapi", "python3-uvicorn", "python3-sqlalchemy", "alembic", "python3-psycopg2", "python3-redis",
+];
 export const IMAGES_DIR = join(__dirname, "images");
+/** Files every role image carries (the certbot wrapper, Redis's entrypoint), copied into the root filesystem. */
+const ROOTFS_FILES = join(IMAGES_DIR, "rootfs");
 
-/** The machine-level cache: root filesystem tarballs and the engine's data root. */
+/**
+ * Run in the new root filesystem, after debootstrap: the packages (apt's archive is the
+ * machine cache's .deb folder, where debootstrap left its own downloads, so nothing is
+ * fetched twice and a rebuild fetches only what changed), then what the official images
+ * the roles stand in for set up (nginx's `nginx` user, Redis's /data). Documentation and
+ * translations are not unpacked, dpkg does not fsync, no service starts (policy-rc.d).
+ */
+export function rootfsSetupScript(packages: readonly string[]): string {
+  return [
+    "set -eu",
+    "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d",
+    "printf 'path-exclude=/usr/share/doc/*\\npath-exclude=/usr/share/man/*\\npath-exclude=/usr/share/info/*\\npath-exclude=/usr/share/locale/*\\npath-include=/usr/share/locale/locale.alias\\n' > /etc/dpkg/dpkg.cfg.d/rehearsal-nodoc",
+    "echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/rehearsal-unsafe-io",
+    "export DEBIAN_FRONTEND=noninteractive",
+    "apt-get update -qq",
+    `apt-get install -y -qq --no-install-recommends ${packages.join(" ")}`,
+    "rm -f /usr/sbin/policy-rc.d /etc/dpkg/dpkg.cfg.d/rehearsal-unsafe-io",
+    "rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /etc/nginx/sites-enabled/*",
+    "useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nginx",
+    "install -d -o redis -g redis /data",
+  ].join("\n");
+}
+
+/** The machine-level cache: root filesystem tarballs, downloaded .debs and the engine's data root. */
 export function cacheDir(): string {
   const dir = process.env.DROPSTACK_REHEARSE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "dropstack-rehearse");
   mkdirSync(dir, { recursive: true });
@@ -44,27 +82,43 @@ function run(argv: string[], what: string, env?: NodeJS.ProcessEnv): string {
   return r.stdout;
 }
 
-/** The base root filesystem as a tarball, made once per package list and suite. */
+/**
+ * The droplet's root filesystem as a tarball, made once per package list, suite and
+ * rootfs files: debootstrap's minbase, then every package in one apt-get run inside it.
+ * Done outside the engine, so the whole thing becomes one imported layer (no build step
+ * copies it again, whatever the storage driver).
+ */
 export function baseRootfs(cache: string, timings: Timing[]): string {
-  const key = sha(BASE_SUITE, BASE_MIRROR, BASE_PACKAGES.join(","));
+  const setup = rootfsSetupScript(DROPLET_PACKAGES);
+  const key = sha(BASE_SUITE, BASE_MIRROR, BOOTSTRAP_PACKAGES.join(","), setup, contextHash(ROOTFS_FILES, ""));
   const tarball = join(cache, `rootfs-${BASE_SUITE}-${key}.tar`);
   if (existsSync(tarball)) {
     timings.push({ step: "debootstrap", seconds: 0, cached: true });
+    timings.push({ step: "install packages", seconds: 0, cached: true });
     return tarball;
   }
-  return timed(timings, "debootstrap", false, () => {
-    const dir = mkdtempSync(join(cache, "rootfs-"));
-    try {
-      run(["debootstrap", "--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, BASE_SUITE, join(dir, "root"), BASE_MIRROR], "debootstrap (apt-get install debootstrap)");
-      // Package lists and caches are fetched again by builds that need them.
-      run(["sh", "-c", `cd ${join(dir, "root")} && rm -rf var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb`], "trim rootfs");
-      run(["tar", "--numeric-owner", "--xattrs", "-C", join(dir, "root"), "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*", "-cf", join(dir, "rootfs.tar"), "."], "tar rootfs");
-      renameSync(join(dir, "rootfs.tar"), tarball);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    return tarball;
-  });
+  const debs = join(cache, "debs");
+  mkdirSync(join(debs, "partial"), { recursive: true });
+  const dir = mkdtempSync(join(cache, "rootfs-"));
+  const root = join(dir, "root");
+  try {
+    timed(timings, "debootstrap", false, () => run(["debootstrap", "--variant=minbase", `--cache-dir=${debs}`, `--include=${BOOTSTRAP_PACKAGES.join(",")}`, BASE_SUITE, root, BASE_MIRROR], "debootstrap (apt-get install debootstrap)"));
+    cpSync(ROOTFS_FILES, root, { recursive: true });
+    writeFileSync(join(root, "etc", "apt", "sources.list"), `deb ${BASE_MIRROR} ${BASE_SUITE} main\n`);
+    // A private mount namespace: /proc and the .deb cache are mounted for the chroot only,
+    // and vanish with it, whatever happens.
+    const inChroot = [
+      `mount -t proc proc ${root}/proc`,
+      `mount --bind ${debs} ${root}/var/cache/apt/archives`,
+      `chroot ${root} /bin/sh -c ${shellQuote(setup)}`,
+    ].join(" && ");
+    timed(timings, "install packages", false, () => run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inChroot], "install the droplet's packages"));
+    run(["tar", "--numeric-owner", "--xattrs", "-C", root, "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*", "-cf", join(dir, "rootfs.tar"), "."], "tar rootfs");
+    renameSync(join(dir, "rootfs.tar"), tarball);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tarball;
 }
 
 function imageExists(droplet: Droplet, tag: string): boolean {
