@@ -1,7 +1,9 @@
 // Steady HTTPS load through the program's nginx, as clients on the internet see it: TLS
 // with SNI for the API host to the port nginx publishes for 443. Every response counts;
-// a failure is a connection error, a timeout or any status outside 2xx. The X-App-Version
-// header tells which build answered.
+// a failure is a connection error, a timeout or any status outside 2xx. The timeout is
+// nginx's own read timeout (60 s): past it nginx answers 504 itself, so a slower answer
+// the client still gets is slow, not lost; the slowest answers are reported beside the
+// failures. The X-App-Version header tells which build answered.
 import * as https from "node:https";
 
 export interface LoadReport {
@@ -12,6 +14,9 @@ export interface LoadReport {
   /** The first few failures, for the report. */
   failures: string[];
   seconds: number;
+  /** The slowest answer, and how many took longer than a second (ms). */
+  slowestMs: number;
+  slowerThan1s: number;
 }
 
 export interface Load {
@@ -23,7 +28,7 @@ export interface Load {
 
 export function startLoad(options: { host: string; port: number; paths: string[]; concurrency?: number; timeoutMs?: number }): Load {
   const agent = new https.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 });
-  const report: LoadReport = { requests: 0, failed: 0, versions: {}, failures: [], seconds: 0 };
+  const report: LoadReport = { requests: 0, failed: 0, versions: {}, failures: [], seconds: 0, slowestMs: 0, slowerThan1s: 0 };
   const started = Date.now();
   let running = true;
   let waiters: { n: number; resolve: () => void }[] = [];
@@ -38,12 +43,16 @@ export function startLoad(options: { host: string; port: number; paths: string[]
   };
   const one = (i: number): Promise<void> => new Promise((resolve) => {
     const path = options.paths[i % options.paths.length];
+    const sent = Date.now();
     const req = https.request({
       host: "127.0.0.1", port: options.port, path, servername: options.host, headers: { Host: options.host },
-      agent, rejectUnauthorized: false, timeout: options.timeoutMs ?? 10_000,
+      agent, rejectUnauthorized: false, timeout: options.timeoutMs ?? 60_000,
     }, (res) => {
       res.resume();
       res.on("end", () => {
+        const ms = Date.now() - sent;
+        report.slowestMs = Math.max(report.slowestMs, ms);
+        if (ms > 1000) report.slowerThan1s++;
         const status = res.statusCode ?? 0;
         const version = String(res.headers["x-app-version"] ?? "none");
         done(status >= 200 && status < 300 ? undefined : `${path}: HTTP ${status} from ${version}`, version);

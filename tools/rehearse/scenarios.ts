@@ -109,6 +109,8 @@ function loadFigures(prefix: string, report: LoadReport): Figures {
     [`${prefix}requests`]: report.requests,
     [`${prefix}failed requests`]: report.failed,
     [`${prefix}answered by`]: Object.entries(report.versions).map(([v, n]) => `${v}=${n}`).join(" "),
+    [`${prefix}slowest answer ms`]: report.slowestMs,
+    [`${prefix}answers slower than 1 s`]: report.slowerThan1s,
     ...(report.failures.length > 0 ? { [`${prefix}first failure`]: report.failures[0] } : {}),
   };
 }
