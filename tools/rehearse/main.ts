@@ -5,49 +5,47 @@
 // itself could not run (a missing program, a build that failed).
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { UsageError, commandLine } from "../cli";
 import { freePort } from "./net";
 import { DEFAULT_APP_CONTEXT, EvaluationError, Rehearsal } from "./rehearsal";
 import { APP_VERSIONS, PLAN, SCENARIOS, ScenarioFailure, ScenarioName, printFigures } from "./scenarios";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const USAGE = `usage: npm run rehearse -- <stack> [--config-file <path>] [--app-context <dir>] [--scenario ${SCENARIOS.join("|")}]`;
 
-class UsageError extends Error {}
+const SPEC = {
+  usage: `npm run rehearse -- <stack> [--config-file <path>] [--app-context <dir>] [--scenario ${SCENARIOS.join("|")}]`,
+  help: `
+The droplet side of the stack, run for real on this machine: the program is evaluated under
+mocks (DigitalOcean and Auth0 stay mocked), then every remote command and Docker resource
+it declares is replayed against a local Docker engine behind an sshd that serves the
+program's own host key. A rehearsal of the droplet side, not a \`pulumi up\`
+(tools/rehearse/README.md). Needs root, docker.io, debootstrap, openssh-server and sudo.
+
+  --config-file <path>   the stack file (default Pulumi.<stack>.yaml)
+  --app-context <dir>    build the app from this directory (default test/rehearsal-app)
+  --scenario <name>      run this scenario and the ones it needs; default: all of them
+
+Exit 0: the scenarios passed; 1: a scenario failed; 2: bad arguments; 3: the rehearsal
+itself could not run (a missing program, a build that failed).`,
+  options: { "config-file": { type: "string" }, "app-context": { type: "string" }, scenario: { type: "string" } },
+  positionals: { min: 1, max: 1, name: "stack name" },
+} as const;
 
 function parseCli(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { "config-file": { type: "string" }, "app-context": { type: "string" }, scenario: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  if (parsed.positionals.length !== 1) throw new UsageError(`expected exactly one stack name\n${USAGE}`);
-  const stack = parsed.positionals[0];
-  const configFile = path.resolve(parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
-  if (!existsSync(configFile)) throw new UsageError(`no stack file ${configFile}`);
-  const appContext = path.resolve(parsed.values["app-context"] ?? DEFAULT_APP_CONTEXT);
-  if (!existsSync(path.join(appContext, "Dockerfile"))) throw new UsageError(`--app-context ${appContext} has no Dockerfile`);
-  const scenario = parsed.values.scenario;
-  if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`unknown scenario "${scenario}"\n${USAGE}`);
-  return { stack, configFile, appContext, scenario: scenario as ScenarioName | undefined };
+  return commandLine(argv, SPEC, (parsed) => {
+    const stack = parsed.positionals[0];
+    const configFile = path.resolve(parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+    if (!existsSync(configFile)) throw new UsageError(`no stack file ${configFile}`);
+    const appContext = path.resolve(parsed.values["app-context"] ?? DEFAULT_APP_CONTEXT);
+    if (!existsSync(path.join(appContext, "Dockerfile"))) throw new UsageError(`--app-context ${appContext} has no Dockerfile`);
+    const scenario = parsed.values.scenario;
+    if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`unknown scenario "${scenario}"`);
+    return { stack, configFile, appContext, scenario: scenario as ScenarioName | undefined };
+  });
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseCli(process.argv.slice(2));
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message);
-      return 2;
-    }
-    throw e;
-  }
+  const args = parseCli(process.argv.slice(2));
   const rehearsal = new Rehearsal({ stack: args.stack, configFile: args.configFile });
   // Interrupted: stop the engine and sshd this run started before exiting.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
