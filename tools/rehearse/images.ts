@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { shellQuote } from "../../components/proxy/render";
+import { shellQuote } from "../../components/common/shell";
 import { homedir } from "node:os";
 import { join, relative } from "node:path";
 import type { Droplet } from "./droplet";

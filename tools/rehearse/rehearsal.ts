@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { APP_IMAGE_SUFFIX } from "../../components/common/names";
 import type { ProgramRun, Registration } from "../check/harness";
 import { readStackFile } from "../check/stack-file";
 import { Acme, startAcme } from "./acme";
@@ -56,7 +57,6 @@ export function repositoryOf(reference: string): string {
 }
 
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const APP_IMAGE_SUFFIX = "-app-image";
 
 export class Rehearsal {
   readonly dir: string;

@@ -4,7 +4,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { shellQuote } from "../../components/proxy/render";
+import { HOOK_SUFFIX } from "../../components/common/names";
+import { shellQuote } from "../../components/common/shell";
 import { readStackFile } from "../check/stack-file";
 import { databaseQuery } from "./database";
 import { LoadReport, startLoad } from "./load";
@@ -119,7 +120,7 @@ function loadFigures(prefix: string, report: LoadReport): Figures {
 export async function firstDeploy(ctx: ScenarioContext): Promise<Figures> {
   const result = await ctx.rehearsal.apply(appOverrides(ctx, "v1"));
   deployed(result, "the first deploy");
-  const smoke = result.steps.find((s) => s.type === COMMAND && s.name.endsWith("-smoke"));
+  const smoke = result.steps.find((s) => s.type === COMMAND && s.name.endsWith(HOOK_SUFFIX.smoke));
   check(smoke?.op === "create", "the smoke test ran");
   const host = apiHost(ctx);
   const root = ctx.rehearsal.acmeServer.issuerRoot();
@@ -157,8 +158,8 @@ export async function failedBackup(ctx: ScenarioContext): Promise<Figures> {
   } finally {
     droplet.exec(["sh", "-c", `chown ${droplet.deployUid}:${droplet.deployGid} /srv/backups && chmod 0750 /srv/backups`]);
   }
-  check(Boolean(result.error?.urn.endsWith("-backup")), `the deploy had to fail at the backup, got ${result.error?.urn ?? "success"}`);
-  const migrate = result.steps.find((s) => s.type === COMMAND && s.name.endsWith("-migrate") && s.op !== "same");
+  check(Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.backup)), `the deploy had to fail at the backup, got ${result.error?.urn ?? "success"}`);
+  const migrate = result.steps.find((s) => s.type === COMMAND && s.name.endsWith(HOOK_SUFFIX.migrate) && s.op !== "same");
   const after = { containers: apiContainers(ctx), schema: schema(ctx) };
   check(!migrate, "no migration may run after a failed backup");
   check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
@@ -213,7 +214,7 @@ export async function failedMigration(ctx: ScenarioContext): Promise<Figures> {
   const droplet = ctx.rehearsal.droplet!;
   const before = { containers: apiContainers(ctx), schema: schema(ctx), backups: droplet.exec(["sh", "-c", "ls /srv/backups"]) };
   const result = await ctx.rehearsal.apply(appOverrides(ctx, "failing-migration"));
-  check(Boolean(result.error?.urn.endsWith("-migrate")), `the deploy had to fail at the migration, got ${result.error?.urn ?? "success"}`);
+  check(Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.migrate)), `the deploy had to fail at the migration, got ${result.error?.urn ?? "success"}`);
   const after = { containers: apiContainers(ctx), schema: schema(ctx) };
   check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
   check(JSON.stringify(after.containers) === JSON.stringify(before.containers), "no replica may be replaced");
@@ -226,7 +227,7 @@ export async function failedMigration(ctx: ScenarioContext): Promise<Figures> {
 }
 
 function postgresTag(ctx: ScenarioContext): string {
-  const image = Object.values(ctx.rehearsal.recordedState.resources).find((r) => r.type === COMMAND && r.name.endsWith("-backup"));
+  const image = Object.values(ctx.rehearsal.recordedState.resources).find((r) => r.type === COMMAND && r.name.endsWith(HOOK_SUFFIX.backup));
   const m = /postgres:([\w.-]+)/.exec(String(image?.inputs.create ?? ""));
   return m ? m[1] : "17";
 }
