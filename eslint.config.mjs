@@ -25,6 +25,21 @@ export default tseslint.config(
     },
   },
   {
+    // Layers point one way (docs/design.md, "Layout"): tests import the program and the tools,
+    // never the reverse. Harnesses that tools and tests share live in tools/lib/.
+    files: ["index.ts", "components/**", "policies/**", "tools/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)test/", message: "only tests import from test/; move what both need to tools/lib/ (docs/design.md, Layout)" }] }],
+    },
+  },
+  {
+    // The shared vocabulary depends on nothing in the repository, so every layer can import it.
+    files: ["components/common/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^\\.", message: "components/common imports nothing from the repository (docs/design.md, One vocabulary)" }] }],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: {
       globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly", URL: "readonly" },

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { healthcheckTest } from "../../components/app/render";
-import { freePort, makeTempDir, requireTools } from "../support/system";
+import { freePort, makeTempDir, requireTools } from "../../tools/lib/system";
 
 /** Runs the healthcheck like docker: `/bin/sh -c <script>`, with only `bin` on PATH. */
 function runHealthcheck(test: string[], bin: string): Promise<{ status: number | null; stderr: string }> {

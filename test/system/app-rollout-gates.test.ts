@@ -11,7 +11,7 @@ import { before, describe, test } from "node:test";
 import { INGRESS_NETWORK } from "../../components/common/names";
 import { renderIngressJoinCommand, renderWorkerStableCommand } from "../../components/app/render";
 import { renderPruneImagesCommand } from "../../components/hooks/commands";
-import { makeTempDir, requireTools, run } from "../support/system";
+import { makeTempDir, requireTools, run } from "../../tools/lib/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const id = (n: number) => `sha256:${n.toString(16).padStart(64, "0")}`;

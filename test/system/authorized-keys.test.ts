@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { authorizedKeysFile, renderAuthorizedKeysCommand } from "../../components/host/cloud-init";
-import { makeTempDir, requireTools, run } from "../support/system";
+import { makeTempDir, requireTools, run } from "../../tools/lib/system";
 
 const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S a@example.com";
 const KEY_B = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY b@example.com";

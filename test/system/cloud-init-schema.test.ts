@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { renderCloudInit } from "../../components/host/cloud-init";
-import { makeTempDir, requireTools, run } from "../support/system";
+import { makeTempDir, requireTools, run } from "../../tools/lib/system";
 
 describe("cloud-init user-data against the real cloud-init", () => {
   const tools = requireTools([

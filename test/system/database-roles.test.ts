@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { RoleKind, privilegeModel, renderGrantSql, renderRoleSql } from "../../components/database/privileges";
-import { PostgresServer, startPostgres } from "../support/postgres";
-import { run } from "../support/system";
+import { PostgresServer, startPostgres } from "../../tools/lib/postgres";
+import { run } from "../../tools/lib/system";
 
 const DATABASE = "app";
 

@@ -13,7 +13,7 @@ import { NGINX_IMAGE } from "../../components/proxy/commands";
 import { nginxVersionFromImage } from "../../components/proxy/render";
 import { runCheck } from "../support/check";
 import { ROOT } from "../support/program";
-import { makeTempDir } from "../support/system";
+import { makeTempDir } from "../../tools/lib/system";
 
 /** A line each file's program refuses: a wrong type for a cloud-config module, an unknown directive, an unknown option. */
 const BREAKS: Record<string, string> = {

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { asUnprivileged, requireTools, run, scopedTempDirs } from "../support/system";
-import { startPostgres, type PostgresServer } from "../support/postgres";
+import { asUnprivileged, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import {
   HookPaths, backupStdin, migrateStdin, renderBackupCommand, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
 } from "../../components/hooks/commands";
-import { startPostgres, type PostgresServer } from "../support/postgres";
-import { type Finished, freePort, makeTempDir, requireTools, run, runAsync } from "../support/system";
+import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
+import { type Finished, freePort, makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const HOOKS_SOURCE = join(__dirname, "..", "..", "components", "hooks");

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOOK_SCRIPTS, postgresClientImage } from "../../components/hooks/commands";
-import { startPostgres, type PostgresServer } from "../support/postgres";
-import { type Finished, makeTempDir, run, runAsync } from "../support/system";
+import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
+import { type Finished, makeTempDir, run, runAsync } from "../../tools/lib/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const ROOT = join(__dirname, "..", "..");

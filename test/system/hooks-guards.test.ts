@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findExecutable, requireTools, run, scopedTempDirs } from "../support/system";
-import { startPostgres, type PostgresServer } from "../support/postgres";
+import { findExecutable, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");

@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, scopedTempDirs } from "../support/system";
-import { startPostgres, type PostgresServer } from "../support/postgres";
+import { run, scopedTempDirs } from "../../tools/lib/system";
+import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { requireTools, run } from "../support/system";
+import { requireTools, run } from "../../tools/lib/system";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 // handoff.sh is the migrate hook's host side, rendered into its Command with parameters pinned.

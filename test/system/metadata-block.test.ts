@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import {
   METADATA_ADDRESS, METADATA_BLOCK_RULES_PATH, METADATA_BLOCK_UNIT, renderCloudInit, renderMetadataBlockRules, renderMetadataBlockUnit,
 } from "../../components/host/cloud-init";
-import { requireTools, run, scopedTempDirs } from "../support/system";
+import { requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 
 const tempDir = scopedTempDirs(after);
 const tools = requireTools([

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { renderCertbotScript, renderNginxEntrypoint } from "../../components/proxy/render";
-import { asUnprivileged, makeTempDir, requireTools, run } from "../support/system";
+import { asUnprivileged, makeTempDir, requireTools, run } from "../../tools/lib/system";
 import {
   API_HOST,
   APP_HOST,
@@ -24,7 +24,7 @@ import {
   startLoopbackDns,
   waitForPort,
   waitForWorkersGone,
-} from "./nginx-harness";
+} from "../../tools/lib/nginx-harness";
 
 const tools = { ...requireNginxTools(), shellcheck: requireTools([{ command: "shellcheck", debianPackage: "shellcheck" }]).shellcheck };
 const proxyDir = join(__dirname, "..", "..", "components", "proxy");

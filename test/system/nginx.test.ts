@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
-import { run } from "../support/system";
+import { run } from "../../tools/lib/system";
 import {
   API_HOST,
   APP_ALIAS,
@@ -26,7 +26,7 @@ import {
   type LoopbackDns,
   type NginxSite,
   type RunningNginx,
-} from "./nginx-harness";
+} from "../../tools/lib/nginx-harness";
 
 const tools = requireNginxTools();
 const version = localNginxVersion(tools.nginx);

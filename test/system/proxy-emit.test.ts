@@ -13,10 +13,10 @@ import { nginxHealthcheckTest } from "../../components/proxy/commands";
 import { hasHsts, nginxDirectives, tlsProtocolsIn } from "../../components/proxy/render";
 import { runCheck } from "../support/check";
 import { committedValue } from "../support/program";
-import { makeTempDir, requireTools } from "../support/system";
+import { makeTempDir, requireTools } from "../../tools/lib/system";
 import {
   httpRequest, httpsRequest, localNginxCopy, localNginxVersion, requireNginxTools, startNginx, testNginxConf, type LocalNginxCopy, type NginxSite, type RunningNginx,
-} from "./nginx-harness";
+} from "../../tools/lib/nginx-harness";
 
 const tools = { ...requireNginxTools(), busybox: requireTools([{ command: "busybox", debianPackage: "busybox" }]).busybox };
 

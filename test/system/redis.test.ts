@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { asUnprivileged, freePort, isRoot, makeTempDir, requireTools, run } from "../support/system";
+import { asUnprivileged, freePort, isRoot, makeTempDir, requireTools, run } from "../../tools/lib/system";
 import {
   REDIS_AOF_DIR,
   REDIS_DISABLED_COMMANDS,

@@ -9,7 +9,7 @@ import { freePort } from "../../tools/rehearse/net";
 import { DEFAULT_APP_CONTEXT, Rehearsal, dropletAddress } from "../../tools/rehearse/rehearsal";
 import { APP_VERSIONS, PLAN, ScenarioContext, printFigures } from "../../tools/rehearse/scenarios";
 import { Connection, Route, connectionFrom, runRemote } from "../../tools/rehearse/ssh";
-import { isRoot, requireTools } from "../support/system";
+import { isRoot, requireTools } from "../../tools/lib/system";
 import { join } from "node:path";
 
 export const REHEARSAL_TOOLS = [

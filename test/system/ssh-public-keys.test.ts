@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseStackConfig } from "../../components/config/schema";
 import { MIN_RSA_BITS, describeSshPublicKeyProblem } from "../../components/host/ssh-keys";
-import { makeTempDir, requireTools, run } from "../support/system";
+import { makeTempDir, requireTools, run } from "../../tools/lib/system";
 
 describe("sshPublicKeys against OpenSSH", () => {
   const tools = requireTools([{ command: "ssh-keygen", debianPackage: "openssh-client" }]);

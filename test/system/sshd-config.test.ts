@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { SSHD_CONFIG_PATH, SSH_MAX_AUTH_TRIES, SSH_MAX_STARTUPS, renderCloudInit } from "../../components/host/cloud-init";
-import { freePort, isRoot, requireTools, run, scopedTempDirs } from "../support/system";
+import { freePort, isRoot, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 
 const tempDir = scopedTempDirs(after);
 const tools = requireTools([

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { renderDataReleaseCommand, renderReadinessCommand } from "../../components/host/cloud-init";
-import { requireTools, scopedTempDirs } from "../support/system";
+import { requireTools, scopedTempDirs } from "../../tools/lib/system";
 
 const tempDir = scopedTempDirs(after);
 const tools = requireTools([{ command: "bash", debianPackage: "bash" }, { command: "shellcheck", debianPackage: "shellcheck" }]);

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { scopedTempDirs } from "../support/system";
+import { scopedTempDirs } from "../../tools/lib/system";
 import { ROOT } from "../support/program";
 
 const tempDir = scopedTempDirs(after);

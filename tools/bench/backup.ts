@@ -2,7 +2,7 @@
 // deploy hooks.
 //
 // Generates a database of about N MB (default 1024) in a throwaway local PostgreSQL
-// (test/support/postgres.ts) with a realistic mix: customers, orders with free text and
+// (tools/lib/postgres.ts) with a realistic mix: customers, orders with free text and
 // jsonb, and attachments that are partly incompressible (photos) and partly repetitive
 // (documents), so pg_dump's compression matters. Then times each once:
 //
@@ -23,8 +23,8 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { commandLine, integerOption } from "../cli";
-import { makeTempDir, run } from "../../test/support/system";
-import { startPostgres, type PostgresServer } from "../../test/support/postgres";
+import { makeTempDir, run } from "../lib/system";
+import { startPostgres, type PostgresServer } from "../lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const DEFAULT_SIZE_MB = 1024;

@@ -51,7 +51,7 @@ import {
   startLoopbackDns,
   startNginx,
   type LoopbackDns,
-} from "../../test/system/nginx-harness";
+} from "../lib/nginx-harness";
 
 const REQUESTS_PER_SECOND = 700;
 const CONCURRENCY = 16;

@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { commandLine, UsageError } from "../cli";
-import { freePort, makeTempDir, requireTools, run } from "../../test/support/system";
-import { localNginxCopy, localNginxVersion, requireNginxTools, testNginxConf } from "../../test/system/nginx-harness";
+import { freePort, makeTempDir, requireTools, run } from "../lib/system";
+import { localNginxCopy, localNginxVersion, requireNginxTools, testNginxConf } from "../lib/nginx-harness";
 
 interface Verdict {
   valid: boolean;

@@ -15,7 +15,7 @@ import { HEALTH_PROBE } from "../../components/proxy/commands";
 import {
   ACME_WEBROOT, CERT_DIR, HTTP2_DIRECTIVE_SINCE, nginxDirectives, nginxVersionAtLeast, renderCertbotScript, renderNginxConf, type NginxConfInput,
 } from "../../components/proxy/render";
-import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "../support/system";
+import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./system";
 
 export const API_HOST = "api.dropstack.test";
 export const APP_HOST = "app.dropstack.test";

@@ -1,6 +1,7 @@
-// Shared plumbing for system tests: the real servers and linters that read what
-// dropstack puts on a droplet. Missing tools fail the test (never skip it), naming
-// the Debian packages that provide them.
+// Shared plumbing for system tests, the benchmarks and validate-emitted: the real servers
+// and linters that read what dropstack puts on a droplet. It lives under tools/ because
+// tools may not import from test/ (docs/design.md, "Layout"). Missing programs fail the test
+// (never skip it), naming the Debian packages that provide them.
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
