@@ -40,6 +40,15 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS preloads (tools/fast-start.cjs): require is their import syntax.
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: {
       globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly", URL: "readonly" },

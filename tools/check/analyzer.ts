@@ -11,6 +11,9 @@ import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { Registration } from "./harness";
 
+/** How the check runs TypeScript (and starts fast): see tools/fast-start.cjs. */
+export const PRELOAD = ["--require", path.join(__dirname, "..", "fast-start.cjs")];
+
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 
 export interface Violation {
@@ -73,28 +76,47 @@ function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: 
   return new Promise((resolve, reject) => fn(req, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
-async function startPack(packDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const tsx = require.resolve("tsx/cli");
-  const child = spawn(process.execPath, [tsx, path.join(packDir, "index.ts")], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
+/** A policy pack process being started; `ready` resolves to its gRPC port. */
+export interface PolicyPackProcess {
+  ready: Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Starts the pack as the CLI does (a Node process that prints its port), without waiting
+ * for it: the caller starts it first and evaluates the program meanwhile, since both
+ * spend seconds loading @pulumi/pulumi and 2 cores can do that side by side.
+ */
+export function startPolicyPack(packDir: string): PolicyPackProcess {
+  const child: ChildProcess = spawn(process.execPath, [...PRELOAD, path.join(packDir, "index.ts")], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not print its port within 180s\n${stderr}`)), 180_000);
-    child.stdout?.on("data", (d) => {
-      stdout += String(d);
-      const match = /^(\d+)\s*$/m.exec(stdout);
-      if (match) {
+  const pack: PolicyPackProcess = {
+    ready: new Promise<number>((resolve, reject) => {
+      let stdout = "";
+      const timer = setTimeout(() => reject(new Error(`policy pack did not print its port within 180s\n${stderr}`)), 180_000);
+      child.stdout?.on("data", (d) => {
+        stdout += String(d);
+        const match = /^(\d+)\s*$/m.exec(stdout);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      child.once("exit", (code) => {
         clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`policy pack exited with ${code} before serving\n${stderr}`));
-    });
-  });
-  return { child, port };
+        reject(new Error(`policy pack exited with ${code} before serving\n${stderr}`));
+      });
+    }),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+  // Awaited later; until then a failed start must not surface as an unhandled rejection.
+  pack.ready.catch(() => undefined);
+  // Whatever ends this process (bad config, a crash, success) ends the pack with it.
+  process.once("exit", pack.stop);
+  return pack;
 }
 
 function resourceOptions(r: Registration): analyzerPb.AnalyzerResourceOptions {
@@ -140,11 +162,14 @@ export interface AnalyzeOptions {
   /** The stack's config (full keys to stored strings) and its secret keys, for ConfigureStack. */
   config?: Record<string, string>;
   secretKeys?: string[];
+  /** A pack already started with startPolicyPack; started here when absent. */
+  pack?: PolicyPackProcess;
 }
 
 export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
   const policyConfig = readPolicyConfig(options.policyConfigFile);
-  const { child, port } = await startPack(options.packDir);
+  const pack = options.pack ?? startPolicyPack(options.packDir);
+  const port = await pack.ready;
   const client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   try {
     const info = await call<Empty, analyzerPb.AnalyzerInfo>(client.getAnalyzerInfo.bind(client), new Empty());
@@ -171,8 +196,10 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     await call(client.configureStack.bind(client), stackConfigure);
 
     const byUrn = new Map(options.registrations.map((r) => [r.urn, r]));
-    const violations: Violation[] = [];
-    for (const r of options.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))) {
+    // The engine analyzes resources as they are registered, many in flight at once; so do
+    // we (one round trip each would cost a resource count of latencies). Results keep
+    // registration order.
+    const perResource = await Promise.all(options.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:")).map(async (r) => {
       const req = new analyzerPb.AnalyzeRequest();
       req.setType(r.type);
       req.setUrn(r.urn);
@@ -181,8 +208,9 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
       req.setOptions(resourceOptions(r));
       const provider = providerFor(r, byUrn);
       if (provider) req.setProvider(provider);
-      violations.push(...diagnostics(await call(client.analyze.bind(client), req), r.urn));
-    }
+      return diagnostics(await call(client.analyze.bind(client), req), r.urn);
+    }));
+    const violations: Violation[] = perResource.flat();
 
     const stackReq = new analyzerPb.AnalyzeStackRequest();
     stackReq.setResourcesList(options.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => {
@@ -213,7 +241,7 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     };
   } finally {
     client.close();
-    child.kill();
+    pack.stop();
   }
 }
 

@@ -7,7 +7,7 @@ import { InvalidConfigError, parseStackConfig, rawNamespaceConfig } from "../../
 import { UsageError, commandLine } from "../cli";
 import { STACK_NAME } from "../new-stack/derive";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
-import { PolicyConfigError, analyze } from "./analyzer";
+import { PolicyConfigError, analyze, startPolicyPack } from "./analyzer";
 import { CompareError, compareCosts, costJson, costOf, estimateOtherConfig, renderCost } from "./cost";
 import { previewDigest } from "./digest";
 import { EMITTED_FILES, emitServerFiles } from "./emit";
@@ -15,6 +15,7 @@ import { Graph, runProgram } from "./harness";
 import { renderDeployOrder, renderSummary, renderTree, renderViolations, summarise, toJson } from "./report";
 import { setStackReferenceOutputs } from "./mocks";
 import { StackFileError, readStackFile } from "./stack-file";
+import { Timer } from "./timings";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const COMMAND = {
@@ -124,7 +125,12 @@ function promotionInputs(config: Record<string, string>, outputsFile: string | u
 
 async function main(): Promise<number> {
   const started = Date.now();
+  const timer = new Timer();
+  timer.lap("load");
+  timer.writeOnExit();
   const args = parseCli(process.argv.slice(2));
+  // Started before the program runs: the pack loads while the program evaluates.
+  const pack = startPolicyPack(path.join(ROOT, "policies"));
   const stackFile = readStackFile(args.configFile);
   // Validate before printing anything: an invalid config prints its errors and nothing else.
   const parsed = parseStackConfig(rawNamespaceConfig(stackFile.config), args.stack);
@@ -140,9 +146,13 @@ async function main(): Promise<number> {
   }
   const program = await runProgram({ stack: args.stack, config: stackFile.config, secretKeys: stackFile.secretKeys });
   const graph = new Graph(program.registrations);
+  timer.lap("evaluation");
 
   log(`Running policy pack policies/ with ${path.relative(ROOT, args.policyConfigFile)} through its gRPC analyzer`);
+  await pack.ready.catch(() => undefined);
+  timer.lap("policyWait");
   const policyRun = await analyze({
+    pack,
     packDir: path.join(ROOT, "policies"),
     policyConfigFile: args.policyConfigFile,
     stack: args.stack,
@@ -151,6 +161,7 @@ async function main(): Promise<number> {
     config: stackFile.config,
     secretKeys: stackFile.secretKeys,
   });
+  timer.lap("analysis");
 
   if (args.emit) {
     const { written, missing } = emitServerFiles(args.emit, program.registrations);
@@ -179,6 +190,7 @@ async function main(): Promise<number> {
     console.log("");
     console.log(renderSummary(args.stack, summary));
   }
+  timer.lap("report");
   return summary.mandatory > 0 ? 1 : 0;
 }
 

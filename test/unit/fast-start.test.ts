@@ -1,0 +1,78 @@
+// tools/fast-start.cjs, the preload of `npm run check` and its policy pack: TypeScript
+// compiled once per content, and @pulumi/pulumi without its eager function-serializer
+// dependencies, with nothing lost when something does use them.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ROOT } from "../support/program";
+
+const PRELOAD = join(ROOT, "tools", "fast-start.cjs");
+const work = mkdtempSync(join(tmpdir(), "dropstack-fast-start-"));
+const cache = join(work, "cache");
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `script` (CommonJS) in a fresh Node with the preload; returns what it printed as JSON. */
+function withPreload(script: string): Record<string, unknown> {
+  const result = spawnSync(process.execPath, ["--require", PRELOAD, "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, DROPSTACK_TS_CACHE: cache },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout.trim().split("\n").at(-1) as string) as Record<string, unknown>;
+}
+
+const report = `const { startup } = require(${JSON.stringify(PRELOAD)});`;
+
+describe("TypeScript through the preload", () => {
+  const file = join(work, "module.ts");
+  const load = () => withPreload(`${report} const m = require(${JSON.stringify(file)}); console.log(JSON.stringify({ value: m.value(), compiled: startup.compiled, cached: startup.cached }));`);
+
+  it("compiles a file once, then reuses it until its content changes", () => {
+    for (const [round, version] of ["one", "two", "three"].entries()) {
+      writeFileSync(file, `interface Box { v: string }\nconst box: Box = { v: "${version}" };\nexport const value = (): string => box.v;\n`);
+      assert.deepEqual(load(), { value: version, compiled: 1, cached: 0 }, `round ${round}: a new content is compiled`);
+      assert.deepEqual(load(), { value: version, compiled: 0, cached: 1 }, `round ${round}: the same content comes from the cache`);
+    }
+    assert.equal(readdirSync(cache).filter((f) => f.endsWith(".tmp")).length, 0, "no temporary files are left behind");
+  });
+
+  it("resolves extensionless imports of .ts files and folders with index.ts, as the program uses them", () => {
+    const out = withPreload(`const c = require(${JSON.stringify(join(ROOT, "components", "config"))}); console.log(JSON.stringify({ loader: typeof c.loadStackConfig }));`);
+    assert.deepEqual(out, { loader: "function" });
+  });
+});
+
+describe("@pulumi/pulumi through the preload", () => {
+  const loaded = `Object.keys(require.cache).filter((f) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(f)).map((f) => f.match(/node_modules\\/(typescript|@npmcli\\/arborist)\\//)[1])`;
+
+  it("loads without typescript and @npmcli/arborist", () => {
+    const out = withPreload(`require("@pulumi/pulumi"); console.log(JSON.stringify({ loaded: [...new Set(${loaded})] }));`);
+    assert.deepEqual(out, { loaded: [] });
+  });
+
+  it("still serializes functions, loading typescript the moment it is needed", async () => {
+    const out = withPreload(
+      `const pulumi = require("@pulumi/pulumi"); const answer = 42;` +
+        `pulumi.runtime.serializeFunction(() => answer).then((s) => console.log(JSON.stringify({ text: s.text, loaded: [...new Set(${loaded})] })));`,
+    );
+    assert.match(out.text as string, /answer: 42/);
+    assert.match(out.text as string, /return \(\) => answer/);
+    assert.deepEqual(out.loaded, ["typescript"]);
+  });
+
+  it("hands @pulumi/pulumi's code-path finder the real @npmcli/arborist when it asks", () => {
+    const out = withPreload(
+      `const Module = require("node:module"); require("@pulumi/pulumi");` +
+        `const parent = require.cache[require.resolve("@pulumi/pulumi/runtime/closure/codePaths.js")];` +
+        `const standIn = Module._load("@npmcli/arborist", parent, false);` +
+        `const before = [...new Set(${loaded})];` +
+        `const real = Module.createRequire(parent.filename)("@npmcli/arborist");` +
+        `console.log(JSON.stringify({ before, esModule: standIn.__esModule, same: standIn.Arborist === real.Arborist && typeof real.Arborist === "function" }));`,
+    );
+    assert.deepEqual(out, { before: [], esModule: true, same: true });
+  });
+});

@@ -1,0 +1,102 @@
+// Preloaded by `npm run check` (`node --require ./tools/fast-start.cjs tools/check/main.ts`),
+// by the policy pack the check starts, and by the tests that spawn either. Plain
+// JavaScript because it is what makes TypeScript loadable. Two things make start-up cheap:
+//
+// 1. TypeScript is compiled once per file content and cached on disk; a cache hit costs a
+//    hash and a read. Only `.ts` files are touched: tsx's hook, which this replaces here,
+//    also inspects every `.js` file of every dependency, which doubled the cost of
+//    loading @pulumi/pulumi.
+// 2. @pulumi/pulumi loads its function serializer eagerly, and with it `typescript` and
+//    `@npmcli/arborist`: most of what `require("@pulumi/pulumi")` costs. Only
+//    serializeFunction (dynamic providers, callbacks shipped to the cloud) uses them and
+//    dropstack has none, so those two requires get a stand-in that loads the real module
+//    on first use: nothing changes if they are used, they are not paid for when not.
+"use strict";
+const Module = require("node:module");
+const crypto = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+const { performance } = require("node:perf_hooks");
+
+const ROOT = path.resolve(__dirname, "..");
+// DROPSTACK_TS_CACHE moves the cache (the tests use a fresh one).
+const CACHE = process.env.DROPSTACK_TS_CACHE || path.join(ROOT, "node_modules", ".cache", "dropstack-ts");
+
+/** TypeScript files compiled (and the milliseconds it took) or taken from the cache in this process, for `npm run bench:check`. */
+const startup = { compileMs: 0, compiled: 0, cached: 0 };
+
+let compiler;
+/** TypeScript and the repository's compiler options, loaded on the first cache miss only. */
+function getCompiler() {
+  if (!compiler) {
+    const ts = require("typescript");
+    const json = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8"));
+    const { options } = ts.convertCompilerOptionsFromJson(json.compilerOptions, ROOT);
+    compiler = { ts, options: { ...options, noEmit: false, inlineSourceMap: true, inlineSources: false } };
+  }
+  return compiler;
+}
+
+// The key covers everything the output depends on: compiler version, options, file and source.
+const identity = `${JSON.parse(fs.readFileSync(require.resolve("typescript/package.json"), "utf8")).version}\0${fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")}`;
+
+function compileTypeScript(source, filename) {
+  const key = crypto.createHash("sha256").update(identity).update("\0").update(filename).update("\0").update(source).digest("hex");
+  const cached = path.join(CACHE, `${key}.js`);
+  try {
+    const code = fs.readFileSync(cached, "utf8");
+    startup.cached++;
+    return code;
+  } catch {
+    // Not compiled yet: compile below.
+  }
+  const start = performance.now();
+  const { ts, options } = getCompiler();
+  const { outputText } = ts.transpileModule(source, { compilerOptions: options, fileName: filename, reportDiagnostics: false });
+  // Written under a unique name, then renamed: concurrent processes never read half a file.
+  fs.mkdirSync(CACHE, { recursive: true });
+  const temporary = `${cached}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, outputText);
+  fs.renameSync(temporary, cached);
+  startup.compileMs += performance.now() - start;
+  startup.compiled++;
+  return outputText;
+}
+
+Module._extensions[".ts"] = function (module, filename) {
+  module._compile(compileTypeScript(fs.readFileSync(filename, "utf8"), filename), filename);
+};
+
+/** Request → the @pulumi/pulumi file that makes it; neither touches the module at load time. */
+const DEFERRED = {
+  "../../typescript-shim": path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js"),
+  "@npmcli/arborist": path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"),
+};
+
+/**
+ * A module object that loads `load()` on the first property read. It says `__esModule`, so
+ * TypeScript's `__importStar` passes it through instead of copying (and so loading) every
+ * export up front.
+ */
+function deferredModule(load) {
+  let real;
+  const target = () => (real ??= load());
+  return new Proxy(
+    {},
+    {
+      get: (_, key) => (key === "__esModule" ? true : Reflect.get(target(), key)),
+      has: (_, key) => key === "__esModule" || Reflect.has(target(), key),
+    },
+  );
+}
+
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const from = DEFERRED[request];
+  if (from !== undefined && parent && typeof parent.filename === "string" && parent.filename.endsWith(path.sep + from)) {
+    return deferredModule(() => load.call(this, request, parent, isMain));
+  }
+  return load.call(this, request, parent, isMain);
+};
+
+module.exports = { startup, deferredModule, DEFERRED, CACHE };
