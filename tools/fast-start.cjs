@@ -2,10 +2,10 @@
 // by the policy pack the check starts, and by the tests that spawn either. Plain
 // JavaScript because it is what makes TypeScript loadable. Two things make start-up cheap:
 //
-// 1. TypeScript is compiled once per file content and cached on disk; a cache hit costs a
-//    hash and a read. Only `.ts` files are touched: tsx's hook, which this replaces here,
-//    also inspects every `.js` file of every dependency, which doubled the cost of
-//    loading @pulumi/pulumi.
+// 1. TypeScript is compiled once per file content (by esbuild, with tsx's options) and
+//    cached on disk; a cache hit costs a hash and a read. Only `.ts` files are touched:
+//    tsx's hook, which this replaces here, also inspects every `.js` file of every
+//    dependency, which doubled the cost of loading @pulumi/pulumi.
 // 2. @pulumi/pulumi loads its function serializer eagerly, and with it `typescript` and
 //    `@npmcli/arborist`: most of what `require("@pulumi/pulumi")` costs. Only
 //    serializeFunction (dynamic providers, callbacks shipped to the cloud) uses them and
@@ -18,6 +18,9 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
 
+// Stack traces point into the TypeScript sources, as under tsx.
+process.setSourceMapsEnabled(true);
+
 const ROOT = path.resolve(__dirname, "..");
 // DROPSTACK_TS_CACHE moves the cache (the tests use a fresh one).
 const CACHE = process.env.DROPSTACK_TS_CACHE || path.join(ROOT, "node_modules", ".cache", "dropstack-ts");
@@ -25,20 +28,22 @@ const CACHE = process.env.DROPSTACK_TS_CACHE || path.join(ROOT, "node_modules", 
 /** TypeScript files compiled (and the milliseconds it took) or taken from the cache in this process, for `npm run bench:check`. */
 const startup = { compileMs: 0, compiled: 0, cached: 0 };
 
-let compiler;
-/** TypeScript and the repository's compiler options, loaded on the first cache miss only. */
-function getCompiler() {
-  if (!compiler) {
-    const ts = require("typescript");
-    const json = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8"));
-    const { options } = ts.convertCompilerOptionsFromJson(json.compilerOptions, ROOT);
-    compiler = { ts, options: { ...options, noEmit: false, inlineSourceMap: true, inlineSources: false } };
-  }
-  return compiler;
-}
-
-// The key covers everything the output depends on: compiler version, options, file and source.
-const identity = `${JSON.parse(fs.readFileSync(require.resolve("typescript/package.json"), "utf8")).version}\0${fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")}`;
+let esbuild;
+const tsconfig = fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8");
+// What tsx (this repository's TypeScript runner elsewhere) passes to the same compiler, so
+// both produce the same JavaScript.
+const options = {
+  loader: "ts",
+  format: "cjs",
+  platform: "node",
+  target: `node${process.versions.node}`,
+  keepNames: true,
+  sourcemap: "inline",
+  tsconfigRaw: { compilerOptions: JSON.parse(tsconfig).compilerOptions },
+};
+// The key covers everything the output depends on: compiler, options, file and source.
+const esbuildVersion = JSON.parse(fs.readFileSync(require.resolve("esbuild/package.json"), "utf8")).version;
+const identity = `${esbuildVersion}\0${JSON.stringify(options)}`;
 
 function compileTypeScript(source, filename) {
   const key = crypto.createHash("sha256").update(identity).update("\0").update(filename).update("\0").update(source).digest("hex");
@@ -51,16 +56,16 @@ function compileTypeScript(source, filename) {
     // Not compiled yet: compile below.
   }
   const start = performance.now();
-  const { ts, options } = getCompiler();
-  const { outputText } = ts.transpileModule(source, { compilerOptions: options, fileName: filename, reportDiagnostics: false });
+  esbuild ??= require("esbuild");
+  const { code } = esbuild.transformSync(source, { ...options, sourcefile: filename });
   // Written under a unique name, then renamed: concurrent processes never read half a file.
   fs.mkdirSync(CACHE, { recursive: true });
   const temporary = `${cached}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, outputText);
+  fs.writeFileSync(temporary, code);
   fs.renameSync(temporary, cached);
   startup.compileMs += performance.now() - start;
   startup.compiled++;
-  return outputText;
+  return code;
 }
 
 Module._extensions[".ts"] = function (module, filename) {
