@@ -220,7 +220,7 @@ describe("nginx serving the rendered config", () => {
     dns.set(APP_ALIAS, [REPLICA_A, REPLICA_B]);
     const refusedByB = new RegExp(`\\(111: Connection refused\\).*upstream: "http://${REPLICA_B.replace(/\./g, "\\.")}:`);
     const before = replicaA.requests();
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 60_000;
     let sent = 0;
     while (sent < 20 || (!refusedByB.test(nginx!.errorLog()) && Date.now() < deadline)) {
       const method = sent % 2 === 0 ? "GET" : "POST";
@@ -238,7 +238,7 @@ describe("nginx serving the rendered config", () => {
     cleanups.push(() => replicaC.close());
     dns.set(APP_ALIAS, [REPLICA_C]);
     const instanceAfterResolve = async (expected: string) => {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 60_000;
       for (;;) {
         const reply = await api("/v1/items", asNewClient());
         const instance = reply.status === 200 ? JSON.parse(reply.body).instance : String(reply.status);

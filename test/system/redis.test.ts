@@ -22,7 +22,7 @@ import {
 const HOST = "127.0.0.1";
 
 /** Polls until check() is truthy; fails with the last value described by `what`. */
-async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
