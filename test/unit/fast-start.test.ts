@@ -76,3 +76,19 @@ describe("@pulumi/pulumi through the preload", () => {
     assert.deepEqual(out, { before: [], esModule: true, same: true });
   });
 });
+
+describe("stack traces through the preload", () => {
+  // Type-only lines vanish in the JavaScript, so an unmapped position would name line 3, not 7.
+  const file = join(work, "thrower.ts");
+  writeFileSync(file, `interface A { a: string }\ninterface B { b: number }\ntype C = A & B;\nexport function fail(c?: C): never {\n  void c;\n  // line 6\n  throw new Error("from TypeScript");\n}\n`);
+  const thrown = `(() => { try { require(${JSON.stringify(file)}).fail(); } catch (e) { return /thrower\\.ts:(\\d+):/.exec(e.stack)?.[1]; } })()`;
+
+  it("point at the TypeScript line of a throw, before and after @pulumi/pulumi records a resource's call sites", () => {
+    const out = withPreload(
+      `const before = ${thrown}; const { Resource } = require("@pulumi/pulumi");` +
+        `const sites = Resource.callsites(); const after = ${thrown};` +
+        `console.log(JSON.stringify({ before, after, sites: sites.filter((s) => s.file).length > 0 }));`,
+    );
+    assert.deepEqual(out, { before: "7", after: "7", sites: true });
+  });
+});

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { CostComparison, CostEstimate, PricedResource, compareCosts, estimateCost, formatDelta, formatUsd } from "../../components/cost/estimate";
 import { PRICES_READ_ON } from "../../components/cost/prices";
+import { PRELOAD } from "./analyzer";
 import type { Registration } from "./harness";
 
 export function costOf(registrations: Registration[]): CostEstimate {
@@ -50,8 +51,8 @@ export class CompareError extends Error {}
  * process, so the other config is checked by a second `check --json` process.
  */
 export function estimateOtherConfig(checkScript: string, stack: string, stackFile: string): CostEstimate {
-  const tsx = require.resolve("tsx/cli");
-  const run = spawnSync(process.execPath, [tsx, checkScript, stack, "--config-file", stackFile, "--json"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  // The same fast start as `npm run check` itself.
+  const run = spawnSync(process.execPath, [...PRELOAD, checkScript, stack, "--config-file", stackFile, "--json"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   let document: { cost?: { items: CostEstimate["items"]; monthlyUsd: number; unpriced: number } } | undefined;
   try {
     document = JSON.parse(run.stdout);
