@@ -3,32 +3,51 @@
 // the files are listed; each file runs in its own process, which keeps Pulumi's global mock
 // state from leaking between files.
 //
-//   node tools/run-tests.mjs [--group NAME]... [substring]...
+//   node tools/run-tests.mjs [--group NAME]... [--concurrency N] [substring]...
 //       every test file (the default), the files of the named groups (a group is a folder
 //       under test/: unit, system, ...), and of those the files whose path contains one of
 //       the substrings.
 //   node tools/run-tests.mjs --repeat N [--group NAME]... [substring]...
 //       runs the selection N times and lists every test whose result changed between runs
 //       (exit 1 when one did): `npm run test:repeat -- N` does this for the system tests.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+//
+// Files run N at a time (default: twice the cores). Most system tests spend their time
+// waiting on the programs they start (nginx, PostgreSQL, sshd, shells), so more files than
+// cores keep both cores busy; every port is asked of the kernel and every folder is a
+// fresh temp dir, so files do not collide. A file whose first lines say `run-tests: alone`
+// runs after the others, by itself (for a test that measures time or load). The system
+// files start first: they are the longest, and a long file started last is a slow tail.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
-const USAGE = "usage: node tools/run-tests.mjs [--group NAME]... [--repeat N] [substring]...";
+const USAGE = "usage: node tools/run-tests.mjs [--group NAME]... [--concurrency N] [--repeat N] [substring]...";
+const HELP = `${USAGE}
+
+  (no argument)       every test file under test/ (what \`npm test\` runs)
+  --group NAME        the files of one folder under test/ (unit, system); repeatable
+  substring           of those, the files whose path contains one of the substrings
+  --concurrency N     files run at once (default ${2 * availableParallelism()}: twice the cores)
+  --repeat N          run the selection N times, list every test whose result changed
+                      (\`npm run test:repeat -- N\`: the system tests)
+
+\`npm run test:quick\` is --group unit: the unit and policy tests.`;
 
 function parseArgs(argv) {
-  const options = { groups: [], repeat: 0, only: [] };
+  const options = { groups: [], repeat: 0, concurrency: 2 * availableParallelism(), only: [], help: false };
+  // Help wins wherever it stands: `npm run test:repeat -- --help` puts it after --repeat.
+  if (argv.some((arg) => arg === "--help" || arg === "-h")) return { ...options, help: true };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
-    if (flag === "--group" || flag === "--repeat") {
+    if (flag === "--group" || flag === "--repeat" || flag === "--concurrency") {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
       if (flag === "--group") options.groups.push(value);
-      else if (/^[1-9]\d*$/.test(value)) options.repeat = Number(value);
-      else throw new Error(`--repeat needs a positive integer, got ${value}\n${USAGE}`);
-    } else if (argv[i].startsWith("--")) {
+      else if (!/^[1-9]\d*$/.test(value)) throw new Error(`${flag} needs a positive integer, got ${value}\n${USAGE}`);
+      else options[flag.slice(2)] = Number(value);
+    } else if (argv[i].startsWith("-")) {
       throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
     } else {
       options.only.push(argv[i]);
@@ -45,10 +64,13 @@ function findTests(dir) {
   });
 }
 
-const groupOf = (file) => file.split(sep)[1];
+// RUN_TESTS_DIR replaces test/ (the runner's own tests point it at fixtures).
+const testDir = process.env.RUN_TESTS_DIR ?? join(root, "test");
+/** The folder right under the test dir: unit, system, ... */
+const groupOf = (file) => relative(testDir, join(root, file)).split(sep)[0];
 
 function select({ groups, only }) {
-  const all = findTests(join(root, "test")).map((f) => relative(root, f));
+  const all = findTests(testDir).map((f) => relative(root, f));
   const known = new Set(all.map(groupOf));
   const unknown = groups.filter((g) => !known.has(g));
   if (unknown.length > 0) throw new Error(`no test group ${unknown.join(", ")}: the groups are ${[...known].sort().join(", ")}`);
@@ -58,24 +80,56 @@ function select({ groups, only }) {
     .sort();
 }
 
-function runNodeTest(files, reporterArgs = []) {
-  return spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", "--test-reporter-destination=stdout", ...reporterArgs, ...files],
-    { cwd: root, stdio: "inherit" },
-  );
+// TypeScript through the check's preload (compiled once per content, @pulumi/pulumi without
+// its unused serializer): a third less CPU per file than tsx, and the suite is CPU-bound.
+const LOADER = ["--require", join(root, "tools", "fast-start.cjs")];
+
+/** A file that must run by itself says so in its first lines. */
+function runsAlone(file) {
+  return /run-tests: alone/.test(readFileSync(join(root, file), "utf8").split("\n", 20).join("\n"));
+}
+
+/** The system files first (the longest), then the rest; path order within each. */
+function schedule(files) {
+  const rank = (f) => (groupOf(f) === "system" ? 0 : 1);
+  return [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/**
+ * Runs the files, `concurrency` at a time, then those that run alone one by one; returns
+ * the worst exit status. `reporters(phase)` adds reporter arguments per phase.
+ */
+function runFiles(files, concurrency, reporters = () => []) {
+  const alone = files.filter(runsAlone);
+  const phases = [
+    [schedule(files.filter((f) => !alone.includes(f))), concurrency],
+    [alone, 1],
+  ].filter(([phaseFiles]) => phaseFiles.length > 0);
+  let status = 0;
+  for (const [phase, [phaseFiles, n]] of phases.entries()) {
+    if (phase > 0) console.log(`\n=== ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} that run alone: ${phaseFiles.join(" ")} ===`);
+    const result = spawnSync(
+      process.execPath,
+      [...LOADER, "--test", `--test-concurrency=${n}`, "--test-reporter=spec", "--test-reporter-destination=stdout", ...reporters(phase), ...phaseFiles],
+      { cwd: root, stdio: "inherit" },
+    );
+    if (result.status !== 0) status = result.status ?? 1;
+  }
+  return status;
 }
 
 /** Runs the files `times` times; prints and counts the tests whose result was not the same every time. */
-function repeat(files, times) {
+function repeat(files, times, concurrency) {
   const work = mkdtempSync(join(tmpdir(), "dropstack-test-repeat-"));
   const outcomes = new Map();
   try {
     for (let run = 1; run <= times; run++) {
       console.log(`\n=== run ${run} of ${times} ===`);
-      const resultsFile = join(work, `run-${run}.jsonl`);
-      runNodeTest(files, ["--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${resultsFile}`]);
-      const lines = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const resultsFile = (phase) => join(work, `run-${run}-${phase}.jsonl`);
+      runFiles(files, concurrency, (phase) => ["--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${resultsFile(phase)}`]);
+      const lines = [0, 1]
+        .filter((phase) => existsSync(resultsFile(phase)))
+        .flatMap((phase) => readFileSync(resultsFile(phase), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
       for (const { file, name, passed } of lines) {
         const key = `${relative(root, file)}: ${name}`;
         if (!outcomes.has(key)) outcomes.set(key, []);
@@ -103,6 +157,10 @@ try {
   console.error(e.message);
   process.exit(2);
 }
+if (options.help) {
+  console.log(HELP);
+  process.exit(0);
+}
 let files;
 try {
   files = select(options);
@@ -114,5 +172,5 @@ if (files.length === 0) {
   console.error(`no test files matched ${[...options.groups.map((g) => `--group ${g}`), ...options.only].join(" ")}`);
   process.exit(1);
 }
-if (options.repeat > 0) process.exit(repeat(files, options.repeat) > 0 ? 1 : 0);
-process.exit(runNodeTest(files).status ?? 1);
+if (options.repeat > 0) process.exit(repeat(files, options.repeat, options.concurrency) > 0 ? 1 : 0);
+process.exit(runFiles(files, options.concurrency));

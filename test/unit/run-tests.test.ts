@@ -1,60 +1,117 @@
-// tools/run-tests.mjs and its results reporter: what `npm run test:quick` and
-// `npm run test:repeat` select and report.
+// tools/run-tests.mjs and its results reporter: what `npm test`, `npm run test:quick` and
+// `npm run test:repeat` select, schedule and report.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, beforeEach, describe, it } from "node:test";
 import { ROOT } from "../support/program";
 
 const work = mkdtempSync(join(tmpdir(), "dropstack-run-tests-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 const FIXTURE = join(ROOT, "test", "fixtures", "run-tests", "results.fixture.ts");
+const counter = join(work, "flip-counter");
+beforeEach(() => rmSync(counter, { force: true }));
 // Without this, a `node --test` started from inside a test reports to this runner, not to its own reporters.
-const ENV = { ...process.env };
+const ENV: NodeJS.ProcessEnv = { ...process.env, FLIP_COUNTER: counter };
 delete ENV.NODE_TEST_CONTEXT;
 
-function runFixture(flip: boolean): { file: string; name: string; passed: boolean }[] {
-  const out = join(work, `results-${flip}.jsonl`);
-  const flipFile = join(work, "flip");
-  if (flip) writeFileSync(flipFile, "");
-  else rmSync(flipFile, { force: true });
-  spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${out}`, FIXTURE], {
-    cwd: ROOT,
-    env: { ...ENV, FLIP_FILE: flipFile },
-  });
+function runFixture(): { file: string; name: string; passed: boolean }[] {
+  const out = join(work, "results.jsonl");
+  spawnSync(process.execPath, ["--require", "./tools/fast-start.cjs", "--test", "--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${out}`, FIXTURE], { cwd: ROOT, env: ENV });
   return readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+const runTests = (args: string[], env: NodeJS.ProcessEnv = ENV) => spawnSync(process.execPath, [join(ROOT, "tools", "run-tests.mjs"), ...args], { cwd: ROOT, encoding: "utf8", env });
+
+/** A test folder of its own: `files` maps group/name.test.ts to a source (the fixture when absent). */
+function testFolder(name: string, files: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const dir = join(work, name);
+  for (const [file, source] of Object.entries(files)) {
+    mkdirSync(join(dir, file, ".."), { recursive: true });
+    if (source === undefined) copyFileSync(FIXTURE, join(dir, file));
+    else writeFileSync(join(dir, file), source);
+  }
+  return { ...ENV, RUN_TESTS_DIR: dir };
 }
 
 describe("the results reporter", () => {
   it("reports each test once with its suites in the name, passed or not", () => {
-    const results = runFixture(false).map(({ name, passed }) => ({ name, passed }));
+    const results = runFixture().map(({ name, passed }) => ({ name, passed }));
     assert.deepEqual(results.sort((a, b) => a.name.localeCompare(b.name)), [
       { name: "flips", passed: true },
       { name: "outer > fails", passed: false },
       { name: "outer > passes", passed: true },
     ]);
-    assert.equal(runFixture(true).find((r) => r.name === "flips")?.passed, false);
+    assert.equal(runFixture().find((r) => r.name === "flips")?.passed, false, "the second run flips");
   });
 });
 
-describe("run-tests.mjs", () => {
-  const runTests = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, "tools", "run-tests.mjs"), ...args], { cwd: ROOT, encoding: "utf8", env: ENV });
+describe("run-tests.mjs --repeat", () => {
+  it("lists the test that flipped and the one that failed every run, not the stable one, and exits 1", () => {
+    const result = runTests(["--repeat", "2", "--group", "system"], testFolder("mixed", { "system/results.test.ts": undefined }));
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /3 tests, 2 runs: 1 changed result, 1 failed every run/);
+    assert.match(result.stdout, /changed: .*system\/results\.test\.ts: flips: pass FAIL/);
+    assert.match(result.stdout, /failed every run: .*system\/results\.test\.ts: outer > fails/);
+    assert.doesNotMatch(result.stdout, /(changed|failed every run): .*outer > passes/);
+  });
 
-  it("names the groups when asked for one that does not exist", () => {
-    const result = runTests("--group", "nope");
+  it("reports no change and exits 0 when every test keeps its result", () => {
+    const stable = 'import { it } from "node:test";\nit("holds", () => undefined);\n';
+    const result = runTests(["--repeat", "3"], testFolder("stable", { "system/a.test.ts": stable, "unit/b.test.ts": stable }));
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /2 tests, 3 runs: 0 changed results, 0 failed every run/);
+  });
+});
+
+describe("run-tests.mjs selection and scheduling", () => {
+  // Each file records its start and end. A pooled file waits (up to 30 s) until another file
+  // has started, so two files overlap when, and only when, the runner runs them together.
+  const orderFile = join(work, "order");
+  const recorder = (name: string, alone = false) =>
+    `${alone ? "// run-tests: alone\n" : ""}import { appendFileSync, readFileSync } from "node:fs";\nimport { it } from "node:test";\n` +
+    `const order = ${JSON.stringify(orderFile)};\n` +
+    `const othersStarted = () => readFileSync(order, "utf8").split("\\n").some((l) => l.startsWith("start ") && l !== "start ${name}");\n` +
+    `it("${name}", async () => {\n  appendFileSync(order, "start ${name}\\n");\n` +
+    (alone ? "" : `  for (const deadline = Date.now() + 30_000; !othersStarted() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));\n`) +
+    `  appendFileSync(order, "end ${name}\\n");\n});\n`;
+
+  it("runs the files concurrently, system files first, and a file marked alone after all others, by itself", () => {
+    rmSync(orderFile, { force: true });
+    const env = testFolder("schedule", {
+      "unit/u1.test.ts": recorder("u1"),
+      "unit/u2.test.ts": recorder("u2"),
+      "system/s1.test.ts": recorder("s1"),
+      "system/s2.test.ts": recorder("s2", true),
+    });
+    const result = runTests(["--concurrency", "2"], env);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const order = readFileSync(orderFile, "utf8").trim().split("\n");
+    assert.deepEqual(order.slice(-2), ["start s2", "end s2"], "the alone file runs last, with nothing beside it");
+    assert.equal(order[0], "start s1", "the system file starts first");
+    const overlapping = order.indexOf("start u1") < order.indexOf("end s1");
+    assert.ok(overlapping, `two files at a time: ${order.join(", ")}`);
+    assert.match(result.stdout, /1 file that run alone: .*s2\.test\.ts/);
+  });
+
+  it("selects groups and substrings, and names the groups when asked for one that does not exist", () => {
+    const result = runTests(["--group", "nope"]);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /no test group nope: the groups are .*system.*unit/);
   });
 
-  it("refuses a repeat count that is not a positive integer", () => {
-    for (const bad of ["0", "-1", "two"]) assert.equal(runTests("--repeat", bad).status, 2, bad);
-  });
-
-  it("repeats a selection and reports no change for a stable file", () => {
-    const result = runTests("--group", "unit", "--repeat", "2", "post-login");
-    assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /\d+ tests, 2 runs: 0 changed results, 0 failed every run/);
+  it("answers --help with exit 0 wherever it stands, and refuses unknown flags and bad counts with exit 2", () => {
+    for (const args of [["--help"], ["-h"], ["--group", "system", "--repeat", "--help"]]) {
+      const help = runTests(args);
+      assert.equal(help.status, 0, args.join(" "));
+      assert.match(help.stdout, /^usage: node tools\/run-tests\.mjs/);
+    }
+    for (const args of [["--bogus"], ["-x"], ["--repeat", "0"], ["--repeat", "-1"], ["--repeat", "two"], ["--concurrency", "0"], ["--repeat"]]) {
+      const result = runTests(args);
+      assert.equal(result.status, 2, args.join(" "));
+      assert.match(result.stderr, /usage: node tools\/run-tests\.mjs/);
+    }
   });
 });
