@@ -1,4 +1,4 @@
-// npm run bench:check [-- --rounds N] [--stack NAME]... — how long `npm run check -- <stack>`
+// npm run bench:check [-- [--rounds N] [stack]...] — how long `npm run check -- <stack>`
 // takes, and where the time goes.
 //
 // Runs the command exactly as users do (through npm), staging and production alternately,
@@ -15,27 +15,45 @@
 // The machine is shared, so wall time is noisy: the load average is printed before and
 // after, and CPU time (which load changes far less) beside every wall figure.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { startPolicyPack } from "../check/analyzer";
 import type { CheckTimings, Phase } from "../check/timings";
 
 const ROOT = join(__dirname, "..", "..");
 const TARGET_S = 3;
-const USAGE = "usage: npm run bench:check [-- --rounds N] [--stack NAME]...";
+const USAGE = "npm run bench:check [-- [--rounds N] [stack]...]";
+const HELP = `usage: ${USAGE}
 
-function parseArgs(argv: string[]): { rounds: number; stacks: string[] } {
-  let rounds = 7;
-  const stacks: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split("=", 2);
-    const value = inline ?? argv[++i];
-    if (flag === "--rounds" && /^\d+$/.test(value ?? "") && Number(value) >= 1) rounds = Number(value);
-    else if (flag === "--stack" && /^[\w.-]+$/.test(value ?? "")) stacks.push(value);
-    else throw new Error(`bad argument ${argv[i]} ${value ?? ""}\n${USAGE}`);
+Runs \`npm run check -- <stack>\` as users do, one warm-up and N rounds (default 7) per
+stack (default: staging and production), and prints per stack the median wall time against
+the ${TARGET_S} s target, the CPU time of all its processes, and where the time goes (start-up,
+TypeScript compilation, program evaluation, waiting for the policy pack, analysis, report).
+Every run's output must equal the warm-up's. The load average is printed before and after:
+on a busy machine wall time measures the queue as much as the check.`;
+
+class UsageError extends Error {}
+
+function parseCli(argv: string[]): { rounds: number; stacks: string[] } {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(HELP);
+    process.exit(0);
   }
-  return { rounds, stacks: stacks.length > 0 ? stacks : ["staging", "production"] };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { rounds: { type: "string" } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const rounds = parsed.values.rounds ?? "7";
+  if (!/^[1-9]\d*$/.test(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${rounds}`);
+  const bad = parsed.positionals.find((stack) => !/^[\w.-]+$/.test(stack));
+  if (bad !== undefined) throw new UsageError(`"${bad}" is not a stack name`);
+  const unknown = parsed.positionals.find((stack) => !existsSync(join(ROOT, `Pulumi.${stack}.yaml`)) || !existsSync(join(ROOT, "policies", `${stack}.json`)));
+  if (unknown !== undefined) throw new UsageError(`unknown stack "${unknown}" (it needs Pulumi.${unknown}.yaml and policies/${unknown}.json)`);
+  return { rounds: Number(rounds), stacks: parsed.positionals.length > 0 ? parsed.positionals : ["staging", "production"] };
 }
 
 interface Run {
@@ -47,7 +65,8 @@ interface Run {
   timings: CheckTimings;
 }
 
-const work = mkdtempSync(join(tmpdir(), "dropstack-bench-check-"));
+// Made once the arguments are valid (--help and usage errors leave nothing behind).
+let work = "";
 
 function runCheck(stack: string): Run {
   const timingsFile = join(work, "timings.json");
@@ -115,7 +134,8 @@ async function packStartup(): Promise<number> {
 }
 
 async function main() {
-  const { rounds, stacks } = parseArgs(process.argv.slice(2));
+  const { rounds, stacks } = parseCli(process.argv.slice(2));
+  work = mkdtempSync(join(tmpdir(), "dropstack-bench-check-"));
   console.log(`bench:check on ${cpus().length} cores; load average before: ${load()}`);
   const warmups = new Map(stacks.map((stack) => [stack, runCheck(stack)]));
   const runs = new Map<string, Run[]>(stacks.map((stack) => [stack, []]));
@@ -142,7 +162,14 @@ async function main() {
 
 main()
   .catch((e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\nusage: ${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     console.error(e);
     process.exitCode = 1;
   })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+  .finally(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
