@@ -23,8 +23,14 @@ import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
-const USAGE = "usage: node tools/run-tests.mjs [--group NAME]... [--concurrency N] [--repeat N] [substring]...";
+// One synopsis per npm script that runs this file (tools/cli.ts's contract: the first line
+// names the command as users type it).
+const USAGE =
+  "usage: npm test [-- [--group NAME]... [--concurrency N] [substring]...] | npm run test:quick [-- [substring]...] | npm run test:repeat -- N [substring]...";
 const HELP = `${USAGE}
+
+Runs the test files under test/ with Node's test runner (node tools/run-tests.mjs takes the
+same arguments).
 
   (no argument)       every test file under test/ (what \`npm test\` runs)
   --group NAME        the files of one folder under test/ (unit, system); repeatable
@@ -43,12 +49,12 @@ function parseArgs(argv) {
     const [flag, inline] = argv[i].split("=", 2);
     if (flag === "--group" || flag === "--repeat" || flag === "--concurrency") {
       const value = inline ?? argv[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      if (value === undefined) throw new Error(`error: ${flag} needs a value\n${USAGE}`);
       if (flag === "--group") options.groups.push(value);
-      else if (!/^[1-9]\d*$/.test(value)) throw new Error(`${flag} needs a positive integer, got ${value}\n${USAGE}`);
+      else if (!/^[1-9]\d*$/.test(value)) throw new Error(`error: ${flag} needs a positive integer, got ${value}\n${USAGE}`);
       else options[flag.slice(2)] = Number(value);
     } else if (argv[i].startsWith("-")) {
-      throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+      throw new Error(`error: unknown option ${argv[i]}\n${USAGE}`);
     } else {
       options.only.push(argv[i]);
     }

@@ -13,8 +13,12 @@ import { UsageError, asksForHelp, integerOption, parseCommand } from "../../tool
 import { ROOT } from "../support/program";
 
 const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-/** `tsx|node tools/<file> [fixed arguments]`: the only shape a script may have. */
-const SCRIPT = /^(tsx|node) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
+/**
+ * `tsx|node tools/<file> [fixed arguments]`, or node with the check's preload
+ * (tools/fast-start.cjs) for TypeScript: the only shapes a script may have.
+ */
+const SCRIPT = /^(tsx|node|node --require \.\/tools\/fast-start\.cjs) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
+const RUNNER_ARGS: Record<string, string[]> = { tsx: ["--import", "tsx"], node: [], "node --require ./tools/fast-start.cjs": ["--require", "./tools/fast-start.cjs"] };
 /**
  * Arguments each tool accepts, to show an unknown flag is refused even after valid ones
  * (and before the tool acts on them: none of these may write or start anything).
@@ -27,7 +31,10 @@ const VALID_ARGS: Record<string, string[]> = {
   "new-stack": ["cli-test-stack"],
   "validate-emitted": ["nginx.conf"],
   "bench:backup": ["--rounds", "1"],
+  "bench:check": ["--rounds", "1", "staging"],
   test: ["no-such-test-file"],
+  "test:quick": ["no-such-test-file"],
+  "test:repeat": ["1", "no-such-test-file"],
 };
 /**
  * The guard takes only a lone `--help` as help, never `-h`: its arguments can come from a
@@ -56,7 +63,7 @@ async function run(command: string, argv: string[]): Promise<Run> {
 function runScript(name: string, args: string[]): Promise<Run> {
   const [, runner, file, fixed] = SCRIPT.exec(scripts[name]) ?? [];
   const argv = [file, ...fixed.split(" ").filter(Boolean), ...args];
-  return run(process.execPath, runner === "tsx" ? ["--import", "tsx", ...argv] : argv);
+  return run(process.execPath, [...RUNNER_ARGS[runner], ...argv]);
 }
 
 const synopsis = (name: string) => (name === "test" ? "npm test" : `npm run ${name}`);
@@ -82,7 +89,7 @@ describe("every npm run command", () => {
 
   it("is a tsx or node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
     for (const name of names) assert.match(scripts[name], SCRIPT, `${name}: ${scripts[name]}`);
-    for (const name of ["check", "test", "lint", "bench:backup", "bench:rollout", "guard", "ci-access", "drift", "new-stack", "validate-emitted"]) {
+    for (const name of ["check", "test", "test:quick", "test:repeat", "lint", "bench:backup", "bench:rollout", "bench:check", "guard", "ci-access", "drift", "new-stack", "validate-emitted"]) {
       assert.ok(names.includes(name), name);
     }
   });

@@ -18,42 +18,38 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { UsageError, commandLine, integerOption } from "../cli";
 import { startPolicyPack } from "../check/analyzer";
 import type { CheckTimings, Phase } from "../check/timings";
 
 const ROOT = join(__dirname, "..", "..");
 const TARGET_S = 3;
-const USAGE = "npm run bench:check [-- [--rounds N] [stack]...]";
-const HELP = `usage: ${USAGE}
-
+const COMMAND = {
+  usage: "npm run bench:check [-- [--rounds N] [stack]...]",
+  help: `
 Runs \`npm run check -- <stack>\` as users do, one warm-up and N rounds (default 7) per
 stack (default: staging and production), and prints per stack the median wall time against
 the ${TARGET_S} s target, the CPU time of all its processes, and where the time goes (start-up,
 TypeScript compilation, program evaluation, waiting for the policy pack, analysis, report).
 Every run's output must equal the warm-up's. The load average is printed before and after:
-on a busy machine wall time measures the queue as much as the check.`;
+on a busy machine wall time measures the queue as much as the check.
 
-class UsageError extends Error {}
+  --rounds N   measured runs per stack after the warm-up (default 7)`,
+  options: { rounds: { type: "string" } },
+  positionals: { min: 0, max: Infinity, name: "stacks" },
+} as const;
 
 function parseCli(argv: string[]): { rounds: number; stacks: string[] } {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(HELP);
-    process.exit(0);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { rounds: { type: "string" } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const rounds = parsed.values.rounds ?? "7";
-  if (!/^[1-9]\d*$/.test(rounds)) throw new UsageError(`--rounds must be a positive integer, got ${rounds}`);
-  const bad = parsed.positionals.find((stack) => !/^[\w.-]+$/.test(stack));
-  if (bad !== undefined) throw new UsageError(`"${bad}" is not a stack name`);
-  const unknown = parsed.positionals.find((stack) => !existsSync(join(ROOT, `Pulumi.${stack}.yaml`)) || !existsSync(join(ROOT, "policies", `${stack}.json`)));
-  if (unknown !== undefined) throw new UsageError(`unknown stack "${unknown}" (it needs Pulumi.${unknown}.yaml and policies/${unknown}.json)`);
-  return { rounds: Number(rounds), stacks: parsed.positionals.length > 0 ? parsed.positionals : ["staging", "production"] };
+  return commandLine(argv, COMMAND, (parsed) => {
+    const rounds = integerOption(parsed.values.rounds, "rounds", 1, 7);
+    for (const stack of parsed.positionals) {
+      if (!/^[\w.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
+      if (!existsSync(join(ROOT, `Pulumi.${stack}.yaml`)) || !existsSync(join(ROOT, "policies", `${stack}.json`))) {
+        throw new UsageError(`unknown stack "${stack}" (it needs Pulumi.${stack}.yaml and policies/${stack}.json)`);
+      }
+    }
+    return { rounds, stacks: parsed.positionals.length > 0 ? parsed.positionals : ["staging", "production"] };
+  });
 }
 
 interface Run {
@@ -162,11 +158,6 @@ async function main() {
 
 main()
   .catch((e: unknown) => {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}\nusage: ${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
     console.error(e);
     process.exitCode = 1;
   })
