@@ -15,8 +15,9 @@
 // waiting on the programs they start (nginx, PostgreSQL, sshd, shells), so more files than
 // cores keep both cores busy; every port is asked of the kernel and every folder is a
 // fresh temp dir, so files do not collide. A file whose first lines say `run-tests: alone`
-// runs after the others, by itself (for a test that measures time or load). The system
-// files start first: they are the longest, and a long file started last is a slow tail.
+// runs after the others, by itself (for a test that measures time or load). Node's runner
+// takes the files in path order, so test/system (the longest files) starts before test/unit
+// and no long file is started last as a slow tail.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
@@ -95,12 +96,6 @@ function runsAlone(file) {
   return /run-tests: alone/.test(readFileSync(join(root, file), "utf8").split("\n", 20).join("\n"));
 }
 
-/** The system files first (the longest), then the rest; path order within each. */
-function schedule(files) {
-  const rank = (f) => (groupOf(f) === "system" ? 0 : 1);
-  return [...files].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
-
 /**
  * Runs the files, `concurrency` at a time, then those that run alone one by one; returns
  * the worst exit status. `reporters(phase)` adds reporter arguments per phase.
@@ -108,7 +103,7 @@ function schedule(files) {
 function runFiles(files, concurrency, reporters = () => []) {
   const alone = files.filter(runsAlone);
   const phases = [
-    [schedule(files.filter((f) => !alone.includes(f))), concurrency],
+    [files.filter((f) => !alone.includes(f)), concurrency],
     [alone, 1],
   ].filter(([phaseFiles]) => phaseFiles.length > 0);
   let status = 0;
