@@ -2,6 +2,8 @@
 // Docker engine, behind an sshd that serves the host key the program generated. First the
 // droplet itself, then the seven scenarios in the order they build on each other; each
 // prints its figures. Needs root and docker.io, debootstrap, openssh-server, sudo.
+// run-tests: alone (it keeps a Docker engine and a dozen containers busy for minutes; the
+// other files' timing-sensitive checks never share the machine with it).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ProgramRun, Registration } from "../../tools/check/harness";
