@@ -11,25 +11,26 @@
 // A mutant's test run stops at the first failing test: its servers (PostgreSQL, the fake
 // docker) live under the mutant's own TMPDIR and are stopped by path afterwards.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, realpathSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { commandLine, UsageError } from "../cli";
+import { commandLine, integerOption, UsageError } from "../cli";
 import { shellMutants, TESTS_BY_SCRIPT, type ShellMutant } from "./shell-mutants";
 
 const ROOT = join(__dirname, "..", "..");
 const HOOKS = "components/hooks";
 const EQUIVALENTS_FILE = join(__dirname, "shell-equivalent.json");
 const COMMAND = {
-  usage: "npm run test:mutation:shell -- [--script NAME] [--list]",
+  usage: "npm run test:mutation:shell -- [--script NAME] [--from N] [--list]",
   help: `Removes or weakens one guard of the hook scripts at a time and runs the hook system
 tests against each mutant; every guard must be needed by some test. Survivors are listed
 with the line to cover, unless tools/mutation/shell-equivalent.json explains them.
 
   --script NAME   only this script: ${Object.keys(TESTS_BY_SCRIPT).join(", ")}
-  --list          print the mutants and exit without running tests`,
-  options: { script: { type: "string" }, list: { type: "boolean" } },
+  --list          print the mutants and exit without running tests
+  --from N        start at the Nth mutant (to resume an interrupted run)`,
+  options: { script: { type: "string" }, list: { type: "boolean" }, from: { type: "string" } },
 } as const;
 
 
@@ -63,7 +64,8 @@ function scratchCopy(): string {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(ROOT, file), join(dir, file), { verbatimSymlinks: true });
   }
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  // The real folder, not a link to a link that may be removed while the run lasts.
+  symlinkSync(realpathSync(join(ROOT, "node_modules")), join(dir, "node_modules"));
   return dir;
 }
 
@@ -73,7 +75,7 @@ function stopLeftovers(marker: string): void {
 
 /** Runs one test file; resolves with the first failing test's name, or undefined when all pass. */
 function firstFailure(copy: string, testFile: string, runTmp: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", testFile], {
       cwd: copy,
       env: { ...process.env, TMPDIR: runTmp },
@@ -82,12 +84,14 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
     });
     let buffered = "";
     let failure: string | undefined;
+    let results = 0;
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       buffered += chunk;
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
       for (const line of lines) {
+        if (/^\s*(not )?ok \d+ - /.test(line)) results++;
         const failed = /^\s*not ok \d+ - (.*)$/.exec(line);
         if (process.env.MUTATION_DEBUG) console.error(line);
         if (failed && failure === undefined) {
@@ -102,7 +106,10 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
     });
     child.on("close", (code) => {
       stopLeftovers(runTmp);
-      resolve(failure ?? (code === 0 ? undefined : `${testFile} exited ${code}`));
+      // A file that reports no test at all did not run (a missing module, a syntax error):
+      // that is the harness failing, not a mutant being killed.
+      if (results === 0) reject(new Error(`${testFile} ran no test (exit ${code}); the run cannot judge mutants`));
+      else resolve(failure ?? (code === 0 ? undefined : `${testFile} exited ${code}`));
     });
   });
 }
@@ -139,10 +146,13 @@ async function main(): Promise<number> {
     if (parsed.values.script !== undefined && !(parsed.values.script in TESTS_BY_SCRIPT)) {
       throw new UsageError(`--script ${parsed.values.script}: not a hook script; one of ${Object.keys(TESTS_BY_SCRIPT).join(", ")}`);
     }
+    integerOption(parsed.values.from, "from", 1, 1);
     return parsed;
   });
+  const from = integerOption(values.from, "from", 1, 1);
   const scripts = Object.keys(TESTS_BY_SCRIPT).filter((name) => values.script === undefined || name === values.script);
-  const mutants = scripts.flatMap((script) => shellMutants(script, readFileSync(join(ROOT, HOOKS, script), "utf8")));
+  const allMutants = scripts.flatMap((script) => shellMutants(script, readFileSync(join(ROOT, HOOKS, script), "utf8")));
+  const mutants = allMutants.slice(from - 1);
   if (values.list) {
     for (const mutant of mutants) console.log(`${mutant.script}:${mutant.line} ${mutant.operator}\n    ${mutant.original.trim()}\n  → ${mutant.mutated.trim()}`);
     console.log(`${mutants.length} mutants`);
@@ -152,7 +162,7 @@ async function main(): Promise<number> {
   const equivalentKeys = new Map(equivalents.map((entry) => [entry.key, entry.reason]));
   const copy = scratchCopy();
   const started = performance.now();
-  console.log(`${mutants.length} mutants of ${scripts.join(", ")}; load average ${loadavg()[0].toFixed(1)}`);
+  console.log(`${mutants.length} mutants of ${scripts.join(", ")}${from > 1 ? ` from the ${from}th on` : ""}; load average ${loadavg()[0].toFixed(1)}`);
   const survivors: ShellMutant[] = [];
   let killed = 0;
   try {
@@ -165,7 +175,7 @@ async function main(): Promise<number> {
       const mutantStarted = performance.now();
       const verdict = await judge(copy, mutant);
       const seconds = ((performance.now() - mutantStarted) / 1000).toFixed(0);
-      const where = `[${index + 1}/${mutants.length}] ${mutant.script}:${mutant.line} ${mutant.operator}`;
+      const where = `[${from + index}/${allMutants.length}] ${mutant.script}:${mutant.line} ${mutant.operator}`;
       if (verdict.killed) {
         killed++;
         console.log(`${where} killed in ${seconds}s by ${verdict.by}`);
@@ -181,7 +191,11 @@ async function main(): Promise<number> {
   const unexplained = survivors.filter((mutant) => !equivalentKeys.has(mutant.key));
   const survivorKeys = new Set(survivors.map((mutant) => mutant.key));
   // Listed but not surviving: the mutant is gone, or a test now kills it, so the reason is wrong.
-  const stale = equivalents.filter((entry) => scripts.some((script) => entry.key.startsWith(`${script}|`)) && !survivorKeys.has(entry.key));
+  // (Only a whole run can tell: --from leaves the first mutants unjudged.)
+  const judgedKeys = new Set(mutants.map((mutant) => mutant.key));
+  const stale = equivalents.filter(
+    (entry) => scripts.some((script) => entry.key.startsWith(`${script}|`)) && !survivorKeys.has(entry.key) && (from === 1 || judgedKeys.has(entry.key)),
+  );
   const minutes = ((performance.now() - started) / 60000).toFixed(1);
   const score = ((100 * killed) / Math.max(1, mutants.length - (survivors.length - unexplained.length))).toFixed(1);
   console.log(`\n${killed} of ${mutants.length} killed, ${survivors.length - unexplained.length} listed as equivalent, ${unexplained.length} unexplained survivors; score ${score}% in ${minutes} min`);
