@@ -5,9 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findExecutable, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { commandsDir, findExecutable, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
@@ -17,30 +17,9 @@ const LIB = join(HOOKS, "lib.sh");
 
 const tempDir = scopedTempDirs(after);
 
-/**
- * A PATH of one directory: every command on the test's PATH except `without`, and
- * `shadows` (name → bash script body) in place of the real ones.
- */
+/** A PATH of one directory (see commandsDir), removed with this file's temp dirs. */
 function toolDir(options: { without?: string[]; shadows?: Record<string, string> } = {}): string {
-  const dir = tempDir("tools");
-  const skip = new Set([...(options.without ?? []), ...Object.keys(options.shadows ?? {})]);
-  for (const pathDir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
-    if (!existsSync(pathDir)) continue;
-    for (const name of readdirSync(pathDir)) {
-      if (skip.has(name) || existsSync(join(dir, name))) continue;
-      const target = join(pathDir, name);
-      try {
-        if (statSync(target).isFile()) symlinkSync(target, join(dir, name));
-      } catch {
-        // a dangling link on the PATH: not a command
-      }
-    }
-  }
-  for (const [name, body] of Object.entries(options.shadows ?? {})) {
-    writeFileSync(join(dir, name), `#!/bin/bash\nset -o pipefail\n${body}\n`);
-    chmodSync(join(dir, name), 0o755);
-  }
-  return dir;
+  return commandsDir(tempDir("tools"), options);
 }
 
 /** The real program a shadow stands in for. */

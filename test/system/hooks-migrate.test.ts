@@ -4,10 +4,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, scopedTempDirs } from "../../tools/lib/system";
+import { commandsDir, run, scopedTempDirs } from "../../tools/lib/system";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
@@ -167,6 +167,78 @@ describe("migrate.sh", () => {
       assert.equal(invalid.status, 1);
       assert.match(invalid.stderr, /BACKUP_MAX_AGE_S must be an integer >= 1, got 'an hour'/);
     });
+  });
+
+  describe("stops before it takes the lock or runs anything when", () => {
+    function assertStopped(result: ReturnType<typeof run>, marker: string, reason: RegExp) {
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stderr, reason);
+      assert.equal(existsSync(marker), false, "the migration ran");
+      assert.equal(heldMigrationLocks(), 0);
+    }
+    const markerCommand = () => {
+      const marker = join(tempDir("marker"), "migrated");
+      return { marker, command: `touch '${marker}'` };
+    };
+
+    test("it was copied without the lib.sh beside it", () => {
+      const dir = tempDir("no-lib");
+      copyFileSync(MIGRATE, join(dir, "migrate.sh"));
+      chmodSync(join(dir, "migrate.sh"), 0o755);
+      const { marker, command } = markerCommand();
+      assertStopped(run([join(dir, "migrate.sh")], { env: hookEnv({ ...base(), MIGRATE_COMMAND: command }) }), marker, /lib\.sh/);
+    });
+
+    test("MIGRATE_LOCK_TIMEOUT_S is not a number", () => {
+      const { marker, command } = markerCommand();
+      assertStopped(migrateNow({ ...base(), MIGRATE_LOCK_TIMEOUT_S: "soon", MIGRATE_COMMAND: command }), marker, /MIGRATE_LOCK_TIMEOUT_S must be an integer >= 0, got 'soon'/);
+    });
+
+    test("the database cannot be queried", () => {
+      const { marker, command } = markerCommand();
+      const url = pg.url("app", { user: "postgres", password: "wrong" });
+      assertStopped(migrateNow({ ...base(), DATABASE_URL: url, MIGRATE_COMMAND: command }), marker, /cannot query the database in DATABASE_URL/);
+    });
+
+    test("a tool it needs is missing", () => {
+      for (const missing of ["psql", "sha256sum", "mkfifo"]) {
+        const { marker, command } = markerCommand();
+        const path = commandsDir(tempDir("tools"), { without: [missing] });
+        const result = run([MIGRATE], { env: { ...base(), PATH: path, MIGRATE_COMMAND: command } });
+        assertStopped(result, marker, new RegExp(`${missing} is not installed`));
+      }
+    });
+  });
+
+  for (const [signal, number] of [["SIGHUP", 1], ["SIGINT", 2]] as const) {
+    test(`${signal} reaches the migration too, and migrate.sh exits with the migration's status`, async () => {
+      const dir = tempDir("signal");
+      const name = signal.slice(3);
+      const migration = `trap 'echo stopped >> "${dir}/trapped"; exit ${number + 10}' ${name}; ${blockingMigration(dir)}`;
+      const running = startMigrate({ ...base(), MIGRATE_COMMAND: migration });
+      await waitFor(() => existsSync(join(dir, "started")), "the migration started");
+      running.child.kill(signal);
+      const result = await running.finished;
+      assert.equal(result.status, number + 10, result.stderr);
+      assert.match(result.stderr, new RegExp(`received ${signal}; passing it to the migration`));
+      assert.equal(readFileSync(join(dir, "trapped"), "utf8"), "stopped\n");
+      await waitFor(() => heldMigrationLocks() === 0, "the lock was released", 5_000);
+    });
+  }
+
+  test("when the lock session dies mid-migration, migrate.sh says so and still reports the migration's status", async () => {
+    const dir = tempDir("lock-lost");
+    const running = startMigrate({ ...base(), MIGRATE_COMMAND: blockingMigration(dir) });
+    await waitFor(() => existsSync(join(dir, "started")), "the migration started");
+    const lockPsql = run(["pgrep", "-P", String(running.child.pid), "-x", "psql"]);
+    assert.equal(lockPsql.status, 0, "the lock session's psql was not found");
+    run(["kill", "-KILL", ...lockPsql.stdout.trim().split("\n")]);
+    await waitFor(() => heldMigrationLocks() === 0, "the server ended the lock session", 5_000);
+    writeFileSync(join(dir, "release"), "");
+    const result = await running.finished;
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /migration succeeded/);
+    assert.match(result.stderr, /the migration lock session ended during the migration; another migration may have overlapped it/);
   });
 
   test("runs the migration with DATABASE_URL behind a fresh backup and exits with its status", () => {

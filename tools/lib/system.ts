@@ -3,7 +3,7 @@
 // tools may not import from test/ (docs/design.md, "Layout"). Missing programs fail the test
 // (never skip it), naming the Debian packages that provide them.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -123,4 +123,30 @@ export function scopedTempDirs(registerCleanup: (cleanup: () => void) => void): 
     dirs.push(dir);
     return dir;
   };
+}
+
+/**
+ * Fills `dir` to serve as a whole PATH: every command on this process's PATH except
+ * `without`, and `shadows` (name → bash script body) in place of the real ones. For tests
+ * of what a script does when a tool is missing or misbehaves.
+ */
+export function commandsDir(dir: string, options: { without?: string[]; shadows?: Record<string, string> } = {}): string {
+  const skip = new Set([...(options.without ?? []), ...Object.keys(options.shadows ?? {})]);
+  for (const pathDir of (process.env.PATH ?? "").split(":").filter(Boolean)) {
+    if (!existsSync(pathDir)) continue;
+    for (const name of readdirSync(pathDir)) {
+      if (skip.has(name) || existsSync(join(dir, name))) continue;
+      const target = join(pathDir, name);
+      try {
+        if (statSync(target).isFile()) symlinkSync(target, join(dir, name));
+      } catch {
+        // a dangling link on the PATH: not a command
+      }
+    }
+  }
+  for (const [name, body] of Object.entries(options.shadows ?? {})) {
+    writeFileSync(join(dir, name), `#!/bin/bash\nset -o pipefail\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
 }
