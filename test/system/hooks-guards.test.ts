@@ -98,6 +98,13 @@ describe("hook guards", () => {
       }
     });
 
+    test("a dump pg_restore cannot read", () => {
+      const dir = tempDir("unreadable");
+      const pgRestore = `if [[ $1 == --list ]]; then echo 'pg_restore: error: corrupt archive' >&2; exit 1; fi; exec '${real("pg_restore")}' "$@"`;
+      const made = backupWith({ BACKUP_DIR: dir }, toolDir({ shadows: { pg_restore: pgRestore } }));
+      assertFailedCleanly(made, dir, /the dump is not a readable archive: pg_restore --list failed/);
+    });
+
     test("a second backup in the same instant refuses to replace the first", () => {
       const dir = tempDir("same-instant");
       const date = `echo '2026-01-02T03:04:05Z 20260102T030405.000000000Z'`;

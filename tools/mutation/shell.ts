@@ -108,7 +108,8 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
       stopLeftovers(runTmp);
       // A file that reports no test at all did not run (a missing module, a syntax error):
       // that is the harness failing, not a mutant being killed.
-      if (results === 0) reject(new Error(`${testFile} ran no test (exit ${code}); the run cannot judge mutants`));
+      // So is a failure reported for the file itself rather than for one of its tests.
+      if (results === 0 || failure?.endsWith(testFile)) reject(new Error(`${testFile} did not run its tests (exit ${code}); the run cannot judge mutants`));
       else resolve(failure ?? (code === 0 ? undefined : `${testFile} exited ${code}`));
     });
   });
