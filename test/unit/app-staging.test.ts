@@ -1,6 +1,7 @@
 // Staging deploys a tag: the pull resolves it to a digest, and everything runs that digest.
 // It keeps backups on the volume only and smoke-tests against the ACME staging CA.
 import assert from "node:assert/strict";
+import { shellQuote } from "../../components/common/shell";
 import { before, describe, it } from "node:test";
 import type { Graph } from "../../tools/check/harness";
 import { committedValue, runStack } from "../support/program";
@@ -26,7 +27,9 @@ describe("app and hooks (staging, mocks)", () => {
       assert.equal(c.inputs.image, pulled.outputs.imageId, c.name);
     }
     const migrate = graph.one("command:remote:Command", "-migrate");
-    assert.ok(String(migrate.inputs.create).includes(`'${resolved}' \\\n  sh -c '${app.migrate}'`));
+    // handoff.sh runs "$APP_IMAGE" sh -c "$MIGRATION"; the rendered Command pins both.
+    assert.ok(String(migrate.inputs.create).includes(`\nAPP_IMAGE=${shellQuote(resolved)}\n`));
+    assert.ok(String(migrate.inputs.create).includes(`\nMIGRATION=${shellQuote(app.migrate)}\n`));
     assert.deepEqual(migrate.inputs.triggers, [resolved, app.migrate]);
     assert.equal(outputs.promotedImage, resolved, "staging promotes the digest it smoke-tested, not the tag");
   });
