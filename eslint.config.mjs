@@ -29,14 +29,26 @@ export default tseslint.config(
     // never the reverse. Harnesses that tools and tests share live in tools/lib/.
     files: ["index.ts", "components/**", "policies/**", "tools/**"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)test/", message: "only tests import from test/; move what both need to tools/lib/ (docs/design.md, Layout)" }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "(^|/)test/", message: "only tests import from test/; move what both need to tools/lib/ (docs/design.md, Layout)" },
+          ],
+        },
+      ],
     },
   },
   {
     // The shared vocabulary depends on nothing in the repository, so every layer can import it.
     files: ["components/common/**"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "^\\.", message: "components/common imports nothing from the repository (docs/design.md, One vocabulary)" }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [{ regex: "^\\.", message: "components/common imports nothing from the repository (docs/design.md, One vocabulary)" }],
+        },
+      ],
     },
   },
   {
@@ -44,7 +56,14 @@ export default tseslint.config(
     files: ["**/*.cjs"],
     languageOptions: {
       sourceType: "commonjs",
-      globals: { require: "readonly", module: "writable", exports: "writable", process: "readonly", console: "readonly", __dirname: "readonly" },
+      globals: {
+        require: "readonly",
+        module: "writable",
+        exports: "writable",
+        process: "readonly",
+        console: "readonly",
+        __dirname: "readonly",
+      },
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

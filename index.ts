@@ -27,9 +27,14 @@ const identity = config.auth0
   : undefined;
 
 // Production ships only what staging smoke-tested; a mismatch fails the preview here.
-const promotion = config.production && config.promotion.stagingStack
-  ? new PromotionGuard(name, { image: config.app.image, stagingStack: config.promotion.stagingStack, allowUnpromoted: config.promotion.allowUnpromoted })
-  : undefined;
+const promotion =
+  config.production && config.promotion.stagingStack
+    ? new PromotionGuard(name, {
+        image: config.app.image,
+        stagingStack: config.promotion.stagingStack,
+        allowUnpromoted: config.promotion.allowUnpromoted,
+      })
+    : undefined;
 
 const network = new Network(name, {
   region: config.region,
@@ -47,7 +52,11 @@ const host = new Host(name, {
   vpcId: network.vpc.id,
   tag: network.dropletTag.name,
   reservedIp: network.reservedIp,
-  registryAuth: config.registry && { address: config.registry.server, username: config.registry.username, password: config.registry.password },
+  registryAuth: config.registry && {
+    address: config.registry.server,
+    username: config.registry.username,
+    password: config.registry.password,
+  },
 });
 
 // Managed PostgreSQL in the VPC; its role URIs (secret) feed the hooks and the app.
@@ -118,7 +127,12 @@ const app = new App(name, {
 
 const hostnames = [config.hosts.api, config.hosts.app].filter((h): h is string => h !== undefined);
 const dns = config.manageDns
-  ? new Dns(name, { zone: config.domain, hosts: hostnames, ipv4Address: network.reservedIp.ipAddress, ipv6Address: host.droplet.ipv6Address })
+  ? new Dns(name, {
+      zone: config.domain,
+      hosts: hostnames,
+      ipv4Address: network.reservedIp.ipAddress,
+      ipv6Address: host.droplet.ipv6Address,
+    })
   : undefined;
 
 // nginx with TLS in front of the api replicas; certbot renews. HSTS in production only.
@@ -168,7 +182,9 @@ export const address = network.reservedIp.ipAddress;
 export const ipv6Address = host.droplet.ipv6Address;
 export const hostPublicKey = host.hostKey.publicKeyOpenssh;
 export const apiUrl = `https://${config.hosts.api}`;
-export const dnsRecords = config.manageDns ? "managed in DigitalOcean" : hostnames.map((h) => `${h} A/AAAA → reserved IP and droplet IPv6 (manage them at your DNS provider)`);
+export const dnsRecords = config.manageDns
+  ? "managed in DigitalOcean"
+  : hostnames.map((h) => `${h} A/AAAA → reserved IP and droplet IPv6 (manage them at your DNS provider)`);
 // Outputs of parts a stack may not have (Identity, the promotion guard, off-site backups)
 // are null there: explicit in `pulumi stack output`, where an undefined export would be
 // dropped with a runtime warning in every preview.

@@ -11,4 +11,16 @@ import { networkPolicies } from "./network";
 import { proxyPolicies } from "./proxy";
 import { secretsPolicies } from "./secrets";
 
-export const policies = [...networkPolicies, ...hostPolicies, ...identityPolicies, ...cachePolicies, ...monitoringPolicies, ...databasePolicies, ...backupsPolicies, ...deployPolicies, ...proxyPolicies, ...secretsPolicies, ...costPolicies];
+export const policies = [
+  ...networkPolicies,
+  ...hostPolicies,
+  ...identityPolicies,
+  ...cachePolicies,
+  ...monitoringPolicies,
+  ...databasePolicies,
+  ...backupsPolicies,
+  ...deployPolicies,
+  ...proxyPolicies,
+  ...secretsPolicies,
+  ...costPolicies,
+];

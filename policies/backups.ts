@@ -9,7 +9,8 @@ export const backupsBucketPrivate: ResourceValidationPolicy = {
   validateResource: validateResourceOfType(digitalocean.SpacesBucket, (bucket, _args, reportViolation) => {
     // Spaces defaults a bucket without acl to private.
     const acl = bucket.acl ?? "private";
-    if (acl !== "private") reportViolation(`the bucket's acl is "${String(acl)}": set acl: "private"; hand out access with a scoped Spaces key instead`);
+    if (acl !== "private")
+      reportViolation(`the bucket's acl is "${String(acl)}": set acl: "private"; hand out access with a scoped Spaces key instead`);
   }),
 };
 
@@ -17,7 +18,8 @@ export const backupsBucketProtected: ResourceValidationPolicy = {
   name: "backups-bucket-protected",
   description: "The off-site backup bucket is protected, so no destroy or replace removes the last copies of the data.",
   validateResource: validateResourceOfType(digitalocean.SpacesBucket, (_bucket, args, reportViolation) => {
-    if (!args.opts.protect) reportViolation("set `protect: true` on the backups bucket so `pulumi destroy` or a replace cannot delete the off-site copies");
+    if (!args.opts.protect)
+      reportViolation("set `protect: true` on the backups bucket so `pulumi destroy` or a replace cannot delete the off-site copies");
   }),
 };
 
@@ -25,7 +27,8 @@ export const backupsBucketVersioned: ResourceValidationPolicy = {
   name: "backups-bucket-versioned",
   description: "The backup bucket keeps versions, so an overwritten or deleted copy can still be recovered.",
   validateResource: validateResourceOfType(digitalocean.SpacesBucket, (bucket, _args, reportViolation) => {
-    if (asProps(bucket.versioning).enabled !== true) reportViolation("versioning is off: set versioning: { enabled: true } on the backups bucket");
+    if (asProps(bucket.versioning).enabled !== true)
+      reportViolation("versioning is off: set versioning: { enabled: true } on the backups bucket");
   }),
 };
 
@@ -34,11 +37,14 @@ const BUCKET_TYPE = "digitalocean:index/spacesBucket:SpacesBucket";
 
 export const backupsOffsiteEnabled: StackValidationPolicy = {
   name: "backups-offsite-enabled",
-  description: "A stack with a database copies its verified backups off the droplet, to a Spaces bucket, so losing the droplet and its volume does not lose the data.",
+  description:
+    "A stack with a database copies its verified backups off the droplet, to a Spaces bucket, so losing the droplet and its volume does not lose the data.",
   validateStack: (args, reportViolation) => {
     if (!args.resources.some((r) => r.type === CLUSTER_TYPE)) return;
     if (!args.resources.some((r) => r.type === BUCKET_TYPE)) {
-      reportViolation("off-site backups are off: the only copies of the database's backups live on the droplet's volume; set dropstack:backups.offsite to true (and give the Spaces key as secrets)");
+      reportViolation(
+        "off-site backups are off: the only copies of the database's backups live on the droplet's volume; set dropstack:backups.offsite to true (and give the Spaces key as secrets)",
+      );
     }
   },
 };
@@ -64,4 +70,10 @@ export const backupsRetentionMinimum: StackValidationPolicy = {
   },
 };
 
-export const backupsPolicies = [backupsBucketPrivate, backupsBucketProtected, backupsBucketVersioned, backupsOffsiteEnabled, backupsRetentionMinimum];
+export const backupsPolicies = [
+  backupsBucketPrivate,
+  backupsBucketProtected,
+  backupsBucketVersioned,
+  backupsOffsiteEnabled,
+  backupsRetentionMinimum,
+];

@@ -52,7 +52,6 @@ function isRedisReference(reference: string | undefined): boolean {
   return repository !== undefined && /(^|\/)redis$/.test(repository);
 }
 
-
 type ContainerProps = NonNullable<ReturnType<typeof asContainer>>;
 
 function asContainer(resource: PolicyResource) {
@@ -88,8 +87,7 @@ export function findCacheContainers(resources: PolicyResource[]): CacheContainer
     const ownImage = known(() => container.image);
     const ownReference = typeof ownImage === "string" && parseImageReference(ownImage) ? ownImage : undefined;
     const imageReference = ownReference ?? pulledImageName(resource);
-    const labelled = (known(() => container.labels) ?? [])
-      .some((l) => l.label === ROLE_LABEL && l.value === CONTAINER_ROLES.cache);
+    const labelled = (known(() => container.labels) ?? []).some((l) => l.label === ROLE_LABEL && l.value === CONTAINER_ROLES.cache);
     if (labelled || isRedisReference(imageReference)) found.push({ resource, container, imageReference });
   }
   return found;
@@ -104,7 +102,9 @@ export function containerRequiresPassword(container: Pick<ContainerProps, "comma
   if (flag !== -1 && (command[flag + 1] ?? "").length > 0) return true;
   // A requirepass only counts in a file redis-server is actually told to read.
   const confPaths = command.filter((arg) => arg.endsWith(".conf"));
-  return (container.uploads ?? []).some((u) => confPaths.includes(u.file) && typeof u.content === "string" && REQUIREPASS_LINE.test(u.content));
+  return (container.uploads ?? []).some(
+    (u) => confPaths.includes(u.file) && typeof u.content === "string" && REQUIREPASS_LINE.test(u.content),
+  );
 }
 
 export const redisPasswordRequired: StackValidationPolicy = {
@@ -113,7 +113,10 @@ export const redisPasswordRequired: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     for (const { resource, container } of findCacheContainers(args.resources)) {
       if (!containerRequiresPassword(container)) {
-        reportViolation(`Redis container ${label(resource)} starts without a password: upload a redis.conf with requirepass (components/cache renders one) and pass its path to redis-server`, resource.urn);
+        reportViolation(
+          `Redis container ${label(resource)} starts without a password: upload a redis.conf with requirepass (components/cache renders one) and pass its path to redis-server`,
+          resource.urn,
+        );
       }
     }
   },
@@ -127,23 +130,38 @@ export const redisPortNotPublished: StackValidationPolicy = {
       const ports = container.ports ?? [];
       if (ports.length > 0) {
         const published = ports.map((p) => `${p.external ?? "(random)"}->${p.internal}`).join(", ");
-        reportViolation(`Redis container ${label(resource)} publishes ports ${published}: remove \`ports\`; the app reaches Redis as "redis" on the dropstack network`, resource.urn);
+        reportViolation(
+          `Redis container ${label(resource)} publishes ports ${published}: remove \`ports\`; the app reaches Redis as "redis" on the dropstack network`,
+          resource.urn,
+        );
       }
-      if (container.publishAllPorts === true) reportViolation(`Redis container ${label(resource)} sets publishAllPorts: remove it`, resource.urn);
-      if (container.networkMode === "host") reportViolation(`Redis container ${label(resource)} uses the host network, which puts Redis on the droplet's interfaces: attach it to the dropstack network instead`, resource.urn);
+      if (container.publishAllPorts === true)
+        reportViolation(`Redis container ${label(resource)} sets publishAllPorts: remove it`, resource.urn);
+      if (container.networkMode === "host")
+        reportViolation(
+          `Redis container ${label(resource)} uses the host network, which puts Redis on the droplet's interfaces: attach it to the dropstack network instead`,
+          resource.urn,
+        );
     }
   },
 };
 
 export const redisImagePinned: StackValidationPolicy = {
   name: "redis-image-pinned",
-  description: "The Redis image is pinned to an exact version tag (e.g. redis:7.4.1-alpine) or an @sha256: digest, so no deploy upgrades Redis by surprise.",
+  description:
+    "The Redis image is pinned to an exact version tag (e.g. redis:7.4.1-alpine) or an @sha256: digest, so no deploy upgrades Redis by surprise.",
   validateStack: (args, reportViolation) => {
     for (const { resource, imageReference } of findCacheContainers(args.resources)) {
       if (imageReference === undefined) {
-        reportViolation(`cannot tell which image Redis container ${label(resource)} runs: pull it with a docker.RemoteImage named by dropstack:redis.image`, resource.urn);
+        reportViolation(
+          `cannot tell which image Redis container ${label(resource)} runs: pull it with a docker.RemoteImage named by dropstack:redis.image`,
+          resource.urn,
+        );
       } else if (!isPinnedImage(imageReference)) {
-        reportViolation(`Redis image "${imageReference}" can change under the same name: set dropstack:redis.image to an exact version like redis:7.4.1-alpine, or add @sha256:<digest>`, resource.urn);
+        reportViolation(
+          `Redis image "${imageReference}" can change under the same name: set dropstack:redis.image to an exact version like redis:7.4.1-alpine, or add @sha256:<digest>`,
+          resource.urn,
+        );
       }
     }
   },

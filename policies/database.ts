@@ -11,7 +11,8 @@ export const databaseClusterProtected: ResourceValidationPolicy = {
   name: "database-cluster-protected",
   description: "The managed PostgreSQL cluster holds the app's data: it must be protected from deletion and replacement.",
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (_cluster, args, reportViolation) => {
-    if (!args.opts.protect) reportViolation("set `protect: true` on the database cluster so `pulumi destroy` or a replace cannot delete the data");
+    if (!args.opts.protect)
+      reportViolation("set `protect: true` on the database cluster so `pulumi destroy` or a replace cannot delete the data");
   }),
 };
 
@@ -20,7 +21,10 @@ export const databaseClusterHighlyAvailable: ResourceValidationPolicy = {
   description: "Production databases run a standby node, so a node failure or maintenance fails over instead of taking the app down.",
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
     const nodes = Number(cluster.nodeCount);
-    if (!(nodes >= 2)) reportViolation(`the cluster has ${String(cluster.nodeCount)} node(s): set dropstack:postgres.nodes to 2 or 3 for a standby that takes over on failure`);
+    if (!(nodes >= 2))
+      reportViolation(
+        `the cluster has ${String(cluster.nodeCount)} node(s): set dropstack:postgres.nodes to 2 or 3 for a standby that takes over on failure`,
+      );
   }),
 };
 
@@ -30,7 +34,9 @@ export const databaseClusterSupportedVersion: ResourceValidationPolicy = {
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
     const major = Number(String(cluster.version ?? "").split(".")[0]);
     if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {
-      reportViolation(`PostgreSQL version "${String(cluster.version ?? "unset")}" is not supported: set dropstack:postgres.version to "${MIN_POSTGRES_MAJOR}" or newer (e.g. "16")`);
+      reportViolation(
+        `PostgreSQL version "${String(cluster.version ?? "unset")}" is not supported: set dropstack:postgres.version to "${MIN_POSTGRES_MAJOR}" or newer (e.g. "16")`,
+      );
     }
   }),
 };
@@ -39,8 +45,11 @@ export const databaseClusterMaintenanceWindow: ResourceValidationPolicy = {
   name: "database-cluster-maintenance-window",
   description: "The cluster has a fixed maintenance window, so DigitalOcean patches it at a known, quiet hour.",
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
-    const windows = asList(cluster.maintenanceWindows).map(asProps).filter((w) => w.day && w.hour);
-    if (windows.length === 0) reportViolation("no maintenance window: set dropstack:postgres.maintenance.day and dropstack:postgres.maintenance.hour");
+    const windows = asList(cluster.maintenanceWindows)
+      .map(asProps)
+      .filter((w) => w.day && w.hour);
+    if (windows.length === 0)
+      reportViolation("no maintenance window: set dropstack:postgres.maintenance.day and dropstack:postgres.maintenance.hour");
   }),
 };
 
@@ -56,10 +65,15 @@ export const databaseFirewallNoPublicSources: ResourceValidationPolicy = {
   name: "database-firewall-no-public-sources",
   description: `The database trusts the droplet and the admin CIDRs only; its address sources together cover at most one IPv4 /${ADMIN_SOURCE_LIMIT[4].prefix} and one IPv6 /${ADMIN_SOURCE_LIMIT[6].prefix}, however they are spelled or split.`,
   validateResource: validateResourceOfType(digitalocean.DatabaseFirewall, (firewall, _args, reportViolation) => {
-    const sources = asList(firewall.rules).map(asProps).filter((rule) => rule.type === "ip_addr").map((rule) => String(rule.value ?? ""));
+    const sources = asList(firewall.rules)
+      .map(asProps)
+      .filter((rule) => rule.type === "ip_addr")
+      .map((rule) => String(rule.value ?? ""));
     const tooWide = describeTooWideSources(sources);
     if (tooWide) {
-      reportViolation(`the database's trusted sources ${sources.join(", ")} ${tooWide}: list only your admin networks in dropstack:adminCidrs`);
+      reportViolation(
+        `the database's trusted sources ${sources.join(", ")} ${tooWide}: list only your admin networks in dropstack:adminCidrs`,
+      );
     }
   }),
 };
@@ -71,7 +85,10 @@ export const databaseClusterHasFirewall: StackValidationPolicy = {
     const firewalls = args.resources.filter((r) => r.type === FIREWALL_TYPE);
     for (const cluster of args.resources.filter((r) => r.type === CLUSTER_TYPE)) {
       if (!firewalls.some((f) => firewallGuards(f, cluster))) {
-        reportViolation(`database cluster ${cluster.name} has no DatabaseFirewall whose clusterId is this cluster's id: add one admitting only the droplet tag and dropstack:adminCidrs`, cluster.urn);
+        reportViolation(
+          `database cluster ${cluster.name} has no DatabaseFirewall whose clusterId is this cluster's id: add one admitting only the droplet tag and dropstack:adminCidrs`,
+          cluster.urn,
+        );
       }
     }
   },

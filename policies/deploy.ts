@@ -17,12 +17,14 @@ const APP_ROLES: readonly string[] = [CONTAINER_ROLES.api, CONTAINER_ROLES.worke
 const COMMAND = "command:remote:Command";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const PIN_HINT = "set dropstack:app.image to a digest reference like registry.example.com/app:1.2.3@sha256:<64 hex> (`docker buildx imagetools inspect <image>` prints it)";
-
+const PIN_HINT =
+  "set dropstack:app.image to a digest reference like registry.example.com/app:1.2.3@sha256:<64 hex> (`docker buildx imagetools inspect <image>` prints it)";
 
 /** `api` or `worker` for dropstack's app containers, from their `dropstack.role` label. */
 export function appRole(labels: unknown): string | undefined {
-  const role = asList(labels).map(asProps).find((l) => l.label === ROLE_LABEL)?.value;
+  const role = asList(labels)
+    .map(asProps)
+    .find((l) => l.label === ROLE_LABEL)?.value;
   return typeof role === "string" && APP_ROLES.includes(role) ? role : undefined;
 }
 
@@ -41,19 +43,26 @@ function appContainers(resources: PolicyResource[]): AppContainer[] {
 
 export const deployHooksOrdered: StackValidationPolicy = {
   name: "deploy-hooks-ordered",
-  description: "A deploy runs in order: every migrate Command waits for a backup Command, and every app container (api, worker) waits for a migrate Command, so a failed backup stops the migration and a failed migration stops the rollout.",
+  description:
+    "A deploy runs in order: every migrate Command waits for a backup Command, and every app container (api, worker) waits for a migrate Command, so a failed backup stops the migration and a failed migration stops the rollout.",
   validateStack: (args, reportViolation) => {
     const commands = args.resources.filter((r) => r.type === COMMAND);
     const backups = commands.filter((c) => c.name.endsWith(HOOK_SUFFIX.backup));
     const migrations = commands.filter((c) => c.name.endsWith(HOOK_SUFFIX.migrate));
     for (const migration of migrations) {
       if (!backups.some((backup) => dependsOnTransitively(migration, backup, args.resources))) {
-        reportViolation(`migrate Command ${label(migration)} does not wait for a backup Command: give it dependsOn on the "${HOOK_SUFFIX.backup}" Command (components/hooks does), so no migration runs without a fresh backup`, migration.urn);
+        reportViolation(
+          `migrate Command ${label(migration)} does not wait for a backup Command: give it dependsOn on the "${HOOK_SUFFIX.backup}" Command (components/hooks does), so no migration runs without a fresh backup`,
+          migration.urn,
+        );
       }
     }
     for (const { resource, role } of appContainers(args.resources)) {
       if (!migrations.some((migration) => dependsOnTransitively(resource, migration, args.resources))) {
-        reportViolation(`${role} container ${label(resource)} does not wait for a migrate Command: give it dependsOn on the "${HOOK_SUFFIX.migrate}" Command (components/app does), so new code never starts against an old schema`, resource.urn);
+        reportViolation(
+          `${role} container ${label(resource)} does not wait for a migrate Command: give it dependsOn on the "${HOOK_SUFFIX.migrate}" Command (components/app does), so new code never starts against an old schema`,
+          resource.urn,
+        );
       }
     }
   },
@@ -61,7 +70,8 @@ export const deployHooksOrdered: StackValidationPolicy = {
 
 export const appImagePinned: StackValidationPolicy = {
   name: "app-image-pinned",
-  description: "The app image is named by an @sha256: digest, and app containers run it by image ID or digest, so what was tested is exactly what runs.",
+  description:
+    "The app image is named by an @sha256: digest, and app containers run it by image ID or digest, so what was tested is exactly what runs.",
   validateStack: (args, reportViolation) => {
     for (const remoteImage of args.resources.filter((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX))) {
       const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
@@ -81,15 +91,20 @@ export const appImagePinned: StackValidationPolicy = {
 
 export const appHealthchecked: ResourceValidationPolicy = {
   name: "app-healthchecked",
-  description: "api containers have a healthcheck and `wait: true`, so a replica that never turns healthy fails the update while the old one keeps serving.",
+  description:
+    "api containers have a healthcheck and `wait: true`, so a replica that never turns healthy fails the update while the old one keeps serving.",
   validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
     if (appRole(container.labels) !== "api") return;
     const tests = (container.healthcheck?.tests ?? []).map(String);
     if (tests.length === 0 || tests[0] === "NONE") {
-      reportViolation(`api container ${label(args)} has no healthcheck: set healthcheck.tests (components/app probes dropstack:app.healthPath on dropstack:app.port)`);
+      reportViolation(
+        `api container ${label(args)} has no healthcheck: set healthcheck.tests (components/app probes dropstack:app.healthPath on dropstack:app.port)`,
+      );
     }
     if (container.wait !== true) {
-      reportViolation(`api container ${label(args)} does not wait to turn healthy: set wait: true (and waitTimeout), or the rollout is not gated on health`);
+      reportViolation(
+        `api container ${label(args)} does not wait to turn healthy: set wait: true (and waitTimeout), or the rollout is not gated on health`,
+      );
     }
   }),
 };
@@ -99,12 +114,15 @@ const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 /** True for the docker socket itself or any directory above it (mounting /var/run exposes it too). */
 export function exposesDockerSocket(hostPath: string): boolean {
   const path = hostPath.length > 1 ? hostPath.replace(/\/+$/, "") : hostPath;
-  return path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket === path || socket.startsWith(path === "/" ? "/" : `${path}/`));
+  return (
+    path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket === path || socket.startsWith(path === "/" ? "/" : `${path}/`))
+  );
 }
 
 export const containerIsolated: ResourceValidationPolicy = {
   name: "container-isolated",
-  description: "No container is privileged, shares the host's network, or mounts the Docker socket: each of those hands a compromised container the whole droplet.",
+  description:
+    "No container is privileged, shares the host's network, or mounts the Docker socket: each of those hands a compromised container the whole droplet.",
   validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
     if (container.privileged === true) {
       reportViolation(`container ${label(args)} is privileged: remove privileged: true (add only the capabilities it needs)`);
@@ -117,7 +135,9 @@ export const containerIsolated: ResourceValidationPolicy = {
       ...(container.mounts ?? []).filter((m) => m.type === "bind").map((m) => m.source),
     ].filter((p): p is string => typeof p === "string");
     for (const hostPath of hostPaths.filter(exposesDockerSocket)) {
-      reportViolation(`container ${label(args)} mounts ${hostPath}, which exposes the Docker socket (root on the droplet): remove that mount`);
+      reportViolation(
+        `container ${label(args)} mounts ${hostPath}, which exposes the Docker socket (root on the droplet): remove that mount`,
+      );
     }
   }),
 };
@@ -126,7 +146,8 @@ const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 export const deployPromotionOverride: StackValidationPolicy = {
   name: "deploy-promotion-override",
-  description: "When dropstack:promotion.allowUnpromoted lets an image ship that staging did not promote, the preview says so, with the digest (advisory: the override is deliberate, never silent).",
+  description:
+    "When dropstack:promotion.allowUnpromoted lets an image ship that staging did not promote, the preview says so, with the digest (advisory: the override is deliberate, never silent).",
   validateStack: (args, reportViolation) => {
     const { config, received } = stackConfig();
     if (!received) return;
@@ -143,7 +164,10 @@ export const deployPromotionOverride: StackValidationPolicy = {
     const shipped = imageDigest(image) ?? `${image} (not pinned by digest)`;
     const references = args.resources.filter((r) => r.type === STACK_REFERENCE);
     if (references.length === 0) {
-      reportViolation(`dropstack:promotion.allowUnpromoted is true and no staging stack is read: ${shipped} ships without staging's smoke test`, appImage?.urn);
+      reportViolation(
+        `dropstack:promotion.allowUnpromoted is true and no staging stack is read: ${shipped} ships without staging's smoke test`,
+        appImage?.urn,
+      );
       return;
     }
     for (const reference of references) {
@@ -151,8 +175,14 @@ export const deployPromotionOverride: StackValidationPolicy = {
       const promoted = outputs[PROMOTED_IMAGE_OUTPUT];
       const stagingStack = String(known(() => reference.props.name) ?? reference.name);
       if (typeof promoted === "string" && imageDigest(promoted) !== undefined && imageDigest(promoted) === imageDigest(image)) continue;
-      const what = typeof promoted === "string" ? `${stagingStack} promoted ${imageDigest(promoted) ?? promoted}` : `${stagingStack} has no ${PROMOTED_IMAGE_OUTPUT} output`;
-      reportViolation(`dropstack:promotion.allowUnpromoted is true: ${shipped} ships although ${what}; set it back to false after this deploy`, appImage?.urn);
+      const what =
+        typeof promoted === "string"
+          ? `${stagingStack} promoted ${imageDigest(promoted) ?? promoted}`
+          : `${stagingStack} has no ${PROMOTED_IMAGE_OUTPUT} output`;
+      reportViolation(
+        `dropstack:promotion.allowUnpromoted is true: ${shipped} ships although ${what}; set it back to false after this deploy`,
+        appImage?.urn,
+      );
     }
   },
 };

@@ -22,7 +22,8 @@ export const dropletPrivateAndMonitored: ResourceValidationPolicy = {
   description: "Droplets live in the stack's VPC and run the DigitalOcean monitoring agent, which alerts need.",
   validateResource: validateResourceOfType(digitalocean.Droplet, (droplet, _args, reportViolation) => {
     if (!droplet.vpcUuid) reportViolation("the droplet is not in a VPC: set vpcUuid so the database is reached over the private network");
-    if (droplet.monitoring !== true) reportViolation("the droplet has monitoring off: set monitoring: true so CPU, memory and disk alerts work");
+    if (droplet.monitoring !== true)
+      reportViolation("the droplet has monitoring off: set monitoring: true so CPU, memory and disk alerts work");
   }),
 };
 
@@ -32,7 +33,12 @@ export const dropletPrivateAndMonitored: ResourceValidationPolicy = {
  * are refused outright: nine months of support is not a server's lifetime.
  */
 export const UBUNTU_LTS_END_OF_SUPPORT: Record<string, string> = {
-  "16-04": "2021-04-30", "18-04": "2023-05-31", "20-04": "2025-05-31", "22-04": "2027-04-30", "24-04": "2029-04-30", "26-04": "2031-04-30",
+  "16-04": "2021-04-30",
+  "18-04": "2023-05-31",
+  "20-04": "2025-05-31",
+  "22-04": "2027-04-30",
+  "24-04": "2029-04-30",
+  "26-04": "2031-04-30",
 };
 
 /** Why a droplet image slug is not a supported Ubuntu LTS on `today`, or undefined. */
@@ -41,8 +47,10 @@ export function dropletImageProblem(image: string, today: Date): string | undefi
   if (!match) return `"${image}" is not an Ubuntu LTS image slug (ubuntu-24-04-x64); cloud-init and the hardening assume Ubuntu LTS`;
   const release = `${match[1]}-${match[2]}`;
   const end = UBUNTU_LTS_END_OF_SUPPORT[release];
-  if (end === undefined) return `Ubuntu ${match[1]}.${match[2]} is not an LTS release, and interim releases lose security updates after nine months`;
-  if (today.toISOString().slice(0, 10) > end) return `Ubuntu ${match[1]}.${match[2]} reached the end of standard support on ${end} and gets no more security updates`;
+  if (end === undefined)
+    return `Ubuntu ${match[1]}.${match[2]} is not an LTS release, and interim releases lose security updates after nine months`;
+  if (today.toISOString().slice(0, 10) > end)
+    return `Ubuntu ${match[1]}.${match[2]} reached the end of standard support on ${end} and gets no more security updates`;
   return undefined;
 }
 
@@ -52,7 +60,10 @@ export const dropletImageSupported: ResourceValidationPolicy = {
   validateResource: validateResourceOfType(digitalocean.Droplet, (droplet, _args, reportViolation) => {
     if (typeof droplet.image !== "string") return;
     const problem = dropletImageProblem(droplet.image, new Date());
-    if (problem) reportViolation(`${problem}: set dropstack:droplet.image to ubuntu-24-04-x64 (a new image replaces the droplet: see "Replacing the droplet" in docs/operations.md)`);
+    if (problem)
+      reportViolation(
+        `${problem}: set dropstack:droplet.image to ubuntu-24-04-x64 (a new image replaces the droplet: see "Replacing the droplet" in docs/operations.md)`,
+      );
   }),
 };
 

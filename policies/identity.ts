@@ -2,7 +2,10 @@
 // whole Auth0 SDK; properties arrive under the SDK's camelCase names.
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
-  CURRENT_ACTION_RUNTIMES, FORBIDDEN_SPA_GRANTS, PERMISSION_TOKEN_DIALECTS, insecureUrlReason,
+  CURRENT_ACTION_RUNTIMES,
+  FORBIDDEN_SPA_GRANTS,
+  PERMISSION_TOKEN_DIALECTS,
+  insecureUrlReason,
 } from "../components/identity/settings";
 import { Props, asList, asProps } from "./util";
 
@@ -29,12 +32,16 @@ const CLIENT_URL_FIELDS: { property: string; source: string }[] = [
 
 export const auth0ClientNoInsecureUrls: ResourceValidationPolicy = {
   name: "auth0-client-no-insecure-urls",
-  description: "Auth0 clients allow no http:// or localhost/loopback callback, logout, web-origin or allowed-origin URLs: tokens would go to a plain-text or local page.",
+  description:
+    "Auth0 clients allow no http:// or localhost/loopback callback, logout, web-origin or allowed-origin URLs: tokens would go to a plain-text or local page.",
   validateResource: forType(AUTH0_TYPES.client, (client, args, report) => {
     for (const { property, source } of CLIENT_URL_FIELDS) {
       for (const url of asList<string>(client[property])) {
         const reason = insecureUrlReason(String(url));
-        if (reason) report(`client ${args.name} allows ${property} "${url}", which ${reason}: remove it from ${source} (use https:// on a public host)`);
+        if (reason)
+          report(
+            `client ${args.name} allows ${property} "${url}", which ${reason}: remove it from ${source} (use https:// on a public host)`,
+          );
       }
     }
   }),
@@ -42,16 +49,22 @@ export const auth0ClientNoInsecureUrls: ResourceValidationPolicy = {
 
 export const auth0SpaNoPasswordOrImplicitGrant: ResourceValidationPolicy = {
   name: "auth0-spa-no-password-or-implicit-grant",
-  description: "Single-page apps use only the authorization code flow with PKCE and refresh tokens: no password, password-realm or implicit grant.",
+  description:
+    "Single-page apps use only the authorization code flow with PKCE and refresh tokens: no password, password-realm or implicit grant.",
   validateResource: forType(AUTH0_TYPES.client, (client, args, report) => {
     if (client.appType !== "spa") return;
     const grants = client.grantTypes;
     if (grants === undefined) {
-      report(`SPA client ${args.name} leaves grantTypes unset, and Auth0 then enables the implicit grant: set grantTypes to ["authorization_code", "refresh_token"] in components/identity`);
+      report(
+        `SPA client ${args.name} leaves grantTypes unset, and Auth0 then enables the implicit grant: set grantTypes to ["authorization_code", "refresh_token"] in components/identity`,
+      );
       return;
     }
     const forbidden = asList<string>(grants).filter((g) => (FORBIDDEN_SPA_GRANTS as readonly string[]).includes(g));
-    if (forbidden.length > 0) report(`SPA client ${args.name} allows the ${forbidden.join(", ")} grant${forbidden.length > 1 ? "s" : ""}: keep grantTypes to ["authorization_code", "refresh_token"] in components/identity`);
+    if (forbidden.length > 0)
+      report(
+        `SPA client ${args.name} allows the ${forbidden.join(", ")} grant${forbidden.length > 1 ? "s" : ""}: keep grantTypes to ["authorization_code", "refresh_token"] in components/identity`,
+      );
   }),
 };
 
@@ -61,19 +74,25 @@ export const auth0ActionCurrentRuntime: ResourceValidationPolicy = {
   validateResource: forType(AUTH0_TYPES.action, (action, args, report) => {
     const runtime = action.runtime;
     if (typeof runtime !== "string" || !(CURRENT_ACTION_RUNTIMES as readonly string[]).includes(runtime)) {
-      report(`Action ${args.name} runs on ${runtime === undefined ? "the provider's default runtime" : `"${String(runtime)}"`}: set runtime to "${CURRENT_ACTION_RUNTIMES[0]}" (POST_LOGIN_RUNTIME in components/identity/action.ts)`);
+      report(
+        `Action ${args.name} runs on ${runtime === undefined ? "the provider's default runtime" : `"${String(runtime)}"`}: set runtime to "${CURRENT_ACTION_RUNTIMES[0]}" (POST_LOGIN_RUNTIME in components/identity/action.ts)`,
+      );
     }
   }),
 };
 
 export const auth0ApiRbacEnforced: ResourceValidationPolicy = {
   name: "auth0-api-rbac-enforced",
-  description: "The Auth0 API enforces RBAC and puts the user's permissions in the access token, so the app authorizes by permission, not by trusting any token for the audience.",
+  description:
+    "The Auth0 API enforces RBAC and puts the user's permissions in the access token, so the app authorizes by permission, not by trusting any token for the audience.",
   validateResource: forType(AUTH0_TYPES.resourceServer, (api, args, report) => {
-    if (api.enforcePolicies !== true) report(`API ${args.name} has RBAC off: set enforcePolicies: true so only permissions granted through roles reach tokens`);
+    if (api.enforcePolicies !== true)
+      report(`API ${args.name} has RBAC off: set enforcePolicies: true so only permissions granted through roles reach tokens`);
     const dialect = api.tokenDialect;
     if (typeof dialect !== "string" || !(PERMISSION_TOKEN_DIALECTS as readonly string[]).includes(dialect)) {
-      report(`API ${args.name} issues tokens without a permissions claim (tokenDialect ${dialect === undefined ? "unset" : `"${String(dialect)}"`}): set tokenDialect to "access_token_authz"`);
+      report(
+        `API ${args.name} issues tokens without a permissions claim (tokenDialect ${dialect === undefined ? "unset" : `"${String(dialect)}"`}): set tokenDialect to "access_token_authz"`,
+      );
     }
   }),
 };
@@ -89,24 +108,34 @@ export const auth0AttackProtectionEnabled: ResourceValidationPolicy = {
   description: "Auth0 attack protection has brute-force protection, breached-password detection and suspicious-IP throttling all enabled.",
   validateResource: forType(AUTH0_TYPES.attackProtection, (protection, args, report) => {
     for (const { property, label } of PROTECTIONS) {
-      if (asProps(protection[property]).enabled !== true) report(`${args.name} has ${label} off: set ${property}.enabled to true (attackProtectionSettings in components/identity/settings.ts)`);
+      if (asProps(protection[property]).enabled !== true)
+        report(
+          `${args.name} has ${label} off: set ${property}.enabled to true (attackProtectionSettings in components/identity/settings.ts)`,
+        );
     }
   }),
 };
 
 export const auth0AttackProtectionPresent: StackValidationPolicy = {
   name: "auth0-attack-protection-present",
-  description: "A stack that manages an Auth0 tenant also manages its attack protection, so it cannot be left at whatever the dashboard says.",
+  description:
+    "A stack that manages an Auth0 tenant also manages its attack protection, so it cannot be left at whatever the dashboard says.",
   validateStack: (args, report) => {
     const auth0Resources = args.resources.filter((r) => r.type.startsWith("auth0:"));
     if (auth0Resources.length === 0) return;
     if (!auth0Resources.some((r) => r.type === AUTH0_TYPES.attackProtection)) {
-      report(`the stack manages ${auth0Resources.length} Auth0 resource(s) but no auth0.AttackProtection: declare one (the Identity component does)`);
+      report(
+        `the stack manages ${auth0Resources.length} Auth0 resource(s) but no auth0.AttackProtection: declare one (the Identity component does)`,
+      );
     }
   },
 };
 
 export const identityPolicies = [
-  auth0ClientNoInsecureUrls, auth0SpaNoPasswordOrImplicitGrant, auth0ActionCurrentRuntime, auth0ApiRbacEnforced,
-  auth0AttackProtectionEnabled, auth0AttackProtectionPresent,
+  auth0ClientNoInsecureUrls,
+  auth0SpaNoPasswordOrImplicitGrant,
+  auth0ActionCurrentRuntime,
+  auth0ApiRbacEnforced,
+  auth0AttackProtectionEnabled,
+  auth0AttackProtectionPresent,
 ];

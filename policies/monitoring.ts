@@ -28,7 +28,8 @@ export const alertsHaveRecipients: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     if (args.type === UPTIME_ALERT) {
       const alert = args.asType(digitalocean.UptimeAlert);
-      if (alert && !(alert.notifications ?? []).some((n) => hasRecipients(n as Recipients))) reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
+      if (alert && !(alert.notifications ?? []).some((n) => hasRecipients(n as Recipients)))
+        reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
     } else if (args.type === MONITOR_ALERT) {
       const alert = args.asType(digitalocean.MonitorAlert);
       if (alert && !hasRecipients(alert.alerts as Recipients | undefined)) reportViolation(`droplet alert ${args.name} ${NO_RECIPIENTS}`);
@@ -38,7 +39,8 @@ export const alertsHaveRecipients: ResourceValidationPolicy = {
 
 export const monitoringConfigured: StackValidationPolicy = {
   name: "monitoring-alerts-configured",
-  description: "The stack has an uptime check on the API with uptime alerts, and droplet (CPU, memory, disk) alerts, so someone hears about an outage.",
+  description:
+    "The stack has an uptime check on the API with uptime alerts, and droplet (CPU, memory, disk) alerts, so someone hears about an outage.",
   validateStack: (args, reportViolation) => {
     const count = (type: string) => args.resources.filter((r) => r.type === type).length;
     if (count(UPTIME_CHECK) === 0) {
@@ -49,7 +51,9 @@ export const monitoringConfigured: StackValidationPolicy = {
       ...(count(MONITOR_ALERT) === 0 ? ["droplet alerts (CPU, memory, disk)"] : []),
     ];
     if (missing.length > 0) {
-      reportViolation(`the stack has no ${missing.join(" and no ")}: list at least one address in dropstack:alerts.emails (an email of a member of the DigitalOcean team)`);
+      reportViolation(
+        `the stack has no ${missing.join(" and no ")}: list at least one address in dropstack:alerts.emails (an email of a member of the DigitalOcean team)`,
+      );
     }
   },
 };

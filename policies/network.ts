@@ -19,7 +19,10 @@ export const firewallNoPublicAdminPorts: ResourceValidationPolicy = {
     }
     for (const [ports, sources] of byPorts) {
       const tooWide = describeTooWideSources(sources);
-      if (tooWide) reportViolation(`inbound ${ports} is open to too much of the internet: ${sources.join(", ")} ${tooWide}; allow it from dropstack:adminCidrs, your admin networks only`);
+      if (tooWide)
+        reportViolation(
+          `inbound ${ports} is open to too much of the internet: ${sources.join(", ")} ${tooWide}; allow it from dropstack:adminCidrs, your admin networks only`,
+        );
     }
   }),
 };

@@ -36,7 +36,8 @@ export function nginxConfsOf(type: string, props: Record<string, unknown>): stri
     return typeof stdin === "string" && target?.endsWith(CONF_SUFFIX) ? [stdin] : [];
   }
   if (type === CONTAINER) {
-    return asList(known(() => props.uploads)).map(asProps)
+    return asList(known(() => props.uploads))
+      .map(asProps)
       .filter((u) => typeof u.file === "string" && u.file.endsWith(CONF_SUFFIX) && typeof u.content === "string")
       .map((u) => u.content as string);
   }
@@ -50,12 +51,16 @@ export const nginxTlsMinimum: ResourceValidationPolicy = {
     for (const conf of nginxConfsOf(args.type, args.props)) {
       const protocols = tlsProtocolsIn(conf);
       if (protocols.length === 0) {
-        reportViolation(`the nginx.conf of ${label(args)} sets no ssl_protocols, so nginx uses its compiled-in default (TLSv1 and TLSv1.1 before nginx 1.23.4): render \`ssl_protocols TLSv1.2 TLSv1.3;\` (${RENDERER})`);
+        reportViolation(
+          `the nginx.conf of ${label(args)} sets no ssl_protocols, so nginx uses its compiled-in default (TLSv1 and TLSv1.1 before nginx 1.23.4): render \`ssl_protocols TLSv1.2 TLSv1.3;\` (${RENDERER})`,
+        );
         continue;
       }
       const old = protocols.filter(isBelowTls12);
       if (old.length > 0) {
-        reportViolation(`the nginx.conf of ${label(args)} allows ${old.join(", ")}: ssl_protocols must list only TLSv1.2 and TLSv1.3 (${RENDERER})`);
+        reportViolation(
+          `the nginx.conf of ${label(args)} allows ${old.join(", ")}: ssl_protocols must list only TLSv1.2 and TLSv1.3 (${RENDERER})`,
+        );
       }
     }
   },
@@ -63,11 +68,14 @@ export const nginxTlsMinimum: ResourceValidationPolicy = {
 
 export const nginxHstsEnabled: ResourceValidationPolicy = {
   name: "nginx-hsts-enabled",
-  description: "The nginx.conf shipped to the droplet sends Strict-Transport-Security (production; staging disables this policy because it renders without HSTS).",
+  description:
+    "The nginx.conf shipped to the droplet sends Strict-Transport-Security (production; staging disables this policy because it renders without HSTS).",
   validateResource: (args, reportViolation) => {
     for (const conf of nginxConfsOf(args.type, args.props)) {
       if (!hasHsts(conf)) {
-        reportViolation(`the nginx.conf of ${label(args)} sends no Strict-Transport-Security header: production renders it with hsts on (ProxyArgs.hsts = config.production in index.ts); do not turn it off`);
+        reportViolation(
+          `the nginx.conf of ${label(args)} sends no Strict-Transport-Security header: production renders it with hsts on (ProxyArgs.hsts = config.production in index.ts); do not turn it off`,
+        );
       }
     }
   },
@@ -75,7 +83,9 @@ export const nginxHstsEnabled: ResourceValidationPolicy = {
 
 /** The role of a proxy container from its `dropstack.role` label, or of an image from its repository. */
 function roleOfContainer(resource: PolicyResource): string | undefined {
-  const role = asList(known(() => resource.props.labels)).map(asProps).find((l) => l.label === ROLE_LABEL)?.value;
+  const role = asList(known(() => resource.props.labels))
+    .map(asProps)
+    .find((l) => l.label === ROLE_LABEL)?.value;
   return Object.values(PROXY_ROLES).find((r) => r === role);
 }
 
@@ -92,11 +102,15 @@ function pinHint(role: string): string {
 
 export const proxyImagesPinned: StackValidationPolicy = {
   name: "proxy-images-pinned",
-  description: "The nginx and certbot images are pinned to an exact version tag or an @sha256: digest, so no deploy changes the edge by surprise.",
+  description:
+    "The nginx and certbot images are pinned to an exact version tag or an @sha256: digest, so no deploy changes the edge by surprise.",
   validateStack: (args, reportViolation) => {
     const check = (reference: string, role: string, urn: string) => {
       if (!isPinnedImage(reference)) {
-        reportViolation(`the ${role === PROXY_ROLES.nginx ? "nginx" : "certbot"} image "${reference}" can change under the same name: ${pinHint(role)}`, urn);
+        reportViolation(
+          `the ${role === PROXY_ROLES.nginx ? "nginx" : "certbot"} image "${reference}" can change under the same name: ${pinHint(role)}`,
+          urn,
+        );
       }
     };
     for (const resource of args.resources) {
@@ -122,7 +136,11 @@ export const proxyImagesPinned: StackValidationPolicy = {
       // An nginx or certbot RemoteImage is checked above, where the message points at it.
       if (pulled.some((n) => roleOfImage(n) === role)) continue;
       if (pulled.length > 0) check(pulled[0], role, resource.urn);
-      else reportViolation(`cannot tell which image the ${role} container ${label(resource)} runs: pull it with a docker.RemoteImage (${pinHint(role)})`, resource.urn);
+      else
+        reportViolation(
+          `cannot tell which image the ${role} container ${label(resource)} runs: pull it with a docker.RemoteImage (${pinHint(role)})`,
+          resource.urn,
+        );
     }
   },
 };
@@ -134,7 +152,8 @@ function certbotScriptsOf(type: string, props: Record<string, unknown>): string[
     return typeof stdin === "string" && stdin.includes("ACME_STAGING=") ? [stdin] : [];
   }
   if (type === CONTAINER) {
-    return asList(known(() => props.uploads)).map(asProps)
+    return asList(known(() => props.uploads))
+      .map(asProps)
       .filter((u) => typeof u.content === "string" && (u.content as string).includes("ACME_STAGING="))
       .map((u) => u.content as string);
   }
@@ -143,10 +162,13 @@ function certbotScriptsOf(type: string, props: Record<string, unknown>): string[
 
 export const proxyTrustedCertificates: ResourceValidationPolicy = {
   name: "proxy-trusted-certificates",
-  description: "Production certificates come from Let's Encrypt's real CA: tls.staging ships untrusted certificates, and the smoke test then has to ignore them.",
+  description:
+    "Production certificates come from Let's Encrypt's real CA: tls.staging ships untrusted certificates, and the smoke test then has to ignore them.",
   validateResource: (args, reportViolation) => {
     if (certbotScriptsOf(args.type, args.props).some(certbotUsesStagingCa)) {
-      reportViolation(`${label(args)} issues certificates from Let's Encrypt's staging CA, which browsers do not trust: set dropstack:tls.staging to false`);
+      reportViolation(
+        `${label(args)} issues certificates from Let's Encrypt's staging CA, which browsers do not trust: set dropstack:tls.staging to false`,
+      );
     }
   },
 };

@@ -7,13 +7,21 @@ import { stackConfig } from "./stack-config";
 
 /** Provider keys that are credentials, whatever their name says. */
 export const PROVIDER_CREDENTIAL_KEYS = [
-  "digitalocean:token", "digitalocean:spacesAccessId", "digitalocean:spacesSecretKey",
-  "auth0:clientSecret", "auth0:apiToken", "auth0:clientAssertionPrivateKey", "postgresql:password",
+  "digitalocean:token",
+  "digitalocean:spacesAccessId",
+  "digitalocean:spacesSecretKey",
+  "auth0:clientSecret",
+  "auth0:apiToken",
+  "auth0:clientAssertionPrivateKey",
+  "postgresql:password",
 ] as const;
 
 /** Names that say "this is a credential": *SECRET*, *PASSWORD*, *TOKEN*, *_KEY, private and API keys. */
 export function looksSecret(name: string): boolean {
-  const upper = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const upper = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, "_");
   return /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|(^|_)PWD$|(^|_)KEY$/.test(upper);
 }
 
@@ -74,24 +82,32 @@ export function plaintextSecrets(config: Record<string, string>, secretKeys: rea
       const text = String(value ?? "");
       if (text !== "" && (looksSecret(name) || hasUrlCredentials(text))) {
         const why = looksSecret(name) ? "looks like a secret" : "is a URL with a password";
-        found.push(`dropstack:app.env.${name} ${why} and is stored in plain text: move it to appSecrets (${setSecret(`dropstack:appSecrets.${name}`)}) and remove it from app.env`);
+        found.push(
+          `dropstack:app.env.${name} ${why} and is stored in plain text: move it to appSecrets (${setSecret(`dropstack:appSecrets.${name}`)}) and remove it from app.env`,
+        );
       }
     }
     if (typeof app.image === "string" && /^([a-z][a-z0-9+.-]*:\/\/)?[^/@]+@/i.test(app.image) && !/^[^@]*@sha256:/.test(app.image)) {
-      found.push("dropstack:app.image carries registry credentials in plain text: remove them from the reference and give the registry credentials as secrets");
+      found.push(
+        "dropstack:app.image carries registry credentials in plain text: remove them from the reference and give the registry credentials as secrets",
+      );
     }
   }
 
-  for (const key of Object.keys(config).filter((k) => k.startsWith("dropstack:") && k !== "dropstack:app" && k !== "dropstack:appSecrets").sort()) {
+  for (const key of Object.keys(config)
+    .filter((k) => k.startsWith("dropstack:") && k !== "dropstack:app" && k !== "dropstack:appSecrets")
+    .sort()) {
     if (secret.has(key)) continue;
-    for (const leaf of secretLeaves(parseObject(config[key]), [key])) found.push(`${leaf} is a credential stored in plain text: ${setSecret(leaf)}`);
+    for (const leaf of secretLeaves(parseObject(config[key]), [key]))
+      found.push(`${leaf} is a credential stored in plain text: ${setSecret(leaf)}`);
   }
   return found;
 }
 
 export const configSecretsEncrypted: StackValidationPolicy = {
   name: "config-secrets-encrypted",
-  description: "Credentials in stack config are stored encrypted (`pulumi config set --secret`): provider tokens and keys, appSecrets, secret-looking app.env values and DSNs with passwords, registry credentials.",
+  description:
+    "Credentials in stack config are stored encrypted (`pulumi config set --secret`): provider tokens and keys, appSecrets, secret-looking app.env values and DSNs with passwords, registry credentials.",
   validateStack: (_args, reportViolation) => {
     const { config, secretKeys } = stackConfig();
     for (const message of plaintextSecrets(config, secretKeys)) reportViolation(message);

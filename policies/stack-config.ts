@@ -35,7 +35,9 @@ type Handler = (call: { request: ConfigureStackRequest }, callback: (...args: un
 /** Call before `new PolicyPack(...)`: its gRPC server then records the stack config too. */
 export function captureStackConfig(): void {
   // The grpc-js instance @pulumi/policy itself loads, so the wrapped Server is the one it uses.
-  const grpc = createRequire(require.resolve("@pulumi/policy"))("@grpc/grpc-js") as { Server: { prototype: { addService(service: unknown, impl: Record<string, Handler>): void } } };
+  const grpc = createRequire(require.resolve("@pulumi/policy"))("@grpc/grpc-js") as {
+    Server: { prototype: { addService(service: unknown, impl: Record<string, Handler>): void } };
+  };
   const prototype = grpc.Server.prototype;
   const addService = prototype.addService;
   prototype.addService = function (this: unknown, service: unknown, impl: Record<string, Handler>) {

@@ -49,7 +49,11 @@ export function parseCommand<O extends Options>(argv: readonly string[], spec: C
   const count = parsed.positionals.length;
   if (count < min || count > max) {
     const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    throw new UsageError(max === 0 ? `unexpected argument: ${parsed.positionals.join(" ")}` : `expected ${expected} ${name}, got ${count}${count > 0 ? `: ${parsed.positionals.join(" ")}` : ""}`);
+    throw new UsageError(
+      max === 0
+        ? `unexpected argument: ${parsed.positionals.join(" ")}`
+        : `expected ${expected} ${name}, got ${count}${count > 0 ? `: ${parsed.positionals.join(" ")}` : ""}`,
+    );
   }
   return parsed;
 }
@@ -59,7 +63,11 @@ export function parseCommand<O extends Options>(argv: readonly string[], spec: C
  * itself, so a tool's main only ever sees valid arguments. `interpret` turns the parsed
  * arguments into the tool's own; a UsageError it throws exits 2 the same way.
  */
-export function commandLine<O extends Options, T = Parsed<O>>(argv: readonly string[], spec: CommandSpec<O>, interpret?: (parsed: Parsed<O>) => T): T {
+export function commandLine<O extends Options, T = Parsed<O>>(
+  argv: readonly string[],
+  spec: CommandSpec<O>,
+  interpret?: (parsed: Parsed<O>) => T,
+): T {
   if (asksForHelp(argv)) {
     process.stdout.write(helpText(spec));
     process.exit(0);

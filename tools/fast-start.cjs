@@ -104,7 +104,6 @@ Module._load = function (request, parent, isMain) {
   return load.call(this, request, parent, isMain);
 };
 
-
 // 3. @pulumi/pulumi keeps a stack trace of every resource it creates (Resource.callsites:
 //    `new Error().stack` with no frame limit) and of every promise it wraps
 //    (debuggablePromise), formatted on the spot; with source maps on, Node maps each frame

@@ -108,10 +108,19 @@ function runFiles(files, concurrency, reporters = () => []) {
   ].filter(([phaseFiles]) => phaseFiles.length > 0);
   let status = 0;
   for (const [phase, [phaseFiles, n]] of phases.entries()) {
-    if (phase > 0) console.log(`\n=== ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} that run alone: ${phaseFiles.join(" ")} ===`);
+    if (phase > 0)
+      console.log(`\n=== ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} that run alone: ${phaseFiles.join(" ")} ===`);
     const result = spawnSync(
       process.execPath,
-      [...LOADER, "--test", `--test-concurrency=${n}`, "--test-reporter=spec", "--test-reporter-destination=stdout", ...reporters(phase), ...phaseFiles],
+      [
+        ...LOADER,
+        "--test",
+        `--test-concurrency=${n}`,
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        ...reporters(phase),
+        ...phaseFiles,
+      ],
       { cwd: root, stdio: "inherit" },
     );
     if (result.status !== 0) status = result.status ?? 1;
@@ -127,10 +136,18 @@ function repeat(files, times, concurrency) {
     for (let run = 1; run <= times; run++) {
       console.log(`\n=== run ${run} of ${times} ===`);
       const resultsFile = (phase) => join(work, `run-${run}-${phase}.jsonl`);
-      runFiles(files, concurrency, (phase) => ["--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${resultsFile(phase)}`]);
+      runFiles(files, concurrency, (phase) => [
+        "--test-reporter=./tools/test-results.mjs",
+        `--test-reporter-destination=${resultsFile(phase)}`,
+      ]);
       const lines = [0, 1]
         .filter((phase) => existsSync(resultsFile(phase)))
-        .flatMap((phase) => readFileSync(resultsFile(phase), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+        .flatMap((phase) =>
+          readFileSync(resultsFile(phase), "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        );
       for (const { file, name, passed } of lines) {
         const key = `${relative(root, file)}: ${name}`;
         if (!outcomes.has(key)) outcomes.set(key, []);
@@ -145,7 +162,9 @@ function repeat(files, times, concurrency) {
   const rows = [...outcomes].map(([key, results]) => [key, Array.from({ length: times }, (_, i) => results[i] ?? "missing")]);
   const changed = rows.filter(([, results]) => new Set(results).size > 1);
   const failing = rows.filter(([, results]) => results.every((r) => r === "FAIL"));
-  console.log(`\n${rows.length} tests, ${times} runs: ${changed.length} changed result${changed.length === 1 ? "" : "s"}, ${failing.length} failed every run`);
+  console.log(
+    `\n${rows.length} tests, ${times} runs: ${changed.length} changed result${changed.length === 1 ? "" : "s"}, ${failing.length} failed every run`,
+  );
   for (const [key, results] of changed) console.log(`  changed: ${key}: ${results.join(" ")}`);
   for (const [key] of failing) console.log(`  failed every run: ${key}`);
   return changed.length + failing.length;

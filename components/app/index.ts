@@ -15,9 +15,18 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Hooks, HooksArgs } from "../hooks";
 import {
-  AppEnvironmentParts, AppRole, HEALTHCHECK_TIMING, HEALTHY_WAIT_SECONDS,
-  STOP_TIMEOUT_SECONDS, WORKER_HEALTHCHECK_TIMING, appEnvironment, environmentList, healthcheckTest, renderIngressJoinCommand,
-  renderWorkerStableCommand, workerHealthcheckTest,
+  AppEnvironmentParts,
+  AppRole,
+  HEALTHCHECK_TIMING,
+  HEALTHY_WAIT_SECONDS,
+  STOP_TIMEOUT_SECONDS,
+  WORKER_HEALTHCHECK_TIMING,
+  appEnvironment,
+  environmentList,
+  healthcheckTest,
+  renderIngressJoinCommand,
+  renderWorkerStableCommand,
+  workerHealthcheckTest,
 } from "./render";
 
 import { API_ALIAS, APP_IMAGE_SUFFIX, CONTAINER_ROLES, INGRESS_NETWORK, roleLabel, componentType } from "../common/names";
@@ -39,9 +48,11 @@ type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** The app containers' environment as one secret Output, from the components' outputs and config. */
 export function buildAppEnvironment(parts: Inputs<AppEnvironmentParts>): pulumi.Output<Record<string, string>> {
-  return pulumi.secret(pulumi
-    .all([parts.databaseUrl, parts.redisUrl, parts.identity, parts.env, parts.secrets])
-    .apply(([databaseUrl, redisUrl, identity, env, secrets]) => appEnvironment({ databaseUrl, redisUrl, identity, env, secrets })));
+  return pulumi.secret(
+    pulumi
+      .all([parts.databaseUrl, parts.redisUrl, parts.identity, parts.env, parts.secrets])
+      .apply(([databaseUrl, redisUrl, identity, env, secrets]) => appEnvironment({ databaseUrl, redisUrl, identity, env, secrets })),
+  );
 }
 
 export interface AppArgs {
@@ -88,21 +99,30 @@ export class App extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("App"), name, {}, opts);
-    if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new Error(`dropstack:app.replicas must be at least 1, got ${args.replicas}`);
+    if (!Number.isInteger(args.replicas) || args.replicas < 1)
+      throw new Error(`dropstack:app.replicas must be at least 1, got ${args.replicas}`);
     const onDroplet = { parent: this, provider: args.dockerProvider };
 
     // keepLocally: a code rollback to the previous digest starts without a pull.
-    this.image = new docker.RemoteImage(`${name}${APP_IMAGE_SUFFIX}`, { name: args.image, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
+    this.image = new docker.RemoteImage(
+      `${name}${APP_IMAGE_SUFFIX}`,
+      { name: args.image, keepLocally: true },
+      { ...onDroplet, dependsOn: [args.hostReady] },
+    );
     this.imageReference = pulumi.output(args.image).apply((ref) => (isDigestPinned(ref) ? pulumi.output(ref) : this.image.repoDigest));
 
-    this.hooks = new Hooks(name, {
-      ...args.hooks,
-      image: this.imageReference,
-      environment: args.environment,
-      networkName: args.networkName,
-      hostReady: args.hostReady,
-      dependsOn: [...(args.hooks.dependsOn ?? []), this.image],
-    }, { parent: this });
+    this.hooks = new Hooks(
+      name,
+      {
+        ...args.hooks,
+        image: this.imageReference,
+        environment: args.environment,
+        networkName: args.networkName,
+        hostReady: args.hostReady,
+        dependsOn: [...(args.hooks.dependsOn ?? []), this.image],
+      },
+      { parent: this },
+    );
 
     const envs = pulumi.secret(pulumi.output(args.environment).apply(environmentList));
     const container = (role: AppRole, extraLabels: Record<string, string>): docker.ContainerArgs => ({
@@ -132,52 +152,83 @@ export class App extends pulumi.ComponentResource {
     // it, and leaves it running when the health wait fails (README "Traffic only to healthy
     // replicas"). So replicas start on the app network without the alias and join this one,
     // with it, only after they are healthy.
-    this.ingressNetwork = new docker.Network(`${name}-ingress-network`, {
-      name: INGRESS_NETWORK,
-      driver: "bridge",
-      internal: true,
-    }, { ...onDroplet, dependsOn: [args.hostReady] });
+    this.ingressNetwork = new docker.Network(
+      `${name}-ingress-network`,
+      {
+        name: INGRESS_NETWORK,
+        driver: "bridge",
+        internal: true,
+      },
+      { ...onDroplet, dependsOn: [args.hostReady] },
+    );
 
     this.api = [];
     this.ingressJoins = [];
     for (let i = 0; i < args.replicas; i++) {
       const previous = this.ingressJoins[i - 1];
-      const replica = new docker.Container(`${name}-api-${i}`, {
-        ...container(CONTAINER_ROLES.api, { "dropstack.replica": String(i) }),
-        networksAdvanced: [{ name: args.networkName }],
-        healthcheck: { tests: healthcheckTest(args.port, args.healthPath), ...HEALTHCHECK_TIMING },
-        wait: true,
-        waitTimeout: HEALTHY_WAIT_SECONDS,
-      }, { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false });
+      const replica = new docker.Container(
+        `${name}-api-${i}`,
+        {
+          ...container(CONTAINER_ROLES.api, { "dropstack.replica": String(i) }),
+          networksAdvanced: [{ name: args.networkName }],
+          healthcheck: { tests: healthcheckTest(args.port, args.healthPath), ...HEALTHCHECK_TIMING },
+          wait: true,
+          waitTimeout: HEALTHY_WAIT_SECONDS,
+        },
+        { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false },
+      );
       this.api.push(replica);
-      this.ingressJoins.push(new command.remote.Command(`${name}-api-${i}-ingress`, {
-        ...onHost([replica.id]),
-        create: pulumi.all([replica.name, this.ingressNetwork.name]).apply(([container, network]) =>
-          renderIngressJoinCommand({ container, network, alias: API_ALIAS })),
-      }, { parent: this, dependsOn: [replica, this.ingressNetwork] }));
+      this.ingressJoins.push(
+        new command.remote.Command(
+          `${name}-api-${i}-ingress`,
+          {
+            ...onHost([replica.id]),
+            create: pulumi
+              .all([replica.name, this.ingressNetwork.name])
+              .apply(([container, network]) => renderIngressJoinCommand({ container, network, alias: API_ALIAS })),
+          },
+          { parent: this, dependsOn: [replica, this.ingressNetwork] },
+        ),
+      );
     }
 
     this.workers = [];
     this.workerChecks = [];
     for (const worker of args.workers) {
       const healthcheck = worker.healthcheck
-        ? { healthcheck: { tests: workerHealthcheckTest(worker.healthcheck), ...WORKER_HEALTHCHECK_TIMING }, wait: true, waitTimeout: HEALTHY_WAIT_SECONDS }
+        ? {
+            healthcheck: { tests: workerHealthcheckTest(worker.healthcheck), ...WORKER_HEALTHCHECK_TIMING },
+            wait: true,
+            waitTimeout: HEALTHY_WAIT_SECONDS,
+          }
         : {};
-      const workerContainer = new docker.Container(`${name}-worker-${worker.name}`, {
-        ...container(CONTAINER_ROLES.worker, { "dropstack.worker": worker.name }),
-        command: ["sh", "-c", worker.command],
-        networksAdvanced: [{ name: args.networkName }],
-        ...healthcheck,
-      // A singleton (Celery beat) must never run twice, so the old one stops first.
-      }, { ...onDroplet, dependsOn: after, deleteBeforeReplace: worker.singleton === true });
+      const workerContainer = new docker.Container(
+        `${name}-worker-${worker.name}`,
+        {
+          ...container(CONTAINER_ROLES.worker, { "dropstack.worker": worker.name }),
+          command: ["sh", "-c", worker.command],
+          networksAdvanced: [{ name: args.networkName }],
+          ...healthcheck,
+          // A singleton (Celery beat) must never run twice, so the old one stops first.
+        },
+        { ...onDroplet, dependsOn: after, deleteBeforeReplace: worker.singleton === true },
+      );
       this.workers.push(workerContainer);
-      this.workerChecks.push(new command.remote.Command(`${name}-worker-${worker.name}-check`, {
-        ...onHost([workerContainer.id]),
-        create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
-      }, { parent: this, dependsOn: [workerContainer] }));
+      this.workerChecks.push(
+        new command.remote.Command(
+          `${name}-worker-${worker.name}-check`,
+          {
+            ...onHost([workerContainer.id]),
+            create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
+          },
+          { parent: this, dependsOn: [workerContainer] },
+        ),
+      );
     }
 
-    this.rolloutTriggers = pulumi.all([this.hooks.triggers, pulumi.all(this.api.map((c) => c.id))]).apply(([triggers, ids]) => [...triggers, ...ids]);
+    this.rolloutTriggers = pulumi
+      .all([this.hooks.triggers, pulumi.all(this.api.map((c) => c.id))])
+      .apply(([triggers, ids]) => [...triggers, ...ids]);
 
     this.registerOutputs({
       imageReference: this.imageReference,

@@ -28,8 +28,9 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
   const provided: Record<string, [string, string]> = { DATABASE_URL: [parts.databaseUrl, "the database (Database.appUri)"] };
   if (parts.redisUrl !== undefined) provided.REDIS_URL = [parts.redisUrl, "Redis (Cache.redisUrl)"];
   for (const [name, value] of Object.entries(parts.identity ?? {})) provided[name] = [value, "Auth0 (Identity)"];
-  const problems = shadowedEnvironment(parts.env, parts.secrets, Object.keys(provided))
-    .map(({ key, name }) => `dropstack:${key}.${name}: already set by dropstack from ${provided[name][1]}; remove it`);
+  const problems = shadowedEnvironment(parts.env, parts.secrets, Object.keys(provided)).map(
+    ({ key, name }) => `dropstack:${key}.${name}: already set by dropstack from ${provided[name][1]}; remove it`,
+  );
   if (problems.length > 0) throw new Error(problems.join("\n"));
   return {
     ...parts.env,
@@ -48,14 +49,28 @@ export function stackAppEnvironmentNames(auth0: boolean): string[] {
 }
 
 /** The one shadowing rule: every app.env or appSecrets name that the stack already provides. */
-export function shadowedEnvironment(env: Record<string, string>, secrets: Record<string, string>, provided: readonly string[]): { key: "app.env" | "appSecrets"; name: string }[] {
-  return ([["app.env", env], ["appSecrets", secrets]] as const).flatMap(([key, values]) =>
-    Object.keys(values).filter((name) => provided.includes(name)).map((name) => ({ key, name })));
+export function shadowedEnvironment(
+  env: Record<string, string>,
+  secrets: Record<string, string>,
+  provided: readonly string[],
+): { key: "app.env" | "appSecrets"; name: string }[] {
+  return (
+    [
+      ["app.env", env],
+      ["appSecrets", secrets],
+    ] as const
+  ).flatMap(([key, values]) =>
+    Object.keys(values)
+      .filter((name) => provided.includes(name))
+      .map((name) => ({ key, name })),
+  );
 }
 
 /** docker's `NAME=value` list, sorted so a reordered config causes no diff. */
 export function environmentList(environment: Record<string, string>): string[] {
-  return Object.keys(environment).sort().map((name) => `${name}=${environment[name]}`);
+  return Object.keys(environment)
+    .sort()
+    .map((name) => `${name}=${environment[name]}`);
 }
 
 /**
@@ -70,7 +85,8 @@ export function healthcheckTest(port: number, healthPath: string): string[] {
   if (!/^\/[\w\-./]*$/.test(healthPath)) throw new Error(`dropstack:app.healthPath: expected a path like /health, got "${healthPath}"`);
   const url = `http://127.0.0.1:${port}${healthPath}`;
   const python = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)";
-  const node = "require(\"http\").get(process.argv[1], { timeout: 4000 }, (r) => process.exit(r.statusCode >= 200 && r.statusCode < 400 ? 0 : 1)).on(\"timeout\", () => process.exit(1)).on(\"error\", () => process.exit(1))";
+  const node =
+    'require("http").get(process.argv[1], { timeout: 4000 }, (r) => process.exit(r.statusCode >= 200 && r.statusCode < 400 ? 0 : 1)).on("timeout", () => process.exit(1)).on("error", () => process.exit(1))';
   const script = [
     `url=${url}`,
     `if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 4 "$url"`,
@@ -151,7 +167,8 @@ export const WORKER_STABLE_SECONDS = 20;
 export function renderWorkerStableCommand(input: { container: string; seconds?: number }): string {
   const container = checkedName("container", input.container);
   const seconds = input.seconds ?? WORKER_STABLE_SECONDS;
-  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`the worker stability window must be a positive number of seconds, got ${seconds}`);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new Error(`the worker stability window must be a positive number of seconds, got ${seconds}`);
   return [
     `# dropstack worker check (components/app): ${container} keeps running for ${seconds}s without a restart`,
     "set -euo pipefail",

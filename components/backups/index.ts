@@ -33,30 +33,48 @@ export class Backups extends pulumi.ComponentResource {
     this.prefix = BACKUP_PREFIX;
     this.endpoint = spacesEndpoint(args.region);
 
-    const suffix = new random.RandomString(`${name}-backups-suffix`, {
-      length: 8, lower: true, upper: false, numeric: true, special: false,
-    }, { parent: this });
+    const suffix = new random.RandomString(
+      `${name}-backups-suffix`,
+      {
+        length: 8,
+        lower: true,
+        upper: false,
+        numeric: true,
+        special: false,
+      },
+      { parent: this },
+    );
 
-    this.bucket = new digitalocean.SpacesBucket(`${name}-backups`, {
-      name: suffix.result.apply((s) => backupBucketName(name, s)),
-      region: args.region,
-      acl: "private",
-      forceDestroy: false,
-      versioning: { enabled: true },
-      lifecycleRules: [{
-        id: "expire-backups",
-        enabled: true,
-        prefix: BACKUP_PREFIX,
-        expiration: { days: retention.currentDays },
-        noncurrentVersionExpiration: { days: retention.noncurrentDays },
-        abortIncompleteMultipartUploadDays: retention.abortIncompleteMultipartUploadDays,
-      }],
-    }, { parent: this, protect: true });
+    this.bucket = new digitalocean.SpacesBucket(
+      `${name}-backups`,
+      {
+        name: suffix.result.apply((s) => backupBucketName(name, s)),
+        region: args.region,
+        acl: "private",
+        forceDestroy: false,
+        versioning: { enabled: true },
+        lifecycleRules: [
+          {
+            id: "expire-backups",
+            enabled: true,
+            prefix: BACKUP_PREFIX,
+            expiration: { days: retention.currentDays },
+            noncurrentVersionExpiration: { days: retention.noncurrentDays },
+            abortIncompleteMultipartUploadDays: retention.abortIncompleteMultipartUploadDays,
+          },
+        ],
+      },
+      { parent: this, protect: true },
+    );
 
-    this.key = new digitalocean.SpacesKey(`${name}-backups-key`, {
-      name: `${name}-backups`,
-      grants: [{ bucket: this.bucket.name, permission: "readwrite" }],
-    }, { parent: this, additionalSecretOutputs: ["secretKey"] });
+    this.key = new digitalocean.SpacesKey(
+      `${name}-backups-key`,
+      {
+        name: `${name}-backups`,
+        grants: [{ bucket: this.bucket.name, permission: "readwrite" }],
+      },
+      { parent: this, additionalSecretOutputs: ["secretKey"] },
+    );
 
     this.bucketName = this.bucket.name;
     this.accessKeyId = this.key.accessKey;

@@ -46,7 +46,13 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 export function backupBucketName(stackName: string, suffix: string): string {
   if (!/^[a-z0-9]{1,16}$/.test(suffix)) throw new Error(`bucket suffix must be 1-16 of a-z0-9, got "${suffix}"`);
   const tail = `-backups-${suffix}`;
-  const base = stackName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "").slice(0, 63 - tail.length).replace(/-$/, "");
+  const base = stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 63 - tail.length)
+    .replace(/-$/, "");
   const name = `${base || "dropstack"}${tail}`;
   if (!BUCKET_NAME.test(name)) throw new Error(`cannot make a valid bucket name from "${stackName}"`);
   return name;

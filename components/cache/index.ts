@@ -6,8 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CONTAINER_ROLES, DATA_DIRS, roleLabel, componentType } from "../common/names";
 import {
-  REDIS_DEFAULT_DATA_DIR, REDIS_DEFAULT_PORT, REDIS_MIN_PASSWORD_LENGTH, RedisSettings, buildRedisUrl, redisHealthcheckTests,
-  renderRedisConf, validateRedisSettings,
+  REDIS_DEFAULT_DATA_DIR,
+  REDIS_DEFAULT_PORT,
+  REDIS_MIN_PASSWORD_LENGTH,
+  RedisSettings,
+  buildRedisUrl,
+  redisHealthcheckTests,
+  renderRedisConf,
+  validateRedisSettings,
 } from "./render";
 
 /** Where the config is uploaded; `redis-server` reads it as its only argument. */
@@ -43,7 +49,12 @@ export interface CacheArgs {
  * is generated, so it is checked with a stand-in of the minimum length.
  */
 export function redisConfigProblems(args: Pick<CacheArgs, "maxmemory" | "evictionPolicy">): string[] {
-  const settings: RedisSettings = { password: "p".repeat(REDIS_MIN_PASSWORD_LENGTH), maxmemory: args.maxmemory, evictionPolicy: args.evictionPolicy, bind: BIND };
+  const settings: RedisSettings = {
+    password: "p".repeat(REDIS_MIN_PASSWORD_LENGTH),
+    maxmemory: args.maxmemory,
+    evictionPolicy: args.evictionPolicy,
+    bind: BIND,
+  };
   return validateRedisSettings(settings).map((p) => `dropstack:redis.${p.setting}: ${p.message}`);
 }
 
@@ -74,51 +85,72 @@ export class Cache extends pulumi.ComponentResource {
 
     this.password = new random.RandomPassword(`${name}-redis-password`, { length: PASSWORD_LENGTH, special: false }, { parent: this });
     const password = pulumi.secret(this.password.result);
-    const conf = pulumi.secret(password.apply((p) => renderRedisConf({ password: p, maxmemory: args.maxmemory, evictionPolicy: args.evictionPolicy, bind: BIND, port: REDIS_DEFAULT_PORT })));
+    const conf = pulumi.secret(
+      password.apply((p) =>
+        renderRedisConf({
+          password: p,
+          maxmemory: args.maxmemory,
+          evictionPolicy: args.evictionPolicy,
+          bind: BIND,
+          port: REDIS_DEFAULT_PORT,
+        }),
+      ),
+    );
 
-    this.image = new docker.RemoteImage(`${name}-redis-image`, {
-      name: args.image,
-      // Another container may still use the image when this one is replaced.
-      keepLocally: true,
-    }, { parent: this, provider: args.dockerProvider, dependsOn: [args.hostReady] });
-
-    this.container = new docker.Container(`${name}-redis`, {
-      name: `${name}-redis`,
-      image: this.image.imageId,
-      command: ["redis-server", REDIS_CONF_PATH],
-      uploads: [{ file: REDIS_CONF_PATH, content: conf }],
-      volumes: [{ hostPath: REDIS_HOST_DATA_DIR, containerPath: REDIS_DEFAULT_DATA_DIR }],
-      networksAdvanced: [{ name: args.networkName, aliases: [REDIS_HOST_ALIAS] }],
-      // policies/cache.ts finds the cache container by this label.
-      labels: [roleLabel(CONTAINER_ROLES.cache)],
-      healthcheck: {
-        tests: redisHealthcheckCommand(),
-        interval: "10s",
-        timeout: "3s",
-        retries: 5,
-        // Replaying a large AOF takes a while; failures during it do not count.
-        startPeriod: "60s",
+    this.image = new docker.RemoteImage(
+      `${name}-redis-image`,
+      {
+        name: args.image,
+        // Another container may still use the image when this one is replaced.
+        keepLocally: true,
       },
-      restart: "unless-stopped",
-      wait: true,
-      waitTimeout: 180,
-      // SIGTERM makes Redis fsync the AOF before exiting.
-      stopSignal: "SIGTERM",
-      stopTimeout: 30,
-      destroyGraceSeconds: 30,
-      logDriver: "json-file",
-      logOpts: { "max-size": "10m", "max-file": "3" },
-    }, {
-      parent: this,
-      provider: args.dockerProvider,
-      dependsOn: [args.hostReady],
-      // Two servers must never write the same AOF directory: stop the old one first.
-      deleteBeforeReplace: true,
-    });
+      { parent: this, provider: args.dockerProvider, dependsOn: [args.hostReady] },
+    );
+
+    this.container = new docker.Container(
+      `${name}-redis`,
+      {
+        name: `${name}-redis`,
+        image: this.image.imageId,
+        command: ["redis-server", REDIS_CONF_PATH],
+        uploads: [{ file: REDIS_CONF_PATH, content: conf }],
+        volumes: [{ hostPath: REDIS_HOST_DATA_DIR, containerPath: REDIS_DEFAULT_DATA_DIR }],
+        networksAdvanced: [{ name: args.networkName, aliases: [REDIS_HOST_ALIAS] }],
+        // policies/cache.ts finds the cache container by this label.
+        labels: [roleLabel(CONTAINER_ROLES.cache)],
+        healthcheck: {
+          tests: redisHealthcheckCommand(),
+          interval: "10s",
+          timeout: "3s",
+          retries: 5,
+          // Replaying a large AOF takes a while; failures during it do not count.
+          startPeriod: "60s",
+        },
+        restart: "unless-stopped",
+        wait: true,
+        waitTimeout: 180,
+        // SIGTERM makes Redis fsync the AOF before exiting.
+        stopSignal: "SIGTERM",
+        stopTimeout: 30,
+        destroyGraceSeconds: 30,
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+      },
+      {
+        parent: this,
+        provider: args.dockerProvider,
+        dependsOn: [args.hostReady],
+        // Two servers must never write the same AOF directory: stop the old one first.
+        deleteBeforeReplace: true,
+      },
+    );
 
     // Derived from the container too, so whatever uses the URL waits for a healthy Redis.
-    this.redisUrl = pulumi.secret(pulumi.all([password, this.container.id])
-      .apply(([p]) => buildRedisUrl({ password: p, host: REDIS_HOST_ALIAS, port: REDIS_DEFAULT_PORT, db: 0 })));
+    this.redisUrl = pulumi.secret(
+      pulumi
+        .all([password, this.container.id])
+        .apply(([p]) => buildRedisUrl({ password: p, host: REDIS_HOST_ALIAS, port: REDIS_DEFAULT_PORT, db: 0 })),
+    );
 
     this.registerOutputs({ redisUrl: this.redisUrl, containerName: this.container.name });
   }

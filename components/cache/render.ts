@@ -15,8 +15,14 @@ import { isIP } from "node:net";
 
 /** The maxmemory-policy values Redis 7 accepts; the config schema validates against this same list. */
 export const REDIS_EVICTION_POLICIES = [
-  "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-  "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
 ] as const;
 export type RedisEvictionPolicy = (typeof REDIS_EVICTION_POLICIES)[number];
 

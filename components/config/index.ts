@@ -14,8 +14,13 @@ export type LoadedConfig = Omit<StackConfig, "appSecrets" | "registry"> & {
 
 /** Thrown before any resource is registered; the CLI prints only the message (RunError). */
 export class InvalidConfigError extends pulumi.RunError {
-  constructor(readonly problems: string[], stack: string) {
-    super(`invalid config for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+  constructor(
+    readonly problems: string[],
+    stack: string,
+  ) {
+    super(
+      `invalid config for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`,
+    );
     this.name = "InvalidConfigError";
   }
 }

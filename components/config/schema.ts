@@ -20,9 +20,7 @@ export function isProductionStack(stack: string): boolean {
 }
 
 // DigitalOcean regions that offer droplets, managed databases and Spaces together.
-export const DO_REGIONS = [
-  "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "ams3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1",
-] as const;
+export const DO_REGIONS = ["nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "ams3", "sgp1", "lon1", "fra1", "tor1", "blr1", "syd1", "atl1"] as const;
 
 export { REDIS_EVICTION_POLICIES };
 
@@ -50,7 +48,9 @@ function checkedString(problem: (value: string) => string | undefined) {
 /** A whole number in [min, max]; the message states the range and repeats the value. */
 function intIn(min: number, max: number) {
   const message = (value: unknown) => `must be a whole number from ${min} to ${max}, got ${describe(value)}`;
-  return z.number({ error: (i) => message(i.input) }).refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (i) => message(i.input) });
+  return z
+    .number({ error: (i) => message(i.input) })
+    .refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (i) => message(i.input) });
 }
 
 /** A string matching `pattern`; the message says what was expected and repeats the value. */
@@ -58,14 +58,19 @@ function matching(pattern: RegExp, expected: string) {
   return checkedString((value) => (pattern.test(value) ? undefined : `expected ${expected}, got ${describe(value)}`));
 }
 
-const hostname = checkedString((v) => (isHostname(v) ? undefined : `expected a fully qualified hostname like api.example.com, got ${describe(v)}`));
+const hostname = checkedString((v) =>
+  isHostname(v) ? undefined : `expected a fully qualified hostname like api.example.com, got ${describe(v)}`,
+);
 const cidr = checkedString(describeCidrProblem);
 const email = matching(EMAIL, "an email address");
 const port = intIn(1, 65535);
 const bool = z.boolean({ error: (i) => `expected true or false, got ${describe(i.input)}` });
 const imageRef = checkedString((v) => {
-  if (/^[a-z][a-z0-9+.-]*:\/\/|^[^/@]+:[^/@]*@/i.test(v)) return `expected an image reference without a scheme or credentials (registry.example.com/app:1.2.3@sha256:<64 hex>), got ${describe(v.replace(/\/\/[^@/]*@|^[^/@]+@/, (m) => (m.startsWith("//") ? "//***@" : "***@")))}`;
-  return IMAGE_REF.test(v) ? undefined : `expected an image reference like registry.example.com/app:1.2.3@sha256:<64 hex>, got ${describe(v)}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\/|^[^/@]+:[^/@]*@/i.test(v))
+    return `expected an image reference without a scheme or credentials (registry.example.com/app:1.2.3@sha256:<64 hex>), got ${describe(v.replace(/\/\/[^@/]*@|^[^/@]+@/, (m) => (m.startsWith("//") ? "//***@" : "***@")))}`;
+  return IMAGE_REF.test(v)
+    ? undefined
+    : `expected an image reference like registry.example.com/app:1.2.3@sha256:<64 hex>, got ${describe(v)}`;
 });
 const auth0Url = checkedString(describeAuth0UrlProblem);
 const sshPublicKey = checkedString((v) => {
@@ -75,7 +80,11 @@ const sshPublicKey = checkedString((v) => {
 
 /** Only sizes the price table lists (components/cost/prices.ts), so the check can price every stack. */
 const pricedSize = (table: Readonly<Record<string, unknown>>, example: string) =>
-  checkedString((slug) => (Object.hasOwn(table, slug) ? undefined : `expected a size the price table lists (${Object.keys(table).join(", ")}), e.g. ${example}, got ${describe(slug)}`));
+  checkedString((slug) =>
+    Object.hasOwn(table, slug)
+      ? undefined
+      : `expected a size the price table lists (${Object.keys(table).join(", ")}), e.g. ${example}, got ${describe(slug)}`,
+  );
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
@@ -102,18 +111,28 @@ function list<T extends z.ZodTypeAny>(item: T, empty?: string) {
 
 /** A map of environment variable names to values; secret values are never repeated in messages. */
 function envMap(secret: boolean) {
-  return z.record(z.string(), z.string({ error: (i) => (secret ? "expected text" : `expected text, got ${describe(i.input)}`) })).superRefine((values, ctx) => {
-    for (const name of Object.keys(values).filter((n) => !ENV_NAME.test(n))) {
-      ctx.addIssue({ code: "custom", path: [name], message: `${describe(name)} is not an environment variable name (letters, digits and _, not starting with a digit)` });
-    }
-  });
+  return z
+    .record(z.string(), z.string({ error: (i) => (secret ? "expected text" : `expected text, got ${describe(i.input)}`) }))
+    .superRefine((values, ctx) => {
+      for (const name of Object.keys(values).filter((n) => !ENV_NAME.test(n))) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `${describe(name)} is not an environment variable name (letters, digits and _, not starting with a digit)`,
+        });
+      }
+    });
 }
 
 /** A proxy setting, checked by the renderer's own rule (components/proxy/settings.ts). */
 function proxySetting<K extends keyof ProxySettings, T extends z.ZodTypeAny>(setting: K, base: T) {
-  return z.unknown().superRefine((value, ctx) => {
-    for (const problem of validateProxySettings({ [setting]: value } as Partial<ProxySettings>)) ctx.addIssue({ code: "custom", message: problem.message });
-  }).pipe(base) as unknown as T;
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      for (const problem of validateProxySettings({ [setting]: value } as Partial<ProxySettings>))
+        ctx.addIssue({ code: "custom", message: problem.message });
+    })
+    .pipe(base) as unknown as T;
 }
 
 /** Defaults that are safe everywhere; production must still state adminCidrs, backups and tls.email. */
@@ -124,7 +143,9 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
 
   return z
     .strictObject({
-      region: z.enum(DO_REGIONS, { error: (i) => `expected a DigitalOcean region slug (${DO_REGIONS.join(", ")}), got ${describe(i.input)}` }),
+      region: z.enum(DO_REGIONS, {
+        error: (i) => `expected a DigitalOcean region slug (${DO_REGIONS.join(", ")}), got ${describe(i.input)}`,
+      }),
       domain: hostname,
       manageDns: bool.default(false),
       hosts: z.strictObject({ api: hostname, app: hostname.optional() }),
@@ -140,13 +161,15 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         .prefault({}),
       postgres: z
         .strictObject({
-          version: matching(/^\d{1,2}$/, "a major version like \"16\" (quoted)").default("16"),
+          version: matching(/^\d{1,2}$/, 'a major version like "16" (quoted)').default("16"),
           size: pricedSize(POSTGRES_NODE_PRICES, "db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
           nodes: intIn(1, 3).default(production ? 2 : 1),
           database: matching(/^[a-z_][a-z0-9_]{0,62}$/, "a lowercase database name like app").default("app"),
           maintenance: z
             .strictObject({
-              day: z.enum(WEEKDAYS, { error: (i) => `expected a weekday (${WEEKDAYS.join(", ")}), got ${describe(i.input)}` }).default("sunday"),
+              day: z
+                .enum(WEEKDAYS, { error: (i) => `expected a weekday (${WEEKDAYS.join(", ")}), got ${describe(i.input)}` })
+                .default("sunday"),
               hour: intIn(0, 23).default(3),
             })
             .prefault({}),
@@ -156,7 +179,11 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         .strictObject({
           image: imageRef.default("redis:7.4.1-alpine"),
           maxmemory: checkedString(describeMaxmemoryProblem).default("256mb"),
-          evictionPolicy: z.enum(REDIS_EVICTION_POLICIES, { error: (i) => `expected one of ${REDIS_EVICTION_POLICIES.join(", ")}, got ${describe(i.input)}` }).default("noeviction"),
+          evictionPolicy: z
+            .enum(REDIS_EVICTION_POLICIES, {
+              error: (i) => `expected one of ${REDIS_EVICTION_POLICIES.join(", ")}, got ${describe(i.input)}`,
+            })
+            .default("noeviction"),
         })
         .prefault({}),
       app: z.strictObject({
@@ -178,11 +205,14 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
       auth0: z
         .strictObject({
           apiIdentifier: matching(/^\S+$/, "the API audience, e.g. https://api.example.com"),
-          roles: z.record(z.string(), z.array(matching(/^[\w:.-]+$/, "a permission like read:patients"))).superRefine((roles, ctx) => {
-            for (const role of Object.keys(roles).filter((r) => !/^[a-z][a-z0-9_-]*$/.test(r))) {
-              ctx.addIssue({ code: "custom", path: [role], message: `expected a role name like super_admin, got ${describe(role)}` });
-            }
-          }).default({}),
+          roles: z
+            .record(z.string(), z.array(matching(/^[\w:.-]+$/, "a permission like read:patients")))
+            .superRefine((roles, ctx) => {
+              for (const role of Object.keys(roles).filter((r) => !/^[a-z][a-z0-9_-]*$/.test(r))) {
+                ctx.addIssue({ code: "custom", path: [role], message: `expected a role name like super_admin, got ${describe(role)}` });
+              }
+            })
+            .default({}),
           spa: z
             .strictObject({
               callbacks: list(auth0Url).optional(),
@@ -193,10 +223,7 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
           claimNamespace: matching(/^\S+$/, "a namespace like https://example.com").optional(),
         })
         .optional(),
-      backups: requiredInProduction(
-        z.strictObject({ keep: intIn(1, 365).default(7), offsite: bool }),
-        { keep: 7, offsite: false },
-      ),
+      backups: requiredInProduction(z.strictObject({ keep: intIn(1, 365).default(7), offsite: bool }), { keep: 7, offsite: false }),
       alerts: z.strictObject({ emails: z.array(email).default([]) }).prefault({}),
       proxy: z
         .strictObject({
@@ -209,8 +236,10 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         .strictObject({
           stagingStack: checkedString((v) => {
             const match = QUALIFIED_STACK.exec(v);
-            if (!match) return `expected the staging stack's fully qualified name, org/project/stack (e.g. acme/${project}/staging), got ${describe(v)}`;
-            if (match[2] === project && match[3] === stack) return `${describe(v)} is this stack; name the staging stack whose smoke-tested image may ship`;
+            if (!match)
+              return `expected the staging stack's fully qualified name, org/project/stack (e.g. acme/${project}/staging), got ${describe(v)}`;
+            if (match[2] === project && match[3] === stack)
+              return `${describe(v)} is this stack; name the staging stack whose smoke-tested image may ship`;
             return undefined;
           }).optional(),
           allowUnpromoted: bool.default(false),
@@ -240,10 +269,19 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         ctx.addIssue({ code: "custom", path: ["hosts", "app"], message: "must differ from hosts.api" });
       }
       if (production && !config.promotion.stagingStack && !config.promotion.allowUnpromoted) {
-        ctx.addIssue({ code: "custom", path: ["promotion", "stagingStack"], message: "required in production: the staging stack (org/project/stack) whose smoke-tested image may ship; or set promotion.allowUnpromoted" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["promotion", "stagingStack"],
+          message:
+            "required in production: the staging stack (org/project/stack) whose smoke-tested image may ship; or set promotion.allowUnpromoted",
+        });
       }
       if (config.registry && config.registry.server !== imageRegistry(config.app.image)) {
-        ctx.addIssue({ code: "custom", path: ["registry", "server"], message: `"${config.registry.server}" is not the registry of app.image, which docker pulls from ${imageRegistry(config.app.image)}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["registry", "server"],
+          message: `"${config.registry.server}" is not the registry of app.image, which docker pulls from ${imageRegistry(config.app.image)}`,
+        });
       }
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
@@ -255,8 +293,16 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
           ctx.addIssue({ code: "custom", path: ["appSecrets", name], message: "is also set in app.env; keep each variable in one place" });
         }
       }
-      for (const { key, name } of shadowedEnvironment(config.app.env, config.appSecrets, stackAppEnvironmentNames(config.auth0 !== undefined))) {
-        ctx.addIssue({ code: "custom", path: key === "app.env" ? ["app", "env", name] : ["appSecrets", name], message: "is set by dropstack in the app's environment; remove it" });
+      for (const { key, name } of shadowedEnvironment(
+        config.app.env,
+        config.appSecrets,
+        stackAppEnvironmentNames(config.auth0 !== undefined),
+      )) {
+        ctx.addIssue({
+          code: "custom",
+          path: key === "app.env" ? ["app", "env", name] : ["appSecrets", name],
+          message: "is set by dropstack in the app's environment; remove it",
+        });
       }
     });
 }
@@ -315,7 +361,12 @@ function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): st
     if (value === undefined) return "required";
     // Our own messages (intIn, checkedString, …) already say what was expected; zod's start "Invalid input".
     if (!issue.message.startsWith("Invalid input")) return issue.message;
-    const expected = issue.expected === "object" || issue.expected === "record" ? "a mapping of keys to values" : issue.expected === "array" ? "a list" : issue.expected;
+    const expected =
+      issue.expected === "object" || issue.expected === "record"
+        ? "a mapping of keys to values"
+        : issue.expected === "array"
+          ? "a list"
+          : issue.expected;
     return `expected ${expected}, got ${describe(value)}`;
   }
   if (issue.code === "too_small" || issue.code === "too_big") {
@@ -389,7 +440,9 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
 }
 
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

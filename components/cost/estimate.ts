@@ -2,8 +2,15 @@
 // (which has the program's registrations) and the budget policy (which has the
 // analyzer's resources). Pure: no Pulumi, no I/O.
 import {
-  DROPLET_BACKUP_SHARE, DROPLET_PRICES, POSTGRES_NODE_PRICES, Price, RESERVED_IP_ASSIGNED, RESERVED_IP_UNASSIGNED,
-  SPACES_SUBSCRIPTION, UPTIME_CHECK, VOLUME_PER_GB,
+  DROPLET_BACKUP_SHARE,
+  DROPLET_PRICES,
+  POSTGRES_NODE_PRICES,
+  Price,
+  RESERVED_IP_ASSIGNED,
+  RESERVED_IP_UNASSIGNED,
+  SPACES_SUBSCRIPTION,
+  UPTIME_CHECK,
+  VOLUME_PER_GB,
 } from "./prices";
 
 export interface PricedResource {
@@ -71,7 +78,9 @@ export function estimateCost(resources: PricedResource[]): CostEstimate {
       items.push({ name: r.name, type: r.type, what: String(r.props.size), monthlyUsd: price.monthlyUsd, source: price.source });
       if (r.props.backups === true) {
         items.push({
-          name: `${r.name} backups`, type: r.type, what: `weekly backups, ${DROPLET_BACKUP_SHARE.share * 100}% of the droplet`,
+          name: `${r.name} backups`,
+          type: r.type,
+          what: `weekly backups, ${DROPLET_BACKUP_SHARE.share * 100}% of the droplet`,
           monthlyUsd: price.monthlyUsd === null ? null : cents(price.monthlyUsd * DROPLET_BACKUP_SHARE.share),
           source: DROPLET_BACKUP_SHARE.source,
         });
@@ -82,14 +91,32 @@ export function estimateCost(resources: PricedResource[]): CostEstimate {
     } else if (r.type === DATABASE_CLUSTER) {
       const nodes = positive(r.props.nodeCount, 1);
       const price = lookup(POSTGRES_NODE_PRICES, r.props.size);
-      items.push({ name: r.name, type: r.type, what: `${String(r.props.size)} × ${nodes} node${nodes === 1 ? "" : "s"}`, monthlyUsd: times(price, nodes), source: price.source });
+      items.push({
+        name: r.name,
+        type: r.type,
+        what: `${String(r.props.size)} × ${nodes} node${nodes === 1 ? "" : "s"}`,
+        monthlyUsd: times(price, nodes),
+        source: price.source,
+      });
     } else if (r.type === SPACES_BUCKET) {
       // One subscription per team covers every bucket.
-      items.push({ name: r.name, type: r.type, what: spacesSeen ? "covered by the Spaces subscription" : "Spaces subscription", monthlyUsd: spacesSeen ? 0 : SPACES_SUBSCRIPTION.monthlyUsd, source: SPACES_SUBSCRIPTION.source });
+      items.push({
+        name: r.name,
+        type: r.type,
+        what: spacesSeen ? "covered by the Spaces subscription" : "Spaces subscription",
+        monthlyUsd: spacesSeen ? 0 : SPACES_SUBSCRIPTION.monthlyUsd,
+        source: SPACES_SUBSCRIPTION.source,
+      });
       spacesSeen = true;
     } else if (r.type === RESERVED_IP) {
       const price = assignedIps ? RESERVED_IP_ASSIGNED : RESERVED_IP_UNASSIGNED;
-      items.push({ name: r.name, type: r.type, what: assignedIps ? "assigned to a droplet" : "not assigned", monthlyUsd: price.monthlyUsd, source: price.source });
+      items.push({
+        name: r.name,
+        type: r.type,
+        what: assignedIps ? "assigned to a droplet" : "not assigned",
+        monthlyUsd: price.monthlyUsd,
+        source: price.source,
+      });
     } else if (r.type === UPTIME_CHECK_TYPE) {
       items.push({ name: r.name, type: r.type, what: "uptime check", monthlyUsd: UPTIME_CHECK.monthlyUsd, source: UPTIME_CHECK.source });
     }
@@ -131,7 +158,8 @@ export function compareCosts(before: CostEstimate, after: CostEstimate): CostCom
     const b = before.items.find((i) => i.name === name);
     const a = after.items.find((i) => i.name === name);
     if (b && a && b.what === a.what && b.monthlyUsd === a.monthlyUsd) continue;
-    const deltaUsd = (b && b.monthlyUsd === null) || (a && a.monthlyUsd === null) ? null : cents((a?.monthlyUsd ?? 0) - (b?.monthlyUsd ?? 0));
+    const deltaUsd =
+      (b && b.monthlyUsd === null) || (a && a.monthlyUsd === null) ? null : cents((a?.monthlyUsd ?? 0) - (b?.monthlyUsd ?? 0));
     changes.push({ name, before: b, after: a, deltaUsd });
   }
   return { changes, totalDeltaUsd: cents(after.totalUsd - before.totalUsd) };

@@ -17,7 +17,8 @@ export interface Price {
 /** When the table was compiled: every source above was read on this day. */
 export const PRICES_READ_ON = "2026-11-28";
 
-const DROPLET_SOURCE = "https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0 (DigitalOcean's Basic Regular droplet prices from its 2022-07-01 price change, tabulated; the current table is https://docs.digitalocean.com/products/droplets/details/pricing)";
+const DROPLET_SOURCE =
+  "https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0 (DigitalOcean's Basic Regular droplet prices from its 2022-07-01 price change, tabulated; the current table is https://docs.digitalocean.com/products/droplets/details/pricing)";
 const UNSOURCED = "unsourced: no public DigitalOcean page with this figure was found when the table was written";
 
 const droplet = (monthlyUsd: number): Price => ({ monthlyUsd, source: DROPLET_SOURCE, asOf: "2022-07-01" });
@@ -52,7 +53,8 @@ export const POSTGRES_NODE_PRICES: Readonly<Record<string, Price>> = {
 /** Weekly droplet backups add a share of the droplet's price. */
 export const DROPLET_BACKUP_SHARE = {
   share: 0.2,
-  source: "https://docs.digitalocean.com/products/backups/details/pricing (basic plan: weekly backups add 20.0% of the Droplet's cost per month)",
+  source:
+    "https://docs.digitalocean.com/products/backups/details/pricing (basic plan: weekly backups add 20.0% of the Droplet's cost per month)",
   asOf: "2026-03-09",
 } as const;
 
@@ -62,14 +64,16 @@ export const VOLUME_PER_GB: Price = unsourced;
 /** One Spaces subscription covers every bucket of the team (250 GiB storage, 1 TiB transfer included). */
 export const SPACES_SUBSCRIPTION: Price = {
   monthlyUsd: 5,
-  source: "https://www.digitalocean.com/community/questions/prices-explanation-5-per-space-or-5-for-spaces (DigitalOcean staff: $5 subscription, however many Spaces)",
+  source:
+    "https://www.digitalocean.com/community/questions/prices-explanation-5-per-space-or-5-for-spaces (DigitalOcean staff: $5 subscription, however many Spaces)",
   asOf: "2018-11-27",
 };
 
 /** Reserved IPs cost nothing while assigned to a droplet (dropstack always assigns its one). */
 export const RESERVED_IP_ASSIGNED: Price = {
   monthlyUsd: 0,
-  source: "https://docs.digitalocean.com/products/networking/floating-ips/ (free when assigned to a Droplet; reserved IPs are the renamed floating IPs)",
+  source:
+    "https://docs.digitalocean.com/products/networking/floating-ips/ (free when assigned to a Droplet; reserved IPs are the renamed floating IPs)",
 };
 
 /** An unassigned reserved IP is billed (same page). */

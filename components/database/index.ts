@@ -55,130 +55,196 @@ export class Database extends pulumi.ComponentResource {
     super(componentType("Database"), name, {}, opts);
     const model = privilegeModel();
 
-    this.cluster = new digitalocean.DatabaseCluster(`${name}-pg`, {
-      name: `${name}-pg`,
-      engine: "pg",
-      version: args.version,
-      size: args.size,
-      nodeCount: args.nodes,
-      region: args.region,
-      privateNetworkUuid: args.vpcId,
-      maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
-      tags: args.tags,
-    }, { parent: this, protect: true });
+    this.cluster = new digitalocean.DatabaseCluster(
+      `${name}-pg`,
+      {
+        name: `${name}-pg`,
+        engine: "pg",
+        version: args.version,
+        size: args.size,
+        nodeCount: args.nodes,
+        region: args.region,
+        privateNetworkUuid: args.vpcId,
+        maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
+        tags: args.tags,
+      },
+      { parent: this, protect: true },
+    );
 
-    this.firewall = new digitalocean.DatabaseFirewall(`${name}-pg-firewall`, {
-      clusterId: this.cluster.id,
-      rules: trustedSources(args.dropletTag, args.adminCidrs),
-    }, { parent: this });
+    this.firewall = new digitalocean.DatabaseFirewall(
+      `${name}-pg-firewall`,
+      {
+        clusterId: this.cluster.id,
+        rules: trustedSources(args.dropletTag, args.adminCidrs),
+      },
+      { parent: this },
+    );
 
-    this.appDatabase = new digitalocean.DatabaseDb(`${name}-pg-db`, {
-      clusterId: this.cluster.id,
-      name: args.database,
-    }, { parent: this, protect: true });
+    this.appDatabase = new digitalocean.DatabaseDb(
+      `${name}-pg-db`,
+      {
+        clusterId: this.cluster.id,
+        name: args.database,
+      },
+      { parent: this, protect: true },
+    );
 
     // The admin endpoint is the public host: `pulumi up` runs outside the VPC, from an
     // admin CIDR. doadmin is not a superuser on DigitalOcean; `superuser: false` makes the
     // provider grant itself role memberships it needs instead of assuming it bypasses checks.
-    this.sqlProvider = new postgresql.Provider(`${name}-pg-admin`, {
-      host: this.cluster.host,
-      port: this.cluster.port,
-      username: this.cluster.user,
-      password: pulumi.secret(this.cluster.password),
-      database: this.cluster.database,
-      sslmode: "require",
-      superuser: false,
-      connectTimeout: 30,
-    }, { parent: this, dependsOn: [this.firewall] });
+    this.sqlProvider = new postgresql.Provider(
+      `${name}-pg-admin`,
+      {
+        host: this.cluster.host,
+        port: this.cluster.port,
+        username: this.cluster.user,
+        password: pulumi.secret(this.cluster.password),
+        database: this.cluster.database,
+        sslmode: "require",
+        superuser: false,
+        connectTimeout: 30,
+      },
+      { parent: this, dependsOn: [this.firewall] },
+    );
     const sql = { parent: this, provider: this.sqlProvider };
     // Every postgresql.Grant/DefaultPrivileges revokes all on create and on delete; a
     // create-before-delete replacement would let the old one's delete wipe the new grants.
     const replaceable = { ...sql, deleteBeforeReplace: true };
 
     const sqlRoles = model.roles.filter((role) => role.createdBy === "sql");
-    const passwords = Object.fromEntries(sqlRoles.map((role) => [role.kind, new random.RandomPassword(`${name}-pg-${role.kind}-password`, {
-      length: 40,
-      // Letters and digits only: nothing a URI, a shell or a .env file could misread.
-      special: false,
-    }, { parent: this })])) as Partial<Record<RoleKind, random.RandomPassword>>;
+    const passwords = Object.fromEntries(
+      sqlRoles.map((role) => [
+        role.kind,
+        new random.RandomPassword(
+          `${name}-pg-${role.kind}-password`,
+          {
+            length: 40,
+            // Letters and digits only: nothing a URI, a shell or a .env file could misread.
+            special: false,
+          },
+          { parent: this },
+        ),
+      ]),
+    ) as Partial<Record<RoleKind, random.RandomPassword>>;
 
-    this.roles = Object.fromEntries(sqlRoles.map((role) => [role.kind, new postgresql.Role(`${name}-pg-${role.kind}`, {
-      name: role.name,
-      login: true,
-      password: (passwords[role.kind] as random.RandomPassword).result,
-      searchPaths: role.searchPath,
-      createDatabase: false,
-      createRole: false,
-      superuser: false,
-      replication: false,
-      bypassRowLevelSecurity: false,
-    }, sql)]));
+    this.roles = Object.fromEntries(
+      sqlRoles.map((role) => [
+        role.kind,
+        new postgresql.Role(
+          `${name}-pg-${role.kind}`,
+          {
+            name: role.name,
+            login: true,
+            password: (passwords[role.kind] as random.RandomPassword).result,
+            searchPaths: role.searchPath,
+            createDatabase: false,
+            createRole: false,
+            superuser: false,
+            replication: false,
+            bypassRowLevelSecurity: false,
+          },
+          sql,
+        ),
+      ]),
+    );
 
     // The pool's user must be one DigitalOcean's user API knows (README, "The pool user"):
     // a `normal` user, with its password generated by DigitalOcean; its privileges are the
     // model's grants, applied over SQL like every other role's.
     const poolRole = model.roles.find((role) => role.kind === POOL_ROLE && role.createdBy === "digitalocean");
     if (!poolRole) throw new Error(`the privilege model must create the ${POOL_ROLE} role through DigitalOcean`);
-    this.appUser = new digitalocean.DatabaseUser(`${name}-pg-${poolRole.kind}`, {
-      clusterId: this.cluster.id,
-      name: poolRole.name,
-    }, { parent: this, additionalSecretOutputs: ["password"] });
+    this.appUser = new digitalocean.DatabaseUser(
+      `${name}-pg-${poolRole.kind}`,
+      {
+        clusterId: this.cluster.id,
+        name: poolRole.name,
+      },
+      { parent: this, additionalSecretOutputs: ["password"] },
+    );
 
     const roleByName = new Map<string, pulumi.Output<string>>([
       ...sqlRoles.map((role) => [role.name, (this.roles[role.kind] as postgresql.Role).name] as const),
       [poolRole.name, this.appUser.name],
     ]);
     const roleInput = (roleName: string) => roleByName.get(roleName) ?? roleName;
-    const credentials = (kind: RoleKind): [pulumi.Output<string>, pulumi.Output<string>] => kind === POOL_ROLE
-      ? [this.appUser.name, this.appUser.password]
-      : [(this.roles[kind] as postgresql.Role).name, (passwords[kind] as random.RandomPassword).result];
+    const credentials = (kind: RoleKind): [pulumi.Output<string>, pulumi.Output<string>] =>
+      kind === POOL_ROLE
+        ? [this.appUser.name, this.appUser.password]
+        : [(this.roles[kind] as postgresql.Role).name, (passwords[kind] as random.RandomPassword).result];
 
-    this.schema = new postgresql.Schema(`${name}-pg-schema`, {
-      name: model.schema,
-      database: this.appDatabase.name,
-      owner: roleInput(model.schemaOwner),
-      dropCascade: false,
-    }, { ...sql, protect: true });
+    this.schema = new postgresql.Schema(
+      `${name}-pg-schema`,
+      {
+        name: model.schema,
+        database: this.appDatabase.name,
+        owner: roleInput(model.schemaOwner),
+        dropCascade: false,
+      },
+      { ...sql, protect: true },
+    );
 
-    const grants = model.grants.map((grant) => new postgresql.Grant(`${name}-pg-grant-${grant.key}`, {
-      database: this.appDatabase.name,
-      role: roleInput(grant.role),
-      objectType: grant.objectType,
-      schema: grant.schema === model.schema ? this.schema.name : grant.schema,
-      privileges: [...grant.privileges],
-    }, replaceable));
+    const grants = model.grants.map(
+      (grant) =>
+        new postgresql.Grant(
+          `${name}-pg-grant-${grant.key}`,
+          {
+            database: this.appDatabase.name,
+            role: roleInput(grant.role),
+            objectType: grant.objectType,
+            schema: grant.schema === model.schema ? this.schema.name : grant.schema,
+            privileges: [...grant.privileges],
+          },
+          replaceable,
+        ),
+    );
 
-    const defaults = model.defaultPrivileges.map((rule) => new postgresql.DefaultPrivileges(`${name}-pg-default-${rule.key}`, {
-      database: this.appDatabase.name,
-      owner: roleInput(rule.owner),
-      role: roleInput(rule.role),
-      schema: this.schema.name,
-      objectType: rule.objectType,
-      privileges: [...rule.privileges],
-    }, replaceable));
+    const defaults = model.defaultPrivileges.map(
+      (rule) =>
+        new postgresql.DefaultPrivileges(
+          `${name}-pg-default-${rule.key}`,
+          {
+            database: this.appDatabase.name,
+            owner: roleInput(rule.owner),
+            role: roleInput(rule.role),
+            schema: this.schema.name,
+            objectType: rule.objectType,
+            privileges: [...rule.privileges],
+          },
+          replaceable,
+        ),
+    );
 
-    this.pool = new digitalocean.DatabaseConnectionPool(`${name}-pg-pool`, {
-      clusterId: this.cluster.id,
-      name: `${args.database}-pool`,
-      dbName: this.appDatabase.name,
-      user: this.appUser.name,
-      mode: "transaction",
-      size: appPoolSize(args.size),
-    }, { parent: this, dependsOn: [...grants, ...defaults] });
+    this.pool = new digitalocean.DatabaseConnectionPool(
+      `${name}-pg-pool`,
+      {
+        clusterId: this.cluster.id,
+        name: `${args.database}-pool`,
+        dbName: this.appDatabase.name,
+        user: this.appUser.name,
+        mode: "transaction",
+        size: appPoolSize(args.size),
+      },
+      { parent: this, dependsOn: [...grants, ...defaults] },
+    );
 
     this.privateHost = this.cluster.privateHost;
     this.port = this.cluster.port;
     this.databaseName = this.appDatabase.name;
 
-    const direct = (kind: RoleKind) => pulumi.secret(pulumi
-      .all([...credentials(kind), this.cluster.privateHost, this.cluster.port, this.appDatabase.name])
-      .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })));
+    const direct = (kind: RoleKind) =>
+      pulumi.secret(
+        pulumi
+          .all([...credentials(kind), this.cluster.privateHost, this.cluster.port, this.appDatabase.name])
+          .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
+      );
     this.migratorUri = direct("migrator");
     this.readonlyUri = direct("readonly");
     // Through PgBouncer the "database" is the pool's name.
-    this.appUri = pulumi.secret(pulumi
-      .all([...credentials(POOL_ROLE), this.pool.privateHost, this.pool.port, this.pool.name])
-      .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })));
+    this.appUri = pulumi.secret(
+      pulumi
+        .all([...credentials(POOL_ROLE), this.pool.privateHost, this.pool.port, this.pool.name])
+        .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
+    );
 
     this.registerOutputs({
       clusterId: this.cluster.id,

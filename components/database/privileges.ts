@@ -97,16 +97,23 @@ export function privilegeModel(): PrivilegeModel {
   return {
     schema,
     schemaOwner: migrator,
-    roles: ROLE_KINDS.map((kind): RoleSpec => kind === POOL_ROLE
-      ? { kind, name: ROLE_NAMES[kind], createdBy: "digitalocean", searchPath: [] }
-      : { kind, name: ROLE_NAMES[kind], createdBy: "sql", searchPath: [schema] }),
+    roles: ROLE_KINDS.map((kind): RoleSpec =>
+      kind === POOL_ROLE
+        ? { kind, name: ROLE_NAMES[kind], createdBy: "digitalocean", searchPath: [] }
+        : { kind, name: ROLE_NAMES[kind], createdBy: "sql", searchPath: [schema] },
+    ),
     grants: [
       // PUBLIC keeps nothing on the app database (PostgreSQL's default is CONNECT and TEMPORARY)...
       { key: "public-database", role: PUBLIC_ROLE, objectType: "database", privileges: [] },
       // ...nothing on our schema, and only USAGE on `public` (no CREATE, whatever the major version's default).
       { key: "public-app-schema", role: PUBLIC_ROLE, objectType: "schema", schema, privileges: [] },
       { key: "public-public-schema", role: PUBLIC_ROLE, objectType: "schema", schema: "public", privileges: ["USAGE"] },
-      ...ROLE_KINDS.map((kind): GrantSpec => ({ key: `${kind}-database`, role: ROLE_NAMES[kind], objectType: "database", privileges: DATABASE_PRIVILEGES[kind] })),
+      ...ROLE_KINDS.map((kind): GrantSpec => ({
+        key: `${kind}-database`,
+        role: ROLE_NAMES[kind],
+        objectType: "database",
+        privileges: DATABASE_PRIVILEGES[kind],
+      })),
       { key: "app-schema", role: app, objectType: "schema", schema, privileges: ["USAGE"] },
       { key: "readonly-schema", role: readonly, objectType: "schema", schema, privileges: ["USAGE"] },
       // Tables and sequences that already exist (e.g. created before these grants were applied).
@@ -120,7 +127,14 @@ export function privilegeModel(): PrivilegeModel {
       { key: "app-tables", role: app, owner: migrator, schema, objectType: "table", privileges: APP_TABLE_PRIVILEGES },
       { key: "app-sequences", role: app, owner: migrator, schema, objectType: "sequence", privileges: APP_SEQUENCE_PRIVILEGES },
       { key: "readonly-tables", role: readonly, owner: migrator, schema, objectType: "table", privileges: READONLY_TABLE_PRIVILEGES },
-      { key: "readonly-sequences", role: readonly, owner: migrator, schema, objectType: "sequence", privileges: READONLY_SEQUENCE_PRIVILEGES },
+      {
+        key: "readonly-sequences",
+        role: readonly,
+        owner: migrator,
+        schema,
+        objectType: "sequence",
+        privileges: READONLY_SEQUENCE_PRIVILEGES,
+      },
     ],
   };
 }
@@ -167,7 +181,8 @@ export function renderGrantSql(model: PrivilegeModel, database: string): string 
   for (const rule of model.defaultPrivileges) {
     const prefix = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdentifier(rule.owner)} IN SCHEMA ${quoteIdentifier(rule.schema)}`;
     lines.push(`${prefix} REVOKE ALL ON ${PLURAL[rule.objectType]} FROM ${quoteIdentifier(rule.role)};`);
-    if (rule.privileges.length > 0) lines.push(`${prefix} GRANT ${rule.privileges.join(", ")} ON ${PLURAL[rule.objectType]} TO ${quoteIdentifier(rule.role)};`);
+    if (rule.privileges.length > 0)
+      lines.push(`${prefix} GRANT ${rule.privileges.join(", ")} ON ${PLURAL[rule.objectType]} TO ${quoteIdentifier(rule.role)};`);
   }
   return lines.join("\n") + "\n";
 }

@@ -42,10 +42,7 @@ export interface TrustedSource<T> {
  * reach SSH but not the database admin endpoint.
  */
 export function trustedSources<T>(dropletTag: T, adminCidrs: readonly string[]): TrustedSource<T>[] {
-  return [
-    { type: "tag", value: dropletTag },
-    ...ipv4Only(adminCidrs).map((cidr): TrustedSource<T> => ({ type: "ip_addr", value: cidr })),
-  ];
+  return [{ type: "tag", value: dropletTag }, ...ipv4Only(adminCidrs).map((cidr): TrustedSource<T> => ({ type: "ip_addr", value: cidr }))];
 }
 
 export function ipv4Only(cidrs: readonly string[]): string[] {

@@ -22,8 +22,16 @@ export class Dns extends pulumi.ComponentResource {
     const ttl = args.ttl ?? 300;
     for (const host of args.hosts) {
       const label = recordName(host, args.zone);
-      new digitalocean.DnsRecord(`${name}-${host}-a`, { domain: this.domain.id, type: "A", name: label, value: args.ipv4Address, ttl }, { parent: this });
-      new digitalocean.DnsRecord(`${name}-${host}-aaaa`, { domain: this.domain.id, type: "AAAA", name: label, value: args.ipv6Address, ttl }, { parent: this });
+      new digitalocean.DnsRecord(
+        `${name}-${host}-a`,
+        { domain: this.domain.id, type: "A", name: label, value: args.ipv4Address, ttl },
+        { parent: this },
+      );
+      new digitalocean.DnsRecord(
+        `${name}-${host}-aaaa`,
+        { domain: this.domain.id, type: "AAAA", name: label, value: args.ipv6Address, ttl },
+        { parent: this },
+      );
     }
     this.registerOutputs({ zone: this.domain.name });
   }

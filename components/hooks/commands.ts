@@ -84,10 +84,7 @@ function envLines(environment: Record<string, string>): string[] {
 const CLIENT_CONTAINER_FLAGS = [`--user "$(id -u):$(id -g)"`, "--cap-drop ALL", "--security-opt no-new-privileges"];
 
 function header(hook: string, purpose: string): string[] {
-  return [
-    `# dropstack ${hook} hook (components/hooks/commands.ts): ${purpose}`,
-    "set -euo pipefail",
-  ];
+  return [`# dropstack ${hook} hook (components/hooks/commands.ts): ${purpose}`, "set -euo pipefail"];
 }
 
 /** Reads the first stdin line into `variable`, failing with a message when it is empty. */
@@ -136,7 +133,11 @@ export interface BackupSecrets {
 /** The backup hook's stdin: the database URL, then (off-site only) the Spaces key ID and secret. */
 export function backupStdin(secrets: BackupSecrets): string {
   const lines = [stdinLine("the database URL", secrets.databaseUrl)];
-  if (secrets.offsite) lines.push(stdinLine("the Spaces access key", secrets.offsite.accessKeyId), stdinLine("the Spaces secret key", secrets.offsite.secretAccessKey));
+  if (secrets.offsite)
+    lines.push(
+      stdinLine("the Spaces access key", secrets.offsite.accessKeyId),
+      stdinLine("the Spaces secret key", secrets.offsite.secretAccessKey),
+    );
   return lines.map((l) => `${l}\n`).join("");
 }
 
@@ -147,13 +148,14 @@ export function backupStdin(secrets: BackupSecrets): string {
  */
 export function renderBackupCommand(input: BackupCommandInput): string {
   const paths = input.paths ?? DROPLET_PATHS;
-  if (!Number.isInteger(input.keep) || input.keep < 1) throw new Error(`dropstack:backups.keep must be a positive integer, got ${input.keep}`);
-  const lines = [
-    ...header("backup", "a verified pg_dump before the migration"),
-    ...readRequiredLine("database_url", "the database URL"),
-  ];
+  if (!Number.isInteger(input.keep) || input.keep < 1)
+    throw new Error(`dropstack:backups.keep must be a positive integer, got ${input.keep}`);
+  const lines = [...header("backup", "a verified pg_dump before the migration"), ...readRequiredLine("database_url", "the database URL")];
   if (input.offsite) {
-    lines.push(...readRequiredLine("offsite_key_id", "the Spaces access key"), ...readRequiredLine("offsite_secret", "the Spaces secret key"));
+    lines.push(
+      ...readRequiredLine("offsite_key_id", "the Spaces access key"),
+      ...readRequiredLine("offsite_secret", "the Spaces secret key"),
+    );
   }
   lines.push(
     `echo "dropstack: backing up before deploying "${shellQuote(input.label)} >&2`,
@@ -180,19 +182,20 @@ export function renderBackupCommand(input: BackupCommandInput): string {
     const remote = `${RCLONE_REMOTE.toLowerCase()}:${input.offsite.bucket}/${input.offsite.prefix}`;
     lines.push(
       `for file in "$backup" "$backup.json"; do`,
-      "  " + [
-        "docker run --rm",
-        ...CLIENT_CONTAINER_FLAGS,
-        `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
-        `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
-        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_TYPE=s3`,
-        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_PROVIDER=DigitalOcean`,
-        `-e ${shellQuote(`RCLONE_CONFIG_${RCLONE_REMOTE}_ENDPOINT=${input.offsite.endpoint}`)}`,
-        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_ACL=private`,
-        shellQuote(RCLONE_IMAGE),
-        // The key may only write this bucket, so rclone must not try to create it.
-        `copyto --s3-no-check-bucket "$file" ${shellQuote(remote)}"\${file##*/}"`,
-      ].join(" \\\n    "),
+      "  " +
+        [
+          "docker run --rm",
+          ...CLIENT_CONTAINER_FLAGS,
+          `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
+          `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
+          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_TYPE=s3`,
+          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_PROVIDER=DigitalOcean`,
+          `-e ${shellQuote(`RCLONE_CONFIG_${RCLONE_REMOTE}_ENDPOINT=${input.offsite.endpoint}`)}`,
+          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_ACL=private`,
+          shellQuote(RCLONE_IMAGE),
+          // The key may only write this bucket, so rclone must not try to create it.
+          `copyto --s3-no-check-bucket "$file" ${shellQuote(remote)}"\${file##*/}"`,
+        ].join(" \\\n    "),
       "done",
       `echo "dropstack: copied \${backup##*/} and its .json to "${shellQuote(remote)} >&2`,
     );
@@ -235,7 +238,8 @@ export function renderMigrateCommand(input: MigrateCommandInput): string {
   const maxAge = input.maxBackupAgeSeconds ?? DEFAULT_BACKUP_MAX_AGE_SECONDS;
   const lockTimeout = input.lockTimeoutSeconds ?? DEFAULT_MIGRATE_LOCK_TIMEOUT_SECONDS;
   if (!Number.isInteger(maxAge) || maxAge < 1) throw new Error(`the backup age limit must be a positive number of seconds, got ${maxAge}`);
-  if (!Number.isInteger(lockTimeout) || lockTimeout < 0) throw new Error(`the migration lock timeout must be a whole number of seconds, got ${lockTimeout}`);
+  if (!Number.isInteger(lockTimeout) || lockTimeout < 0)
+    throw new Error(`the migration lock timeout must be a whole number of seconds, got ${lockTimeout}`);
   return renderScriptFile(join(__dirname, "handoff.sh"), {
     header: ["dropstack migrate hook: the app's migration behind a fresh backup, one at a time"],
     source: "components/hooks/handoff.sh",

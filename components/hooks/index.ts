@@ -24,8 +24,18 @@ import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  DROPLET_PATHS, HOOK_SCRIPTS, HOOK_SUFFIX, backupStdin, migrateStdin, postgresClientImage, renderBackupCommand,
-  renderDeferredUpdate, renderMigrateCommand, renderPrepareCommand, renderPruneImagesCommand, renderSmokeCommand,
+  DROPLET_PATHS,
+  HOOK_SCRIPTS,
+  HOOK_SUFFIX,
+  backupStdin,
+  migrateStdin,
+  postgresClientImage,
+  renderBackupCommand,
+  renderDeferredUpdate,
+  renderMigrateCommand,
+  renderPrepareCommand,
+  renderPruneImagesCommand,
+  renderSmokeCommand,
 } from "./commands";
 
 export { HOOK_SUFFIX } from "./commands";
@@ -75,7 +85,9 @@ export interface HooksArgs {
 const HOOKS_DIR = __dirname;
 
 export function scriptDigest(file: string): string {
-  return createHash("sha256").update(readFileSync(path.join(HOOKS_DIR, file))).digest("hex");
+  return createHash("sha256")
+    .update(readFileSync(path.join(HOOKS_DIR, file)))
+    .digest("hex");
 }
 
 /**
@@ -100,26 +112,41 @@ export class Hooks extends pulumi.ComponentResource {
     const network = pulumi.output(args.networkName);
     this.triggers = deployTriggers(args.image, args.migrate);
 
-    const prepare = new command.remote.Command(`${name}-hooks-dirs`, {
-      connection: args.connection,
-      create: renderPrepareCommand(),
-      triggers: [args.hostReady.id],
-      addPreviousOutputInEnv: false,
-    }, { parent: this, dependsOn: [args.hostReady] });
+    const prepare = new command.remote.Command(
+      `${name}-hooks-dirs`,
+      {
+        connection: args.connection,
+        create: renderPrepareCommand(),
+        triggers: [args.hostReady.id],
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: [args.hostReady] },
+    );
 
-    this.scripts = HOOK_SCRIPTS.map((file) => new command.remote.CopyToRemote(`${name}-hook-${file.replace(/\.sh$/, "")}`, {
-      connection: args.connection,
-      source: new pulumi.asset.FileAsset(path.join(HOOKS_DIR, file)),
-      remotePath: `${DROPLET_PATHS.hooksDir}/${file}`,
-      triggers: [scriptDigest(file), args.hostReady.id],
-    }, { parent: this, dependsOn: [prepare] }));
+    this.scripts = HOOK_SCRIPTS.map(
+      (file) =>
+        new command.remote.CopyToRemote(
+          `${name}-hook-${file.replace(/\.sh$/, "")}`,
+          {
+            connection: args.connection,
+            source: new pulumi.asset.FileAsset(path.join(HOOKS_DIR, file)),
+            remotePath: `${DROPLET_PATHS.hooksDir}/${file}`,
+            triggers: [scriptDigest(file), args.hostReady.id],
+          },
+          { parent: this, dependsOn: [prepare] },
+        ),
+    );
 
     const offsite = args.offsite;
     const offsiteTarget = offsite
-      ? pulumi.all([offsite.bucketName, offsite.endpoint, offsite.prefix]).apply(([bucket, endpoint, prefix]) => ({ bucket, endpoint, prefix }))
+      ? pulumi
+          .all([offsite.bucketName, offsite.endpoint, offsite.prefix])
+          .apply(([bucket, endpoint, prefix]) => ({ bucket, endpoint, prefix }))
       : pulumi.output(undefined);
     const offsiteKeys = offsite
-      ? pulumi.all([offsite.accessKeyId, offsite.secretAccessKey]).apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }))
+      ? pulumi
+          .all([offsite.accessKeyId, offsite.secretAccessKey])
+          .apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }))
       : pulumi.output(undefined);
 
     // Only deploy triggers replace the hooks; see the header.
@@ -129,31 +156,57 @@ export class Hooks extends pulumi.ComponentResource {
       replaceOnChanges: ["triggers"],
     });
 
-    this.backup = new command.remote.Command(`${name}${HOOK_SUFFIX.backup}`, {
-      connection: args.connection,
-      create: pulumi.all([network, args.image, offsiteTarget]).apply(([networkName, image, target]) => renderBackupCommand({
-        network: networkName, clientImage, label: image, keep: args.backupKeep, ...(target ? { offsite: target } : {}),
-      })),
-      update: renderDeferredUpdate("backup"),
-      stdin: pulumi.secret(pulumi.all([args.migratorUri, offsiteKeys]).apply(([databaseUrl, keys]) => backupStdin({ databaseUrl, ...(keys ? { offsite: keys } : {}) }))),
-      triggers: this.triggers,
-      logging: "stdoutAndStderr",
-      addPreviousOutputInEnv: false,
-    }, hookOptions([...this.scripts, ...(args.dependsOn ?? [])]));
+    this.backup = new command.remote.Command(
+      `${name}${HOOK_SUFFIX.backup}`,
+      {
+        connection: args.connection,
+        create: pulumi.all([network, args.image, offsiteTarget]).apply(([networkName, image, target]) =>
+          renderBackupCommand({
+            network: networkName,
+            clientImage,
+            label: image,
+            keep: args.backupKeep,
+            ...(target ? { offsite: target } : {}),
+          }),
+        ),
+        update: renderDeferredUpdate("backup"),
+        stdin: pulumi.secret(
+          pulumi
+            .all([args.migratorUri, offsiteKeys])
+            .apply(([databaseUrl, keys]) => backupStdin({ databaseUrl, ...(keys ? { offsite: keys } : {}) })),
+        ),
+        triggers: this.triggers,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      hookOptions([...this.scripts, ...(args.dependsOn ?? [])]),
+    );
 
     // migrate.sh itself refuses without a fresh verified backup; dependsOn makes the order visible.
-    this.migrate = new command.remote.Command(`${name}${HOOK_SUFFIX.migrate}`, {
-      connection: args.connection,
-      create: pulumi.all([network, args.image]).apply(([networkName, image]) => renderMigrateCommand({
-        network: networkName, clientImage, image, migrate: args.migrate,
-        maxBackupAgeSeconds: args.backupMaxAgeSeconds, lockTimeoutSeconds: args.migrateLockTimeoutSeconds,
-      })),
-      update: renderDeferredUpdate("migrate"),
-      stdin: pulumi.secret(pulumi.all([args.migratorUri, args.environment]).apply(([databaseUrl, environment]) => migrateStdin(databaseUrl, environment))),
-      triggers: this.triggers,
-      logging: "stdoutAndStderr",
-      addPreviousOutputInEnv: false,
-    }, hookOptions([this.backup]));
+    this.migrate = new command.remote.Command(
+      `${name}${HOOK_SUFFIX.migrate}`,
+      {
+        connection: args.connection,
+        create: pulumi.all([network, args.image]).apply(([networkName, image]) =>
+          renderMigrateCommand({
+            network: networkName,
+            clientImage,
+            image,
+            migrate: args.migrate,
+            maxBackupAgeSeconds: args.backupMaxAgeSeconds,
+            lockTimeoutSeconds: args.migrateLockTimeoutSeconds,
+          }),
+        ),
+        update: renderDeferredUpdate("migrate"),
+        stdin: pulumi.secret(
+          pulumi.all([args.migratorUri, args.environment]).apply(([databaseUrl, environment]) => migrateStdin(databaseUrl, environment)),
+        ),
+        triggers: this.triggers,
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      hookOptions([this.backup]),
+    );
 
     this.registerOutputs({ backup: this.backup.id, migrate: this.migrate.id, triggers: this.triggers });
   }
@@ -187,23 +240,33 @@ export class SmokeTest extends pulumi.ComponentResource {
 
   constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("SmokeTest"), name, {}, opts);
-    this.command = new command.remote.Command(`${name}${HOOK_SUFFIX.smoke}`, {
-      connection: args.connection,
-      create: renderSmokeCommand({ host: args.host, path: args.path, insecure: args.insecure }),
-      triggers: args.triggers,
-      logging: "stdoutAndStderr",
-      addPreviousOutputInEnv: false,
-    }, { parent: this, dependsOn: args.dependsOn });
-    this.passedImage = pulumi.all([this.command.stdout, args.image]).apply(([, image]) => image);
-    const pruneImages = args.pruneImages;
-    if (pruneImages) {
-      this.prune = new command.remote.Command(`${name}-prune-images`, {
+    this.command = new command.remote.Command(
+      `${name}${HOOK_SUFFIX.smoke}`,
+      {
         connection: args.connection,
-        create: pulumi.output(pruneImages.imageId).apply((imageId) => renderPruneImagesCommand({ repository: pruneImages.repository, imageId })),
+        create: renderSmokeCommand({ host: args.host, path: args.path, insecure: args.insecure }),
         triggers: args.triggers,
         logging: "stdoutAndStderr",
         addPreviousOutputInEnv: false,
-      }, { parent: this, dependsOn: [this.command] });
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    this.passedImage = pulumi.all([this.command.stdout, args.image]).apply(([, image]) => image);
+    const pruneImages = args.pruneImages;
+    if (pruneImages) {
+      this.prune = new command.remote.Command(
+        `${name}-prune-images`,
+        {
+          connection: args.connection,
+          create: pulumi
+            .output(pruneImages.imageId)
+            .apply((imageId) => renderPruneImagesCommand({ repository: pruneImages.repository, imageId })),
+          triggers: args.triggers,
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        { parent: this, dependsOn: [this.command] },
+      );
     }
     this.registerOutputs({ passedImage: this.passedImage });
   }

@@ -104,7 +104,8 @@ const UNATTENDED_UPGRADES = [
 ].join("\n");
 
 // Container logs rotate so a chatty app cannot fill the root disk.
-const DOCKER_DAEMON = JSON.stringify({ "log-driver": "json-file", "log-opts": { "max-size": "20m", "max-file": "5" }, "live-restore": true }, null, 2) + "\n";
+const DOCKER_DAEMON =
+  JSON.stringify({ "log-driver": "json-file", "log-opts": { "max-size": "20m", "max-file": "5" }, "live-restore": true }, null, 2) + "\n";
 
 /**
  * The volume is attached after the droplet boots, so fstab alone cannot be trusted on

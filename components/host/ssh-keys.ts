@@ -63,8 +63,13 @@ function blobProblem(type: string, blob: Buffer): string | undefined {
 }
 
 const TYPES = [
-  "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-  "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com",
 ];
 const REFUSED_TYPES: Record<string, string> = {
   "ssh-dss": "DSA keys are limited to 1024 bits and OpenSSH no longer accepts them",

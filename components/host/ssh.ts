@@ -28,11 +28,18 @@ export function sshConnection(host: pulumi.Input<string>, hostPublicKey: pulumi.
  * disk and no first-use trust ever happens.
  */
 export function dockerSshOptions(hostPublicKey: pulumi.Input<string>): pulumi.Output<string[]> {
-  return pulumi.output(hostPublicKey).apply((key) => [
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", `KnownHostsCommand=/bin/echo %H ${key.trim()}`,
-    "-o", "ServerAliveInterval=15",
-  ]);
+  return pulumi
+    .output(hostPublicKey)
+    .apply((key) => [
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      `KnownHostsCommand=/bin/echo %H ${key.trim()}`,
+      "-o",
+      "ServerAliveInterval=15",
+    ]);
 }

@@ -4,8 +4,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { InvalidConfigError, StackConfig } from "../config";
 import { CLAIM_NAMESPACE_SECRET, POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, readPostLoginActionCode, rolesClaimName } from "./action";
 import {
-  API_TOKEN_LIFETIME_FOR_WEB_S, API_TOKEN_LIFETIME_S, MANAGEMENT_API_SCOPES, SIGNING_ALG, SPA_GRANT_TYPES, SPA_REFRESH_TOKEN,
-  apiScopes, attackProtectionSettings, claimNamespace, managementApiAudience, resolveTenantDomain, rolesHolding, spaUrls,
+  API_TOKEN_LIFETIME_FOR_WEB_S,
+  API_TOKEN_LIFETIME_S,
+  MANAGEMENT_API_SCOPES,
+  SIGNING_ALG,
+  SPA_GRANT_TYPES,
+  SPA_REFRESH_TOKEN,
+  apiScopes,
+  attackProtectionSettings,
+  claimNamespace,
+  managementApiAudience,
+  resolveTenantDomain,
+  rolesHolding,
+  spaUrls,
   webOriginProblems,
 } from "./settings";
 
@@ -60,93 +71,138 @@ export class Identity extends pulumi.ComponentResource {
     const settings = args.auth0;
     const urls = spaUrls(settings.spa, args.hosts);
 
-    this.api = new auth0.ResourceServer(`${name}-api`, {
-      name: `${name}-api`,
-      identifier: settings.apiIdentifier,
-      signingAlg: SIGNING_ALG,
-      enforcePolicies: true,
-      tokenDialect: "access_token_authz",
-      tokenLifetime: API_TOKEN_LIFETIME_S,
-      tokenLifetimeForWeb: API_TOKEN_LIFETIME_FOR_WEB_S,
-      skipConsentForVerifiableFirstPartyClients: true,
-      allowOfflineAccess: true,
-    }, { parent: this });
+    this.api = new auth0.ResourceServer(
+      `${name}-api`,
+      {
+        name: `${name}-api`,
+        identifier: settings.apiIdentifier,
+        signingAlg: SIGNING_ALG,
+        enforcePolicies: true,
+        tokenDialect: "access_token_authz",
+        tokenLifetime: API_TOKEN_LIFETIME_S,
+        tokenLifetimeForWeb: API_TOKEN_LIFETIME_FOR_WEB_S,
+        skipConsentForVerifiableFirstPartyClients: true,
+        allowOfflineAccess: true,
+      },
+      { parent: this },
+    );
 
     // One resource owns every scope of the API, so scopes from several roles never fight.
     const scopes = apiScopes(settings.roles);
-    this.scopes = scopes.length === 0 ? undefined : new auth0.ResourceServerScopes(`${name}-api-scopes`, {
-      resourceServerIdentifier: this.api.identifier,
-      scopes: scopes.map((scope) => ({ name: scope, description: `Held by ${rolesHolding(settings.roles, scope).join(", ")}` })),
-    }, { parent: this });
+    this.scopes =
+      scopes.length === 0
+        ? undefined
+        : new auth0.ResourceServerScopes(
+            `${name}-api-scopes`,
+            {
+              resourceServerIdentifier: this.api.identifier,
+              scopes: scopes.map((scope) => ({ name: scope, description: `Held by ${rolesHolding(settings.roles, scope).join(", ")}` })),
+            },
+            { parent: this },
+          );
 
     this.roles = {};
     this.rolePermissions = {};
     for (const [role, permissions] of Object.entries(settings.roles)) {
-      const created = new auth0.Role(`${name}-role-${role}`, { name: role, description: `${role} (managed by dropstack)` }, { parent: this });
+      const created = new auth0.Role(
+        `${name}-role-${role}`,
+        { name: role, description: `${role} (managed by dropstack)` },
+        { parent: this },
+      );
       this.roles[role] = created;
       // A role without permissions (e.g. guest) is only a name; RolePermissions needs at least one.
       if (permissions.length === 0) continue;
-      this.rolePermissions[role] = new auth0.RolePermissions(`${name}-role-${role}-permissions`, {
-        roleId: created.id,
-        permissions: permissions.map((permission) => ({ name: permission, resourceServerIdentifier: this.api.identifier })),
-      }, { parent: this, dependsOn: this.scopes ? [this.scopes] : [] });
+      this.rolePermissions[role] = new auth0.RolePermissions(
+        `${name}-role-${role}-permissions`,
+        {
+          roleId: created.id,
+          permissions: permissions.map((permission) => ({ name: permission, resourceServerIdentifier: this.api.identifier })),
+        },
+        { parent: this, dependsOn: this.scopes ? [this.scopes] : [] },
+      );
     }
 
-    this.spa = new auth0.Client(`${name}-spa`, {
-      name: `${name}-spa`,
-      description: "Browser app: Universal Login with the authorization code flow and PKCE",
-      appType: "spa",
-      isFirstParty: true,
-      oidcConformant: true,
-      grantTypes: [...SPA_GRANT_TYPES],
-      callbacks: urls.callbacks,
-      allowedLogoutUrls: urls.logoutUrls,
-      webOrigins: urls.webOrigins,
-      crossOriginAuth: false,
-      jwtConfiguration: { alg: SIGNING_ALG },
-      refreshToken: { ...SPA_REFRESH_TOKEN },
-    }, { parent: this });
+    this.spa = new auth0.Client(
+      `${name}-spa`,
+      {
+        name: `${name}-spa`,
+        description: "Browser app: Universal Login with the authorization code flow and PKCE",
+        appType: "spa",
+        isFirstParty: true,
+        oidcConformant: true,
+        grantTypes: [...SPA_GRANT_TYPES],
+        callbacks: urls.callbacks,
+        allowedLogoutUrls: urls.logoutUrls,
+        webOrigins: urls.webOrigins,
+        crossOriginAuth: false,
+        jwtConfiguration: { alg: SIGNING_ALG },
+        refreshToken: { ...SPA_REFRESH_TOKEN },
+      },
+      { parent: this },
+    );
     // In this provider version the token endpoint auth method lives here: `none` makes the SPA
     // a public client, so it must use PKCE and holds no secret.
     new auth0.ClientCredentials(`${name}-spa-credentials`, { clientId: this.spa.clientId, authenticationMethod: "none" }, { parent: this });
 
-    this.m2m = new auth0.Client(`${name}-user-management`, {
-      name: `${name}-user-management`,
-      description: "Server-side user management (user migration, role assignment) through the Management API",
-      appType: "non_interactive",
-      isFirstParty: true,
-      oidcConformant: true,
-      grantTypes: ["client_credentials"],
-      jwtConfiguration: { alg: SIGNING_ALG },
-    }, { parent: this });
-    const m2mCredentials = new auth0.ClientCredentials(`${name}-user-management-credentials`, {
-      clientId: this.m2m.clientId,
-      authenticationMethod: "client_secret_post",
-    }, { parent: this, additionalSecretOutputs: ["clientSecret"] });
-    this.m2mGrant = new auth0.ClientGrant(`${name}-user-management-grant`, {
-      clientId: this.m2m.clientId,
-      audience: managementApiAudience(domain),
-      scopes: [...MANAGEMENT_API_SCOPES],
-    }, { parent: this });
+    this.m2m = new auth0.Client(
+      `${name}-user-management`,
+      {
+        name: `${name}-user-management`,
+        description: "Server-side user management (user migration, role assignment) through the Management API",
+        appType: "non_interactive",
+        isFirstParty: true,
+        oidcConformant: true,
+        grantTypes: ["client_credentials"],
+        jwtConfiguration: { alg: SIGNING_ALG },
+      },
+      { parent: this },
+    );
+    const m2mCredentials = new auth0.ClientCredentials(
+      `${name}-user-management-credentials`,
+      {
+        clientId: this.m2m.clientId,
+        authenticationMethod: "client_secret_post",
+      },
+      { parent: this, additionalSecretOutputs: ["clientSecret"] },
+    );
+    this.m2mGrant = new auth0.ClientGrant(
+      `${name}-user-management-grant`,
+      {
+        clientId: this.m2m.clientId,
+        audience: managementApiAudience(domain),
+        scopes: [...MANAGEMENT_API_SCOPES],
+      },
+      { parent: this },
+    );
 
     const namespace = claimNamespace(settings);
     this.rolesClaim = rolesClaimName(namespace);
-    this.postLogin = new auth0.Action(`${name}-post-login`, {
-      name: `${name}-post-login`,
-      code: readPostLoginActionCode(),
-      runtime: POST_LOGIN_RUNTIME,
-      deploy: true,
-      supportedTriggers: { ...POST_LOGIN_TRIGGER },
-      secrets: [{ name: CLAIM_NAMESPACE_SECRET, value: namespace }],
-    }, { parent: this });
+    this.postLogin = new auth0.Action(
+      `${name}-post-login`,
+      {
+        name: `${name}-post-login`,
+        code: readPostLoginActionCode(),
+        runtime: POST_LOGIN_RUNTIME,
+        deploy: true,
+        supportedTriggers: { ...POST_LOGIN_TRIGGER },
+        secrets: [{ name: CLAIM_NAMESPACE_SECRET, value: namespace }],
+      },
+      { parent: this },
+    );
     // TriggerActions owns the whole post-login flow: an Action bound by hand is removed, so
     // what runs at login is exactly what is reviewed here.
-    this.postLoginBinding = new auth0.TriggerActions(`${name}-post-login-flow`, {
-      trigger: POST_LOGIN_TRIGGER.id,
-      actions: [{ id: this.postLogin.id, displayName: this.postLogin.name }],
-    }, { parent: this });
+    this.postLoginBinding = new auth0.TriggerActions(
+      `${name}-post-login-flow`,
+      {
+        trigger: POST_LOGIN_TRIGGER.id,
+        actions: [{ id: this.postLogin.id, displayName: this.postLogin.name }],
+      },
+      { parent: this },
+    );
 
-    this.attackProtection = new auth0.AttackProtection(`${name}-attack-protection`, attackProtectionSettings(args.alertEmails), { parent: this });
+    this.attackProtection = new auth0.AttackProtection(`${name}-attack-protection`, attackProtectionSettings(args.alertEmails), {
+      parent: this,
+    });
 
     this.domain = pulumi.output(domain);
     this.audience = this.api.identifier;
@@ -159,11 +215,13 @@ export class Identity extends pulumi.ComponentResource {
     }));
     this.m2mClientId = pulumi.secret(this.m2m.clientId);
     this.m2mClientSecret = pulumi.secret(m2mCredentials.clientSecret);
-    this.managementEnvironment = pulumi.secret(pulumi.all([this.m2m.clientId, m2mCredentials.clientSecret]).apply(([clientId, clientSecret]): Record<string, string> => ({
-      AUTH0_DOMAIN: domain,
-      AUTH0_MANAGEMENT_CLIENT_ID: clientId,
-      AUTH0_MANAGEMENT_CLIENT_SECRET: clientSecret,
-    })));
+    this.managementEnvironment = pulumi.secret(
+      pulumi.all([this.m2m.clientId, m2mCredentials.clientSecret]).apply(([clientId, clientSecret]): Record<string, string> => ({
+        AUTH0_DOMAIN: domain,
+        AUTH0_MANAGEMENT_CLIENT_ID: clientId,
+        AUTH0_MANAGEMENT_CLIENT_SECRET: clientSecret,
+      })),
+    );
 
     this.registerOutputs({
       domain: this.domain,

@@ -82,7 +82,9 @@ export function spaUrls(spa: SpaUrlSettings, hosts: { api: string; app?: string 
 export function webOriginProblems(webOrigins: string[]): string[] {
   return webOrigins.flatMap((value, i) => {
     const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.exec(value);
-    return match ? [] : [`dropstack:auth0.spa.webOrigins.${i}: "${value}" is not an origin; give scheme and host only, e.g. https://app.example.com`];
+    return match
+      ? []
+      : [`dropstack:auth0.spa.webOrigins.${i}: "${value}" is not an origin; give scheme and host only, e.g. https://app.example.com`];
   });
 }
 
@@ -93,7 +95,9 @@ export function apiScopes(roles: Record<string, string[]>): string[] {
 
 /** The roles that hold a permission, for the scope's description in the dashboard. */
 export function rolesHolding(roles: Record<string, string[]>, permission: string): string[] {
-  return Object.keys(roles).filter((role) => roles[role].includes(permission)).sort();
+  return Object.keys(roles)
+    .filter((role) => roles[role].includes(permission))
+    .sort();
 }
 
 /** The namespace of the roles claim (post-login.js beside this file): `auth0.claimNamespace`, else the API identifier. */
@@ -117,10 +121,17 @@ export function resolveTenantDomain(configured: string | undefined, environment:
   // A blank value counts as unset, as it does for the provider.
   const value = configured?.trim() || environment?.trim() || "";
   if (value === "") {
-    return { ok: false, problem: "auth0:domain: required when dropstack:auth0 is set; run `pulumi config set auth0:domain <tenant>.<region>.auth0.com` or export AUTH0_DOMAIN" };
+    return {
+      ok: false,
+      problem:
+        "auth0:domain: required when dropstack:auth0 is set; run `pulumi config set auth0:domain <tenant>.<region>.auth0.com` or export AUTH0_DOMAIN",
+    };
   }
   if (!isHostname(value.toLowerCase())) {
-    return { ok: false, problem: `auth0:domain: expected the tenant's hostname like acme.eu.auth0.com (no scheme or path), got "${value}"` };
+    return {
+      ok: false,
+      problem: `auth0:domain: expected the tenant's hostname like acme.eu.auth0.com (no scheme or path), got "${value}"`,
+    };
   }
   return { ok: true, domain: value.toLowerCase() };
 }

@@ -33,7 +33,8 @@ export function describeAuth0UrlProblem(text: string): string | undefined {
   if (url.username !== "" || url.password !== "") return `${shown} carries credentials; remove the user:password@ part`;
   const host = bareHost(url);
   if (host.includes("*")) {
-    if (!host.startsWith("*.") || host.slice(2).includes("*")) return `${shown}: a wildcard may only be the leftmost label (https://*.example.com)`;
+    if (!host.startsWith("*.") || host.slice(2).includes("*"))
+      return `${shown}: a wildcard may only be the leftmost label (https://*.example.com)`;
     const rest = host.slice(2);
     const suffix = getPublicSuffix(rest, { allowPrivateDomains: true });
     if (suffix === null || suffix === rest || ipaddr.isValid(rest)) {

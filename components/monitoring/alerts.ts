@@ -13,11 +13,19 @@ export type UptimeProbeRegion = (typeof UPTIME_PROBE_REGIONS)[number];
 // The probe region nearest the droplet first (what most users see), then a second one on
 // another network path, so the dashboard can tell a regional routing problem from an outage.
 const PROBES_BY_REGION: Record<DoRegion, [UptimeProbeRegion, UptimeProbeRegion]> = {
-  nyc1: ["us_east", "us_west"], nyc2: ["us_east", "us_west"], nyc3: ["us_east", "us_west"],
-  tor1: ["us_east", "us_west"], atl1: ["us_east", "us_west"],
-  sfo2: ["us_west", "us_east"], sfo3: ["us_west", "us_east"],
-  ams3: ["eu_west", "us_east"], lon1: ["eu_west", "us_east"], fra1: ["eu_west", "us_east"],
-  blr1: ["se_asia", "eu_west"], sgp1: ["se_asia", "eu_west"], syd1: ["se_asia", "us_west"],
+  nyc1: ["us_east", "us_west"],
+  nyc2: ["us_east", "us_west"],
+  nyc3: ["us_east", "us_west"],
+  tor1: ["us_east", "us_west"],
+  atl1: ["us_east", "us_west"],
+  sfo2: ["us_west", "us_east"],
+  sfo3: ["us_west", "us_east"],
+  ams3: ["eu_west", "us_east"],
+  lon1: ["eu_west", "us_east"],
+  fra1: ["eu_west", "us_east"],
+  blr1: ["se_asia", "eu_west"],
+  sgp1: ["se_asia", "eu_west"],
+  syd1: ["se_asia", "us_west"],
 };
 
 /** Probe regions for a droplet region, nearest first. */
@@ -50,9 +58,23 @@ export const UPTIME_ALERT_RULES: readonly UptimeAlertRule[] = [
   { key: "down", type: "down", period: "3m", summary: "the health endpoint is down" },
   // A health endpoint that takes over a second for five minutes means a saturated app or
   // database long before it fails outright.
-  { key: "latency", type: "latency", threshold: 1000, comparison: "greater_than", period: "5m", summary: "the health endpoint answers slower than 1000 ms" },
+  {
+    key: "latency",
+    type: "latency",
+    threshold: 1000,
+    comparison: "greater_than",
+    period: "5m",
+    summary: "the health endpoint answers slower than 1000 ms",
+  },
   // certbot renews 30 days before expiry; 14 days left means two weeks of failed renewals.
-  { key: "tls-expiry", type: "ssl_expiry", threshold: 14, comparison: "less_than", period: "1h", summary: "the TLS certificate expires within 14 days" },
+  {
+    key: "tls-expiry",
+    type: "ssl_expiry",
+    threshold: 14,
+    comparison: "less_than",
+    period: "1h",
+    summary: "the TLS certificate expires within 14 days",
+  },
 ];
 
 export interface DropletAlertRule {

@@ -32,40 +32,58 @@ export class Monitoring extends pulumi.ComponentResource {
     super(componentType("Monitoring"), name, {}, opts);
     this.healthUrl = healthCheckUrl(args.apiHost, args.healthPath);
 
-    this.uptimeCheck = new digitalocean.UptimeCheck(`${name}-uptime`, {
-      name: `${name} ${args.apiHost} health`,
-      target: this.healthUrl,
-      type: "https",
-      regions: uptimeProbeRegions(args.region),
-      enabled: true,
-    }, { parent: this });
+    this.uptimeCheck = new digitalocean.UptimeCheck(
+      `${name}-uptime`,
+      {
+        name: `${name} ${args.apiHost} health`,
+        target: this.healthUrl,
+        type: "https",
+        regions: uptimeProbeRegions(args.region),
+        enabled: true,
+      },
+      { parent: this },
+    );
 
     const emails = [...args.alertEmails];
     const notify = emails.length > 0;
 
     this.uptimeAlerts = notify
-      ? UPTIME_ALERT_RULES.map((rule) => new digitalocean.UptimeAlert(`${name}-uptime-${rule.key}`, {
-        name: `${name}: ${rule.summary}`,
-        checkId: this.uptimeCheck.id,
-        type: rule.type,
-        period: rule.period,
-        ...(rule.threshold !== undefined ? { threshold: rule.threshold } : {}),
-        ...(rule.comparison !== undefined ? { comparison: rule.comparison } : {}),
-        notifications: [{ emails }],
-      }, { parent: this }))
+      ? UPTIME_ALERT_RULES.map(
+          (rule) =>
+            new digitalocean.UptimeAlert(
+              `${name}-uptime-${rule.key}`,
+              {
+                name: `${name}: ${rule.summary}`,
+                checkId: this.uptimeCheck.id,
+                type: rule.type,
+                period: rule.period,
+                ...(rule.threshold !== undefined ? { threshold: rule.threshold } : {}),
+                ...(rule.comparison !== undefined ? { comparison: rule.comparison } : {}),
+                notifications: [{ emails }],
+              },
+              { parent: this },
+            ),
+        )
       : [];
 
     this.dropletAlerts = notify
-      ? DROPLET_ALERT_RULES.map((rule) => new digitalocean.MonitorAlert(`${name}-alert-${rule.key}`, {
-        description: describeDropletAlert(name, rule),
-        type: rule.type,
-        compare: "GreaterThan",
-        value: rule.value,
-        window: rule.window,
-        entities: [args.dropletId],
-        enabled: true,
-        alerts: { emails },
-      }, { parent: this }))
+      ? DROPLET_ALERT_RULES.map(
+          (rule) =>
+            new digitalocean.MonitorAlert(
+              `${name}-alert-${rule.key}`,
+              {
+                description: describeDropletAlert(name, rule),
+                type: rule.type,
+                compare: "GreaterThan",
+                value: rule.value,
+                window: rule.window,
+                entities: [args.dropletId],
+                enabled: true,
+                alerts: { emails },
+              },
+              { parent: this },
+            ),
+        )
       : [];
 
     this.registerOutputs({

@@ -85,10 +85,15 @@ export function describeCidrProblem(text: string): string | undefined {
   const [address, prefix] = parts;
   const parsed = ipaddr.parse(address);
   let why = "is not written canonically";
-  if (parsed.kind() === "ipv4" && !ipaddr.IPv4.isValidFourPartDecimal(address)) why = "is not four plain decimal numbers (shortened, octal or hex forms are read differently by different tools)";
-  else if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress() && Number(prefix) >= 96) why = "is an IPv4-mapped IPv6 range, which the firewall would not match against IPv4 clients";
+  if (parsed.kind() === "ipv4" && !ipaddr.IPv4.isValidFourPartDecimal(address))
+    why = "is not four plain decimal numbers (shortened, octal or hex forms are read differently by different tools)";
+  else if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress() && Number(prefix) >= 96)
+    why = "is an IPv4-mapped IPv6 range, which the firewall would not match against IPv4 clients";
   else if (prefix !== String(Number(prefix))) why = "has leading zeros in its prefix length";
-  else if (fromBigInt(range.first, range.family) !== (parsed.kind() === "ipv6" ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString())) why = `has host bits set, so it admits the whole network ${range.canonical}`;
+  else if (
+    fromBigInt(range.first, range.family) !== (parsed.kind() === "ipv6" ? (parsed as ipaddr.IPv6).toRFC5952String() : parsed.toString())
+  )
+    why = `has host bits set, so it admits the whole network ${range.canonical}`;
   else if (parsed.kind() === "ipv6") why = "is not in RFC 5952 form (lowercase, zeros compressed)";
   return `${shown} ${why}: write ${range.canonical}`;
 }
@@ -139,6 +144,9 @@ export function describeTooWideSources(addresses: readonly string[]): string | u
   const space = addressSpace(ranges);
   const problems = ([4, 6] as const)
     .filter((family) => space[family] > ADMIN_SOURCE_LIMIT[family].addresses)
-    .map((family) => `${formatCount(space[family])} IPv${family} addresses (${percentOf(space[family], family)}; the limit is ${formatCount(ADMIN_SOURCE_LIMIT[family].addresses)}, one /${ADMIN_SOURCE_LIMIT[family].prefix})`);
+    .map(
+      (family) =>
+        `${formatCount(space[family])} IPv${family} addresses (${percentOf(space[family], family)}; the limit is ${formatCount(ADMIN_SOURCE_LIMIT[family].addresses)}, one /${ADMIN_SOURCE_LIMIT[family].prefix})`,
+    );
   return problems.length > 0 ? `together cover ${problems.join(" and ")}` : undefined;
 }

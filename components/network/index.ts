@@ -19,18 +19,26 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Network"), name, {}, opts);
-    this.vpc = new digitalocean.Vpc(`${name}-vpc`, {
-      name: `${name}-vpc`,
-      region: args.region,
-      description: "dropstack private network for the droplet and the database",
-    }, { parent: this });
+    this.vpc = new digitalocean.Vpc(
+      `${name}-vpc`,
+      {
+        name: `${name}-vpc`,
+        region: args.region,
+        description: "dropstack private network for the droplet and the database",
+      },
+      { parent: this },
+    );
     this.dropletTag = new digitalocean.Tag(`${name}-tag`, { name: args.dropletTag }, { parent: this });
-    this.firewall = new digitalocean.Firewall(`${name}-firewall`, {
-      name: `${name}-droplet`,
-      tags: [this.dropletTag.name],
-      inboundRules: dropletInboundRules(args.adminCidrs),
-      outboundRules: dropletOutboundRules(),
-    }, { parent: this });
+    this.firewall = new digitalocean.Firewall(
+      `${name}-firewall`,
+      {
+        name: `${name}-droplet`,
+        tags: [this.dropletTag.name],
+        inboundRules: dropletInboundRules(args.adminCidrs),
+        outboundRules: dropletOutboundRules(),
+      },
+      { parent: this },
+    );
     this.reservedIp = new digitalocean.ReservedIp(`${name}-ip`, { region: args.region }, { parent: this, protect: true });
     this.registerOutputs({ vpcId: this.vpc.id, firewallId: this.firewall.id, address: this.reservedIp.ipAddress });
   }

@@ -15,13 +15,17 @@ export class Project extends pulumi.ComponentResource {
 
   constructor(name: string, args: ProjectArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Project"), name, {}, opts);
-    this.project = new digitalocean.Project(`${name}-project`, {
-      name,
-      description: `dropstack ${args.stack}`,
-      purpose: "Web Application",
-      environment: args.production ? "Production" : "Staging",
-      resources: args.resources,
-    }, { parent: this });
+    this.project = new digitalocean.Project(
+      `${name}-project`,
+      {
+        name,
+        description: `dropstack ${args.stack}`,
+        purpose: "Web Application",
+        environment: args.production ? "Production" : "Staging",
+        resources: args.resources,
+      },
+      { parent: this },
+    );
     this.registerOutputs({ projectId: this.project.id });
   }
 }

@@ -13,10 +13,7 @@ export interface PromotionInput {
   allowUnpromoted: boolean;
 }
 
-export type PromotionVerdict =
-  | { ok: true; reason: string }
-  | { ok: false; reason: string };
-
+export type PromotionVerdict = { ok: true; reason: string } | { ok: false; reason: string };
 
 export function evaluatePromotion(input: PromotionInput): PromotionVerdict {
   const override = "set dropstack:promotion.allowUnpromoted to true to ship it anyway (say why in the change)";
@@ -25,10 +22,16 @@ export function evaluatePromotion(input: PromotionInput): PromotionVerdict {
   }
   const wanted = imageDigest(input.productionImage);
   if (!wanted) {
-    return { ok: false, reason: `dropstack:app.image "${input.productionImage}" is not pinned by @sha256 digest, so it cannot be matched to what staging tested; ${override}` };
+    return {
+      ok: false,
+      reason: `dropstack:app.image "${input.productionImage}" is not pinned by @sha256 digest, so it cannot be matched to what staging tested; ${override}`,
+    };
   }
   if (input.promotedImage === undefined) {
-    return { ok: false, reason: `stack ${input.stagingStack} has no "${PROMOTED_IMAGE_OUTPUT}" output: deploy and smoke-test the image on staging first, or ${override}` };
+    return {
+      ok: false,
+      reason: `stack ${input.stagingStack} has no "${PROMOTED_IMAGE_OUTPUT}" output: deploy and smoke-test the image on staging first, or ${override}`,
+    };
   }
   const promoted = imageDigest(input.promotedImage);
   if (promoted !== wanted) {

@@ -18,11 +18,22 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { API_ALIAS, CONTAINER_ROLES, roleLabel, componentType } from "../common/names";
 import {
-  CERTBOT_IMAGE, NGINX_IMAGE, certbotMounts, nginxHealthcheckTest, nginxMounts, renderCertbotCommand,
-  renderNginxConfCommand, renderPrepareCommand,
+  CERTBOT_IMAGE,
+  NGINX_IMAGE,
+  certbotMounts,
+  nginxHealthcheckTest,
+  nginxMounts,
+  renderCertbotCommand,
+  renderNginxConfCommand,
+  renderPrepareCommand,
 } from "./commands";
 import {
-  DOCKER_DNS_RESOLVER, ProxySettings, nginxVersionFromImage, renderCertbotScript, renderNginxConf, renderNginxEntrypoint,
+  DOCKER_DNS_RESOLVER,
+  ProxySettings,
+  nginxVersionFromImage,
+  renderCertbotScript,
+  renderNginxConf,
+  renderNginxEntrypoint,
   validateProxySettings,
 } from "./render";
 
@@ -41,7 +52,11 @@ const BIND_ADDRESSES = ["0.0.0.0", "::"];
 function addressKey(ip: string): string {
   const version = isIP(ip);
   if (version === 0) throw new Error(`not an IP address: "${ip}"`);
-  if (version === 4) return `4:${ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("")}`;
+  if (version === 4)
+    return `4:${ip
+      .split(".")
+      .map((o) => Number(o).toString(16).padStart(2, "0"))
+      .join("")}`;
   const [head, tail = ""] = ip.split("::");
   const groups = (part: string) => (part === "" ? [] : part.split(":"));
   const [h, t] = [groups(head), groups(tail)];
@@ -67,7 +82,9 @@ export interface PublishedPort {
  */
 export function publishedPorts(ports: number[], addresses: string[]): PublishedPort[] {
   const ordered = [...addresses].sort((a, b) => addressKey(a).localeCompare(addressKey(b)));
-  return [...ports].sort((a, b) => a - b).flatMap((port) => ordered.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" as const })));
+  return [...ports]
+    .sort((a, b) => a - b)
+    .flatMap((port) => ordered.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" as const })));
 }
 // nginx opens a new connection to the app per request (NGINX-VERSIONS.md "No keep-alive"):
 // reuse TIME_WAIT ports and widen the range, both namespaced sysctls.
@@ -155,75 +172,107 @@ export class Proxy extends pulumi.ComponentResource {
     });
 
     // keepLocally: a replaced container's image stays for a quick rollback.
-    this.nginxImage = new docker.RemoteImage(`${name}-nginx-image`, { name: NGINX_IMAGE, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
-    this.certbotImage = new docker.RemoteImage(`${name}-certbot-image`, { name: CERTBOT_IMAGE, keepLocally: true }, { ...onDroplet, dependsOn: [args.hostReady] });
+    this.nginxImage = new docker.RemoteImage(
+      `${name}-nginx-image`,
+      { name: NGINX_IMAGE, keepLocally: true },
+      { ...onDroplet, dependsOn: [args.hostReady] },
+    );
+    this.certbotImage = new docker.RemoteImage(
+      `${name}-certbot-image`,
+      { name: CERTBOT_IMAGE, keepLocally: true },
+      { ...onDroplet, dependsOn: [args.hostReady] },
+    );
 
-    const prepare = new command.remote.Command(`${name}-proxy-dirs`, {
-      ...remote(),
-      create: renderPrepareCommand(),
-    }, { parent: this, dependsOn: [args.hostReady] });
+    const prepare = new command.remote.Command(
+      `${name}-proxy-dirs`,
+      {
+        ...remote(),
+        create: renderPrepareCommand(),
+      },
+      { parent: this, dependsOn: [args.hostReady] },
+    );
 
     // A host added to dropstack:hosts gets its placeholder before a config naming it is installed.
-    this.placeholder = new command.remote.Command(`${name}-certbot-placeholder`, {
-      ...remote(),
-      create: renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains }),
-      stdin: certbotScript,
-    }, { parent: this, dependsOn: [prepare, this.certbotImage] });
+    this.placeholder = new command.remote.Command(
+      `${name}-certbot-placeholder`,
+      {
+        ...remote(),
+        create: renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains }),
+        stdin: certbotScript,
+      },
+      { parent: this, dependsOn: [prepare, this.certbotImage] },
+    );
 
-    this.config = new command.remote.Command(`${name}-nginx-conf`, {
-      ...remote(),
-      create: renderNginxConfCommand({ image: NGINX_IMAGE }),
-      stdin: this.nginxConf,
-    }, { parent: this, dependsOn: [this.placeholder, this.nginxImage] });
+    this.config = new command.remote.Command(
+      `${name}-nginx-conf`,
+      {
+        ...remote(),
+        create: renderNginxConfCommand({ image: NGINX_IMAGE }),
+        stdin: this.nginxConf,
+      },
+      { parent: this, dependsOn: [this.placeholder, this.nginxImage] },
+    );
 
-    this.nginx = new docker.Container(`${name}-nginx`, {
-      name: `${name}-nginx`,
-      image: this.nginxImage.imageId,
-      entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
-      uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],
-      volumes: nginxMounts(),
-      ports: publishedPorts(WEB_PORTS, BIND_ADDRESSES),
-      // The ingress network is where the api replicas answer to their alias, once healthy.
-      networksAdvanced: [{ name: args.networkName }, { name: args.ingressNetworkName }],
-      sysctls: NGINX_SYSCTLS,
-      labels: [roleLabel(CONTAINER_ROLES.proxy)],
-      healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },
-      wait: true,
-      waitTimeout: 180,
-      restart: "unless-stopped",
-      securityOpts: ["no-new-privileges:true"],
-      // The entrypoint turns SIGTERM into nginx's graceful stop: in-flight requests finish.
-      stopTimeout: 30,
-      destroyGraceSeconds: 45,
-      ...LOG_OPTIONS,
-    }, {
-      ...onDroplet,
-      dependsOn: [args.hostReady, this.config, this.placeholder],
-      // Ports 80/443 (and the fixed name) can belong to one container at a time.
-      deleteBeforeReplace: true,
-    });
+    this.nginx = new docker.Container(
+      `${name}-nginx`,
+      {
+        name: `${name}-nginx`,
+        image: this.nginxImage.imageId,
+        entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
+        uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],
+        volumes: nginxMounts(),
+        ports: publishedPorts(WEB_PORTS, BIND_ADDRESSES),
+        // The ingress network is where the api replicas answer to their alias, once healthy.
+        networksAdvanced: [{ name: args.networkName }, { name: args.ingressNetworkName }],
+        sysctls: NGINX_SYSCTLS,
+        labels: [roleLabel(CONTAINER_ROLES.proxy)],
+        healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },
+        wait: true,
+        waitTimeout: 180,
+        restart: "unless-stopped",
+        securityOpts: ["no-new-privileges:true"],
+        // The entrypoint turns SIGTERM into nginx's graceful stop: in-flight requests finish.
+        stopTimeout: 30,
+        destroyGraceSeconds: 45,
+        ...LOG_OPTIONS,
+      },
+      {
+        ...onDroplet,
+        dependsOn: [args.hostReady, this.config, this.placeholder],
+        // Ports 80/443 (and the fixed name) can belong to one container at a time.
+        deleteBeforeReplace: true,
+      },
+    );
 
-    this.issuance = new command.remote.Command(`${name}-certbot-issue`, {
-      ...remote(),
-      create: renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: !args.tls.staging }),
-      stdin: certbotScript,
-    }, { parent: this, dependsOn: [this.nginx, ...(args.issuanceDependsOn ?? [])] });
+    this.issuance = new command.remote.Command(
+      `${name}-certbot-issue`,
+      {
+        ...remote(),
+        create: renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: !args.tls.staging }),
+        stdin: certbotScript,
+      },
+      { parent: this, dependsOn: [this.nginx, ...(args.issuanceDependsOn ?? [])] },
+    );
 
     // After issuance, so the two never run certbot at once; its first pass finds nothing due.
-    this.certbot = new docker.Container(`${name}-certbot`, {
-      name: `${name}-certbot`,
-      image: this.certbotImage.imageId,
-      entrypoints: ["/bin/sh", CERTBOT_SCRIPT_PATH],
-      command: ["loop"],
-      uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
-      volumes: certbotMounts(),
-      labels: [roleLabel(CONTAINER_ROLES.certbot)],
-      restart: "unless-stopped",
-      securityOpts: ["no-new-privileges:true"],
-      stopTimeout: 20,
-      destroyGraceSeconds: 30,
-      ...LOG_OPTIONS,
-    }, { ...onDroplet, dependsOn: [this.issuance], deleteBeforeReplace: true });
+    this.certbot = new docker.Container(
+      `${name}-certbot`,
+      {
+        name: `${name}-certbot`,
+        image: this.certbotImage.imageId,
+        entrypoints: ["/bin/sh", CERTBOT_SCRIPT_PATH],
+        command: ["loop"],
+        uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
+        volumes: certbotMounts(),
+        labels: [roleLabel(CONTAINER_ROLES.certbot)],
+        restart: "unless-stopped",
+        securityOpts: ["no-new-privileges:true"],
+        stopTimeout: 20,
+        destroyGraceSeconds: 30,
+        ...LOG_OPTIONS,
+      },
+      { ...onDroplet, dependsOn: [this.issuance], deleteBeforeReplace: true },
+    );
 
     this.ready = this.issuance;
 

@@ -10,8 +10,16 @@ import { rateLimitZone, rateLimited } from "./rate-limit";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, validateProxySettings } from "./settings";
 import { httpsListen, tlsServerHead, tlsSettings } from "./tls";
 import {
-  DEFAULT_UPSTREAM_TIMEOUTS, DOCKER_DNS_RESOLVER, RESOLVER_VALID_SECONDS, isAlias, isPort, isResolverAddress, proxyToApp, resolverSettings,
-  retrySettings, upstreamTarget,
+  DEFAULT_UPSTREAM_TIMEOUTS,
+  DOCKER_DNS_RESOLVER,
+  RESOLVER_VALID_SECONDS,
+  isAlias,
+  isPort,
+  isResolverAddress,
+  proxyToApp,
+  resolverSettings,
+  retrySettings,
+  upstreamTarget,
 } from "./upstream";
 import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
 
@@ -90,7 +98,8 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
     if (!isHostname(input.hosts.app)) add("hosts.app", `expected a fully qualified hostname, got ${value(input.hosts.app)}`);
     else if (input.hosts.app === input.hosts.api) add("hosts.app", "must differ from hosts.api");
   }
-  if (!isAlias(input.upstream?.alias ?? "")) add("upstream.alias", `expected a Docker network alias like app, got ${value(input.upstream?.alias)}`);
+  if (!isAlias(input.upstream?.alias ?? ""))
+    add("upstream.alias", `expected a Docker network alias like app, got ${value(input.upstream?.alias)}`);
   if (!isPort(input.upstream?.port)) add("upstream.port", `expected a port from 1 to 65535, got ${value(input.upstream?.port)}`);
   for (const problem of validateProxySettings(input.settings ?? {})) add(`settings.${problem.setting}`, problem.message);
   if (input.resolver !== undefined && !isResolverAddress(input.resolver)) {
@@ -116,25 +125,33 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
     if (path !== undefined && !isConfPath(path)) add(field, `expected an absolute path of letters, digits and ._@+-/, got ${value(path)}`);
   }
   if (input.staticRoot !== undefined && input.hosts?.app === undefined) add("staticRoot", "needs hosts.app, the host that serves it");
-  if (input.healthPath !== undefined && !URL_PATH.test(input.healthPath)) add("healthPath", `expected a URL path like /health, got ${value(input.healthPath)}`);
+  if (input.healthPath !== undefined && !URL_PATH.test(input.healthPath))
+    add("healthPath", `expected a URL path like /health, got ${value(input.healthPath)}`);
   for (const [host, csp] of Object.entries(input.contentSecurityPolicy ?? {})) {
-    if (csp !== undefined && !isHeaderValue(csp)) add(`contentSecurityPolicy.${host}`, `expected a header value without quotes, backslashes or $, got ${value(csp)}`);
+    if (csp !== undefined && !isHeaderValue(csp))
+      add(`contentSecurityPolicy.${host}`, `expected a header value without quotes, backslashes or $, got ${value(csp)}`);
   }
   const version = input.nginxVersion ?? IMAGE_NGINX_VERSION;
   if (!parseNginxVersion(version)) add("nginxVersion", `expected a version like 1.28.0, got ${value(version)}`);
-  else if (!nginxVersionAtLeast(version, MIN_NGINX_VERSION)) add("nginxVersion", `nginx ${version} is older than ${MIN_NGINX_VERSION}, the oldest checked`);
+  else if (!nginxVersionAtLeast(version, MIN_NGINX_VERSION))
+    add("nginxVersion", `nginx ${version} is older than ${MIN_NGINX_VERSION}, the oldest checked`);
   const listen = input.listen ?? {};
-  if (listen.address !== undefined && isIP(listen.address) !== 4) add("listen.address", `expected an IPv4 address, got ${value(listen.address)}`);
+  if (listen.address !== undefined && isIP(listen.address) !== 4)
+    add("listen.address", `expected an IPv4 address, got ${value(listen.address)}`);
   for (const key of ["httpPort", "httpsPort"] as const) {
-    if (listen[key] !== undefined && !isPort(listen[key])) add(`listen.${key}`, `expected a port from 1 to 65535, got ${value(listen[key])}`);
+    if (listen[key] !== undefined && !isPort(listen[key]))
+      add(`listen.${key}`, `expected a port from 1 to 65535, got ${value(listen[key])}`);
   }
   if (listen.httpPort !== undefined && listen.httpPort === listen.httpsPort) add("listen.httpsPort", "must differ from listen.httpPort");
   const user = input.runtime?.user;
-  if (user !== undefined && user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) add("runtime.user", `expected a user name, got ${value(user)}`);
+  if (user !== undefined && user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
+    add("runtime.user", `expected a user name, got ${value(user)}`);
   const workers = input.runtime?.workerProcesses;
-  if (workers !== undefined && workers !== "auto" && !(Number.isInteger(workers) && workers >= 1)) add("runtime.workerProcesses", `expected auto or a positive integer, got ${value(workers)}`);
+  if (workers !== undefined && workers !== "auto" && !(Number.isInteger(workers) && workers >= 1))
+    add("runtime.workerProcesses", `expected auto or a positive integer, got ${value(workers)}`);
   for (const [key, seconds] of Object.entries(input.timeouts ?? {})) {
-    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1)) add(`timeouts.${key}`, `expected a whole number of seconds, at least 1, got ${value(seconds)}`);
+    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1))
+      add(`timeouts.${key}`, `expected a whole number of seconds, at least 1, got ${value(seconds)}`);
   }
   return problems;
 }
@@ -163,7 +180,12 @@ export function renderNginxConf(input: NginxConfInput): string {
   const listenOn = (port: number) => (address ? `${address}:${port}` : `${port}`);
   const redirectTarget = httpsPort === 443 ? "https://$host$request_uri" : `https://$host:${httpsPort}$request_uri`;
   const tlsHead = (host: string) =>
-    tlsServerHead(host, httpsListen(listenOn(httpsPort), version), input.certificates?.[host] ?? certificatePathsFor(host, certDir), input.ocspStapling === true);
+    tlsServerHead(
+      host,
+      httpsListen(listenOn(httpsPort), version),
+      input.certificates?.[host] ?? certificatePathsFor(host, certDir),
+      input.ocspStapling === true,
+    );
   const headers = (csp: string | undefined) => securityHeaders(input.hsts, csp);
 
   const proxiedServer = (host: string, csp: string | undefined) =>
@@ -182,7 +204,11 @@ export function renderNginxConf(input: NginxConfInput): string {
   // A location with its own add_header drops every add_header of the server, so each
   // location here repeats the security headers next to its Cache-Control.
   const staticLocation = (match: string, cacheControl: string, tryFiles: string) =>
-    block(`location ${match}`, [`try_files ${tryFiles};`, ...headers(input.contentSecurityPolicy?.app), `add_header Cache-Control "${cacheControl}" always;`]);
+    block(`location ${match}`, [
+      `try_files ${tryFiles};`,
+      ...headers(input.contentSecurityPolicy?.app),
+      `add_header Cache-Control "${cacheControl}" always;`,
+    ]);
   const immutable = "public, max-age=31536000, immutable";
   const staticServer = (host: string, root: string) =>
     block("server", [
@@ -268,4 +294,3 @@ function block(name: string, body: string[]): string {
   const inner = body.flatMap((entry) => entry.split("\n")).map((line) => (line === "" ? "" : `    ${line}`));
   return [`${name} {`, ...inner, "}"].join("\n");
 }
-

@@ -1,6 +1,5 @@
 // Reading a rendered (or hand-written) nginx.conf back, for policies and tests.
 
-
 export interface NginxDirective {
   name: string;
   args: string[];

@@ -14,17 +14,20 @@ function renderScript(file: string, header: string[], parameters: [string, strin
 function checkDomains(domains: string[], problems: string[]): void {
   if (!Array.isArray(domains) || domains.length === 0) problems.push("domains: expected at least one hostname");
   else {
-    for (const domain of domains) if (!isHostname(domain)) problems.push(`domains: expected fully qualified hostnames, got ${JSON.stringify(domain)}`);
+    for (const domain of domains)
+      if (!isHostname(domain)) problems.push(`domains: expected fully qualified hostnames, got ${JSON.stringify(domain)}`);
     if (new Set(domains).size !== domains.length) problems.push("domains: listed twice");
   }
 }
 
 function checkSeconds(field: string, value: number | undefined, problems: string[]): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) problems.push(`${field}: expected a whole number of seconds, at least 1, got ${JSON.stringify(value)}`);
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+    problems.push(`${field}: expected a whole number of seconds, at least 1, got ${JSON.stringify(value)}`);
 }
 
 function checkPath(field: string, value: string | undefined, problems: string[]): void {
-  if (value !== undefined && !isConfPath(value)) problems.push(`${field}: expected an absolute path of letters, digits and ._@+-/, got ${JSON.stringify(value)}`);
+  if (value !== undefined && !isConfPath(value))
+    problems.push(`${field}: expected an absolute path of letters, digits and ._@+-/, got ${JSON.stringify(value)}`);
 }
 
 export interface CertbotScriptInput {
@@ -54,7 +57,8 @@ export interface CertbotScriptInput {
 export function renderCertbotScript(input: CertbotScriptInput): string {
   const problems: string[] = [];
   checkDomains(input.domains, problems);
-  if (input.email !== undefined && input.email !== "" && !EMAIL.test(input.email)) problems.push(`email: expected an email address, got ${JSON.stringify(input.email)}`);
+  if (input.email !== undefined && input.email !== "" && !EMAIL.test(input.email))
+    problems.push(`email: expected an email address, got ${JSON.stringify(input.email)}`);
   checkPath("webroot", input.webroot, problems);
   checkPath("certDir", input.certDir, problems);
   checkPath("configDir", input.configDir, problems);
@@ -121,4 +125,3 @@ export function renderNginxEntrypoint(input: NginxEntrypointInput): string {
     ],
   );
 }
-

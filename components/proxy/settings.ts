@@ -40,19 +40,26 @@ export function validateProxySettings(settings: Partial<ProxySettings>): ProxySe
   const problems: ProxySettingsProblem[] = [];
   const { rateLimit, burst, maxBodySize } = settings;
   if (rateLimit !== undefined && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= MAX_RATE)) {
-    problems.push({ setting: "rateLimit", message: `must be a whole number of requests per second from 1 to ${MAX_RATE}, got ${JSON.stringify(rateLimit)}` });
+    problems.push({
+      setting: "rateLimit",
+      message: `must be a whole number of requests per second from 1 to ${MAX_RATE}, got ${JSON.stringify(rateLimit)}`,
+    });
   }
   if (burst !== undefined && !(Number.isInteger(burst) && burst >= 0 && burst <= MAX_RATE)) {
     problems.push({ setting: "burst", message: `must be a whole number of requests from 0 to ${MAX_RATE}, got ${JSON.stringify(burst)}` });
   }
   if (maxBodySize !== undefined) {
     const bytes = typeof maxBodySize === "string" ? nginxSizeBytes(maxBodySize) : undefined;
-    if (bytes === undefined) problems.push({ setting: "maxBodySize", message: `expected an nginx size like 10m, 512k or 1g (not 0), got ${JSON.stringify(maxBodySize)}` });
-    else if (bytes > MAX_BODY_BYTES) problems.push({ setting: "maxBodySize", message: `must be 1 byte to 1g, got ${JSON.stringify(maxBodySize)}` });
+    if (bytes === undefined)
+      problems.push({
+        setting: "maxBodySize",
+        message: `expected an nginx size like 10m, 512k or 1g (not 0), got ${JSON.stringify(maxBodySize)}`,
+      });
+    else if (bytes > MAX_BODY_BYTES)
+      problems.push({ setting: "maxBodySize", message: `must be 1 byte to 1g, got ${JSON.stringify(maxBodySize)}` });
   }
   return problems;
 }
-
 
 /**
  * First path segments that belong to the app's API or its sign-in flow. The health path
@@ -60,8 +67,25 @@ export function validateProxySettings(settings: Partial<ProxySettings>): ProxySe
  * be one of those routes: exempting `/` or `/auth/login` would open them to brute force.
  */
 export const RESERVED_ROUTE_PREFIXES = [
-  "api", "auth", "oauth", "oauth2", "login", "logout", "signin", "signout", "signup", "callback", "token",
-  "admin", "graphql", "v1", "v2", "v3", ".well-known", "static", "assets",
+  "api",
+  "auth",
+  "oauth",
+  "oauth2",
+  "login",
+  "logout",
+  "signin",
+  "signout",
+  "signup",
+  "callback",
+  "token",
+  "admin",
+  "graphql",
+  "v1",
+  "v2",
+  "v3",
+  ".well-known",
+  "static",
+  "assets",
 ] as const;
 
 /** Why a health path is not a dedicated path, or undefined when it is. */

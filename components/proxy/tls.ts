@@ -3,7 +3,6 @@
 import { HTTP2_DIRECTIVE_SINCE, nginxVersionAtLeast } from "./versions";
 import type { CertificatePaths } from "./paths";
 
-
 /**
  * TLS 1.2 ciphers of Mozilla's "intermediate" profile, ECDHE only: the profile's DHE suites
  * need an `ssl_dhparam` file, without which nginx never picks them, and every client the

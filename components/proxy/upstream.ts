@@ -27,7 +27,11 @@ const UPSTREAM_VARIABLE = "$dropstack_upstream";
 const ALIAS = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252})$/;
 
 /** Upstream timeouts in seconds. */
-export interface UpstreamTimeouts { connect: number; send: number; read: number }
+export interface UpstreamTimeouts {
+  connect: number;
+  send: number;
+  read: number;
+}
 export const DEFAULT_UPSTREAM_TIMEOUTS: UpstreamTimeouts = { connect: 5, send: 60, read: 60 };
 
 export function isPort(value: unknown): value is number {

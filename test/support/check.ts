@@ -20,8 +20,18 @@ export interface CheckReport {
 }
 
 export function runCheck(stack: string, options: { configFile?: string; json?: boolean; extraArgs?: string[] } = {}): CheckReport {
-  const args = [path.join(ROOT, "tools/check/main.ts"), stack, ...(options.configFile ? ["--config-file", options.configFile] : []), ...(options.json === false ? [] : ["--json"]), ...(options.extraArgs ?? [])];
-  const result = spawnSync(process.execPath, ["--require", path.join(ROOT, "tools", "fast-start.cjs"), ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const args = [
+    path.join(ROOT, "tools/check/main.ts"),
+    stack,
+    ...(options.configFile ? ["--config-file", options.configFile] : []),
+    ...(options.json === false ? [] : ["--json"]),
+    ...(options.extraArgs ?? []),
+  ];
+  const result = spawnSync(process.execPath, ["--require", path.join(ROOT, "tools", "fast-start.cjs"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const report: CheckReport = { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   if (options.json !== false && result.stdout.trim().startsWith("{")) report.json = JSON.parse(result.stdout);
   return report;

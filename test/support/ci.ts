@@ -9,7 +9,12 @@ const ciRun = () => readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
 /** The DEBIAN_PACKAGES array of `.ci/run`, in order, without its comments. */
 export function ciDebianPackages(text = ciRun()): string[] {
   const block = /DEBIAN_PACKAGES=\(([\s\S]*?)\n\)/.exec(text)?.[1] ?? "";
-  return block.split("\n").map((line) => line.replace(/#.*/, "").trim()).join(" ").split(/\s+/).filter(Boolean);
+  return block
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .join(" ")
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 /**
@@ -20,7 +25,10 @@ export function ciDebianPackages(text = ciRun()): string[] {
  */
 export function aptCommands(text = ciRun()): string[][] {
   const packages = ciDebianPackages(ciRun());
-  const lines = text.replace(/\\\n/g, " ").split("\n").map((line) => line.trim());
+  const lines = text
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((line) => line.trim());
   const frontend = lines.map((line) => /^export (DEBIAN_FRONTEND=\S+)$/.exec(line)?.[1]).find(Boolean);
   return lines
     .filter((line) => line.startsWith("apt-get "))

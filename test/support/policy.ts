@@ -3,11 +3,18 @@
 // analyzer's do (by the class's Pulumi type token), so a policy bound to the wrong
 // resource class finds nothing to check and its violating test fails.
 import type {
-  PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
 } from "@pulumi/policy";
 
 /** A resource class as policies name it: SDK classes carry their type token. */
-export interface ResourceClass { readonly name: string; isInstance?(obj: unknown): boolean }
+export interface ResourceClass {
+  readonly name: string;
+  isInstance?(obj: unknown): boolean;
+}
 
 function pulumiTypeOf(resourceClass: unknown): string | undefined {
   const token = (resourceClass as { __pulumiType?: unknown } | undefined)?.__pulumiType;
@@ -29,7 +36,9 @@ export function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
 }
 
 class NotApplicable extends Error {}
-const notApplicable = (reason?: string): never => { throw new NotApplicable(reason); };
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason);
+};
 
 export interface FakeResource {
   type: string;
@@ -45,10 +54,21 @@ export interface FakeResource {
 const urnOf = (r: FakeResource) => `urn:pulumi:test::dropstack::${r.type}::${r.name ?? "r"}`;
 
 function options(r: FakeResource) {
-  return { protect: r.protect ?? false, ignoreChanges: r.ignoreChanges ?? [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, deleteBeforeReplace: false };
+  return {
+    protect: r.protect ?? false,
+    ignoreChanges: r.ignoreChanges ?? [],
+    aliases: [],
+    additionalSecretOutputs: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    deleteBeforeReplace: false,
+  };
 }
 
-export async function resourceViolations(policy: ResourceValidationPolicy, r: FakeResource, config: Record<string, unknown> = {}): Promise<string[]> {
+export async function resourceViolations(
+  policy: ResourceValidationPolicy,
+  r: FakeResource,
+  config: Record<string, unknown> = {},
+): Promise<string[]> {
   const violations: string[] = [];
   const args: ResourceValidationArgs = {
     type: r.type,
@@ -77,13 +97,23 @@ export async function resourceViolations(policy: ResourceValidationPolicy, r: Fa
   return violations;
 }
 
-export async function stackViolations(policy: StackValidationPolicy, resources: FakeResource[], config: Record<string, unknown> = {}): Promise<string[]> {
+export async function stackViolations(
+  policy: StackValidationPolicy,
+  resources: FakeResource[],
+  config: Record<string, unknown> = {},
+): Promise<string[]> {
   const byName = new Map<string, PolicyResource>();
   const policyResources: PolicyResource[] = resources.map((r) => {
     const pr = {
-      type: r.type, props: r.props, urn: urnOf(r), name: r.name ?? "r", opts: options(r),
-      dependencies: [], propertyDependencies: {},
-      isType: (c: ResourceClass) => isTypeOf(r.type, c), asType: (c: ResourceClass) => (isTypeOf(r.type, c) ? r.props : undefined),
+      type: r.type,
+      props: r.props,
+      urn: urnOf(r),
+      name: r.name ?? "r",
+      opts: options(r),
+      dependencies: [],
+      propertyDependencies: {},
+      isType: (c: ResourceClass) => isTypeOf(r.type, c),
+      asType: (c: ResourceClass) => (isTypeOf(r.type, c) ? r.props : undefined),
     } as unknown as PolicyResource;
     byName.set(r.name ?? "r", pr);
     return pr;
@@ -94,7 +124,12 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
     if (r.parent) pr.parent = byName.get(r.parent);
   });
   const violations: string[] = [];
-  const args = { resources: policyResources, getConfig: <T>() => config as T, stackTags: new Map(), notApplicable } as unknown as StackValidationArgs;
+  const args = {
+    resources: policyResources,
+    getConfig: <T>() => config as T,
+    stackTags: new Map(),
+    notApplicable,
+  } as unknown as StackValidationArgs;
   try {
     await policy.validateStack(args, (message: string) => violations.push(message));
   } catch (e) {

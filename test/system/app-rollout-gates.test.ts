@@ -29,7 +29,11 @@ function addImage(docker: FakeDocker, imageId: string, repositories: string[], l
   if (locked) writeFileSync(join(docker.stateDir, "images", `${imageId.replace(":", "_")}.locked`), "");
 }
 
-const images = (docker: FakeDocker) => readdirSync(join(docker.stateDir, "images")).filter((f) => !f.endsWith(".locked")).map((f) => f.replace("_", ":")).sort();
+const images = (docker: FakeDocker) =>
+  readdirSync(join(docker.stateDir, "images"))
+    .filter((f) => !f.endsWith(".locked"))
+    .map((f) => f.replace("_", ":"))
+    .sort();
 const bash = (docker: FakeDocker, script: string) => run(["bash", "-c", script], { env: docker.env });
 
 describe("a replica joins the ingress network only when healthy", () => {
@@ -81,7 +85,10 @@ describe("a worker must keep running through its window", () => {
   ];
   for (const { name, states, ok } of cases) {
     test(`${name}: ${ok ? "passes" : "fails the deploy, with its last logs"}`, () => {
-      addContainer(docker, `app-worker-${name}`, { states: states.map((s) => `${s}\n`).join(""), logs: "ImportError: no module named app.worker\n" });
+      addContainer(docker, `app-worker-${name}`, {
+        states: states.map((s) => `${s}\n`).join(""),
+        logs: "ImportError: no module named app.worker\n",
+      });
       const result = bash(docker, renderWorkerStableCommand({ container: `app-worker-${name}`, seconds: 1 }));
       assert.equal(result.status === 0, ok, result.stdout + result.stderr);
       if (!ok) assert.match(result.stderr, /crash-looping or stopped[\s\S]*ImportError/);
@@ -117,7 +124,13 @@ describe("pruning app images after a deploy", () => {
     const result = prune(id(5));
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(images(docker), [id(2), id(4), id(5), id(100), id(101)].sort());
-    assert.equal(readFileSync(history, "utf8").trim().split("\n").filter((l) => l === id(5)).length, 1);
+    assert.equal(
+      readFileSync(history, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l === id(5)).length,
+      1,
+    );
   });
 
   test("a rollback to the previous image keeps the one it replaced as the new previous", () => {

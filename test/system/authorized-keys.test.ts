@@ -11,7 +11,10 @@ const KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6i
 const KEY_B = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY b@example.com";
 
 describe("authorized_keys command", () => {
-  const tools = requireTools([{ command: "sh", debianPackage: "dash" }, { command: "shellcheck", debianPackage: "shellcheck" }]);
+  const tools = requireTools([
+    { command: "sh", debianPackage: "dash" },
+    { command: "shellcheck", debianPackage: "shellcheck" },
+  ]);
   const script = renderAuthorizedKeysCommand();
 
   function apply(home: string, keys: string) {

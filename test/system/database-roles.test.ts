@@ -22,7 +22,9 @@ describe("database roles on a real PostgreSQL", () => {
 
   /** psql as one of the model's roles (or any login role), like the hooks and the app connect. */
   const as = (user: string, sql: string, password = passwords[user as RoleKind]) =>
-    run([join(pg.binDir, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", pg.url(DATABASE, { user, password }), "-f", "-"], { input: sql });
+    run([join(pg.binDir, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", pg.url(DATABASE, { user, password }), "-f", "-"], {
+      input: sql,
+    });
   const ok = (user: string, sql: string) => {
     const result = as(user, sql);
     assert.equal(result.status, 0, `${user} should run ${sql}\n${result.stderr}`);
@@ -75,11 +77,14 @@ describe("database roles on a real PostgreSQL", () => {
     denied("app", "CREATE TEMP TABLE sneaky (id int)", /permission denied to create temporary tables/);
     denied("app", "ALTER SCHEMA app RENAME TO mine", /must be owner of schema app/);
     denied("app", "SET ROLE migrator", /permission denied to set role "migrator"/);
-    assert.equal(pg.psql(
-      "SELECT has_schema_privilege('app', 'app', 'CREATE'), has_database_privilege('app', 'app', 'CREATE'), " +
-      "has_table_privilege('app', 'app.notes', 'TRUNCATE'), has_table_privilege('app', 'app.notes', 'REFERENCES'), has_table_privilege('app', 'app.notes', 'TRIGGER')",
-      DATABASE,
-    ), "f|f|f|f|f");
+    assert.equal(
+      pg.psql(
+        "SELECT has_schema_privilege('app', 'app', 'CREATE'), has_database_privilege('app', 'app', 'CREATE'), " +
+          "has_table_privilege('app', 'app.notes', 'TRUNCATE'), has_table_privilege('app', 'app.notes', 'REFERENCES'), has_table_privilege('app', 'app.notes', 'TRIGGER')",
+        DATABASE,
+      ),
+      "f|f|f|f|f",
+    );
   });
 
   it("lets readonly SELECT and nothing else", () => {

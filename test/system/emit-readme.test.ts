@@ -30,12 +30,17 @@ interface Section {
 
 /** The README's `## <file>` sections, each with the commands of its ```sh blocks. */
 function sections(readme: string): Section[] {
-  return readme.split(/^## /m).slice(1).map((part) => {
-    const [file, ...rest] = part.split("\n");
-    const text = rest.join("\n");
-    const commands = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1].split("\n").filter((line) => line.trim() !== ""));
-    return { file: file.trim(), text, commands };
-  });
+  return readme
+    .split(/^## /m)
+    .slice(1)
+    .map((part) => {
+      const [file, ...rest] = part.split("\n");
+      const text = rest.join("\n");
+      const commands = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) =>
+        m[1].split("\n").filter((line) => line.trim() !== ""),
+      );
+      return { file: file.trim(), text, commands };
+    });
 }
 
 async function sh(command: string): Promise<{ status: number; output: string }> {
@@ -58,7 +63,9 @@ for (const stack of ["staging", "production"]) {
     before(() => {
       const report = runCheck(stack, { json: false, extraArgs: ["--emit", dir] });
       assert.equal(report.status, 0, report.stderr);
-      emitted = readdirSync(dir).filter((f) => f !== "README.md").sort();
+      emitted = readdirSync(dir)
+        .filter((f) => f !== "README.md")
+        .sort();
       readme = sections(readFileSync(join(dir, "README.md"), "utf8"));
     });
     after(() => rmSync(dir, { recursive: true, force: true }));

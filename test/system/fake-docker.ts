@@ -133,10 +133,23 @@ export function installFakeDocker(root: string): FakeDocker {
   mkdirSync(join(stateDir, "containers"), { recursive: true });
   mkdirSync(join(stateDir, "images"), { recursive: true });
   return {
-    env: { PATH: `${bin}:${process.env.PATH}`, HOME: root, FAKE_DOCKER_LOG: logFile, FAKE_REMOTE_DIR: remoteDir, FAKE_DOCKER_STATE: stateDir },
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: root,
+      FAKE_DOCKER_LOG: logFile,
+      FAKE_REMOTE_DIR: remoteDir,
+      FAKE_DOCKER_STATE: stateDir,
+    },
     remoteDir,
     stateDir,
     logFile,
-    invocations: () => (existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split(ARGUMENT_SEPARATOR).slice(0, -1)) : []),
+    invocations: () =>
+      existsSync(logFile)
+        ? readFileSync(logFile, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => l.split(ARGUMENT_SEPARATOR).slice(0, -1))
+        : [],
   };
 }

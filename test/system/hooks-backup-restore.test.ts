@@ -3,7 +3,17 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { asUnprivileged, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
@@ -175,10 +185,7 @@ describe("backup.sh and restore.sh", () => {
     // The restored trigger and function still work.
     pg.psql("UPDATE billing.invoices SET state = 'paid' WHERE number = 1014", target);
     assert.equal(pg.psql("SELECT old_state, new_state FROM billing.audit WHERE invoice = 1014", target), "draft|paid");
-    assert.equal(
-      pg.psql("SELECT billing.total('sent')", target),
-      pg.psql("SELECT billing.total('sent')", "app"),
-    );
+    assert.equal(pg.psql("SELECT billing.total('sent')", target), pg.psql("SELECT billing.total('sent')", "app"));
   });
 
   test("the .json metadata describes the dump exactly", () => {
@@ -194,7 +201,15 @@ describe("backup.sh and restore.sh", () => {
 
     const metadata = JSON.parse(readFileSync(`${file}.json`, "utf8"));
     assert.deepEqual(Object.keys(metadata).sort(), [
-      "bytes", "created_at", "database", "file", "format", "label", "pg_dump_version", "server_version", "sha256",
+      "bytes",
+      "created_at",
+      "database",
+      "file",
+      "format",
+      "label",
+      "pg_dump_version",
+      "server_version",
+      "sha256",
     ]);
     assert.equal(metadata.sha256, sha256(file));
     assert.equal(metadata.sha256, run(["sha256sum", file]).stdout.split(" ")[0]);

@@ -9,7 +9,13 @@ import { createServer, type Server } from "node:https";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  HookPaths, backupStdin, migrateStdin, renderBackupCommand, renderMigrateCommand, renderPrepareCommand, renderSmokeCommand,
+  HookPaths,
+  backupStdin,
+  migrateStdin,
+  renderBackupCommand,
+  renderMigrateCommand,
+  renderPrepareCommand,
+  renderSmokeCommand,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 import { type Finished, freePort, makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
@@ -35,7 +41,10 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
   let databaseCounter = 0;
 
   before(async () => {
-    requireTools([{ command: "bash", debianPackage: "bash" }, { command: "mkfifo", debianPackage: "coreutils" }]);
+    requireTools([
+      { command: "bash", debianPackage: "bash" },
+      { command: "mkfifo", debianPackage: "coreutils" },
+    ]);
     pg = await startPostgres();
     root = makeTempDir("hooks-commands");
     docker = installFakeDocker(root);
@@ -62,13 +71,25 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     return { url: databaseUrl, paths: { ...paths, backupDir } };
   }
 
-  const backupCommand = (p: HookPaths, offsite = false) => renderBackupCommand({
-    network: "dropstack", clientImage: "postgres:16.6-bookworm", label: IMAGE, keep: 3, paths: p,
-    ...(offsite ? { offsite: { bucket: "acme-backups", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" } } : {}),
-  });
-  const migrateCommand = (p: HookPaths, migrate: string) => renderMigrateCommand({
-    network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate, maxBackupAgeSeconds: 600, lockTimeoutSeconds: 30, paths: p,
-  });
+  const backupCommand = (p: HookPaths, offsite = false) =>
+    renderBackupCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      label: IMAGE,
+      keep: 3,
+      paths: p,
+      ...(offsite ? { offsite: { bucket: "acme-backups", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" } } : {}),
+    });
+  const migrateCommand = (p: HookPaths, migrate: string) =>
+    renderMigrateCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      image: IMAGE,
+      migrate,
+      maxBackupAgeSeconds: 600,
+      lockTimeoutSeconds: 30,
+      paths: p,
+    });
   const dockerInvocations = () => docker.invocations();
 
   test("backup: a verified dump lands in BACKUP_DIR, labelled with the image; the dump and its .json go off-site", async () => {
@@ -87,9 +108,13 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     assert.deepEqual(readFileSync(`${copied}.json`), readFileSync(`${backup}.json`));
     const rcloneEnv = readFileSync(`${copied}.env`, "utf8").split("\n");
     for (const line of [
-      `RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID=${keys.accessKeyId}`, `RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
-      "RCLONE_CONFIG_OFFSITE_TYPE=s3", "RCLONE_CONFIG_OFFSITE_PROVIDER=DigitalOcean", "RCLONE_CONFIG_OFFSITE_ENDPOINT=https://fra1.digitaloceanspaces.com",
-    ]) assert.ok(rcloneEnv.includes(line), `rclone lacks ${line}`);
+      `RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID=${keys.accessKeyId}`,
+      `RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
+      "RCLONE_CONFIG_OFFSITE_TYPE=s3",
+      "RCLONE_CONFIG_OFFSITE_PROVIDER=DigitalOcean",
+      "RCLONE_CONFIG_OFFSITE_ENDPOINT=https://fra1.digitaloceanspaces.com",
+    ])
+      assert.ok(rcloneEnv.includes(line), `rclone lacks ${line}`);
 
     const log = readFileSync(dockerLog, "utf8");
     for (const secret of [pg.password, keys.accessKeyId, keys.secretAccessKey]) {
@@ -102,7 +127,11 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     const db = freshDatabase();
     const wrong = db.url.replace(pg.password, "not-the-password");
     const before = existsSync(remoteDir) ? readdirSync(remoteDir, { recursive: true }).length : 0;
-    const result = await runHook(backupCommand(db.paths, true), backupStdin({ databaseUrl: wrong, offsite: { accessKeyId: "k", secretAccessKey: "s" } }), env);
+    const result = await runHook(
+      backupCommand(db.paths, true),
+      backupStdin({ databaseUrl: wrong, offsite: { accessKeyId: "k", secretAccessKey: "s" } }),
+      env,
+    );
     assert.notEqual(result.status, 0);
     assert.deepEqual(readdirSync(db.paths.backupDir), []);
     assert.equal(existsSync(remoteDir) ? readdirSync(remoteDir, { recursive: true }).length : 0, before);
@@ -129,7 +158,13 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     const appEnvironment = { APP_SETTING: "from-app-env", DATABASE_URL: "postgresql://app:pool@pool.invalid/app" };
     const result = await runHook(migrateCommand(db.paths, migration), migrateStdin(db.url, appEnvironment), env);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(pg.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'", `app${databaseCounter}`), "1");
+    assert.equal(
+      pg.psql(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'",
+        `app${databaseCounter}`,
+      ),
+      "1",
+    );
     const [setting, url, locks] = readFileSync(observed, "utf8").trim().split("|");
     assert.equal(setting, "from-app-env");
     assert.equal(url, db.url, "the migration runs as the migrator, not through the app's pool");
@@ -137,7 +172,9 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     assert.equal(pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), "0", "the lock is released afterwards");
     assert.deepEqual(readdirSync(paths.runDir), [], "the hand-off directory is removed");
 
-    const images = dockerInvocations().filter((args) => args[0] === "run").map((args) => args.find((a) => a.includes("postgres:") || a === IMAGE));
+    const images = dockerInvocations()
+      .filter((args) => args[0] === "run")
+      .map((args) => args.find((a) => a.includes("postgres:") || a === IMAGE));
     assert.ok(images.includes(IMAGE), "the migration ran in the app image");
     assert.ok(!readFileSync(dockerLog, "utf8").includes(pg.password), "the database password reached docker's command line");
   });
@@ -169,7 +206,11 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     const migration = `start=$(date +%s%N); sleep 1; printf '%s %s\\n' "$start" "$(date +%s%N)" >> '${spans}'`;
     const results = await Promise.all([1, 2].map(() => runHook(migrateCommand(db.paths, migration), migrateStdin(db.url, {}), env)));
     for (const r of results) assert.equal(r.status, 0, r.stderr);
-    const [first, second] = readFileSync(spans, "utf8").trim().split("\n").map((l) => l.split(" ").map(BigInt)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const [first, second] = readFileSync(spans, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ").map(BigInt))
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1));
     assert.ok(second[0] >= first[1], "the second migration started before the first one ended");
   });
 });
@@ -182,9 +223,29 @@ describe("smoke hook against a real HTTPS server", () => {
   let requests = 0;
 
   before(async () => {
-    const { openssl } = requireTools([{ command: "openssl", debianPackage: "openssl" }, { command: "curl", debianPackage: "curl" }]);
+    const { openssl } = requireTools([
+      { command: "openssl", debianPackage: "openssl" },
+      { command: "curl", debianPackage: "curl" },
+    ]);
     const dir = makeTempDir("smoke");
-    const made = run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${HOST}`, "-addext", `subjectAltName=DNS:${HOST}`, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+    const made = run([
+      openssl,
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${HOST}`,
+      "-addext",
+      `subjectAltName=DNS:${HOST}`,
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ]);
     assert.equal(made.status, 0, made.stderr);
     port = await freePort();
     server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (req, res) => {
@@ -196,7 +257,8 @@ describe("smoke hook against a real HTTPS server", () => {
   });
   after(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-  const smoke = (insecure: boolean, path = "/health") => runHook(renderSmokeCommand({ host: HOST, path, insecure, port, retries: 3, retryDelaySeconds: 1 }), "", process.env);
+  const smoke = (insecure: boolean, path = "/health") =>
+    runHook(renderSmokeCommand({ host: HOST, path, insecure, port, retries: 3, retryDelaySeconds: 1 }), "", process.env);
 
   test("passes when the health path answers 2xx, retrying while the upstream still answers 503", async () => {
     responses = [503, 503];
@@ -235,8 +297,19 @@ test("every rendered hook command passes shellcheck", () => {
   const scripts = {
     "prepare.sh": renderPrepareCommand(),
     "backup.sh": renderBackupCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", label: IMAGE, keep: 7 }),
-    "backup-offsite.sh": renderBackupCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", label: IMAGE, keep: 7, offsite: { bucket: "b", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" } }),
-    "migrate.sh": renderMigrateCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate: "alembic upgrade head" }),
+    "backup-offsite.sh": renderBackupCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      label: IMAGE,
+      keep: 7,
+      offsite: { bucket: "b", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" },
+    }),
+    "migrate.sh": renderMigrateCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      image: IMAGE,
+      migrate: "alembic upgrade head",
+    }),
     "smoke.sh": renderSmokeCommand({ host: "api.example.com", path: "/health", insecure: false }),
   };
   const files = Object.entries(scripts).map(([file, text]) => {

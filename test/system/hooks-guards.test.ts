@@ -117,15 +117,26 @@ describe("hook guards", () => {
       assert.equal(second.status, 1);
       assert.match(second.stderr, /already exists/);
       assert.deepEqual(readdirSync(dir).sort(), files);
-      assert.deepEqual(files.map((file) => readFileSync(join(dir, file))), contents);
+      assert.deepEqual(
+        files.map((file) => readFileSync(join(dir, file))),
+        contents,
+      );
     });
 
-    for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    for (const [signal, status] of [
+      ["SIGHUP", 129],
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ] as const) {
       test(`${signal} mid-dump exits ${status} and leaves nothing`, async () => {
         const dir = tempDir("signal");
         // pg_dump writes its archive, then hangs as a slow dump would.
         const path = toolDir({ shadows: { pg_dump: `'${real("pg_dump")}' "$@" && exec sleep 60` } });
-        const child = spawn(BACKUP, [], { env: { PATH: path, DATABASE_URL: pg.url("app"), BACKUP_DIR: dir }, detached: true, stdio: "ignore" });
+        const child = spawn(BACKUP, [], {
+          env: { PATH: path, DATABASE_URL: pg.url("app"), BACKUP_DIR: dir },
+          detached: true,
+          stdio: "ignore",
+        });
         const exited = new Promise<number | null>((resolve) => child.on("exit", (code, killedBy) => resolve(killedBy ? -1 : code)));
         const deadline = Date.now() + 60_000;
         while (!readdirSync(dir).some((file) => file.endsWith(".partial") && statSync(join(dir, file)).size > 0)) {
@@ -142,9 +153,12 @@ describe("hook guards", () => {
     test("the dump and its metadata reach the disk before their names appear, and the names after", () => {
       const dir = tempDir("durable");
       const trace = join(tempDir("trace"), "strace.log");
-      const made = run([real("strace"), "-f", "-y", "-qq", "-o", trace, "-e", "trace=fsync,fdatasync,syncfs,rename,renameat,renameat2", BACKUP], {
-        env: { PATH: process.env.PATH, DATABASE_URL: pg.url("app"), BACKUP_DIR: dir },
-      });
+      const made = run(
+        [real("strace"), "-f", "-y", "-qq", "-o", trace, "-e", "trace=fsync,fdatasync,syncfs,rename,renameat,renameat2", BACKUP],
+        {
+          env: { PATH: process.env.PATH, DATABASE_URL: pg.url("app"), BACKUP_DIR: dir },
+        },
+      );
       assert.equal(made.status, 0, made.stderr);
       const calls = readFileSync(trace, "utf8").split("\n");
       const index = (pattern: RegExp) => calls.findIndex((line) => pattern.test(line));
@@ -209,9 +223,21 @@ describe("hook guards", () => {
 
     const refusals: Array<[string, () => string, RegExp]> = [
       ["a backup that does not exist", () => join(tempDir("missing"), "nothing.dump"), /nothing\.dump: no such file/],
-      ["metadata whose sha256 is not 64 hex digits", () => copyWithMetadata((json) => json.replace(/"sha256": "[0-9a-f]{64}"/, `"sha256": "abc"`)), /no valid "sha256" field/],
-      ["metadata whose bytes is not a number", () => copyWithMetadata((json) => json.replace(/"bytes": \d+/, `"bytes": "12"`)), /no valid "bytes" field/],
-      ["metadata with the sha256 twice", () => copyWithMetadata((json) => json.replace(/( {2}"sha256": .*\n)/, "$1$1")), /no valid "sha256" field/],
+      [
+        "metadata whose sha256 is not 64 hex digits",
+        () => copyWithMetadata((json) => json.replace(/"sha256": "[0-9a-f]{64}"/, `"sha256": "abc"`)),
+        /no valid "sha256" field/,
+      ],
+      [
+        "metadata whose bytes is not a number",
+        () => copyWithMetadata((json) => json.replace(/"bytes": \d+/, `"bytes": "12"`)),
+        /no valid "bytes" field/,
+      ],
+      [
+        "metadata with the sha256 twice",
+        () => copyWithMetadata((json) => json.replace(/( {2}"sha256": .*\n)/, "$1$1")),
+        /no valid "sha256" field/,
+      ],
     ];
     for (const [name, file, message] of refusals) {
       test(`refuses ${name} and restores nothing`, () => {

@@ -35,9 +35,7 @@ function startMigrate(vars: Record<string, string>) {
   let stderr = "";
   child.stdout.on("data", (chunk) => (stdout += chunk));
   child.stderr.on("data", (chunk) => (stderr += chunk));
-  const finished = new Promise<Finished>((resolve) =>
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })),
-  );
+  const finished = new Promise<Finished>((resolve) => child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })));
   // Unlike `finished`, does not wait for an orphaned migration to close the output pipes.
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_status, signal) => resolve(signal)));
   return { child, finished, exited };
@@ -191,13 +189,21 @@ describe("migrate.sh", () => {
 
     test("MIGRATE_LOCK_TIMEOUT_S is not a number", () => {
       const { marker, command } = markerCommand();
-      assertStopped(migrateNow({ ...base(), MIGRATE_LOCK_TIMEOUT_S: "soon", MIGRATE_COMMAND: command }), marker, /MIGRATE_LOCK_TIMEOUT_S must be an integer >= 0, got 'soon'/);
+      assertStopped(
+        migrateNow({ ...base(), MIGRATE_LOCK_TIMEOUT_S: "soon", MIGRATE_COMMAND: command }),
+        marker,
+        /MIGRATE_LOCK_TIMEOUT_S must be an integer >= 0, got 'soon'/,
+      );
     });
 
     test("the database cannot be queried", () => {
       const { marker, command } = markerCommand();
       const url = pg.url("app", { user: "postgres", password: "wrong" });
-      assertStopped(migrateNow({ ...base(), DATABASE_URL: url, MIGRATE_COMMAND: command }), marker, /cannot query the database in DATABASE_URL/);
+      assertStopped(
+        migrateNow({ ...base(), DATABASE_URL: url, MIGRATE_COMMAND: command }),
+        marker,
+        /cannot query the database in DATABASE_URL/,
+      );
     });
 
     test("a tool it needs is missing", () => {
@@ -210,7 +216,10 @@ describe("migrate.sh", () => {
     });
   });
 
-  for (const [signal, number] of [["SIGHUP", 1], ["SIGINT", 2]] as const) {
+  for (const [signal, number] of [
+    ["SIGHUP", 1],
+    ["SIGINT", 2],
+  ] as const) {
     test(`${signal} reaches the migration too, and migrate.sh exits with the migration's status`, async () => {
       const dir = tempDir("signal");
       const name = signal.slice(3);

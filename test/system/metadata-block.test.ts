@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
 import {
-  METADATA_ADDRESS, METADATA_BLOCK_RULES_PATH, METADATA_BLOCK_UNIT, renderCloudInit, renderMetadataBlockRules, renderMetadataBlockUnit,
+  METADATA_ADDRESS,
+  METADATA_BLOCK_RULES_PATH,
+  METADATA_BLOCK_UNIT,
+  renderCloudInit,
+  renderMetadataBlockRules,
+  renderMetadataBlockUnit,
 } from "../../components/host/cloud-init";
 import { requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 
@@ -20,10 +25,15 @@ const tools = requireTools([
   { command: "unshare", debianPackage: "util-linux" },
 ]);
 
-const userData = parse(renderCloudInit({
-  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  hostKey: { privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", publicOpenssh: "ssh-ed25519 AAAAhost host" },
-})) as { write_files: { path: string; content: string }[]; runcmd: string[][]; packages: string[] };
+const userData = parse(
+  renderCloudInit({
+    sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
+    hostKey: {
+      privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n",
+      publicOpenssh: "ssh-ed25519 AAAAhost host",
+    },
+  }),
+) as { write_files: { path: string; content: string }[]; runcmd: string[][]; packages: string[] };
 const shipped = (path: string) => {
   const file = userData.write_files.find((f) => f.path === path);
   assert.ok(file, `cloud-init writes ${path}`);
@@ -62,22 +72,28 @@ describe("metadata service blocked for containers (iptables, systemd)", () => {
   it("loads into DOCKER-USER, once however often it is reloaded, keeping Docker's jump and chains", () => {
     // The state Docker leaves on first boot (it starts before the unit is enabled): its
     // chains, the jump from FORWARD, and older versions' RETURN in DOCKER-USER.
-    const result = inNamespace([
-      `${tools.iptables} -N DOCKER`,
-      `${tools.iptables} -N DOCKER-USER`,
-      `${tools.iptables} -A DOCKER-USER -j RETURN`,
-      `${tools.iptables} -A FORWARD -j DOCKER-USER`,
-      `${tools.iptables} -A FORWARD -o docker0 -j DOCKER`,
-      `${tools["iptables-restore"]} --noflush ${rules}`,
-      `${tools["iptables-restore"]} --noflush ${rules}`,
-      `${tools.iptables} -S`,
-    ].join("\n"));
+    const result = inNamespace(
+      [
+        `${tools.iptables} -N DOCKER`,
+        `${tools.iptables} -N DOCKER-USER`,
+        `${tools.iptables} -A DOCKER-USER -j RETURN`,
+        `${tools.iptables} -A FORWARD -j DOCKER-USER`,
+        `${tools.iptables} -A FORWARD -o docker0 -j DOCKER`,
+        `${tools["iptables-restore"]} --noflush ${rules}`,
+        `${tools["iptables-restore"]} --noflush ${rules}`,
+        `${tools.iptables} -S`,
+      ].join("\n"),
+    );
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stdout.trim().split("\n");
-    assert.deepEqual(lines.filter((l) => l.startsWith("-A DOCKER-USER")), [
-      `-A DOCKER-USER -d ${METADATA_ADDRESS}/32 -j REJECT --reject-with icmp-admin-prohibited`,
-    ]);
-    assert.deepEqual(lines.filter((l) => l.startsWith("-A FORWARD")), ["-A FORWARD -j DOCKER-USER", "-A FORWARD -o docker0 -j DOCKER"]);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("-A DOCKER-USER")),
+      [`-A DOCKER-USER -d ${METADATA_ADDRESS}/32 -j REJECT --reject-with icmp-admin-prohibited`],
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("-A FORWARD")),
+      ["-A FORWARD -j DOCKER-USER", "-A FORWARD -o docker0 -j DOCKER"],
+    );
     assert.ok(lines.includes("-N DOCKER"));
   });
 

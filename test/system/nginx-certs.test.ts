@@ -91,7 +91,7 @@ describe("certbot.sh", () => {
         "#!/bin/sh",
         `printf '%s\\n' "$*" >> ${log}`,
         'if [ "${FAKE_CERTBOT_FAIL:-0}" = 1 ]; then echo "Challenge failed for domain" >&2; exit 1; fi',
-        'while [ $# -gt 0 ]; do case $1 in --config-dir) config=$2; shift;; --cert-name) name=$2; shift;; esac; shift; done',
+        "while [ $# -gt 0 ]; do case $1 in --config-dir) config=$2; shift;; --cert-name) name=$2; shift;; esac; shift; done",
         'live="$config/live/$name"',
         '[ -s "$live/fullchain.pem" ] && exit 0',
         'mkdir -p "$live"',
@@ -166,7 +166,10 @@ describe("certbot.sh", () => {
     const result = runScript(script, ["once"], withFakeCertbot());
     assert.equal(result.status, 0, result.stderr);
     const calls = readFileSync(log, "utf8").trim().split("\n");
-    assert.ok(calls.every((call) => !call.includes("--staging") && call.includes("--register-unsafely-without-email")), calls.join("\n"));
+    assert.ok(
+      calls.every((call) => !call.includes("--staging") && call.includes("--register-unsafely-without-email")),
+      calls.join("\n"),
+    );
     assert.match(inspect(certFile(API_HOST), keyFile(API_HOST)).text, new RegExp(`subject=CN = ${API_HOST.replace(/\./g, "\\.")}\\n`));
     const installed = readFileSync(certFile(API_HOST), "utf8");
     assert.equal(runScript(script, ["placeholder"]).status, 0);
@@ -195,8 +198,7 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       });
       socket.once("error", reject);
     });
-  const fileFingerprint = (path: string) =>
-    openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256").trim().replace(/^.*=/, "");
+  const fileFingerprint = (path: string) => openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256").trim().replace(/^.*=/, "");
 
   test("waits for the placeholder, serves it, reloads on a new certificate or config and stops gracefully on SIGTERM", async () => {
     const version = localNginxVersion(tools.nginx);
@@ -214,7 +216,10 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     const conf = readFileSync(site.confPath, "utf8").split(site.certDir).join(certDir);
     writeFileSync(site.confPath, conf);
     const entrypoint = join(site.dir, "entrypoint.sh");
-    writeFileSync(entrypoint, renderNginxEntrypoint({ domains: [API_HOST], confPath: site.confPath, certDir, checkIntervalSeconds: 1, certWaitSeconds: 30 }));
+    writeFileSync(
+      entrypoint,
+      renderNginxEntrypoint({ domains: [API_HOST], confPath: site.confPath, certDir, checkIntervalSeconds: 1, certWaitSeconds: 30 }),
+    );
     const pidFile = join(site.dir, "entrypoint.pid");
     // The shell records its pid and execs the script, so the signal below reaches the
     // script itself rather than runuser.
@@ -234,7 +239,10 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     await assert.rejects(waitForPort(site.httpsPort, "127.0.0.1", 100), "nginx must not start without a certificate");
 
     const certbot = join(site.dir, "certbot.sh");
-    writeFileSync(certbot, renderCertbotScript({ domains: [API_HOST], staging: true, certDir, webroot: site.webroot, configDir: join(site.dir, "le") }));
+    writeFileSync(
+      certbot,
+      renderCertbotScript({ domains: [API_HOST], staging: true, certDir, webroot: site.webroot, configDir: join(site.dir, "le") }),
+    );
     assert.equal(runScript(certbot, ["placeholder"]).status, 0);
     await waitForPort(site.httpsPort, "127.0.0.1", 10000);
     const placeholder = fileFingerprint(join(certDir, API_HOST, "fullchain.pem"));
@@ -247,10 +255,34 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     // What certbot.sh's install step does: the new pair lands beside and is renamed in.
     const staged = join(site.dir, "issued");
     mkdirSync(staged, { mode: 0o755 });
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "90", "-subj", `/CN=${API_HOST}`,
-      "-keyout", join(staged, "privkey.pem"), "-out", join(staged, "fullchain.pem"));
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "90",
+      "-subj",
+      `/CN=${API_HOST}`,
+      "-keyout",
+      join(staged, "privkey.pem"),
+      "-out",
+      join(staged, "fullchain.pem"),
+    );
     chmodSync(join(staged, "privkey.pem"), 0o644);
-    assert.equal(run(asUnprivileged(["sh", "-c", `cp ${staged}/privkey.pem ${certDir}/${API_HOST}/.k && cp ${staged}/fullchain.pem ${certDir}/${API_HOST}/.c && mv ${certDir}/${API_HOST}/.k ${certDir}/${API_HOST}/privkey.pem && mv ${certDir}/${API_HOST}/.c ${certDir}/${API_HOST}/fullchain.pem`])).status, 0);
+    assert.equal(
+      run(
+        asUnprivileged([
+          "sh",
+          "-c",
+          `cp ${staged}/privkey.pem ${certDir}/${API_HOST}/.k && cp ${staged}/fullchain.pem ${certDir}/${API_HOST}/.c && mv ${certDir}/${API_HOST}/.k ${certDir}/${API_HOST}/privkey.pem && mv ${certDir}/${API_HOST}/.c ${certDir}/${API_HOST}/fullchain.pem`,
+        ]),
+      ).status,
+      0,
+    );
     const issued = fileFingerprint(join(staged, "fullchain.pem"));
     assert.notEqual(issued, placeholder);
     // The entrypoint notices within its check interval; the new certificate is in use once
@@ -267,7 +299,12 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
 
     // A new config on the (bind-mounted) path is applied the same way; a broken one is not.
     const frameOptions = async () => {
-      const reply = await httpsRequest({ port: site.httpsPort, host: API_HOST, path: "/health", ca: readFileSync(join(staged, "fullchain.pem"), "utf8") });
+      const reply = await httpsRequest({
+        port: site.httpsPort,
+        host: API_HOST,
+        path: "/health",
+        ca: readFileSync(join(staged, "fullchain.pem"), "utf8"),
+      });
       return reply.headers["x-frame-options"];
     };
     assert.equal(await frameOptions(), "DENY");

@@ -42,7 +42,10 @@ describe("nginx -t accepts every shape of the rendered config", () => {
     ["HSTS off, static app host", { hsts: false }],
     ["HSTS on, api host only", { hsts: true, hosts: { api: API_HOST }, staticRoot: undefined }],
     ["HSTS off, api host only", { hsts: false, hosts: { api: API_HOST }, staticRoot: undefined }],
-    ["app host proxied to the app, with CSP", { staticRoot: undefined, contentSecurityPolicy: { app: "default-src 'self'", api: "default-src 'none'" } }],
+    [
+      "app host proxied to the app, with CSP",
+      { staticRoot: undefined, contentSecurityPolicy: { app: "default-src 'self'", api: "default-src 'none'" } },
+    ],
     ["Docker's embedded DNS as resolver", { resolver: undefined }],
   ];
   for (const [name, change] of variants) {
@@ -165,7 +168,10 @@ describe("nginx serving the rendered config", () => {
   });
 
   test("a name nginx does not serve is refused during the TLS handshake", async () => {
-    await assert.rejects(httpsRequest({ port: site.httpsPort, host: "elsewhere.example", path: "/", ca: ca.api }), /alert|ECONNRESET|socket/i);
+    await assert.rejects(
+      httpsRequest({ port: site.httpsPort, host: "elsewhere.example", path: "/", ca: ca.api }),
+      /alert|ECONNRESET|socket/i,
+    );
   });
 
   test("/health is never rate-limited; other paths get 429 past the burst", async () => {
@@ -177,7 +183,10 @@ describe("nginx serving the rendered config", () => {
     const refilled = Math.ceil(((Date.now() - start) / 1000) * 5);
     const passed = statuses.filter((s) => s === 200).length;
     assert.ok(passed >= 11 && passed <= 11 + refilled, `passed ${passed} (${refilled} refilled): ${statuses.join(",")}`);
-    assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 429), []);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200 && s !== 429),
+      [],
+    );
     assert.ok(statuses.includes(429), "past the burst, requests get 429");
     for (let i = 0; i < 30; i++) assert.equal((await api("/health", client)).status, 200, `/health #${i}`);
   });

@@ -15,16 +15,35 @@ import { runCheck } from "../support/check";
 import { committedValue } from "../support/program";
 import { makeTempDir, requireTools } from "../../tools/lib/system";
 import {
-  httpRequest, httpsRequest, localNginxCopy, localNginxVersion, requireNginxTools, startNginx, testNginxConf, type LocalNginxCopy, type NginxSite, type RunningNginx,
+  httpRequest,
+  httpsRequest,
+  localNginxCopy,
+  localNginxVersion,
+  requireNginxTools,
+  startNginx,
+  testNginxConf,
+  type LocalNginxCopy,
+  type NginxSite,
+  type RunningNginx,
 } from "../../tools/lib/nginx-harness";
 
 const tools = { ...requireNginxTools(), busybox: requireTools([{ command: "busybox", debianPackage: "busybox" }]).busybox };
 
 function asSite(local: LocalNginxCopy): NginxSite {
   return {
-    dir: local.dir, certDir: local.certDir, webroot: local.webroot, staticRoot: join(local.dir, "static"),
-    httpPort: local.httpPort, httpsPort: local.httpsPort, confPath: local.confPath,
-    input: { hosts: { api: "unused.example" }, upstream: { alias: "api", port: 8000 }, hsts: false, runtime: { pidFile: join(local.dir, "nginx.pid"), errorLog: join(local.dir, "error.log") } },
+    dir: local.dir,
+    certDir: local.certDir,
+    webroot: local.webroot,
+    staticRoot: join(local.dir, "static"),
+    httpPort: local.httpPort,
+    httpsPort: local.httpsPort,
+    confPath: local.confPath,
+    input: {
+      hosts: { api: "unused.example" },
+      upstream: { alias: "api", port: 8000 },
+      hsts: false,
+      runtime: { pidFile: join(local.dir, "nginx.pid"), errorLog: join(local.dir, "error.log") },
+    },
   };
 }
 
@@ -58,8 +77,13 @@ for (const stack of ["production", "staging"] as const) {
 
     test("the check passes and writes nginx.conf for the stack's hosts", () => {
       assert.equal(report.status, 0, report.stderr);
-      assert.ok(!report.json?.violations.some((v) => v.policy.startsWith("nginx-") || v.policy === "proxy-images-pinned"), JSON.stringify(report.json?.violations));
-      const names = nginxDirectives(emitted).filter((d) => d.name === "server_name").map((d) => d.args.join(" "));
+      assert.ok(
+        !report.json?.violations.some((v) => v.policy.startsWith("nginx-") || v.policy === "proxy-images-pinned"),
+        JSON.stringify(report.json?.violations),
+      );
+      const names = nginxDirectives(emitted)
+        .filter((d) => d.name === "server_name")
+        .map((d) => d.args.join(" "));
       for (const host of served) assert.ok(names.includes(host), `${host} is served`);
       assert.deepEqual(tlsProtocolsIn(emitted), ["TLSv1.2", "TLSv1.3"]);
       assert.equal(hasHsts(emitted), stack === "production", "HSTS in production only");
@@ -83,7 +107,12 @@ for (const stack of ["production", "staging"] as const) {
       assert.equal(redirect.headers.location, `https://${hosts.api}/x?y=1`);
       for (const host of served) {
         // No app behind the alias here (nor Docker's DNS): nginx answers 502 itself, with its headers.
-        const reply = await httpsRequest({ port: local.httpsPort, host, path: "/", ca: readFileSync(join(local.certDir, host, "fullchain.pem"), "utf8") });
+        const reply = await httpsRequest({
+          port: local.httpsPort,
+          host,
+          path: "/",
+          ca: readFileSync(join(local.certDir, host, "fullchain.pem"), "utf8"),
+        });
         assert.equal(reply.status, 502);
         assert.equal(reply.headers["strict-transport-security"] !== undefined, stack === "production", `${host}: HSTS in production only`);
         assert.equal(reply.headers["x-frame-options"], "DENY");

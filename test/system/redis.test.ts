@@ -194,7 +194,10 @@ describe("redis-server reading the rendered redis.conf", { timeout: 120_000 }, (
 
   it("appends writes to the AOF", async () => {
     const aofDir = join(dataDir, REDIS_AOF_DIR);
-    const incrFiles = () => readdirSync(aofDir).filter((f) => f.endsWith(".incr.aof")).map((f) => join(aofDir, f));
+    const incrFiles = () =>
+      readdirSync(aofDir)
+        .filter((f) => f.endsWith(".incr.aof"))
+        .map((f) => join(aofDir, f));
     const aofBytes = () => incrFiles().reduce((sum, f) => sum + statSync(f).size, 0);
     assert.ok(existsSync(join(aofDir, "appendonly.aof.manifest")), "the AOF manifest exists");
     assert.ok(incrFiles().length > 0, "an incremental AOF file exists");

@@ -72,8 +72,14 @@ describe("rehearsal of the droplet side (staging)", () => {
     const again = rehearsal.buildImages(["redis"]);
     assert.ok(again.redis);
     const steps = rehearsal.timings.slice(before);
-    assert.deepEqual(steps.map((t) => t.step), ["debootstrap", "install packages", "import base", "build redis"]);
-    assert.ok(steps.every((t) => t.cached), JSON.stringify(steps));
+    assert.deepEqual(
+      steps.map((t) => t.step),
+      ["debootstrap", "install packages", "import base", "build redis"],
+    );
+    assert.ok(
+      steps.every((t) => t.cached),
+      JSON.stringify(steps),
+    );
   });
 
   // The scenarios this suite holds the program to, in the order they build on each other;

@@ -18,7 +18,19 @@ describe("sshPublicKeys against OpenSSH", () => {
   function generate(type: string, bits?: number): string | undefined {
     const file = join(dir, `${type}-${bits ?? "default"}`);
     if (generated.has(file)) return generated.get(file);
-    const result = run([tools["ssh-keygen"], "-q", "-t", type, ...(bits ? ["-b", String(bits)] : []), "-N", "", "-C", `${type} test key`, "-f", file]);
+    const result = run([
+      tools["ssh-keygen"],
+      "-q",
+      "-t",
+      type,
+      ...(bits ? ["-b", String(bits)] : []),
+      "-N",
+      "",
+      "-C",
+      `${type} test key`,
+      "-f",
+      file,
+    ]);
     // Newer OpenSSH builds cannot generate DSA keys at all.
     generated.set(file, result.status === 0 ? readFileSync(`${file}.pub`, "utf8").trim() : undefined);
     return generated.get(file);
@@ -32,7 +44,12 @@ describe("sshPublicKeys against OpenSSH", () => {
   }
 
   const accepted: [string, number?][] = [["ed25519"], ["ecdsa", 256], ["ecdsa", 384], ["ecdsa", 521], ["rsa", 3072], ["rsa", 4096]];
-  const tooWeak: [string, number][] = [["rsa", 1024], ["rsa", 2048], ["rsa", 3008], ["dsa", 1024]];
+  const tooWeak: [string, number][] = [
+    ["rsa", 1024],
+    ["rsa", 2048],
+    ["rsa", 3008],
+    ["dsa", 1024],
+  ];
 
   it("accepts every key type and size OpenSSH generates that is strong enough", () => {
     for (const [type, bits] of accepted) {
@@ -79,7 +96,13 @@ describe("sshPublicKeys against OpenSSH", () => {
         tried++;
       }
     }
-    for (const junk of ["ssh-ed25519 notakey", "notakey", "", "ssh-ed25519 AAAA", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY"]) {
+    for (const junk of [
+      "ssh-ed25519 notakey",
+      "notakey",
+      "",
+      "ssh-ed25519 AAAA",
+      "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY",
+    ]) {
       assert.ok(describeSshPublicKeyProblem(junk), junk);
       assert.equal(opensshReads(junk), false, junk);
     }
@@ -89,7 +112,8 @@ describe("sshPublicKeys against OpenSSH", () => {
   it("refuses a line break that would smuggle in a second key", () => {
     const a = generate("ed25519") as string;
     const b = generate("ecdsa", 256) as string;
-    for (const joiner of ["\n", "\r\n", "\r", "\u0000"]) assert.match(describeSshPublicKeyProblem(`${a}${joiner}${b}`) ?? "", /line break or control character/);
+    for (const joiner of ["\n", "\r\n", "\r", "\u0000"])
+      assert.match(describeSshPublicKeyProblem(`${a}${joiner}${b}`) ?? "", /line break or control character/);
   });
 });
 

@@ -46,10 +46,12 @@ function layout(dropIn: string): { dir: string; main: string } {
 const renderedDropIn = (() => {
   const dir = tempDir("sshd-render");
   keygen(join(dir, "host"), "host");
-  const userData = parse(renderCloudInit({
-    sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-    hostKey: { privateOpenssh: readFileSync(join(dir, "host"), "utf8"), publicOpenssh: readFileSync(join(dir, "host.pub"), "utf8") },
-  })) as { write_files: { path: string; content: string }[] };
+  const userData = parse(
+    renderCloudInit({
+      sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
+      hostKey: { privateOpenssh: readFileSync(join(dir, "host"), "utf8"), publicOpenssh: readFileSync(join(dir, "host.pub"), "utf8") },
+    }),
+  ) as { write_files: { path: string; content: string }[] };
   const file = userData.write_files.find((f) => f.path === SSHD_CONFIG_PATH);
   assert.ok(file, "cloud-init writes the sshd drop-in");
   return file.content;
@@ -99,11 +101,31 @@ describe("an ssh-agent with many keys against the real sshd (loopback)", () => {
     port = await freePort();
     // Test plumbing only: the login user (the machine has no `deploy`; `nobody` is added to
     // AllowUsers, whose entries accumulate), a temp authorized_keys, and a temp host key.
-    sshd = spawn(tools.sshd, [
-      "-D", "-E", log, "-f", main, "-p", String(port),
-      "-o", "ListenAddress=127.0.0.1", "-o", `HostKey=${join(confDir, "host_key")}`, "-o", "PidFile=none",
-      "-o", "AllowUsers=nobody", "-o", `AuthorizedKeysFile=${authorized}`, "-o", "StrictModes=no",
-    ], { stdio: "ignore" });
+    sshd = spawn(
+      tools.sshd,
+      [
+        "-D",
+        "-E",
+        log,
+        "-f",
+        main,
+        "-p",
+        String(port),
+        "-o",
+        "ListenAddress=127.0.0.1",
+        "-o",
+        `HostKey=${join(confDir, "host_key")}`,
+        "-o",
+        "PidFile=none",
+        "-o",
+        "AllowUsers=nobody",
+        "-o",
+        `AuthorizedKeysFile=${authorized}`,
+        "-o",
+        "StrictModes=no",
+      ],
+      { stdio: "ignore" },
+    );
     children.push(sshd);
     await waitForPort(port);
   });
@@ -124,9 +146,28 @@ describe("an ssh-agent with many keys against the real sshd (loopback)", () => {
       const added = run([tools["ssh-add"], "-q", ...files], { env });
       assert.equal(added.status, 0, added.stderr);
       const before = existsSync(log) ? readFileSync(log, "utf8").length : 0;
-      const result = run([tools.ssh, "-F", "none", "-p", String(port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "PreferredAuthentications=publickey",
-        "nobody@127.0.0.1", "true"], { env });
+      const result = run(
+        [
+          tools.ssh,
+          "-F",
+          "none",
+          "-p",
+          String(port),
+          "-o",
+          "BatchMode=yes",
+          "-o",
+          "StrictHostKeyChecking=no",
+          "-o",
+          "UserKnownHostsFile=/dev/null",
+          "-o",
+          "LogLevel=ERROR",
+          "-o",
+          "PreferredAuthentications=publickey",
+          "nobody@127.0.0.1",
+          "true",
+        ],
+        { env },
+      );
       await new Promise((r) => setTimeout(r, 200));
       return { status: result.status, stderr: result.stderr, log: readFileSync(log, "utf8").slice(before) };
     } finally {
@@ -158,7 +199,10 @@ function waitForPort(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const attempt = () => {
       const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => { socket.destroy(); resolve(); });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve();
+      });
       socket.once("error", () => {
         socket.destroy();
         if (Date.now() > deadline) reject(new Error(`sshd did not listen on ${port}`));

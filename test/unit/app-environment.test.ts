@@ -13,7 +13,9 @@ const APP_SECRETS = { SECRET_KEY: "app-secret-key-7c41e9", SENTRY_DSN: "https://
 const app = committedValue<{ image: string; env: Record<string, string> }>("production", "dropstack:app");
 
 function envOf(container: Registration): Record<string, string> {
-  return Object.fromEntries((container.inputs.envs as string[]).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    (container.inputs.envs as string[]).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
 }
 
 describe("app environment (production with appSecrets, mocks)", () => {
@@ -21,7 +23,9 @@ describe("app environment (production with appSecrets, mocks)", () => {
   let containers: Registration[];
 
   before(async () => {
-    setStackReferenceOutputs(committedValue<{ stagingStack: string }>("production", "dropstack:promotion").stagingStack, { [PROMOTED_IMAGE_OUTPUT]: app.image });
+    setStackReferenceOutputs(committedValue<{ stagingStack: string }>("production", "dropstack:promotion").stagingStack, {
+      [PROMOTED_IMAGE_OUTPUT]: app.image,
+    });
     ({ graph } = await runStack({ stack: "production", override: { "dropstack:appSecrets": APP_SECRETS } }));
     containers = graph.ofType("docker:index/container:Container").filter((c) => /-(api-\d+|worker-.+)$/.test(c.name));
   });
@@ -30,9 +34,16 @@ describe("app environment (production with appSecrets, mocks)", () => {
     const pool = graph.one("digitalocean:index/databaseConnectionPool:DatabaseConnectionPool");
     const expected = envOf(containers[0]);
     for (const container of containers) assert.deepEqual(envOf(container), expected, container.name);
-    assert.match(expected.DATABASE_URL, new RegExp(`@${String(pool.outputs.privateHost).replace(/\./g, "\\.")}:`), "the app goes through the pool");
+    assert.match(
+      expected.DATABASE_URL,
+      new RegExp(`@${String(pool.outputs.privateHost).replace(/\./g, "\\.")}:`),
+      "the app goes through the pool",
+    );
     assert.match(expected.REDIS_URL, /^redis:\/\//);
-    assert.ok(Object.keys(expected).some((k) => k.startsWith("AUTH0_")), "Auth0 settings from the Identity component");
+    assert.ok(
+      Object.keys(expected).some((k) => k.startsWith("AUTH0_")),
+      "Auth0 settings from the Identity component",
+    );
     for (const [name, value] of Object.entries({ ...app.env, ...APP_SECRETS })) assert.equal(expected[name], value, name);
   });
 
@@ -46,7 +57,9 @@ describe("app environment (production with appSecrets, mocks)", () => {
     const migratorPassword = String(graph.one("random:index/randomPassword:RandomPassword", "-pg-migrator-password").outputs.result);
     assert.ok(stdin[0].includes(migratorPassword), "migrate.sh connects as the migrator");
     assert.ok(!stdin[0].includes("pool"), "directly, since its advisory lock is session-level");
-    const migrationEnv = Object.fromEntries(stdin.slice(1).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+    const migrationEnv = Object.fromEntries(
+      stdin.slice(1).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
     assert.equal(migrationEnv.DATABASE_URL, stdin[0]);
     const appEnv = envOf(containers[0]);
     for (const name of Object.keys(appEnv).filter((n) => n !== "DATABASE_URL")) assert.equal(migrationEnv[name], appEnv[name], name);
@@ -59,7 +72,8 @@ describe("app environment (production with appSecrets, mocks)", () => {
       for (const [key, value] of Object.entries(r.inputs)) {
         if (r.secretInputs.includes(key)) continue;
         const text = JSON.stringify(value) ?? "";
-        for (const secret of Object.values(APP_SECRETS)) assert.ok(!text.includes(secret), `${r.type} ${r.name}.${key} holds an appSecret in the clear`);
+        for (const secret of Object.values(APP_SECRETS))
+          assert.ok(!text.includes(secret), `${r.type} ${r.name}.${key} holds an appSecret in the clear`);
       }
     }
   });

@@ -56,31 +56,46 @@ describe("dropstack:registry and dropstack:app.workers config", () => {
   });
 
   it("rejects credentials for another registry, which the provider would never use", () => {
-    assert.deepEqual(problems({ ...base(), registry: { server: "registry.gitlab.com", username: "ci", password: "s3cret" } }),
-      ["dropstack:registry.server: \"registry.gitlab.com\" is not the registry of app.image, which docker pulls from ghcr.io"]);
+    assert.deepEqual(problems({ ...base(), registry: { server: "registry.gitlab.com", username: "ci", password: "s3cret" } }), [
+      'dropstack:registry.server: "registry.gitlab.com" is not the registry of app.image, which docker pulls from ghcr.io',
+    ]);
   });
 
   it("names every missing or malformed registry key", () => {
     assert.deepEqual(problems({ ...base(), registry: { server: "https://ghcr.io/" } }).sort(), [
       "dropstack:registry.password: required",
-      "dropstack:registry.server: expected a registry host like ghcr.io or registry.example.com:5000, got \"https://ghcr.io/\"",
+      'dropstack:registry.server: expected a registry host like ghcr.io or registry.example.com:5000, got "https://ghcr.io/"',
       "dropstack:registry.username: required",
     ]);
-    assert.deepEqual(problems({ ...base(), registry: { server: "ghcr.io", username: "ci", password: "x", token: "y" } }), ["dropstack:registry.token: unknown key; did you mean dropstack:registry.server?"]);
+    assert.deepEqual(problems({ ...base(), registry: { server: "ghcr.io", username: "ci", password: "x", token: "y" } }), [
+      "dropstack:registry.token: unknown key; did you mean dropstack:registry.server?",
+    ]);
   });
 
   it("takes singleton (default false) and a healthcheck command per worker", () => {
-    const raw = { ...base(), app: { ...base().app, workers: [{ name: "beat", command: "celery beat", singleton: true }, { name: "worker", command: "celery worker", healthcheck: "celery inspect ping" }] } };
+    const raw = {
+      ...base(),
+      app: {
+        ...base().app,
+        workers: [
+          { name: "beat", command: "celery beat", singleton: true },
+          { name: "worker", command: "celery worker", healthcheck: "celery inspect ping" },
+        ],
+      },
+    };
     const result = parseStackConfig(raw, "staging");
     assert.ok(result.ok);
     assert.deepEqual(result.config.app.workers, [
       { name: "beat", command: "celery beat", singleton: true },
       { name: "worker", command: "celery worker", singleton: false, healthcheck: "celery inspect ping" },
     ]);
-    assert.deepEqual(problems({ ...base(), app: { ...base().app, workers: [{ name: "beat", command: "x", singleton: "yes", healthcheck: "" }] } }).sort(), [
-      "dropstack:app.workers.0.healthcheck: expected a command run in the worker's container, got \"\"",
-      "dropstack:app.workers.0.singleton: expected true or false, got \"yes\"",
-    ]);
+    assert.deepEqual(
+      problems({ ...base(), app: { ...base().app, workers: [{ name: "beat", command: "x", singleton: "yes", healthcheck: "" }] } }).sort(),
+      [
+        'dropstack:app.workers.0.healthcheck: expected a command run in the worker\'s container, got ""',
+        'dropstack:app.workers.0.singleton: expected true or false, got "yes"',
+      ],
+    );
   });
 });
 
@@ -90,12 +105,18 @@ describe("a private registry under mocks (staging)", () => {
   let graph: Graph;
 
   before(async () => {
-    ({ graph } = await runStack({ stack: "staging", override: { "dropstack:registry": { server: imageRegistry(app.image), username: "deploy-bot", password: PASSWORD } } }));
+    ({ graph } = await runStack({
+      stack: "staging",
+      override: { "dropstack:registry": { server: imageRegistry(app.image), username: "deploy-bot", password: PASSWORD } },
+    }));
   });
 
   it("hands the Docker provider registryAuth for the image's registry, with the password secret", () => {
     const provider = graph.one("pulumi:providers:docker", "");
-    const auth = typeof provider.inputs.registryAuth === "string" ? JSON.parse(provider.inputs.registryAuth) as unknown[] : provider.inputs.registryAuth;
+    const auth =
+      typeof provider.inputs.registryAuth === "string"
+        ? (JSON.parse(provider.inputs.registryAuth) as unknown[])
+        : provider.inputs.registryAuth;
     assert.deepEqual(auth, [{ address: imageRegistry(app.image), username: "deploy-bot", password: PASSWORD }]);
     assert.ok(provider.secretInputs.includes("registryAuth"), "registryAuth is a secret input");
   });

@@ -45,9 +45,20 @@ describe("app environment", () => {
 
   it("is checked with the rest of the config: app.env and appSecrets may not set what dropstack sets", () => {
     const file = readStackFile(path.join(ROOT, "Pulumi.staging.yaml"));
-    const raw = Object.fromEntries(Object.entries(file.config).filter(([k]) => k.startsWith("dropstack:")).map(([k, v]) => [k.slice("dropstack:".length), decodeConfigValue(v)]));
+    const raw = Object.fromEntries(
+      Object.entries(file.config)
+        .filter(([k]) => k.startsWith("dropstack:"))
+        .map(([k, v]) => [k.slice("dropstack:".length), decodeConfigValue(v)]),
+    );
     const app = raw.app as { env: Record<string, string> };
-    const result = parseStackConfig({ ...raw, app: { ...app, env: { ...app.env, REDIS_URL: "redis://elsewhere" } }, appSecrets: { AUTH0_CLIENT_ID: "x", API_KEY: "fine" } }, "staging");
+    const result = parseStackConfig(
+      {
+        ...raw,
+        app: { ...app, env: { ...app.env, REDIS_URL: "redis://elsewhere" } },
+        appSecrets: { AUTH0_CLIENT_ID: "x", API_KEY: "fine" },
+      },
+      "staging",
+    );
     assert.equal(result.ok, false);
     assert.deepEqual(!result.ok && result.problems, [
       "dropstack:app.env.REDIS_URL: is set by dropstack in the app's environment; remove it",
@@ -66,7 +77,12 @@ describe("image pinning", () => {
   it("accepts only a full sha256 digest at the end", () => {
     assert.equal(isDigestPinned(`ghcr.io/acme/api:2.4.0@sha256:${"a".repeat(64)}`), true);
     assert.equal(isDigestPinned(`ghcr.io/acme/api@sha256:${"a".repeat(64)}`), true);
-    for (const ref of ["ghcr.io/acme/api:2.4.0", "ghcr.io/acme/api:latest", `ghcr.io/acme/api@sha256:${"a".repeat(63)}`, `api@sha256:${"A".repeat(64)}`]) {
+    for (const ref of [
+      "ghcr.io/acme/api:2.4.0",
+      "ghcr.io/acme/api:latest",
+      `ghcr.io/acme/api@sha256:${"a".repeat(63)}`,
+      `api@sha256:${"A".repeat(64)}`,
+    ]) {
       assert.equal(isDigestPinned(ref), false, ref);
     }
   });
@@ -81,7 +97,9 @@ describe("healthcheck", () => {
 
   it("writes durations the way the docker provider reads them back (Go's format), so previews stay clean", () => {
     const goDuration = (seconds: number) => {
-      const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+      const h = Math.floor(seconds / 3600),
+        m = Math.floor((seconds % 3600) / 60),
+        s = seconds % 60;
       return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
     };
     for (const key of ["interval", "timeout", "startPeriod"] as const) {

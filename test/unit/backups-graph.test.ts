@@ -48,7 +48,13 @@ describe("off-site backups (production, mocks)", () => {
   });
 
   it("exports the bucket and the regional endpoint for the hooks", async () => {
-    const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply((v) => { resolve(v); return v; }));
+    const value = <T>(o: pulumi.Output<T>) =>
+      new Promise<T>((resolve) =>
+        o.apply((v) => {
+          resolve(v);
+          return v;
+        }),
+      );
     assert.equal(await value(program.backupsBucket as pulumi.Output<string>), graph.one(BUCKET).inputs.name);
     assert.equal(program.backupsEndpoint, "https://fra1.digitaloceanspaces.com");
   });

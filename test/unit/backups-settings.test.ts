@@ -1,11 +1,21 @@
 // Pure off-site backup settings: bucket name, endpoint and the keep → days mapping.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BACKUP_PREFIX, NONCURRENT_RETENTION_DAYS, backupBucketName, offsiteRetention, spacesEndpoint } from "../../components/backups/settings";
+import {
+  BACKUP_PREFIX,
+  NONCURRENT_RETENTION_DAYS,
+  backupBucketName,
+  offsiteRetention,
+  spacesEndpoint,
+} from "../../components/backups/settings";
 
 describe("offsiteRetention", () => {
   it("keeps each copy `keep` days, then a noncurrent week, and aborts stale uploads after a day", () => {
-    assert.deepEqual(offsiteRetention(14), { currentDays: 14, noncurrentDays: NONCURRENT_RETENTION_DAYS, abortIncompleteMultipartUploadDays: 1 });
+    assert.deepEqual(offsiteRetention(14), {
+      currentDays: 14,
+      noncurrentDays: NONCURRENT_RETENTION_DAYS,
+      abortIncompleteMultipartUploadDays: 1,
+    });
     assert.equal(offsiteRetention(1).currentDays, 1);
   });
   it("rejects a keep that is not a positive integer", () => {

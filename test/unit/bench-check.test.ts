@@ -8,7 +8,10 @@ import { describe, it } from "node:test";
 import { ROOT } from "../support/program";
 
 const bench = (...args: string[]) =>
-  spawnSync(process.execPath, ["--require", join(ROOT, "tools", "fast-start.cjs"), join(ROOT, "tools", "bench", "check.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  spawnSync(process.execPath, ["--require", join(ROOT, "tools", "fast-start.cjs"), join(ROOT, "tools", "bench", "check.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
 
 describe("npm run bench:check", () => {
   it("answers --help with exit 0 and refuses unknown flags, bad round counts and unknown stacks with exit 2", () => {
@@ -30,7 +33,14 @@ describe("npm run bench:check", () => {
     assert.match(result.stdout, /^npm run check -- staging$/m);
     assert.doesNotMatch(result.stdout, /check -- production/);
     assert.match(result.stdout, /wall \d+\.\d\d s \(median of 1; .*CPU \d+\.\d\d s in all processes; target < 3 s: (met|NOT met)/);
-    for (const phase of ["start-up", "program evaluation", "waiting for the policy pack", "policy analysis", "report", "TypeScript compilation"]) {
+    for (const phase of [
+      "start-up",
+      "program evaluation",
+      "waiting for the policy pack",
+      "policy analysis",
+      "report",
+      "TypeScript compilation",
+    ]) {
       assert.match(result.stdout, new RegExp(`^ +(of which )?${phase}.* \\d+\\.\\d\\d s`, "m"), phase);
     }
     assert.match(result.stdout, /policy pack start-up alone .* \d+\.\d\d s wall/);

@@ -17,7 +17,10 @@ describe("npm run check (cache)", () => {
     assert.equal(report.status, 0, report.stderr);
     const conf = readFileSync(path.join(emitDir, "redis.conf"), "utf8").split("\n");
     const redis = committedValue<{ maxmemory: string; evictionPolicy: string }>("production", "dropstack:redis");
-    assert.ok(conf.some((line) => /^requirepass "[^"]{32,}"$/.test(line)), "requirepass with a generated password");
+    assert.ok(
+      conf.some((line) => /^requirepass "[^"]{32,}"$/.test(line)),
+      "requirepass with a generated password",
+    );
     assert.ok(conf.includes(`maxmemory ${redis.maxmemory}`));
     assert.ok(conf.includes(`maxmemory-policy ${redis.evictionPolicy}`));
     assert.ok(conf.includes("appendonly yes"));

@@ -38,7 +38,8 @@ describe("Cache component (production, mocks)", () => {
     assert.equal(container.inputs.image, image.outputs.imageId);
     assert.ok(container.propertyDependencies.image?.includes(image.urn), "the container's image comes from the RemoteImage");
     const dockerProvider = graph.one("pulumi:providers:docker", "");
-    for (const r of [image, container]) assert.ok(r.provider?.startsWith(`${dockerProvider.urn}::`), `${r.name} uses the droplet's docker provider`);
+    for (const r of [image, container])
+      assert.ok(r.provider?.startsWith(`${dockerProvider.urn}::`), `${r.name} uses the droplet's docker provider`);
   });
 
   it("publishes no port and joins only the app network, as redis", () => {

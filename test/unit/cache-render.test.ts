@@ -91,7 +91,11 @@ test("an unknown eviction policy is a problem naming the allowed ones", () => {
 test("maxmemory must be a Redis size of at least 1mb", () => {
   for (const bad of ["lots", "256 mb", "256MiB", "-1mb", "1.5gb", "", "99999999999999999999gb"]) {
     const problems = validateRedisSettings({ ...valid, maxmemory: bad });
-    assert.deepEqual(problems.map((p) => p.setting), ["maxmemory"], `"${bad}" should be refused`);
+    assert.deepEqual(
+      problems.map((p) => p.setting),
+      ["maxmemory"],
+      `"${bad}" should be refused`,
+    );
   }
   assert.match(describeMaxmemoryProblem("0") ?? "", /no limit/);
   assert.match(describeMaxmemoryProblem("512kb") ?? "", /at least 1mb/);
@@ -115,9 +119,15 @@ test("sizes use Redis units: k/m/g are powers of 1000, kb/mb/gb powers of 1024",
 
 test("short passwords are refused", () => {
   const problems = validateRedisSettings({ ...valid, password: "short-pass" });
-  assert.deepEqual(problems.map((p) => p.setting), ["password"]);
+  assert.deepEqual(
+    problems.map((p) => p.setting),
+    ["password"],
+  );
   assert.match(problems[0].message, /at least 16 characters, got 10/);
-  assert.deepEqual(validateRedisSettings({ ...valid, password: "" }).map((p) => p.setting), ["password"]);
+  assert.deepEqual(
+    validateRedisSettings({ ...valid, password: "" }).map((p) => p.setting),
+    ["password"],
+  );
 });
 
 test("passwords that would break out of the quoted requirepass value are refused", () => {
@@ -125,7 +135,11 @@ test("passwords that would break out of the quoted requirepass value are refused
   for (const bad of [' "', "'", "`", "\\", " ", "\t", "\nrename-command CONFIG x", "é"]) {
     const password = padding + bad;
     const problems = validateRedisSettings({ ...valid, password });
-    assert.deepEqual(problems.map((p) => p.setting), ["password"], `${JSON.stringify(bad)} should be refused`);
+    assert.deepEqual(
+      problems.map((p) => p.setting),
+      ["password"],
+      `${JSON.stringify(bad)} should be refused`,
+    );
     assert.throws(() => renderRedisConf({ ...valid, password }), /password/);
   }
 });
@@ -144,8 +158,14 @@ test("problem messages and render errors never contain the password", () => {
 test("bind, port and data dir are checked", () => {
   const problems = validateRedisSettings({ ...valid, bind: "localhost", port: 70000, dataDir: "data dir" });
   assert.deepEqual(problems.map((p) => p.setting).sort(), ["bind", "dataDir", "port"]);
-  assert.deepEqual(validateRedisSettings({ ...valid, dataDir: "/data\nrequirepass x" }).map((p) => p.setting), ["dataDir"]);
-  assert.deepEqual(validateRedisSettings({ ...valid, port: 6379.5 }).map((p) => p.setting), ["port"]);
+  assert.deepEqual(
+    validateRedisSettings({ ...valid, dataDir: "/data\nrequirepass x" }).map((p) => p.setting),
+    ["dataDir"],
+  );
+  assert.deepEqual(
+    validateRedisSettings({ ...valid, port: 6379.5 }).map((p) => p.setting),
+    ["port"],
+  );
 });
 
 test("render lists every problem at once", () => {

@@ -10,9 +10,24 @@ const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value }
 
 function reg(name: string, type: string, extra: Partial<Registration> = {}): Registration {
   return {
-    urn: `urn:pulumi:staging::dropstack::${type}::${name}`, id: `${name}-id`, type, name, custom: true, protect: false,
-    dependencies: [], propertyDependencies: {}, deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [],
-    additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {}, ...extra,
+    urn: `urn:pulumi:staging::dropstack::${type}::${name}`,
+    id: `${name}-id`,
+    type,
+    name,
+    custom: true,
+    protect: false,
+    dependencies: [],
+    propertyDependencies: {},
+    deleteBeforeReplace: false,
+    deleteBeforeReplaceDefined: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    additionalSecretOutputs: [],
+    wireInputs: {},
+    inputs: {},
+    secretInputs: [],
+    outputs: {},
+    ...extra,
   };
 }
 
@@ -41,7 +56,11 @@ describe("providerReference", () => {
   it("keeps an explicit provider and names the default one by package and version, not yet created", () => {
     const explicit = "urn:pulumi:staging::dropstack::pulumi:providers:docker::web::web-id";
     assert.equal(providerReference(reg("c", "docker:index/container:Container", { provider: explicit }), "staging", "dropstack"), explicit);
-    for (const [version, name] of [["4.80.1", "default_4_80_1"], ["3.0.0-alpha.1+dev", "default_3_0_0_alpha_1_dev"], [undefined, "default"]] as const) {
+    for (const [version, name] of [
+      ["4.80.1", "default_4_80_1"],
+      ["3.0.0-alpha.1+dev", "default_3_0_0_alpha_1_dev"],
+      [undefined, "default"],
+    ] as const) {
       assert.equal(
         providerReference(reg("v", "digitalocean:index/volume:Volume", { version }), "staging", "dropstack"),
         `urn:pulumi:staging::dropstack::pulumi:providers:digitalocean::${name}::${UNKNOWN_ID}`,
@@ -57,12 +76,21 @@ describe("providerReference", () => {
 });
 
 describe("previewDigest", () => {
-  const volume = reg("data", "digitalocean:index/volume:Volume", { protect: true, version: "4.80.1", wireInputs: { size: 20, name: secret("n") } });
+  const volume = reg("data", "digitalocean:index/volume:Volume", {
+    protect: true,
+    version: "4.80.1",
+    wireInputs: { size: 20, name: secret("n") },
+  });
   const attachment = reg("attach", "digitalocean:index/volumeAttachment:VolumeAttachment", {
-    deleteBeforeReplace: true, dependencies: [volume.urn], propertyDependencies: { volumeId: [volume.urn] }, parent: "urn:parent",
+    deleteBeforeReplace: true,
+    dependencies: [volume.urn],
+    propertyDependencies: { volumeId: [volume.urn] },
+    parent: "urn:parent",
   });
   const run = {
-    packName: "dropstack", packVersion: "0.1.0", policies: [],
+    packName: "dropstack",
+    packVersion: "0.1.0",
+    policies: [],
     violations: [
       { policy: "volume-protected", enforcementLevel: "mandatory" as const, urn: volume.urn, message: "m", description: "d" },
       { policy: "stack-wide", enforcementLevel: "advisory" as const, urn: "", message: "s", description: "d" },
@@ -83,10 +111,13 @@ describe("previewDigest", () => {
   });
 
   it("reports violations as apitype.PolicyEvent, stack-wide ones without a resource URN", () => {
-    assert.deepEqual(policyEvents(run).map((e) => [e.policyName, e.enforcementLevel, e.resourceUrn, e.policyPackName]), [
-      ["volume-protected", "mandatory", volume.urn, "dropstack"],
-      ["stack-wide", "advisory", undefined, "dropstack"],
-    ]);
+    assert.deepEqual(
+      policyEvents(run).map((e) => [e.policyName, e.enforcementLevel, e.resourceUrn, e.policyPackName]),
+      [
+        ["volume-protected", "mandatory", volume.urn, "dropstack"],
+        ["stack-wide", "advisory", undefined, "dropstack"],
+      ],
+    );
     assert.ok(!("resourceUrn" in digest.policyEvents[1]));
   });
 });

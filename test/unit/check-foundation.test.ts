@@ -12,21 +12,30 @@ describe("npm run check (foundation)", () => {
       assert.equal(report.status, 0, `${stack}: ${report.stderr}\n${JSON.stringify(report.json?.violations, null, 2)}`);
       const types = new Set(report.json?.resources.map((r) => r.type));
       for (const type of [
-        "digitalocean:index/vpc:Vpc", "digitalocean:index/firewall:Firewall", "digitalocean:index/droplet:Droplet",
-        "digitalocean:index/volume:Volume", "digitalocean:index/reservedIp:ReservedIp", "pulumi:providers:docker",
-      ]) assert.ok(types.has(type), `${stack} has no ${type}`);
+        "digitalocean:index/vpc:Vpc",
+        "digitalocean:index/firewall:Firewall",
+        "digitalocean:index/droplet:Droplet",
+        "digitalocean:index/volume:Volume",
+        "digitalocean:index/reservedIp:ReservedIp",
+        "pulumi:providers:docker",
+      ])
+        assert.ok(types.has(type), `${stack} has no ${type}`);
     }
   });
 
   it("exits 1 naming the policy when production opens SSH to the world", () => {
-    const file = writeStackVariant("production", (c) => { c["dropstack:adminCidrs"] = ["0.0.0.0/0"]; });
+    const file = writeStackVariant("production", (c) => {
+      c["dropstack:adminCidrs"] = ["0.0.0.0/0"];
+    });
     const report = runCheck("production", { configFile: file });
     assert.equal(report.status, 1, report.stderr);
     assert.ok(report.json?.violations.some((v) => v.policy === "firewall-no-public-admin-ports" && v.enforcementLevel === "mandatory"));
   });
 
   it("exits 1 naming the policy when production turns droplet backups off", () => {
-    const file = writeStackVariant("production", (c) => { (c["dropstack:droplet"] as Record<string, unknown>).backups = false; });
+    const file = writeStackVariant("production", (c) => {
+      (c["dropstack:droplet"] as Record<string, unknown>).backups = false;
+    });
     const report = runCheck("production", { configFile: file });
     assert.equal(report.status, 1, report.stderr);
     assert.ok(report.json?.violations.some((v) => v.policy === "droplet-backups-enabled" && v.enforcementLevel === "mandatory"));
@@ -51,7 +60,13 @@ describe("npm run check (foundation)", () => {
     assert.match(report.stderr, /dropstack:hosts\.api: expected a fully qualified hostname/);
     // Nothing but the errors: no preview banner, no runtime warnings, nothing on stdout.
     assert.equal(report.stdout, "");
-    assert.deepEqual(report.stderr.trim().split("\n").filter((l) => !/^error: invalid config|^ {2}dropstack:/.test(l)), []);
+    assert.deepEqual(
+      report.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !/^error: invalid config|^ {2}dropstack:/.test(l)),
+      [],
+    );
   });
 
   it("exits 2 for unknown top-level keys and a newline in app.env, naming each", () => {
@@ -72,7 +87,10 @@ describe("npm run check (foundation)", () => {
     const listed = /unknown stack "nosuchstack".*the stacks here are: (.*)/.exec(report.stderr)?.[1].split(", ");
     assert.ok(listed?.includes("production") && listed.includes("staging"), report.stderr);
     assert.match(report.stderr, /npm run new-stack -- nosuchstack/);
-    assert.match(report.stderr, /cp Pulumi\.staging\.yaml Pulumi\.nosuchstack\.yaml && cp policies\/staging\.json policies\/nosuchstack\.json/);
+    assert.match(
+      report.stderr,
+      /cp Pulumi\.staging\.yaml Pulumi\.nosuchstack\.yaml && cp policies\/staging\.json policies\/nosuchstack\.json/,
+    );
     assert.equal(runCheck("staging", { json: false, extraArgs: ["--bogus"] }).status, 2);
   });
 

@@ -91,7 +91,11 @@ describe("npm run -s check -- staging --json through a pipe", () => {
       assert.ok(Array.isArray(step.newState.ignoreChanges));
       assert.equal(typeof step.newState.deleteBeforeReplace, "boolean");
       if (step.newState.custom && !step.type.startsWith("pulumi:")) {
-        assert.match(step.newState.provider ?? "", /^urn:pulumi:staging::dropstack::(?:[\w:]+\$)?pulumi:providers:[\w-]+::[\w-]+::.+$/, step.urn);
+        assert.match(
+          step.newState.provider ?? "",
+          /^urn:pulumi:staging::dropstack::(?:[\w:]+\$)?pulumi:providers:[\w-]+::[\w-]+::.+$/,
+          step.urn,
+        );
         assert.equal(step.provider, step.newState.provider);
       }
     }
@@ -120,7 +124,7 @@ describe("npm run -s check -- staging --json through a pipe", () => {
     assert.ok(migrate && backup && migrate.newState.dependencies?.includes(backup.urn), "migrate waits for the backup");
   });
 
-  it("masks every secret input as \"[secret]\" and prints no secret value", () => {
+  it('masks every secret input as "[secret]" and prints no secret value', () => {
     const withSecrets = doc.resources.filter((r) => r.secretInputs.length > 0);
     assert.ok(withSecrets.length >= 3);
     for (const resource of withSecrets) {

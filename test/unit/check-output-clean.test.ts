@@ -16,10 +16,11 @@ const cases: { name: string; stack: string; configFile?: () => string }[] = [
   {
     name: "staging without dropstack:auth0 (no Identity either)",
     stack: "staging",
-    configFile: () => writeStackVariant("staging", (config) => {
-      delete config["dropstack:auth0"];
-      delete config["auth0:domain"];
-    }),
+    configFile: () =>
+      writeStackVariant("staging", (config) => {
+        delete config["dropstack:auth0"];
+        delete config["auth0:domain"];
+      }),
   },
 ];
 

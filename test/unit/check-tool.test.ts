@@ -7,9 +7,24 @@ import { SECRET_PLACEHOLDER, StackFileError, parseStackFile } from "../../tools/
 
 function reg(name: string, type: string, deps: string[] = [], parent?: string, custom = true): Registration {
   return {
-    urn: `urn:${name}`, id: `${name}-id`, type, name, custom, parent: parent ? `urn:${parent}` : undefined, protect: false,
-    dependencies: deps.map((d) => `urn:${d}`), propertyDependencies: {}, deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [],
-    replaceOnChanges: [], additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {},
+    urn: `urn:${name}`,
+    id: `${name}-id`,
+    type,
+    name,
+    custom,
+    parent: parent ? `urn:${parent}` : undefined,
+    protect: false,
+    dependencies: deps.map((d) => `urn:${d}`),
+    propertyDependencies: {},
+    deleteBeforeReplace: false,
+    deleteBeforeReplaceDefined: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    additionalSecretOutputs: [],
+    wireInputs: {},
+    inputs: {},
+    secretInputs: [],
+    outputs: {},
   };
 }
 
@@ -20,7 +35,9 @@ describe("stack file reading", () => {
     assert.deepEqual(file.secretKeys, []);
   });
   it("treats encrypted values as unknown secrets, whole or inside an object", () => {
-    const file = parseStackFile("config:\n  dropstack:appSecrets:\n    secure: v1:abc\n  auth0:clientSecret:\n    secure: v1:def\n  dropstack:app:\n    token:\n      secure: v1:ghi\n");
+    const file = parseStackFile(
+      "config:\n  dropstack:appSecrets:\n    secure: v1:abc\n  auth0:clientSecret:\n    secure: v1:def\n  dropstack:app:\n    token:\n      secure: v1:ghi\n",
+    );
     assert.deepEqual(file.secretKeys.sort(), ["auth0:clientSecret", "dropstack:app", "dropstack:appSecrets"]);
     assert.equal(file.config["dropstack:appSecrets"], "{}");
     assert.equal(file.config["auth0:clientSecret"], SECRET_PLACEHOLDER);
@@ -54,10 +71,17 @@ describe("deploy order", () => {
       reg("worker", "docker:index/container:Container", ["hooks"]),
       reg("smoke", "command:remote:Command", ["api-1"]),
     ]);
-    assert.deepEqual(deployLevels(graph).map((l) => l.map((r) => r.name)), [["backup"], ["migrate"], ["api-0", "worker"], ["api-1"], ["smoke"]]);
+    assert.deepEqual(
+      deployLevels(graph).map((l) => l.map((r) => r.name)),
+      [["backup"], ["migrate"], ["api-0", "worker"], ["api-1"], ["smoke"]],
+    );
   });
   it("draws the resource tree under the stack", () => {
-    const graph = new Graph([reg("stack", "pulumi:pulumi:Stack", [], undefined, false), reg("net", "dropstack:index:Network", [], "stack", false), reg("vpc", "digitalocean:index/vpc:Vpc", [], "net")]);
+    const graph = new Graph([
+      reg("stack", "pulumi:pulumi:Stack", [], undefined, false),
+      reg("net", "dropstack:index:Network", [], "stack", false),
+      reg("vpc", "digitalocean:index/vpc:Vpc", [], "net"),
+    ]);
     const lines = renderTree(graph).split("\n");
     assert.equal(lines.length, 3);
     assert.match(lines[2], /└─ digitalocean:index\/vpc:Vpc\s+vpc/);

@@ -18,8 +18,25 @@ const CLUSTER = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30";
 const TAG = "dropstack-staging-app";
 const RUNNER = "203.0.113.7";
 
-interface Rule { uuid: string; cluster_uuid: string; type: string; value: string; description?: string; created_at: string }
-interface Firewall { id: string; name: string; status: string; created_at: string; tags: string[]; inbound_rules: unknown[]; outbound_rules: unknown[]; droplet_ids: number[]; pending_changes: unknown[] }
+interface Rule {
+  uuid: string;
+  cluster_uuid: string;
+  type: string;
+  value: string;
+  description?: string;
+  created_at: string;
+}
+interface Firewall {
+  id: string;
+  name: string;
+  status: string;
+  created_at: string;
+  tags: string[];
+  inbound_rules: unknown[];
+  outbound_rules: unknown[];
+  droplet_ids: number[];
+  pending_changes: unknown[];
+}
 
 /** The DigitalOcean API as far as the tool uses it, with hooks to misbehave. */
 class StubApi {
@@ -69,10 +86,18 @@ class StubApi {
     }
     if (req.method === "POST" && url.pathname === "/v2/firewalls") {
       const b = body as Partial<Firewall> & { name?: string };
-      if (!b.name || !/^[A-Za-z0-9.-]+$/.test(b.name) || !Array.isArray(b.inbound_rules)) return send(422, { id: "unprocessable_entity", message: "invalid firewall" });
+      if (!b.name || !/^[A-Za-z0-9.-]+$/.test(b.name) || !Array.isArray(b.inbound_rules))
+        return send(422, { id: "unprocessable_entity", message: "invalid firewall" });
       const firewall: Firewall = {
-        id: `fw-${this.nextId++}`, name: b.name, status: "waiting", created_at: new Date().toISOString(), tags: b.tags ?? [],
-        inbound_rules: b.inbound_rules, outbound_rules: b.outbound_rules ?? [], droplet_ids: [], pending_changes: [],
+        id: `fw-${this.nextId++}`,
+        name: b.name,
+        status: "waiting",
+        created_at: new Date().toISOString(),
+        tags: b.tags ?? [],
+        inbound_rules: b.inbound_rules,
+        outbound_rules: b.outbound_rules ?? [],
+        droplet_ids: [],
+        pending_changes: [],
       };
       this.firewalls.set(firewall.id, firewall);
       return send(202, { firewall });
@@ -85,7 +110,8 @@ class StubApi {
       return send(200, { firewall: answer });
     }
     if (firewallId && req.method === "DELETE") {
-      if (!this.firewalls.delete(firewallId)) return send(404, { id: "not_found", message: "The resource you were accessing could not be found." });
+      if (!this.firewalls.delete(firewallId))
+        return send(404, { id: "not_found", message: "The resource you were accessing could not be found." });
       return send(204);
     }
     if (url.pathname === `/v2/databases/${CLUSTER}/firewall`) {
@@ -94,14 +120,23 @@ class StubApi {
         if (this.failDatabasePut) return send(this.failDatabasePut, { id: "server_error", message: "stub failure" });
         const incoming = (body as { rules?: Partial<Rule>[] }).rules ?? [];
         for (const r of incoming) {
-          if (!["droplet", "k8s", "ip_addr", "tag", "app"].includes(r.type ?? "") || !r.value) return send(422, { id: "unprocessable_entity", message: "invalid rule" });
-          if ("cluster_uuid" in r || "created_at" in r) return send(422, { id: "unprocessable_entity", message: "read-only field in request" });
+          if (!["droplet", "k8s", "ip_addr", "tag", "app"].includes(r.type ?? "") || !r.value)
+            return send(422, { id: "unprocessable_entity", message: "invalid rule" });
+          if ("cluster_uuid" in r || "created_at" in r)
+            return send(422, { id: "unprocessable_entity", message: "read-only field in request" });
         }
         const previous = new Map(this.rules.map((r) => [r.uuid, r]));
-        this.rules = incoming.map((r) => previous.get(r.uuid ?? "") ?? {
-          uuid: `r-${this.nextId++}`, cluster_uuid: CLUSTER, type: r.type ?? "", value: r.value ?? "", created_at: new Date().toISOString(),
-          ...(r.description ? { description: r.description } : {}),
-        });
+        this.rules = incoming.map(
+          (r) =>
+            previous.get(r.uuid ?? "") ?? {
+              uuid: `r-${this.nextId++}`,
+              cluster_uuid: CLUSTER,
+              type: r.type ?? "",
+              value: r.value ?? "",
+              created_at: new Date().toISOString(),
+              ...(r.description ? { description: r.description } : {}),
+            },
+        );
         if (this.raceDropAddress) {
           this.rules = this.rules.filter((r) => r.value !== this.raceDropAddress);
           this.raceDropAddress = undefined;
@@ -121,9 +156,20 @@ const lookupServer = createServer((req, res) => {
 });
 let dir: string;
 
-function outputsFile(rules: { type: string; value: string }[] = [{ type: "tag", value: TAG }, { type: "ip_addr", value: "198.51.100.0/24" }]): string {
+function outputsFile(
+  rules: { type: string; value: string }[] = [
+    { type: "tag", value: TAG },
+    { type: "ip_addr", value: "198.51.100.0/24" },
+  ],
+): string {
   const file = join(dir, "outputs.json");
-  writeFileSync(file, JSON.stringify({ databaseClusterId: CLUSTER, ciAccess: { dropletTag: TAG, databaseClusterId: CLUSTER, databaseTrustedSources: rules } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      databaseClusterId: CLUSTER,
+      ciAccess: { dropletTag: TAG, databaseClusterId: CLUSTER, databaseTrustedSources: rules },
+    }),
+  );
   return file;
 }
 
@@ -157,7 +203,10 @@ function ciAccessProcess(args: string[]): Promise<Run> {
   });
 }
 
-const initialRules = () => [{ uuid: "u-tag", type: "tag", value: TAG }, { uuid: "u-admin", type: "ip_addr", value: "198.51.100.0/24" }];
+const initialRules = () => [
+  { uuid: "u-tag", type: "tag", value: TAG },
+  { uuid: "u-admin", type: "ip_addr", value: "198.51.100.0/24" },
+];
 const ruleValues = () => stub.rules.map((r) => `${r.uuid}:${r.value}`).sort();
 
 describe("ci-access against a stub DigitalOcean API", () => {
@@ -176,7 +225,8 @@ describe("ci-access against a stub DigitalOcean API", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const state = () => join(dir, "state.json");
-  const open = (extra: string[] = ["--address", RUNNER]) => ciAccess(["open", "--outputs", outputsFile(), "--state", state(), "--run-id", "4242-1-staging-plan", ...extra]);
+  const open = (extra: string[] = ["--address", RUNNER]) =>
+    ciAccess(["open", "--outputs", outputsFile(), "--state", state(), "--run-id", "4242-1-staging-plan", ...extra]);
   const close = () => ciAccess(["close", "--state", state()]);
 
   it("opens SSH and the database to the runner, then closes both, leaving the account as it was", async () => {
@@ -187,8 +237,15 @@ describe("ci-access against a stub DigitalOcean API", () => {
     assert.equal(firewall.name, "dropstack-ci-4242-1-staging-plan");
     assert.deepEqual(firewall.tags, [TAG]);
     assert.deepEqual(firewall.inbound_rules, [{ protocol: "tcp", ports: "22", sources: { addresses: [`${RUNNER}/32`] } }]);
-    assert.ok(stub.requests.some((r) => r.method === "GET" && r.path === `/v2/firewalls/${firewall.id}`), "waits for the firewall to apply");
-    assert.deepEqual(ruleValues(), [...before, `${stub.rules.find((r) => r.value === RUNNER)?.uuid}:${RUNNER}`].sort(), "Pulumi's rules keep their uuids");
+    assert.ok(
+      stub.requests.some((r) => r.method === "GET" && r.path === `/v2/firewalls/${firewall.id}`),
+      "waits for the firewall to apply",
+    );
+    assert.deepEqual(
+      ruleValues(),
+      [...before, `${stub.rules.find((r) => r.value === RUNNER)?.uuid}:${RUNNER}`].sort(),
+      "Pulumi's rules keep their uuids",
+    );
     assert.equal(stub.rules.find((r) => r.value === RUNNER)?.description, "dropstack-ci 4242-1-staging-plan");
     assert.equal(JSON.parse(readFileSync(state(), "utf8")).databaseSourceAdded, true);
 
@@ -257,8 +314,28 @@ describe("ci-access against a stub DigitalOcean API", () => {
 
   it("sweeps a CI firewall a lost runner left behind hours ago, and only that one", async () => {
     const old = new Date(Date.now() - 7 * 3600_000).toISOString();
-    stub.firewalls.set("fw-old", { id: "fw-old", name: "dropstack-ci-1-1-lost", status: "succeeded", created_at: old, tags: [TAG], inbound_rules: [], outbound_rules: [], droplet_ids: [], pending_changes: [] });
-    stub.firewalls.set("fw-pulumi", { id: "fw-pulumi", name: "dropstack-staging-droplet", status: "succeeded", created_at: old, tags: [TAG], inbound_rules: [], outbound_rules: [], droplet_ids: [], pending_changes: [] });
+    stub.firewalls.set("fw-old", {
+      id: "fw-old",
+      name: "dropstack-ci-1-1-lost",
+      status: "succeeded",
+      created_at: old,
+      tags: [TAG],
+      inbound_rules: [],
+      outbound_rules: [],
+      droplet_ids: [],
+      pending_changes: [],
+    });
+    stub.firewalls.set("fw-pulumi", {
+      id: "fw-pulumi",
+      name: "dropstack-staging-droplet",
+      status: "succeeded",
+      created_at: old,
+      tags: [TAG],
+      inbound_rules: [],
+      outbound_rules: [],
+      droplet_ids: [],
+      pending_changes: [],
+    });
     assert.equal((await open()).status, 0);
     assert.ok(!stub.firewalls.has("fw-old"));
     assert.ok(stub.firewalls.has("fw-pulumi"));
@@ -272,12 +349,19 @@ describe("ci-access against a stub DigitalOcean API", () => {
     assert.match(closed.stdout, /nothing to close/);
     assert.equal((await ciAccess(["open", "--state", state()])).status, 2);
     assert.equal((await ciAccess(["frobnicate"])).status, 2);
-    assert.equal((await ciAccess(["open", "--outputs", outputsFile(), "--state", state(), "--run-id", "1", "--address", "10.0.0.8"])).status, 1);
+    assert.equal(
+      (await ciAccess(["open", "--outputs", outputsFile(), "--state", state(), "--run-id", "1", "--address", "10.0.0.8"])).status,
+      1,
+    );
     writeFileSync(join(dir, "empty.json"), "{}");
     const fresh = await ciAccess(["open", "--outputs", join(dir, "empty.json"), "--state", state(), "--run-id", "1", "--address", RUNNER]);
     assert.equal(fresh.status, 2);
     assert.match(fresh.stderr, /first deploy/);
-    assert.equal((await ciAccess(["close", "--state", state()], { DIGITALOCEAN_API_URL: "http://api.digitalocean.com" })).status, 0, "no state: no request at all");
+    assert.equal(
+      (await ciAccess(["close", "--state", state()], { DIGITALOCEAN_API_URL: "http://api.digitalocean.com" })).status,
+      0,
+      "no state: no request at all",
+    );
     assert.ok(!existsSync(state()));
     assert.deepEqual(stub.writes(), []);
   });

@@ -21,17 +21,46 @@ import { committedValue, runStack } from "../support/program";
 
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 const RUNNER = "203.0.113.7";
-const ADMIN: TrustedSource = { uuid: "u-admin", cluster_uuid: "c1", type: "ip_addr", value: "198.51.100.0/24", created_at: "2026-01-01T00:00:00Z" };
-const TAG: TrustedSource = { uuid: "u-tag", cluster_uuid: "c1", type: "tag", value: "dropstack-production-app", created_at: "2026-01-01T00:00:00Z" };
+const ADMIN: TrustedSource = {
+  uuid: "u-admin",
+  cluster_uuid: "c1",
+  type: "ip_addr",
+  value: "198.51.100.0/24",
+  created_at: "2026-01-01T00:00:00Z",
+};
+const TAG: TrustedSource = {
+  uuid: "u-tag",
+  cluster_uuid: "c1",
+  type: "tag",
+  value: "dropstack-production-app",
+  created_at: "2026-01-01T00:00:00Z",
+};
 
 describe("runner address", () => {
   it("accepts exactly one public IPv4 address", () => {
-    for (const ok of ["203.0.113.7", "8.8.8.8", " 52.1.2.3\n", "172.32.0.1", "100.128.0.1"]) assert.equal(validateRunnerAddress(ok), ok.trim());
+    for (const ok of ["203.0.113.7", "8.8.8.8", " 52.1.2.3\n", "172.32.0.1", "100.128.0.1"])
+      assert.equal(validateRunnerAddress(ok), ok.trim());
   });
 
   it("refuses private, loopback, link-local, CGNAT, multicast, IPv6, CIDRs and garbage", () => {
-    const refused = ["10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "127.0.0.1", "169.254.169.254", "100.64.0.1",
-      "0.0.0.0", "224.0.0.1", "255.255.255.255", "2001:db8::1", "203.0.113.0/24", "203.0.113.7/32", "", "<html>", "1.2.3"];
+    const refused = [
+      "10.1.2.3",
+      "172.16.0.1",
+      "172.31.255.255",
+      "192.168.1.1",
+      "127.0.0.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "224.0.0.1",
+      "255.255.255.255",
+      "2001:db8::1",
+      "203.0.113.0/24",
+      "203.0.113.7/32",
+      "",
+      "<html>",
+      "1.2.3",
+    ];
     for (const bad of refused) assert.throws(() => validateRunnerAddress(bad), /not/, bad);
   });
 
@@ -69,8 +98,16 @@ describe("droplet firewall", () => {
     const tag = "dropstack-staging-app";
     assert.equal(isStaleFirewall({ id: "1", name: "dropstack-ci-9", created_at: old, tags: [tag] }, tag, NOW), true);
     assert.equal(isStaleFirewall({ id: "2", name: "dropstack-ci-9", created_at: fresh, tags: [tag] }, tag, NOW), false, "a running job's");
-    assert.equal(isStaleFirewall({ id: "3", name: "dropstack-staging-droplet", created_at: old, tags: [tag] }, tag, NOW), false, "Pulumi's own");
-    assert.equal(isStaleFirewall({ id: "4", name: "dropstack-ci-9", created_at: old, tags: ["dropstack-production-app"] }, tag, NOW), false, "another stack's");
+    assert.equal(
+      isStaleFirewall({ id: "3", name: "dropstack-staging-droplet", created_at: old, tags: [tag] }, tag, NOW),
+      false,
+      "Pulumi's own",
+    );
+    assert.equal(
+      isStaleFirewall({ id: "4", name: "dropstack-ci-9", created_at: old, tags: ["dropstack-production-app"] }, tag, NOW),
+      false,
+      "another stack's",
+    );
     assert.equal(isStaleFirewall({ id: "5", name: "dropstack-ci-9", tags: [tag] }, tag, NOW), false, "no creation time");
   });
 });
@@ -95,10 +132,25 @@ describe("database trusted sources", () => {
   });
 
   it("drops CI sources older than any job, keeps recent ones and everything else", () => {
-    const stale: TrustedSource = { uuid: "s", type: "ip_addr", value: "192.0.2.9", description: "dropstack-ci 1-1", created_at: new Date(NOW - STALE_AFTER_MS - 1).toISOString() };
-    const running: TrustedSource = { uuid: "r", type: "ip_addr", value: "192.0.2.10", description: "dropstack-ci 2-1", created_at: new Date(NOW - 1000).toISOString() };
+    const stale: TrustedSource = {
+      uuid: "s",
+      type: "ip_addr",
+      value: "192.0.2.9",
+      description: "dropstack-ci 1-1",
+      created_at: new Date(NOW - STALE_AFTER_MS - 1).toISOString(),
+    };
+    const running: TrustedSource = {
+      uuid: "r",
+      type: "ip_addr",
+      value: "192.0.2.10",
+      description: "dropstack-ci 2-1",
+      created_at: new Date(NOW - 1000).toISOString(),
+    };
     const { rules } = openDatabaseRules([TAG, ADMIN, stale, running], RUNNER, "3-1", NOW);
-    assert.deepEqual(rules.map((r) => r.value), ["dropstack-production-app", "198.51.100.0/24", "192.0.2.10", RUNNER]);
+    assert.deepEqual(
+      rules.map((r) => r.value),
+      ["dropstack-production-app", "198.51.100.0/24", "192.0.2.10", RUNNER],
+    );
   });
 
   it("closing removes the runner's address and nothing else; nothing to do when it is gone", () => {
@@ -112,9 +164,15 @@ describe("database trusted sources", () => {
   });
 
   it("reports live trusted sources that differ from what the stack applied, both ways", () => {
-    const expected = [{ type: "tag", value: "dropstack-production-app" }, { type: "ip_addr", value: "198.51.100.0/24" }];
+    const expected = [
+      { type: "tag", value: "dropstack-production-app" },
+      { type: "ip_addr", value: "198.51.100.0/24" },
+    ];
     assert.deepEqual(trustedSourceDrift(expected, [ADMIN, TAG]), { missing: [], unexpected: [] });
-    assert.deepEqual(trustedSourceDrift(expected, [TAG, ADMIN, { type: "ip_addr", value: RUNNER }]), { missing: [], unexpected: [`ip_addr:${RUNNER}`] });
+    assert.deepEqual(trustedSourceDrift(expected, [TAG, ADMIN, { type: "ip_addr", value: RUNNER }]), {
+      missing: [],
+      unexpected: [`ip_addr:${RUNNER}`],
+    });
     assert.deepEqual(trustedSourceDrift(expected, [TAG]), { missing: ["ip_addr:198.51.100.0/24"], unexpected: [] });
   });
 });
@@ -123,7 +181,8 @@ describe("API endpoint", () => {
   it("sends the token only over https, or plain http to loopback", () => {
     assert.equal(apiBase("https://api.digitalocean.com/"), "https://api.digitalocean.com");
     assert.equal(apiBase("http://127.0.0.1:4010"), "http://127.0.0.1:4010");
-    for (const bad of ["http://api.digitalocean.com", "http://10.0.0.5:80", "ftp://127.0.0.1"]) assert.throws(() => apiBase(bad), /must be https/, bad);
+    for (const bad of ["http://api.digitalocean.com", "http://10.0.0.5:80", "ftp://127.0.0.1"])
+      assert.throws(() => apiBase(bad), /must be https/, bad);
   });
 });
 
@@ -151,7 +210,10 @@ describe("the ciAccess stack output", () => {
 
   it("refuses outputs without it (a stack never deployed) with exit code 2", () => {
     for (const outputs of [{}, null, { ciAccess: { dropletTag: "t" } }]) {
-      assert.throws(() => targetsFromOutputs(outputs), (error: Error & { exitCode?: number }) => error.exitCode === 2 && /first deploy/.test(error.message));
+      assert.throws(
+        () => targetsFromOutputs(outputs),
+        (error: Error & { exitCode?: number }) => error.exitCode === 2 && /first deploy/.test(error.message),
+      );
     }
   });
 });

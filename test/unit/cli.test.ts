@@ -18,7 +18,11 @@ const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
  * (tools/fast-start.cjs) for TypeScript: the only shapes a script may have.
  */
 const SCRIPT = /^(tsx|node|node --require \.\/tools\/fast-start\.cjs) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
-const RUNNER_ARGS: Record<string, string[]> = { tsx: ["--import", "tsx"], node: [], "node --require ./tools/fast-start.cjs": ["--require", "./tools/fast-start.cjs"] };
+const RUNNER_ARGS: Record<string, string[]> = {
+  tsx: ["--import", "tsx"],
+  node: [],
+  "node --require ./tools/fast-start.cjs": ["--require", "./tools/fast-start.cjs"],
+};
 /**
  * Arguments each tool accepts, to show an unknown flag is refused even after valid ones
  * (and before the tool acts on them: none of these may write or start anything).
@@ -72,7 +76,10 @@ function assertHelp(name: string, help: Run): void {
   assert.equal(help.status, 0, help.stderr);
   const [first, ...rest] = help.stdout.split("\n");
   assert.match(first, /^usage: /, help.stdout);
-  assert.ok(first.split(" | ").some((usage) => usage.replace(/^usage: /, "").startsWith(synopsis(name))), first);
+  assert.ok(
+    first.split(" | ").some((usage) => usage.replace(/^usage: /, "").startsWith(synopsis(name))),
+    first,
+  );
   assert.ok(rest.join("\n").trim().length > 0, "more than the synopsis: what it does");
   assert.equal(help.stderr, "", "nothing else ran");
 }
@@ -89,7 +96,21 @@ describe("every npm run command", () => {
 
   it("is a tsx or node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
     for (const name of names) assert.match(scripts[name], SCRIPT, `${name}: ${scripts[name]}`);
-    for (const name of ["check", "test", "test:quick", "test:repeat", "lint", "bench:backup", "bench:rollout", "bench:check", "guard", "ci-access", "drift", "new-stack", "validate-emitted"]) {
+    for (const name of [
+      "check",
+      "test",
+      "test:quick",
+      "test:repeat",
+      "lint",
+      "bench:backup",
+      "bench:rollout",
+      "bench:check",
+      "guard",
+      "ci-access",
+      "drift",
+      "new-stack",
+      "validate-emitted",
+    ]) {
       assert.ok(names.includes(name), name);
     }
   });
@@ -111,9 +132,15 @@ describe("every npm run command", () => {
   }
 
   // Through npm itself, as the README runs them: npm hands everything after `--` to the script.
-  for (const [name, command] of [["test", ["test"]], ["bench:rollout", ["run", "bench:rollout"]]] as const) {
+  for (const [name, command] of [
+    ["test", ["test"]],
+    ["bench:rollout", ["run", "bench:rollout"]],
+  ] as const) {
     it(`${synopsis(name)} -- --help prints the usage without running anything; -- --no-such-flag exits 2`, async () => {
-      const [help, unknown] = await Promise.all([run("npm", ["--silent", ...command, "--", "--help"]), run("npm", ["--silent", ...command, "--", "--no-such-flag"])]);
+      const [help, unknown] = await Promise.all([
+        run("npm", ["--silent", ...command, "--", "--help"]),
+        run("npm", ["--silent", ...command, "--", "--no-such-flag"]),
+      ]);
       assertHelp(name, help);
       assertRefused(unknown, "--no-such-flag");
     });
@@ -142,7 +169,10 @@ describe("tools/cli.ts parseCommand", () => {
   ];
   for (const [argv, message] of refused) {
     it(`refuses ${JSON.stringify(argv)} with a UsageError`, () => {
-      assert.throws(() => parseCommand(argv, spec), (e: unknown) => e instanceof UsageError && message.test((e as Error).message));
+      assert.throws(
+        () => parseCommand(argv, spec),
+        (e: unknown) => e instanceof UsageError && message.test((e as Error).message),
+      );
     });
   }
 
@@ -158,6 +188,7 @@ describe("tools/cli.ts parseCommand", () => {
   it("integerOption takes whole numbers at or above the minimum, the fallback when absent", () => {
     assert.equal(integerOption(undefined, "rounds", 1, 7), 7);
     assert.equal(integerOption("16", "size-mb", 16, 1024), 16);
-    for (const bad of ["15", "-1", "1.5", "", "1e3", "ten"]) assert.throws(() => integerOption(bad, "size-mb", 16, 1024), /--size-mb must be an integer >= 16/, bad);
+    for (const bad of ["15", "-1", "1.5", "", "1e3", "ten"])
+      assert.throws(() => integerOption(bad, "size-mb", 16, 1024), /--size-mb must be an integer >= 16/, bad);
   });
 });

@@ -6,10 +6,16 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { renderCloudInit } from "../../components/host/cloud-init";
 
-const hostKey = { privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----", publicOpenssh: "ssh-ed25519 AAAAhost host" };
+const hostKey = {
+  privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+  publicOpenssh: "ssh-ed25519 AAAAhost host",
+};
 const keys = [
   ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S a", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2SFr0m6wZc1Q3 b"],
+  [
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S a",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2SFr0m6wZc1Q3 b",
+  ],
 ];
 
 const SSHD = [
@@ -50,7 +56,10 @@ describe("cloud-init hardening, whole", () => {
 
       it(`renders exactly the sshd hardening block (keys #${i}, label ${String(dataLabel)})`, () => {
         const sshd = doc.write_files.filter((f) => f.path.startsWith("/etc/ssh/"));
-        assert.deepEqual(sshd.map((f) => f.content), [SSHD]);
+        assert.deepEqual(
+          sshd.map((f) => f.content),
+          [SSHD],
+        );
       });
 
       it(`writes exactly these files with these modes (keys #${i}, label ${String(dataLabel)})`, () => {
@@ -60,20 +69,30 @@ describe("cloud-init hardening, whole", () => {
 
       it(`creates the data directories with exactly these owners and modes (keys #${i}, label ${String(dataLabel)})`, () => {
         const script = doc.write_files.find((f) => f.path === "/usr/local/sbin/dropstack-mount-data")?.content ?? "";
-        assert.deepEqual(script.split("\n").filter((l) => /\b(install|chmod|chown|umask)\b/.test(l)), [
-          "install -d -m 0750 -o deploy -g deploy /srv/backups",
-          "install -d -m 0755 /srv/redis /srv/proxy",
-        ]);
+        assert.deepEqual(
+          script.split("\n").filter((l) => /\b(install|chmod|chown|umask)\b/.test(l)),
+          ["install -d -m 0750 -o deploy -g deploy /srv/backups", "install -d -m 0755 /srv/redis /srv/proxy"],
+        );
       });
 
       it(`sets exactly these login and host-key settings (keys #${i}, label ${String(dataLabel)})`, () => {
-        assert.deepEqual(doc.users, [{
-          name: "deploy", gecos: "dropstack deploy user", groups: ["docker"], shell: "/bin/bash", lock_passwd: true,
-          sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: sshPublicKeys,
-        }]);
+        assert.deepEqual(doc.users, [
+          {
+            name: "deploy",
+            gecos: "dropstack deploy user",
+            groups: ["docker"],
+            shell: "/bin/bash",
+            lock_passwd: true,
+            sudo: "ALL=(ALL) NOPASSWD:ALL",
+            ssh_authorized_keys: sshPublicKeys,
+          },
+        ]);
         const login = Object.fromEntries(Object.entries(doc).filter(([k]) => k.startsWith("ssh") || k === "disable_root"));
         assert.deepEqual(login, {
-          disable_root: true, ssh_pwauth: false, ssh_deletekeys: true, ssh_genkeytypes: ["ed25519"],
+          disable_root: true,
+          ssh_pwauth: false,
+          ssh_deletekeys: true,
+          ssh_genkeytypes: ["ed25519"],
           ssh_keys: { ed25519_private: hostKey.privateOpenssh + "\n", ed25519_public: hostKey.publicOpenssh },
         });
       });

@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { DATA_LABEL, renderCloudInit } from "../../components/host/cloud-init";
 
-const hostKey = { privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----", publicOpenssh: "ssh-ed25519 AAAAhost host\n" };
+const hostKey = {
+  privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+  publicOpenssh: "ssh-ed25519 AAAAhost host\n",
+};
 const userKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com";
 
 describe("cloud-init rendering", () => {

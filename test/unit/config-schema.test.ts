@@ -42,7 +42,10 @@ describe("stack config schema", () => {
   });
 
   it("uses safer defaults in production once the required keys are set", () => {
-    const result = parseStackConfig({ ...minimal(), adminCidrs: ["198.51.100.0/24"], backups: { offsite: true }, promotion: { stagingStack: "acme/dropstack/staging" } }, "production");
+    const result = parseStackConfig(
+      { ...minimal(), adminCidrs: ["198.51.100.0/24"], backups: { offsite: true }, promotion: { stagingStack: "acme/dropstack/staging" } },
+      "production",
+    );
     assert.ok(result.ok);
     assert.equal(result.config.postgres.nodes, 2);
     assert.equal(result.config.droplet.backups, true);
@@ -51,7 +54,13 @@ describe("stack config schema", () => {
   });
 
   it("lists every problem at once, each with its full key", () => {
-    const raw = { ...minimal(), region: "mars1", hosts: { api: "not a host" }, app: { image: "ghcr.io/acme/api:1", port: "eighty", migrate: "x" }, adminCidrs: ["10.0.0.0/33"] };
+    const raw = {
+      ...minimal(),
+      region: "mars1",
+      hosts: { api: "not a host" },
+      app: { image: "ghcr.io/acme/api:1", port: "eighty", migrate: "x" },
+      adminCidrs: ["10.0.0.0/33"],
+    };
     const found = problems(raw);
     assert.equal(found.length, 4, found.join("\n"));
     assert.ok(found.some((p) => p.startsWith("dropstack:region: expected a DigitalOcean region slug")));
@@ -61,18 +70,33 @@ describe("stack config schema", () => {
   });
 
   it("names unknown keys so typos do not silently fall back to defaults", () => {
-    assert.deepEqual(problems({ ...minimal(), droplet: { sise: "s-1vcpu-1gb" } }), ["dropstack:droplet.sise: unknown key; did you mean dropstack:droplet.size?"]);
+    assert.deepEqual(problems({ ...minimal(), droplet: { sise: "s-1vcpu-1gb" } }), [
+      "dropstack:droplet.sise: unknown key; did you mean dropstack:droplet.size?",
+    ]);
   });
 
   it("rejects hosts outside a managed zone and duplicate hosts", () => {
     assert.deepEqual(problems({ ...minimal(), manageDns: true, hosts: { api: "api.other.org" } }), [
       'dropstack:hosts.api: "api.other.org" is not inside the managed zone "example.com"',
     ]);
-    assert.deepEqual(problems({ ...minimal(), hosts: { api: "api.example.com", app: "api.example.com" } }), ["dropstack:hosts.app: must differ from hosts.api"]);
+    assert.deepEqual(problems({ ...minimal(), hosts: { api: "api.example.com", app: "api.example.com" } }), [
+      "dropstack:hosts.app: must differ from hosts.api",
+    ]);
   });
 
   it("rejects repeated worker names and variables set both in app.env and appSecrets", () => {
-    const raw = { ...minimal(), app: { ...minimal().app, env: { SECRET_KEY: "x" }, workers: [{ name: "w", command: "a" }, { name: "w", command: "b" }] }, appSecrets: { SECRET_KEY: "y" } };
+    const raw = {
+      ...minimal(),
+      app: {
+        ...minimal().app,
+        env: { SECRET_KEY: "x" },
+        workers: [
+          { name: "w", command: "a" },
+          { name: "w", command: "b" },
+        ],
+      },
+      appSecrets: { SECRET_KEY: "y" },
+    };
     assert.deepEqual(problems(raw).sort(), [
       "dropstack:app.workers: worker names repeat: w",
       "dropstack:appSecrets.SECRET_KEY: is also set in app.env; keep each variable in one place",
@@ -80,7 +104,9 @@ describe("stack config schema", () => {
   });
 
   it("checks redis sizes with the renderer's rule", () => {
-    assert.deepEqual(problems({ ...minimal(), redis: { maxmemory: "100kb" } }), ['dropstack:redis.maxmemory: expected at least 1mb, got "100kb"']);
+    assert.deepEqual(problems({ ...minimal(), redis: { maxmemory: "100kb" } }), [
+      'dropstack:redis.maxmemory: expected at least 1mb, got "100kb"',
+    ]);
   });
 
   it("recognises hostnames", () => {

@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  DATABASE_CLUSTER, DROPLET, PricedResource, RESERVED_IP, RESERVED_IP_ASSIGNMENT, SPACES_BUCKET, UPTIME_CHECK_TYPE, VOLUME,
-  biggestItems, compareCosts, estimateCost, formatDelta,
+  DATABASE_CLUSTER,
+  DROPLET,
+  PricedResource,
+  RESERVED_IP,
+  RESERVED_IP_ASSIGNMENT,
+  SPACES_BUCKET,
+  UPTIME_CHECK_TYPE,
+  VOLUME,
+  biggestItems,
+  compareCosts,
+  estimateCost,
+  formatDelta,
 } from "../../components/cost/estimate";
 import { DROPLET_BACKUP_SHARE, DROPLET_PRICES, POSTGRES_NODE_PRICES, SPACES_SUBSCRIPTION } from "../../components/cost/prices";
 import { renderCost } from "../../tools/check/cost";
@@ -60,8 +70,15 @@ describe("estimateCost", () => {
   });
 
   it("lists the biggest priced items first", () => {
-    const estimate = estimateCost([droplet("s-1vcpu-1gb"), { ...droplet("s-4vcpu-8gb", true), name: "big" }, { type: UPTIME_CHECK_TYPE, name: "up", props: {} }]);
-    assert.deepEqual(biggestItems(estimate, 3).map((i) => i.name), ["big", "big backups", "web"]);
+    const estimate = estimateCost([
+      droplet("s-1vcpu-1gb"),
+      { ...droplet("s-4vcpu-8gb", true), name: "big" },
+      { type: UPTIME_CHECK_TYPE, name: "up", props: {} },
+    ]);
+    assert.deepEqual(
+      biggestItems(estimate, 3).map((i) => i.name),
+      ["big", "big backups", "web"],
+    );
   });
 });
 

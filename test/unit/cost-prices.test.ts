@@ -2,8 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseStackConfig, stackConfigSchema } from "../../components/config/schema";
 import {
-  DROPLET_BACKUP_SHARE, DROPLET_PRICES, POSTGRES_NODE_PRICES, PRICES_READ_ON, Price, RESERVED_IP_ASSIGNED, RESERVED_IP_UNASSIGNED,
-  SPACES_SUBSCRIPTION, UPTIME_CHECK, VOLUME_PER_GB,
+  DROPLET_BACKUP_SHARE,
+  DROPLET_PRICES,
+  POSTGRES_NODE_PRICES,
+  PRICES_READ_ON,
+  Price,
+  RESERVED_IP_ASSIGNED,
+  RESERVED_IP_UNASSIGNED,
+  SPACES_SUBSCRIPTION,
+  UPTIME_CHECK,
+  VOLUME_PER_GB,
 } from "../../components/cost/prices";
 
 const minimal = () => ({
@@ -31,14 +39,28 @@ function candidateSlugs(): string[] {
     }
   }
   const listed = [...Object.keys(DROPLET_PRICES), ...Object.keys(POSTGRES_NODE_PRICES)];
-  return [...slugs, ...listed, ...listed.map((s) => s.toUpperCase()), ...listed.map((s) => ` ${s}`), "", "constructor", "toString", "__proto__"];
+  return [
+    ...slugs,
+    ...listed,
+    ...listed.map((s) => s.toUpperCase()),
+    ...listed.map((s) => ` ${s}`),
+    "",
+    "constructor",
+    "toString",
+    "__proto__",
+  ];
 }
 
 describe("price table", () => {
   it("states a public source and its date for every figure, and marks the rest unsourced", () => {
     const all: [string, Price][] = [
-      ...Object.entries(DROPLET_PRICES), ...Object.entries(POSTGRES_NODE_PRICES),
-      ["volume", VOLUME_PER_GB], ["spaces", SPACES_SUBSCRIPTION], ["reserved ip", RESERVED_IP_ASSIGNED], ["unassigned reserved ip", RESERVED_IP_UNASSIGNED], ["uptime", UPTIME_CHECK],
+      ...Object.entries(DROPLET_PRICES),
+      ...Object.entries(POSTGRES_NODE_PRICES),
+      ["volume", VOLUME_PER_GB],
+      ["spaces", SPACES_SUBSCRIPTION],
+      ["reserved ip", RESERVED_IP_ASSIGNED],
+      ["unassigned reserved ip", RESERVED_IP_UNASSIGNED],
+      ["uptime", UPTIME_CHECK],
     ];
     for (const [name, price] of all) {
       if (price.monthlyUsd === null) {
@@ -56,7 +78,10 @@ describe("price table", () => {
 
   it("droplet prices grow with the size", () => {
     const prices = Object.values(DROPLET_PRICES).map((p) => p.monthlyUsd as number);
-    assert.deepEqual(prices, [...prices].sort((a, b) => a - b));
+    assert.deepEqual(
+      prices,
+      [...prices].sort((a, b) => a - b),
+    );
   });
 });
 
@@ -72,7 +97,10 @@ describe("config schema and price table agree", () => {
     const result = parseStackConfig({ ...minimal(), droplet: { size: "s-3vcpu-1gb" }, postgres: { size: "db-s-2vcpu-2gb" } }, "staging");
     assert.ok(!result.ok);
     assert.equal(result.problems.length, 2);
-    assert.match(result.problems[0], /^dropstack:droplet\.size: expected a size the price table lists \(s-1vcpu-512mb-10gb, .*s-2vcpu-4gb.*\)/);
+    assert.match(
+      result.problems[0],
+      /^dropstack:droplet\.size: expected a size the price table lists \(s-1vcpu-512mb-10gb, .*s-2vcpu-4gb.*\)/,
+    );
     assert.match(result.problems[1], /^dropstack:postgres\.size: expected a size the price table lists \(db-s-1vcpu-1gb, /);
   });
 

@@ -46,7 +46,11 @@ describe("database (production, mocks)", () => {
     assert.equal(cluster.inputs.region, "fra1");
     assert.ok(cluster.inputs.privateNetworkUuid, "privateNetworkUuid set");
     assert.deepEqual(cluster.propertyDependencies.privateNetworkUuid, [vpc.urn]);
-    assert.equal(cluster.inputs.privateNetworkUuid, graph.one("digitalocean:index/droplet:Droplet").inputs.vpcUuid, "same VPC as the droplet");
+    assert.equal(
+      cluster.inputs.privateNetworkUuid,
+      graph.one("digitalocean:index/droplet:Droplet").inputs.vpcUuid,
+      "same VPC as the droplet",
+    );
     assert.deepEqual(cluster.inputs.maintenanceWindows, [{ day: "sunday", hour: "03:00:00" }]);
     assert.deepEqual(cluster.inputs.tags, ["dropstack-production"]);
   });
@@ -83,7 +87,8 @@ describe("database (production, mocks)", () => {
     assert.ok(provider.secretInputs.includes("password"));
     assert.ok(graph.dependsOn(provider, graph.one(FIREWALL)), "the firewall admits the admin CIDRs before the provider connects");
     for (const type of [ROLE, GRANT, DEFAULTS, SCHEMA]) {
-      for (const r of graph.ofType(type)) assert.ok(r.provider?.includes("::dropstack-production-pg-admin::"), `${r.name} uses the admin provider`);
+      for (const r of graph.ofType(type))
+        assert.ok(r.provider?.includes("::dropstack-production-pg-admin::"), `${r.name} uses the admin provider`);
     }
   });
 
@@ -133,11 +138,13 @@ describe("database (production, mocks)", () => {
     assert.deepEqual(grantOn("app", "sequence").inputs.privileges, ["USAGE", "SELECT"]);
     const defaults = graph.ofType(DEFAULTS).filter((d) => d.inputs.role === "app");
     assert.deepEqual(defaults.map((d) => [d.inputs.objectType, d.inputs.privileges]).sort(), [
-      ["sequence", ["USAGE", "SELECT"]], ["table", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
+      ["sequence", ["USAGE", "SELECT"]],
+      ["table", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
     ]);
     for (const r of [...grantsFor("app"), ...defaults]) {
       const privileges = r.inputs.privileges as string[];
-      for (const forbidden of ["CREATE", "TRUNCATE", "REFERENCES", "TRIGGER", "ALL"]) assert.ok(!privileges.includes(forbidden), `${r.name} has no ${forbidden}`);
+      for (const forbidden of ["CREATE", "TRUNCATE", "REFERENCES", "TRIGGER", "ALL"])
+        assert.ok(!privileges.includes(forbidden), `${r.name} has no ${forbidden}`);
     }
   });
 
@@ -146,7 +153,10 @@ describe("database (production, mocks)", () => {
     assert.deepEqual(grantOn("readonly", "sequence").inputs.privileges, ["SELECT"]);
     assert.deepEqual(grantOn("readonly", "database").inputs.privileges, ["CONNECT"]);
     const defaults = graph.ofType(DEFAULTS).filter((d) => d.inputs.role === "readonly");
-    assert.deepEqual(defaults.map((d) => d.inputs.privileges), [["SELECT"], ["SELECT"]]);
+    assert.deepEqual(
+      defaults.map((d) => d.inputs.privileges),
+      [["SELECT"], ["SELECT"]],
+    );
   });
 
   it("sets default privileges for objects the migrator creates in the app schema", () => {
@@ -173,17 +183,33 @@ describe("database (production, mocks)", () => {
 
   it("exports secret URIs for each role on private hosts, the app's through the pool", async () => {
     const uris = program.databaseUris as Record<string, pulumi.Output<string>>;
-    const value = (o: pulumi.Output<string>) => new Promise<string>((resolve) => o.apply((v) => { resolve(v); return v; }));
-    const password = (name: string) => String(graph.one("random:index/randomPassword:RandomPassword", `-pg-${name}-password`).outputs.result);
+    const value = (o: pulumi.Output<string>) =>
+      new Promise<string>((resolve) =>
+        o.apply((v) => {
+          resolve(v);
+          return v;
+        }),
+      );
+    const password = (name: string) =>
+      String(graph.one("random:index/randomPassword:RandomPassword", `-pg-${name}-password`).outputs.result);
     for (const role of ["migrator", "app", "readonly"]) {
       assert.equal(await pulumi.isSecret(uris[role]), true, `${role} URI is secret`);
     }
-    assert.equal(await value(uris.migrator), `postgresql://migrator:${password("migrator")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`);
-    assert.equal(await value(uris.readonly), `postgresql://readonly:${password("readonly")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`);
+    assert.equal(
+      await value(uris.migrator),
+      `postgresql://migrator:${password("migrator")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`,
+    );
+    assert.equal(
+      await value(uris.readonly),
+      `postgresql://readonly:${password("readonly")}@private-dropstack-production-pg.db.example.com:25060/app?sslmode=require`,
+    );
     // The app's password is the one DigitalOcean generated for its user.
     const appPassword = String(graph.one(USER).outputs.password);
     assert.ok(appPassword.length >= 32, "the mock answered with a password");
-    assert.equal(await value(uris.app), `postgresql://app:${appPassword}@private-pool-dropstack-production-pg-pool.db.example.com:25061/app-pool?sslmode=require`);
+    assert.equal(
+      await value(uris.app),
+      `postgresql://app:${appPassword}@private-pool-dropstack-production-pg-pool.db.example.com:25061/app-pool?sslmode=require`,
+    );
     assert.equal(await value(program.databasePrivateHost as pulumi.Output<string>), "private-dropstack-production-pg.db.example.com");
   });
 

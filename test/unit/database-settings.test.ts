@@ -3,10 +3,22 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  APP_SCHEMA, NEVER_GRANTED_TO_APP, PUBLIC_ROLE, ROLE_NAMES, privilegeModel, renderGrantSql, renderRoleSql,
+  APP_SCHEMA,
+  NEVER_GRANTED_TO_APP,
+  PUBLIC_ROLE,
+  ROLE_NAMES,
+  privilegeModel,
+  renderGrantSql,
+  renderRoleSql,
 } from "../../components/database/privileges";
 import {
-  appPoolSize, backendConnections, connectionUri, ipv4Only, maintenanceWindow, ramGbOf, trustedSources,
+  appPoolSize,
+  backendConnections,
+  connectionUri,
+  ipv4Only,
+  maintenanceWindow,
+  ramGbOf,
+  trustedSources,
 } from "../../components/database/settings";
 
 describe("connectionUri", () => {
@@ -87,7 +99,14 @@ describe("privilege model", () => {
     assert.equal(model.schema, APP_SCHEMA);
     assert.equal(model.schemaOwner, ROLE_NAMES.migrator);
     // The app role is a DigitalOcean user (the pool's): its default search_path, "$user", is the schema's name.
-    assert.deepEqual(model.roles.map((r) => [r.name, r.createdBy, r.searchPath]), [["migrator", "sql", ["app"]], ["app", "digitalocean", []], ["readonly", "sql", ["app"]]]);
+    assert.deepEqual(
+      model.roles.map((r) => [r.name, r.createdBy, r.searchPath]),
+      [
+        ["migrator", "sql", ["app"]],
+        ["app", "digitalocean", []],
+        ["readonly", "sql", ["app"]],
+      ],
+    );
     assert.equal(model.roles.find((r) => r.createdBy === "digitalocean")?.name, model.schema);
   });
 
@@ -113,20 +132,33 @@ describe("privilege model", () => {
       const existing = model.grants.find((g) => g.role === rule.role && g.objectType === rule.objectType);
       assert.deepEqual(rule.privileges, existing?.privileges, `${rule.key} matches the grant on existing objects`);
     }
-    assert.deepEqual(model.defaultPrivileges.map((d) => d.key).sort(), ["app-sequences", "app-tables", "readonly-sequences", "readonly-tables"]);
+    assert.deepEqual(model.defaultPrivileges.map((d) => d.key).sort(), [
+      "app-sequences",
+      "app-tables",
+      "readonly-sequences",
+      "readonly-tables",
+    ]);
   });
 
   it("leaves PUBLIC nothing on the app database or schema and no CREATE on public", () => {
     const publicGrants = model.grants.filter((g) => g.role === PUBLIC_ROLE);
-    assert.deepEqual(publicGrants.map((g) => [g.objectType, g.schema, g.privileges]), [
-      ["database", undefined, []], ["schema", "app", []], ["schema", "public", ["USAGE"]],
-    ]);
+    assert.deepEqual(
+      publicGrants.map((g) => [g.objectType, g.schema, g.privileges]),
+      [
+        ["database", undefined, []],
+        ["schema", "app", []],
+        ["schema", "public", ["USAGE"]],
+      ],
+    );
   });
 
   it("renders the provider's statements: revoke everything, then grant exactly the list", () => {
     const sql = renderGrantSql(model, "app");
     assert.match(sql, /^REVOKE ALL PRIVILEGES ON DATABASE "app" FROM "public";$/m);
-    assert.match(sql, /^REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA "app" FROM "app";\nGRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "app" TO "app";$/m);
+    assert.match(
+      sql,
+      /^REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA "app" FROM "app";\nGRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "app" TO "app";$/m,
+    );
     assert.match(sql, /^ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "app" GRANT USAGE, SELECT ON SEQUENCES TO "app";$/m);
     assert.doesNotMatch(sql, /GRANT\s+ON/, "an empty privilege list grants nothing");
     const roles = renderRoleSql(model, { migrator: "m'x", app: "a", readonly: "r" });

@@ -12,8 +12,14 @@ describe("npm run check: deploy", () => {
     assert.equal(report.status, 0, report.stderr + JSON.stringify(report.json?.violations, null, 2));
     const order = report.json?.deployOrder ?? [];
     const steps = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map((s) => position(order, s));
-    assert.ok(steps.every((i) => i >= 0), `all steps listed: ${JSON.stringify(order)}`);
-    assert.deepEqual([...steps].sort((a, b) => a - b), steps);
+    assert.ok(
+      steps.every((i) => i >= 0),
+      `all steps listed: ${JSON.stringify(order)}`,
+    );
+    assert.deepEqual(
+      [...steps].sort((a, b) => a - b),
+      steps,
+    );
     assert.equal(new Set(steps).size, steps.length);
     assert.ok(position(order, "-worker-beat") > position(order, "-migrate"));
 
@@ -22,8 +28,14 @@ describe("npm run check: deploy", () => {
     const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
     const lineOf = (nameEnd: string) => section.split("\n").findIndex((l) => new RegExp(`${nameEnd}(,|$| )`).test(l));
     const lines = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map(lineOf);
-    assert.ok(lines.every((l) => l > 0), section);
-    assert.deepEqual([...lines].sort((a, b) => a - b), lines);
+    assert.ok(
+      lines.every((l) => l > 0),
+      section,
+    );
+    assert.deepEqual(
+      [...lines].sort((a, b) => a - b),
+      lines,
+    );
   });
 
   it("exits 1 naming app-image-pinned when production deploys an image by tag, even with the promotion check overridden", () => {
@@ -47,6 +59,11 @@ describe("npm run check: deploy", () => {
     const pinned = report.json?.violations.filter((v) => v.policy === "app-image-pinned") ?? [];
     assert.equal(pinned.length, 1);
     assert.equal(pinned[0].enforcementLevel, "advisory");
-    assert.equal(report.json?.violations.filter((v) => v.policy === "deploy-hooks-ordered" || v.policy === "container-isolated" || v.policy === "app-healthchecked").length, 0);
+    assert.equal(
+      report.json?.violations.filter(
+        (v) => v.policy === "deploy-hooks-ordered" || v.policy === "container-isolated" || v.policy === "app-healthchecked",
+      ).length,
+      0,
+    );
   });
 });

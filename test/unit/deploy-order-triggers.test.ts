@@ -19,8 +19,18 @@ const committed = committedValue<App>("production", "dropstack:app");
 const stagingStack = committedValue<{ stagingStack: string }>("production", "dropstack:promotion").stagingStack;
 const NEXT_IMAGE = committed.image.replace(/@sha256:.*$/, `@sha256:${"9e".repeat(32)}`);
 
-interface HookInputs { triggers: unknown; create: unknown; stdin: unknown; update: unknown }
-interface Snapshot { backup: HookInputs; migrate: HookInputs; smoke: { triggers: unknown }; api0: { image: unknown; envs: unknown } }
+interface HookInputs {
+  triggers: unknown;
+  create: unknown;
+  stdin: unknown;
+  update: unknown;
+}
+interface Snapshot {
+  backup: HookInputs;
+  migrate: HookInputs;
+  smoke: { triggers: unknown };
+  api0: { image: unknown; envs: unknown };
+}
 
 // Evaluates the production program with `dropstack:app` replaced, staging having promoted
 // that image, and prints what the engine would diff.
@@ -42,7 +52,10 @@ runStack({ stack: "production", override: { "dropstack:app": app } }).then(({ gr
 
 function evaluate(runner: string, app: App): Promise<Snapshot> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", runner, JSON.stringify(app)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", runner, JSON.stringify(app)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -85,7 +98,10 @@ describe("hook triggers across deploys (production, mocks)", () => {
     assert.deepEqual(runs.nextImage.migrate.triggers, runs.nextImage.backup.triggers);
     assert.notDeepEqual(runs.nextImage.smoke.triggers, runs.first.smoke.triggers);
     assert.notEqual(runs.nextImage.api0.image, runs.first.api0.image, "the replicas run the newly pulled image");
-    assert.ok(String(runs.nextImage.backup.create).includes(`BACKUP_LABEL=${NEXT_IMAGE}`), "the backup is labelled with the image it precedes");
+    assert.ok(
+      String(runs.nextImage.backup.create).includes(`BACKUP_LABEL=${NEXT_IMAGE}`),
+      "the backup is labelled with the image it precedes",
+    );
   });
 
   it("a code rollback (the previous digest again) differs from the deployed state, so it takes a fresh backup first", () => {

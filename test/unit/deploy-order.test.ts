@@ -17,7 +17,12 @@ const COMMAND = "command:remote:Command";
 const COPY = "command:remote:CopyToRemote";
 const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const app = committedValue<{ image: string; migrate: string; replicas: number; workers: { name: string; command: string; singleton?: boolean; healthcheck?: string }[] }>("production", "dropstack:app");
+const app = committedValue<{
+  image: string;
+  migrate: string;
+  replicas: number;
+  workers: { name: string; command: string; singleton?: boolean; healthcheck?: string }[];
+}>("production", "dropstack:app");
 const promotion = committedValue<{ stagingStack: string }>("production", "dropstack:promotion");
 
 describe("deploy order and hooks (production, mocks)", () => {
@@ -49,7 +54,8 @@ describe("deploy order and hooks (production, mocks)", () => {
   it("orders backup → migrate → api-0 → api-1 → … → smoke, workers after the migration", () => {
     assert.ok(graph.dependsOn(migrate, backup), "migrate waits for the backup");
     assert.ok(!graph.dependsOn(backup, migrate));
-    for (const container of [...api, ...workers]) assert.ok(graph.dependsOn(container, migrate), `${container.name} waits for the migration`);
+    for (const container of [...api, ...workers])
+      assert.ok(graph.dependsOn(container, migrate), `${container.name} waits for the migration`);
     api.forEach((replica, i) => {
       if (i > 0) assert.ok(graph.dependsOn(replica, api[i - 1]), `${replica.name} waits for ${api[i - 1].name}`);
       for (const later of api.slice(i + 1)) assert.ok(!graph.dependsOn(replica, later), `${replica.name} must not wait for ${later.name}`);
@@ -59,13 +65,20 @@ describe("deploy order and hooks (production, mocks)", () => {
 
     const level = new Map(deployLevels(graph).flatMap((lvl, i) => lvl.map((r) => [r.name, i] as const)));
     const sequence = [backup, migrate, ...api, smoke].map((r) => level.get(r.name) as number);
-    assert.deepEqual([...sequence].sort((a, b) => a - b), sequence, "the check's deploy order lists them in this order");
+    assert.deepEqual(
+      [...sequence].sort((a, b) => a - b),
+      sequence,
+      "the check's deploy order lists them in this order",
+    );
     assert.equal(new Set(sequence).size, sequence.length, "each is its own step");
   });
 
   it("takes the backup only after the image is pulled, the scripts are copied and the database is in place", () => {
     assert.ok(graph.dependsOn(backup, graph.one(REMOTE_IMAGE, "-app-image")));
-    assert.ok(graph.dependsOn(backup, graph.one("digitalocean:index/databaseFirewall:DatabaseFirewall")), "the database firewall admits the droplet first");
+    assert.ok(
+      graph.dependsOn(backup, graph.one("digitalocean:index/databaseFirewall:DatabaseFirewall")),
+      "the database firewall admits the droplet first",
+    );
     assert.ok(graph.dependsOn(backup, graph.one(COMMAND, "-ready")));
     for (const copy of graph.ofType(COPY)) assert.ok(graph.dependsOn(backup, copy), `backup waits for ${copy.name}`);
   });
@@ -79,7 +92,11 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.equal(hook.inputs.addPreviousOutputInEnv, false);
     }
     assert.deepEqual((smoke.inputs.triggers as unknown[]).slice(0, 2), [app.image, app.migrate]);
-    assert.deepEqual((smoke.inputs.triggers as unknown[]).slice(2), api.map((c) => `${c.name}-id`), "a new replica means a new smoke test");
+    assert.deepEqual(
+      (smoke.inputs.triggers as unknown[]).slice(2),
+      api.map((c) => `${c.name}-id`),
+      "a new replica means a new smoke test",
+    );
   });
 
   it("connects with the pinned host key", () => {
@@ -112,7 +129,10 @@ describe("deploy order and hooks (production, mocks)", () => {
     }
     const migratorPassword = String(graph.one("random:index/randomPassword:RandomPassword", "-pg-migrator-password").outputs.result);
     assert.ok(String(backup.inputs.stdin).includes(migratorPassword), "the backup connects as the migrator");
-    assert.ok(String(backup.inputs.stdin).includes(String(graph.one("digitalocean:index/spacesKey:SpacesKey").outputs.secretKey)), "the off-site copy gets the Spaces secret");
+    assert.ok(
+      String(backup.inputs.stdin).includes(String(graph.one("digitalocean:index/spacesKey:SpacesKey").outputs.secretKey)),
+      "the off-site copy gets the Spaces secret",
+    );
     for (const r of [...graph.ofType(COMMAND), ...graph.ofType(COPY), ...api, ...workers]) {
       for (const [key, value] of Object.entries(r.inputs)) {
         if (r.secretInputs.includes(key)) continue;
@@ -120,7 +140,8 @@ describe("deploy order and hooks (production, mocks)", () => {
         for (const secret of secrets) assert.ok(!text.includes(secret), `${r.name}.${key} holds a secret in the clear`);
       }
     }
-    for (const container of [...api, ...workers]) assert.ok(container.secretInputs.includes("envs"), `${container.name}'s environment is secret`);
+    for (const container of [...api, ...workers])
+      assert.ok(container.secretInputs.includes("envs"), `${container.name}'s environment is secret`);
   });
 
   it("copies the backup off-site when backups.offsite is on", () => {
@@ -149,7 +170,9 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.ok(Number(replica.inputs.destroyGraceSeconds) > Number(replica.inputs.stopTimeout));
       assert.equal(replica.inputs.restart, "unless-stopped");
       assert.deepEqual(replica.inputs.logOpts, { "max-size": "20m", "max-file": "5" });
-      assert.ok((replica.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "api"));
+      assert.ok(
+        (replica.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "api"),
+      );
     }
   });
 
@@ -158,12 +181,19 @@ describe("deploy order and hooks (production, mocks)", () => {
     assert.equal(ingress.inputs.name, INGRESS_NETWORK);
     assert.equal(ingress.inputs.internal, true);
     const nginx = graph.one(CONTAINER, "-nginx");
-    assert.ok((nginx.inputs.networksAdvanced as { name: string }[]).some((n) => n.name === INGRESS_NETWORK), "nginx resolves the alias there");
+    assert.ok(
+      (nginx.inputs.networksAdvanced as { name: string }[]).some((n) => n.name === INGRESS_NETWORK),
+      "nginx resolves the alias there",
+    );
     api.forEach((replica, i) => {
       const join = graph.one(COMMAND, `-api-${i}-ingress`);
       assert.ok(graph.dependsOn(join, replica), `${join.name} runs after ${replica.name} is created, i.e. healthy (wait: true)`);
       assert.ok(!graph.dependsOn(replica, join));
-      assert.ok(String(join.inputs.create).includes(`docker network connect --alias ${API_ALIAS} ${INGRESS_NETWORK} ${String(replica.outputs.name)}`));
+      assert.ok(
+        String(join.inputs.create).includes(
+          `docker network connect --alias ${API_ALIAS} ${INGRESS_NETWORK} ${String(replica.outputs.name)}`,
+        ),
+      );
       assert.deepEqual(join.inputs.triggers, [replica.id], "a new container joins anew");
       if (i + 1 < api.length) assert.ok(graph.dependsOn(api[i + 1], join), `${api[i + 1].name} waits until ${replica.name} takes traffic`);
       assert.ok(graph.dependsOn(smoke, join), "the smoke test runs once every replica takes traffic");
@@ -176,7 +206,10 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.ok(config);
       assert.equal(worker.deleteBeforeReplace, config.singleton === true, worker.name);
     }
-    assert.ok(app.workers.some((w) => w.singleton === true), "the committed stack marks Celery beat a singleton");
+    assert.ok(
+      app.workers.some((w) => w.singleton === true),
+      "the committed stack marks Celery beat a singleton",
+    );
   });
 
   it("fails the deploy when a worker crash-loops: a stability check per worker, and its healthcheck when configured", () => {
@@ -195,7 +228,10 @@ describe("deploy order and hooks (production, mocks)", () => {
         assert.equal(worker.inputs.wait, undefined);
       }
     }
-    assert.ok(app.workers.some((w) => w.healthcheck), "the committed stack gives the Celery worker a healthcheck");
+    assert.ok(
+      app.workers.some((w) => w.healthcheck),
+      "the committed stack gives the Celery worker a healthcheck",
+    );
   });
 
   it("prunes old app images only after the smoke test passed, keeping the deployed one", () => {
@@ -216,7 +252,9 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.equal(worker.inputs.image, imageId);
       assert.deepEqual(worker.inputs.networksAdvanced, [{ name: "dropstack" }]);
       assert.equal(worker.deleteBeforeReplaceDefined, true, `${worker.name}: deleteBeforeReplace must be set explicitly`);
-      assert.ok((worker.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "worker"));
+      assert.ok(
+        (worker.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "worker"),
+      );
     }
   });
 

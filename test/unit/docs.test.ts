@@ -20,12 +20,14 @@ describe("docs agree with the code", () => {
 
     it(`${doc}: every npm script it runs exists`, () => {
       const named = [...text.matchAll(/npm run (?:--?\w+\s+)*([\w:][\w:-]*)/g)].map((m) => m[1]);
-      for (const script of named) assert.ok(scripts.includes(script), `${doc} runs "npm run ${script}", which package.json does not define`);
+      for (const script of named)
+        assert.ok(scripts.includes(script), `${doc} runs "npm run ${script}", which package.json does not define`);
     });
 
     it(`${doc}: every stack output it reads exists`, () => {
       const named = [...text.matchAll(/pulumi stack output (?:--show-secrets )?(\w+)/g)].map((m) => m[1]);
-      for (const output of named) assert.ok(stackOutputs.includes(output), `${doc} reads stack output "${output}", which index.ts does not export`);
+      for (const output of named)
+        assert.ok(stackOutputs.includes(output), `${doc} reads stack output "${output}", which index.ts does not export`);
     });
 
     it(`${doc}: every repository path it names exists`, () => {
@@ -35,7 +37,9 @@ describe("docs agree with the code", () => {
 
     it(`${doc}: every policy it names is in the pack`, () => {
       const names = policies.map((p) => p.name);
-      const named = [...text.matchAll(/`([a-z0-9]+(?:-[a-z0-9.]+)+)`/g)].map((m) => m[1]).filter((n) => /^(firewall|volume|droplet|database|backups|redis|deploy|app|container|nginx|proxy|auth0|monitoring)-/.test(n));
+      const named = [...text.matchAll(/`([a-z0-9]+(?:-[a-z0-9.]+)+)`/g)]
+        .map((m) => m[1])
+        .filter((n) => /^(firewall|volume|droplet|database|backups|redis|deploy|app|container|nginx|proxy|auth0|monitoring)-/.test(n));
       for (const name of named) assert.ok(names.includes(name), `${doc} names policy ${name}, which the pack does not have`);
     });
   }
@@ -65,7 +69,12 @@ const PATH_IN_TEXT = new RegExp(`(?<![\\w./@-])${TOP_LEVEL}/[\\w./*-]*[\\w*/]`, 
 function resolves(path: string): boolean {
   const clean = path.replace(/\/$/, "");
   if (clean.includes("*")) {
-    const pattern = new RegExp(`^${clean.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+    const pattern = new RegExp(
+      `^${clean
+        .split("*")
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^/]*")}$`,
+    );
     return FILES.some((file) => pattern.test(file));
   }
   return ["", ".ts", ".mjs", ".js", ".sh"].some((ext) => existsSync(join(ROOT, clean + ext)));
@@ -73,7 +82,11 @@ function resolves(path: string): boolean {
 
 /** The comment text of a source file: `//` and block comments for JS/TS, `#` lines for shell. */
 function commentsOf(file: string, text: string): string {
-  if (file.endsWith(".sh") || file === ".ci/run") return text.split("\n").filter((l) => /^\s*#/.test(l)).join("\n");
+  if (file.endsWith(".sh") || file === ".ci/run")
+    return text
+      .split("\n")
+      .filter((l) => /^\s*#/.test(l))
+      .join("\n");
   const comments = [...text.matchAll(/\/\*[\s\S]*?\*\/|(?<![:"'`\\])\/\/.*$/gm)].map((m) => m[0]);
   return comments.join("\n");
 }
@@ -83,21 +96,31 @@ describe("every path the repository names resolves", () => {
   const markdown = FILES.filter((f) => f.endsWith(".md"));
 
   it("finds the files to read", () => {
-    assert.ok(sources.includes("components/proxy/render.ts") && sources.includes("components/hooks/backup.sh"), "source files were not found");
+    assert.ok(
+      sources.includes("components/proxy/render.ts") && sources.includes("components/hooks/backup.sh"),
+      "source files were not found",
+    );
     assert.ok(markdown.includes("README.md") && markdown.includes("docs/design.md"), "markdown files were not found");
   });
 
   it("comments in code name only paths that exist", () => {
     const broken = sources.flatMap((file) =>
-      [...commentsOf(file, read(file)).matchAll(PATH_IN_TEXT)].map((m) => m[0]).filter((path) => !resolves(path)).map((path) => `${file}: ${path}`));
+      [...commentsOf(file, read(file)).matchAll(PATH_IN_TEXT)]
+        .map((m) => m[0])
+        .filter((path) => !resolves(path))
+        .map((path) => `${file}: ${path}`),
+    );
     assert.deepEqual(broken, []);
   });
 
   it("markdown names only paths that exist, in backticks and in relative links", () => {
     const broken = markdown.flatMap((file) => {
       const text = read(file);
-      const quoted = [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]).filter((p) => new RegExp(`^${TOP_LEVEL}/`).test(p) && !p.includes("<"));
-      const linked = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1].split("#")[0])
+      const quoted = [...text.matchAll(/`([^`\s]+)`/g)]
+        .map((m) => m[1])
+        .filter((p) => new RegExp(`^${TOP_LEVEL}/`).test(p) && !p.includes("<"));
+      const linked = [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+        .map((m) => m[1].split("#")[0])
         .filter((p) => p !== "" && !/^[a-z]+:/i.test(p))
         .map((p) => relative(ROOT, join(ROOT, dirname(file), p)));
       return [...quoted, ...linked].filter((path) => !resolves(path)).map((path) => `${file}: ${path}`);
@@ -107,7 +130,9 @@ describe("every path the repository names resolves", () => {
 
   it("nothing points at files outside the repository", () => {
     const outside = /\.\.\/shared|DESIGN\.md|DESIGN §|\bseeds\b/;
-    const texts = FILES.filter((f) => /\.(ts|mjs|cjs|js|sh|md|ya?ml|json)$/.test(f) || f === ".ci/run").filter((f) => f !== "package-lock.json" && f !== "test/unit/docs.test.ts");
+    const texts = FILES.filter((f) => /\.(ts|mjs|cjs|js|sh|md|ya?ml|json)$/.test(f) || f === ".ci/run").filter(
+      (f) => f !== "package-lock.json" && f !== "test/unit/docs.test.ts",
+    );
     const found = texts.filter((file) => outside.test(read(file)));
     assert.deepEqual(found, []);
   });
@@ -117,6 +142,9 @@ describe("every path the repository names resolves", () => {
     assert.equal(resolves("test/system/no-such-*.test.ts"), false);
     assert.equal(resolves("test/system/nginx*.test.ts"), true);
     assert.equal(resolves("tools/check/harness"), true);
-    assert.deepEqual([..."see components/app/render.ts, and https://x.org/docs/a or ../tools/x".matchAll(PATH_IN_TEXT)].map((m) => m[0]), ["components/app/render.ts"]);
+    assert.deepEqual(
+      [..."see components/app/render.ts, and https://x.org/docs/a or ../tools/x".matchAll(PATH_IN_TEXT)].map((m) => m[0]),
+      ["components/app/render.ts"],
+    );
   });
 });

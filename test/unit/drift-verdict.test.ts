@@ -8,10 +8,14 @@ import { EXIT_CHANGES_FOUND, EXIT_NO_CHANGES, EXIT_PROGRAM_FAILED, driftVerdict 
 const fixtures = join(__dirname, "..", "fixtures", "preview");
 const read = (name: string) => readFileSync(join(fixtures, name), "utf8");
 const STACK = "urn:pulumi:production::dropstack::pulumi:pulumi:Stack::dropstack-production";
-const preview = (ops: string[]) => JSON.stringify({
-  steps: [{ op: "same", urn: STACK }, ...ops.map((op, i) => ({ op, urn: `urn:pulumi:production::dropstack::digitalocean:index/firewall:Firewall::fw${i}` }))],
-  changeSummary: {},
-});
+const preview = (ops: string[]) =>
+  JSON.stringify({
+    steps: [
+      { op: "same", urn: STACK },
+      ...ops.map((op, i) => ({ op, urn: `urn:pulumi:production::dropstack::digitalocean:index/firewall:Firewall::fw${i}` })),
+    ],
+    changeSummary: {},
+  });
 
 describe("drift verdict", () => {
   it("no changes when every step is same (or a read)", () => {

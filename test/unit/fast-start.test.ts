@@ -29,11 +29,17 @@ const report = `const { startup } = require(${JSON.stringify(PRELOAD)});`;
 
 describe("TypeScript through the preload", () => {
   const file = join(work, "module.ts");
-  const load = () => withPreload(`${report} const m = require(${JSON.stringify(file)}); console.log(JSON.stringify({ value: m.value(), compiled: startup.compiled, cached: startup.cached }));`);
+  const load = () =>
+    withPreload(
+      `${report} const m = require(${JSON.stringify(file)}); console.log(JSON.stringify({ value: m.value(), compiled: startup.compiled, cached: startup.cached }));`,
+    );
 
   it("compiles a file once, then reuses it until its content changes", () => {
     for (const [round, version] of ["one", "two", "three"].entries()) {
-      writeFileSync(file, `interface Box { v: string }\nconst box: Box = { v: "${version}" };\nexport const value = (): string => box.v;\n`);
+      writeFileSync(
+        file,
+        `interface Box { v: string }\nconst box: Box = { v: "${version}" };\nexport const value = (): string => box.v;\n`,
+      );
       assert.deepEqual(load(), { value: version, compiled: 1, cached: 0 }, `round ${round}: a new content is compiled`);
       assert.deepEqual(load(), { value: version, compiled: 0, cached: 1 }, `round ${round}: the same content comes from the cache`);
     }
@@ -41,7 +47,9 @@ describe("TypeScript through the preload", () => {
   });
 
   it("resolves extensionless imports of .ts files and folders with index.ts, as the program uses them", () => {
-    const out = withPreload(`const c = require(${JSON.stringify(join(ROOT, "components", "config"))}); console.log(JSON.stringify({ loader: typeof c.loadStackConfig }));`);
+    const out = withPreload(
+      `const c = require(${JSON.stringify(join(ROOT, "components", "config"))}); console.log(JSON.stringify({ loader: typeof c.loadStackConfig }));`,
+    );
     assert.deepEqual(out, { loader: "function" });
   });
 });
@@ -80,7 +88,10 @@ describe("@pulumi/pulumi through the preload", () => {
 describe("stack traces through the preload", () => {
   // Type-only lines vanish in the JavaScript, so an unmapped position would name line 3, not 7.
   const file = join(work, "thrower.ts");
-  writeFileSync(file, `interface A { a: string }\ninterface B { b: number }\ntype C = A & B;\nexport function fail(c?: C): never {\n  void c;\n  // line 6\n  throw new Error("from TypeScript");\n}\n`);
+  writeFileSync(
+    file,
+    `interface A { a: string }\ninterface B { b: number }\ntype C = A & B;\nexport function fail(c?: C): never {\n  void c;\n  // line 6\n  throw new Error("from TypeScript");\n}\n`,
+  );
   const thrown = `(() => { try { require(${JSON.stringify(file)}).fail(); } catch (e) { return /thrower\\.ts:(\\d+):/.exec(e.stack)?.[1]; } })()`;
 
   it("point at the TypeScript line of a throw, before and after @pulumi/pulumi records a resource's call sites", () => {

@@ -18,8 +18,7 @@ function guard(args: string[], input?: string) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const VOLUME_URN =
-  "urn:pulumi:staging::dropstack::dropstack:index:Host$digitalocean:index/volume:Volume::web-data";
+const VOLUME_URN = "urn:pulumi:staging::dropstack::dropstack:index:Host$digitalocean:index/volume:Volume::web-data";
 
 describe("guard CLI exit codes", () => {
   it("exits 0 on a clean preview and prints the counts by op", () => {
@@ -93,7 +92,14 @@ describe("guard CLI exit codes", () => {
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: npm run guard -- /);
     const file = join(fixtures, "delete-firewalls.json");
-    for (const args of [["-h"], [file, "-h"], [file, "--help"], [file, "--allow", "-h"], [file, "--allow=-h"], [file, "--allow", "--help"]]) {
+    for (const args of [
+      ["-h"],
+      [file, "-h"],
+      [file, "--help"],
+      [file, "--allow", "-h"],
+      [file, "--allow=-h"],
+      [file, "--allow", "--help"],
+    ]) {
       const run = guard(args);
       assert.equal(run.status, 2, args.join(" "));
       assert.doesNotMatch(run.stdout, /usage/);

@@ -122,9 +122,16 @@ describe("every op spelling on every protected type, in every step shape and URN
   it("a protected type on either side of a type change is enough to block", () => {
     for (const { type } of PROTECTED) {
       const urn = "urn:pulumi:production::dropstack::dropstack:index:Legacy::data";
-      for (const [oldType, newType] of [[type, "dropstack:index:Legacy"], ["dropstack:index:Legacy", type]]) {
+      for (const [oldType, newType] of [
+        [type, "dropstack:index:Legacy"],
+        ["dropstack:index:Legacy", type],
+      ]) {
         const preview = digest([{ op: "delete", urn, oldState: { type: oldType }, newState: { type: newType } }]);
-        assert.deepEqual(evaluatePreview(preview).blocked.map((f) => f.type), [type], `${oldType} -> ${newType}`);
+        assert.deepEqual(
+          evaluatePreview(preview).blocked.map((f) => f.type),
+          [type],
+          `${oldType} -> ${newType}`,
+        );
         // The unprotected side of the change is a type that merely appears in the step.
         const allowedOtherSide = evaluatePreview(preview, ["dropstack:index:Legacy"]);
         assert.equal(allowedOtherSide.blocked.length, 1, `--allow of the other type, ${oldType} -> ${newType}`);
@@ -141,7 +148,12 @@ describe("--allow matches the protected resource itself", () => {
     const preview = digest([step(op, urn, type, "both states")]);
 
     it(`${type}: its URN or its type lets it through, in both spellings`, () => {
-      for (const argv of [["p.json", "--allow", urn], [`p.json`, `--allow=${urn}`], ["p.json", "--allow", type], ["p.json", `--allow=${type}`]]) {
+      for (const argv of [
+        ["p.json", "--allow", urn],
+        [`p.json`, `--allow=${urn}`],
+        ["p.json", "--allow", type],
+        ["p.json", `--allow=${type}`],
+      ]) {
         const report = evaluatePreview(preview, parseGuardArgs(argv).allow);
         assert.equal(report.blocked.length, 0, argv.join(" "));
         assert.equal(report.allowed.length, 1);
@@ -200,10 +212,13 @@ describe("--allow matches the protected resource itself", () => {
 describe("the named examples, as fixtures", () => {
   it("deleting the droplet firewall and the database firewall", () => {
     const report = evaluatePreview(fixture("delete-firewalls.json"));
-    assert.deepEqual(report.blocked.map((f) => [f.ops, f.type]), [
-      [["delete"], "digitalocean:index/firewall:Firewall"],
-      [["delete"], "digitalocean:index/databaseFirewall:DatabaseFirewall"],
-    ]);
+    assert.deepEqual(
+      report.blocked.map((f) => [f.ops, f.type]),
+      [
+        [["delete"], "digitalocean:index/firewall:Firewall"],
+        [["delete"], "digitalocean:index/databaseFirewall:DatabaseFirewall"],
+      ],
+    );
     const printed = formatReport(report, "p.json");
     assert.match(printed, /^BLOCKED delete digitalocean:index\/firewall:Firewall$/m);
     assert.match(printed, /protected because: .*open to the internet/);
@@ -212,31 +227,36 @@ describe("the named examples, as fixtures", () => {
 
   it("replacing the SSH host key", () => {
     const report = evaluatePreview(fixture("replace-host-key.json"));
-    assert.deepEqual(report.blocked.map((f) => [f.ops, f.type, f.replaceReasons]), [
-      [["replace"], "tls:index/privateKey:PrivateKey", ["algorithm"]],
-    ]);
+    assert.deepEqual(
+      report.blocked.map((f) => [f.ops, f.type, f.replaceReasons]),
+      [[["replace"], "tls:index/privateKey:PrivateKey", ["algorithm"]]],
+    );
     assert.match(formatReport(report, "p.json"), /protected because: .*SSH host key/);
   });
 
   it("replacing the Postgres schema, listed as replacement steps", () => {
     const report = evaluatePreview(fixture("replace-schema.json"));
-    assert.deepEqual(report.blocked.map((f) => [f.ops, f.type]), [
-      [["create-replacement", "replace", "delete-replaced"], "postgresql:index/schema:Schema"],
-    ]);
+    assert.deepEqual(
+      report.blocked.map((f) => [f.ops, f.type]),
+      [[["create-replacement", "replace", "delete-replaced"], "postgresql:index/schema:Schema"]],
+    );
   });
 
   it("replacing the droplet also replaces the volume attachment and the IP assignment; each needs its own --allow", () => {
     const preview = fixture("replace-droplet-cascade.json");
-    assert.deepEqual(evaluatePreview(preview).blocked.map((f) => f.type), [
-      "digitalocean:index/droplet:Droplet",
-      "digitalocean:index/volumeAttachment:VolumeAttachment",
-      "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
-    ]);
+    assert.deepEqual(
+      evaluatePreview(preview).blocked.map((f) => f.type),
+      [
+        "digitalocean:index/droplet:Droplet",
+        "digitalocean:index/volumeAttachment:VolumeAttachment",
+        "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
+      ],
+    );
     const onlyDroplet = evaluatePreview(preview, ["digitalocean:index/droplet:Droplet"]);
-    assert.deepEqual(onlyDroplet.blocked.map((f) => f.type), [
-      "digitalocean:index/volumeAttachment:VolumeAttachment",
-      "digitalocean:index/reservedIpAssignment:ReservedIpAssignment",
-    ]);
+    assert.deepEqual(
+      onlyDroplet.blocked.map((f) => f.type),
+      ["digitalocean:index/volumeAttachment:VolumeAttachment", "digitalocean:index/reservedIpAssignment:ReservedIpAssignment"],
+    );
     const all = evaluatePreview(preview, [
       "digitalocean:index/droplet:Droplet",
       "digitalocean:index/volumeAttachment:VolumeAttachment",
@@ -253,7 +273,10 @@ describe("a preview that says the state may be corrupt", () => {
     assert.match(formatReport(report, "p.json"), /^guard: refused: the preview says the stack's state may be corrupt/m);
     const urn = urnVariants("digitalocean:index/volume:Volume")[0];
     for (const allow of [[], [urn]]) {
-      const blocked = evaluatePreview(digest([step("delete", urn, "digitalocean:index/volume:Volume", "old state")], { maybeCorrupt: true }), allow);
+      const blocked = evaluatePreview(
+        digest([step("delete", urn, "digitalocean:index/volume:Volume", "old state")], { maybeCorrupt: true }),
+        allow,
+      );
       assert.equal(exitCodeFor(blocked), EXIT_BAD_INPUT);
     }
     assert.equal(exitCodeFor(evaluatePreview(digest([], { maybeCorrupt: false }))), EXIT_CLEAN);
@@ -284,14 +307,27 @@ describe("policy events in the document (npm run check --json)", () => {
 describe("guard arguments cannot switch the guard off", () => {
   it("only a lone --help is help", () => {
     assert.equal(isHelpRequest(["--help"]), true);
-    for (const argv of [["-h"], ["--help", "p.json"], ["p.json", "--help"], ["--allow", "--help"], ["-help"], ["--HELP"], ["--help="], []]) {
+    for (const argv of [
+      ["-h"],
+      ["--help", "p.json"],
+      ["p.json", "--help"],
+      ["--allow", "--help"],
+      ["-help"],
+      ["--HELP"],
+      ["--help="],
+      [],
+    ]) {
       assert.equal(isHelpRequest(argv), false, argv.join(" "));
     }
   });
 
   it("refuses an allow entry that starts with -, in every spelling", () => {
     for (const value of ["-h", "--help", "-", "--", "-x", "--allow", "-urn:pulumi:production::dropstack::x:y:Z::n", "--force"]) {
-      for (const argv of [["p.json", "--allow", value], ["p.json", `--allow=${value}`], ["--allow", value, "p.json"]]) {
+      for (const argv of [
+        ["p.json", "--allow", value],
+        ["p.json", `--allow=${value}`],
+        ["--allow", value, "p.json"],
+      ]) {
         assert.throws(() => parseGuardArgs(argv), UsageError, argv.join(" "));
       }
     }
@@ -304,7 +340,16 @@ describe("guard arguments cannot switch the guard off", () => {
   });
 
   it("refuses allow entries that are neither a URN nor a type token", () => {
-    for (const value of ["yes", "*", "all", "digitalocean", "Volume", "digitalocean:index/volume:Volume ", " x:y:Z", "urn:pulumi:production"]) {
+    for (const value of [
+      "yes",
+      "*",
+      "all",
+      "digitalocean",
+      "Volume",
+      "digitalocean:index/volume:Volume ",
+      " x:y:Z",
+      "urn:pulumi:production",
+    ]) {
       assert.throws(() => parseGuardArgs(["p.json", "--allow", value]), /neither a URN .* nor a resource type/, value);
     }
   });

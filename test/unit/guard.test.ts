@@ -29,11 +29,9 @@ function fixture(name: string): PreviewDigest {
 }
 
 const STACK_URN = "urn:pulumi:staging::dropstack::pulumi:pulumi:Stack::dropstack-staging";
-const VOLUME_URN =
-  "urn:pulumi:staging::dropstack::dropstack:index:Host$digitalocean:index/volume:Volume::web-data";
+const VOLUME_URN = "urn:pulumi:staging::dropstack::dropstack:index:Host$digitalocean:index/volume:Volume::web-data";
 const ROLE_URN = "urn:pulumi:staging::dropstack::dropstack:index:Identity$auth0:index/role:Role::role-editor";
-const DATABASE_URN =
-  "urn:pulumi:staging::dropstack::dropstack:index:Database$digitalocean:index/databaseCluster:DatabaseCluster::main-db";
+const DATABASE_URN = "urn:pulumi:staging::dropstack::dropstack:index:Database$digitalocean:index/databaseCluster:DatabaseCluster::main-db";
 
 function urnFor(type: string, name = "thing"): string {
   return `urn:pulumi:production::dropstack::dropstack:index:Part$${type}::${name}`;
@@ -118,7 +116,10 @@ describe("guard on destructive previews", () => {
   for (const op of ["create-replacement", "delete-replaced"]) {
     it(`blocks a lone ${op} step (--show-replacement-steps output filtered by hand)`, () => {
       const report = evaluatePreview(singleStep(op, "digitalocean:index/spacesBucket:SpacesBucket"));
-      assert.deepEqual(report.blocked.map((f) => f.ops), [[op]]);
+      assert.deepEqual(
+        report.blocked.map((f) => f.ops),
+        [[op]],
+      );
     });
   }
 });
@@ -128,15 +129,24 @@ describe("guard --allow", () => {
 
   it("lets one resource through by URN and still blocks the other", () => {
     const report = evaluatePreview(preview, [ROLE_URN]);
-    assert.deepEqual(report.allowed.map((f) => [f.urn, f.allowedBy]), [[ROLE_URN, ROLE_URN]]);
-    assert.deepEqual(report.blocked.map((f) => f.urn), [VOLUME_URN]);
+    assert.deepEqual(
+      report.allowed.map((f) => [f.urn, f.allowedBy]),
+      [[ROLE_URN, ROLE_URN]],
+    );
+    assert.deepEqual(
+      report.blocked.map((f) => f.urn),
+      [VOLUME_URN],
+    );
     assert.equal(exitCodeFor(report), EXIT_BLOCKED);
   });
 
   it("lets every resource of a type through by type token", () => {
     const report = evaluatePreview(preview, ["digitalocean:index/volume:Volume", "auth0:index/role:Role"]);
     assert.deepEqual(report.blocked, []);
-    assert.deepEqual(report.allowed.map((f) => f.allowedBy), ["auth0:index/role:Role", "digitalocean:index/volume:Volume"]);
+    assert.deepEqual(
+      report.allowed.map((f) => f.allowedBy),
+      ["auth0:index/role:Role", "digitalocean:index/volume:Volume"],
+    );
     assert.equal(exitCodeFor(report), EXIT_CLEAN);
   });
 
@@ -217,12 +227,18 @@ describe("protected types", () => {
 
   it("fails closed on an op this guard does not know", () => {
     const report = evaluatePreview(singleStep("teleport", "digitalocean:index/volume:Volume"));
-    assert.deepEqual(report.blocked.map((f) => f.ops), [["teleport"]]);
+    assert.deepEqual(
+      report.blocked.map((f) => f.ops),
+      [["teleport"]],
+    );
   });
 
   it("takes the type from the URN when a step carries no state", () => {
     const preview = parsePreview(JSON.stringify({ steps: [{ op: "delete", urn: VOLUME_URN }] }), "inline");
-    assert.deepEqual(evaluatePreview(preview).blocked.map((f) => f.type), ["digitalocean:index/volume:Volume"]);
+    assert.deepEqual(
+      evaluatePreview(preview).blocked.map((f) => f.type),
+      ["digitalocean:index/volume:Volume"],
+    );
   });
 
   it("checks the old type too when an alias changed the type", () => {
@@ -240,7 +256,10 @@ describe("protected types", () => {
       }),
       "inline",
     );
-    assert.deepEqual(evaluatePreview(preview).blocked.map((f) => f.type), ["digitalocean:index/volume:Volume"]);
+    assert.deepEqual(
+      evaluatePreview(preview).blocked.map((f) => f.type),
+      ["digitalocean:index/volume:Volume"],
+    );
   });
 });
 
@@ -282,9 +301,12 @@ describe("parsePreview", () => {
   });
 
   it("points at npm run -s when the document starts with npm's banner", () => {
-    const banner = "\n> dropstack@0.1.0 check\n> tsx tools/check/main.ts staging --json\n\n{\"steps\": []}\n";
+    const banner = '\n> dropstack@0.1.0 check\n> tsx tools/check/main.ts staging --json\n\n{"steps": []}\n';
     assert.throws(() => parsePreview(banner, "check.json"), /check\.json: not valid JSON .*npm's banner: produce it with `npm run -s`/s);
-    assert.throws(() => parsePreview("{", "p.json"), (error: Error) => !error.message.includes("banner"));
+    assert.throws(
+      () => parsePreview("{", "p.json"),
+      (error: Error) => !error.message.includes("banner"),
+    );
   });
 
   it("rejects JSON of the wrong shape, naming each bad field", () => {

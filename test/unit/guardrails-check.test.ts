@@ -24,17 +24,32 @@ describe("npm run check: guardrail policies", () => {
     const report = runCheck("production", { configFile: file, extraArgs: ["--staging-outputs", outputs] });
     assert.equal(report.status, 1, report.stderr);
     const levels = new Map(report.json?.violations.map((v) => [v.policy, v.enforcementLevel]));
-    for (const policy of ["config-secrets-encrypted", "proxy-trusted-certificates", "backups-offsite-enabled", "backups-retention-minimum", "droplet-image-supported"]) {
+    for (const policy of [
+      "config-secrets-encrypted",
+      "proxy-trusted-certificates",
+      "backups-offsite-enabled",
+      "backups-retention-minimum",
+      "droplet-image-supported",
+    ]) {
       assert.equal(levels.get(policy), "mandatory", `${policy}: ${JSON.stringify(report.json?.violations.map((v) => v.policy))}`);
     }
     const secrets = report.json?.violations.filter((v) => v.policy === "config-secrets-encrypted").map((v) => v.message) ?? [];
     // The analyzer's message is the policy's description, then the violation on its own line.
-    assert.ok(secrets.some((m) => /^digitalocean:token is a credential stored in plain text/m.test(m)), secrets.join("\n"));
-    assert.ok(secrets.some((m) => /^dropstack:app\.env\.STRIPE_SECRET_KEY looks like a secret/m.test(m)), secrets.join("\n"));
+    assert.ok(
+      secrets.some((m) => /^digitalocean:token is a credential stored in plain text/m.test(m)),
+      secrets.join("\n"),
+    );
+    assert.ok(
+      secrets.some((m) => /^dropstack:app\.env\.STRIPE_SECRET_KEY looks like a secret/m.test(m)),
+      secrets.join("\n"),
+    );
     assert.ok(!JSON.stringify(report.json?.violations).includes("sk_live_plain"));
     const override = report.json?.violations.find((v) => v.policy === "deploy-promotion-override");
     assert.equal(override?.enforcementLevel, "advisory");
-    assert.match(override?.message ?? "", new RegExp(`sha256:3f1d2c4b[0-9a-f]{56} ships although acme/dropstack/staging promoted ${OTHER_DIGEST}`));
+    assert.match(
+      override?.message ?? "",
+      new RegExp(`sha256:3f1d2c4b[0-9a-f]{56} ships although acme/dropstack/staging promoted ${OTHER_DIGEST}`),
+    );
   });
 
   it("staging: plain credentials are advisory", () => {

@@ -28,14 +28,36 @@ const ipv6 = () => Array.from({ length: 8 }, hex).join(":");
 /** Sets of sources that together cover more than the limit, in many spellings. */
 function worldVariants(): string[][] {
   const sets: string[][] = [
-    ["0.0.0.0/0"], ["0.0.0.0/00"], ["0.0.0.0/000"], ["::/0"], ["::/00"], ["::0/0"], ["0::/0"],
-    ["0:0:0:0:0:0:0:0/0"], ["0000:0000:0000:0000:0000:0000:0000:0000/0"], ["::ffff:0.0.0.0/96"], ["::ffff:0:0/96"],
-    ["0:0:0:0:0:ffff:0:0/96"], ["0:0:0:0:0:FFFF:0000:0000/96"], ["2000::/3"], ["2000:0000::/3"], ["0.0.0.0/1", "128.0.0.0/1"],
-    ["::/1", "8000::/1"], ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"], ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"],
-    Array.from({ length: 256 }, (_, i) => `${i}.0.0.0/8`), ["10.0.0.0/8"], ["10.0.0.0/15"], ["198.51.100.0/24", "0.0.0.0/0"],
-    ["::ffff:10.0.0.0/104"], ["2001:db8::/32"], ["2001:db8::/47"], ["fe80::/10"],
+    ["0.0.0.0/0"],
+    ["0.0.0.0/00"],
+    ["0.0.0.0/000"],
+    ["::/0"],
+    ["::/00"],
+    ["::0/0"],
+    ["0::/0"],
+    ["0:0:0:0:0:0:0:0/0"],
+    ["0000:0000:0000:0000:0000:0000:0000:0000/0"],
+    ["::ffff:0.0.0.0/96"],
+    ["::ffff:0:0/96"],
+    ["0:0:0:0:0:ffff:0:0/96"],
+    ["0:0:0:0:0:FFFF:0000:0000/96"],
+    ["2000::/3"],
+    ["2000:0000::/3"],
+    ["0.0.0.0/1", "128.0.0.0/1"],
+    ["::/1", "8000::/1"],
+    ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/2", "192.0.0.0/2"],
+    ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"],
+    Array.from({ length: 256 }, (_, i) => `${i}.0.0.0/8`),
+    ["10.0.0.0/8"],
+    ["10.0.0.0/15"],
+    ["198.51.100.0/24", "0.0.0.0/0"],
+    ["::ffff:10.0.0.0/104"],
+    ["2001:db8::/32"],
+    ["2001:db8::/47"],
+    ["fe80::/10"],
     // Two ranges within the limit each, over it together.
-    ["10.0.0.0/16", "10.1.0.0/16"], ["2001:db8::/48", "2001:db8:1::/48"],
+    ["10.0.0.0/16", "10.1.0.0/16"],
+    ["2001:db8::/48", "2001:db8:1::/48"],
   ];
   for (let i = 0; i < 40; i++) {
     sets.push([`${ipv4()}/${rand(16)}`]); // host bits set, prefix wider than /16
@@ -50,8 +72,14 @@ function worldVariants(): string[][] {
 /** Sets that stay within the limit. */
 function narrowVariants(): string[][] {
   const sets: string[][] = [
-    ["198.51.100.0/24"], ["203.0.113.7/32"], ["10.0.0.0/16"], ["2001:db8:100::/48"], ["2001:db8::1/128"],
-    ["10.0.0.0/17", "10.0.128.0/17"], ["10.0.0.0/16", "10.0.0.0/16", "10.0.128.0/17"], ["198.51.100.0/24", "2001:db8:100::/48"],
+    ["198.51.100.0/24"],
+    ["203.0.113.7/32"],
+    ["10.0.0.0/16"],
+    ["2001:db8:100::/48"],
+    ["2001:db8::1/128"],
+    ["10.0.0.0/17", "10.0.128.0/17"],
+    ["10.0.0.0/16", "10.0.0.0/16", "10.0.128.0/17"],
+    ["198.51.100.0/24", "2001:db8:100::/48"],
   ];
   for (let i = 0; i < 40; i++) {
     const v4 = parseRange(`${ipv4()}/${16 + rand(17)}`);
@@ -73,12 +101,18 @@ describe("address ranges by meaning", () => {
       const reason = describeTooWideSources(sources);
       assert.ok(reason, `${sources.join(", ")} passed`);
       assert.match(reason, /the limit is (65,536|2\^80)/);
-      const droplet = await resourceViolations(firewallNoPublicAdminPorts, { type: "digitalocean:index/firewall:Firewall", props: { inboundRules: dropletInboundRules(sources) } });
+      const droplet = await resourceViolations(firewallNoPublicAdminPorts, {
+        type: "digitalocean:index/firewall:Firewall",
+        props: { inboundRules: dropletInboundRules(sources) },
+      });
       assert.equal(droplet.length, 1, `droplet firewall let ${sources.join(", ")} through`);
       assert.match(droplet[0], /tcp port 22/);
       // Every source as a rule, IPv6 too: the policy judges whatever reaches the firewall.
       const rules = [{ type: "tag", value: "app" }, ...sources.map((value) => ({ type: "ip_addr", value }))];
-      const database = await resourceViolations(databaseFirewallNoPublicSources, { type: "digitalocean:index/databaseFirewall:DatabaseFirewall", props: { clusterId: "c", rules } });
+      const database = await resourceViolations(databaseFirewallNoPublicSources, {
+        type: "digitalocean:index/databaseFirewall:DatabaseFirewall",
+        props: { clusterId: "c", rules },
+      });
       assert.equal(database.length, 1, `database firewall let ${sources.join(", ")} through`);
     }
   });
@@ -86,8 +120,20 @@ describe("address ranges by meaning", () => {
   it("accepts admin networks within the limit in both firewall policies", async () => {
     for (const sources of narrowVariants()) {
       assert.equal(describeTooWideSources(sources), undefined, sources.join(", "));
-      assert.deepEqual(await resourceViolations(firewallNoPublicAdminPorts, { type: "digitalocean:index/firewall:Firewall", props: { inboundRules: dropletInboundRules(sources) } }), []);
-      assert.deepEqual(await resourceViolations(databaseFirewallNoPublicSources, { type: "digitalocean:index/databaseFirewall:DatabaseFirewall", props: { clusterId: "c", rules: trustedSources("app", sources) } }), []);
+      assert.deepEqual(
+        await resourceViolations(firewallNoPublicAdminPorts, {
+          type: "digitalocean:index/firewall:Firewall",
+          props: { inboundRules: dropletInboundRules(sources) },
+        }),
+        [],
+      );
+      assert.deepEqual(
+        await resourceViolations(databaseFirewallNoPublicSources, {
+          type: "digitalocean:index/databaseFirewall:DatabaseFirewall",
+          props: { clusterId: "c", rules: trustedSources("app", sources) },
+        }),
+        [],
+      );
     }
   });
 
@@ -97,16 +143,26 @@ describe("address ranges by meaning", () => {
       { protocol: "tcp", portRange: "22", sourceAddresses: ["128.0.0.0/1"] },
       { protocol: "tcp", portRange: "443", sourceAddresses: ["0.0.0.0/0", "::/0"] },
     ];
-    const found = await resourceViolations(firewallNoPublicAdminPorts, { type: "digitalocean:index/firewall:Firewall", props: { inboundRules } });
+    const found = await resourceViolations(firewallNoPublicAdminPorts, {
+      type: "digitalocean:index/firewall:Firewall",
+      props: { inboundRules },
+    });
     assert.equal(found.length, 1);
     assert.match(found[0], /0\.0\.0\.0\/1, 128\.0\.0\.0\/1 together cover 4,294,967,296 IPv4 addresses \(100% of the IPv4 internet/);
   });
 
   it("refuses non-canonical spellings in config with exit-2 wording and the canonical form", () => {
     const spellings: [string, string][] = [
-      ["0.0.0.0/00", "0.0.0.0/0"], ["198.51.100.7/24", "198.51.100.0/24"], ["::ffff:198.51.100.0/120", "198.51.100.0/24"],
-      ["0:0:0:0:0:0:0:0/0", "::/0"], ["2001:DB8::/32", "2001:db8::/32"], ["2001:0db8:0000::/48", "2001:db8::/48"],
-      ["203.0.113.7", "203.0.113.7/32"], ["2001:db8::1", "2001:db8::1/128"], ["127.1/32", "127.0.0.1/32"], ["010.0.0.0/8", "8.0.0.0/8"],
+      ["0.0.0.0/00", "0.0.0.0/0"],
+      ["198.51.100.7/24", "198.51.100.0/24"],
+      ["::ffff:198.51.100.0/120", "198.51.100.0/24"],
+      ["0:0:0:0:0:0:0:0/0", "::/0"],
+      ["2001:DB8::/32", "2001:db8::/32"],
+      ["2001:0db8:0000::/48", "2001:db8::/48"],
+      ["203.0.113.7", "203.0.113.7/32"],
+      ["2001:db8::1", "2001:db8::1/128"],
+      ["127.1/32", "127.0.0.1/32"],
+      ["010.0.0.0/8", "8.0.0.0/8"],
     ];
     for (let i = 0; i < 30; i++) {
       const raw = `${ipv4()}/${rand(33)}`;
@@ -126,7 +182,16 @@ describe("address ranges by meaning", () => {
       assert.ok(!result.ok);
       assert.deepEqual(result.problems, [`dropstack:adminCidrs.1: ${problem ?? ""}`]);
     }
-    for (const bad of ["10.0.0.0/33", "2001:db8::/129", "300.0.0.0/8", "fe80::1%eth0/64", "example.com/24", "10.0.0.0/8/8", "10.0.0.0/-1", ""]) {
+    for (const bad of [
+      "10.0.0.0/33",
+      "2001:db8::/129",
+      "300.0.0.0/8",
+      "fe80::1%eth0/64",
+      "example.com/24",
+      "10.0.0.0/8/8",
+      "10.0.0.0/-1",
+      "",
+    ]) {
       const problem = describeCidrProblem(bad) ?? "";
       assert.ok(problem.startsWith("expected a CIDR") && problem.endsWith(`got ${JSON.stringify(bad)}`), `${bad}: ${problem}`);
     }

@@ -13,7 +13,8 @@ import { FakeResource, resourceViolations, stackViolations } from "../support/po
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OTHER = `sha256:${"b".repeat(64)}`;
-const app = (env: Record<string, string>, extra: Record<string, unknown> = {}) => JSON.stringify({ image: `ghcr.io/acme/api:1@${DIGEST}`, migrate: "x", env, ...extra });
+const app = (env: Record<string, string>, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ image: `ghcr.io/acme/api:1@${DIGEST}`, migrate: "x", env, ...extra });
 
 afterEach(() => setStackConfig({}, []));
 
@@ -22,9 +23,29 @@ function secretNames(): string[] {
   const stems = ["SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIALS", "PASSPHRASE"];
   const names: string[] = [];
   for (const stem of stems) {
-    for (const name of [stem, `DB_${stem}`, `${stem}_VALUE`, `MY_${stem}_2`, stem.toLowerCase(), `stripe${stem[0]}${stem.slice(1).toLowerCase().replace(/_/g, "")}`]) names.push(name);
+    for (const name of [
+      stem,
+      `DB_${stem}`,
+      `${stem}_VALUE`,
+      `MY_${stem}_2`,
+      stem.toLowerCase(),
+      `stripe${stem[0]}${stem.slice(1).toLowerCase().replace(/_/g, "")}`,
+    ])
+      names.push(name);
   }
-  return [...names, "STRIPE_KEY", "SIGNING_KEY", "KEY", "SENDGRID_KEY", "DB_PWD", "JWT_SECRET", "SECRET_KEY_BASE", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "clientSecret"];
+  return [
+    ...names,
+    "STRIPE_KEY",
+    "SIGNING_KEY",
+    "KEY",
+    "SENDGRID_KEY",
+    "DB_PWD",
+    "JWT_SECRET",
+    "SECRET_KEY_BASE",
+    "GITHUB_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "clientSecret",
+  ];
 }
 
 describe("policy config-secrets-encrypted", () => {
@@ -34,23 +55,42 @@ describe("policy config-secrets-encrypted", () => {
       setStackConfig({ "dropstack:app": app({ [name]: "hunter2-value" }) }, []);
       const found = await stackViolations(configSecretsEncrypted, []);
       assert.equal(found.length, 1, name);
-      assert.match(found[0], new RegExp(`^dropstack:app\\.env\\.${name} looks like a secret and is stored in plain text: move it to appSecrets`));
+      assert.match(
+        found[0],
+        new RegExp(`^dropstack:app\\.env\\.${name} looks like a secret and is stored in plain text: move it to appSecrets`),
+      );
       assert.doesNotMatch(found[0], /hunter2/);
     }
   });
 
   it("flags URLs with a password (DSNs) under any name", async () => {
-    for (const url of ["postgres://app:pw@db.example.com/app", "redis://:pw@cache:6379/0", "amqp://u:p@mq.example.com", "https://u:p@hooks.example.com/x", "mysql://root:r00t@10.0.0.1:3306/x"]) {
+    for (const url of [
+      "postgres://app:pw@db.example.com/app",
+      "redis://:pw@cache:6379/0",
+      "amqp://u:p@mq.example.com",
+      "https://u:p@hooks.example.com/x",
+      "mysql://root:r00t@10.0.0.1:3306/x",
+    ]) {
       setStackConfig({ "dropstack:app": app({ BROKER: url }) }, []);
       const found = await stackViolations(configSecretsEncrypted, []);
-      assert.deepEqual(found.map((f) => f.split(" and ")[0]), ["dropstack:app.env.BROKER is a URL with a password"], url);
+      assert.deepEqual(
+        found.map((f) => f.split(" and ")[0]),
+        ["dropstack:app.env.BROKER is a URL with a password"],
+        url,
+      );
     }
   });
 
   it("flags plain provider credentials, plain appSecrets and credential leaves of other keys", async () => {
     const plain: Record<string, string> = {
-      "digitalocean:token": "dop_v1_x", "digitalocean:spacesAccessId": "DO00X", "digitalocean:spacesSecretKey": "s", "auth0:clientSecret": "s",
-      "auth0:apiToken": "t", "postgresql:password": "p", "cloudflare:apiToken": "t", "dropstack:appSecrets": JSON.stringify({ SECRET_KEY: "x" }),
+      "digitalocean:token": "dop_v1_x",
+      "digitalocean:spacesAccessId": "DO00X",
+      "digitalocean:spacesSecretKey": "s",
+      "auth0:clientSecret": "s",
+      "auth0:apiToken": "t",
+      "postgresql:password": "p",
+      "cloudflare:apiToken": "t",
+      "dropstack:appSecrets": JSON.stringify({ SECRET_KEY: "x" }),
       "dropstack:registry": JSON.stringify({ server: "ghcr.io", username: "bot", password: "p" }),
     };
     for (const [key, value] of Object.entries(plain)) {
@@ -70,8 +110,18 @@ describe("policy config-secrets-encrypted", () => {
 
   it("accepts the same keys stored as secrets, and plain values that are not credentials", async () => {
     const config: Record<string, string> = {
-      "digitalocean:token": "[secret]", "auth0:clientSecret": "[secret]", "auth0:domain": "acme.eu.auth0.com", "dropstack:appSecrets": "{}",
-      "dropstack:app": app({ LOG_LEVEL: "info", ENVIRONMENT: "production", MONKEY: "x", KEYBOARD: "us", SENTRY_DSN: "https://abc@o1.ingest.sentry.io/1", PUBLIC_URL: "https://app.example.com" }),
+      "digitalocean:token": "[secret]",
+      "auth0:clientSecret": "[secret]",
+      "auth0:domain": "acme.eu.auth0.com",
+      "dropstack:appSecrets": "{}",
+      "dropstack:app": app({
+        LOG_LEVEL: "info",
+        ENVIRONMENT: "production",
+        MONKEY: "x",
+        KEYBOARD: "us",
+        SENTRY_DSN: "https://abc@o1.ingest.sentry.io/1",
+        PUBLIC_URL: "https://app.example.com",
+      }),
     };
     setStackConfig(config, ["digitalocean:token", "auth0:clientSecret", "dropstack:appSecrets"]);
     assert.deepEqual(await stackViolations(configSecretsEncrypted, []), []);
@@ -94,7 +144,9 @@ describe("production data safety", () => {
   it("backups-retention-minimum flags every keep below the minimum", async () => {
     for (let keep = 1; keep < MIN_BACKUPS_KEPT; keep++) {
       setStackConfig({ "dropstack:backups": JSON.stringify({ keep, offsite: true }) }, []);
-      assert.deepEqual(await stackViolations(backupsRetentionMinimum, []), [`dropstack:backups.keep is ${keep}: keep at least ${MIN_BACKUPS_KEPT} verified backups`]);
+      assert.deepEqual(await stackViolations(backupsRetentionMinimum, []), [
+        `dropstack:backups.keep is ${keep}: keep at least ${MIN_BACKUPS_KEPT} verified backups`,
+      ]);
     }
     for (const keep of [MIN_BACKUPS_KEPT, 14, 365]) {
       setStackConfig({ "dropstack:backups": JSON.stringify({ keep, offsite: true }) }, []);
@@ -106,12 +158,18 @@ describe("production data safety", () => {
 
   it("droplet-image-supported refuses end-of-life, interim and non-Ubuntu images", async () => {
     const today = new Date("2026-11-28T12:00:00Z");
-    const eol = Object.entries(UBUNTU_LTS_END_OF_SUPPORT).filter(([, end]) => end < "2026-11-28").map(([release]) => `ubuntu-${release}-x64`);
-    const supported = Object.entries(UBUNTU_LTS_END_OF_SUPPORT).filter(([, end]) => end >= "2026-11-28").map(([release]) => `ubuntu-${release}-x64`);
+    const eol = Object.entries(UBUNTU_LTS_END_OF_SUPPORT)
+      .filter(([, end]) => end < "2026-11-28")
+      .map(([release]) => `ubuntu-${release}-x64`);
+    const supported = Object.entries(UBUNTU_LTS_END_OF_SUPPORT)
+      .filter(([, end]) => end >= "2026-11-28")
+      .map(([release]) => `ubuntu-${release}-x64`);
     assert.deepEqual(eol, ["ubuntu-16-04-x64", "ubuntu-18-04-x64", "ubuntu-20-04-x64"]);
     for (const image of eol) assert.match(dropletImageProblem(image, today) ?? "", /end of standard support/, image);
-    for (const image of ["ubuntu-23-10-x64", "ubuntu-24-10-x64", "ubuntu-25-04-x64", "ubuntu-25-10-x64", "ubuntu-21-04-x64"]) assert.match(dropletImageProblem(image, today) ?? "", /not an LTS release/, image);
-    for (const image of ["debian-12-x64", "centos-7-x64", "ubuntu-24-04-x32", "12345678", "docker-20-04"]) assert.match(dropletImageProblem(image, today) ?? "", /not an Ubuntu LTS image slug/, image);
+    for (const image of ["ubuntu-23-10-x64", "ubuntu-24-10-x64", "ubuntu-25-04-x64", "ubuntu-25-10-x64", "ubuntu-21-04-x64"])
+      assert.match(dropletImageProblem(image, today) ?? "", /not an LTS release/, image);
+    for (const image of ["debian-12-x64", "centos-7-x64", "ubuntu-24-04-x32", "12345678", "docker-20-04"])
+      assert.match(dropletImageProblem(image, today) ?? "", /not an Ubuntu LTS image slug/, image);
     for (const image of supported) assert.equal(dropletImageProblem(image, today), undefined, image);
     // The day after its end of support, an LTS is refused.
     assert.match(dropletImageProblem("ubuntu-22-04-x64", new Date("2027-05-01")) ?? "", /end of standard support on 2027-04-30/);
@@ -128,7 +186,8 @@ describe("policy proxy-trusted-certificates", () => {
     { type: "command:remote:Command", name: "certbot-issue", props: { create: "sh -s issue", stdin: content } },
   ];
   it("flags the staging CA wherever the certbot script travels", async () => {
-    for (const r of carriers(script(true))) assert.match((await resourceViolations(proxyTrustedCertificates, r))[0] ?? "", /staging CA.*dropstack:tls\.staging to false/, r.name);
+    for (const r of carriers(script(true)))
+      assert.match((await resourceViolations(proxyTrustedCertificates, r))[0] ?? "", /staging CA.*dropstack:tls\.staging to false/, r.name);
   });
   it("accepts the real CA", async () => {
     for (const r of carriers(script(false))) assert.deepEqual(await resourceViolations(proxyTrustedCertificates, r), [], r.name);
@@ -136,9 +195,18 @@ describe("policy proxy-trusted-certificates", () => {
 });
 
 describe("policy deploy-promotion-override", () => {
-  const image = (digest: string): FakeResource => ({ type: "docker:index/remoteImage:RemoteImage", name: "dropstack-production-app-image", props: { name: `ghcr.io/acme/api:2@${digest}` } });
-  const reference = (outputs: Record<string, unknown>): FakeResource => ({ type: "pulumi:pulumi:StackReference", name: "staging", props: { name: "acme/dropstack/staging", outputs } });
-  const override = (allowUnpromoted: boolean) => setStackConfig({ "dropstack:promotion": JSON.stringify({ stagingStack: "acme/dropstack/staging", allowUnpromoted }) }, []);
+  const image = (digest: string): FakeResource => ({
+    type: "docker:index/remoteImage:RemoteImage",
+    name: "dropstack-production-app-image",
+    props: { name: `ghcr.io/acme/api:2@${digest}` },
+  });
+  const reference = (outputs: Record<string, unknown>): FakeResource => ({
+    type: "pulumi:pulumi:StackReference",
+    name: "staging",
+    props: { name: "acme/dropstack/staging", outputs },
+  });
+  const override = (allowUnpromoted: boolean) =>
+    setStackConfig({ "dropstack:promotion": JSON.stringify({ stagingStack: "acme/dropstack/staging", allowUnpromoted }) }, []);
 
   it("reports, with the digest, every way the override lets an unpromoted image through", async () => {
     override(true);
@@ -159,6 +227,9 @@ describe("policy deploy-promotion-override", () => {
     override(false);
     assert.deepEqual(await stackViolations(deployPromotionOverride, [image(DIGEST)]), []);
     override(true);
-    assert.deepEqual(await stackViolations(deployPromotionOverride, [image(DIGEST), reference({ promotedImage: `ghcr.io/acme/api:2@${DIGEST}` })]), []);
+    assert.deepEqual(
+      await stackViolations(deployPromotionOverride, [image(DIGEST), reference({ promotedImage: `ghcr.io/acme/api:2@${DIGEST}` })]),
+      [],
+    );
   });
 });

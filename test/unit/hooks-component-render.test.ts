@@ -3,8 +3,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DROPLET_PATHS, HOOK_SCRIPTS, RCLONE_IMAGE, backupStdin, migrateStdin, postgresClientImage, renderBackupCommand, renderDeferredUpdate,
-  renderMigrateCommand, renderSmokeCommand,
+  DROPLET_PATHS,
+  HOOK_SCRIPTS,
+  RCLONE_IMAGE,
+  backupStdin,
+  migrateStdin,
+  postgresClientImage,
+  renderBackupCommand,
+  renderDeferredUpdate,
+  renderMigrateCommand,
+  renderSmokeCommand,
 } from "../../components/hooks/commands";
 import { scriptDigest } from "../../components/hooks";
 import { createHash } from "node:crypto";
@@ -17,7 +25,10 @@ const DATABASE_URL = "postgresql://migrator:s3cret-pass@private-db.example.com:2
 describe("hook stdin", () => {
   it("backup: the database URL, then the Spaces key pair when copying off-site", () => {
     assert.equal(backupStdin({ databaseUrl: DATABASE_URL }), `${DATABASE_URL}\n`);
-    assert.equal(backupStdin({ databaseUrl: DATABASE_URL, offsite: { accessKeyId: "AK", secretAccessKey: "SK" } }), `${DATABASE_URL}\nAK\nSK\n`);
+    assert.equal(
+      backupStdin({ databaseUrl: DATABASE_URL, offsite: { accessKeyId: "AK", secretAccessKey: "SK" } }),
+      `${DATABASE_URL}\nAK\nSK\n`,
+    );
   });
 
   it("migrate: the migrator URI, then the app's environment with DATABASE_URL replaced by it", () => {
@@ -35,7 +46,12 @@ describe("hook stdin", () => {
 describe("hook command text", () => {
   const offsite = { bucket: "acme-backups-x1", endpoint: "https://fra1.digitaloceanspaces.com", prefix: "postgres/" };
   const backup = renderBackupCommand({ network: "dropstack", clientImage: postgresClientImage("16"), label: IMAGE, keep: 14, offsite });
-  const migrate = renderMigrateCommand({ network: "dropstack", clientImage: postgresClientImage("16"), image: IMAGE, migrate: "alembic upgrade head" });
+  const migrate = renderMigrateCommand({
+    network: "dropstack",
+    clientImage: postgresClientImage("16"),
+    image: IMAGE,
+    migrate: "alembic upgrade head",
+  });
 
   it("backup runs backup.sh in the pinned client image on the app network with the label and retention", () => {
     assert.match(backup, /'postgres:16\.6-bookworm' \\\n {2}bash '\/srv\/dropstack\/hooks\/backup\.sh'/);
@@ -71,7 +87,12 @@ describe("hook command text", () => {
   });
 
   it("quotes whatever the migrate command holds", () => {
-    const tricky = renderMigrateCommand({ network: "dropstack", clientImage: "postgres:16.6-bookworm", image: IMAGE, migrate: "python manage.py migrate --noinput && echo 'done'; $(whoami)" });
+    const tricky = renderMigrateCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      image: IMAGE,
+      migrate: "python manage.py migrate --noinput && echo 'done'; $(whoami)",
+    });
     assert.ok(tricky.includes(`\nMIGRATION='python manage.py migrate --noinput && echo '\\''done'\\''; $(whoami)'\n`));
   });
 
@@ -98,8 +119,14 @@ describe("pinned client images and validation", () => {
   });
 
   it("rejects retention and timeouts that make no sense", () => {
-    assert.throws(() => renderBackupCommand({ network: "n", clientImage: "c", label: "l", keep: 0 }), /backups\.keep must be a positive integer/);
-    assert.throws(() => renderMigrateCommand({ network: "n", clientImage: "c", image: IMAGE, migrate: "m", maxBackupAgeSeconds: 0 }), /backup age limit/);
+    assert.throws(
+      () => renderBackupCommand({ network: "n", clientImage: "c", label: "l", keep: 0 }),
+      /backups\.keep must be a positive integer/,
+    );
+    assert.throws(
+      () => renderMigrateCommand({ network: "n", clientImage: "c", image: IMAGE, migrate: "m", maxBackupAgeSeconds: 0 }),
+      /backup age limit/,
+    );
   });
 
   it("ships every hook script, fingerprinted by its content", () => {

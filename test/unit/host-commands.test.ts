@@ -9,20 +9,17 @@ import { renderDataReleaseCommand, renderReadinessCommand } from "../../componen
 import { requireTools, scopedTempDirs } from "../../tools/lib/system";
 
 const tempDir = scopedTempDirs(after);
-const tools = requireTools([{ command: "bash", debianPackage: "bash" }, { command: "shellcheck", debianPackage: "shellcheck" }]);
+const tools = requireTools([
+  { command: "bash", debianPackage: "bash" },
+  { command: "shellcheck", debianPackage: "shellcheck" },
+]);
 
 /** Writes executables that log "name args" to $STUB_LOG and exit with $STUB_<NAME>_EXIT (default 0). */
 function stubs(dir: string, names: string[], extra: Record<string, string> = {}): void {
   for (const name of names) {
     const variable = `STUB_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_EXIT`;
     const file = join(dir, name);
-    writeFileSync(file, [
-      "#!/bin/bash",
-      `echo "${name} $*" >> "$STUB_LOG"`,
-      extra[name] ?? "",
-      `exit "\${${variable}:-0}"`,
-      "",
-    ].join("\n"));
+    writeFileSync(file, ["#!/bin/bash", `echo "${name} $*" >> "$STUB_LOG"`, extra[name] ?? "", `exit "\${${variable}:-0}"`, ""].join("\n"));
     chmodSync(file, 0o755);
   }
 }
@@ -48,7 +45,12 @@ describe("readiness command (cloud-init status --wait)", () => {
     const log = join(dir, "log");
     const result = spawnSync(tools.bash, ["-c", renderReadinessCommand(markerFile, "/srv")], {
       encoding: "utf8",
-      env: { PATH: `${bin}:/usr/bin:/bin`, STUB_LOG: log, STUB_CLOUD_INIT_EXIT: String(cloudInitExit), STUB_MOUNTPOINT_EXIT: mounted ? "0" : "1" },
+      env: {
+        PATH: `${bin}:/usr/bin:/bin`,
+        STUB_LOG: log,
+        STUB_CLOUD_INIT_EXIT: String(cloudInitExit),
+        STUB_MOUNTPOINT_EXIT: mounted ? "0" : "1",
+      },
     });
     return { ...result, calls: existsSync(log) ? readFileSync(log, "utf8") : "" };
   }
@@ -93,7 +95,12 @@ describe("readiness command (cloud-init status --wait)", () => {
 });
 
 describe("data release command (before the volume is detached)", () => {
-  interface Scenario { running: string[]; mounted: boolean; umountFails?: boolean; stopFails?: boolean }
+  interface Scenario {
+    running: string[];
+    mounted: boolean;
+    umountFails?: boolean;
+    stopFails?: boolean;
+  }
 
   function release(s: Scenario) {
     const dir = tempDir("host-release");
@@ -109,14 +116,20 @@ describe("data release command (before the volume is detached)", () => {
     const result = spawnSync(tools.bash, ["-c", renderDataReleaseCommand("/srv")], {
       encoding: "utf8",
       env: {
-        PATH: `${bin}:/usr/bin:/bin`, STUB_LOG: log,
+        PATH: `${bin}:/usr/bin:/bin`,
+        STUB_LOG: log,
         RUNNING: s.running.map((id) => `${id}\n`).join(""),
         STUB_MOUNTPOINT_EXIT: s.mounted ? "0" : "1",
         STUB_UMOUNT_EXIT: s.umountFails ? "32" : "0",
         STUB_DOCKER_EXIT: s.stopFails ? "1" : "0",
       },
     });
-    const lines = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").map((l) => l.trimEnd()) : [];
+    const lines = existsSync(log)
+      ? readFileSync(log, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => l.trimEnd())
+      : [];
     return { ...result, calls: lines.filter((l) => !l.startsWith("sudo ")), privileged: lines.filter((l) => l.startsWith("sudo ")) };
   }
 
@@ -134,7 +147,11 @@ describe("data release command (before the volume is detached)", () => {
         "mountpoint -q /srv",
         "umount /srv",
       ]);
-      assert.deepEqual(result.privileged, ["sudo -n systemctl stop docker.socket docker.service", "sudo -n umount /srv"], "never prompts for a password");
+      assert.deepEqual(
+        result.privileged,
+        ["sudo -n systemctl stop docker.socket docker.service", "sudo -n umount /srv"],
+        "never prompts for a password",
+      );
       assert.match(result.stdout, /\/srv released/);
     }
   });

@@ -18,7 +18,10 @@ describe("foundation resource graph (production, mocks)", () => {
   });
 
   it("uploads no DigitalOcean SSH key (a duplicate is refused with 422); keys reach the deploy user through cloud-init", () => {
-    assert.deepEqual(graph.ofType("digitalocean:index/sshKey:SshKey").map((r) => r.name), []);
+    assert.deepEqual(
+      graph.ofType("digitalocean:index/sshKey:SshKey").map((r) => r.name),
+      [],
+    );
     const droplet = graph.one("digitalocean:index/droplet:Droplet");
     assert.equal(droplet.inputs.sshKeys, undefined);
     const userData = parse(String(droplet.inputs.userData)) as { users: { name: string; ssh_authorized_keys: string[] }[] };
@@ -43,8 +46,14 @@ describe("foundation resource graph (production, mocks)", () => {
   });
 
   it("opens 80/443 to the world and SSH to the admin CIDRs only", () => {
-    const rules = graph.one("digitalocean:index/firewall:Firewall").inputs.inboundRules as { portRange: string; sourceAddresses: string[] }[];
-    assert.deepEqual(rules.map((r) => r.portRange), ["80", "443", "22"]);
+    const rules = graph.one("digitalocean:index/firewall:Firewall").inputs.inboundRules as {
+      portRange: string;
+      sourceAddresses: string[];
+    }[];
+    assert.deepEqual(
+      rules.map((r) => r.portRange),
+      ["80", "443", "22"],
+    );
     assert.deepEqual(rules[2].sourceAddresses, ["198.51.100.0/24", "2001:db8:100::/48"]);
   });
 
@@ -95,7 +104,10 @@ describe("foundation resource graph (production, mocks)", () => {
   });
 
   it("manages DNS records for both hosts when manageDns is on", () => {
-    const records = graph.ofType("digitalocean:index/dnsRecord:DnsRecord").map((r) => `${r.inputs.type} ${r.inputs.name}`).sort();
+    const records = graph
+      .ofType("digitalocean:index/dnsRecord:DnsRecord")
+      .map((r) => `${r.inputs.type} ${r.inputs.name}`)
+      .sort();
     assert.deepEqual(records, ["A api", "A app", "AAAA api", "AAAA app"]);
   });
 });

@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runCheck, writeStackVariant } from "../support/check";
 
-const withLocalhostCallback = (stack: string) => writeStackVariant(stack, (c) => {
-  const auth0 = c["dropstack:auth0"] as Record<string, unknown>;
-  auth0.spa = { callbacks: ["http://localhost:3000/callback"] };
-});
+const withLocalhostCallback = (stack: string) =>
+  writeStackVariant(stack, (c) => {
+    const auth0 = c["dropstack:auth0"] as Record<string, unknown>;
+    auth0.spa = { callbacks: ["http://localhost:3000/callback"] };
+  });
 
 describe("npm run check (identity)", () => {
   it("exits 1 naming the policy when production allows a localhost callback", () => {
@@ -33,10 +34,19 @@ describe("npm run check (identity)", () => {
       const report = runCheck(stack);
       assert.equal(report.status, 0, `${stack}: ${report.stderr}`);
       const types = new Set(report.json?.resources.map((r) => r.type));
-      for (const type of ["auth0:index/resourceServer:ResourceServer", "auth0:index/action:Action", "auth0:index/triggerActions:TriggerActions", "auth0:index/attackProtection:AttackProtection"]) {
+      for (const type of [
+        "auth0:index/resourceServer:ResourceServer",
+        "auth0:index/action:Action",
+        "auth0:index/triggerActions:TriggerActions",
+        "auth0:index/attackProtection:AttackProtection",
+      ]) {
         assert.ok(types.has(type), `${stack} has no ${type}`);
       }
-      assert.deepEqual(report.json?.violations.filter((v) => v.policy.startsWith("auth0-")), [], stack);
+      assert.deepEqual(
+        report.json?.violations.filter((v) => v.policy.startsWith("auth0-")),
+        [],
+        stack,
+      );
     }
   });
 
@@ -44,7 +54,9 @@ describe("npm run check (identity)", () => {
     const saved = process.env.AUTH0_DOMAIN;
     delete process.env.AUTH0_DOMAIN;
     try {
-      const file = writeStackVariant("staging", (c) => { delete c["auth0:domain"]; });
+      const file = writeStackVariant("staging", (c) => {
+        delete c["auth0:domain"];
+      });
       const report = runCheck("staging", { configFile: file, json: false });
       assert.equal(report.status, 2, report.stdout + report.stderr);
       assert.match(report.stderr, /auth0:domain: required when dropstack:auth0 is set/);
@@ -54,7 +66,9 @@ describe("npm run check (identity)", () => {
   });
 
   it("builds no Auth0 resources when dropstack:auth0 is absent", () => {
-    const file = writeStackVariant("staging", (c) => { delete c["dropstack:auth0"]; });
+    const file = writeStackVariant("staging", (c) => {
+      delete c["dropstack:auth0"];
+    });
     const report = runCheck("staging", { configFile: file });
     assert.equal(report.status, 0, report.stderr);
     assert.ok(report.json?.resources.every((r) => !r.type.startsWith("auth0:")));

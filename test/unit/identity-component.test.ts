@@ -12,17 +12,27 @@ const created = new Map<string, pulumi.runtime.MockResourceArgs>();
 
 before(async () => {
   delete process.env.AUTH0_DOMAIN;
-  await pulumi.runtime.setMocks({
-    newResource(args) {
-      created.set(args.name, args);
-      return mocks.newResource(args);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        created.set(args.name, args);
+        return mocks.newResource(args);
+      },
+      call: mocks.call,
     },
-    call: mocks.call,
-  }, "dropstack", "test", false);
+    "dropstack",
+    "test",
+    false,
+  );
 });
 
 function value<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 /** The inputs the mock provider received for a resource, once it is registered. */
@@ -40,7 +50,13 @@ const AUTH0: Auth0Settings = {
 };
 
 function identity(name: string, overrides: Partial<IdentityArgs> = {}): Identity {
-  return new Identity(name, { auth0: AUTH0, hosts: { api: "api.example.com", app: "app.example.com" }, alertEmails: [], domain: "acme.eu.auth0.com", ...overrides });
+  return new Identity(name, {
+    auth0: AUTH0,
+    hosts: { api: "api.example.com", app: "app.example.com" },
+    alertEmails: [],
+    domain: "acme.eu.auth0.com",
+    ...overrides,
+  });
 }
 
 describe("Identity outputs", () => {
@@ -130,14 +146,20 @@ describe("Identity tenant domain", () => {
   });
 
   it("fails as invalid config, naming auth0:domain, when neither is set", () => {
-    assert.throws(() => identity("no-domain", { domain: undefined }), (e: unknown) => {
-      assert.ok(e instanceof InvalidConfigError);
-      assert.match(e.message, /auth0:domain: required when dropstack:auth0 is set/);
-      return true;
-    });
+    assert.throws(
+      () => identity("no-domain", { domain: undefined }),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidConfigError);
+        assert.match(e.message, /auth0:domain: required when dropstack:auth0 is set/);
+        return true;
+      },
+    );
   });
 
   it("fails as invalid config when a web origin has a path", () => {
-    assert.throws(() => identity("bad-origin", { auth0: { ...AUTH0, spa: { webOrigins: ["https://app.example.com/callback"] } } }), /dropstack:auth0\.spa\.webOrigins\.0: .* is not an origin/);
+    assert.throws(
+      () => identity("bad-origin", { auth0: { ...AUTH0, spa: { webOrigins: ["https://app.example.com/callback"] } } }),
+      /dropstack:auth0\.spa\.webOrigins\.0: .* is not an origin/,
+    );
   });
 });

@@ -55,7 +55,13 @@ describe("Identity under mocks (production)", () => {
   });
 
   it("creates every configured role, each with its own permissions on the API", () => {
-    assert.deepEqual(graph.ofType(T.role).map((r) => r.inputs.name).sort(), Object.keys(roles.roles).sort());
+    assert.deepEqual(
+      graph
+        .ofType(T.role)
+        .map((r) => r.inputs.name)
+        .sort(),
+      Object.keys(roles.roles).sort(),
+    );
     for (const [role, permissions] of Object.entries(roles.roles)) {
       const found = graph.ofType(T.rolePermissions).filter((r) => r.name.endsWith(`-role-${role}-permissions`));
       if (permissions.length === 0) {
@@ -135,5 +141,4 @@ describe("Identity under mocks (production)", () => {
     assert.equal(await pulumi.isSecret(program.auth0M2mClientId), true);
     assert.equal(await pulumi.isSecret(program.auth0SpaClientId), false);
   });
-
 });

@@ -4,9 +4,21 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseStackConfig } from "../../components/config/schema";
 import {
-  FORBIDDEN_SPA_GRANTS, MANAGEMENT_API_SCOPES, SPA_GRANT_TYPES, SPA_REFRESH_TOKEN, API_TOKEN_LIFETIME_FOR_WEB_S, API_TOKEN_LIFETIME_S,
-  apiScopes, attackProtectionSettings, claimNamespace, insecureUrlReason, managementApiAudience, resolveTenantDomain, rolesHolding,
-  spaUrls, webOriginProblems,
+  FORBIDDEN_SPA_GRANTS,
+  MANAGEMENT_API_SCOPES,
+  SPA_GRANT_TYPES,
+  SPA_REFRESH_TOKEN,
+  API_TOKEN_LIFETIME_FOR_WEB_S,
+  API_TOKEN_LIFETIME_S,
+  apiScopes,
+  attackProtectionSettings,
+  claimNamespace,
+  insecureUrlReason,
+  managementApiAudience,
+  resolveTenantDomain,
+  rolesHolding,
+  spaUrls,
+  webOriginProblems,
 } from "../../components/identity/settings";
 import { committedValue } from "../support/program";
 
@@ -64,7 +76,10 @@ describe("apiScopes and rolesHolding", () => {
 
 describe("claimNamespace", () => {
   it("is auth0.claimNamespace when set, else the API identifier", () => {
-    assert.equal(claimNamespace({ apiIdentifier: "https://api.example.com", claimNamespace: "https://claims.example.com" }), "https://claims.example.com");
+    assert.equal(
+      claimNamespace({ apiIdentifier: "https://api.example.com", claimNamespace: "https://claims.example.com" }),
+      "https://claims.example.com",
+    );
     assert.equal(claimNamespace({ apiIdentifier: "https://api.example.com" }), "https://api.example.com");
   });
 });
@@ -107,9 +122,29 @@ describe("insecureUrlReason", () => {
   });
 
   it("stays valid config: the policy, not config validation, blocks these in production", () => {
-    const auth0 = { ...committedValue("production", "dropstack:auth0"), spa: { callbacks: ["http://localhost:3000/callback"], webOrigins: ["http://127.0.0.1:3000"] } };
-    const raw = Object.fromEntries(["region", "domain", "manageDns", "hosts", "adminCidrs", "sshPublicKeys", "droplet", "postgres", "redis", "app", "tls", "backups", "alerts", "proxy", "promotion"]
-      .map((k) => [k, committedValue("production", `dropstack:${k}`)]));
+    const auth0 = {
+      ...committedValue("production", "dropstack:auth0"),
+      spa: { callbacks: ["http://localhost:3000/callback"], webOrigins: ["http://127.0.0.1:3000"] },
+    };
+    const raw = Object.fromEntries(
+      [
+        "region",
+        "domain",
+        "manageDns",
+        "hosts",
+        "adminCidrs",
+        "sshPublicKeys",
+        "droplet",
+        "postgres",
+        "redis",
+        "app",
+        "tls",
+        "backups",
+        "alerts",
+        "proxy",
+        "promotion",
+      ].map((k) => [k, committedValue("production", `dropstack:${k}`)]),
+    );
     const result = parseStackConfig({ ...raw, auth0 }, "production");
     assert.equal(result.ok, true, result.ok ? "" : result.problems.join("\n"));
   });
@@ -158,6 +193,8 @@ describe("attackProtectionSettings", () => {
     const alerting = attackProtectionSettings(["ops@example.com"]);
     assert.ok(alerting.breachedPasswordDetection.shields.includes("admin_notification"));
     assert.ok(alerting.suspiciousIpThrottling.shields.includes("admin_notification"));
-    assert.deepEqual((alerting.breachedPasswordDetection as { adminNotificationFrequencies?: string[] }).adminNotificationFrequencies, ["daily"]);
+    assert.deepEqual((alerting.breachedPasswordDetection as { adminNotificationFrequencies?: string[] }).adminNotificationFrequencies, [
+      "daily",
+    ]);
   });
 });

@@ -20,7 +20,11 @@ describe("code quality", () => {
   it("keeps the layers pointing one way: tools may not import from test/", () => {
     const lintAs = (file: string, text: string) => {
       const script = join(dirname(require.resolve("eslint/package.json")), "bin/eslint.js");
-      const result = spawnSync(process.execPath, [script, "--stdin", "--stdin-filename", file], { cwd: ROOT, input: text, encoding: "utf8" });
+      const result = spawnSync(process.execPath, [script, "--stdin", "--stdin-filename", file], {
+        cwd: ROOT,
+        input: text,
+        encoding: "utf8",
+      });
       return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
     };
     for (const spec of ["../../test/support/policy", "../test/x", "../../test/system/fake-docker"]) {
@@ -28,7 +32,10 @@ describe("code quality", () => {
       assert.equal(refused.status, 1, refused.output);
       assert.match(refused.output, /only tests import from test\//);
     }
-    const allowed = lintAs("tools/bench/layering-probe.ts", `import { makeTempDir } from "../lib/system";\nexport const y = makeTempDir;\n`);
+    const allowed = lintAs(
+      "tools/bench/layering-probe.ts",
+      `import { makeTempDir } from "../lib/system";\nexport const y = makeTempDir;\n`,
+    );
     assert.equal(allowed.status, 0, allowed.output);
   });
 

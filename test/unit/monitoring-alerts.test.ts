@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DO_REGIONS } from "../../components/config/schema";
 import {
-  DROPLET_ALERT_RULES, UPTIME_ALERT_RULES, UPTIME_PROBE_REGIONS, describeDropletAlert, healthCheckUrl, uptimeProbeRegions,
+  DROPLET_ALERT_RULES,
+  UPTIME_ALERT_RULES,
+  UPTIME_PROBE_REGIONS,
+  describeDropletAlert,
+  healthCheckUrl,
+  uptimeProbeRegions,
 } from "../../components/monitoring/alerts";
 
 describe("uptimeProbeRegions", () => {
@@ -54,9 +59,10 @@ describe("alert rules", () => {
   });
 
   it("watch droplet CPU, memory and disk as percentages over a 5 minute window", () => {
-    assert.deepEqual(DROPLET_ALERT_RULES.map((r) => r.type), [
-      "v1/insights/droplet/cpu", "v1/insights/droplet/memory_utilization_percent", "v1/insights/droplet/disk_utilization_percent",
-    ]);
+    assert.deepEqual(
+      DROPLET_ALERT_RULES.map((r) => r.type),
+      ["v1/insights/droplet/cpu", "v1/insights/droplet/memory_utilization_percent", "v1/insights/droplet/disk_utilization_percent"],
+    );
     for (const rule of DROPLET_ALERT_RULES) {
       assert.equal(rule.window, "5m");
       assert.ok(rule.value > 50 && rule.value < 100, `${rule.key}: ${rule.value}%`);

@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runCheck, writeStackVariant } from "../support/check";
 
-const withoutEmails = (stack: string) => writeStackVariant(stack, (c) => { c["dropstack:alerts"] = { emails: [] }; });
+const withoutEmails = (stack: string) =>
+  writeStackVariant(stack, (c) => {
+    c["dropstack:alerts"] = { emails: [] };
+  });
 
 describe("npm run check (monitoring)", () => {
   it("lists the uptime check and its alerts for production", () => {

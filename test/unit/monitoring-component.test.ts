@@ -55,7 +55,9 @@ describe("Monitoring component (production, mocks)", () => {
     const droplet = graph.one("digitalocean:index/droplet:Droplet", "-droplet");
     const alerts = graph.ofType(MONITOR_ALERT);
     assert.deepEqual(alerts.map((a) => a.inputs.type).sort(), [
-      "v1/insights/droplet/cpu", "v1/insights/droplet/disk_utilization_percent", "v1/insights/droplet/memory_utilization_percent",
+      "v1/insights/droplet/cpu",
+      "v1/insights/droplet/disk_utilization_percent",
+      "v1/insights/droplet/memory_utilization_percent",
     ]);
     for (const alert of alerts) {
       assert.equal((alert.inputs.entities as string[]).length, 1);

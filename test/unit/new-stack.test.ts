@@ -49,7 +49,8 @@ describe("deriveStackFile", () => {
   }
 
   it("replaces the name only as a whole word, never in keys", () => {
-    const source = "# one\nconfig:\n  dropstack:tls:\n    staging: true\n  dropstack:app:\n    env:\n      A: stagingish\n      B: pre-staging\n      C: staging_x\n    list:\n      - staging\n";
+    const source =
+      "# one\nconfig:\n  dropstack:tls:\n    staging: true\n  dropstack:app:\n    env:\n      A: stagingish\n      B: pre-staging\n      C: staging_x\n    list:\n      - staging\n";
     const derived = parse(deriveStackFile(source, "staging", "dev")) as { config: Record<string, Record<string, unknown>> };
     assert.deepEqual(derived.config["dropstack:tls"], { staging: true });
     assert.deepEqual(derived.config["dropstack:app"], { env: { A: "stagingish", B: "pre-dev", C: "staging_x" }, list: ["dev"] });
@@ -70,13 +71,19 @@ describe("npm run new-stack and npm run check on a new stack", () => {
   };
   after(cleanup);
 
-  const newStack = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join("tools", "new-stack", "main.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  const newStack = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join("tools", "new-stack", "main.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
 
   it("check explains that a stack needs a policy config and how to create it (exit 2)", () => {
     const report = runCheck(stack, { configFile: join(ROOT, "Pulumi.staging.yaml"), json: false });
     assert.equal(report.status, 2, report.stdout + report.stderr);
     assert.match(report.stderr, new RegExp(`unknown stack "${stack}" \\(no Pulumi\\.${stack}\\.yaml or policies/${stack}\\.json\\)`));
-    assert.match(report.stderr, new RegExp(`no policy config for stack "${stack}": each stack runs the policy pack with its own enforcement levels, from policies/${stack}\\.json`));
+    assert.match(
+      report.stderr,
+      new RegExp(
+        `no policy config for stack "${stack}": each stack runs the policy pack with its own enforcement levels, from policies/${stack}\\.json`,
+      ),
+    );
     assert.ok(report.stderr.includes(`npm run new-stack -- ${stack}`), report.stderr);
     assert.ok(report.stderr.includes(`cp policies/staging.json policies/${stack}.json`), report.stderr);
     assert.equal(report.stdout, "", "nothing previewed");

@@ -31,7 +31,10 @@ describe("policy backups-bucket-protected", () => {
 
 describe("policy backups-bucket-versioned", () => {
   it("flags a bucket without versioning", async () => {
-    assert.equal((await resourceViolations(backupsBucketVersioned, { type: BUCKET, props: { ...good, versioning: { enabled: false } } })).length, 1);
+    assert.equal(
+      (await resourceViolations(backupsBucketVersioned, { type: BUCKET, props: { ...good, versioning: { enabled: false } } })).length,
+      1,
+    );
     assert.equal((await resourceViolations(backupsBucketVersioned, { type: BUCKET, props: { ...good, versioning: undefined } })).length, 1);
   });
   it("accepts a versioned bucket", async () => {

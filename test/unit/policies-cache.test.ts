@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as docker from "@pulumi/docker";
-import {
-  isPinnedImage, parseImageReference, redisImagePinned, redisPasswordRequired, redisPortNotPublished,
-} from "../../policies/cache";
+import { isPinnedImage, parseImageReference, redisImagePinned, redisPasswordRequired, redisPortNotPublished } from "../../policies/cache";
 import { FakeResource, stackViolations, typeOf } from "../support/policy";
 
 const CONTAINER = typeOf(docker.Container);
@@ -41,7 +39,10 @@ describe("redis-password-required", () => {
   });
 
   it("flags a redis.conf without requirepass", async () => {
-    const violations = await stackViolations(redisPasswordRequired, cacheStack({ uploads: [{ file: CONF, content: "bind 0.0.0.0\nappendonly yes\n" }] }));
+    const violations = await stackViolations(
+      redisPasswordRequired,
+      cacheStack({ uploads: [{ file: CONF, content: "bind 0.0.0.0\nappendonly yes\n" }] }),
+    );
     assert.equal(violations.length, 1);
     assert.match(violations[0], /redis starts without a password: upload a redis.conf with requirepass/);
   });
@@ -64,13 +65,23 @@ describe("redis-password-required", () => {
 
   it("does not take a container that only waits for the Redis image for Redis", async () => {
     const [redisImage, redis] = cacheStack();
-    const app: FakeResource = { type: CONTAINER, name: "app", dependsOn: ["app-image", "redis-image", "redis"], props: { image: "sha256:9a8b7c", command: ["gunicorn"] } };
+    const app: FakeResource = {
+      type: CONTAINER,
+      name: "app",
+      dependsOn: ["app-image", "redis-image", "redis"],
+      props: { image: "sha256:9a8b7c", command: ["gunicorn"] },
+    };
     const stack = [redisImage, redis, { type: REMOTE_IMAGE, name: "app-image", props: { name: "ghcr.io/acme/api:2.4.0" } }, app];
-    for (const policy of [redisPasswordRequired, redisPortNotPublished, redisImagePinned]) assert.deepEqual(await stackViolations(policy, stack), [], policy.name);
+    for (const policy of [redisPasswordRequired, redisPortNotPublished, redisImagePinned])
+      assert.deepEqual(await stackViolations(policy, stack), [], policy.name);
   });
 
   it("leaves other containers alone", async () => {
-    const app: FakeResource = { type: CONTAINER, name: "app", props: { image: "ghcr.io/acme/api:2.4.0", command: ["gunicorn"], ports: [{ internal: 8000, external: 8000 }] } };
+    const app: FakeResource = {
+      type: CONTAINER,
+      name: "app",
+      props: { image: "ghcr.io/acme/api:2.4.0", command: ["gunicorn"], ports: [{ internal: 8000, external: 8000 }] },
+    };
     assert.deepEqual(await stackViolations(redisPasswordRequired, [app]), []);
     assert.deepEqual(await stackViolations(redisPortNotPublished, [app]), []);
     assert.deepEqual(await stackViolations(redisImagePinned, [app]), []);
@@ -123,7 +134,11 @@ describe("cache policies during a preview", () => {
   const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(v: T): T; unknownStringValue: string };
 
   it("still checks Redis when other containers' images are unknown", async () => {
-    const app: FakeResource = { type: CONTAINER, name: "app", props: proxy.unknownCheckingProxy({ image: proxy.unknownStringValue, command: ["gunicorn"] }) };
+    const app: FakeResource = {
+      type: CONTAINER,
+      name: "app",
+      props: proxy.unknownCheckingProxy({ image: proxy.unknownStringValue, command: ["gunicorn"] }),
+    };
     const [image, redis] = cacheStack({}, "redis:7");
     const stack = [app, image, { ...redis, props: proxy.unknownCheckingProxy({ ...redis.props, image: proxy.unknownStringValue }) }];
     const violations = await stackViolations(redisImagePinned, stack);
@@ -137,15 +152,34 @@ describe("image references", () => {
     assert.deepEqual(parseImageReference("redis:7.4.1-alpine"), { repository: "redis", tag: "7.4.1-alpine" });
     assert.deepEqual(parseImageReference("docker.io/library/redis:7.4.1"), { repository: "redis", tag: "7.4.1" });
     assert.deepEqual(parseImageReference("registry.example.com:5000/team/redis"), { repository: "team/redis" });
-    assert.deepEqual(parseImageReference(`redis:7.4.1@sha256:${"0".repeat(64)}`), { repository: "redis", tag: "7.4.1", digest: `sha256:${"0".repeat(64)}` });
+    assert.deepEqual(parseImageReference(`redis:7.4.1@sha256:${"0".repeat(64)}`), {
+      repository: "redis",
+      tag: "7.4.1",
+      digest: `sha256:${"0".repeat(64)}`,
+    });
     assert.equal(parseImageReference("sha256:1f2e3d"), undefined);
   });
 
   it("counts only exact releases and digests as pinned", () => {
-    for (const pinned of ["redis:7.4.1-alpine", "redis:7.4.1", "redis:7.4.1-alpine3.20", "localhost:5000/redis:v7.4.1", `redis@sha256:${"a".repeat(64)}`]) {
+    for (const pinned of [
+      "redis:7.4.1-alpine",
+      "redis:7.4.1",
+      "redis:7.4.1-alpine3.20",
+      "localhost:5000/redis:v7.4.1",
+      `redis@sha256:${"a".repeat(64)}`,
+    ]) {
       assert.equal(isPinnedImage(pinned), true, pinned);
     }
-    for (const moving of ["redis", "redis:latest", "redis:7", "redis:7.4", "redis:7-alpine", "redis:alpine", "redis@sha256:abc", "registry:5000/redis"]) {
+    for (const moving of [
+      "redis",
+      "redis:latest",
+      "redis:7",
+      "redis:7.4",
+      "redis:7-alpine",
+      "redis:alpine",
+      "redis@sha256:abc",
+      "registry:5000/redis",
+    ]) {
       assert.equal(isPinnedImage(moving), false, moving);
     }
   });

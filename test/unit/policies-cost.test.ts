@@ -20,7 +20,10 @@ describe("budget-monthly", () => {
     const violations = await stackViolations(budgetMonthly, stack("s-4vcpu-8gb", true), { monthlyUsd: 50 });
     assert.equal(violations.length, 1);
     assert.match(violations[0], /costs \$62\.60 a month, over its budget of \$50\.00/);
-    assert.match(violations[0], /Biggest items: web \(s-4vcpu-8gb\) \$48\.00, web backups \(.*\) \$9\.60, backups \(Spaces subscription\) \$5\.00/);
+    assert.match(
+      violations[0],
+      /Biggest items: web \(s-4vcpu-8gb\) \$48\.00, web backups \(.*\) \$9\.60, backups \(Spaces subscription\) \$5\.00/,
+    );
     assert.match(violations[0], /1 item without a sourced price not counted/);
   });
 
@@ -32,7 +35,10 @@ describe("budget-monthly", () => {
   });
 
   it("is mandatory in production and advisory in staging, with budgets set", () => {
-    for (const [file, level] of [["production.json", "mandatory"], ["staging.json", "advisory"]] as const) {
+    for (const [file, level] of [
+      ["production.json", "mandatory"],
+      ["staging.json", "advisory"],
+    ] as const) {
       const config = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "policies", file), "utf8"));
       assert.equal(config["budget-monthly"].enforcementLevel, level, file);
       assert.ok(config["budget-monthly"].monthlyUsd > 0, file);

@@ -14,7 +14,9 @@ const postgres = (config: Record<string, unknown>) => config["dropstack:postgres
 
 describe("npm run check (database policies)", () => {
   it("exits 1 naming database-cluster-high-availability when production runs one node", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => { postgres(c).nodes = 1; });
+    const { status, stderr, violations } = checkProductionWith((c) => {
+      postgres(c).nodes = 1;
+    });
     assert.equal(status, 1, stderr);
     const found = violations.find((v) => v.policy === "database-cluster-high-availability");
     assert.equal(found?.enforcementLevel, "mandatory");
@@ -22,13 +24,20 @@ describe("npm run check (database policies)", () => {
   });
 
   it("exits 1 naming database-cluster-supported-version for PostgreSQL 12", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => { postgres(c).version = "12"; });
+    const { status, stderr, violations } = checkProductionWith((c) => {
+      postgres(c).version = "12";
+    });
     assert.equal(status, 1, stderr);
-    assert.ok(violations.some((v) => v.policy === "database-cluster-supported-version" && v.enforcementLevel === "mandatory"), JSON.stringify(violations));
+    assert.ok(
+      violations.some((v) => v.policy === "database-cluster-supported-version" && v.enforcementLevel === "mandatory"),
+      JSON.stringify(violations),
+    );
   });
 
   it("exits 1 naming database-firewall-no-public-sources when adminCidrs opens the database to the world", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => { c["dropstack:adminCidrs"] = ["0.0.0.0/0"]; });
+    const { status, stderr, violations } = checkProductionWith((c) => {
+      c["dropstack:adminCidrs"] = ["0.0.0.0/0"];
+    });
     assert.equal(status, 1, stderr);
     const found = violations.find((v) => v.policy === "database-firewall-no-public-sources");
     assert.equal(found?.enforcementLevel, "mandatory");
@@ -39,7 +48,10 @@ describe("npm run check (database policies)", () => {
     const staging = runCheck("staging");
     const ours = (report: ReturnType<typeof runCheck>) =>
       (report.json?.violations ?? []).filter((v) => /^(database|backups)-/.test(v.policy));
-    assert.deepEqual(ours(staging).map((v) => [v.policy, v.enforcementLevel]), [["database-cluster-high-availability", "advisory"]]);
+    assert.deepEqual(
+      ours(staging).map((v) => [v.policy, v.enforcementLevel]),
+      [["database-cluster-high-availability", "advisory"]],
+    );
     assert.deepEqual(ours(runCheck("production")), []);
   });
 });

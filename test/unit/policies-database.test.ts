@@ -3,8 +3,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as digitalocean from "@pulumi/digitalocean";
 import {
-  databaseClusterHasFirewall, databaseClusterHighlyAvailable, databaseClusterMaintenanceWindow, databaseClusterPrivateNetwork,
-  databaseClusterProtected, databaseClusterSupportedVersion, databaseFirewallNoPublicSources,
+  databaseClusterHasFirewall,
+  databaseClusterHighlyAvailable,
+  databaseClusterMaintenanceWindow,
+  databaseClusterPrivateNetwork,
+  databaseClusterProtected,
+  databaseClusterSupportedVersion,
+  databaseFirewallNoPublicSources,
 } from "../../policies/database";
 import { trustedSources } from "../../components/database/settings";
 import { resourceViolations, stackViolations, typeOf } from "../support/policy";
@@ -13,8 +18,13 @@ const CLUSTER = typeOf(digitalocean.DatabaseCluster);
 const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
 
 const goodCluster = {
-  engine: "pg", version: "16", nodeCount: 2, size: "db-s-2vcpu-4gb", region: "fra1",
-  privateNetworkUuid: "vpc-1", maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
+  engine: "pg",
+  version: "16",
+  nodeCount: 2,
+  size: "db-s-2vcpu-4gb",
+  region: "fra1",
+  privateNetworkUuid: "vpc-1",
+  maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
 };
 
 describe("policy database-cluster-protected", () => {
@@ -35,7 +45,10 @@ describe("policy database-cluster-high-availability", () => {
   });
   it("accepts a cluster with a standby", async () => {
     assert.deepEqual(await resourceViolations(databaseClusterHighlyAvailable, { type: CLUSTER, props: goodCluster }), []);
-    assert.deepEqual(await resourceViolations(databaseClusterHighlyAvailable, { type: CLUSTER, props: { ...goodCluster, nodeCount: 3 } }), []);
+    assert.deepEqual(
+      await resourceViolations(databaseClusterHighlyAvailable, { type: CLUSTER, props: { ...goodCluster, nodeCount: 3 } }),
+      [],
+    );
   });
 });
 
@@ -43,18 +56,28 @@ describe("policy database-cluster-supported-version", () => {
   it("flags PostgreSQL 12 and a missing version", async () => {
     const found = await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...goodCluster, version: "12" } });
     assert.match(found[0], /dropstack:postgres\.version.*"15"/);
-    assert.equal((await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...goodCluster, version: undefined } })).length, 1);
+    assert.equal(
+      (await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...goodCluster, version: undefined } })).length,
+      1,
+    );
   });
   it("accepts 15 and newer", async () => {
     for (const version of ["15", "16", "17"]) {
-      assert.deepEqual(await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...goodCluster, version } }), [], version);
+      assert.deepEqual(
+        await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...goodCluster, version } }),
+        [],
+        version,
+      );
     }
   });
 });
 
 describe("policy database-cluster-maintenance-window", () => {
   it("flags a cluster without a window", async () => {
-    const found = await resourceViolations(databaseClusterMaintenanceWindow, { type: CLUSTER, props: { ...goodCluster, maintenanceWindows: undefined } });
+    const found = await resourceViolations(databaseClusterMaintenanceWindow, {
+      type: CLUSTER,
+      props: { ...goodCluster, maintenanceWindows: undefined },
+    });
     assert.match(found[0], /dropstack:postgres\.maintenance/);
   });
   it("accepts a cluster with a day and hour", async () => {
@@ -64,7 +87,11 @@ describe("policy database-cluster-maintenance-window", () => {
 
 describe("policy database-cluster-private-network", () => {
   it("flags a cluster outside a VPC", async () => {
-    assert.equal((await resourceViolations(databaseClusterPrivateNetwork, { type: CLUSTER, props: { ...goodCluster, privateNetworkUuid: undefined } })).length, 1);
+    assert.equal(
+      (await resourceViolations(databaseClusterPrivateNetwork, { type: CLUSTER, props: { ...goodCluster, privateNetworkUuid: undefined } }))
+        .length,
+      1,
+    );
   });
   it("accepts a cluster in a VPC", async () => {
     assert.deepEqual(await resourceViolations(databaseClusterPrivateNetwork, { type: CLUSTER, props: goodCluster }), []);
@@ -73,10 +100,17 @@ describe("policy database-cluster-private-network", () => {
 
 describe("policy database-firewall-no-public-sources", () => {
   it("flags 0.0.0.0/0 and ::/0 trusted sources", async () => {
-    const rules = [{ type: "tag", value: "app" }, { type: "ip_addr", value: "0.0.0.0/0" }, { type: "ip_addr", value: "::/0" }];
+    const rules = [
+      { type: "tag", value: "app" },
+      { type: "ip_addr", value: "0.0.0.0/0" },
+      { type: "ip_addr", value: "::/0" },
+    ];
     const found = await resourceViolations(databaseFirewallNoPublicSources, { type: FIREWALL, props: { clusterId: "c", rules } });
     assert.equal(found.length, 1);
-    assert.match(found[0], /0\.0\.0\.0\/0, ::\/0 together cover 4,294,967,296 IPv4 addresses .* and 2\^128 IPv6 addresses .*dropstack:adminCidrs/);
+    assert.match(
+      found[0],
+      /0\.0\.0\.0\/0, ::\/0 together cover 4,294,967,296 IPv4 addresses .* and 2\^128 IPv6 addresses .*dropstack:adminCidrs/,
+    );
   });
   it("accepts the droplet tag and admin CIDRs", async () => {
     const rules = trustedSources("dropstack-production-app", ["198.51.100.0/24", "203.0.113.7/32"]);
@@ -96,9 +130,12 @@ describe("policy database-cluster-has-firewall", () => {
     assert.match(found[0], /database cluster pg has no DatabaseFirewall/);
   });
   it("accepts a cluster whose firewall's clusterId depends on it", async () => {
-    assert.deepEqual(await stackViolations(databaseClusterHasFirewall, [
-      cluster,
-      { type: FIREWALL, name: "fw", props: { clusterId: "1", rules: [] }, dependsOn: ["pg"] },
-    ]), []);
+    assert.deepEqual(
+      await stackViolations(databaseClusterHasFirewall, [
+        cluster,
+        { type: FIREWALL, name: "fw", props: { clusterId: "1", rules: [] }, dependsOn: ["pg"] },
+      ]),
+      [],
+    );
   });
 });

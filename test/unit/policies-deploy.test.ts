@@ -4,9 +4,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import assert from "node:assert/strict";
 import { APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL } from "../../components/common/names";
-import {
-  appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket,
-} from "../../policies/deploy";
+import { appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket } from "../../policies/deploy";
 import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const COMMAND = typeOf(command.remote.Command);
@@ -23,8 +21,18 @@ function deployStack(overrides: Partial<Record<string, Partial<FakeResource>>> =
     { type: COMMAND, name: "prod-backup", props: {}, dependsOn: ["prod-app-image"] },
     { type: COMMAND, name: "prod-migrate", props: {}, dependsOn: ["prod-backup"] },
     { type: CONTAINER, name: "prod-api-0", props: { image: IMAGE_ID, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image"] },
-    { type: CONTAINER, name: "prod-api-1", props: { image: IMAGE_ID, labels: role("api") }, dependsOn: ["prod-migrate", "prod-app-image", "prod-api-0"] },
-    { type: CONTAINER, name: "prod-worker-beat", props: { image: PINNED, labels: role("worker") }, dependsOn: ["prod-migrate", "prod-app-image"] },
+    {
+      type: CONTAINER,
+      name: "prod-api-1",
+      props: { image: IMAGE_ID, labels: role("api") },
+      dependsOn: ["prod-migrate", "prod-app-image", "prod-api-0"],
+    },
+    {
+      type: CONTAINER,
+      name: "prod-worker-beat",
+      props: { image: PINNED, labels: role("worker") },
+      dependsOn: ["prod-migrate", "prod-app-image"],
+    },
     { type: REMOTE_IMAGE, name: "prod-redis-image", props: { name: "redis:7.4.1-alpine" } },
     { type: CONTAINER, name: "prod-redis", props: { image: "sha256:0123", labels: role("cache") }, dependsOn: ["prod-redis-image"] },
   ];
@@ -61,11 +69,14 @@ describe("deploy-hooks-ordered", () => {
   });
 
   it("flags every app container that does not wait for a migration, and ignores other containers", async () => {
-    const violations = await stackViolations(deployHooksOrdered, deployStack({
-      "prod-api-0": { dependsOn: ["prod-app-image"] },
-      "prod-api-1": { dependsOn: ["prod-app-image"] },
-      "prod-worker-beat": { dependsOn: ["prod-backup"] },
-    }));
+    const violations = await stackViolations(
+      deployHooksOrdered,
+      deployStack({
+        "prod-api-0": { dependsOn: ["prod-app-image"] },
+        "prod-api-1": { dependsOn: ["prod-app-image"] },
+        "prod-worker-beat": { dependsOn: ["prod-backup"] },
+      }),
+    );
     assert.equal(violations.length, 3);
     assert.ok(violations.some((v) => /api container prod-api-1 does not wait for a migrate Command/.test(v)));
     assert.ok(violations.some((v) => /worker container prod-worker-beat/.test(v)));
@@ -88,20 +99,30 @@ describe("app-image-pinned", () => {
   });
 
   it("flags the pulled image once when config names a tag", async () => {
-    const violations = await stackViolations(appImagePinned, deployStack({ "prod-app-image": { props: { name: "ghcr.io/acme/api:latest" } } }));
+    const violations = await stackViolations(
+      appImagePinned,
+      deployStack({ "prod-app-image": { props: { name: "ghcr.io/acme/api:latest" } } }),
+    );
     assert.equal(violations.length, 1);
     assert.match(violations[0], /"ghcr\.io\/acme\/api:latest" can change under the same name: set dropstack:app\.image/);
   });
 
   it("flags a container running an unpinned reference", async () => {
-    const violations = await stackViolations(appImagePinned, deployStack({ "prod-worker-beat": { props: { image: "ghcr.io/acme/api:2.4.0", labels: role("worker") } } }));
+    const violations = await stackViolations(
+      appImagePinned,
+      deployStack({ "prod-worker-beat": { props: { image: "ghcr.io/acme/api:2.4.0", labels: role("worker") } } }),
+    );
     assert.equal(violations.length, 1);
     assert.match(violations[0], /worker container prod-worker-beat runs "ghcr\.io\/acme\/api:2\.4\.0", which is not pinned by digest/);
   });
 });
 
 describe("app-healthchecked", () => {
-  const api = (props: Record<string, unknown>): FakeResource => ({ type: CONTAINER, name: "prod-api-0", props: { labels: role("api"), ...props } });
+  const api = (props: Record<string, unknown>): FakeResource => ({
+    type: CONTAINER,
+    name: "prod-api-0",
+    props: { labels: role("api"), ...props },
+  });
   const healthcheck = { tests: ["CMD-SHELL", "curl -fsS http://127.0.0.1:8000/health"], interval: "5s" };
 
   it("passes an api container with a healthcheck it waits for", async () => {
@@ -110,7 +131,10 @@ describe("app-healthchecked", () => {
 
   it("flags an api container without a healthcheck, or with NONE", async () => {
     assert.match((await resourceViolations(appHealthchecked, api({ wait: true })))[0], /has no healthcheck/);
-    assert.match((await resourceViolations(appHealthchecked, api({ wait: true, healthcheck: { tests: ["NONE"] } })))[0], /has no healthcheck/);
+    assert.match(
+      (await resourceViolations(appHealthchecked, api({ wait: true, healthcheck: { tests: ["NONE"] } })))[0],
+      /has no healthcheck/,
+    );
   });
 
   it("flags an api container that does not wait to turn healthy", async () => {
@@ -124,10 +148,18 @@ describe("app-healthchecked", () => {
 });
 
 describe("container-isolated", () => {
-  const container = (props: Record<string, unknown>): FakeResource => ({ type: CONTAINER, name: "c", props: { image: "nginx:1.27.3", ...props } });
+  const container = (props: Record<string, unknown>): FakeResource => ({
+    type: CONTAINER,
+    name: "c",
+    props: { image: "nginx:1.27.3", ...props },
+  });
 
   it("passes a container on the private network with ordinary mounts", async () => {
-    const props = { networksAdvanced: [{ name: "dropstack" }], volumes: [{ hostPath: "/srv/redis", containerPath: "/data" }], mounts: [{ type: "bind", source: "/srv/proxy/certs", target: "/etc/letsencrypt" }] };
+    const props = {
+      networksAdvanced: [{ name: "dropstack" }],
+      volumes: [{ hostPath: "/srv/redis", containerPath: "/data" }],
+      mounts: [{ type: "bind", source: "/srv/proxy/certs", target: "/etc/letsencrypt" }],
+    };
     assert.deepEqual(await resourceViolations(containerIsolated, container(props)), []);
   });
 
@@ -140,13 +172,31 @@ describe("container-isolated", () => {
   });
 
   it("flags the docker socket mounted as a volume or a bind mount, or through a parent directory", async () => {
-    assert.match((await resourceViolations(containerIsolated, container({ volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }] })))[0], /exposes the Docker socket/);
-    assert.match((await resourceViolations(containerIsolated, container({ mounts: [{ type: "bind", source: "/run/docker.sock", target: "/sock" }] })))[0], /exposes the Docker socket/);
-    assert.match((await resourceViolations(containerIsolated, container({ volumes: [{ hostPath: "/var/run/", containerPath: "/host-run" }] })))[0], /mounts \/var\/run\//);
+    assert.match(
+      (
+        await resourceViolations(
+          containerIsolated,
+          container({ volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }] }),
+        )
+      )[0],
+      /exposes the Docker socket/,
+    );
+    assert.match(
+      (
+        await resourceViolations(containerIsolated, container({ mounts: [{ type: "bind", source: "/run/docker.sock", target: "/sock" }] }))
+      )[0],
+      /exposes the Docker socket/,
+    );
+    assert.match(
+      (await resourceViolations(containerIsolated, container({ volumes: [{ hostPath: "/var/run/", containerPath: "/host-run" }] })))[0],
+      /mounts \/var\/run\//,
+    );
   });
 
   it("tells the socket and its parents apart from lookalike paths", () => {
-    for (const path of ["/var/run/docker.sock", "/run/docker.sock", "/home/deploy/docker.sock", "/var/run", "/run", "/var", "/"]) assert.equal(exposesDockerSocket(path), true, path);
-    for (const path of ["/srv/backups", "/var/lib/docker-data", "/running", "/var/runtime"]) assert.equal(exposesDockerSocket(path), false, path);
+    for (const path of ["/var/run/docker.sock", "/run/docker.sock", "/home/deploy/docker.sock", "/var/run", "/run", "/var", "/"])
+      assert.equal(exposesDockerSocket(path), true, path);
+    for (const path of ["/srv/backups", "/var/lib/docker-data", "/running", "/var/runtime"])
+      assert.equal(exposesDockerSocket(path), false, path);
   });
 });

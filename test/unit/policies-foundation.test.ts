@@ -35,22 +35,33 @@ describe("policy droplet-in-vpc-with-monitoring", () => {
     assert.equal(found.length, 2);
   });
   it("accepts a monitored droplet in a VPC", async () => {
-    assert.deepEqual(await resourceViolations(dropletPrivateAndMonitored, { type: DROPLET, props: { vpcUuid: "vpc-1", monitoring: true } }), []);
+    assert.deepEqual(
+      await resourceViolations(dropletPrivateAndMonitored, { type: DROPLET, props: { vpcUuid: "vpc-1", monitoring: true } }),
+      [],
+    );
   });
 });
 
 describe("policy firewall-no-public-admin-ports", () => {
   it("flags SSH open to 0.0.0.0/0", async () => {
-    const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: dropletInboundRules(["0.0.0.0/0"]) } });
+    const found = await resourceViolations(firewallNoPublicAdminPorts, {
+      type: FIREWALL,
+      props: { inboundRules: dropletInboundRules(["0.0.0.0/0"]) },
+    });
     assert.equal(found.length, 1);
     assert.match(found[0], /tcp port 22 is open to too much of the internet: 0\.0\.0\.0\/0 together cover/);
   });
   it("flags any non-web port or a rule without a port range open to ::/0", async () => {
-    const found = await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: [
-      { protocol: "tcp", portRange: "5432", sourceAddresses: ["::/0"] },
-      { protocol: "udp", sourceAddresses: ["0.0.0.0/0"] },
-      { protocol: "tcp", portRange: "1-65535", sourceAddresses: ["0.0.0.0/0"] },
-    ] } });
+    const found = await resourceViolations(firewallNoPublicAdminPorts, {
+      type: FIREWALL,
+      props: {
+        inboundRules: [
+          { protocol: "tcp", portRange: "5432", sourceAddresses: ["::/0"] },
+          { protocol: "udp", sourceAddresses: ["0.0.0.0/0"] },
+          { protocol: "tcp", portRange: "1-65535", sourceAddresses: ["0.0.0.0/0"] },
+        ],
+      },
+    });
     assert.equal(found.length, 3);
   });
   it("accepts web ports to the world and SSH from admin CIDRs", async () => {

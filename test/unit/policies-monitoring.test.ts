@@ -9,17 +9,27 @@ const UPTIME_ALERT = typeOf(digitalocean.UptimeAlert);
 const MONITOR_ALERT = typeOf(digitalocean.MonitorAlert);
 
 const uptimeAlert = (notifications: unknown): FakeResource => ({
-  type: UPTIME_ALERT, name: "uptime-down", props: { checkId: "1001", type: "down", period: "3m", notifications },
+  type: UPTIME_ALERT,
+  name: "uptime-down",
+  props: { checkId: "1001", type: "down", period: "3m", notifications },
 });
 const monitorAlert = (alerts: unknown): FakeResource => ({
-  type: MONITOR_ALERT, name: "alert-cpu", props: { type: "v1/insights/droplet/cpu", compare: "GreaterThan", value: 90, window: "5m", entities: ["1002"], alerts },
+  type: MONITOR_ALERT,
+  name: "alert-cpu",
+  props: { type: "v1/insights/droplet/cpu", compare: "GreaterThan", value: 90, window: "5m", entities: ["1002"], alerts },
 });
 
 describe("monitoring-alerts-have-recipients", () => {
   it("passes alerts that email someone or post to Slack", async () => {
     assert.deepEqual(await resourceViolations(alertsHaveRecipients, uptimeAlert([{ emails: ["ops@example.com"] }])), []);
     assert.deepEqual(await resourceViolations(alertsHaveRecipients, monitorAlert({ emails: ["ops@example.com"] })), []);
-    assert.deepEqual(await resourceViolations(alertsHaveRecipients, monitorAlert({ slacks: [{ channel: "#ops", url: "https://hooks.slack.com/services/x" }] })), []);
+    assert.deepEqual(
+      await resourceViolations(
+        alertsHaveRecipients,
+        monitorAlert({ slacks: [{ channel: "#ops", url: "https://hooks.slack.com/services/x" }] }),
+      ),
+      [],
+    );
   });
 
   it("flags an uptime alert that notifies nobody, naming the config key", async () => {

@@ -11,7 +11,10 @@ import { effectiveConfig, readPolicyConfig } from "../../tools/check/analyzer";
 import { ROOT } from "../support/program";
 
 type PolicyConfig = ReturnType<typeof readPolicyConfig>;
-interface Pack { name: string; enforcementLevel?: string }
+interface Pack {
+  name: string;
+  enforcementLevel?: string;
+}
 
 const CONFIG_FILE = path.join(ROOT, "policies", "production.json");
 const EXCEPTIONS_FILE = path.join(ROOT, "policies", "production-exceptions.json");
@@ -47,7 +50,10 @@ describe("production policy configuration", () => {
   });
 
   it("keeps every policy mandatory, except those listed with a reason", () => {
-    assert.ok(typeof exceptions === "object" && exceptions !== null && !Array.isArray(exceptions), "exceptions: an object of policy name → reason");
+    assert.ok(
+      typeof exceptions === "object" && exceptions !== null && !Array.isArray(exceptions),
+      "exceptions: an object of policy name → reason",
+    );
     assert.deepEqual(enforcementProblems(policies, config, exceptions), []);
   });
 
@@ -57,7 +63,11 @@ describe("production policy configuration", () => {
         for (const entry of [level, { enforcementLevel: level }]) {
           const weakened = { ...BASE, [policy.name]: entry } as PolicyConfig;
           const problems = enforcementProblems(policies, weakened, {});
-          assert.deepEqual(problems, [`${policy.name} is ${level} in production without a listed exception`], `${policy.name} → ${JSON.stringify(entry)}`);
+          assert.deepEqual(
+            problems,
+            [`${policy.name} is ${level} in production without a listed exception`],
+            `${policy.name} → ${JSON.stringify(entry)}`,
+          );
         }
       }
     }
@@ -69,18 +79,31 @@ describe("production policy configuration", () => {
     const unpinned = policies.filter((p) => !(p.name in own && levelOf(own[p.name]) === "mandatory")).map((p) => p.name);
     assert.ok(unpinned.length > 0);
     for (const level of ["advisory", "disabled"] as const) {
-      assert.deepEqual(enforcementProblems(policies, { ...own, all: level }, {}), unpinned.map((n) => `${n} is ${level} in production without a listed exception`));
+      assert.deepEqual(
+        enforcementProblems(policies, { ...own, all: level }, {}),
+        unpinned.map((n) => `${n} is ${level} in production without a listed exception`),
+      );
     }
     const advisoryByDefault = policies.map((p) => ({ name: p.name, enforcementLevel: "advisory" }));
-    assert.deepEqual(enforcementProblems(advisoryByDefault, own, {}), unpinned.map((n) => `${n} is advisory in production without a listed exception`));
+    assert.deepEqual(
+      enforcementProblems(advisoryByDefault, own, {}),
+      unpinned.map((n) => `${n} is advisory in production without a listed exception`),
+    );
   });
 
   it("accepts a weakened policy only with a reason, and rejects stale or unknown exceptions", () => {
     const [first, second] = policies;
     const weakened = { ...BASE, [first.name]: "advisory" } as PolicyConfig;
-    assert.deepEqual(enforcementProblems(policies, weakened, { [first.name]: "tracked upstream: the provider cannot report this setting yet" }), []);
+    assert.deepEqual(
+      enforcementProblems(policies, weakened, { [first.name]: "tracked upstream: the provider cannot report this setting yet" }),
+      [],
+    );
     assert.deepEqual(enforcementProblems(policies, weakened, { [first.name]: "" }), [`exception for ${first.name} without a reason`]);
-    assert.deepEqual(enforcementProblems(policies, BASE, { [second.name]: "no longer needed but still listed here" }), [`${second.name} is mandatory: drop its stale exception`]);
-    assert.deepEqual(enforcementProblems(policies, BASE, { "no-such-policy": "a reason that names nothing real" }), ["exception for no-such-policy, which the pack does not have"]);
+    assert.deepEqual(enforcementProblems(policies, BASE, { [second.name]: "no longer needed but still listed here" }), [
+      `${second.name} is mandatory: drop its stale exception`,
+    ]);
+    assert.deepEqual(enforcementProblems(policies, BASE, { "no-such-policy": "a reason that names nothing real" }), [
+      "exception for no-such-policy, which the pack does not have",
+    ]);
   });
 });

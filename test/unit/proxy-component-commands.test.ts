@@ -7,8 +7,19 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import {
-  CERTBOT_IMAGE, HEALTH_PROBE, NGINX_IMAGE, PROXY_HOST_PATHS, ProxyHostPaths, certbotMounts, nginxConfHostPath, nginxHealthcheckTest,
-  nginxMounts, renderCertbotCommand, renderNginxConfCommand, renderPrepareCommand, stdinInstallPath,
+  CERTBOT_IMAGE,
+  HEALTH_PROBE,
+  NGINX_IMAGE,
+  PROXY_HOST_PATHS,
+  ProxyHostPaths,
+  certbotMounts,
+  nginxConfHostPath,
+  nginxHealthcheckTest,
+  nginxMounts,
+  renderCertbotCommand,
+  renderNginxConfCommand,
+  renderPrepareCommand,
+  stdinInstallPath,
 } from "../../components/proxy/commands";
 import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "../../components/proxy/render";
 
@@ -41,20 +52,35 @@ const DOCKER_STUB = [
 describe("paths and mounts", () => {
   it("keep everything on the /srv volume and line up with the containers' paths", () => {
     assert.equal(nginxConfHostPath(), "/srv/proxy/conf/nginx.conf");
-    assert.deepEqual(nginxMounts().map((m) => [m.hostPath, m.containerPath, m.readOnly]), [
-      [PROXY_HOST_PATHS.confDir, path.posix.dirname(NGINX_CONF_PATH), true],
-      [PROXY_HOST_PATHS.certs, CERT_DIR, true],
-      [PROXY_HOST_PATHS.acme, ACME_WEBROOT, true],
-    ]);
-    assert.deepEqual(certbotMounts().map((m) => [m.hostPath, m.containerPath, m.readOnly]), [
-      [PROXY_HOST_PATHS.certs, CERT_DIR, false],
-      [PROXY_HOST_PATHS.acme, ACME_WEBROOT, false],
-      [PROXY_HOST_PATHS.letsencrypt, LETSENCRYPT_DIR, false],
-    ]);
+    assert.deepEqual(
+      nginxMounts().map((m) => [m.hostPath, m.containerPath, m.readOnly]),
+      [
+        [PROXY_HOST_PATHS.confDir, path.posix.dirname(NGINX_CONF_PATH), true],
+        [PROXY_HOST_PATHS.certs, CERT_DIR, true],
+        [PROXY_HOST_PATHS.acme, ACME_WEBROOT, true],
+      ],
+    );
+    assert.deepEqual(
+      certbotMounts().map((m) => [m.hostPath, m.containerPath, m.readOnly]),
+      [
+        [PROXY_HOST_PATHS.certs, CERT_DIR, false],
+        [PROXY_HOST_PATHS.acme, ACME_WEBROOT, false],
+        [PROXY_HOST_PATHS.letsencrypt, LETSENCRYPT_DIR, false],
+      ],
+    );
   });
 
   it("the nginx healthcheck asks for the probe with a served host name", () => {
-    assert.deepEqual(nginxHealthcheckTest("api.example.com"), ["CMD", "wget", "-q", "-O", "/dev/null", "--header", "Host: api.example.com", `http://127.0.0.1${HEALTH_PROBE.path}`]);
+    assert.deepEqual(nginxHealthcheckTest("api.example.com"), [
+      "CMD",
+      "wget",
+      "-q",
+      "-O",
+      "/dev/null",
+      "--header",
+      "Host: api.example.com",
+      `http://127.0.0.1${HEALTH_PROBE.path}`,
+    ]);
     assert.equal(nginxHealthcheckTest("api.example.com", 8080).at(-1), `http://127.0.0.1:8080${HEALTH_PROBE.path}`);
   });
 });
@@ -92,8 +118,10 @@ describe("nginx.conf install", () => {
     const calls = path.join(paths.confDir, "..", "calls");
     const stdin = path.join(paths.confDir, "..", "stdin");
     // docker run checks the temp file it is handed: it must hold the new config already.
-    const stub = DOCKER_STUB.replace(`run) cat >"$STDIN"; return "\${RUN_STATUS:-0}" ;;`,
-      `run) for a in "$@"; do case "$a" in *:${NGINX_CONF_PATH}:ro) cp "\${a%%:*}" "$STDIN" ;; esac; done; return "\${RUN_STATUS:-0}" ;;`);
+    const stub = DOCKER_STUB.replace(
+      `run) cat >"$STDIN"; return "\${RUN_STATUS:-0}" ;;`,
+      `run) for a in "$@"; do case "$a" in *:${NGINX_CONF_PATH}:ro) cp "\${a%%:*}" "$STDIN" ;; esac; done; return "\${RUN_STATUS:-0}" ;;`,
+    );
     return { paths, target, calls, stdin, stub, env: { CALLS: calls, STDIN: stdin } };
   };
   const newConf = "events {}\nhttp {}\n";
@@ -101,7 +129,10 @@ describe("nginx.conf install", () => {
   it("is found by its marker line, which names the file it writes", () => {
     const paths = hostPaths();
     assert.equal(stdinInstallPath(renderNginxConfCommand({ image: NGINX_IMAGE, paths })), nginxConfHostPath(paths));
-    assert.equal(stdinInstallPath(renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains: ["api.example.com"] })), undefined);
+    assert.equal(
+      stdinInstallPath(renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains: ["api.example.com"] })),
+      undefined,
+    );
     assert.equal(stdinInstallPath(undefined), undefined);
   });
 
@@ -150,7 +181,12 @@ describe("certbot steps", () => {
     assert.equal(result.status, 0, result.stderr);
     assert.equal(readFileSync(env.STDIN, "utf8"), script);
     assert.equal(calls().length, 1);
-    assert.match(calls()[0], new RegExp(`--entrypoint /bin/sh ${CERTBOT_IMAGE.replace(/\./g, "\\.")} -c cat >/tmp/certbot\\.sh && exec /bin/sh /tmp/certbot\\.sh placeholder$`));
+    assert.match(
+      calls()[0],
+      new RegExp(
+        `--entrypoint /bin/sh ${CERTBOT_IMAGE.replace(/\./g, "\\.")} -c cat >/tmp/certbot\\.sh && exec /bin/sh /tmp/certbot\\.sh placeholder$`,
+      ),
+    );
     assert.match(calls()[0], /-v \/srv\/proxy\/letsencrypt:\/etc\/letsencrypt /);
   });
 
@@ -159,12 +195,18 @@ describe("certbot steps", () => {
     const command = renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: true });
     const result = runRendered(command, stubs, script, { ...env, RUNNING: "c0ffee", CURL_OK_AFTER: "2" });
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual(calls().map((c) => c.split(" ")[0]), ["ps", "stop", "run", "start"]);
+    assert.deepEqual(
+      calls().map((c) => c.split(" ")[0]),
+      ["ps", "stop", "run", "start"],
+    );
     assert.match(calls()[1], /^stop --time \d+ c0ffee$/);
     assert.match(calls()[2], /certbot\.sh once$/);
     assert.equal(calls()[3], "start c0ffee");
     const curls = readFileSync(env.CURLS, "utf8").trim().split("\n");
-    assert.deepEqual(curls.map((c) => /--resolve (\S+)/.exec(c)?.[1]), ["api.example.com:443:127.0.0.1", "api.example.com:443:127.0.0.1", "app.example.com:443:127.0.0.1"]);
+    assert.deepEqual(
+      curls.map((c) => /--resolve (\S+)/.exec(c)?.[1]),
+      ["api.example.com:443:127.0.0.1", "api.example.com:443:127.0.0.1", "app.example.com:443:127.0.0.1"],
+    );
     assert.ok(curls.every((c) => !c.includes("--insecure")));
     assert.match(result.stdout, /serves trusted certificates for api\.example\.com, app\.example\.com/);
   });
@@ -182,7 +224,13 @@ describe("certbot steps", () => {
 
   it("issue: fails when nginx does not serve a trusted certificate in time", () => {
     const { env } = setup();
-    const command = renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: true, servedWithinSeconds: 1 });
+    const command = renderCertbotCommand({
+      step: "issue",
+      image: CERTBOT_IMAGE,
+      domains,
+      requireTrustedCertificate: true,
+      servedWithinSeconds: 1,
+    });
     const result = runRendered(command, stubs, script, env);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /nginx still serves no trusted certificate for api\.example\.com 1s after issuance/);
@@ -194,12 +242,19 @@ describe("certbot steps", () => {
     const failed = runRendered(command, stubs, script, { ...env, RUN_STATUS: "1" });
     assert.equal(failed.status, 0, failed.stderr);
     assert.match(failed.stderr, /WARNING: no certificate from Let's Encrypt yet/);
-    assert.deepEqual(calls().map((c) => c.split(" ")[0]), ["ps", "run"], "nothing to pause when no loop runs yet");
+    assert.deepEqual(
+      calls().map((c) => c.split(" ")[0]),
+      ["ps", "run"],
+      "nothing to pause when no loop runs yet",
+    );
     assert.ok(!existsSync(env.CURLS));
   });
 
   it("refuses an empty host list and a nonsensical wait", () => {
     assert.throws(() => renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains: [] }), /at least one domain/);
-    assert.throws(() => renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: true, servedWithinSeconds: 0 }), /servedWithinSeconds/);
+    assert.throws(
+      () => renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: true, servedWithinSeconds: 0 }),
+      /servedWithinSeconds/,
+    );
   });
 });

@@ -40,7 +40,11 @@ describe("Proxy component (staging, mocks)", () => {
   it("reports a failed issuance without failing the update", () => {
     const create = String(issuance.inputs.create);
     // Run the rendered command with a docker that fails like certbot does when DNS is not there yet.
-    const result = spawnSync("bash", ["-c", `docker() { if [ "$1" = run ]; then cat >/dev/null; echo 'Challenge failed' >&2; return 1; fi; }\n${create}`], { encoding: "utf8", input: "#!/bin/sh\n" });
+    const result = spawnSync(
+      "bash",
+      ["-c", `docker() { if [ "$1" = run ]; then cat >/dev/null; echo 'Challenge failed' >&2; return 1; fi; }\n${create}`],
+      { encoding: "utf8", input: "#!/bin/sh\n" },
+    );
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /WARNING: no certificate from Let's Encrypt yet \(certbot exit 1/);
     assert.match(result.stderr, new RegExp(`A/AAAA records of ${hosts.api.replace(/\./g, "\\.")}`));

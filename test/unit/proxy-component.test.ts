@@ -5,11 +5,24 @@ import { before, describe, it } from "node:test";
 import { API_ALIAS } from "../../components/common/names";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
 import {
-  CERTBOT_IMAGE, HEALTH_PROBE, NGINX_IMAGE, PROXY_HOST_PATHS, nginxConfHostPath, nginxHealthcheckTest, stdinInstallPath,
+  CERTBOT_IMAGE,
+  HEALTH_PROBE,
+  NGINX_IMAGE,
+  PROXY_HOST_PATHS,
+  nginxConfHostPath,
+  nginxHealthcheckTest,
+  stdinInstallPath,
 } from "../../components/proxy/commands";
 import { CERTBOT_SCRIPT_PATH, NGINX_ENTRYPOINT_PATH } from "../../components/proxy";
 import {
-  ACME_WEBROOT, CERT_DIR, IMAGE_NGINX_VERSION, LETSENCRYPT_DIR, NGINX_CONF_PATH, hasHsts, nginxDirectives, nginxVersionFromImage,
+  ACME_WEBROOT,
+  CERT_DIR,
+  IMAGE_NGINX_VERSION,
+  LETSENCRYPT_DIR,
+  NGINX_CONF_PATH,
+  hasHsts,
+  nginxDirectives,
+  nginxVersionFromImage,
   tlsProtocolsIn,
 } from "../../components/proxy/render";
 import { EMITTED_FILES } from "../../tools/check/emit";
@@ -63,7 +76,8 @@ describe("Proxy component (production, mocks)", () => {
     assert.ok(nginx.propertyDependencies.image?.includes(nginxImage.urn));
     assert.ok(certbot.propertyDependencies.image?.includes(certbotImage.urn));
     const provider = graph.one("pulumi:providers:docker", "");
-    for (const r of [nginxImage, certbotImage, nginx, certbot]) assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.name} runs on the droplet's docker`);
+    for (const r of [nginxImage, certbotImage, nginx, certbot])
+      assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.name} runs on the droplet's docker`);
   });
 
   it("renders nginx.conf for the image's nginx version", () => {
@@ -74,8 +88,9 @@ describe("Proxy component (production, mocks)", () => {
   });
 
   it("publishes 80 and 443 on IPv4 and IPv6, in the provider's read-back order, on the app and ingress networks", () => {
-    const ports = (nginx.inputs.ports as { internal: number; external: number; ip: string }[])
-      .map((p) => `${p.ip} ${p.external}->${p.internal}`);
+    const ports = (nginx.inputs.ports as { internal: number; external: number; ip: string }[]).map(
+      (p) => `${p.ip} ${p.external}->${p.internal}`,
+    );
     assert.deepEqual(ports, ["0.0.0.0 80->80", ":: 80->80", "0.0.0.0 443->443", ":: 443->443"]);
     const network = graph.one("docker:index/network:Network", "app-network");
     const ingress = graph.one("docker:index/network:Network", "ingress-network");
@@ -85,14 +100,18 @@ describe("Proxy component (production, mocks)", () => {
   });
 
   it("mounts the config directory, certificates and webroot read-only in nginx, and read-write in certbot", () => {
-    const nginxVolumes = (nginx.inputs.volumes as Volume[]).map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`).sort();
+    const nginxVolumes = (nginx.inputs.volumes as Volume[])
+      .map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`)
+      .sort();
     assert.deepEqual(nginxVolumes, [
       `${PROXY_HOST_PATHS.acme}:${ACME_WEBROOT}:ro`,
       `${PROXY_HOST_PATHS.certs}:${CERT_DIR}:ro`,
       // The directory, not the file: a renamed-in nginx.conf is only seen through a directory mount.
       `${PROXY_HOST_PATHS.confDir}:${NGINX_CONF_PATH.slice(0, NGINX_CONF_PATH.lastIndexOf("/"))}:ro`,
     ]);
-    const certbotVolumes = (certbot.inputs.volumes as Volume[]).map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`).sort();
+    const certbotVolumes = (certbot.inputs.volumes as Volume[])
+      .map((v) => `${v.hostPath}:${v.containerPath}:${v.readOnly ? "ro" : "rw"}`)
+      .sort();
     assert.deepEqual(certbotVolumes, [
       `${PROXY_HOST_PATHS.acme}:${ACME_WEBROOT}:rw`,
       `${PROXY_HOST_PATHS.certs}:${CERT_DIR}:rw`,
@@ -115,13 +134,25 @@ describe("Proxy component (production, mocks)", () => {
     const directives = nginxDirectives(conf);
     const names = directives.filter((d) => d.name === "server_name").map((d) => d.args.join(" "));
     assert.ok(names.includes(hosts.api) && names.includes(hosts.app));
-    assert.ok(directives.some((d) => d.name === "set" && d.args[1] === `${API_ALIAS}:${APP.port}`), "proxies to the api replicas' alias");
-    assert.ok(directives.some((d) => d.name === "resolver" && d.args[0] === "127.0.0.11"), "re-resolves through Docker's DNS");
+    assert.ok(
+      directives.some((d) => d.name === "set" && d.args[1] === `${API_ALIAS}:${APP.port}`),
+      "proxies to the api replicas' alias",
+    );
+    assert.ok(
+      directives.some((d) => d.name === "resolver" && d.args[0] === "127.0.0.11"),
+      "re-resolves through Docker's DNS",
+    );
     assert.ok(directives.some((d) => d.name === "limit_req_zone" && d.args.includes(`rate=${PROXY.rateLimit}r/s`)));
     assert.ok(directives.some((d) => d.name === "limit_req" && d.args.includes(`burst=${PROXY.burst}`)));
     assert.ok(directives.some((d) => d.name === "client_max_body_size" && d.args[0] === PROXY.maxBodySize));
-    assert.ok(directives.some((d) => d.block && d.name === "location" && d.args.join(" ") === `= ${APP.healthPath}`), "the health path is exempt from rate limiting");
-    assert.ok(!directives.some((d) => d.name === "root" && d.context.some((c) => c.includes(hosts.app))), "no static root: hosts.app is proxied too");
+    assert.ok(
+      directives.some((d) => d.block && d.name === "location" && d.args.join(" ") === `= ${APP.healthPath}`),
+      "the health path is exempt from rate limiting",
+    );
+    assert.ok(
+      !directives.some((d) => d.name === "root" && d.context.some((c) => c.includes(hosts.app))),
+      "no static root: hosts.app is proxied too",
+    );
   });
 
   it("sends HSTS and allows TLS 1.2 and 1.3 only, in production", () => {
@@ -171,10 +202,15 @@ describe("Proxy component (production, mocks)", () => {
 
   it("issues after the firewall and the DNS records exist, and fails the update when no trusted certificate results", () => {
     assert.ok(graph.dependsOn(issuance, graph.one("digitalocean:index/firewall:Firewall", "")));
-    for (const record of graph.ofType("digitalocean:index/dnsRecord:DnsRecord")) assert.ok(graph.dependsOn(issuance, record), `waits for ${record.name}`);
+    for (const record of graph.ofType("digitalocean:index/dnsRecord:DnsRecord"))
+      assert.ok(graph.dependsOn(issuance, record), `waits for ${record.name}`);
     const create = String(issuance.inputs.create);
     assert.match(create, /exit "\$status"/, "a failed certbot run fails the Command");
-    assert.match(create, /curl --silent --output \/dev\/null --max-time 10 --resolve "\$host:443:127\.0\.0\.1"/, "waits until nginx serves a certificate that verifies");
+    assert.match(
+      create,
+      /curl --silent --output \/dev\/null --max-time 10 --resolve "\$host:443:127\.0\.0\.1"/,
+      "waits until nginx serves a certificate that verifies",
+    );
     assert.doesNotMatch(create, /--insecure/);
   });
 

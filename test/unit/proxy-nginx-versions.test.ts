@@ -122,7 +122,10 @@ function problemsFor(version: string, conf: string): string[] {
 
 for (const version of [MIN_NGINX_VERSION, DEBIAN_NGINX_VERSION, "1.25.0", "1.25.1", "1.26.3", "1.27.5", IMAGE_NGINX_VERSION]) {
   test(`every directive rendered for nginx ${version} exists there and is not deprecated`, () => {
-    for (const variant of [input, { ...input, hsts: false, hosts: { api: "api.example.com" }, staticRoot: undefined, ocspStapling: false }]) {
+    for (const variant of [
+      input,
+      { ...input, hsts: false, hosts: { api: "api.example.com" }, staticRoot: undefined, ocspStapling: false },
+    ]) {
       assert.deepEqual(problemsFor(version, renderNginxConf({ ...variant, nginxVersion: version })), []);
     }
   });

@@ -34,7 +34,9 @@ function expandIPv6(ip: string): number[] {
 
 /** What the provider stores after reading the container back from Docker. */
 function readBack(declared: Port[]): Port[] {
-  const sorted = [...declared].sort((a, b) => a.internal - b.internal || a.protocol.localeCompare(b.protocol) || a.external - b.external || addressOrder(a.ip, b.ip));
+  const sorted = [...declared].sort(
+    (a, b) => a.internal - b.internal || a.protocol.localeCompare(b.protocol) || a.external - b.external || addressOrder(a.ip, b.ip),
+  );
   const groups = new Map<string, Port[]>();
   for (const p of sorted) groups.set(`${p.internal}/${p.protocol}`, [...(groups.get(`${p.internal}/${p.protocol}`) ?? []), p]);
   return [...groups.keys()].sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).flatMap((key) => groups.get(key) as Port[]);
@@ -68,14 +70,22 @@ test("nginx's ports (80 and 443 on 0.0.0.0 and ::) read back exactly as declared
 });
 
 test("the address-major order the stack used to declare reads back differently and is replaced on every up", () => {
-  const addressMajor: Port[] = ["0.0.0.0", "::"].flatMap((ip) => [80, 443].map((port) => ({ internal: port, external: port, ip, protocol: "tcp" as const })));
+  const addressMajor: Port[] = ["0.0.0.0", "::"].flatMap((ip) =>
+    [80, 443].map((port) => ({ internal: port, external: port, ip, protocol: "tcp" as const })),
+  );
   assert.notDeepEqual(readBack(addressMajor), addressMajor);
   assert.equal(plansReplacement(readBack(addressMajor), addressMajor), true);
 });
 
 test("any set of ports and addresses, given in any order, is declared in read-back order", () => {
   const portSets = [[80], [443, 80], [8443, 80, 443], [25, 587, 465, 993]];
-  const addressSets = [["0.0.0.0"], ["::"], ["::", "0.0.0.0"], ["0.0.0.0", "::", "127.0.0.1"], ["2001:db8::1", "192.0.2.1", "::", "0.0.0.0"]];
+  const addressSets = [
+    ["0.0.0.0"],
+    ["::"],
+    ["::", "0.0.0.0"],
+    ["0.0.0.0", "::", "127.0.0.1"],
+    ["2001:db8::1", "192.0.2.1", "::", "0.0.0.0"],
+  ];
   let seed = 1;
   for (const ports of portSets) {
     for (const addresses of addressSets) {

@@ -38,7 +38,10 @@ function serverOf(conf: string, host: string) {
   // Directives of the HTTPS server block whose server_name is exactly `host`.
   const all = nginxDirectives(conf);
   const index = all.findIndex((d) => d.name === "server_name" && d.args.length === 1 && d.args[0] === host);
-  const start = all.slice(0, index).map((d) => d.name === "server" && d.block).lastIndexOf(true);
+  const start = all
+    .slice(0, index)
+    .map((d) => d.name === "server" && d.block)
+    .lastIndexOf(true);
   assert.ok(index >= 0, `no server for ${host}`);
   const end = all.findIndex((d, i) => i > index && d.name === "server" && d.block);
   return all.slice(start, end === -1 ? undefined : end);
@@ -49,11 +52,23 @@ test("validateProxySettings accepts the defaults and names every bad setting", (
   assert.deepEqual(validateProxySettings({ rateLimit: 1, burst: 0, maxBodySize: "1g" }), []);
   assert.deepEqual(validateProxySettings({}), []);
   const problems = validateProxySettings({ rateLimit: 0, burst: -1, maxBodySize: "10 MB" });
-  assert.deepEqual(problems.map((p) => p.setting), ["rateLimit", "burst", "maxBodySize"]);
+  assert.deepEqual(
+    problems.map((p) => p.setting),
+    ["rateLimit", "burst", "maxBodySize"],
+  );
   assert.match(problems[2].message, /"10 MB"/);
-  assert.deepEqual(validateProxySettings({ rateLimit: 2.5 }).map((p) => p.setting), ["rateLimit"]);
-  assert.deepEqual(validateProxySettings({ maxBodySize: "0" }).map((p) => p.setting), ["maxBodySize"]);
-  assert.deepEqual(validateProxySettings({ maxBodySize: "10mb" }).map((p) => p.setting), ["maxBodySize"]);
+  assert.deepEqual(
+    validateProxySettings({ rateLimit: 2.5 }).map((p) => p.setting),
+    ["rateLimit"],
+  );
+  assert.deepEqual(
+    validateProxySettings({ maxBodySize: "0" }).map((p) => p.setting),
+    ["maxBodySize"],
+  );
+  assert.deepEqual(
+    validateProxySettings({ maxBodySize: "10mb" }).map((p) => p.setting),
+    ["maxBodySize"],
+  );
 });
 
 test("the config refuses input that would inject directives or point nowhere", () => {
@@ -67,12 +82,28 @@ test("the config refuses input that would inject directives or point nowhere", (
     nginxVersion: "1.18.0",
     healthPath: "health",
   });
-  for (const field of ["hosts.api", "upstream.alias", "upstream.port", "resolver", "staticRoot", "contentSecurityPolicy.app", "nginxVersion", "healthPath"]) {
-    assert.ok(problems.some((p) => p.startsWith(`${field}:`)), `${field} in ${problems.join("\n")}`);
+  for (const field of [
+    "hosts.api",
+    "upstream.alias",
+    "upstream.port",
+    "resolver",
+    "staticRoot",
+    "contentSecurityPolicy.app",
+    "nginxVersion",
+    "healthPath",
+  ]) {
+    assert.ok(
+      problems.some((p) => p.startsWith(`${field}:`)),
+      `${field} in ${problems.join("\n")}`,
+    );
   }
   assert.throws(() => renderNginxConf({ ...base, upstream: { alias: "app", port: 70000 } }), /upstream\.port/);
-  assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com" } }), ["staticRoot: needs hosts.app, the host that serves it"]);
-  assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com", app: "api.example.com" } }), ["hosts.app: must differ from hosts.api"]);
+  assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com" } }), [
+    "staticRoot: needs hosts.app, the host that serves it",
+  ]);
+  assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com", app: "api.example.com" } }), [
+    "hosts.app: must differ from hosts.api",
+  ]);
 });
 
 test("TLS is 1.2/1.3 only with Mozilla intermediate ciphers, tickets off and a shared session cache", () => {
@@ -82,7 +113,10 @@ test("TLS is 1.2/1.3 only with Mozilla intermediate ciphers, tickets off and a s
   assert.deepEqual(values(conf, "ssl_prefer_server_ciphers"), ["off"]);
   assert.match(values(conf, "ssl_session_cache")[0], /^shared:/);
   const ciphers = values(conf, "ssl_ciphers")[0].split(":");
-  assert.ok(ciphers.every((c) => /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/.test(c)), ciphers.join(":"));
+  assert.ok(
+    ciphers.every((c) => /^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/.test(c)),
+    ciphers.join(":"),
+  );
   assert.deepEqual(values(conf, "ssl_stapling"), []);
   assert.deepEqual(values(renderNginxConf({ ...base, ocspStapling: true }), "ssl_stapling"), ["on", "on"]);
 });
@@ -97,7 +131,10 @@ test("HSTS follows the hsts flag; the other security headers are always sent", (
     for (const header of ["X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "X-XSS-Protection"]) {
       assert.ok(headers.includes(header), header);
     }
-    assert.ok(values(conf, "add_header").every((h) => h.endsWith(" always")), "headers also go on error responses");
+    assert.ok(
+      values(conf, "add_header").every((h) => h.endsWith(" always")),
+      "headers also go on error responses",
+    );
     assert.ok(!headers.includes("Content-Security-Policy"), "no CSP unless one is configured");
   }
   const withCsp = renderNginxConf({ ...base, contentSecurityPolicy: { app: "default-src 'self'" } });
@@ -109,8 +146,14 @@ test("every location of the static server repeats the security headers next to i
   const locations = app.filter((d) => d.name === "location").map((d) => d.args.join(" "));
   assert.equal(locations.length, 4);
   for (const location of locations) {
-    const headers = app.filter((d) => d.name === "add_header" && d.context[d.context.length - 1] === `location ${location}`).map((d) => d.args[0]);
-    assert.deepEqual(headers.sort(), ["Cache-Control", "Referrer-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection"], location);
+    const headers = app
+      .filter((d) => d.name === "add_header" && d.context[d.context.length - 1] === `location ${location}`)
+      .map((d) => d.args[0]);
+    assert.deepEqual(
+      headers.sort(),
+      ["Cache-Control", "Referrer-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection"],
+      location,
+    );
   }
 });
 
@@ -128,14 +171,22 @@ test("rate limiting: per client IP at the configured rate, burst on the API, non
 test("the app is reached through its Docker alias, re-resolved, with retries that never replay a sent POST", () => {
   const conf = renderNginxConf(base);
   assert.deepEqual(values(conf, "resolver"), [`${DOCKER_DNS_RESOLVER} valid=5s ipv6=off`]);
-  assert.deepEqual(values(renderNginxConf({ ...base, resolver: "127.0.0.1:5353", resolverValidSeconds: 2 }), "resolver"), ["127.0.0.1:5353 valid=2s ipv6=off"]);
+  assert.deepEqual(values(renderNginxConf({ ...base, resolver: "127.0.0.1:5353", resolverValidSeconds: 2 }), "resolver"), [
+    "127.0.0.1:5353 valid=2s ipv6=off",
+  ]);
   assert.deepEqual(values(conf, "set"), ["$dropstack_upstream app:8000"]);
   assert.deepEqual(values(conf, "upstream"), [], "an upstream block would resolve the alias only once");
   const retry = values(conf, "proxy_next_upstream")[0].split(" ");
   assert.deepEqual(retry, ["error", "timeout", "http_502", "http_503", "http_504"]);
   assert.ok(!retry.includes("non_idempotent"));
   const headers = values(conf, "proxy_set_header", /^location \/$/);
-  for (const header of ["Host $host", "X-Real-IP $remote_addr", "X-Forwarded-For $remote_addr", "X-Forwarded-Proto $scheme", "X-Forwarded-Host $host"]) {
+  for (const header of [
+    "Host $host",
+    "X-Real-IP $remote_addr",
+    "X-Forwarded-For $remote_addr",
+    "X-Forwarded-Proto $scheme",
+    "X-Forwarded-Host $host",
+  ]) {
     assert.ok(headers.includes(header), header);
   }
 });
@@ -151,7 +202,10 @@ test("port 80 redirects to HTTPS (with the port when it is not 443) except for A
 
 test("certificates come from CERT_DIR/<host>/ unless given per host", () => {
   const conf = renderNginxConf(base);
-  assert.deepEqual(values(conf, "ssl_certificate"), [certificatePathsFor("api.example.com").certificate, certificatePathsFor("app.example.com").certificate]);
+  assert.deepEqual(values(conf, "ssl_certificate"), [
+    certificatePathsFor("api.example.com").certificate,
+    certificatePathsFor("app.example.com").certificate,
+  ]);
   const custom = renderNginxConf({ ...base, certificates: { "api.example.com": { certificate: "/c/api.pem", key: "/c/api.key" } } });
   assert.deepEqual(values(custom, "ssl_certificate_key")[0], "/c/api.key");
 });
@@ -169,7 +223,11 @@ test("the app host is static with a staticRoot, proxied without one, absent when
 
 test("HTTP/2 uses the listen parameter before nginx 1.25.1 and the http2 directive from then on", () => {
   const old = renderNginxConf({ ...base, nginxVersion: "1.22.1" });
-  assert.ok(values(old, "listen").filter((l) => l.includes("ssl")).every((l) => / ssl http2\b/.test(l)));
+  assert.ok(
+    values(old, "listen")
+      .filter((l) => l.includes("ssl"))
+      .every((l) => / ssl http2\b/.test(l)),
+  );
   assert.deepEqual(values(old, "http2"), []);
   const current = renderNginxConf({ ...base, nginxVersion: "1.28.0" });
   assert.ok(values(current, "listen").every((l) => !l.includes("http2")));
@@ -221,7 +279,10 @@ test("the certbot script pins its parameters, quoted for sh", () => {
   assert.throws(() => renderCertbotScript({ domains: [], staging: false }), /domains/);
   assert.throws(() => renderCertbotScript({ domains: ["api.example.com; rm -rf /"], staging: false }), /domains/);
   assert.throws(() => renderCertbotScript({ domains: ["api.example.com"], email: "not an email", staging: false }), /email/);
-  assert.throws(() => renderCertbotScript({ domains: ["api.example.com"], staging: false, renewIntervalSeconds: 0 }), /renewIntervalSeconds/);
+  assert.throws(
+    () => renderCertbotScript({ domains: ["api.example.com"], staging: false, renewIntervalSeconds: 0 }),
+    /renewIntervalSeconds/,
+  );
 });
 
 test("the nginx entrypoint pins its parameters", () => {

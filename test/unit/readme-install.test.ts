@@ -36,7 +36,14 @@ describe("README install commands", () => {
     const block = readmeTestBlock();
     // The install lines (not comments, not the npm commands): drop each, each word, or swap two packages.
     const lines = block.split("\n").filter((line) => !/^\s*(#|npm |$)/.test(line));
-    const words = [...new Set(lines.join(" ").split(/\s+/).filter((w) => w !== "" && w !== "\\" && w !== "apt-get"))];
+    const words = [
+      ...new Set(
+        lines
+          .join(" ")
+          .split(/\s+/)
+          .filter((w) => w !== "" && w !== "\\" && w !== "apt-get"),
+      ),
+    ];
     const mutants = [
       ...lines.map((line) => block.replace(`${line}\n`, "")),
       ...words.map((word) => block.replace(new RegExp(`(^|\\s)${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=\\s)`), "$1")),

@@ -10,27 +10,60 @@ import { repositoryOf } from "../../tools/rehearse/rehearsal";
 
 function reg(type: string, name: string, extra: Partial<Registration> = {}): Registration {
   return {
-    urn: `urn:pulumi:s::p::${type}::${name}`, id: `${name}-id`, type, name, custom: true, protect: false, dependencies: [], propertyDependencies: {},
-    deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [], wireInputs: {}, inputs: {}, secretInputs: [], outputs: {},
+    urn: `urn:pulumi:s::p::${type}::${name}`,
+    id: `${name}-id`,
+    type,
+    name,
+    custom: true,
+    protect: false,
+    dependencies: [],
+    propertyDependencies: {},
+    deleteBeforeReplace: false,
+    deleteBeforeReplaceDefined: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    additionalSecretOutputs: [],
+    wireInputs: {},
+    inputs: {},
+    secretInputs: [],
+    outputs: {},
     ...extra,
   };
 }
 
 describe("rehearsal: what a change does", () => {
   const container = reg("docker:index/container:Container", "api");
-  const base = { image: "sha256:a", envs: ["A=1"], restart: "unless-stopped", wait: true, waitTimeout: 180, healthcheck: { tests: ["CMD", "true"] } };
+  const base = {
+    image: "sha256:a",
+    envs: ["A=1"],
+    restart: "unless-stopped",
+    wait: true,
+    waitTimeout: 180,
+    healthcheck: { tests: ["CMD", "true"] },
+  };
 
   it("leaves unchanged inputs alone, whatever their key order", () => {
     assert.equal(planChange(container, base, Object.fromEntries(Object.entries(structuredClone(base)).reverse())), "same");
   });
 
-  for (const [key, value] of [["image", "sha256:b"], ["envs", ["A=2"]], ["labels", [{ label: "x", value: "y" }]], ["networksAdvanced", [{ name: "n", aliases: ["api"] }]], ["ports", [{ internal: 80 }]]] as const) {
+  for (const [key, value] of [
+    ["image", "sha256:b"],
+    ["envs", ["A=2"]],
+    ["labels", [{ label: "x", value: "y" }]],
+    ["networksAdvanced", [{ name: "n", aliases: ["api"] }]],
+    ["ports", [{ internal: 80 }]],
+  ] as const) {
     it(`replaces a container when ${key} changes (ForceNew)`, () => {
       assert.equal(planChange(container, base, { ...base, [key]: value }), "replace");
     });
   }
 
-  for (const [key, value] of [["restart", "always"], ["waitTimeout", 60], ["healthcheck", { tests: ["CMD", "false"] }], ["destroyGraceSeconds", 45]] as const) {
+  for (const [key, value] of [
+    ["restart", "always"],
+    ["waitTimeout", 60],
+    ["healthcheck", { tests: ["CMD", "false"] }],
+    ["destroyGraceSeconds", 45],
+  ] as const) {
     it(`updates a container in place when only ${key} changes`, () => {
       assert.equal(planChange(container, base, { ...base, [key]: value }), "update");
     });
@@ -53,8 +86,14 @@ describe("rehearsal: what a change does", () => {
 
 describe("rehearsal: real values for mock ones", () => {
   it("replaces every occurrence at any depth, longer values first", () => {
-    const pairs: [string, string][] = [["app-api-0-id-long", "REAL2"], ["app-api-0-id", "REAL1"]];
-    assert.deepEqual(substitute({ a: ["x app-api-0-id-long y", { b: "app-api-0-id" }], n: 3 }, pairs), { a: ["x REAL2 y", { b: "REAL1" }], n: 3 });
+    const pairs: [string, string][] = [
+      ["app-api-0-id-long", "REAL2"],
+      ["app-api-0-id", "REAL1"],
+    ];
+    assert.deepEqual(substitute({ a: ["x app-api-0-id-long y", { b: "app-api-0-id" }], n: 3 }, pairs), {
+      a: ["x REAL2 y", { b: "REAL1" }],
+      n: 3,
+    });
   });
 });
 
@@ -63,7 +102,10 @@ describe("rehearsal: order", () => {
     const provider = reg("pulumi:providers:docker", "docker");
     const component = reg("dropstack:index:Hooks", "hooks", { custom: false });
     const child = reg("command:remote:Command", "backup", { parent: component.urn });
-    const container = reg("docker:index/container:Container", "api", { dependencies: [component.urn], provider: `${provider.urn}::docker-id` });
+    const container = reg("docker:index/container:Container", "api", {
+      dependencies: [component.urn],
+      provider: `${provider.urn}::docker-id`,
+    });
     const order = topologicalOrder([container, component, child, provider]).map((r) => r.name);
     assert.ok(order.indexOf("backup") < order.indexOf("api"));
     assert.ok(order.indexOf("docker") < order.indexOf("api"));
@@ -71,17 +113,29 @@ describe("rehearsal: order", () => {
 });
 
 describe("rehearsal: the database stand-in", () => {
-  const cluster = reg("digitalocean:index/databaseCluster:DatabaseCluster", "pg", { outputs: { privateHost: "private-pg.example.com", port: 25060 } });
+  const cluster = reg("digitalocean:index/databaseCluster:DatabaseCluster", "pg", {
+    outputs: { privateHost: "private-pg.example.com", port: 25060 },
+  });
   const registrations = [
     cluster,
     reg("digitalocean:index/databaseDb:DatabaseDb", "db", { inputs: { name: "app" } }),
     reg("postgresql:index/role:Role", "app", { inputs: { name: "app", login: true, password: "p'w", searchPaths: ["app"] } }),
-    reg("digitalocean:index/databaseUser:DatabaseUser", "pool-user", { inputs: { name: "pooled", clusterId: "c" }, outputs: { password: "do'secret", role: "normal" } }),
+    reg("digitalocean:index/databaseUser:DatabaseUser", "pool-user", {
+      inputs: { name: "pooled", clusterId: "c" },
+      outputs: { password: "do'secret", role: "normal" },
+    }),
     reg("postgresql:index/schema:Schema", "schema", { inputs: { name: "app", database: "app", owner: "migrator" } }),
     reg("postgresql:index/grant:Grant", "g1", { inputs: { database: "app", role: "public", objectType: "database", privileges: [] } }),
-    reg("postgresql:index/grant:Grant", "g2", { inputs: { database: "app", role: "app", objectType: "table", schema: "app", privileges: ["SELECT", "INSERT"] } }),
-    reg("postgresql:index/defaultPrivileges:DefaultPrivileges", "d1", { inputs: { database: "app", owner: "migrator", role: "app", schema: "app", objectType: "sequence", privileges: ["USAGE"] } }),
-    reg("digitalocean:index/databaseConnectionPool:DatabaseConnectionPool", "pool", { inputs: { name: "app-pool", dbName: "app", user: "app", mode: "transaction", size: 5 }, outputs: { privateHost: "private-pool.example.com", port: 25061 } }),
+    reg("postgresql:index/grant:Grant", "g2", {
+      inputs: { database: "app", role: "app", objectType: "table", schema: "app", privileges: ["SELECT", "INSERT"] },
+    }),
+    reg("postgresql:index/defaultPrivileges:DefaultPrivileges", "d1", {
+      inputs: { database: "app", owner: "migrator", role: "app", schema: "app", objectType: "sequence", privileges: ["USAGE"] },
+    }),
+    reg("digitalocean:index/databaseConnectionPool:DatabaseConnectionPool", "pool", {
+      inputs: { name: "app-pool", dbName: "app", user: "app", mode: "transaction", size: 5 },
+      outputs: { privateHost: "private-pool.example.com", port: 25061 },
+    }),
   ];
   const plan = clusterPlan(registrations);
 
@@ -97,13 +151,19 @@ describe("rehearsal: the database stand-in", () => {
     const sql = plan.databaseSql.app;
     assert.match(sql, /REVOKE ALL ON DATABASE "app" FROM PUBLIC;/);
     assert.doesNotMatch(sql, /GRANT {2}ON DATABASE/);
-    assert.ok(sql.indexOf('REVOKE ALL ON ALL TABLES IN SCHEMA "app" FROM "app"') < sql.indexOf('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "app" TO "app"'));
+    assert.ok(
+      sql.indexOf('REVOKE ALL ON ALL TABLES IN SCHEMA "app" FROM "app"') <
+        sql.indexOf('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA "app" TO "app"'),
+    );
     assert.match(sql, /ALTER DEFAULT PRIVILEGES FOR ROLE "migrator" IN SCHEMA "app" GRANT USAGE ON SEQUENCES TO "app";/);
   });
 
   it("answers on the cluster's and the pool's private names, the pool through PgBouncer with TLS", () => {
     assert.equal(plan.host, "private-pg.example.com");
-    assert.deepEqual(plan.pools.map((p) => [p.host, p.port, p.user]), [["private-pool.example.com", 25061, "app"]]);
+    assert.deepEqual(
+      plan.pools.map((p) => [p.host, p.port, p.user]),
+      [["private-pool.example.com", 25061, "app"]],
+    );
     const ini = pgbouncerIni(plan);
     assert.match(ini, /^app-pool = host=127\.0\.0\.1 port=25060 dbname=app pool_size=5$/m);
     assert.match(ini, /^pool_mode = transaction$/m);
@@ -117,7 +177,13 @@ describe("rehearsal: the database stand-in", () => {
 });
 
 describe("rehearsal: image references", () => {
-  for (const [reference, repository] of [["nginx:1.28.0-alpine", "nginx"], ["certbot/certbot:v3.0.1", "certbot/certbot"], ["ghcr.io/acme/api:2.4.0", "ghcr.io/acme/api"], ["localhost:5000/app@sha256:" + "a".repeat(64), "localhost:5000/app"], ["registry:5000/app", "registry:5000/app"]]) {
+  for (const [reference, repository] of [
+    ["nginx:1.28.0-alpine", "nginx"],
+    ["certbot/certbot:v3.0.1", "certbot/certbot"],
+    ["ghcr.io/acme/api:2.4.0", "ghcr.io/acme/api"],
+    ["localhost:5000/app@sha256:" + "a".repeat(64), "localhost:5000/app"],
+    ["registry:5000/app", "registry:5000/app"],
+  ]) {
     it(`${reference} is from ${repository}`, () => assert.equal(repositoryOf(reference), repository));
   }
 });

@@ -19,11 +19,26 @@ delete ENV.NODE_TEST_CONTEXT;
 
 function runFixture(): { file: string; name: string; passed: boolean }[] {
   const out = join(work, "results.jsonl");
-  spawnSync(process.execPath, ["--require", "./tools/fast-start.cjs", "--test", "--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${out}`, FIXTURE], { cwd: ROOT, env: ENV });
-  return readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  spawnSync(
+    process.execPath,
+    [
+      "--require",
+      "./tools/fast-start.cjs",
+      "--test",
+      "--test-reporter=./tools/test-results.mjs",
+      `--test-reporter-destination=${out}`,
+      FIXTURE,
+    ],
+    { cwd: ROOT, env: ENV },
+  );
+  return readFileSync(out, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
-const runTests = (args: string[], env: NodeJS.ProcessEnv = ENV) => spawnSync(process.execPath, [join(ROOT, "tools", "run-tests.mjs"), ...args], { cwd: ROOT, encoding: "utf8", env });
+const runTests = (args: string[], env: NodeJS.ProcessEnv = ENV) =>
+  spawnSync(process.execPath, [join(ROOT, "tools", "run-tests.mjs"), ...args], { cwd: ROOT, encoding: "utf8", env });
 
 /** A test folder of its own: `files` maps group/name.test.ts to a source (the fixture when absent). */
 function testFolder(name: string, files: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -39,11 +54,14 @@ function testFolder(name: string, files: Record<string, string | undefined>): No
 describe("the results reporter", () => {
   it("reports each test once with its suites in the name, passed or not", () => {
     const results = runFixture().map(({ name, passed }) => ({ name, passed }));
-    assert.deepEqual(results.sort((a, b) => a.name.localeCompare(b.name)), [
-      { name: "flips", passed: true },
-      { name: "outer > fails", passed: false },
-      { name: "outer > passes", passed: true },
-    ]);
+    assert.deepEqual(
+      results.sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        { name: "flips", passed: true },
+        { name: "outer > fails", passed: false },
+        { name: "outer > passes", passed: true },
+      ],
+    );
     assert.equal(runFixture().find((r) => r.name === "flips")?.passed, false, "the second run flips");
   });
 });
@@ -75,7 +93,9 @@ describe("run-tests.mjs selection and scheduling", () => {
     `const order = ${JSON.stringify(orderFile)};\n` +
     `const othersStarted = () => readFileSync(order, "utf8").split("\\n").some((l) => l.startsWith("start ") && l !== "start ${name}");\n` +
     `it("${name}", async () => {\n  appendFileSync(order, "start ${name}\\n");\n` +
-    (alone ? "" : `  for (const deadline = Date.now() + 30_000; !othersStarted() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));\n`) +
+    (alone
+      ? ""
+      : `  for (const deadline = Date.now() + 30_000; !othersStarted() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));\n`) +
     `  appendFileSync(order, "end ${name}\\n");\n});\n`;
 
   it("runs the files two at a time, and a file marked alone after all others, by itself", () => {
@@ -106,7 +126,15 @@ describe("run-tests.mjs selection and scheduling", () => {
       assert.equal(help.status, 0, args.join(" "));
       assert.match(help.stdout, /^usage: npm test .* \| npm run test:quick .* \| npm run test:repeat -- N/);
     }
-    for (const args of [["--bogus"], ["-x"], ["--repeat", "0"], ["--repeat", "-1"], ["--repeat", "two"], ["--concurrency", "0"], ["--repeat"]]) {
+    for (const args of [
+      ["--bogus"],
+      ["-x"],
+      ["--repeat", "0"],
+      ["--repeat", "-1"],
+      ["--repeat", "two"],
+      ["--concurrency", "0"],
+      ["--repeat"],
+    ]) {
       const result = runTests(args);
       assert.equal(result.status, 2, args.join(" "));
       assert.match(result.stderr, /^error: .*\nusage: npm test /);

@@ -60,7 +60,13 @@ function runnerEnvironment(label: string, base: string): NodeJS.ProcessEnv {
     LANG: label === "ci" ? "C.UTF-8" : "en_US.UTF-8",
   };
   if (label === "ci") {
-    Object.assign(env, { CI: "true", GITHUB_ACTIONS: "true", GITHUB_RUN_ID: "8675309", RUNNER_TEMP: tmp, GITHUB_WORKSPACE: path.join(base, "ws") });
+    Object.assign(env, {
+      CI: "true",
+      GITHUB_ACTIONS: "true",
+      GITHUB_RUN_ID: "8675309",
+      RUNNER_TEMP: tmp,
+      GITHUB_WORKSPACE: path.join(base, "ws"),
+    });
   }
   if (label === "bare") delete env.SSH_AUTH_SOCK;
   return env;

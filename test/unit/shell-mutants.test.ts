@@ -18,13 +18,21 @@ describe("shell guard mutants", () => {
     ];
     for (const [line, expected] of cases) {
       const mutations = mutateLine(line).filter((m) => m.operator === "die-removed");
-      assert.deepEqual(mutations.map((m) => m.mutated), [expected], line);
+      assert.deepEqual(
+        mutations.map((m) => m.mutated),
+        [expected],
+        line,
+      );
     }
   });
 
   test("die's definition, comments and words inside messages are not guards", () => {
     for (const line of ["die() {", "# die when the dump is empty", `log "we die here"`, `  diet=1`, `undie "x"`]) {
-      assert.deepEqual(mutateLine(line).filter((m) => m.operator === "die-removed"), [], line);
+      assert.deepEqual(
+        mutateLine(line).filter((m) => m.operator === "die-removed"),
+        [],
+        line,
+      );
     }
   });
 
@@ -43,12 +51,26 @@ describe("shell guard mutants", () => {
     ];
     for (const [line, operator, mutated] of expectations) {
       const found = mutateLine(line).filter((m) => m.operator === operator);
-      assert.deepEqual(found.map((m) => m.mutated), [mutated], `${operator} on ${line}`);
+      assert.deepEqual(
+        found.map((m) => m.mutated),
+        [mutated],
+        `${operator} on ${line}`,
+      );
     }
   });
 
   test("lines without guards give no mutants", () => {
-    for (const line of ["", "local digest", `printf '%s\\n' "$x"`, "return 0", "return", `x || true`, `   # sync later`, "synchronise=1", "mvp=1"]) {
+    for (const line of [
+      "",
+      "local digest",
+      `printf '%s\\n' "$x"`,
+      "return 0",
+      "return",
+      `x || true`,
+      `   # sync later`,
+      "synchronise=1",
+      "mvp=1",
+    ]) {
       assert.deepEqual(mutateLine(line), [], line);
     }
   });
@@ -64,8 +86,14 @@ describe("shell guard mutants", () => {
     // The same guarded line twice gets two distinct keys.
     assert.equal(new Set(mutants.map((m) => m.key)).size, mutants.length);
     const shifted = shellMutants("x.sh", `# a comment\n${script}`);
-    assert.deepEqual(shifted.map((m) => m.key), mutants.map((m) => m.key));
-    assert.deepEqual(shifted.map((m) => m.line), mutants.map((m) => m.line + 1));
+    assert.deepEqual(
+      shifted.map((m) => m.key),
+      mutants.map((m) => m.key),
+    );
+    assert.deepEqual(
+      shifted.map((m) => m.line),
+      mutants.map((m) => m.line + 1),
+    );
   });
 
   test("every hook script has mutants, a test list, and every operator appears somewhere", () => {

@@ -5,10 +5,17 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { ROOT } from "../support/program";
 
-interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown> }
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
 
 describe("pull-request.yml: the cost of the change", () => {
-  const steps = (parse(readFileSync(join(ROOT, ".github", "workflows", "pull-request.yml"), "utf8")) as { jobs: Record<string, { steps: Step[] }> }).jobs.verify.steps;
+  const steps = (
+    parse(readFileSync(join(ROOT, ".github", "workflows", "pull-request.yml"), "utf8")) as { jobs: Record<string, { steps: Step[] }> }
+  ).jobs.verify.steps;
 
   it("checks out only the base branch's stack files, beside the branch and without credentials", () => {
     const base = steps.find((s) => s.uses?.startsWith("actions/checkout@") && s.with?.path === "base");
@@ -26,6 +33,9 @@ describe("pull-request.yml: the cost of the change", () => {
     assert.match(run, /GITHUB_STEP_SUMMARY/);
     const lastCheck = steps.findIndex((s) => s.run === "npm run check -- production");
     const baseCheckout = steps.findIndex((s) => s.with?.path === "base");
-    assert.ok(lastCheck < baseCheckout && baseCheckout < index, "the base checkout comes after lint, tests and checks, so they never see base/");
+    assert.ok(
+      lastCheck < baseCheckout && baseCheckout < index,
+      "the base checkout comes after lint, tests and checks, so they never see base/",
+    );
   });
 });

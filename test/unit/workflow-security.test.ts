@@ -44,24 +44,46 @@ describe("workflow security linter", () => {
 
   it("unpinned-action: tags, branches, short SHAs and missing version comments, however the line is written", () => {
     const sha = "3d3c42e5aac5ba805825da76410c181273ba90b1";
-    const bad = ["pulumi/actions@v7", "pulumi/actions@main", `pulumi/actions@${sha.slice(0, 12)}`, `pulumi/actions@${sha.toUpperCase()}`, "docker://alpine:3.20"];
+    const bad = [
+      "pulumi/actions@v7",
+      "pulumi/actions@main",
+      `pulumi/actions@${sha.slice(0, 12)}`,
+      `pulumi/actions@${sha.toUpperCase()}`,
+      "docker://alpine:3.20",
+    ];
     for (const ref of bad) {
       for (const line of [`      - uses: ${ref}`, `      - uses: "${ref}" # v7`, `      -   uses: ${ref}   # v7.0.1`]) {
         assert.deepEqual(rulesFound(job(line)), ["unpinned-action"], line);
       }
     }
     for (const comment of ["", "# latest", "# 7.0.1", "#v7 and more"]) {
-      assert.deepEqual(rulesFound(job(`      - uses: actions/checkout@${sha} ${comment}\n        with:\n          persist-credentials: false`)), ["unpinned-action"], comment);
+      assert.deepEqual(
+        rulesFound(job(`      - uses: actions/checkout@${sha} ${comment}\n        with:\n          persist-credentials: false`)),
+        ["unpinned-action"],
+        comment,
+      );
     }
     for (const comment of ["# v7", "#v7.0", "# v7.0.1"]) {
-      assert.deepEqual(rulesFound(job(`      - uses: actions/checkout@${sha} ${comment}\n        with:\n          persist-credentials: false`)), [], comment);
+      assert.deepEqual(
+        rulesFound(job(`      - uses: actions/checkout@${sha} ${comment}\n        with:\n          persist-credentials: false`)),
+        [],
+        comment,
+      );
     }
-    assert.deepEqual(rulesFound(`on: push\njobs:\n  call:\n    uses: acme/workflows/.github/workflows/x.yml@v1\n`), ["unpinned-action"], "a reusable workflow is an action too");
+    assert.deepEqual(
+      rulesFound(`on: push\njobs:\n  call:\n    uses: acme/workflows/.github/workflows/x.yml@v1\n`),
+      ["unpinned-action"],
+      "a reusable workflow is an action too",
+    );
   });
 
   it("template-injection: any expression in a script, whatever context it reads", () => {
     for (const expr of ["github.event.issue.title", "inputs.allow", "github.head_ref", "steps.x.outputs.y", "matrix.stack", "env.X"]) {
-      assert.deepEqual(rulesFound(job(`      - run: |\n          echo start\n          echo \${{ ${expr} }}`)), ["template-injection"], expr);
+      assert.deepEqual(
+        rulesFound(job(`      - run: |\n          echo start\n          echo \${{ ${expr} }}`)),
+        ["template-injection"],
+        expr,
+      );
       assert.deepEqual(rulesFound(job(`      - run: echo "$V"\n        env:\n          V: \${{ ${expr} }}`)), [], expr);
     }
   });
@@ -70,7 +92,9 @@ describe("workflow security linter", () => {
     const placements = [
       job("      - run: x\n        env:\n          T: ${{ secrets.T }}"),
       job("      - run: x", "    env:\n      T: ${{ secrets.T }}\n"),
-      job("      - uses: webfactory/ssh-agent@a6f90b1f127823b31d4d4a8d96047790581349bd # v0.9.1\n        with:\n          ssh-private-key: ${{ secrets.KEY }}"),
+      job(
+        "      - uses: webfactory/ssh-agent@a6f90b1f127823b31d4d4a8d96047790581349bd # v0.9.1\n        with:\n          ssh-private-key: ${{ secrets.KEY }}",
+      ),
       `on: push\njobs:\n  call:\n    uses: ./.github/workflows/deploy.yml\n    with:\n      token: \${{ secrets.T }}\n`,
     ];
     for (const text of placements) assert.deepEqual(rulesFound(text), ["secret-outside-environment"], text);

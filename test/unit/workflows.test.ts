@@ -65,7 +65,9 @@ const PROVIDER_SECRETS = ["DIGITALOCEAN_TOKEN", "AUTH0_DOMAIN", "AUTH0_CLIENT_ID
 const SPACES_SECRETS = ["SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY"];
 const OIDC_TOKEN = "${{ steps.pulumi-token.outputs.pulumi-access-token }}";
 const ROOT = join(__dirname, "..", "..");
-const lockedPulumi = (JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/@pulumi/pulumi"].version;
+const lockedPulumi = (
+  JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }
+).packages["node_modules/@pulumi/pulumi"].version;
 const engines = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
 
 function workflowText(file: string): string {
@@ -191,7 +193,9 @@ describe("every workflow", () => {
     it(`${file}: pins every action to a full commit SHA with a "# vX" comment, defaults to read-only`, () => {
       const wf = workflow(file);
       assert.deepEqual(wf.permissions, { contents: "read" });
-      const lines = workflowText(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+      const lines = workflowText(file)
+        .split("\n")
+        .filter((l) => /^\s*(-\s+)?uses:/.test(l));
       assert.ok(lines.length > 0);
       for (const line of lines) assert.match(line, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/, `${file}: ${line.trim()}`);
     });
@@ -209,14 +213,19 @@ describe("every workflow", () => {
     it(`${file}: reads only known environment secrets, each in the step that needs it, never at job level`, () => {
       const wf = workflow(file);
       for (const name of secretsIn(wf)) assert.ok(ALLOWED_SECRETS.includes(name), `${file}: unexpected secret ${name}`);
-      assert.ok(!workflowText(file).includes("PULUMI_ACCESS_TOKEN: ${{ secrets."), "the Pulumi token comes from OIDC, never a stored secret");
+      assert.ok(
+        !workflowText(file).includes("PULUMI_ACCESS_TOKEN: ${{ secrets."),
+        "the Pulumi token comes from OIDC, never a stored secret",
+      );
       for (const [jobName, job] of Object.entries(wf.jobs)) {
         assert.deepEqual(secretsIn(job.env), [], `${file}: job ${jobName} puts secrets in the job env`);
         const stack = stackOfJob(jobName);
         for (const step of job.steps) {
           const secrets = secretsIn(step).sort();
           const label = `${file}: ${jobName}: ${step.name ?? step.uses ?? step.run}`;
-          const pulumiCommand = (usesPulumiAction(step) && step.with?.command !== undefined) || (runsPulumiCli(step) && !/pulumi stack output/.test(step.run ?? ""));
+          const pulumiCommand =
+            (usesPulumiAction(step) && step.with?.command !== undefined) ||
+            (runsPulumiCli(step) && !/pulumi stack output/.test(step.run ?? ""));
           if (pulumiCommand) {
             assert.equal(step.env?.PULUMI_ACCESS_TOKEN, OIDC_TOKEN, label);
             const spaces = stack === "production" || jobName === "drift" ? SPACES_SECRETS : [];
@@ -251,19 +260,27 @@ describe("every workflow", () => {
         const steps = job.steps.filter((s) => usesPulumiAction(s));
         for (const step of steps) assert.equal(step.with?.["pulumi-version-file"], ".pulumi.version", `${file}: ${jobName}`);
         const firstCli = job.steps.findIndex((s) => runsPulumiCli(s));
-        if (firstCli >= 0) assert.ok(job.steps.slice(0, firstCli).some((s) => usesPulumiAction(s) && s.with?.command === undefined), `${file}: ${jobName} runs pulumi before installing the pinned CLI`);
+        if (firstCli >= 0)
+          assert.ok(
+            job.steps.slice(0, firstCli).some((s) => usesPulumiAction(s) && s.with?.command === undefined),
+            `${file}: ${jobName} runs pulumi before installing the pinned CLI`,
+          );
       }
     });
 
     it(`${file}: every job that reaches the stack opens CI access first and always closes it`, () => {
       for (const [jobName, job] of Object.entries(workflow(file).jobs)) {
-        const reaches = job.steps.findIndex((s) => (usesPulumiAction(s) && s.with?.command !== undefined) || (runsPulumiCli(s) && !/pulumi stack output/.test(s.run ?? "")));
+        const reaches = job.steps.findIndex(
+          (s) => (usesPulumiAction(s) && s.with?.command !== undefined) || (runsPulumiCli(s) && !/pulumi stack output/.test(s.run ?? "")),
+        );
         if (reaches < 0) continue;
         const open = indexOfStep(job, (s) => /npm run ci-access -- open /.test(s.run ?? ""), `${jobName}: ci-access open`);
         const close = indexOfStep(job, (s) => /npm run ci-access -- close /.test(s.run ?? ""), `${jobName}: ci-access close`);
         assert.ok(open < reaches, `${file}: ${jobName} opens access before the first preview or up`);
         assert.equal(job.steps[close].if, "always()", `${file}: ${jobName} closes on failure and cancel too`);
-        const lastPulumi = job.steps.map((s, i) => ((usesPulumiAction(s) && s.with?.command) || runsPulumiCli(s) ? i : -1)).reduce((a, b) => Math.max(a, b));
+        const lastPulumi = job.steps
+          .map((s, i) => ((usesPulumiAction(s) && s.with?.command) || runsPulumiCli(s) ? i : -1))
+          .reduce((a, b) => Math.max(a, b));
         assert.ok(close > lastPulumi, `${file}: ${jobName} closes after the last Pulumi step`);
         assert.match(job.steps[open].run ?? "", /--run-id "\$GITHUB_RUN_ID-\$GITHUB_RUN_ATTEMPT-\$GITHUB_JOB-\$STACK"/);
       }
@@ -274,10 +291,14 @@ describe("every workflow", () => {
 describe("repository settings", () => {
   it("CODEOWNERS requires review of the checks, the stack files and CI", () => {
     const owners = readFileSync(join(ROOT, ".github", "CODEOWNERS"), "utf8");
-    const paths = owners.split("\n").filter((l) => l.trim() && !l.startsWith("#")).map((l) => l.trim().split(/\s+/));
+    const paths = owners
+      .split("\n")
+      .filter((l) => l.trim() && !l.startsWith("#"))
+      .map((l) => l.trim().split(/\s+/));
     for (const [path, ...teams] of paths) assert.ok(teams.length > 0 && teams.every((t) => t.startsWith("@")), path);
     const covered = paths.map(([path]) => path);
-    for (const path of ["/.github/", "/policies/", "/tools/guard/", "/tools/ci-access/", "/Pulumi.*.yaml", "/.pulumi.version"]) assert.ok(covered.includes(path), path);
+    for (const path of ["/.github/", "/policies/", "/tools/guard/", "/tools/ci-access/", "/Pulumi.*.yaml", "/.pulumi.version"])
+      assert.ok(covered.includes(path), path);
   });
 
   it(".ci/run runs the suite on the Node major that package.json's engines and the workflows name", () => {
@@ -289,19 +310,28 @@ describe("repository settings", () => {
   });
 
   it("production's stack file says how to set both Spaces credentials its off-site backups need", () => {
-    const comments = readFileSync(join(ROOT, "Pulumi.production.yaml"), "utf8").split("\n").filter((l) => l.startsWith("#")).join("\n");
+    const comments = readFileSync(join(ROOT, "Pulumi.production.yaml"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("#"))
+      .join("\n");
     assert.match(comments, /pulumi config set --secret digitalocean:spacesAccessId .*SPACES_ACCESS_KEY_ID/);
     assert.match(comments, /pulumi config set --secret digitalocean:spacesSecretKey .*SPACES_SECRET_ACCESS_KEY/);
   });
 
   it("staging and production share no deploy SSH key: each environment's key reaches one stack", () => {
-    const keys = (stack: string) => ((parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, string[]> }).config["dropstack:sshPublicKeys"]).map((k) => k.split(/\s+/).slice(0, 2).join(" "));
+    const keys = (stack: string) =>
+      (parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, string[]> }).config[
+        "dropstack:sshPublicKeys"
+      ].map((k) => k.split(/\s+/).slice(0, 2).join(" "));
     const shared = keys("staging").filter((k) => keys("production").includes(k));
     assert.deepEqual(shared, []);
   });
 
   it("Dependabot keeps the pinned actions and the npm packages current", () => {
-    const config = parse(readFileSync(join(ROOT, ".github", "dependabot.yml"), "utf8")) as { version: number; updates: { "package-ecosystem": string; directory: string }[] };
+    const config = parse(readFileSync(join(ROOT, ".github", "dependabot.yml"), "utf8")) as {
+      version: number;
+      updates: { "package-ecosystem": string; directory: string }[];
+    };
     assert.equal(config.version, 2);
     assert.deepEqual(config.updates.map((u) => `${u["package-ecosystem"]} ${u.directory}`).sort(), ["github-actions /", "npm /"]);
   });
@@ -325,13 +355,19 @@ describe("pull-request.yml", () => {
       indexOfStep(verify, (s) => s.run === "npm run check -- staging", "npm run check -- staging"),
       indexOfStep(verify, (s) => s.run === "npm run check -- production", "npm run check -- production"),
     ];
-    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+    );
     const install = verify.steps.find((s) => /apt-get install/.test(s.run ?? ""))?.run ?? "";
     // The same Debian packages as .ci/run, which is what CI proves sufficient.
     const ciPackages = ciDebianPackages();
     assert.ok(ciPackages.length >= 10, `parsed .ci/run's packages: ${ciPackages.join(" ")}`);
     const installLine = install.split("\n").find((line) => line.includes("apt-get install")) ?? "";
-    const installed = installLine.slice(installLine.indexOf("apt-get install") + "apt-get install".length).split(/\s+/).filter((w) => w !== "" && !w.startsWith("-"));
+    const installed = installLine
+      .slice(installLine.indexOf("apt-get install") + "apt-get install".length)
+      .split(/\s+/)
+      .filter((w) => w !== "" && !w.startsWith("-"));
     assert.deepEqual([...new Set(installed)].sort(), [...new Set(ciPackages)].sort());
   });
 
@@ -362,12 +398,24 @@ describe("main.yml", () => {
       assert.deepEqual(job.permissions, { contents: "read", "id-token": "write" });
       const policyPreview = indexOfStep(
         job,
-        (s) => usesPulumiAction(s, "preview") && s.with?.["stack-name"] === stack && s.with?.policyPacks === "policies" && s.with?.policyPackConfigs === `policies/${stack}.json`,
+        (s) =>
+          usesPulumiAction(s, "preview") &&
+          s.with?.["stack-name"] === stack &&
+          s.with?.policyPacks === "policies" &&
+          s.with?.policyPackConfigs === `policies/${stack}.json`,
         `previewing ${stack} with policies/${stack}.json`,
       );
       assert.equal(job.steps[policyPreview].with?.["comment-on-summary"], true, "the readable preview is published on the run summary");
-      const jsonPreview = indexOfStep(job, (s) => s.run === `pulumi preview --stack ${stack} --json --save-plan plan.json > preview.json`, "the JSON preview saving the plan");
-      const guardStep = indexOfStep(job, (s) => /npm run --silent guard -- preview\.json/.test(s.run ?? ""), "running the guard on preview.json");
+      const jsonPreview = indexOfStep(
+        job,
+        (s) => s.run === `pulumi preview --stack ${stack} --json --save-plan plan.json > preview.json`,
+        "the JSON preview saving the plan",
+      );
+      const guardStep = indexOfStep(
+        job,
+        (s) => /npm run --silent guard -- preview\.json/.test(s.run ?? ""),
+        "running the guard on preview.json",
+      );
       assert.match(job.steps[guardStep].run ?? "", /GITHUB_STEP_SUMMARY/, "the guard's verdict is published");
       assert.match(job.steps[guardStep].run ?? "", /exit "\$status"$/m, "and still gates the job");
       const upload = indexOfStep(job, (s) => usesAction(s, "actions/upload-artifact"), "publishing the plan");
@@ -392,14 +440,24 @@ describe("main.yml", () => {
       const up = job.steps.indexOf(ups[0]);
       assert.ok(download < up);
       assert.deepEqual(
-        { stack: ups[0].with?.["stack-name"], plan: ups[0].with?.plan, packs: ups[0].with?.policyPacks, config: ups[0].with?.policyPackConfigs },
+        {
+          stack: ups[0].with?.["stack-name"],
+          plan: ups[0].with?.plan,
+          packs: ups[0].with?.policyPacks,
+          config: ups[0].with?.policyPackConfigs,
+        },
         { stack, plan: "plan.json", packs: "policies", config: `policies/${stack}.json` },
       );
-      assert.equal(job.steps.filter((s) => usesPulumiAction(s, "preview") || runsPulumiCli(s) && !/stack output/.test(s.run ?? "")).length, 0, "no new preview: the reviewed one is applied");
+      assert.equal(
+        job.steps.filter((s) => usesPulumiAction(s, "preview") || (runsPulumiCli(s) && !/stack output/.test(s.run ?? ""))).length,
+        0,
+        "no new preview: the reviewed one is applied",
+      );
     });
 
     it(`${stack}: plan and deploy share one per-stack concurrency group that never cancels a running job`, () => {
-      for (const name of [`${stack}-plan`, stack]) assert.deepEqual(wf.jobs[name].concurrency, { group: `pulumi-${stack}`, "cancel-in-progress": false });
+      for (const name of [`${stack}-plan`, stack])
+        assert.deepEqual(wf.jobs[name].concurrency, { group: `pulumi-${stack}`, "cancel-in-progress": false });
     });
   }
 
@@ -407,12 +465,17 @@ describe("main.yml", () => {
     const script = wf.jobs.production.steps[0].run ?? "";
     assert.ok(!script.includes("${{"));
     const gh = 'test "$1 $2" = "api repos/acme/dropstack/commits/main" && echo "$HEAD_OF_MAIN"';
-    const run = (sha: string) => bashStep(script, { GITHUB_SHA: sha, GITHUB_REPOSITORY: "acme/dropstack", HEAD_OF_MAIN: "a".repeat(40) }, { gh });
+    const run = (sha: string) =>
+      bashStep(script, { GITHUB_SHA: sha, GITHUB_REPOSITORY: "acme/dropstack", HEAD_OF_MAIN: "a".repeat(40) }, { gh });
     assert.equal(run("a".repeat(40)).status, 0);
     const old = run("b".repeat(40));
     assert.equal(old.status, 1);
     assert.match(old.output, /main is now at a{40}/);
-    assert.equal(bashStep(script, { GITHUB_SHA: "a".repeat(40), GITHUB_REPOSITORY: "acme/dropstack" }, { gh: "exit 1" }).status, 1, "no answer from the API refuses too");
+    assert.equal(
+      bashStep(script, { GITHUB_SHA: "a".repeat(40), GITHUB_REPOSITORY: "acme/dropstack" }, { gh: "exit 1" }).status,
+      1,
+      "no answer from the API refuses too",
+    );
   });
 
   it("passes reviewed --allow values from the manual run's input through an env var, not the script text", () => {
@@ -433,7 +496,17 @@ describe("main.yml", () => {
       const env = { ALLOW: "urn:a  digitalocean:index/droplet:Droplet", STACK: "staging", GITHUB_STEP_SUMMARY: summary };
       const blocked = bashStep(`cd "${dir}"\n${script}`, { ...env, GUARD_EXIT: "1" }, { npm });
       assert.equal(blocked.status, 1);
-      assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["run", "--silent", "guard", "--", "preview.json", "--allow", "urn:a", "--allow", "digitalocean:index/droplet:Droplet"]);
+      assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), [
+        "run",
+        "--silent",
+        "guard",
+        "--",
+        "preview.json",
+        "--allow",
+        "urn:a",
+        "--allow",
+        "digitalocean:index/droplet:Droplet",
+      ]);
       assert.match(readFileSync(summary, "utf8"), /Preview diff guard \(staging\): exit 1[\s\S]*guard says hi/);
       assert.equal(bashStep(`cd "${dir}"\n${script}`, { ...env, GUARD_EXIT: "0" }, { npm }).status, 0);
     } finally {
@@ -471,7 +544,10 @@ describe("drift.yml", () => {
 
   it("lets production's image pass the promotion guard in drift only: staging being ahead is not drift", () => {
     const script = drift.steps.find((s) => s.id === "preview")?.run ?? "";
-    assert.match(script, /if \[ "\$STACK" = production \]; then extra=\(--config-path --config 'dropstack:promotion\.allowUnpromoted=true'\); fi/);
+    assert.match(
+      script,
+      /if \[ "\$STACK" = production \]; then extra=\(--config-path --config 'dropstack:promotion\.allowUnpromoted=true'\); fi/,
+    );
     for (const file of ["main.yml", "pull-request.yml"]) assert.ok(!workflowText(file).includes("allowUnpromoted"), file);
   });
 
@@ -492,15 +568,28 @@ describe("drift.yml", () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-report-"));
     try {
       const gh = `echo "$*" >> "${dir}/calls"; case "$2" in list) echo "$OPEN_ISSUE";; esac`;
-      const env = { STACK: "production", PREVIEW_VERDICT: "verdict: changes found: 2 resource(s) differ from the stack's state", DATABASE_OUTCOME: "success", GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/dropstack", GITHUB_RUN_ID: "42" };
+      const env = {
+        STACK: "production",
+        PREVIEW_VERDICT: "verdict: changes found: 2 resource(s) differ from the stack's state",
+        DATABASE_OUTCOME: "success",
+        GITHUB_SERVER_URL: "https://github.com",
+        GITHUB_REPOSITORY: "acme/dropstack",
+        GITHUB_RUN_ID: "42",
+      };
       assert.equal(bashStep(script, { ...env, OPEN_ISSUE: "" }, { gh }).status, 0);
       const created = readFileSync(join(dir, "calls"), "utf8");
-      assert.match(created, /issue create --repo acme\/dropstack --title drift: production --body The drift check of production failed\.\s+verdict: changes found/);
+      assert.match(
+        created,
+        /issue create --repo acme\/dropstack --title drift: production --body The drift check of production failed\.\s+verdict: changes found/,
+      );
       assert.match(created, /actions\/runs\/42/);
       rmSync(join(dir, "calls"));
       assert.equal(bashStep(script, { ...env, PREVIEW_VERDICT: "", DATABASE_OUTCOME: "failure", OPEN_ISSUE: "17" }, { gh }).status, 0);
       const commented = readFileSync(join(dir, "calls"), "utf8");
-      assert.match(commented, /issue comment 17 .*the program failed: the check stopped before the preview.*database trusted sources differ/s);
+      assert.match(
+        commented,
+        /issue comment 17 .*the program failed: the check stopped before the preview.*database trusted sources differ/s,
+      );
       assert.ok(!commented.includes("issue create"));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -209,10 +209,7 @@ function median(values: number[]): number {
 }
 
 function rowCounts(pg: PostgresServer, database: string): string {
-  return pg.psql(
-    "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders), (SELECT count(*) FROM attachments)",
-    database,
-  );
+  return pg.psql("SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders), (SELECT count(*) FROM attachments)", database);
 }
 
 /** Ratios are taken per round (both runs saw the same load), then the median is reported. */
@@ -262,7 +259,11 @@ async function main(): Promise<void> {
     };
     const backupRun = () => {
       settle();
-      const backup = timed("backup.sh", [join(HOOKS, "backup.sh")], hookEnv({ DATABASE_URL: pg.url("bench"), BACKUP_DIR: backupDir, BACKUP_KEEP: "1" }));
+      const backup = timed(
+        "backup.sh",
+        [join(HOOKS, "backup.sh")],
+        hookEnv({ DATABASE_URL: pg.url("bench"), BACKUP_DIR: backupDir, BACKUP_KEEP: "1" }),
+      );
       times.backup.push(backup);
       backupFile = backup.stdout.trimEnd().split("\n").at(-1) ?? "";
     };
@@ -279,7 +280,12 @@ async function main(): Promise<void> {
       times.rawRestore.push(restoreRun("restored_raw", "raw pg_restore", ["pg_restore", `--dbname=${pg.url("restored_raw")}`, rawDump]));
     const restoreScriptRun = () =>
       times.restore.push(
-        restoreRun("restored_script", "restore.sh", [join(HOOKS, "restore.sh"), backupFile], hookEnv({ DATABASE_URL: pg.url("restored_script") })),
+        restoreRun(
+          "restored_script",
+          "restore.sh",
+          [join(HOOKS, "restore.sh"), backupFile],
+          hookEnv({ DATABASE_URL: pg.url("restored_script") }),
+        ),
       );
     for (let round = 1; round <= rounds; round++) {
       const rawFirst = round % 2 === 1;
@@ -288,8 +294,12 @@ async function main(): Promise<void> {
       for (const step of rawFirst ? [rawRestoreRun, restoreScriptRun] : [restoreScriptRun, rawRestoreRun]) step();
     }
 
-    console.log(`results (medians over ${rounds} round(s); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after):`);
-    console.log(`  database ${mb(databaseBytes)} MB; dumps: raw ${mb(statSync(rawDump).size)} MB, backup.sh ${mb(statSync(backupFile).size)} MB`);
+    console.log(
+      `results (medians over ${rounds} round(s); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after):`,
+    );
+    console.log(
+      `  database ${mb(databaseBytes)} MB; dumps: raw ${mb(statSync(rawDump).size)} MB, backup.sh ${mb(statSync(backupFile).size)} MB`,
+    );
     report("backup ", times.rawDump, times.backup, BACKUP_TARGET);
     report("restore", times.rawRestore, times.restore, RESTORE_TARGET);
     console.log("  every restore reproduced the source's row counts");

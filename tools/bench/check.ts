@@ -91,7 +91,10 @@ function median(values: number[]): number {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 const PHASES: [Phase, string][] = [
   ["load", "start-up (Node, modules, @pulumi/pulumi)"],
@@ -111,9 +114,13 @@ function describe(runs: Run[]): string[] {
     `  ${"npm and process start".padEnd(44)} ${s(wall * 1000 - processWall).padStart(8)} wall`,
   ];
   for (const [phase, label] of PHASES) {
-    lines.push(`  ${label.padEnd(44)} ${s(m((r) => r.timings.phases[phase].wall)).padStart(8)} wall ${s(m((r) => r.timings.phases[phase].cpu)).padStart(8)} CPU`);
+    lines.push(
+      `  ${label.padEnd(44)} ${s(m((r) => r.timings.phases[phase].wall)).padStart(8)} wall ${s(m((r) => r.timings.phases[phase].cpu)).padStart(8)} CPU`,
+    );
   }
-  lines.push(`  ${"  of which TypeScript compilation".padEnd(44)} ${s(m((r) => r.timings.compile.ms)).padStart(8)} (${m((r) => r.timings.compile.files)} files)`);
+  lines.push(
+    `  ${"  of which TypeScript compilation".padEnd(44)} ${s(m((r) => r.timings.compile.ms)).padStart(8)} (${m((r) => r.timings.compile.files)} files)`,
+  );
   return lines;
 }
 
@@ -148,12 +155,18 @@ async function main() {
     const warmup = warmups.get(stack) as Run;
     console.log(`\nnpm run check -- ${stack}`);
     console.log(describe(runs.get(stack) as Run[]).join("\n"));
-    console.log(`  first run (warm-up): ${warmup.wall.toFixed(2)} s wall, ${warmup.cpu.toFixed(2)} s CPU, ${s(warmup.timings.compile.ms)} compiling ${warmup.timings.compile.files} TypeScript files`);
+    console.log(
+      `  first run (warm-up): ${warmup.wall.toFixed(2)} s wall, ${warmup.cpu.toFixed(2)} s CPU, ${s(warmup.timings.compile.ms)} compiling ${warmup.timings.compile.files} TypeScript files`,
+    );
   }
   const startups: number[] = [];
   for (let round = 0; round < rounds; round++) startups.push(await packStartup());
-  console.log(`\npolicy pack start-up alone (runs in parallel with start-up and evaluation): ${s(median(startups))} wall (median of ${rounds})`);
-  console.log(`\nload average after: ${load()} on ${cpus().length} cores: with a load above the core count, wall time measures the machine's queue as much as the check`);
+  console.log(
+    `\npolicy pack start-up alone (runs in parallel with start-up and evaluation): ${s(median(startups))} wall (median of ${rounds})`,
+  );
+  console.log(
+    `\nload average after: ${load()} on ${cpus().length} cores: with a load above the core count, wall time measures the machine's queue as much as the check`,
+  );
 }
 
 main()

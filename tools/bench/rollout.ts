@@ -101,7 +101,10 @@ function startReplica(dns: LoopbackDns, address: string, port: number, name: str
   dns.set(APP_ALIAS, [...dns.addresses(APP_ALIAS), address]);
   const exited = new Promise<void>((resolve) =>
     child.once("exit", () => {
-      dns.set(APP_ALIAS, dns.addresses(APP_ALIAS).filter((a) => a !== address));
+      dns.set(
+        APP_ALIAS,
+        dns.addresses(APP_ALIAS).filter((a) => a !== address),
+      );
       resolve();
     }),
   );
@@ -275,7 +278,9 @@ async function main(): Promise<void> {
   const nginx = await startNginx(tools.nginx, site);
   const results: { name: string; figures: Figures }[] = [];
   try {
-    console.log(`nginx ${version}, resolver valid=${RESOLVER_VALID_SECONDS}s, ${REQUESTS_PER_SECOND} req/s from ${CONCURRENCY} keep-alive connections, ${POST_SHARE * 100}% POST`);
+    console.log(
+      `nginx ${version}, resolver valid=${RESOLVER_VALID_SECONDS}s, ${REQUESTS_PER_SECOND} req/s from ${CONCURRENCY} keep-alive connections, ${POST_SHARE * 100}% POST`,
+    );
     for (const [i, scenario] of SCENARIOS.entries()) {
       const [oldAddress, newAddress] = addresses.slice(i * 2, i * 2 + 2);
       const old = startReplica(dns, oldAddress, port, "old");
@@ -302,12 +307,18 @@ async function main(): Promise<void> {
     const failures = [...figures.failures].map(([what, n]) => `${n}× ${what}`).join(", ") || "-";
     const served = `${figures.byInstance.get("old") ?? 0}/${figures.byInstance.get("new") ?? 0}`;
     console.log(
-      `${name.padEnd(20)} ${String(figures.total).padStart(8)} ${String(figures.failed).padStart(8)} ${percentile(figures.latenciesMs, 50).toFixed(1).padStart(8)} ${percentile(figures.latenciesMs, 99).toFixed(1).padStart(8)} ${Math.max(...figures.latenciesMs).toFixed(1).padStart(8)}   ${served.padStart(17)}   ${failures}`,
+      `${name.padEnd(20)} ${String(figures.total).padStart(8)} ${String(figures.failed).padStart(8)} ${percentile(figures.latenciesMs, 50).toFixed(1).padStart(8)} ${percentile(figures.latenciesMs, 99).toFixed(1).padStart(8)} ${Math.max(
+        ...figures.latenciesMs,
+      )
+        .toFixed(1)
+        .padStart(8)}   ${served.padStart(17)}   ${failures}`,
     );
   }
   const dropstack = results[0].figures;
   const met = dropstack.failed === 0 && dropstack.total >= 5000;
-  console.log(`\ntarget (dropstack rollout: 0 failed of >= 5000): ${met ? "met" : "missed"} — ${dropstack.failed} failed of ${dropstack.total}`);
+  console.log(
+    `\ntarget (dropstack rollout: 0 failed of >= 5000): ${met ? "met" : "missed"} — ${dropstack.failed} failed of ${dropstack.total}`,
+  );
 }
 
 main().catch((error) => {

@@ -56,17 +56,19 @@ export function readPolicyConfig(file: string): Record<string, PolicyConfigValue
   } catch (e) {
     throw new PolicyConfigError(`cannot read policy config ${file}: ${(e as Error).message}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new PolicyConfigError(`${file}: expected an object of policy names`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new PolicyConfigError(`${file}: expected an object of policy names`);
   for (const [name, value] of Object.entries(parsed)) {
     const level = typeof value === "string" ? value : (value as { enforcementLevel?: unknown }).enforcementLevel;
-    if (level !== undefined && !(String(level) in LEVEL_CODES)) throw new PolicyConfigError(`${file}: ${name}: unknown enforcement level "${String(level)}"`);
+    if (level !== undefined && !(String(level) in LEVEL_CODES))
+      throw new PolicyConfigError(`${file}: ${name}: unknown enforcement level "${String(level)}"`);
   }
   return parsed as Record<string, PolicyConfigValue>;
 }
 
 /** The engine applies `all` to every policy, then the policy's own entry on top. */
 export function effectiveConfig(policyNames: string[], config: Record<string, PolicyConfigValue>) {
-  const normalise = (v: PolicyConfigValue | undefined) => (typeof v === "string" ? { enforcementLevel: v } : v ?? {});
+  const normalise = (v: PolicyConfigValue | undefined) => (typeof v === "string" ? { enforcementLevel: v } : (v ?? {}));
   const unknown = Object.keys(config).filter((k) => k !== "all" && !policyNames.includes(k));
   if (unknown.length > 0) throw new PolicyConfigError(`policy config names unknown policies: ${unknown.join(", ")}`);
   return Object.fromEntries(policyNames.map((name) => [name, { ...normalise(config.all), ...normalise(config[name]) }]));
@@ -88,7 +90,10 @@ export interface PolicyPackProcess {
  * spend seconds loading @pulumi/pulumi and 2 cores can do that side by side.
  */
 export function startPolicyPack(packDir: string): PolicyPackProcess {
-  const child: ChildProcess = spawn(process.execPath, [...PRELOAD, path.join(packDir, "index.ts")], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [...PRELOAD, path.join(packDir, "index.ts")], {
+    cwd: packDir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const pack: PolicyPackProcess = {
@@ -179,7 +184,14 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     const configure = new analyzerPb.ConfigureAnalyzerRequest();
     for (const [name, { enforcementLevel, ...properties }] of Object.entries(effective)) {
       const pc = new analyzerPb.PolicyConfig();
-      const level = enforcementLevel ?? LEVELS[info.getPoliciesList().find((p) => p.getName() === name)?.getEnforcementlevel() ?? 0];
+      const level =
+        enforcementLevel ??
+        LEVELS[
+          info
+            .getPoliciesList()
+            .find((p) => p.getName() === name)
+            ?.getEnforcementlevel() ?? 0
+        ];
       pc.setEnforcementlevel(LEVEL_CODES[level as EnforcementLevel]);
       pc.setProperties(Struct.fromJavaScript(properties as never));
       configure.getPolicyconfigMap().set(name, pc);
@@ -199,38 +211,46 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     // The engine analyzes resources as they are registered, many in flight at once; so do
     // we (one round trip each would cost a resource count of latencies). Results keep
     // registration order.
-    const perResource = await Promise.all(options.registrations.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:")).map(async (r) => {
-      const req = new analyzerPb.AnalyzeRequest();
-      req.setType(r.type);
-      req.setUrn(r.urn);
-      req.setName(r.name);
-      req.setProperties(Struct.fromJavaScript(r.wireInputs as never));
-      req.setOptions(resourceOptions(r));
-      const provider = providerFor(r, byUrn);
-      if (provider) req.setProvider(provider);
-      return diagnostics(await call(client.analyze.bind(client), req), r.urn);
-    }));
+    const perResource = await Promise.all(
+      options.registrations
+        .filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))
+        .map(async (r) => {
+          const req = new analyzerPb.AnalyzeRequest();
+          req.setType(r.type);
+          req.setUrn(r.urn);
+          req.setName(r.name);
+          req.setProperties(Struct.fromJavaScript(r.wireInputs as never));
+          req.setOptions(resourceOptions(r));
+          const provider = providerFor(r, byUrn);
+          if (provider) req.setProvider(provider);
+          return diagnostics(await call(client.analyze.bind(client), req), r.urn);
+        }),
+    );
     const violations: Violation[] = perResource.flat();
 
     const stackReq = new analyzerPb.AnalyzeStackRequest();
-    stackReq.setResourcesList(options.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => {
-      const res = new analyzerPb.AnalyzerResource();
-      res.setType(r.type);
-      res.setUrn(r.urn);
-      res.setName(r.name);
-      res.setProperties(Struct.fromJavaScript({ ...stripUndefined(r.outputs), ...r.wireInputs } as never));
-      res.setOptions(resourceOptions(r));
-      if (r.parent) res.setParent(r.parent);
-      res.setDependenciesList(r.dependencies);
-      for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-        const deps = new analyzerPb.AnalyzerPropertyDependencies();
-        deps.setUrnsList(urns);
-        res.getPropertydependenciesMap().set(key, deps);
-      }
-      const provider = providerFor(r, byUrn);
-      if (provider) res.setProvider(provider);
-      return res;
-    }));
+    stackReq.setResourcesList(
+      options.registrations
+        .filter((r) => r.type !== "pulumi:pulumi:Stack")
+        .map((r) => {
+          const res = new analyzerPb.AnalyzerResource();
+          res.setType(r.type);
+          res.setUrn(r.urn);
+          res.setName(r.name);
+          res.setProperties(Struct.fromJavaScript({ ...stripUndefined(r.outputs), ...r.wireInputs } as never));
+          res.setOptions(resourceOptions(r));
+          if (r.parent) res.setParent(r.parent);
+          res.setDependenciesList(r.dependencies);
+          for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+            const deps = new analyzerPb.AnalyzerPropertyDependencies();
+            deps.setUrnsList(urns);
+            res.getPropertydependenciesMap().set(key, deps);
+          }
+          const provider = providerFor(r, byUrn);
+          if (provider) res.setProvider(provider);
+          return res;
+        }),
+    );
     violations.push(...diagnostics(await call(client.analyzeStack.bind(client), stackReq), ""));
 
     return {

@@ -1,7 +1,15 @@
 // The check's cost section: every billable resource with its monthly price and the
 // stack total, and with --compare what this config adds per month against another one.
 import { spawnSync } from "node:child_process";
-import { CostComparison, CostEstimate, PricedResource, compareCosts, estimateCost, formatDelta, formatUsd } from "../../components/cost/estimate";
+import {
+  CostComparison,
+  CostEstimate,
+  PricedResource,
+  compareCosts,
+  estimateCost,
+  formatDelta,
+  formatUsd,
+} from "../../components/cost/estimate";
 import { PRICES_READ_ON } from "../../components/cost/prices";
 import { PRELOAD } from "./analyzer";
 import type { Registration } from "./harness";
@@ -18,7 +26,10 @@ export function renderCost(estimate: CostEstimate, comparison?: { against: strin
   const widths = [0, 1].map((c) => Math.max(0, ...rows.map((r) => r[c].length)) + 2);
   const lines = [`Cost per month (DigitalOcean list prices read ${PRICES_READ_ON}, components/cost/prices.ts):`];
   for (const [name, what, usd] of rows) lines.push(name.padEnd(widths[0]) + what.padEnd(widths[1]) + usd.padStart(9));
-  const unpriced = estimate.unpriced > 0 ? ` (+ ${estimate.unpriced} unpriced item${estimate.unpriced === 1 ? "" : "s"}: no sourced price in the table)` : "";
+  const unpriced =
+    estimate.unpriced > 0
+      ? ` (+ ${estimate.unpriced} unpriced item${estimate.unpriced === 1 ? "" : "s"}: no sourced price in the table)`
+      : "";
   lines.push(`    Total: ${formatUsd(estimate.totalUsd)}/month${unpriced}`);
   if (comparison) {
     lines.push("", `Cost change against ${comparison.against}:`);
@@ -40,7 +51,9 @@ export function costJson(estimate: CostEstimate, comparison?: { against: string;
     items: estimate.items,
     monthlyUsd: estimate.totalUsd,
     unpriced: estimate.unpriced,
-    ...(comparison ? { compare: { against: comparison.against, changes: comparison.result.changes, monthlyDeltaUsd: comparison.result.totalDeltaUsd } } : {}),
+    ...(comparison
+      ? { compare: { against: comparison.against, changes: comparison.result.changes, monthlyDeltaUsd: comparison.result.totalDeltaUsd } }
+      : {}),
   };
 }
 
@@ -52,7 +65,10 @@ export class CompareError extends Error {}
  */
 export function estimateOtherConfig(checkScript: string, stack: string, stackFile: string): CostEstimate {
   // The same fast start as `npm run check` itself.
-  const run = spawnSync(process.execPath, [...PRELOAD, checkScript, stack, "--config-file", stackFile, "--json"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync(process.execPath, [...PRELOAD, checkScript, stack, "--config-file", stackFile, "--json"], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   let document: { cost?: { items: CostEstimate["items"]; monthlyUsd: number; unpriced: number } } | undefined;
   try {
     document = JSON.parse(run.stdout);
@@ -60,7 +76,9 @@ export function estimateOtherConfig(checkScript: string, stack: string, stackFil
     document = undefined;
   }
   if (!document?.cost) {
-    throw new CompareError(`--compare ${stackFile}: its check did not finish (exit ${run.status}): ${run.stderr.trim().split("\n").slice(-3).join(" ")}`);
+    throw new CompareError(
+      `--compare ${stackFile}: its check did not finish (exit ${run.status}): ${run.stderr.trim().split("\n").slice(-3).join(" ")}`,
+    );
   }
   return { items: document.cost.items, totalUsd: document.cost.monthlyUsd, unpriced: document.cost.unpriced };
 }

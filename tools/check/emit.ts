@@ -5,7 +5,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { REDIS_DEFAULT_DATA_DIR, REDIS_DEFAULT_PORT } from "../../components/cache/render";
 import { NGINX_IMAGE, nginxConfHostPath, stdinInstallPath } from "../../components/proxy/commands";
-import { ACME_WEBROOT, CERT_DIR, DOCKER_DNS_RESOLVER, HTTP2_DIRECTIVE_SINCE, NGINX_CONF_PATH, nginxVersionFromImage } from "../../components/proxy/render";
+import {
+  ACME_WEBROOT,
+  CERT_DIR,
+  DOCKER_DNS_RESOLVER,
+  HTTP2_DIRECTIVE_SINCE,
+  NGINX_CONF_PATH,
+  nginxVersionFromImage,
+} from "../../components/proxy/render";
 import { shellQuote } from "../../components/common/shell";
 import type { Registration } from "./harness";
 
@@ -25,7 +32,10 @@ function uploadEndingWith(suffix: string): Finder {
 /** A remote Command that installs its stdin as a file on the droplet (components/proxy/commands.ts marks it). */
 function stdinInstalledAs(suffix: string): Finder {
   return (registrations) => {
-    const command = registrations.find((r) => r.type === "command:remote:Command" && typeof r.inputs.stdin === "string" && stdinInstallPath(r.inputs.create)?.endsWith(suffix));
+    const command = registrations.find(
+      (r) =>
+        r.type === "command:remote:Command" && typeof r.inputs.stdin === "string" && stdinInstallPath(r.inputs.create)?.endsWith(suffix),
+    );
     return command?.inputs.stdin as string | undefined;
   };
 }
@@ -48,7 +58,9 @@ export interface EmittedFileNotes {
 }
 
 const imageNamed = (registrations: Registration[], prefix: string) =>
-  registrations.find((r) => r.type === "docker:index/remoteImage:RemoteImage" && typeof r.inputs.name === "string" && r.inputs.name.startsWith(prefix))?.inputs.name as string | undefined;
+  registrations.find(
+    (r) => r.type === "docker:index/remoteImage:RemoteImage" && typeof r.inputs.name === "string" && r.inputs.name.startsWith(prefix),
+  )?.inputs.name as string | undefined;
 
 export const EMITTED_FILE_NOTES: Record<string, (registrations: Registration[]) => EmittedFileNotes> = {
   "cloud-init.yaml": (registrations) => {

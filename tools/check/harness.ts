@@ -108,20 +108,36 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
   used = true;
   const registrations = new Map<string, Registration>();
   const original = MockMonitor.prototype.registerResource;
-  MockMonitor.prototype.registerResource = async function (this: MockMonitor, req: RegisterRequest, callback: (err: unknown, resp: unknown) => void) {
-    return original.call(this, req, (err: unknown, resp: { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
-      if (!err && resp) recordRegistration(registrations, req, resp.getUrn(), resp.getId(), resp.getObject().toJavaScript());
-      callback(err, resp);
-    });
+  MockMonitor.prototype.registerResource = async function (
+    this: MockMonitor,
+    req: RegisterRequest,
+    callback: (err: unknown, resp: unknown) => void,
+  ) {
+    return original.call(
+      this,
+      req,
+      (err: unknown, resp: { getUrn(): string; getId(): string; getObject(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+        if (!err && resp) recordRegistration(registrations, req, resp.getUrn(), resp.getId(), resp.getObject().toJavaScript());
+        callback(err, resp);
+      },
+    );
   } as typeof original;
 
   // Reads (StackReference, `.get` of existing resources) are part of the graph too.
   const originalRead = MockMonitor.prototype.readResource;
-  MockMonitor.prototype.readResource = async function (this: MockMonitor, req: ReadRequest, callback: (err: unknown, resp: unknown) => void) {
-    return originalRead.call(this, req, (err: unknown, resp: { getUrn(): string; getProperties(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
-      if (!err && resp) recordRead(registrations, req, resp.getUrn(), resp.getProperties().toJavaScript());
-      callback(err, resp);
-    });
+  MockMonitor.prototype.readResource = async function (
+    this: MockMonitor,
+    req: ReadRequest,
+    callback: (err: unknown, resp: unknown) => void,
+  ) {
+    return originalRead.call(
+      this,
+      req,
+      (err: unknown, resp: { getUrn(): string; getProperties(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+        if (!err && resp) recordRead(registrations, req, resp.getUrn(), resp.getProperties().toJavaScript());
+        callback(err, resp);
+      },
+    );
   } as typeof originalRead;
 
   pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
@@ -161,16 +177,37 @@ interface ReadRequest {
 function recordRead(into: Map<string, Registration>, req: ReadRequest, urn: string, state: Record<string, unknown>) {
   const wireInputs = req.getProperties()?.toJavaScript() ?? {};
   into.set(urn, {
-    urn, id: req.getId(), type: req.getType(), name: req.getName(), custom: true, parent: req.getParent() || undefined,
-    provider: req.getProvider() || undefined, protect: false, dependencies: req.getDependenciesList(), propertyDependencies: {},
-    deleteBeforeReplace: false, deleteBeforeReplaceDefined: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [],
-    wireInputs, inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
-    secretInputs: Object.entries(wireInputs).filter(([, v]) => containsSecret(v)).map(([k]) => k),
+    urn,
+    id: req.getId(),
+    type: req.getType(),
+    name: req.getName(),
+    custom: true,
+    parent: req.getParent() || undefined,
+    provider: req.getProvider() || undefined,
+    protect: false,
+    dependencies: req.getDependenciesList(),
+    propertyDependencies: {},
+    deleteBeforeReplace: false,
+    deleteBeforeReplaceDefined: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    additionalSecretOutputs: [],
+    wireInputs,
+    inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
+    secretInputs: Object.entries(wireInputs)
+      .filter(([, v]) => containsSecret(v))
+      .map(([k]) => k),
     outputs: unwrapSecrets(state) as Record<string, unknown>,
   });
 }
 
-function recordRegistration(into: Map<string, Registration>, req: RegisterRequest, urn: string, id: string, state: Record<string, unknown>) {
+function recordRegistration(
+  into: Map<string, Registration>,
+  req: RegisterRequest,
+  urn: string,
+  id: string,
+  state: Record<string, unknown>,
+) {
   const wireInputs = req.getObject()?.toJavaScript() ?? {};
   const propertyDependencies: Record<string, string[]> = {};
   req.getPropertydependenciesMap().forEach((v, k) => {
@@ -195,7 +232,9 @@ function recordRegistration(into: Map<string, Registration>, req: RegisterReques
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     wireInputs,
     inputs: unwrapSecrets(wireInputs) as Record<string, unknown>,
-    secretInputs: Object.entries(wireInputs).filter(([, v]) => containsSecret(v)).map(([k]) => k),
+    secretInputs: Object.entries(wireInputs)
+      .filter(([, v]) => containsSecret(v))
+      .map(([k]) => k),
     outputs: unwrapSecrets(state) as Record<string, unknown>,
   });
 }
@@ -204,7 +243,12 @@ async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<
   const entries = await Promise.all(
     Object.entries(outputs).map(async ([k, v]) => {
       if (pulumi.Output.isInstance(v)) {
-        const value = await new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => { resolve(x); return x; }));
+        const value = await new Promise((resolve) =>
+          (v as pulumi.Output<unknown>).apply((x) => {
+            resolve(x);
+            return x;
+          }),
+        );
         return [k, value] as const;
       }
       return [k, v] as const;
@@ -224,7 +268,8 @@ export class Graph {
   }
   one(type: string, nameIncludes = ""): Registration {
     const found = this.ofType(type).filter((r) => r.name.includes(nameIncludes));
-    if (found.length !== 1) throw new Error(`expected one ${type} named like "${nameIncludes}", found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    if (found.length !== 1)
+      throw new Error(`expected one ${type} named like "${nameIncludes}", found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
     return found[0];
   }
   /** Every URN this resource waits for: explicit dependsOn, property dependencies and parents' dependencies. */

@@ -36,7 +36,13 @@ resources, the monthly cost, the deploy order, each violation and a summary.
 
 Exit: 0 no mandatory violations, 1 mandatory violations, 2 invalid config or arguments,
 3 the check itself failed.`,
-  options: { "config-file": { type: "string" }, compare: { type: "string" }, "staging-outputs": { type: "string" }, json: { type: "boolean" }, emit: { type: "string" } },
+  options: {
+    "config-file": { type: "string" },
+    compare: { type: "string" },
+    "staging-outputs": { type: "string" },
+    json: { type: "boolean" },
+    emit: { type: "string" },
+  },
   positionals: { min: 1, max: 1, name: "stack name" },
 } as const;
 
@@ -46,9 +52,18 @@ function parseCli(argv: string[]) {
   if (!STACK_NAME.test(stack)) throw new UsageError(`"${stack}" is not a stack name`);
   const configFile = parsed.values["config-file"] ?? path.join(ROOT, `Pulumi.${stack}.yaml`);
   const policyConfigFile = path.join(ROOT, "policies", `${stack}.json`);
-  if (!existsSync(policyConfigFile) || (parsed.values["config-file"] === undefined && !existsSync(configFile))) throw new UsageError(unknownStackMessage(stack));
+  if (!existsSync(policyConfigFile) || (parsed.values["config-file"] === undefined && !existsSync(configFile)))
+    throw new UsageError(unknownStackMessage(stack));
   if (parsed.values.emit !== undefined) checkEmitDir(parsed.values.emit);
-  return { stack, configFile, policyConfigFile, json: parsed.values.json ?? false, emit: parsed.values.emit, compare: parsed.values.compare, stagingOutputs: parsed.values["staging-outputs"] };
+  return {
+    stack,
+    configFile,
+    policyConfigFile,
+    json: parsed.values.json ?? false,
+    emit: parsed.values.emit,
+    compare: parsed.values.compare,
+    stagingOutputs: parsed.values["staging-outputs"],
+  };
 }
 
 /** The stacks this repository defines: a Pulumi.<stack>.yaml with its policies/<stack>.json. */
@@ -71,7 +86,9 @@ function unknownStackMessage(stack: string): string {
   return [
     `unknown stack "${stack}" (no ${missing.join(" or ")}); the stacks here are: ${knownStacks().join(", ")}`,
     ...(missing.includes(policyConfig)
-      ? [`  no policy config for stack "${stack}": each stack runs the policy pack with its own enforcement levels, from ${policyConfig} (the file \`pulumi preview --policy-pack-config\` reads).`]
+      ? [
+          `  no policy config for stack "${stack}": each stack runs the policy pack with its own enforcement levels, from ${policyConfig} (the file \`pulumi preview --policy-pack-config\` reads).`,
+        ]
       : []),
     `  To add it from staging's files: npm run new-stack -- ${stack} (creates whichever is missing, never overwrites),`,
     `  or copy them and edit: ${copies.join(" && ")}`,
@@ -110,7 +127,11 @@ function promotionInputs(config: Record<string, string>, outputsFile: string | u
   if (typeof stagingStack !== "string") return undefined;
   if (outputsFile) {
     try {
-      return { stagingStack, outputs: JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, unknown>, note: `Promotion guard reads ${stagingStack}'s outputs from ${outputsFile}` };
+      return {
+        stagingStack,
+        outputs: JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, unknown>,
+        note: `Promotion guard reads ${stagingStack}'s outputs from ${outputsFile}`,
+      };
     } catch (e) {
       throw new UsageError(`cannot read --staging-outputs ${outputsFile}: ${(e as Error).message}`);
     }
@@ -137,7 +158,9 @@ async function main(): Promise<number> {
   if (!parsed.ok) throw new InvalidConfigError(parsed.problems, args.stack);
   const log = (line: string) => (args.json ? process.stderr.write(line + "\n") : console.log(line));
 
-  log(`Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`);
+  log(
+    `Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`,
+  );
   if (stackFile.secretKeys.length > 0) log(`Secret keys treated as unknown secrets: ${stackFile.secretKeys.join(", ")}`);
   const promotion = promotionInputs(stackFile.config, args.stagingOutputs);
   if (promotion) {
@@ -165,7 +188,9 @@ async function main(): Promise<number> {
 
   if (args.emit) {
     const { written, missing } = emitServerFiles(args.emit, program.registrations);
-    log(`Wrote ${[...written, "README.md"].join(", ")} to ${args.emit}${missing.length > 0 ? ` (this stack renders no ${missing.join(", ")})` : ""}`);
+    log(
+      `Wrote ${[...written, "README.md"].join(", ")} to ${args.emit}${missing.length > 0 ? ` (this stack renders no ${missing.join(", ")})` : ""}`,
+    );
   }
 
   const summary = summarise(graph, policyRun);
@@ -200,7 +225,13 @@ function isBlockingFinding(e: unknown): boolean {
 }
 
 function isInvalidInput(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof CompareError || e instanceof StackFileError || e instanceof PolicyConfigError || (e as Error)?.name === "InvalidConfigError";
+  return (
+    e instanceof UsageError ||
+    e instanceof CompareError ||
+    e instanceof StackFileError ||
+    e instanceof PolicyConfigError ||
+    (e as Error)?.name === "InvalidConfigError"
+  );
 }
 
 /**

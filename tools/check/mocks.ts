@@ -11,41 +11,78 @@ let counter = 0;
 const numericId = () => String(1000 + ++counter);
 
 const MOCK_HOST_KEY_PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyForOfflineChecksOnlyXXXXXXXXXXXX";
-const MOCK_HOST_KEY_PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-host-key-for-offline-checks-only\n-----END OPENSSH PRIVATE KEY-----\n";
+const MOCK_HOST_KEY_PRIVATE =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-host-key-for-offline-checks-only\n-----END OPENSSH PRIVATE KEY-----\n";
 
 /** Computed outputs per resource type; everything else echoes its inputs. */
 export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
-  "digitalocean:index/droplet:Droplet": (_n, _i, id) => ({ ipv4Address: "203.0.113.10", ipv4AddressPrivate: "10.110.0.2", ipv6Address: "2001:db8::10", dropletUrn: `do:droplet:${id}` }),
+  "digitalocean:index/droplet:Droplet": (_n, _i, id) => ({
+    ipv4Address: "203.0.113.10",
+    ipv4AddressPrivate: "10.110.0.2",
+    ipv6Address: "2001:db8::10",
+    dropletUrn: `do:droplet:${id}`,
+  }),
   "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "203.0.113.20", reservedIpUrn: "do:reservedip:203.0.113.20" }),
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
   "digitalocean:index/vpc:Vpc": (_n, _i, id) => ({ ipRange: "10.110.0.0/20", vpcUrn: `do:vpc:${id}` }),
   "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) => ({
-    host: `${n}.db.example.com`, privateHost: `private-${n}.db.example.com`, port: 25060,
-    user: "doadmin", password: `mock-admin-password-${n}`, database: "defaultdb",
+    host: `${n}.db.example.com`,
+    privateHost: `private-${n}.db.example.com`,
+    port: 25060,
+    user: "doadmin",
+    password: `mock-admin-password-${n}`,
+    database: "defaultdb",
     uri: `postgresql://doadmin:mock-admin-password-${n}@${n}.db.example.com:25060/defaultdb?sslmode=require`,
     privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
-    clusterUrn: `do:dbaas:${id}`, version: i.version,
+    clusterUrn: `do:dbaas:${id}`,
+    version: i.version,
   }),
   "digitalocean:index/databaseUser:DatabaseUser": (n) => ({ password: `mock-${n}-password`.padEnd(32, "x"), role: "normal" }),
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": (n, i) => ({
-    host: `pool-${n}.db.example.com`, privateHost: `private-pool-${n}.db.example.com`, port: 25061, user: i.user ?? "doadmin", password: "mock-pool-password",
+    host: `pool-${n}.db.example.com`,
+    privateHost: `private-pool-${n}.db.example.com`,
+    port: 25061,
+    user: i.user ?? "doadmin",
+    password: "mock-pool-password",
     uri: `postgresql://app:mock@pool-${n}.db.example.com:25061/${String(i.name)}?sslmode=require`,
     privateUri: `postgresql://app:mock@private-pool-${n}.db.example.com:25061/${String(i.name)}?sslmode=require`,
   }),
-  "digitalocean:index/spacesBucket:SpacesBucket": (n, i) => ({ bucketDomainName: `${String(i.name ?? n)}.${String(i.region)}.digitaloceanspaces.com`, bucketUrn: `do:space:${String(i.name ?? n)}`, endpoint: `${String(i.region)}.digitaloceanspaces.com` }),
+  "digitalocean:index/spacesBucket:SpacesBucket": (n, i) => ({
+    bucketDomainName: `${String(i.name ?? n)}.${String(i.region)}.digitaloceanspaces.com`,
+    bucketUrn: `do:space:${String(i.name ?? n)}`,
+    endpoint: `${String(i.region)}.digitaloceanspaces.com`,
+  }),
   "digitalocean:index/spacesKey:SpacesKey": (n) => ({ accessKey: `MOCKACCESSKEY${n.length}`, secretKey: `mock-spaces-secret-${n}` }),
-  "tls:index/privateKey:PrivateKey": () => ({ publicKeyOpenssh: MOCK_HOST_KEY_PUBLIC, privateKeyOpenssh: MOCK_HOST_KEY_PRIVATE, privateKeyPem: MOCK_HOST_KEY_PRIVATE, publicKeyPem: "mock", publicKeyFingerprintSha256: "SHA256:mock" }),
+  "tls:index/privateKey:PrivateKey": () => ({
+    publicKeyOpenssh: MOCK_HOST_KEY_PUBLIC,
+    privateKeyOpenssh: MOCK_HOST_KEY_PRIVATE,
+    privateKeyPem: MOCK_HOST_KEY_PRIVATE,
+    publicKeyPem: "mock",
+    publicKeyFingerprintSha256: "SHA256:mock",
+  }),
   "tls:index/selfSignedCert:SelfSignedCert": () => ({ certPem: "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----\n" }),
-  "random:index/randomPassword:RandomPassword": (n, i) => ({ result: `mock-${n}-password`.slice(0, Number(i.length ?? 32)).padEnd(Number(i.length ?? 32), "x"), bcryptHash: "mock" }),
+  "random:index/randomPassword:RandomPassword": (n, i) => ({
+    result: `mock-${n}-password`.slice(0, Number(i.length ?? 32)).padEnd(Number(i.length ?? 32), "x"),
+    bcryptHash: "mock",
+  }),
   "random:index/randomId:RandomId": (n) => ({ hex: `mock${n.length.toString(16)}abcd`, b64Url: "mock", dec: "1" }),
-  "random:index/randomString:RandomString": (n, i) => ({ result: `mock${n}`.replace(/[^a-z0-9]/gi, "").toLowerCase().slice(0, Number(i.length ?? 8)).padEnd(Number(i.length ?? 8), "x") }),
+  "random:index/randomString:RandomString": (n, i) => ({
+    result: `mock${n}`
+      .replace(/[^a-z0-9]/gi, "")
+      .toLowerCase()
+      .slice(0, Number(i.length ?? 8))
+      .padEnd(Number(i.length ?? 8), "x"),
+  }),
   "auth0:index/client:Client": (n) => ({ clientId: `mock-client-id-${n}` }),
   "auth0:index/clientCredentials:ClientCredentials": (n) => ({ clientSecret: `mock-client-secret-${n}` }),
   "command:remote:Command": () => ({ stdout: "", stderr: "" }),
   // The provider auto-names a container without a name (`<logical name>-<random>`).
   "docker:index/container:Container": (n, i) => ({ name: i.name ?? `${n}-0a1b2c3` }),
-  "docker:index/remoteImage:RemoteImage": (_n, i) => ({ repoDigest: String(i.name).includes("@sha256:") ? String(i.name) : `${String(i.name)}@sha256:${"0".repeat(64)}`, imageId: `sha256:${createHash("sha256").update(String(i.name)).digest("hex")}` }),
+  "docker:index/remoteImage:RemoteImage": (_n, i) => ({
+    repoDigest: String(i.name).includes("@sha256:") ? String(i.name) : `${String(i.name)}@sha256:${"0".repeat(64)}`,
+    imageId: `sha256:${createHash("sha256").update(String(i.name)).digest("hex")}`,
+  }),
 };
 
 export const mocks: pulumi.runtime.Mocks = {

@@ -91,7 +91,8 @@ function sortViolations(violations: Violation[]): Violation[] {
 
 /** What a step is for the reader: the hook (by its name's suffix) or its container's dropstack.role label. */
 function stepRole(r: Registration): string | undefined {
-  if (r.type === "command:remote:Command") return (Object.keys(HOOK_SUFFIX) as (keyof typeof HOOK_SUFFIX)[]).find((hook) => r.name.endsWith(HOOK_SUFFIX[hook]));
+  if (r.type === "command:remote:Command")
+    return (Object.keys(HOOK_SUFFIX) as (keyof typeof HOOK_SUFFIX)[]).find((hook) => r.name.endsWith(HOOK_SUFFIX[hook]));
   const labels = Array.isArray(r.inputs.labels) ? (r.inputs.labels as { label?: unknown; value?: unknown }[]) : [];
   const role = labels.find((l) => l?.label === ROLE_LABEL)?.value;
   return typeof role === "string" ? role : undefined;
@@ -131,9 +132,15 @@ export function toJson(stack: string, graph: Graph, run: PolicyRun) {
     stack,
     summary: summarise(graph, run),
     resources: graph.registrations.map((r) => ({
-      urn: r.urn, type: r.type, name: r.name, parent: r.parent, protect: r.protect,
-      dependencies: graph.directDependencies(r), ignoreChanges: r.ignoreChanges,
-      deleteBeforeReplace: r.deleteBeforeReplace, secretInputs: r.secretInputs,
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      protect: r.protect,
+      dependencies: graph.directDependencies(r),
+      ignoreChanges: r.ignoreChanges,
+      deleteBeforeReplace: r.deleteBeforeReplace,
+      secretInputs: r.secretInputs,
     })),
     deployOrder: deployLevels(graph).map((lvl) => lvl.map((s) => s.name)),
     policyPack: { name: run.packName, version: run.packVersion, policies: run.policies },

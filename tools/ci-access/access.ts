@@ -37,15 +37,24 @@ export interface CiAccessTargets {
 }
 
 export class CiAccessError extends Error {
-  constructor(message: string, readonly exitCode: number = 1) {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+  ) {
     super(message);
     this.name = "CiAccessError";
   }
 }
 
 const PRIVATE_V4 = [
-  ["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16], ["127.0.0.0", 8], ["169.254.0.0", 16],
-  ["100.64.0.0", 10], ["0.0.0.0", 8], ["224.0.0.0", 3],
+  ["10.0.0.0", 8],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["100.64.0.0", 10],
+  ["0.0.0.0", 8],
+  ["224.0.0.0", 3],
 ] as const;
 
 function v4ToInt(address: string): number {
@@ -63,7 +72,7 @@ export function validateRunnerAddress(candidate: string): string {
   const value = v4ToInt(address);
   for (const [base, bits] of PRIVATE_V4) {
     const mask = (0xffffffff << (32 - bits)) >>> 0;
-    if (((value & mask) >>> 0) === ((v4ToInt(base) & mask) >>> 0)) {
+    if ((value & mask) >>> 0 === (v4ToInt(base) & mask) >>> 0) {
       throw new CiAccessError(`runner address ${address} is not a public address (${base}/${bits})`);
     }
   }
@@ -120,7 +129,12 @@ function isCiSource(rule: TrustedSource): boolean {
  * `added` says whether closing must remove it again: an address that was already
  * trusted (an admin address) is never removed by CI.
  */
-export function openDatabaseRules(current: readonly TrustedSource[], address: string, runId: string, now: number): { rules: TrustedSource[]; added: boolean } {
+export function openDatabaseRules(
+  current: readonly TrustedSource[],
+  address: string,
+  runId: string,
+  now: number,
+): { rules: TrustedSource[]; added: boolean } {
   const kept = current.filter((rule) => {
     if (!isCiSource(rule)) return true;
     const created = Date.parse(rule.created_at ?? "");
@@ -151,7 +165,10 @@ function requestRule(rule: TrustedSource): TrustedSource {
 }
 
 /** Differences between the trusted sources the stack last applied and the live ones. */
-export function trustedSourceDrift(expected: readonly { type: string; value: string }[], live: readonly TrustedSource[]): { missing: string[]; unexpected: string[] } {
+export function trustedSourceDrift(
+  expected: readonly { type: string; value: string }[],
+  live: readonly TrustedSource[],
+): { missing: string[]; unexpected: string[] } {
   const key = (r: { type: string; value: string }) => `${r.type}:${r.value}`;
   const want = new Set(expected.map(key));
   const have = new Set(live.map(key));
@@ -164,11 +181,20 @@ export function trustedSourceDrift(expected: readonly { type: string; value: str
 /** The `ciAccess` stack output out of `pulumi stack output --json`. */
 export function targetsFromOutputs(outputs: unknown): CiAccessTargets {
   const ciAccess = (outputs as { ciAccess?: unknown } | null)?.ciAccess as Partial<CiAccessTargets> | undefined;
-  if (!ciAccess || typeof ciAccess.dropletTag !== "string" || typeof ciAccess.databaseClusterId !== "string" || !Array.isArray(ciAccess.databaseTrustedSources)) {
+  if (
+    !ciAccess ||
+    typeof ciAccess.dropletTag !== "string" ||
+    typeof ciAccess.databaseClusterId !== "string" ||
+    !Array.isArray(ciAccess.databaseTrustedSources)
+  ) {
     throw new CiAccessError(
       "the stack has no complete ciAccess output yet: a stack's first deploy runs from an address in adminCidrs (docs/operations.md, First deploy)",
       2,
     );
   }
-  return { dropletTag: ciAccess.dropletTag, databaseClusterId: ciAccess.databaseClusterId, databaseTrustedSources: ciAccess.databaseTrustedSources };
+  return {
+    dropletTag: ciAccess.dropletTag,
+    databaseClusterId: ciAccess.databaseClusterId,
+    databaseTrustedSources: ciAccess.databaseTrustedSources,
+  };
 }

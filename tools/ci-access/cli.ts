@@ -42,7 +42,8 @@ interface AccessState {
 }
 
 const COMMAND = {
-  usage: "npm run ci-access -- open --outputs <file> --state <file> --run-id <id> [--address <ipv4>] [--address-lookup <url>]… | close --state <file> | verify-database --outputs <file>",
+  usage:
+    "npm run ci-access -- open --outputs <file> --state <file> --run-id <id> [--address <ipv4>] [--address-lookup <url>]… | close --state <file> | verify-database --outputs <file>",
   help: `
 Admits one CI runner to the stack's droplet (SSH) and database for one job, and takes it
 out again (tools/ci-access/README.md). Needs DIGITALOCEAN_TOKEN.
@@ -97,11 +98,13 @@ function readJson(file: string, what: string): unknown {
 }
 
 async function lookUpAddress(urls: string[]): Promise<string> {
-  const answers = await Promise.all(urls.map(async (url) => {
-    const response = await fetch(url);
-    if (!response.ok) throw new CiAccessError(`address lookup ${url}: ${response.status}`);
-    return (await response.text()).trim();
-  }));
+  const answers = await Promise.all(
+    urls.map(async (url) => {
+      const response = await fetch(url);
+      if (!response.ok) throw new CiAccessError(`address lookup ${url}: ${response.status}`);
+      return (await response.text()).trim();
+    }),
+  );
   return agreeOnAddress(answers);
 }
 
@@ -117,7 +120,13 @@ async function open(values: Record<string, string | string[] | undefined>, io: C
   const lookups = (values["address-lookup"] as string[] | undefined) ?? DEFAULT_LOOKUPS;
   const address = values.address ? validateRunnerAddress(values.address as string) : await lookUpAddress(lookups);
 
-  const state: AccessState = { runId, address, dropletTag: targets.dropletTag, databaseClusterId: targets.databaseClusterId, firewallName: firewallName(runId) };
+  const state: AccessState = {
+    runId,
+    address,
+    dropletTag: targets.dropletTag,
+    databaseClusterId: targets.databaseClusterId,
+    firewallName: firewallName(runId),
+  };
   const save = () => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   save();
 
@@ -135,7 +144,8 @@ async function open(values: Record<string, string | string[] | undefined>, io: C
   // DigitalOcean applies firewall changes asynchronously: SSH works once the status is "succeeded".
   for (let waited = 0, status = created.status; status !== "succeeded"; waited += FIREWALL_POLL_MS) {
     if (status === "failed") throw new CiAccessError(`firewall ${created.id} failed to apply`);
-    if (waited >= FIREWALL_WAIT_MS) throw new CiAccessError(`firewall ${created.id} not applied after ${FIREWALL_WAIT_MS / 1000}s (status ${status})`);
+    if (waited >= FIREWALL_WAIT_MS)
+      throw new CiAccessError(`firewall ${created.id} not applied after ${FIREWALL_WAIT_MS / 1000}s (status ${status})`);
     await sleep(FIREWALL_POLL_MS);
     status = (await client.getFirewall(created.id))?.status;
   }
@@ -155,11 +165,14 @@ async function open(values: Record<string, string | string[] | undefined>, io: C
     await client.putDatabaseRules(targets.databaseClusterId, rules);
     const after = await client.databaseRules(targets.databaseClusterId);
     if (after.some((r) => r.type === "ip_addr" && (r.value === address || r.value === `${address}/32`))) break;
-    if (attempt >= VERIFY_ATTEMPTS) throw new CiAccessError(`database ${targets.databaseClusterId}: ${address} still not a trusted source after ${attempt} attempts`);
+    if (attempt >= VERIFY_ATTEMPTS)
+      throw new CiAccessError(`database ${targets.databaseClusterId}: ${address} still not a trusted source after ${attempt} attempts`);
   }
-  io.out(state.databaseSourceAdded
-    ? `ci-access: database ${targets.databaseClusterId} trusts ${address} for this job`
-    : `ci-access: database ${targets.databaseClusterId} already trusted ${address}; closing will leave it`);
+  io.out(
+    state.databaseSourceAdded
+      ? `ci-access: database ${targets.databaseClusterId} trusts ${address} for this job`
+      : `ci-access: database ${targets.databaseClusterId} already trusted ${address}; closing will leave it`,
+  );
 }
 
 async function close(values: Record<string, string | string[] | undefined>, io: CliIo): Promise<void> {
@@ -226,7 +239,10 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
   let command: string;
   let values: Record<string, string | string[] | undefined>;
   try {
-    ({ values, positionals: [command] } = parseCommand(argv, COMMAND));
+    ({
+      values,
+      positionals: [command],
+    } = parseCommand(argv, COMMAND));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     usage(error.message);

@@ -16,7 +16,10 @@ export function apiBase(url: string): string {
 }
 
 export class DigitalOceanApi {
-  constructor(private readonly base: string, private readonly token: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
 
   private async request(method: string, path: string, body?: unknown, allow: number[] = []): Promise<{ status: number; json: unknown }> {
     for (let attempt = 0; ; attempt++) {

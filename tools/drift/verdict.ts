@@ -25,7 +25,8 @@ export function driftVerdict(previewJson: string, previewExit: number, source: s
   try {
     digest = parsePreview(previewJson, source);
   } catch (error) {
-    if (error instanceof PreviewInputError) return { exitCode: EXIT_PROGRAM_FAILED, verdict: `the program failed: ${error.message}`, changes: [] };
+    if (error instanceof PreviewInputError)
+      return { exitCode: EXIT_PROGRAM_FAILED, verdict: `the program failed: ${error.message}`, changes: [] };
     throw error;
   }
   const changes = (digest.steps ?? []).filter((s) => s.op !== "same" && s.op !== "read").map((s) => `${s.op} ${s.urn}`);

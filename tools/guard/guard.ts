@@ -47,13 +47,7 @@ export const KNOWN_STEP_OPS = [
  * An op missing from KNOWN_STEP_OPS (a newer engine) also counts as disruptive: the
  * guard fails closed rather than waving through what it cannot classify.
  */
-export const DISRUPTIVE_STEP_OPS: readonly string[] = [
-  "delete",
-  "replace",
-  "create-replacement",
-  "delete-replaced",
-  "import-replacement",
-];
+export const DISRUPTIVE_STEP_OPS: readonly string[] = ["delete", "replace", "create-replacement", "delete-replaced", "import-replacement"];
 
 export interface ProtectedResourceType {
   /** Pulumi type token, e.g. `digitalocean:index/volume:Volume` */
@@ -154,8 +148,7 @@ export const PROTECTED_RESOURCE_TYPES: readonly ProtectedResourceType[] = [
   },
   {
     type: "digitalocean:index/databaseFirewall:DatabaseFirewall",
-    why:
-      "the database's trusted sources; deleting it lets connections to the cluster come from any address",
+    why: "the database's trusted sources; deleting it lets connections to the cluster come from any address",
     ops: ["delete"],
   },
 ];
@@ -279,9 +272,7 @@ export function parsePreview(text: string, source: string): PreviewDigest {
   const result = previewDigestSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-    throw new PreviewInputError(
-      `${source}: not the output of \`pulumi preview --json\`:\n  ${problems.join("\n  ")}`,
-    );
+    throw new PreviewInputError(`${source}: not the output of \`pulumi preview --json\`:\n  ${problems.join("\n  ")}`);
   }
   const digest = result.data;
   const errors = (digest.diagnostics ?? []).filter((d) => d.severity === "error");
@@ -293,18 +284,14 @@ export function parsePreview(text: string, source: string): PreviewDigest {
     );
   }
   if (!digest.steps || digest.steps.length === 0) {
-    throw new PreviewInputError(
-      `${source}: the preview lists no steps; even an unchanged stack lists the stack resource itself`,
-    );
+    throw new PreviewInputError(`${source}: the preview lists no steps; even an unchanged stack lists the stack resource itself`);
   }
   return digest;
 }
 
 function formatPath(path: PropertyKey[]): string {
   if (path.length === 0) return "(document)";
-  return path
-    .map((key, index) => (typeof key === "number" ? `[${key}]` : `${index === 0 ? "" : "."}${String(key)}`))
-    .join("");
+  return path.map((key, index) => (typeof key === "number" ? `[${key}]` : `${index === 0 ? "" : "."}${String(key)}`)).join("");
 }
 
 /** One protected resource; a replacement listed as several steps is one finding with several ops. */
@@ -402,7 +389,10 @@ export function evaluatePreview(digest: PreviewDigest, allow: readonly string[] 
     };
     finding.ops = union(finding.ops, [step.op]);
     finding.types = union(finding.types, hits);
-    finding.why = union([], finding.types.map((type) => protectionReason(type) ?? "")).join("; ");
+    finding.why = union(
+      [],
+      finding.types.map((type) => protectionReason(type) ?? ""),
+    ).join("; ");
     finding.replaceReasons = union(finding.replaceReasons, step.replaceReasons ?? []);
     finding.diffReasons = union(finding.diffReasons, step.diffReasons ?? []);
     findings.set(step.urn, finding);

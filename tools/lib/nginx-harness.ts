@@ -13,7 +13,14 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { HEALTH_PROBE } from "../../components/proxy/commands";
 import {
-  ACME_WEBROOT, CERT_DIR, HTTP2_DIRECTIVE_SINCE, nginxDirectives, nginxVersionAtLeast, renderCertbotScript, renderNginxConf, type NginxConfInput,
+  ACME_WEBROOT,
+  CERT_DIR,
+  HTTP2_DIRECTIVE_SINCE,
+  nginxDirectives,
+  nginxVersionAtLeast,
+  renderCertbotScript,
+  renderNginxConf,
+  type NginxConfInput,
 } from "../../components/proxy/render";
 import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./system";
 
@@ -44,7 +51,10 @@ export const SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export function writePlaceholderCertificates(certDir: string, domains: string[]): void {
   const scriptDir = makeTempDir("certbot-script");
   const script = join(scriptDir, "certbot.sh");
-  writeFileSync(script, renderCertbotScript({ domains, staging: true, certDir, webroot: join(scriptDir, "www"), configDir: join(scriptDir, "le") }));
+  writeFileSync(
+    script,
+    renderCertbotScript({ domains, staging: true, certDir, webroot: join(scriptDir, "www"), configDir: join(scriptDir, "le") }),
+  );
   const result = run(asUnprivileged(["sh", script, "placeholder"]), { env: { ...process.env, PATH: SCRIPT_PATH } });
   if (result.status !== 0) throw new Error(`placeholder certificates failed: ${result.stderr}`);
 }
@@ -117,7 +127,8 @@ export function testNginxConf(nginx: string, confPath: string) {
 function replaceCounted(text: string, from: string | RegExp, to: string, times?: number): string {
   const pattern = typeof from === "string" ? new RegExp(from.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g") : from;
   const count = text.match(pattern)?.length ?? 0;
-  if (times === undefined ? count === 0 : count !== times) throw new Error(`expected ${times ?? "some"} of ${pattern} in the emitted nginx.conf, found ${count}`);
+  if (times === undefined ? count === 0 : count !== times)
+    throw new Error(`expected ${times ?? "some"} of ${pattern} in the emitted nginx.conf, found ${count}`);
   return text.replace(pattern, to);
 }
 
@@ -145,7 +156,13 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   const dir = makeTempDir("nginx-emitted");
   const certDir = join(dir, "certs");
   const webroot = join(dir, "acme");
-  const hosts = [...new Set(nginxDirectives(emitted).filter((d) => d.name === "server_name").flatMap((d) => d.args))].filter((h) => h !== "_" && h !== "");
+  const hosts = [
+    ...new Set(
+      nginxDirectives(emitted)
+        .filter((d) => d.name === "server_name")
+        .flatMap((d) => d.args),
+    ),
+  ].filter((h) => h !== "_" && h !== "");
   writePlaceholderCertificates(certDir, hosts);
   mkdirSync(join(webroot, ".well-known", "acme-challenge"), { recursive: true });
   writeFileSync(join(webroot, HEALTH_PROBE.path), HEALTH_PROBE.content);
@@ -158,13 +175,23 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   text = replaceCounted(text, "pid /var/run/nginx.pid;", `pid ${dir}/nginx.pid;`, 1);
   text = replaceCounted(text, "error_log /var/log/nginx/error.log", `error_log ${dir}/error.log`, 1);
   text = replaceCounted(text, "access_log /var/log/nginx/access.log;", `access_log ${dir}/access.log;`, 1);
-  text = replaceCounted(text, /^http \{\n/m, `http {\n${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${dir}/${k};\n`).join("")}`, 1);
+  text = replaceCounted(
+    text,
+    /^http \{\n/m,
+    `http {\n${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${dir}/${k};\n`).join("")}`,
+    1,
+  );
   text = replaceCounted(text, `${CERT_DIR}/`, `${certDir}/`);
   text = replaceCounted(text, `root ${ACME_WEBROOT};`, `root ${webroot};`, 1);
   text = replaceCounted(text, /listen 80( |;)/g, `listen 127.0.0.1:${httpPort}$1`, 2);
   text = nginxVersionAtLeast(localVersion, HTTP2_DIRECTIVE_SINCE)
     ? replaceCounted(text, /listen 443 ssl( default_server)?;/g, `listen 127.0.0.1:${httpsPort} ssl$1;`, httpsServers)
-    : replaceCounted(text, /listen 443 ssl( default_server)?;\n(\s*)http2 on;\n/g, `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`, httpsServers);
+    : replaceCounted(
+        text,
+        /listen 443 ssl( default_server)?;\n(\s*)http2 on;\n/g,
+        `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`,
+        httpsServers,
+      );
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, text);
   return { dir, confPath, certDir, webroot, httpPort, httpsPort, hosts, text };
@@ -194,15 +221,17 @@ export async function waitForPort(port: number, host = "127.0.0.1", timeoutMs = 
 
 /** The worker processes of the nginx master `masterPid` (its children, read from /proc). */
 export function nginxWorkers(masterPid: number): number[] {
-  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === masterPid ? [Number(entry)] : [];
-    } catch {
-      return []; // exited while we looked
-    }
-  });
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === masterPid ? [Number(entry)] : [];
+      } catch {
+        return []; // exited while we looked
+      }
+    });
 }
 
 /**

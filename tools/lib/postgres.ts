@@ -143,10 +143,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       .join(""),
   );
   const pgCtl = tools[join(binDir, "pg_ctl")];
-  const start = run(
-    asUnprivileged([pgCtl, "--pgdata", dataDir, "--log", logFile, "--wait", "--timeout", "60", "start"], osUser),
-    { cwd: baseDir },
-  );
+  const start = run(asUnprivileged([pgCtl, "--pgdata", dataDir, "--log", logFile, "--wait", "--timeout", "60", "start"], osUser), {
+    cwd: baseDir,
+  });
   if (start.status !== 0) {
     const log = existsSync(logFile) ? run(["tail", "-n", "30", logFile]).stdout : "";
     rmSync(baseDir, { recursive: true, force: true });

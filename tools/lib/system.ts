@@ -36,8 +36,7 @@ export function requireTools(tools: RequiredTool[]): Record<string, string> {
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((t) => t.debianPackage))].join(" ");
     throw new Error(
-      `missing ${missing.map((t) => t.command).join(", ")}: install the Debian packages with ` +
-        `\`apt-get install -y ${packages}\``,
+      `missing ${missing.map((t) => t.command).join(", ")}: install the Debian packages with ` + `\`apt-get install -y ${packages}\``,
     );
   }
   return found;

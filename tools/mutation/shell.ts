@@ -33,7 +33,6 @@ with the line to cover, unless tools/mutation/shell-equivalent.json explains the
   options: { script: { type: "string" }, list: { type: "boolean" }, from: { type: "string" } },
 } as const;
 
-
 interface Equivalent {
   key: string;
   reason: string;
@@ -109,7 +108,8 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
       // A file that reports no test at all did not run (a missing module, a syntax error):
       // that is the harness failing, not a mutant being killed.
       // So is a failure reported for the file itself rather than for one of its tests.
-      if (results === 0 || failure?.endsWith(testFile)) reject(new Error(`${testFile} did not run its tests (exit ${code}); the run cannot judge mutants`));
+      if (results === 0 || failure?.endsWith(testFile))
+        reject(new Error(`${testFile} did not run its tests (exit ${code}); the run cannot judge mutants`));
       else resolve(failure ?? (code === 0 ? undefined : `${testFile} exited ${code}`));
     });
   });
@@ -155,7 +155,8 @@ async function main(): Promise<number> {
   const allMutants = scripts.flatMap((script) => shellMutants(script, readFileSync(join(ROOT, HOOKS, script), "utf8")));
   const mutants = allMutants.slice(from - 1);
   if (values.list) {
-    for (const mutant of mutants) console.log(`${mutant.script}:${mutant.line} ${mutant.operator}\n    ${mutant.original.trim()}\n  → ${mutant.mutated.trim()}`);
+    for (const mutant of mutants)
+      console.log(`${mutant.script}:${mutant.line} ${mutant.operator}\n    ${mutant.original.trim()}\n  → ${mutant.mutated.trim()}`);
     console.log(`${mutants.length} mutants`);
     return 0;
   }
@@ -163,7 +164,9 @@ async function main(): Promise<number> {
   const equivalentKeys = new Map(equivalents.map((entry) => [entry.key, entry.reason]));
   const copy = scratchCopy();
   const started = performance.now();
-  console.log(`${mutants.length} mutants of ${scripts.join(", ")}${from > 1 ? ` from the ${from}th on` : ""}; load average ${loadavg()[0].toFixed(1)}`);
+  console.log(
+    `${mutants.length} mutants of ${scripts.join(", ")}${from > 1 ? ` from the ${from}th on` : ""}; load average ${loadavg()[0].toFixed(1)}`,
+  );
   const survivors: ShellMutant[] = [];
   let killed = 0;
   try {
@@ -183,7 +186,9 @@ async function main(): Promise<number> {
       } else {
         survivors.push(mutant);
         const reason = equivalentKeys.get(mutant.key);
-        console.log(`${where} SURVIVED in ${seconds}s${reason ? ` (listed as equivalent: ${reason})` : ""}\n    ${mutant.original.trim()}\n  → ${mutant.mutated.trim()}`);
+        console.log(
+          `${where} SURVIVED in ${seconds}s${reason ? ` (listed as equivalent: ${reason})` : ""}\n    ${mutant.original.trim()}\n  → ${mutant.mutated.trim()}`,
+        );
       }
     }
   } finally {
@@ -195,11 +200,16 @@ async function main(): Promise<number> {
   // (Only a whole run can tell: --from leaves the first mutants unjudged.)
   const judgedKeys = new Set(mutants.map((mutant) => mutant.key));
   const stale = equivalents.filter(
-    (entry) => scripts.some((script) => entry.key.startsWith(`${script}|`)) && !survivorKeys.has(entry.key) && (from === 1 || judgedKeys.has(entry.key)),
+    (entry) =>
+      scripts.some((script) => entry.key.startsWith(`${script}|`)) &&
+      !survivorKeys.has(entry.key) &&
+      (from === 1 || judgedKeys.has(entry.key)),
   );
   const minutes = ((performance.now() - started) / 60000).toFixed(1);
   const score = ((100 * killed) / Math.max(1, mutants.length - (survivors.length - unexplained.length))).toFixed(1);
-  console.log(`\n${killed} of ${mutants.length} killed, ${survivors.length - unexplained.length} listed as equivalent, ${unexplained.length} unexplained survivors; score ${score}% in ${minutes} min`);
+  console.log(
+    `\n${killed} of ${mutants.length} killed, ${survivors.length - unexplained.length} listed as equivalent, ${unexplained.length} unexplained survivors; score ${score}% in ${minutes} min`,
+  );
   for (const mutant of unexplained) console.log(`  needs a test: ${mutant.key}`);
   for (const entry of stale) console.log(`  stale equivalent (no surviving mutant has this key): ${entry.key}`);
   return unexplained.length > 0 || stale.length > 0 ? 1 : 0;

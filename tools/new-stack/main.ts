@@ -25,14 +25,19 @@ Then review Pulumi.<stack>.yaml and run: npm run check -- <stack>
   positionals: { min: 1, max: 1, name: "stack name" },
 } as const;
 
-const files = (stack: string) => ({ stackFile: path.join(ROOT, `Pulumi.${stack}.yaml`), policyConfig: path.join(ROOT, "policies", `${stack}.json`) });
+const files = (stack: string) => ({
+  stackFile: path.join(ROOT, `Pulumi.${stack}.yaml`),
+  policyConfig: path.join(ROOT, "policies", `${stack}.json`),
+});
 const shown = (file: string) => path.relative(ROOT, file);
 
 const { stack, from } = commandLine(process.argv.slice(2), COMMAND, ({ positionals, values }) => {
   const [name] = positionals;
   const source = values.from ?? "staging";
-  for (const value of [name, source]) if (!STACK_NAME.test(value)) throw new UsageError(`"${value}" is not a stack name (letters, digits, _ . -)`);
-  for (const file of Object.values(files(source))) if (!existsSync(file)) throw new UsageError(`--from ${source}: ${shown(file)} does not exist`);
+  for (const value of [name, source])
+    if (!STACK_NAME.test(value)) throw new UsageError(`"${value}" is not a stack name (letters, digits, _ . -)`);
+  for (const file of Object.values(files(source)))
+    if (!existsSync(file)) throw new UsageError(`--from ${source}: ${shown(file)} does not exist`);
   const target = files(name);
   if (existsSync(target.stackFile) && existsSync(target.policyConfig)) {
     throw new UsageError(`${shown(target.stackFile)} and ${shown(target.policyConfig)} both exist; refusing to overwrite them`);
@@ -57,6 +62,8 @@ for (const { file, content } of plan) {
   console.log(`created ${shown(file)} from ${shown(file === target.stackFile ? source.stackFile : source.policyConfig)}`);
 }
 if (isProductionStack(stack) && !isProductionStack(from)) {
-  console.log(`note: "${stack}" gets production's rules (no defaults for adminCidrs, backups, tls.email; promotion.stagingStack required); --from production starts closer to them`);
+  console.log(
+    `note: "${stack}" gets production's rules (no defaults for adminCidrs, backups, tls.email; promotion.stagingStack required); --from production starts closer to them`,
+  );
 }
 console.log(`next: review ${shown(target.stackFile)}, then npm run check -- ${stack}`);

@@ -30,34 +30,96 @@ function openssl(args: string[], cwd: string): void {
  * Starts pebble and writes its directory URL and TLS CA into `letsencryptDir/rehearsal/`
  * (the folder the program mounts as certbot's config dir, on the droplet's /srv).
  */
-export async function startAcme(droplet: Droplet, image: string, domains: string[], httpPort: number, letsencryptDir: string): Promise<Acme> {
+export async function startAcme(
+  droplet: Droplet,
+  image: string,
+  domains: string[],
+  httpPort: number,
+  letsencryptDir: string,
+): Promise<Acme> {
   const gateway = droplet.docker(["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]).stdout.trim();
   const port = await freePort();
   const managementPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "dropstack-rehearsal-acme-"));
   // The certificate pebble's API answers with, for the address containers reach it at.
-  openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=rehearsal ACME CA", "-keyout", "ca.key", "-out", "ca.pem"], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=rehearsal ACME CA",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+    ],
+    dir,
+  );
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rehearsal ACME", "-keyout", "key.pem", "-out", "req.pem"], dir);
   writeFileSync(join(dir, "san.ext"), `subjectAltName=IP:${gateway},IP:127.0.0.1\n`);
-  openssl(["x509", "-req", "-in", "req.pem", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "cert.pem"], dir);
-  writeFileSync(join(dir, "config.json"), JSON.stringify({
-    pebble: {
-      listenAddress: `0.0.0.0:${port}`,
-      managementListenAddress: `127.0.0.1:${managementPort}`,
-      certificate: "/pebble/cert.pem",
-      privateKey: "/pebble/key.pem",
-      httpPort,
-      tlsPort: 443,
-      ocspResponderURL: "",
-      externalAccountBindingRequired: false,
-      certificateValidityPeriod: CERTIFICATE_VALIDITY_SECONDS,
-    },
-  }));
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      "req.pem",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+      "-out",
+      "cert.pem",
+    ],
+    dir,
+  );
+  writeFileSync(
+    join(dir, "config.json"),
+    JSON.stringify({
+      pebble: {
+        listenAddress: `0.0.0.0:${port}`,
+        managementListenAddress: `127.0.0.1:${managementPort}`,
+        certificate: "/pebble/cert.pem",
+        privateKey: "/pebble/key.pem",
+        httpPort,
+        tlsPort: 443,
+        ocspResponderURL: "",
+        externalAccountBindingRequired: false,
+        certificateValidityPeriod: CERTIFICATE_VALIDITY_SECONDS,
+      },
+    }),
+  );
   droplet.docker(["rm", "-f", CONTAINER], { check: false });
   droplet.docker([
-    "run", "-d", "--name", CONTAINER, "--network", "host", ...domains.flatMap((d) => ["--add-host", `${d}:127.0.0.1`]),
-    "-v", `${dir}:/pebble:ro`, "-e", "PEBBLE_VA_NOSLEEP=1", "-e", "PEBBLE_WFE_NONCEREJECT=0", "-e", "PEBBLE_AUTHZREUSE=0",
-    image, "pebble", "-config", "/pebble/config.json", "-strict=false",
+    "run",
+    "-d",
+    "--name",
+    CONTAINER,
+    "--network",
+    "host",
+    ...domains.flatMap((d) => ["--add-host", `${d}:127.0.0.1`]),
+    "-v",
+    `${dir}:/pebble:ro`,
+    "-e",
+    "PEBBLE_VA_NOSLEEP=1",
+    "-e",
+    "PEBBLE_WFE_NONCEREJECT=0",
+    "-e",
+    "PEBBLE_AUTHZREUSE=0",
+    image,
+    "pebble",
+    "-config",
+    "/pebble/config.json",
+    "-strict=false",
   ]);
   const directory = `https://${gateway}:${port}/dir`;
   for (let i = 0; ; i++) {
@@ -73,7 +135,9 @@ export async function startAcme(droplet: Droplet, image: string, domains: string
   return {
     directory,
     issuerRoot: () => {
-      const r = spawnSync("curl", ["-fsS", "--cacert", join(dir, "ca.pem"), `https://127.0.0.1:${managementPort}/roots/0`], { encoding: "utf8" });
+      const r = spawnSync("curl", ["-fsS", "--cacert", join(dir, "ca.pem"), `https://127.0.0.1:${managementPort}/roots/0`], {
+        encoding: "utf8",
+      });
       if (r.status !== 0) throw new Error(`pebble's root: ${r.stderr}`);
       return r.stdout;
     },

@@ -64,8 +64,12 @@ export function clusterPlan(registrations: Registration[]): ClusterPlan {
         break;
       case T.role: {
         const flags = [
-          i.login ? "LOGIN" : "NOLOGIN", i.superuser ? "SUPERUSER" : "NOSUPERUSER", i.createDatabase ? "CREATEDB" : "NOCREATEDB",
-          i.createRole ? "CREATEROLE" : "NOCREATEROLE", i.replication ? "REPLICATION" : "NOREPLICATION", i.bypassRowLevelSecurity ? "BYPASSRLS" : "NOBYPASSRLS",
+          i.login ? "LOGIN" : "NOLOGIN",
+          i.superuser ? "SUPERUSER" : "NOSUPERUSER",
+          i.createDatabase ? "CREATEDB" : "NOCREATEDB",
+          i.createRole ? "CREATEROLE" : "NOCREATEROLE",
+          i.replication ? "REPLICATION" : "NOREPLICATION",
+          i.bypassRowLevelSecurity ? "BYPASSRLS" : "NOBYPASSRLS",
         ];
         if (typeof i.password === "string") flags.push(`PASSWORD ${literal(i.password)}`);
         clusterSql.push(`CREATE ROLE ${ident(String(i.name))} ${flags.join(" ")};`);
@@ -80,9 +84,12 @@ export function clusterPlan(registrations: Registration[]): ClusterPlan {
         const privileges = (i.privileges as string[]) ?? [];
         const role = grantee(String(i.role));
         const type = String(i.objectType);
-        const target = type === "database" ? `DATABASE ${ident(String(i.database))}`
-          : type === "schema" ? `SCHEMA ${ident(String(i.schema))}`
-          : `ALL ${OBJECTS[type]} IN SCHEMA ${ident(String(i.schema))}`;
+        const target =
+          type === "database"
+            ? `DATABASE ${ident(String(i.database))}`
+            : type === "schema"
+              ? `SCHEMA ${ident(String(i.schema))}`
+              : `ALL ${OBJECTS[type]} IN SCHEMA ${ident(String(i.schema))}`;
         inDb(String(i.database), `REVOKE ALL ON ${target} FROM ${role};`);
         if (privileges.length > 0) inDb(String(i.database), `GRANT ${privileges.join(", ")} ON ${target} TO ${role};`);
         break;
@@ -92,20 +99,34 @@ export function clusterPlan(registrations: Registration[]): ClusterPlan {
         const scope = `FOR ROLE ${ident(String(i.owner))}${i.schema ? ` IN SCHEMA ${ident(String(i.schema))}` : ""}`;
         const objects = OBJECTS[String(i.objectType)];
         inDb(String(i.database), `ALTER DEFAULT PRIVILEGES ${scope} REVOKE ALL ON ${objects} FROM ${grantee(String(i.role))};`);
-        if (privileges.length > 0) inDb(String(i.database), `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${privileges.join(", ")} ON ${objects} TO ${grantee(String(i.role))};`);
+        if (privileges.length > 0)
+          inDb(
+            String(i.database),
+            `ALTER DEFAULT PRIVILEGES ${scope} GRANT ${privileges.join(", ")} ON ${objects} TO ${grantee(String(i.role))};`,
+          );
         break;
       }
       default:
         break;
     }
   }
-  const pools = registrations.filter((r) => r.type === T.pool).map((r) => ({
-    name: String(r.inputs.name), host: String(r.outputs.privateHost), port: Number(r.outputs.port), dbName: String(r.inputs.dbName),
-    user: String(r.inputs.user), mode: String(r.inputs.mode), size: Number(r.inputs.size),
-  }));
+  const pools = registrations
+    .filter((r) => r.type === T.pool)
+    .map((r) => ({
+      name: String(r.inputs.name),
+      host: String(r.outputs.privateHost),
+      port: Number(r.outputs.port),
+      dbName: String(r.inputs.dbName),
+      user: String(r.inputs.user),
+      mode: String(r.inputs.mode),
+      size: Number(r.inputs.size),
+    }));
   return {
-    host: String(cluster.privateHost), port: Number(cluster.port), clusterSql: clusterSql.join("\n"),
-    databaseSql: Object.fromEntries(Object.entries(databaseSql).map(([db, sql]) => [db, sql.join("\n")])), pools,
+    host: String(cluster.privateHost),
+    port: Number(cluster.port),
+    clusterSql: clusterSql.join("\n"),
+    databaseSql: Object.fromEntries(Object.entries(databaseSql).map(([db, sql]) => [db, sql.join("\n")])),
+    pools,
   };
 }
 
@@ -150,18 +171,54 @@ export async function startDatabase(droplet: Droplet, image: string, plan: Clust
   ].join("\n");
   droplet.docker(["rm", "-f", CONTAINER], { check: false });
   droplet.docker(["run", "-d", "--name", CONTAINER, image, "bash", "-c", boot]);
-  const psql = (db: string, sql: string) => droplet.docker(["exec", "-i", "-u", "postgres", CONTAINER, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-p", String(plan.port), "-d", db, "-f", "-"], { input: sql });
+  const psql = (db: string, sql: string) =>
+    droplet.docker(
+      [
+        "exec",
+        "-i",
+        "-u",
+        "postgres",
+        CONTAINER,
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-p",
+        String(plan.port),
+        "-d",
+        db,
+        "-f",
+        "-",
+      ],
+      { input: sql },
+    );
   for (let i = 0; ; i++) {
-    if (droplet.docker(["exec", "-u", "postgres", CONTAINER, "pg_isready", "-q", "-p", String(plan.port)], { check: false }).status === 0) break;
-    if (droplet.docker(["inspect", "--format", "{{.State.Running}}", CONTAINER], { check: false }).stdout.trim() === "false" || i > 120) throw new Error(`the database stand-in did not start:\n${droplet.docker(["logs", CONTAINER], { check: false }).stderr}`);
+    if (droplet.docker(["exec", "-u", "postgres", CONTAINER, "pg_isready", "-q", "-p", String(plan.port)], { check: false }).status === 0)
+      break;
+    if (droplet.docker(["inspect", "--format", "{{.State.Running}}", CONTAINER], { check: false }).stdout.trim() === "false" || i > 120)
+      throw new Error(`the database stand-in did not start:\n${droplet.docker(["logs", CONTAINER], { check: false }).stderr}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   psql("postgres", plan.clusterSql);
   for (const [db, sql] of Object.entries(plan.databaseSql)) psql(db, sql);
   if (plan.pools.length > 0) {
     const users = [...new Set(plan.pools.map((p) => p.user))];
-    const userlist = psql("postgres", `\\pset tuples_only on\n\\pset format unaligned\nSELECT format('"%s" "%s"', rolname, rolpassword) FROM pg_authid WHERE rolname IN (${users.map(literal).join(", ")});`).stdout;
-    droplet.docker(["exec", "-i", CONTAINER, "sh", "-c", "mkdir -p /etc/pgbouncer && cat > /etc/pgbouncer/userlist.txt && chown postgres /etc/pgbouncer/userlist.txt"], { input: userlist });
+    const userlist = psql(
+      "postgres",
+      `\\pset tuples_only on\n\\pset format unaligned\nSELECT format('"%s" "%s"', rolname, rolpassword) FROM pg_authid WHERE rolname IN (${users.map(literal).join(", ")});`,
+    ).stdout;
+    droplet.docker(
+      [
+        "exec",
+        "-i",
+        CONTAINER,
+        "sh",
+        "-c",
+        "mkdir -p /etc/pgbouncer && cat > /etc/pgbouncer/userlist.txt && chown postgres /etc/pgbouncer/userlist.txt",
+      ],
+      { input: userlist },
+    );
     droplet.docker(["exec", "-i", CONTAINER, "sh", "-c", "cat > /etc/pgbouncer/rehearsal.ini"], { input: pgbouncerIni(plan) });
     droplet.docker(["exec", "-d", "-u", "postgres", CONTAINER, "pgbouncer", "/etc/pgbouncer/rehearsal.ini"]);
   }
@@ -175,5 +232,29 @@ export function attachDatabase(droplet: Droplet, network: string, plan: ClusterP
 
 /** psql in the stand-in as the superuser, for scenario checks. */
 export function databaseQuery(droplet: Droplet, plan: ClusterPlan, db: string, sql: string): string {
-  return droplet.docker(["exec", "-i", "-u", "postgres", CONTAINER, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-p", String(plan.port), "-d", db, "-f", "-"], { input: sql }).stdout.trim();
+  return droplet
+    .docker(
+      [
+        "exec",
+        "-i",
+        "-u",
+        "postgres",
+        CONTAINER,
+        "psql",
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-p",
+        String(plan.port),
+        "-d",
+        db,
+        "-f",
+        "-",
+      ],
+      { input: sql },
+    )
+    .stdout.trim();
 }

@@ -15,42 +15,59 @@ export interface DockerTarget {
   env: NodeJS.ProcessEnv;
 }
 
-export interface ApiResponse { status: number; body: string; json<T = unknown>(): T }
+export interface ApiResponse {
+  status: number;
+  body: string;
+  json<T = unknown>(): T;
+}
 
 export class DockerApi {
   constructor(private readonly target: DockerTarget) {}
 
   private connect(): Duplex {
-    const child = spawn("ssh", [...this.target.sshArgs, "--", "docker", "system", "dial-stdio"], { env: this.target.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("ssh", [...this.target.sshArgs, "--", "docker", "system", "dial-stdio"], {
+      env: this.target.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
     child.on("exit", (code) => {
       if (code && code !== 0) duplex.destroy(new Error(`ssh docker system dial-stdio exited ${code}: ${stderr.trim()}`));
     });
-    duplex.on("close", () => { if (child.exitCode === null) child.kill("SIGTERM"); });
+    duplex.on("close", () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+    });
     return duplex;
   }
 
-  request(method: string, path: string, body?: unknown, options: { raw?: Buffer; contentType?: string; timeoutMs?: number } = {}): Promise<ApiResponse> {
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { raw?: Buffer; contentType?: string; timeoutMs?: number } = {},
+  ): Promise<ApiResponse> {
     const payload = options.raw ?? (body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
     return new Promise((resolve, reject) => {
-      const req = http.request({
-        method,
-        path: `/${API_VERSION}${path}`,
-        host: "docker",
-        createConnection: () => this.connect(),
-        headers: payload ? { "Content-Type": options.contentType ?? "application/json", "Content-Length": payload.length } : {},
-        timeout: options.timeoutMs ?? 600_000,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T });
-        });
-        res.on("error", reject);
-      });
+      const req = http.request(
+        {
+          method,
+          path: `/${API_VERSION}${path}`,
+          host: "docker",
+          createConnection: () => this.connect(),
+          headers: payload ? { "Content-Type": options.contentType ?? "application/json", "Content-Length": payload.length } : {},
+          timeout: options.timeoutMs ?? 600_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({ status: res.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T });
+          });
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.on("timeout", () => req.destroy(new Error(`docker ${method} ${path} timed out`)));
       if (payload) req.end(payload);
@@ -59,11 +76,20 @@ export class DockerApi {
   }
 
   /** Like request, but a status outside 2xx (and not in `accept`) is an error carrying the engine's message. */
-  async call(method: string, path: string, body?: unknown, options: { raw?: Buffer; contentType?: string; accept?: number[]; timeoutMs?: number } = {}): Promise<ApiResponse> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { raw?: Buffer; contentType?: string; accept?: number[]; timeoutMs?: number } = {},
+  ): Promise<ApiResponse> {
     const r = await this.request(method, path, body, options);
     if ((r.status < 200 || r.status >= 300) && !(options.accept ?? []).includes(r.status)) {
       let message = r.body;
-      try { message = (JSON.parse(r.body) as { message?: string }).message ?? r.body; } catch { /* plain text */ }
+      try {
+        message = (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+      } catch {
+        /* plain text */
+      }
       throw new Error(`docker ${method} ${path}: ${r.status} ${message.trim()}`);
     }
     return r;
@@ -80,7 +106,13 @@ export function tarOneFile(name: string, content: Buffer, executable: boolean): 
   header.write("0000000\0", 108, "ascii");
   header.write("0000000\0", 116, "ascii");
   header.write(content.length.toString(8).padStart(11, "0") + "\0", 124, "ascii");
-  header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136, "ascii");
+  header.write(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0") + "\0",
+    136,
+    "ascii",
+  );
   header.write("        ", 148, "ascii");
   header.write("0", 156, "ascii");
   header.write("ustar\0", 257, "ascii");

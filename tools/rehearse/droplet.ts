@@ -7,7 +7,18 @@
 // shell that wrote it, exactly as on the droplet. Nothing outside the namespace changes
 // but an empty /srv and /var/lib/dropstack used as mount points.
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -46,7 +57,13 @@ export class Droplet {
   private lock?: string;
   /** sshd's log lines (-e): what a failed login looks like from the server side. */
   readonly sshdLog: string[] = [];
-  private constructor(readonly root: string, private readonly engine: ChildProcess, readonly sshPort: number, readonly deployUid: number, readonly deployGid: number) {
+  private constructor(
+    readonly root: string,
+    private readonly engine: ChildProcess,
+    readonly sshPort: number,
+    readonly deployUid: number,
+    readonly deployGid: number,
+  ) {
     this.dockerHost = `unix://${join(root, "docker.sock")}`;
   }
 
@@ -82,14 +99,30 @@ export class Droplet {
     for (const driver of STORAGE_DRIVERS) {
       const dataRoot = `${options.dataRoot}-${driver}`;
       const dockerd = [
-        "dockerd", `--storage-driver=${driver}`, `--data-root=${dataRoot}`, "--exec-root=/run/docker", "--pidfile=/run/docker.pid",
-        "-H", "unix:///run/docker.sock", "-H", `unix://${root}/docker.sock`, "--group=docker", `--config-file=${daemonConfig}`,
+        "dockerd",
+        `--storage-driver=${driver}`,
+        `--data-root=${dataRoot}`,
+        "--exec-root=/run/docker",
+        "--pidfile=/run/docker.pid",
+        "-H",
+        "unix:///run/docker.sock",
+        "-H",
+        `unix://${root}/docker.sock`,
+        "--group=docker",
+        `--config-file=${daemonConfig}`,
       ];
-      const engine = spawn("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-ec", `${mounts.join("\n")}\nexec ${dockerd.join(" ")}`], {
-        stdio: ["ignore", "ignore", "pipe"],
-      });
+      const engine = spawn(
+        "unshare",
+        ["--mount", "--propagation", "private", "--", "/bin/sh", "-ec", `${mounts.join("\n")}\nexec ${dockerd.join(" ")}`],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
       const stderr: string[] = [];
-      engine.stderr?.on("data", (d: Buffer) => { stderr.push(d.toString()); if (stderr.length > 200) stderr.shift(); });
+      engine.stderr?.on("data", (d: Buffer) => {
+        stderr.push(d.toString());
+        if (stderr.length > 200) stderr.shift();
+      });
       const candidate = new Droplet(root, engine, options.sshPort, uid, gid);
       try {
         await candidate.waitForEngine(() => stderr.join(""));
@@ -99,7 +132,11 @@ export class Droplet {
       } catch (e) {
         failure += `${driver}: ${(e as Error).message}\n`;
         if (engine.exitCode === null) engine.kill("SIGTERM");
-        await waitFor(() => engine.exitCode !== null || engine.signalCode !== null, 30_000, () => "dockerd did not stop");
+        await waitFor(
+          () => engine.exitCode !== null || engine.signalCode !== null,
+          30_000,
+          () => "dockerd did not stop",
+        );
       }
     }
     if (!droplet) {
@@ -118,20 +155,42 @@ export class Droplet {
     const shellRuncmd = (userData.runcmd ?? []).filter((c): c is string[] => Array.isArray(c) && c[0] === "sh").map((c) => c[2]);
     droplet.exec(["/bin/sh", "-ec", [...installs, ...shellRuncmd].join("\n")]);
 
-    droplet.sshd = droplet.spawnInside(["/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/sshd_config",
-      "-o", `Port=${options.sshPort}`, "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=/run/sshd.pid"]);
+    droplet.sshd = droplet.spawnInside([
+      "/usr/sbin/sshd",
+      "-D",
+      "-e",
+      "-f",
+      "/etc/ssh/sshd_config",
+      "-o",
+      `Port=${options.sshPort}`,
+      "-o",
+      "ListenAddress=127.0.0.1",
+      "-o",
+      "PidFile=/run/sshd.pid",
+    ]);
     const sshdLog = droplet.sshdLog;
-    droplet.sshd.stderr?.on("data", (d: Buffer) => { sshdLog.push(d.toString()); if (sshdLog.length > 500) sshdLog.shift(); });
-    await waitFor(() => spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${options.sshPort}`]).status === 0, 10_000, () => `sshd did not listen on ${options.sshPort}: ${sshdLog.join("")}`);
+    droplet.sshd.stderr?.on("data", (d: Buffer) => {
+      sshdLog.push(d.toString());
+      if (sshdLog.length > 500) sshdLog.shift();
+    });
+    await waitFor(
+      () => spawnSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${options.sshPort}`]).status === 0,
+      10_000,
+      () => `sshd did not listen on ${options.sshPort}: ${sshdLog.join("")}`,
+    );
     log(`droplet: sshd on 127.0.0.1:${options.sshPort} for ${user} (uid ${uid}), host key from the user-data`);
     return droplet;
   }
 
   private async waitForEngine(stderr: () => string): Promise<void> {
-    await waitFor(() => {
-      if (this.engine.exitCode !== null) throw new Error(`dockerd exited (${this.engine.exitCode}):\n${stderr().slice(-3000)}`);
-      return this.docker(["version", "--format", "{{.Server.Version}}"], { check: false }).status === 0;
-    }, 60_000, () => `dockerd did not answer on ${this.dockerHost}:\n${stderr().slice(-3000)}`);
+    await waitFor(
+      () => {
+        if (this.engine.exitCode !== null) throw new Error(`dockerd exited (${this.engine.exitCode}):\n${stderr().slice(-3000)}`);
+        return this.docker(["version", "--format", "{{.Server.Version}}"], { check: false }).status === 0;
+      },
+      60_000,
+      () => `dockerd did not answer on ${this.dockerHost}:\n${stderr().slice(-3000)}`,
+    );
   }
 
   /** Runs a command inside the droplet's mount namespace, as root. */
@@ -146,7 +205,12 @@ export class Droplet {
   }
 
   docker(args: string[], options: { check?: boolean; input?: string; env?: NodeJS.ProcessEnv } = {}) {
-    const r = spawnSync("docker", args, { env: { ...process.env, ...options.env, DOCKER_HOST: this.dockerHost }, encoding: "utf8", input: options.input, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync("docker", args, {
+      env: { ...process.env, ...options.env, DOCKER_HOST: this.dockerHost },
+      encoding: "utf8",
+      input: options.input,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     if (options.check !== false && r.status !== 0) throw new Error(`docker ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
     return r;
   }
@@ -165,7 +229,11 @@ export class Droplet {
     if (this.engine.exitCode === null) {
       this.reset();
       this.engine.kill("SIGTERM");
-      await waitFor(() => this.engine.exitCode !== null || this.engine.signalCode !== null, 30_000, () => "dockerd did not stop");
+      await waitFor(
+        () => this.engine.exitCode !== null || this.engine.signalCode !== null,
+        30_000,
+        () => "dockerd did not stop",
+      );
     }
     rmSync(this.root, { recursive: true, force: true });
     if (this.lock) rmSync(this.lock, { recursive: true, force: true });
@@ -188,13 +256,29 @@ async function acquireLock(dir: string, log: (line: string) => void): Promise<st
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
     let owner = NaN;
-    try { owner = Number(readFileSync(join(dir, "pid"), "utf8")); } catch { /* being written */ }
-    const alive = Number.isInteger(owner) && (() => { try { process.kill(owner, 0); return true; } catch { return false; } })();
+    try {
+      owner = Number(readFileSync(join(dir, "pid"), "utf8"));
+    } catch {
+      /* being written */
+    }
+    const alive =
+      Number.isInteger(owner) &&
+      (() => {
+        try {
+          process.kill(owner, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
     if (Number.isInteger(owner) && !alive) {
       rmSync(dir, { recursive: true, force: true });
       continue;
     }
-    if (!told) { log(`droplet: another rehearsal (pid ${owner}) holds ${dir}; waiting for it`); told = true; }
+    if (!told) {
+      log(`droplet: another rehearsal (pid ${owner}) holds ${dir}; waiting for it`);
+      told = true;
+    }
     if (Date.now() > deadline) throw new Error(`another rehearsal (pid ${owner}) held ${dir} for an hour`);
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -202,7 +286,8 @@ async function acquireLock(dir: string, log: (line: string) => void): Promise<st
 
 /** The files cloud-init would have written, under `fs`; returns the deploy user's ids. */
 function writeOverlay(fs: string, userData: UserData): { uid: number; gid: number; user: string } {
-  if (userData.users.length !== 1) throw new Error(`the rehearsal applies exactly one user from the user-data, found ${userData.users.length}`);
+  if (userData.users.length !== 1)
+    throw new Error(`the rehearsal applies exactly one user from the user-data, found ${userData.users.length}`);
   const account = userData.users[0];
   const passwd = readFileSync("/etc/passwd", "utf8");
   const groups = readFileSync("/etc/group", "utf8");
@@ -213,8 +298,14 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
 
   const etc = join(fs, "etc");
   mkdirSync(join(etc, "sudoers.d"), { recursive: true });
-  writeFileSync(join(etc, "passwd"), `${passwd.trimEnd()}\n${account.name}:x:${uid}:${gid}:dropstack deploy user:/home/${account.name}:${account.shell ?? "/bin/sh"}\n`);
-  const groupLines = groups.trimEnd().split("\n").filter((l) => !l.startsWith(`${account.name}:`));
+  writeFileSync(
+    join(etc, "passwd"),
+    `${passwd.trimEnd()}\n${account.name}:x:${uid}:${gid}:dropstack deploy user:/home/${account.name}:${account.shell ?? "/bin/sh"}\n`,
+  );
+  const groupLines = groups
+    .trimEnd()
+    .split("\n")
+    .filter((l) => !l.startsWith(`${account.name}:`));
   for (const group of account.groups ?? []) {
     const i = groupLines.findIndex((l) => l.startsWith(`${group}:`));
     if (i < 0) throw new Error(`group ${group} does not exist on this machine (install docker.io)`);
@@ -224,7 +315,9 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
   groupLines.push(`${account.name}:x:${gid}:`);
   writeFileSync(join(etc, "group"), groupLines.join("\n") + "\n");
   // lock_passwd: keys only; "!" is what cloud-init writes for a locked password.
-  writeFileSync(join(etc, "shadow"), `${readFileSync("/etc/shadow", "utf8").trimEnd()}\n${account.name}:!:20000:0:99999:7:::\n`, { mode: 0o640 });
+  writeFileSync(join(etc, "shadow"), `${readFileSync("/etc/shadow", "utf8").trimEnd()}\n${account.name}:!:20000:0:99999:7:::\n`, {
+    mode: 0o640,
+  });
   if (account.sudo) writeFileSync(join(etc, "sudoers.d", "90-cloud-init-users"), `${account.name} ${account.sudo}\n`, { mode: 0o440 });
 
   // /etc/ssh: Debian's defaults, no host keys but the user-data's, its write_files under /etc/ssh.
@@ -251,7 +344,8 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
   chmodSync(join(home, ".ssh"), 0o700);
   mkdirSync(join(fs, "srv"), { recursive: true });
   mkdirSync(join(fs, "var", "lib", "dropstack"), { recursive: true });
-  if (!existsSync(join(ssh, "ssh_host_ed25519_key"))) throw new Error("the user-data carries no ed25519 host key (ssh_keys.ed25519_private)");
+  if (!existsSync(join(ssh, "ssh_host_ed25519_key")))
+    throw new Error("the user-data carries no ed25519 host key (ssh_keys.ed25519_private)");
   return { uid, gid, user: account.name };
 }
 
@@ -262,9 +356,24 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
 function cloudInitDone(): string {
   const now = Math.floor(Date.now() / 1000);
   const stage = { start: now, finished: now, errors: [] };
-  const status = { v1: { datasource: "DataSourceNone [rehearsal: user-data applied by tools/rehearse]", stage: null, init: stage, "modules-config": stage, "modules-final": stage } };
+  const status = {
+    v1: {
+      datasource: "DataSourceNone [rehearsal: user-data applied by tools/rehearse]",
+      stage: null,
+      init: stage,
+      "modules-config": stage,
+      "modules-final": stage,
+    },
+  };
   const result = { v1: { datasource: "DataSourceNone", errors: [] } };
-  return [`cat > /run/cloud-init/status.json <<'EOF'`, JSON.stringify(status), "EOF", `cat > /run/cloud-init/result.json <<'EOF'`, JSON.stringify(result), "EOF"].join("\n");
+  return [
+    `cat > /run/cloud-init/status.json <<'EOF'`,
+    JSON.stringify(status),
+    "EOF",
+    `cat > /run/cloud-init/result.json <<'EOF'`,
+    JSON.stringify(result),
+    "EOF",
+  ].join("\n");
 }
 
 export async function waitFor(ready: () => boolean, timeoutMs: number, message: () => string): Promise<void> {

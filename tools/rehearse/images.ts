@@ -6,7 +6,18 @@
 // tags that carry the hash, so a second run builds nothing.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { shellQuote } from "../../components/common/shell";
 import { homedir } from "node:os";
 import { join, relative } from "node:path";
@@ -24,8 +35,20 @@ const BOOTSTRAP_PACKAGES = ["ca-certificates", "curl", "wget", "openssl", "procp
  * redis-py).
  */
 export const DROPLET_PACKAGES = [
-  "nginx", "certbot", "pebble", "postgresql-17", "postgresql-client-17", "pgbouncer", "redis-server", "redis-tools",
-  "python3-fastapi", "python3-uvicorn", "python3-sqlalchemy", "alembic", "python3-psycopg2", "python3-redis",
+  "nginx",
+  "certbot",
+  "pebble",
+  "postgresql-17",
+  "postgresql-client-17",
+  "pgbouncer",
+  "redis-server",
+  "redis-tools",
+  "python3-fastapi",
+  "python3-uvicorn",
+  "python3-sqlalchemy",
+  "alembic",
+  "python3-psycopg2",
+  "python3-redis",
 ];
 export const IMAGES_DIR = join(__dirname, "images");
 /** Files every role image carries (the certbot wrapper, Redis's entrypoint), copied into the root filesystem. */
@@ -67,7 +90,11 @@ function sha(...parts: (string | Buffer)[]): string {
   return h.digest("hex").slice(0, 16);
 }
 
-export interface Timing { step: string; seconds: number; cached: boolean }
+export interface Timing {
+  step: string;
+  seconds: number;
+  cached: boolean;
+}
 
 function timed<T>(timings: Timing[], step: string, cached: boolean, fn: () => T): T {
   const start = Date.now();
@@ -78,7 +105,8 @@ function timed<T>(timings: Timing[], step: string, cached: boolean, fn: () => T)
 
 function run(argv: string[], what: string, env?: NodeJS.ProcessEnv): string {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: env ?? process.env, maxBuffer: 256 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${what}: ${argv.join(" ")} failed (${r.status ?? r.signal}):\n${(r.stderr || r.stdout).slice(-4000)}`);
+  if (r.status !== 0)
+    throw new Error(`${what}: ${argv.join(" ")} failed (${r.status ?? r.signal}):\n${(r.stderr || r.stdout).slice(-4000)}`);
   return r.stdout;
 }
 
@@ -102,7 +130,20 @@ export function baseRootfs(cache: string, timings: Timing[]): string {
   const dir = mkdtempSync(join(cache, "rootfs-"));
   const root = join(dir, "root");
   try {
-    timed(timings, "debootstrap", false, () => run(["debootstrap", "--variant=minbase", `--cache-dir=${debs}`, `--include=${BOOTSTRAP_PACKAGES.join(",")}`, BASE_SUITE, root, BASE_MIRROR], "debootstrap (apt-get install debootstrap)"));
+    timed(timings, "debootstrap", false, () =>
+      run(
+        [
+          "debootstrap",
+          "--variant=minbase",
+          `--cache-dir=${debs}`,
+          `--include=${BOOTSTRAP_PACKAGES.join(",")}`,
+          BASE_SUITE,
+          root,
+          BASE_MIRROR,
+        ],
+        "debootstrap (apt-get install debootstrap)",
+      ),
+    );
     cpSync(ROOTFS_FILES, root, { recursive: true });
     writeFileSync(join(root, "etc", "apt", "sources.list"), `deb ${BASE_MIRROR} ${BASE_SUITE} main\n`);
     // A private mount namespace: /proc and the .deb cache are mounted for the chroot only,
@@ -112,8 +153,25 @@ export function baseRootfs(cache: string, timings: Timing[]): string {
       `mount --bind ${debs} ${root}/var/cache/apt/archives`,
       `chroot ${root} /bin/sh -c ${shellQuote(setup)}`,
     ].join(" && ");
-    timed(timings, "install packages", false, () => run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inChroot], "install the droplet's packages"));
-    run(["tar", "--numeric-owner", "--xattrs", "-C", root, "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*", "-cf", join(dir, "rootfs.tar"), "."], "tar rootfs");
+    timed(timings, "install packages", false, () =>
+      run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inChroot], "install the droplet's packages"),
+    );
+    run(
+      [
+        "tar",
+        "--numeric-owner",
+        "--xattrs",
+        "-C",
+        root,
+        "--exclude=./proc/*",
+        "--exclude=./sys/*",
+        "--exclude=./dev/*",
+        "-cf",
+        join(dir, "rootfs.tar"),
+        ".",
+      ],
+      "tar rootfs",
+    );
     renameSync(join(dir, "rootfs.tar"), tarball);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -133,15 +191,19 @@ export function baseImage(droplet: Droplet, cache: string, timings: Timing[]): s
     timings.push({ step: "import base", seconds: 0, cached: true });
     return tag;
   }
-  timed(timings, "import base", false, () => droplet.docker(["import", "--change", "CMD [\"/bin/bash\"]", "--change", "ENV LANG=C.UTF-8", tarball, tag]));
+  timed(timings, "import base", false, () =>
+    droplet.docker(["import", "--change", 'CMD ["/bin/bash"]', "--change", "ENV LANG=C.UTF-8", tarball, tag]),
+  );
   return tag;
 }
 
 function contextFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const p = join(dir, entry);
-    return statSync(p).isDirectory() ? contextFiles(p) : [p];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((entry) => {
+      const p = join(dir, entry);
+      return statSync(p).isDirectory() ? contextFiles(p) : [p];
+    })
+    .sort();
 }
 
 /** Content hash of a build context: every file's path and bytes, plus the base it builds on. */
@@ -154,8 +216,17 @@ export function contextHash(dir: string, base: string): string {
  * Builds `dir` (its Dockerfile takes `ARG BASE`, and `args`) unless an image with the same
  * content hash exists. The legacy builder: Debian's engine has no BuildKit front end here.
  */
-export function buildImage(droplet: Droplet, role: string, dir: string, base: string, timings: Timing[], args: Record<string, string> = {}): string {
-  const argList = Object.entries(args).sort().map(([k, v]) => `${k}=${v}`);
+export function buildImage(
+  droplet: Droplet,
+  role: string,
+  dir: string,
+  base: string,
+  timings: Timing[],
+  args: Record<string, string> = {},
+): string {
+  const argList = Object.entries(args)
+    .sort()
+    .map(([k, v]) => `${k}=${v}`);
   const tag = `dropstack-rehearse/${role}:${contextHash(dir, [base, ...argList].join(" "))}`;
   const step = `build ${role}${argList.length > 0 ? ` (${argList.join(" ")})` : ""}`;
   if (imageExists(droplet, tag)) {

@@ -41,29 +41,45 @@ export function startLoad(options: { host: string; port: number; paths: string[]
     if (version) report.versions[version] = (report.versions[version] ?? 0) + 1;
     waiters = waiters.filter((w) => (report.requests >= w.n ? (w.resolve(), false) : true));
   };
-  const one = (i: number): Promise<void> => new Promise((resolve) => {
-    const path = options.paths[i % options.paths.length];
-    const sent = Date.now();
-    const req = https.request({
-      host: "127.0.0.1", port: options.port, path, servername: options.host, headers: { Host: options.host },
-      agent, rejectUnauthorized: false, timeout: options.timeoutMs ?? 60_000,
-    }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        const ms = Date.now() - sent;
-        report.slowestMs = Math.max(report.slowestMs, ms);
-        if (ms > 1000) report.slowerThan1s++;
-        const status = res.statusCode ?? 0;
-        const version = String(res.headers["x-app-version"] ?? "none");
-        done(status >= 200 && status < 300 ? undefined : `${path}: HTTP ${status} from ${version}`, version);
+  const one = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      const path = options.paths[i % options.paths.length];
+      const sent = Date.now();
+      const req = https.request(
+        {
+          host: "127.0.0.1",
+          port: options.port,
+          path,
+          servername: options.host,
+          headers: { Host: options.host },
+          agent,
+          rejectUnauthorized: false,
+          timeout: options.timeoutMs ?? 60_000,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            const ms = Date.now() - sent;
+            report.slowestMs = Math.max(report.slowestMs, ms);
+            if (ms > 1000) report.slowerThan1s++;
+            const status = res.statusCode ?? 0;
+            const version = String(res.headers["x-app-version"] ?? "none");
+            done(status >= 200 && status < 300 ? undefined : `${path}: HTTP ${status} from ${version}`, version);
+            resolve();
+          });
+          res.on("error", (e) => {
+            done(`${path}: ${e.message}`);
+            resolve();
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (e) => {
+        done(`${path}: ${e.message}`);
         resolve();
       });
-      res.on("error", (e) => { done(`${path}: ${e.message}`); resolve(); });
+      req.end();
     });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (e) => { done(`${path}: ${e.message}`); resolve(); });
-    req.end();
-  });
   const workers = Array.from({ length: options.concurrency ?? 4 }, async (_, w) => {
     for (let i = w; running; i += options.concurrency ?? 4) await one(i);
   });

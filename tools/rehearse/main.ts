@@ -39,7 +39,8 @@ function parseCli(argv: string[]) {
     const appContext = path.resolve(parsed.values["app-context"] ?? DEFAULT_APP_CONTEXT);
     if (!existsSync(path.join(appContext, "Dockerfile"))) throw new UsageError(`--app-context ${appContext} has no Dockerfile`);
     const scenario = parsed.values.scenario;
-    if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario)) throw new UsageError(`unknown scenario "${scenario}"`);
+    if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario))
+      throw new UsageError(`unknown scenario "${scenario}"`);
     return { stack, configFile, appContext, scenario: scenario as ScenarioName | undefined };
   });
 }
@@ -77,7 +78,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
-  process.exit(3);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(3);
+  },
+);

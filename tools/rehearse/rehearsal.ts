@@ -43,7 +43,8 @@ export const STAND_INS: { role: string; matches: (repository: string) => boolean
 export function commandImages(run: ProgramRun): string[] {
   const found = new Set<string>();
   for (const r of run.registrations.filter((x) => x.type === "command:remote:Command")) {
-    for (const m of String(r.inputs.create ?? "").matchAll(/(?<![\w./-])((?:[a-z0-9.-]+\/)*[a-z0-9._-]+:[\w][\w.-]{0,127})(?![\w./:-])/g)) found.add(m[1]);
+    for (const m of String(r.inputs.create ?? "").matchAll(/(?<![\w./-])((?:[a-z0-9.-]+\/)*[a-z0-9._-]+:[\w][\w.-]{0,127})(?![\w./:-])/g))
+      found.add(m[1]);
   }
   return [...found].filter((ref) => !/^\d/.test(ref) && !ref.includes("//"));
 }
@@ -70,7 +71,10 @@ export class Rehearsal {
     this.dir = mkdtempSync(join(tmpdir(), "dropstack-rehearsal-"));
     this.log = options.log ?? ((line) => console.log(line));
     mkdirSync(join(this.dir, "keys"), { mode: 0o700 });
-    for (const [name, comment] of [["host", "dropstack-host"], ["operator", "rehearsal-operator"]]) {
+    for (const [name, comment] of [
+      ["host", "dropstack-host"],
+      ["operator", "rehearsal-operator"],
+    ]) {
       run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", join(this.dir, "keys", name)]);
     }
   }
@@ -116,7 +120,10 @@ export class Rehearsal {
     const resultFile = join(this.dir, "evaluation.json");
     writeFileSync(requestFile, JSON.stringify(request), { mode: 0o600 });
     const started = Date.now();
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "evaluate.ts"), requestFile, resultFile], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "evaluate.ts"), requestFile, resultFile], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new EvaluationError(r.status ?? 3, r.stderr);
     this.timings.push({ step: "evaluate program", seconds: (Date.now() - started) / 1000, cached: false });
     return JSON.parse(readFileSync(resultFile, "utf8")) as ProgramRun;
@@ -171,7 +178,8 @@ export class Rehearsal {
     for (const r of run.registrations.filter((x) => x.type === REMOTE_IMAGE && !x.name.endsWith(APP_IMAGE_SUFFIX))) {
       const reference = String(r.inputs.name);
       const standIn = STAND_INS.find((s) => s.matches(repositoryOf(reference)));
-      if (!standIn) throw new Error(`the rehearsal has no stand-in for ${reference} (${r.name}); it builds ${STAND_INS.map((s) => s.role).join(", ")}`);
+      if (!standIn)
+        throw new Error(`the rehearsal has no stand-in for ${reference} (${r.name}); it builds ${STAND_INS.map((s) => s.role).join(", ")}`);
       this.useImage(reference, built[standIn.role]);
     }
     // Images the remote commands run directly (`docker run postgres:…` in the hooks): on the
@@ -182,7 +190,13 @@ export class Rehearsal {
     }
     await this.publishPorts(run);
     const started = Date.now();
-    this.acme = await startAcme(this.droplet, built.pebble, this.domains(), this.publishedPort(80), join(this.droplet.srv, "proxy", "letsencrypt"));
+    this.acme = await startAcme(
+      this.droplet,
+      built.pebble,
+      this.domains(),
+      this.publishedPort(80),
+      join(this.droplet.srv, "proxy", "letsencrypt"),
+    );
     this.timings.push({ step: "ACME stand-in (pebble)", seconds: (Date.now() - started) / 1000, cached: false });
     this.plan = clusterPlan(run.registrations);
     const dbStarted = Date.now();
@@ -209,7 +223,8 @@ export class Rehearsal {
         const external = p.external ?? p.internal;
         if (!this.published.has(external)) {
           const port = (await portFree(external)) ? external : await freePort();
-          if (port !== external) this.log(`rehearse: port ${external} is taken here; the program's ${external} is published on 127.0.0.1:${port}`);
+          if (port !== external)
+            this.log(`rehearse: port ${external} is taken here; the program's ${external} is published on 127.0.0.1:${port}`);
           this.published.set(external, port);
         }
       }
@@ -255,7 +270,8 @@ export class Rehearsal {
     if (!droplet) throw new Error("start the droplet first");
     const run = this.evaluate(overrides);
     const appImage = run.registrations.find((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX));
-    if (appImage && !this.images.has(String(appImage.inputs.name))) throw new Error(`no image built for the app reference ${String(appImage.inputs.name)}`);
+    if (appImage && !this.images.has(String(appImage.inputs.name)))
+      throw new Error(`no image built for the app reference ${String(appImage.inputs.name)}`);
     await this.publishPorts(run);
     const route = { address: dropletAddress(run), sshPort: droplet.sshPort };
     const agent = this.sshAgent();
@@ -294,7 +310,10 @@ export class Rehearsal {
 }
 
 export class EvaluationError extends Error {
-  constructor(readonly exitCode: number, readonly stderr: string) {
+  constructor(
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
     super(`the program failed under mocks (exit ${exitCode}):\n${stderr}`);
   }
 }
@@ -307,7 +326,9 @@ export function dropletOf(run: ProgramRun): Registration {
 
 /** The address every remote connection of the program goes to (they must agree). */
 export function dropletAddress(run: ProgramRun): string {
-  const hosts = new Set(run.registrations.filter((r) => r.type.startsWith("command:remote:")).map((r) => connectionFrom(r.inputs.connection).host));
+  const hosts = new Set(
+    run.registrations.filter((r) => r.type.startsWith("command:remote:")).map((r) => connectionFrom(r.inputs.connection).host),
+  );
   if (hosts.size !== 1) throw new Error(`remote commands go to ${hosts.size} different hosts: ${[...hosts].join(", ")}`);
   return [...hosts][0];
 }
@@ -318,9 +339,24 @@ export function dockerTarget(provider: Record<string, unknown>, sshPort: number,
   const m = /^ssh:\/\/(?:([^@]+)@)?([^:/]+)(?::(\d+))?$/.exec(host);
   if (!m) throw new Error(`the docker provider's host is not ssh://user@address: ${host}`);
   const raw = provider.sshOpts;
-  const sshOpts = (typeof raw === "string" ? JSON.parse(raw) : raw ?? []) as string[];
+  const sshOpts = (typeof raw === "string" ? JSON.parse(raw) : (raw ?? [])) as string[];
   return {
-    sshArgs: ["-p", String(sshPort), "-o", "HostName=127.0.0.1", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-o", "LogLevel=ERROR", ...sshOpts, "-T", ...(m[1] ? ["-l", m[1]] : []), m[2]],
+    sshArgs: [
+      "-p",
+      String(sshPort),
+      "-o",
+      "HostName=127.0.0.1",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=30",
+      "-o",
+      "LogLevel=ERROR",
+      ...sshOpts,
+      "-T",
+      ...(m[1] ? ["-l", m[1]] : []),
+      m[2],
+    ],
     env: { ...process.env, SSH_AUTH_SOCK: agentSocket },
   };
 }

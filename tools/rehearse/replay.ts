@@ -30,11 +30,25 @@ export interface ResourceState {
   initError?: string;
 }
 
-export interface ReplayState { resources: Record<string, ResourceState> }
+export interface ReplayState {
+  resources: Record<string, ResourceState>;
+}
 
-export interface Step { urn: string; name: string; type: string; op: Op; seconds: number; error?: string; output?: string }
+export interface Step {
+  urn: string;
+  name: string;
+  type: string;
+  op: Op;
+  seconds: number;
+  error?: string;
+  output?: string;
+}
 
-export interface ReplayResult { state: ReplayState; steps: Step[]; error?: { urn: string; message: string } }
+export interface ReplayResult {
+  state: ReplayState;
+  steps: Step[];
+  error?: { urn: string; message: string };
+}
 
 export interface ReplayContext {
   route: Route;
@@ -59,10 +73,32 @@ export const REPLAYED_TYPES = new Set([
 
 /** Container inputs the provider updates in place (terraform-provider-docker resource_docker_container.go: the fields without ForceNew). */
 const CONTAINER_IN_PLACE = new Set([
-  "rm", "start", "wait", "waitTimeout", "attach", "logs", "mustRun", "restart", "maxRetryCount", "removeVolumes", "tmpfs",
-  "destroyGraceSeconds", "memory", "memoryReservation", "memorySwap", "cpuShares", "cpuSet", "healthcheck", "init",
-  "cpuPeriod", "cpuQuota", "containerReadRefreshTimeoutMilliseconds",
-  "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops",
+  "rm",
+  "start",
+  "wait",
+  "waitTimeout",
+  "attach",
+  "logs",
+  "mustRun",
+  "restart",
+  "maxRetryCount",
+  "removeVolumes",
+  "tmpfs",
+  "destroyGraceSeconds",
+  "memory",
+  "memoryReservation",
+  "memorySwap",
+  "cpuShares",
+  "cpuSet",
+  "healthcheck",
+  "init",
+  "cpuPeriod",
+  "cpuQuota",
+  "containerReadRefreshTimeoutMilliseconds",
+  "deviceReadBps",
+  "deviceReadIops",
+  "deviceWriteBps",
+  "deviceWriteIops",
 ]);
 /** docker_image: everything but keep_locally and force_remove replaces it. */
 const IMAGE_IN_PLACE = new Set(["keepLocally", "forceRemove"]);
@@ -78,7 +114,13 @@ export function topologicalOrder(registrations: Registration[]): Registration[] 
     if (r.custom) return [urn];
     return (children.get(urn) ?? []).flatMap((c) => expand(c.urn));
   };
-  const deps = (r: Registration): string[] => [...new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...(r.provider ? [providerUrn(r.provider)] : [])].flatMap(expand))];
+  const deps = (r: Registration): string[] => [
+    ...new Set(
+      [...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...(r.provider ? [providerUrn(r.provider)] : [])].flatMap(
+        expand,
+      ),
+    ),
+  ];
   const done = new Set<string>();
   const visiting = new Set<string>();
   const order: Registration[] = [];
@@ -86,7 +128,10 @@ export function topologicalOrder(registrations: Registration[]): Registration[] 
     if (done.has(r.urn)) return;
     if (visiting.has(r.urn)) throw new Error(`dependency cycle through ${r.urn}`);
     visiting.add(r.urn);
-    for (const d of deps(r)) { const dep = byUrn.get(d); if (dep && dep.urn !== r.urn) visit(dep); }
+    for (const d of deps(r)) {
+      const dep = byUrn.get(d);
+      if (dep && dep.urn !== r.urn) visit(dep);
+    }
     visiting.delete(r.urn);
     done.add(r.urn);
     order.push(r);
@@ -113,7 +158,9 @@ export function substitute(value: unknown, pairs: [string, string][]): unknown {
 }
 
 function stable(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 /** Input keys whose values differ between two input maps. */
@@ -150,7 +197,11 @@ export class Replay {
   private readonly state: ReplayState = { resources: {} };
   readonly steps: Step[] = [];
 
-  constructor(private readonly registrations: Registration[], private readonly previous: ReplayState, private readonly ctx: ReplayContext) {}
+  constructor(
+    private readonly registrations: Registration[],
+    private readonly previous: ReplayState,
+    private readonly ctx: ReplayContext,
+  ) {}
 
   private addPairs(mock: Record<string, unknown>, mockId: string, real: ResourceState) {
     const add = (from: unknown, to: unknown) => {
@@ -206,17 +257,34 @@ export class Replay {
             await this.delete(old);
           }
         }
-        this.steps.push({ urn: r.urn, name: r.name, type: r.type, op, seconds: (Date.now() - started) / 1000, output: String(this.state.resources[r.urn]?.outputs.stdout ?? "") || undefined });
+        this.steps.push({
+          urn: r.urn,
+          name: r.name,
+          type: r.type,
+          op,
+          seconds: (Date.now() - started) / 1000,
+          output: String(this.state.resources[r.urn]?.outputs.stdout ?? "") || undefined,
+        });
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        this.steps.push({ urn: r.urn, name: r.name, type: r.type, op: old ? "update" : "create", seconds: (Date.now() - started) / 1000, error: message });
+        this.steps.push({
+          urn: r.urn,
+          name: r.name,
+          type: r.type,
+          op: old ? "update" : "create",
+          seconds: (Date.now() - started) / 1000,
+          error: message,
+        });
         // Pulumi stops at the first failure: nothing that waits for it runs; everything recorded stays.
         for (const [key, s] of Object.entries(this.previous.resources)) if (!(key in this.state.resources)) this.state.resources[key] = s;
         return { state: this.state, steps: this.steps, error: { urn: r.urn, message } };
       }
     }
     // Deletions: what the previous apply had and this one no longer declares, dependents first.
-    const gone = Object.entries(this.previous.resources).filter(([key, s]) => !(key in this.state.resources) && REPLAYED_TYPES.has(s.type)).map(([, s]) => s).reverse();
+    const gone = Object.entries(this.previous.resources)
+      .filter(([key, s]) => !(key in this.state.resources) && REPLAYED_TYPES.has(s.type))
+      .map(([, s]) => s)
+      .reverse();
     for (const s of gone) {
       const started = Date.now();
       await this.delete(s);
@@ -298,7 +366,13 @@ export class Replay {
         await this.providerFor(s).call("DELETE", `/networks/${s.id}`, undefined, { accept: [404] });
         return;
       case "docker:index/remoteImage:RemoteImage":
-        if (s.inputs.keepLocally !== true) await this.providerFor(s).call("DELETE", `/images/${encodeURIComponent(s.id)}?force=${s.inputs.forceRemove === true}`, undefined, { accept: [404, 409] });
+        if (s.inputs.keepLocally !== true)
+          await this.providerFor(s).call(
+            "DELETE",
+            `/images/${encodeURIComponent(s.id)}?force=${s.inputs.forceRemove === true}`,
+            undefined,
+            { accept: [404, 409] },
+          );
         return;
       default:
         return;
@@ -307,12 +381,18 @@ export class Replay {
 
   /** Deletes use the provider the resource was created with (recorded), like Pulumi's state. */
   private providerFor(s: ResourceState): DockerApi {
-    const provider = Object.values(this.state.resources).concat(Object.values(this.previous.resources)).find((p) => p.type === "pulumi:providers:docker");
+    const provider = Object.values(this.state.resources)
+      .concat(Object.values(this.previous.resources))
+      .find((p) => p.type === "pulumi:providers:docker");
     if (!provider) throw new Error(`${s.name}: no docker provider to delete it with`);
     return new DockerApi(this.ctx.dockerTarget(substitute(provider.inputs, this.pairs) as Record<string, unknown>));
   }
 
-  private async runCommand(r: Registration, inputs: Record<string, unknown>, command: unknown): Promise<{ stdout: string; stderr: string }> {
+  private async runCommand(
+    r: Registration,
+    inputs: Record<string, unknown>,
+    command: unknown,
+  ): Promise<{ stdout: string; stderr: string }> {
     if (typeof command !== "string") return { stdout: "", stderr: "" };
     if (inputs.environment && Object.keys(inputs.environment as object).length > 0) {
       throw new Error(`${r.name}: remote.Command environment needs sshd AcceptEnv, which the droplet's sshd does not set`);
@@ -320,7 +400,9 @@ export class Replay {
     const connection: Connection = connectionFrom(inputs.connection);
     const result = await runRemote(connection, this.ctx.route, command, typeof inputs.stdin === "string" ? inputs.stdin : undefined);
     if (result.status !== 0) {
-      throw new Error(`${r.name}: command failed with exit ${result.status}\n${(result.stdout + result.stderr).trim().split("\n").slice(-30).join("\n")}`);
+      throw new Error(
+        `${r.name}: command failed with exit ${result.status}\n${(result.stdout + result.stderr).trim().split("\n").slice(-30).join("\n")}`,
+      );
     }
     return { stdout: result.stdout, stderr: result.stderr };
   }
@@ -355,7 +437,11 @@ async function createNetwork(api: DockerApi, inputs: Record<string, unknown>): P
   return { id, outputs: { ...inputs, name, scope: "local" } };
 }
 
-async function resolveImage(api: DockerApi, inputs: Record<string, unknown>, localImage: (ref: string) => string): Promise<Pick<ResourceState, "id" | "outputs">> {
+async function resolveImage(
+  api: DockerApi,
+  inputs: Record<string, unknown>,
+  localImage: (ref: string) => string,
+): Promise<Pick<ResourceState, "id" | "outputs">> {
   const name = String(inputs.name);
   const local = localImage(name);
   const r = await api.call("GET", `/images/${encodeURIComponent(local)}/json`);
@@ -368,26 +454,55 @@ function duration(value: unknown): number {
   if (typeof value !== "string" || value === "") return 0;
   let ns = 0;
   for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    const scale = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[unit] ?? 0;
+    const scale = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[unit] ?? 0;
     ns += Number(n) * scale;
   }
   return Math.round(ns);
 }
 
 interface ContainerInputs {
-  name?: string; image: string; envs?: string[]; command?: string[]; entrypoints?: string[]; user?: string; workingDir?: string;
-  labels?: { label: string; value: string }[]; healthcheck?: { tests: string[]; interval?: string; timeout?: string; startPeriod?: string; retries?: number };
+  name?: string;
+  image: string;
+  envs?: string[];
+  command?: string[];
+  entrypoints?: string[];
+  user?: string;
+  workingDir?: string;
+  labels?: { label: string; value: string }[];
+  healthcheck?: { tests: string[]; interval?: string; timeout?: string; startPeriod?: string; retries?: number };
   ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
   volumes?: { hostPath?: string; containerPath?: string; readOnly?: boolean; volumeName?: string }[];
   networksAdvanced?: { name: string; aliases?: string[]; ipv4Address?: string }[];
   uploads?: { file: string; content?: string; contentBase64?: string; executable?: boolean }[];
-  restart?: string; maxRetryCount?: number; init?: boolean; securityOpts?: string[]; stopSignal?: string; stopTimeout?: number;
-  destroyGraceSeconds?: number; logDriver?: string; logOpts?: Record<string, string>; sysctls?: Record<string, string>;
-  wait?: boolean; waitTimeout?: number; mustRun?: boolean; start?: boolean; capabilities?: { adds?: string[]; drops?: string[] };
-  memory?: number; networkMode?: string; readOnly?: boolean; privileged?: boolean; tmpfs?: Record<string, string>; hostname?: string;
+  restart?: string;
+  maxRetryCount?: number;
+  init?: boolean;
+  securityOpts?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  destroyGraceSeconds?: number;
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+  sysctls?: Record<string, string>;
+  wait?: boolean;
+  waitTimeout?: number;
+  mustRun?: boolean;
+  start?: boolean;
+  capabilities?: { adds?: string[]; drops?: string[] };
+  memory?: number;
+  networkMode?: string;
+  readOnly?: boolean;
+  privileged?: boolean;
+  tmpfs?: Record<string, string>;
+  hostname?: string;
 }
 
-async function createContainer(api: DockerApi, logicalName: string, raw: Record<string, unknown>, ctx: ReplayContext): Promise<Pick<ResourceState, "id" | "outputs" | "initError">> {
+async function createContainer(
+  api: DockerApi,
+  logicalName: string,
+  raw: Record<string, unknown>,
+  ctx: ReplayContext,
+): Promise<Pick<ResourceState, "id" | "outputs" | "initError">> {
   const c = raw as unknown as ContainerInputs;
   // Pulumi auto-names a container without `name`: the logical name and 7 random characters.
   const name = c.name ?? uniqueHex(`${logicalName}-`, 7);
@@ -401,7 +516,8 @@ async function createContainer(api: DockerApi, logicalName: string, raw: Record<
     const hostPort = ctx.publish(external);
     published[String(external)] = hostPort;
     // Every address the program binds becomes loopback here; one binding per port.
-    if (!(bindings[key] ?? []).some((b) => b.HostPort === String(hostPort))) (bindings[key] ??= []).push({ HostIp: "127.0.0.1", HostPort: String(hostPort) });
+    if (!(bindings[key] ?? []).some((b) => b.HostPort === String(hostPort)))
+      (bindings[key] ??= []).push({ HostIp: "127.0.0.1", HostPort: String(hostPort) });
   }
   const binds = (c.volumes ?? []).filter((v) => v.hostPath).map((v) => `${v.hostPath}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
   const body = {
@@ -416,13 +532,15 @@ async function createContainer(api: DockerApi, logicalName: string, raw: Record<
     ExposedPorts: exposed,
     StopSignal: c.stopSignal,
     StopTimeout: c.stopTimeout,
-    Healthcheck: c.healthcheck ? {
-      Test: c.healthcheck.tests,
-      Interval: duration(c.healthcheck.interval),
-      Timeout: duration(c.healthcheck.timeout),
-      StartPeriod: duration(c.healthcheck.startPeriod),
-      Retries: c.healthcheck.retries ?? 0,
-    } : undefined,
+    Healthcheck: c.healthcheck
+      ? {
+          Test: c.healthcheck.tests,
+          Interval: duration(c.healthcheck.interval),
+          Timeout: duration(c.healthcheck.timeout),
+          StartPeriod: duration(c.healthcheck.startPeriod),
+          Retries: c.healthcheck.retries ?? 0,
+        }
+      : undefined,
     HostConfig: {
       Binds: binds,
       PortBindings: bindings,
@@ -447,12 +565,18 @@ async function createContainer(api: DockerApi, logicalName: string, raw: Record<
   if ((c.networksAdvanced ?? []).length > 0) {
     await api.call("POST", "/networks/bridge/disconnect", { Container: id, Force: false }, { accept: [404, 403, 500] });
     for (const n of c.networksAdvanced ?? []) {
-      await api.call("POST", `/networks/${encodeURIComponent(n.name)}/connect`, { Container: id, EndpointConfig: { Aliases: n.aliases ?? [], IPAMConfig: n.ipv4Address ? { IPv4Address: n.ipv4Address } : {} } });
+      await api.call("POST", `/networks/${encodeURIComponent(n.name)}/connect`, {
+        Container: id,
+        EndpointConfig: { Aliases: n.aliases ?? [], IPAMConfig: n.ipv4Address ? { IPv4Address: n.ipv4Address } : {} },
+      });
     }
   }
   for (const u of c.uploads ?? []) {
     const content = u.contentBase64 ? Buffer.from(u.contentBase64, "base64") : Buffer.from(u.content ?? "");
-    await api.call("PUT", `/containers/${id}/archive?path=/`, undefined, { raw: tarOneFile(u.file, content, u.executable === true), contentType: "application/x-tar" });
+    await api.call("PUT", `/containers/${id}/archive?path=/`, undefined, {
+      raw: tarOneFile(u.file, content, u.executable === true),
+      contentType: "application/x-tar",
+    });
   }
   if (c.start === false) return { id, outputs };
   await api.call("POST", `/containers/${id}/start`);
@@ -463,7 +587,8 @@ async function createContainer(api: DockerApi, logicalName: string, raw: Record<
       const info = (await api.call("GET", `/containers/${id}/json`)).json<{ State: { Health?: { Status: string } } }>();
       if (!info.State.Health) return { id, outputs, initError: `${name}: 'wait' is set but the container has no healthcheck` };
       if (info.State.Health.Status === "healthy") break;
-      if (Date.now() > deadline) return { id, outputs, initError: `${name}: container failed to be in healthy state within ${c.waitTimeout ?? 60}s` };
+      if (Date.now() > deadline)
+        return { id, outputs, initError: `${name}: container failed to be in healthy state within ${c.waitTimeout ?? 60}s` };
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -478,7 +603,9 @@ async function createContainer(api: DockerApi, logicalName: string, raw: Record<
 
 async function updateContainer(api: DockerApi, id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<void> {
   // resourceDockerContainerUpdate: only restart policy and resources reach the engine.
-  const touched = ["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap"].some((k) => stable(olds[k]) !== stable(news[k]));
+  const touched = ["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap"].some(
+    (k) => stable(olds[k]) !== stable(news[k]),
+  );
   if (!touched) return;
   await api.call("POST", `/containers/${id}/update`, {
     RestartPolicy: { Name: news.restart ?? "no", MaximumRetryCount: news.maxRetryCount ?? 0 },

@@ -50,7 +50,7 @@ export function summarise(result: ReplayResult): Figures {
     replaced: count("replace"),
     unchanged: count("same"),
     deleted: count("delete"),
-    failed: result.error ? result.error.urn.split("::").at(-1) ?? result.error.urn : "",
+    failed: result.error ? (result.error.urn.split("::").at(-1) ?? result.error.urn) : "",
   };
 }
 
@@ -74,14 +74,24 @@ const COMMAND = "command:remote:Command";
 
 /** The api replicas' container IDs, by logical name, from the recorded state. */
 function apiContainers(ctx: ScenarioContext): Record<string, string> {
-  return Object.fromEntries(Object.values(ctx.rehearsal.recordedState.resources)
-    .filter((r) => r.type === CONTAINER && /-api-\d+$/.test(r.name) && !r.initError)
-    .map((r) => [r.name, r.id]));
+  return Object.fromEntries(
+    Object.values(ctx.rehearsal.recordedState.resources)
+      .filter((r) => r.type === CONTAINER && /-api-\d+$/.test(r.name) && !r.initError)
+      .map((r) => [r.name, r.id]),
+  );
 }
 
 function stackConfig(ctx: ScenarioContext): Record<string, unknown> {
   const file = readStackFile(ctx.configFile);
-  return Object.fromEntries(Object.entries(file.config).map(([k, v]) => { try { return [k, JSON.parse(v)]; } catch { return [k, v]; } }));
+  return Object.fromEntries(
+    Object.entries(file.config).map(([k, v]) => {
+      try {
+        return [k, JSON.parse(v)];
+      } catch {
+        return [k, v];
+      }
+    }),
+  );
 }
 
 function apiHost(ctx: ScenarioContext): string {
@@ -94,8 +104,12 @@ function appDatabase(ctx: ScenarioContext): string {
 
 /** Alembic's revision and the users table's columns: what a migration changes. */
 function schema(ctx: ScenarioContext): string {
-  return databaseQuery(ctx.rehearsal.droplet!, ctx.rehearsal.database, appDatabase(ctx),
-    "SELECT (SELECT string_agg(version_num, ',') FROM app.alembic_version) || ' ' || (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users')");
+  return databaseQuery(
+    ctx.rehearsal.droplet!,
+    ctx.rehearsal.database,
+    appDatabase(ctx),
+    "SELECT (SELECT string_agg(version_num, ',') FROM app.alembic_version) || ' ' || (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users')",
+  );
 }
 
 function loadThroughNginx(ctx: ScenarioContext) {
@@ -109,7 +123,9 @@ function loadFigures(prefix: string, report: LoadReport): Figures {
   return {
     [`${prefix}requests`]: report.requests,
     [`${prefix}failed requests`]: report.failed,
-    [`${prefix}answered by`]: Object.entries(report.versions).map(([v, n]) => `${v}=${n}`).join(" "),
+    [`${prefix}answered by`]: Object.entries(report.versions)
+      .map(([v, n]) => `${v}=${n}`)
+      .join(" "),
     [`${prefix}slowest answer ms`]: report.slowestMs,
     [`${prefix}answers slower than 1 s`]: report.slowerThan1s,
     ...(report.failures.length > 0 ? { [`${prefix}first failure`]: report.failures[0] } : {}),
@@ -130,12 +146,32 @@ export async function firstDeploy(ctx: ScenarioContext): Promise<Figures> {
   // The certificate must verify against the ACME server's root: issued, installed, reloaded.
   let verified = "";
   for (let i = 0; i < 90 && !verified; i++) {
-    const r = spawnSync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "--cacert", rootFile, "--resolve", `${host}:${port}:127.0.0.1`, `https://${host}:${port}/health`], { encoding: "utf8" });
+    const r = spawnSync(
+      "curl",
+      [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{ssl_verify_result}",
+        "--cacert",
+        rootFile,
+        "--resolve",
+        `${host}:${port}:127.0.0.1`,
+        `https://${host}:${port}/health`,
+      ],
+      { encoding: "utf8" },
+    );
     if (r.status === 0) verified = r.stdout;
     else await new Promise((res) => setTimeout(res, 2000));
   }
   check(verified.startsWith("200"), `https://${host}/health never answered with a certificate issued by the ACME server`);
-  return { ...summarise(result), seconds: result.seconds, "https verified against ACME root": verified.startsWith("200"), smoke: (smoke?.output ?? "").trim().split("\n").at(-1) ?? "" };
+  return {
+    ...summarise(result),
+    seconds: result.seconds,
+    "https verified against ACME root": verified.startsWith("200"),
+    smoke: (smoke?.output ?? "").trim().split("\n").at(-1) ?? "",
+  };
 }
 
 /** A second apply with the same config: nothing replaced, no command re-run. */
@@ -158,13 +194,21 @@ export async function failedBackup(ctx: ScenarioContext): Promise<Figures> {
   } finally {
     droplet.exec(["sh", "-c", `chown ${droplet.deployUid}:${droplet.deployGid} /srv/backups && chmod 0750 /srv/backups`]);
   }
-  check(Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.backup)), `the deploy had to fail at the backup, got ${result.error?.urn ?? "success"}`);
+  check(
+    Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.backup)),
+    `the deploy had to fail at the backup, got ${result.error?.urn ?? "success"}`,
+  );
   const migrate = result.steps.find((s) => s.type === COMMAND && s.name.endsWith(HOOK_SUFFIX.migrate) && s.op !== "same");
   const after = { containers: apiContainers(ctx), schema: schema(ctx) };
   check(!migrate, "no migration may run after a failed backup");
   check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
   check(JSON.stringify(after.containers) === JSON.stringify(before.containers), "no replica may be replaced");
-  return { "failed at": "backup", "migration ran": Boolean(migrate), "schema unchanged": after.schema === before.schema, "replicas replaced": 0 };
+  return {
+    "failed at": "backup",
+    "migration ran": Boolean(migrate),
+    "schema unchanged": after.schema === before.schema,
+    "replicas replaced": 0,
+  };
 }
 
 /** v2 under steady HTTPS load: zero failed requests; then a naive restart in the same run for contrast. */
@@ -186,7 +230,12 @@ export async function rollout(ctx: ScenarioContext, minimumRequests = 5000): Pro
   const naiveReport = await naive.stop();
   check(report.failed === 0, `${report.failed} of ${report.requests} requests failed during the rollout: ${report.failures.join("; ")}`);
   check(report.requests >= minimumRequests, `only ${report.requests} requests`);
-  return { ...summarise(result), "rollout seconds": result.seconds, ...loadFigures("rollout ", report), ...loadFigures("naive restart ", naiveReport) };
+  return {
+    ...summarise(result),
+    "rollout seconds": result.seconds,
+    ...loadFigures("rollout ", report),
+    ...loadFigures("naive restart ", naiveReport),
+  };
 }
 
 /** An image that never turns healthy: the update fails, no request fails, and none reaches it. */
@@ -197,7 +246,8 @@ export async function brokenRelease(ctx: ScenarioContext): Promise<Figures> {
   const result = await ctx.rehearsal.apply(appOverrides(ctx, "never-healthy"));
   const report = await load.stop();
   check(Boolean(result.error?.urn.includes("-api-")), `the deploy had to fail at an api replica, got ${result.error?.urn ?? "success"}`);
-  const running = (id: string) => ctx.rehearsal.droplet!.docker(["inspect", "--format", "{{.State.Running}}", id], { check: false }).stdout.trim() === "true";
+  const running = (id: string) =>
+    ctx.rehearsal.droplet!.docker(["inspect", "--format", "{{.State.Running}}", id], { check: false }).stdout.trim() === "true";
   const still = Object.values(before).filter(running);
   const reachedBroken = report.versions["never-healthy"] ?? 0;
   // Recover: v2 again replaces the broken replica.
@@ -206,7 +256,14 @@ export async function brokenRelease(ctx: ScenarioContext): Promise<Figures> {
   check(report.failed === 0, `${report.failed} of ${report.requests} requests failed: ${report.failures.join("; ")}`);
   check(reachedBroken === 0, `${reachedBroken} requests reached the broken container`);
   check(still.length === Object.keys(before).length, `only ${still.length} of the ${Object.keys(before).length} v2 replicas kept running`);
-  return { "failed at": result.error?.urn.split("::").at(-1) ?? "", "apply seconds": result.seconds, ...loadFigures("", report), "requests to broken": reachedBroken, "v2 replicas kept": still.length, "recovery seconds": recovery.seconds };
+  return {
+    "failed at": result.error?.urn.split("::").at(-1) ?? "",
+    "apply seconds": result.seconds,
+    ...loadFigures("", report),
+    "requests to broken": reachedBroken,
+    "v2 replicas kept": still.length,
+    "recovery seconds": recovery.seconds,
+  };
 }
 
 /** A migration that fails: no replica replaced, schema unchanged, the backup taken for it exists and verifies. */
@@ -214,14 +271,28 @@ export async function failedMigration(ctx: ScenarioContext): Promise<Figures> {
   const droplet = ctx.rehearsal.droplet!;
   const before = { containers: apiContainers(ctx), schema: schema(ctx), backups: droplet.exec(["sh", "-c", "ls /srv/backups"]) };
   const result = await ctx.rehearsal.apply(appOverrides(ctx, "failing-migration"));
-  check(Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.migrate)), `the deploy had to fail at the migration, got ${result.error?.urn ?? "success"}`);
+  check(
+    Boolean(result.error?.urn.endsWith(HOOK_SUFFIX.migrate)),
+    `the deploy had to fail at the migration, got ${result.error?.urn ?? "success"}`,
+  );
   const after = { containers: apiContainers(ctx), schema: schema(ctx) };
   check(after.schema === before.schema, `the schema changed: ${before.schema} → ${after.schema}`);
   check(JSON.stringify(after.containers) === JSON.stringify(before.containers), "no replica may be replaced");
   const newest = droplet.exec(["sh", "-c", "ls -t /srv/backups/*.dump | head -1"]).trim();
   check(!before.backups.includes(newest.split("/").at(-1) ?? "?"), "a backup was taken for this deploy");
-  const verify = droplet.docker(["run", "--rm", "-v", "/srv/backups:/srv/backups:ro", "postgres:" + postgresTag(ctx), "sh", "-c",
-    `cd /srv/backups && f=$(basename ${newest}) && test "$(sha256sum "$f" | cut -d' ' -f1)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$f.json")" && pg_restore --list "$f" >/dev/null && echo verified`], { check: false });
+  const verify = droplet.docker(
+    [
+      "run",
+      "--rm",
+      "-v",
+      "/srv/backups:/srv/backups:ro",
+      "postgres:" + postgresTag(ctx),
+      "sh",
+      "-c",
+      `cd /srv/backups && f=$(basename ${newest}) && test "$(sha256sum "$f" | cut -d' ' -f1)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$f.json")" && pg_restore --list "$f" >/dev/null && echo verified`,
+    ],
+    { check: false },
+  );
   check(verify.stdout.includes("verified"), `the backup ${newest} does not verify: ${verify.stderr}`);
   return { "failed at": "migrate", "schema unchanged": true, "replicas replaced": 0, backup: newest, "backup verifies": true };
 }
@@ -247,14 +318,25 @@ export async function restore(ctx: ScenarioContext): Promise<Figures> {
   const connection = connectionFrom(Object.values(rehearsal.recordedState.resources).find((r) => r.type === COMMAND)!.inputs.connection);
   const script = `BACKUP=${latest}\nCLIENT=postgres:${postgresTag(ctx)}\n${block![1]}`;
   const started = Date.now();
-  const r = await runRemote(connection, { address: connection.host, sshPort: droplet.sshPort }, `bash -c ${shellQuote(script)}`, `${admin}\n${target}\n`);
+  const r = await runRemote(
+    connection,
+    { address: connection.host, sshPort: droplet.sshPort },
+    `bash -c ${shellQuote(script)}`,
+    `${admin}\n${target}\n`,
+  );
   check(r.status === 0, `the runbook failed (${r.status}):\n${r.stdout}${r.stderr}`);
   const db = appDatabase(ctx);
   const live = databaseQuery(droplet, plan, db, "SELECT count(*) FROM app.users");
   const restored = databaseQuery(droplet, plan, "app_restore", "SELECT count(*) FROM app.users");
   const revision = databaseQuery(droplet, plan, "app_restore", "SELECT version_num FROM app.alembic_version");
   check(restored === live, `the restored database has ${restored} users, the live one ${live}`);
-  return { backup: latest, "restore seconds": (Date.now() - started) / 1000, "users live": live, "users restored": restored, "restored revision": revision };
+  return {
+    backup: latest,
+    "restore seconds": (Date.now() - started) / 1000,
+    "users live": live,
+    "users restored": restored,
+    "restored revision": revision,
+  };
 }
 
 /** Each scenario with the ones it needs run first, in the order the rehearsal runs them all. */

@@ -30,7 +30,11 @@ export interface Route {
   sshPort: number;
 }
 
-export interface RemoteResult { status: number; stdout: string; stderr: string }
+export interface RemoteResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function connectionFrom(value: unknown): Connection {
   const c = value as Record<string, unknown>;
@@ -48,10 +52,26 @@ export function connectionFrom(value: unknown): Connection {
 
 /** OpenSSH arguments for one connection; `cleanup` removes the key file when one was written. */
 export function sshArgs(connection: Connection, route: Route): { args: string[]; env: NodeJS.ProcessEnv; cleanup: () => void } {
-  if (connection.host !== route.address) throw new Error(`the connection goes to ${connection.host}, but the rehearsal's droplet is ${route.address}`);
-  if ((connection.port ?? 22) !== 22) throw new Error(`the connection uses port ${connection.port}; the rehearsal maps only the droplet's port 22`);
-  const args = ["-p", String(route.sshPort), "-o", `HostKeyAlias=${connection.host}`, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-    "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+  if (connection.host !== route.address)
+    throw new Error(`the connection goes to ${connection.host}, but the rehearsal's droplet is ${route.address}`);
+  if ((connection.port ?? 22) !== 22)
+    throw new Error(`the connection uses port ${connection.port}; the rehearsal maps only the droplet's port 22`);
+  const args = [
+    "-p",
+    String(route.sshPort),
+    "-o",
+    `HostKeyAlias=${connection.host}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+  ];
   if (connection.hostKey) {
     args.push("-o", "StrictHostKeyChecking=yes", "-o", `KnownHostsCommand=/bin/echo %H ${connection.hostKey.trim()}`);
   } else {
@@ -72,20 +92,44 @@ export function sshArgs(connection: Connection, route: Route): { args: string[];
   if (agent) env.SSH_AUTH_SOCK = agent;
   else delete env.SSH_AUTH_SOCK;
   args.push("-l", connection.user ?? "root", "127.0.0.1");
-  return { args, env, cleanup: () => { if (dir) rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    args,
+    env,
+    cleanup: () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs `command` in one session, like the provider's session.Run; stdout and stderr are kept. */
-export function runRemote(connection: Connection, route: Route, command: string, stdin?: string, onOutput?: (chunk: string) => void): Promise<RemoteResult> {
+export function runRemote(
+  connection: Connection,
+  route: Route,
+  command: string,
+  stdin?: string,
+  onOutput?: (chunk: string) => void,
+): Promise<RemoteResult> {
   const { args, env, cleanup } = sshArgs(connection, route);
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", [...args, "--", command], { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); onOutput?.(d.toString()); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); onOutput?.(d.toString()); });
-    child.on("error", (e) => { cleanup(); reject(e); });
-    child.on("close", (code) => { cleanup(); resolve({ status: code ?? 255, stdout, stderr }); });
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      onOutput?.(d.toString());
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onOutput?.(d.toString());
+    });
+    child.on("error", (e) => {
+      cleanup();
+      reject(e);
+    });
+    child.on("close", (code) => {
+      cleanup();
+      resolve({ status: code ?? 255, stdout, stderr });
+    });
     if (stdin && stdin.length > 0) child.stdin.end(stdin);
     else child.stdin.end();
   });

@@ -25,7 +25,11 @@ const VALIDATORS: Record<string, Validator> = {
     const cloudInit = requireTools([{ command: "cloud-init", debianPackage: "cloud-init" }])["cloud-init"];
     const version = run([cloudInit, "--version"]);
     const result = run([cloudInit, "schema", "--config-file", file]);
-    return { valid: result.status === 0, ran: `cloud-init schema --config-file ${file} (${(version.stdout + version.stderr).trim()})`, output: result.stdout + result.stderr };
+    return {
+      valid: result.status === 0,
+      ran: `cloud-init schema --config-file ${file} (${(version.stdout + version.stderr).trim()})`,
+      output: result.stdout + result.stderr,
+    };
   },
   "nginx.conf": async (file) => {
     const tools = requireNginxTools();
@@ -35,7 +39,11 @@ const VALIDATORS: Record<string, Validator> = {
       const result = testNginxConf(tools.nginx, local.confPath);
       // A warning ([warn]) means the file needs attention too: it would be logged on every reload.
       const valid = result.status === 0 && !/\[(warn|emerg|alert|crit)\]/.test(result.stderr);
-      return { valid, ran: `nginx -t on a copy with the container's paths and ports in a temp dir (nginx ${version}, servers ${local.hosts.join(" ")})`, output: result.stderr };
+      return {
+        valid,
+        ran: `nginx -t on a copy with the container's paths and ports in a temp dir (nginx ${version}, servers ${local.hosts.join(" ")})`,
+        output: result.stderr,
+      };
     } finally {
       rmSync(local.dir, { recursive: true, force: true });
     }
@@ -56,7 +64,11 @@ const VALIDATORS: Record<string, Validator> = {
     const args = [copy, "--bind", "127.0.0.1", "--port", String(port)];
     try {
       const output = await untilReady(redisServer, args, /Ready to accept connections/, 30_000);
-      return { valid: output.ready, ran: `redis-server on a copy with ${dirLines[0]} moved to a temp dir, on 127.0.0.1:${port} (redis ${version})`, output: output.text };
+      return {
+        valid: output.ready,
+        ran: `redis-server on a copy with ${dirLines[0]} moved to a temp dir, on 127.0.0.1:${port} (redis ${version})`,
+        output: output.text,
+      };
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -105,7 +117,8 @@ Exit: 0 all valid, 1 one is not, 2 bad arguments.`,
 async function main(): Promise<number> {
   const files = commandLine(process.argv.slice(2), COMMAND, ({ positionals }) => {
     for (const file of positionals) {
-      if (!VALIDATORS[basename(file)]) throw new UsageError(`${file}: no validator for ${basename(file)} (${Object.keys(VALIDATORS).join(", ")})`);
+      if (!VALIDATORS[basename(file)])
+        throw new UsageError(`${file}: no validator for ${basename(file)} (${Object.keys(VALIDATORS).join(", ")})`);
     }
     return positionals;
   });

@@ -64,36 +64,71 @@ export function lintWorkflow(text: string, file: string): Finding[] {
   for (const { line, value, comment } of usesLines(text)) {
     if (value.startsWith("./") || /^docker:\/\/.+@sha256:[0-9a-f]{64}$/.test(value)) continue;
     if (!PINNED.test(value)) {
-      findings.push({ rule: "unpinned-action", where: `${file}:${line}`, message: `${value} is not pinned to a full commit SHA: a moved tag would run other code with this job's permissions` });
+      findings.push({
+        rule: "unpinned-action",
+        where: `${file}:${line}`,
+        message: `${value} is not pinned to a full commit SHA: a moved tag would run other code with this job's permissions`,
+      });
     } else if (!VERSION_COMMENT.test(comment)) {
-      findings.push({ rule: "unpinned-action", where: `${file}:${line}`, message: `${value} needs a "# vX" comment naming the release the SHA is (Dependabot keeps both current)` });
+      findings.push({
+        rule: "unpinned-action",
+        where: `${file}:${line}`,
+        message: `${value} needs a "# vX" comment naming the release the SHA is (Dependabot keeps both current)`,
+      });
     }
   }
 
   if (mentionsSecret(workflow.env)) {
-    findings.push({ rule: "secret-outside-environment", where: `${file}: env`, message: "secrets in the workflow-level env reach every job, environment or not" });
+    findings.push({
+      rule: "secret-outside-environment",
+      where: `${file}: env`,
+      message: "secrets in the workflow-level env reach every job, environment or not",
+    });
   }
 
   for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
     const steps = job.steps ?? [];
     const holdsSecrets = mentionsSecret({ env: job.env, steps, secrets: job.secrets, with: job.with });
     if (holdsSecrets && job.environment === undefined) {
-      findings.push({ rule: "secret-outside-environment", where: `${file}: ${jobName}`, message: "reads secrets without an environment: they must be environment secrets (main only, reviewers for write access), not repository secrets every branch's code can use" });
+      findings.push({
+        rule: "secret-outside-environment",
+        where: `${file}: ${jobName}`,
+        message:
+          "reads secrets without an environment: they must be environment secrets (main only, reviewers for write access), not repository secrets every branch's code can use",
+      });
     }
     steps.forEach((step, index) => {
       const where = `${file}: ${stepLabel(jobName, step, index)}`;
       const action = step.uses?.split("@")[0] ?? "";
       if (action === "actions/checkout" && step.with?.["persist-credentials"] !== false) {
-        findings.push({ rule: "persisted-credentials", where, message: "actions/checkout keeps the job's token in .git/config unless persist-credentials: false; every later step could read it" });
+        findings.push({
+          rule: "persisted-credentials",
+          where,
+          message:
+            "actions/checkout keeps the job's token in .git/config unless persist-credentials: false; every later step could read it",
+        });
       }
       const scripts = [step.run, action === "actions/github-script" ? step.with?.script : undefined];
       for (const script of scripts) {
         if (typeof script === "string" && script.includes("${{")) {
-          findings.push({ rule: "template-injection", where, message: "an expression inside a script is pasted into the shell before it runs; pass the value through env and quote \"$VAR\"" });
+          findings.push({
+            rule: "template-injection",
+            where,
+            message: 'an expression inside a script is pasted into the shell before it runs; pass the value through env and quote "$VAR"',
+          });
         }
       }
-      if (holdsSecrets && action === "actions/setup-node" && (step.with?.cache !== undefined || step.with?.["package-manager-cache"] !== false)) {
-        findings.push({ rule: "npm-cache-with-secrets", where, message: "a job holding secrets restores a dependency cache any branch could have written: set package-manager-cache: false and no cache" });
+      if (
+        holdsSecrets &&
+        action === "actions/setup-node" &&
+        (step.with?.cache !== undefined || step.with?.["package-manager-cache"] !== false)
+      ) {
+        findings.push({
+          rule: "npm-cache-with-secrets",
+          where,
+          message:
+            "a job holding secrets restores a dependency cache any branch could have written: set package-manager-cache: false and no cache",
+        });
       }
     });
   }
