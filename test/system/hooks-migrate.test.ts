@@ -328,6 +328,28 @@ describe("migrate.sh", () => {
     assert.equal(heldMigrationLocks(), 0);
   });
 
+  test("a run stopped while it waits for the lock leaves no session waiting for it", async () => {
+    const dir = tempDir("holder");
+    const holder = startMigrate({ ...base(), MIGRATE_COMMAND: blockingMigration(dir) });
+    await waitFor(() => existsSync(join(dir, "started")), "the first migration started");
+    const waitingForLock = () => Number(pg.psql(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`));
+
+    const marker = join(tempDir("marker"), "migrated");
+    const waiter = startMigrate({ ...base(), MIGRATE_COMMAND: `touch '${marker}'` });
+    await waitFor(() => waitingForLock() === 1, "the second run waits for the lock");
+    waiter.child.kill("SIGTERM");
+    const stopped = await waiter.finished;
+    assert.equal(stopped.status, 143, stopped.stderr);
+    assert.match(stopped.stderr, /received SIGTERM before the migration started/);
+    await waitFor(() => waitingForLock() === 0, "the waiting lock session was cancelled", 5_000);
+
+    writeFileSync(join(dir, "release"), "");
+    assert.equal((await holder.finished).status, 0);
+    await sleep(300);
+    assert.equal(heldMigrationLocks(), 0, "a lock was taken after the stopped run had gone");
+    assert.equal(existsSync(marker), false);
+  });
+
   test("the lock outlives a server-side idle_session_timeout shorter than the migration", async () => {
     pg.psql("ALTER DATABASE app SET idle_session_timeout = '300ms'");
     try {
