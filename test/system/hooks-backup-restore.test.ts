@@ -17,6 +17,7 @@ import {
 import { basename, join } from "node:path";
 import { asUnprivileged, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
+import { verifyReasons } from "../support/hooks";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");
@@ -268,6 +269,7 @@ describe("backup.sh and restore.sh", () => {
       const restored = restore(file, pg.url(target));
       assert.notEqual(restored.status, 0);
       assert.match(restored.stderr, reason);
+      assert.equal(verifyReasons(restored.stderr).length, 1, restored.stderr);
       assert.match(restored.stderr, /refusing to restore/);
       assert.equal(dumpAll(target), before);
     }

@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commandsDir, findExecutable, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
+import { verifyReasons } from "../support/hooks";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const BACKUP = join(HOOKS, "backup.sh");
@@ -244,6 +245,7 @@ describe("hook guards", () => {
         const restored = restoreInto(file());
         assert.equal(restored.status, 1);
         assert.match(restored.stderr, message);
+        assert.equal(verifyReasons(restored.stderr).length, 1, restored.stderr);
         assert.match(restored.stderr, /refusing to restore/);
         assert.equal(restored.tables, "0");
       });
