@@ -5,31 +5,11 @@ import { describe, it } from "node:test";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { SECRET_MASK, UNKNOWN_ID, maskSecrets, policyEvents, previewDigest, providerReference } from "../../tools/check/digest";
 import { Graph, Registration } from "../../tools/check/harness";
+import { registration } from "../support/registration";
 
 const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
 
-function reg(name: string, type: string, extra: Partial<Registration> = {}): Registration {
-  return {
-    urn: `urn:pulumi:staging::dropstack::${type}::${name}`,
-    id: `${name}-id`,
-    type,
-    name,
-    custom: true,
-    protect: false,
-    dependencies: [],
-    propertyDependencies: {},
-    deleteBeforeReplace: false,
-    deleteBeforeReplaceDefined: false,
-    ignoreChanges: [],
-    replaceOnChanges: [],
-    additionalSecretOutputs: [],
-    wireInputs: {},
-    inputs: {},
-    secretInputs: [],
-    outputs: {},
-    ...extra,
-  };
-}
+const reg = (name: string, type: string, extra: Partial<Registration> = {}): Registration => registration(type, name, extra);
 
 describe("maskSecrets", () => {
   it("replaces a secret anywhere (top level, in objects, in arrays, a secret object) and keeps the rest", () => {

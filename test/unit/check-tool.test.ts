@@ -4,28 +4,15 @@ import { PolicyConfigError, effectiveConfig } from "../../tools/check/analyzer";
 import { Graph, Registration } from "../../tools/check/harness";
 import { deployLevels, renderTree } from "../../tools/check/report";
 import { SECRET_PLACEHOLDER, StackFileError, parseStackFile } from "../../tools/check/stack-file";
+import { registration } from "../support/registration";
 
 function reg(name: string, type: string, deps: string[] = [], parent?: string, custom = true): Registration {
-  return {
+  return registration(type, name, {
     urn: `urn:${name}`,
-    id: `${name}-id`,
-    type,
-    name,
     custom,
     parent: parent ? `urn:${parent}` : undefined,
-    protect: false,
     dependencies: deps.map((d) => `urn:${d}`),
-    propertyDependencies: {},
-    deleteBeforeReplace: false,
-    deleteBeforeReplaceDefined: false,
-    ignoreChanges: [],
-    replaceOnChanges: [],
-    additionalSecretOutputs: [],
-    wireInputs: {},
-    inputs: {},
-    secretInputs: [],
-    outputs: {},
-  };
+  });
 }
 
 describe("stack file reading", () => {

@@ -129,7 +129,8 @@ describe("every path the repository names resolves", () => {
   });
 
   it("nothing points at files outside the repository", () => {
-    const outside = /\.\.\/shared|DESIGN\.md|DESIGN §|\bseeds\b/;
+    // Built from parts, so that this file does not itself name what it refuses.
+    const outside = new RegExp(["\\.\\./" + "shared", "DESIGN" + "\\.md", "DESIGN" + " §", "\\bseeds\\b"].join("|"));
     const texts = FILES.filter((f) => /\.(ts|mjs|cjs|js|sh|md|ya?ml|json)$/.test(f) || f === ".ci/run").filter(
       (f) => f !== "package-lock.json" && f !== "test/unit/docs.test.ts",
     );

@@ -3,33 +3,12 @@
 // database stand-in gets from the program's registrations.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Registration } from "../../tools/check/harness";
 import { clusterPlan, pgbouncerIni } from "../../tools/rehearse/database";
 import { planChange, substitute, topologicalOrder } from "../../tools/rehearse/replay";
 import { repositoryOf } from "../../tools/rehearse/rehearsal";
+import { registration } from "../support/registration";
 
-function reg(type: string, name: string, extra: Partial<Registration> = {}): Registration {
-  return {
-    urn: `urn:pulumi:s::p::${type}::${name}`,
-    id: `${name}-id`,
-    type,
-    name,
-    custom: true,
-    protect: false,
-    dependencies: [],
-    propertyDependencies: {},
-    deleteBeforeReplace: false,
-    deleteBeforeReplaceDefined: false,
-    ignoreChanges: [],
-    replaceOnChanges: [],
-    additionalSecretOutputs: [],
-    wireInputs: {},
-    inputs: {},
-    secretInputs: [],
-    outputs: {},
-    ...extra,
-  };
-}
+const reg = registration;
 
 describe("rehearsal: what a change does", () => {
   const container = reg("docker:index/container:Container", "api");
