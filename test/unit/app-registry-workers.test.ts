@@ -7,15 +7,9 @@ import { imageRegistry, imageRepository } from "../../components/app/render";
 import { parseStackConfig } from "../../components/config/schema";
 import type { Graph } from "../../tools/check/harness";
 import { committedValue, runStack } from "../support/program";
+import { minimalConfig } from "../support/config";
 
-const base = () => ({
-  region: "fra1",
-  domain: "example.com",
-  hosts: { api: "api.example.com" },
-  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
-  tls: { email: "ops@example.com" },
-});
+const base = minimalConfig;
 const problems = (raw: Record<string, unknown>) => {
   const result = parseStackConfig(raw, "staging");
   return result.ok ? [] : result.problems;

@@ -2,15 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isHostname, parseStackConfig } from "../../components/config/schema";
 import { decodeConfigValue } from "../../components/config";
+import { minimalConfig } from "../support/config";
 
-const minimal = () => ({
-  region: "fra1",
-  domain: "example.com",
-  hosts: { api: "api.example.com" },
-  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
-  tls: { email: "ops@example.com" },
-});
+const minimal = minimalConfig;
 
 function problems(raw: Record<string, unknown>, stack = "staging"): string[] {
   const result = parseStackConfig(raw, stack);

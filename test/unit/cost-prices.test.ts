@@ -13,15 +13,9 @@ import {
   UPTIME_CHECK,
   VOLUME_PER_GB,
 } from "../../components/cost/prices";
+import { minimalConfig } from "../support/config";
 
-const minimal = () => ({
-  region: "fra1",
-  domain: "example.com",
-  hosts: { api: "api.example.com" },
-  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
-  tls: { email: "ops@example.com" },
-});
+const minimal = minimalConfig;
 
 // Built once: the candidate list below parses a few thousand configs.
 const schema = stackConfigSchema("staging");

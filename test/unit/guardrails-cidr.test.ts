@@ -10,6 +10,7 @@ import { dropletInboundRules } from "../../components/network/rules";
 import { databaseFirewallNoPublicSources } from "../../policies/database";
 import { firewallNoPublicAdminPorts } from "../../policies/network";
 import { resourceViolations } from "../support/policy";
+import { minimalConfig } from "../support/config";
 
 // A seeded generator, so a failure names a variant that reproduces.
 function random(seed: number) {
@@ -178,7 +179,7 @@ describe("address ranges by meaning", () => {
       }
       assert.ok(problem?.endsWith(`write ${canonical}`), `${spelling}: ${problem}`);
       assert.ok(problem?.includes(JSON.stringify(spelling)), `the message repeats the bad value: ${problem}`);
-      const result = parseStackConfig({ ...minimal(), adminCidrs: [canonicalOk, spelling] }, "staging");
+      const result = parseStackConfig({ ...minimalConfig(), adminCidrs: [canonicalOk, spelling] }, "staging");
       assert.ok(!result.ok);
       assert.deepEqual(result.problems, [`dropstack:adminCidrs.1: ${problem ?? ""}`]);
     }
@@ -199,13 +200,3 @@ describe("address ranges by meaning", () => {
 });
 
 const canonicalOk = "198.51.100.0/24";
-function minimal() {
-  return {
-    region: "fra1",
-    domain: "example.com",
-    hosts: { api: "api.example.com" },
-    sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-    app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
-    tls: { email: "ops@example.com" },
-  };
-}
