@@ -71,6 +71,7 @@ const database = new Database(name, {
   dropletTag: network.dropletTag.name,
   adminCidrs: config.adminCidrs,
   tags: [name],
+  restore: config.postgres.restore,
 });
 
 // Off-site copies of the backups; staging (backups.offsite: false) keeps them on the volume only.
@@ -173,6 +174,7 @@ new Project(name, {
     host.volume.volumeUrn,
     network.reservedIp.reservedIpUrn,
     database.cluster.clusterUrn,
+    ...(database.restored ? [database.restored.cluster.clusterUrn] : []),
     ...(backups ? [backups.bucket.bucketUrn] : []),
     ...(dns ? [dns.domain.domainUrn] : []),
   ],
@@ -196,6 +198,8 @@ export const auth0M2mClientId = identity?.m2mClientId ?? null;
 export const auth0M2mClientSecret = identity?.m2mClientSecret ?? null;
 export const promotionVerdict = promotion?.verdict ?? null;
 export const databaseClusterId = database.cluster.id;
+// The cluster restored to dropstack:postgres.restore.timestamp, which the app then runs on (docs/rollback.md).
+export const restoredDatabaseClusterId = database.restored?.cluster.id ?? null;
 // What tools/ci-access opens to a CI runner for one job, and the trusted sources the drift check expects.
 export const ciAccess = {
   dropletTag: network.dropletTag.name,

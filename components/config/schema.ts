@@ -11,6 +11,13 @@ import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
 import { DROPLET_PRICES, POSTGRES_NODE_PRICES } from "../cost/prices";
+import {
+  CLUSTER_NAME,
+  clusterNameFor,
+  describeRestoreTimestampProblem,
+  describeRestoredNameProblem,
+  restoredClusterName,
+} from "../database/restore";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -173,6 +180,14 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
               hour: intIn(0, 23).default(3),
             })
             .prefault({}),
+          // Point-in-time recovery into a new cluster beside this one (docs/rollback.md).
+          restore: z
+            .strictObject({
+              timestamp: checkedString(describeRestoreTimestampProblem),
+              // The cluster whose backups to restore; this stack's own when unset.
+              fromCluster: matching(CLUSTER_NAME, "a DigitalOcean database cluster name like dropstack-production-pg").optional(),
+            })
+            .optional(),
         })
         .prefault({}),
       redis: z
@@ -282,6 +297,19 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
           path: ["registry", "server"],
           message: `"${config.registry.server}" is not the registry of app.image, which docker pulls from ${imageRegistry(config.app.image)}`,
         });
+      }
+      const restore = config.postgres.restore;
+      // An invalid timestamp has its own problem already; the name is derived from a valid one.
+      if (restore && describeRestoreTimestampProblem(restore.timestamp) === undefined) {
+        const clusterName = clusterNameFor(`${project}-${stack}`);
+        const problem = describeRestoredNameProblem(clusterName, restore.timestamp);
+        if (problem) ctx.addIssue({ code: "custom", path: ["postgres", "restore"], message: problem });
+        else if (restore.fromCluster === restoredClusterName(clusterName, restore.timestamp))
+          ctx.addIssue({
+            code: "custom",
+            path: ["postgres", "restore", "fromCluster"],
+            message: `is the cluster this restore creates; name the cluster whose backups to restore (${clusterName} when unset)`,
+          });
       }
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { POOL_ROLE, RoleKind, privilegeModel } from "./privileges";
 import { appPoolSize, connectionUri, maintenanceWindow, trustedSources } from "./settings";
+import { clusterNameFor, normalizedRestoreTimestamp, restoredClusterName } from "./restore";
 import { componentType } from "../common/names";
 
 export interface DatabaseArgs {
@@ -21,6 +22,18 @@ export interface DatabaseArgs {
   /** Admitted to the admin endpoint; `pulumi up` must run from one of them (see README). */
   adminCidrs: string[];
   tags?: string[];
+  /**
+   * dropstack:postgres.restore: serve the app from a new cluster restored to `timestamp`
+   * from `fromCluster`'s point-in-time backups (this cluster's when unset).
+   */
+  restore?: { timestamp: string; fromCluster?: string };
+}
+
+/** A cluster restored to a point in time, with what the fork does not bring: trusted sources and the app's pool. */
+export interface RestoredCluster {
+  cluster: digitalocean.DatabaseCluster;
+  firewall: digitalocean.DatabaseFirewall;
+  pool: digitalocean.DatabaseConnectionPool;
 }
 
 /**
@@ -29,9 +42,17 @@ export interface DatabaseArgs {
  * (owns the schema, runs DDL) and readonly (SELECT only), created through @pulumi/postgresql,
  * and app (DML only, the pool's user), created through DigitalOcean's user API. The URIs point at private hosts: the hooks and the app run on
  * the droplet, inside the VPC.
+ *
+ * With `restore`, a second cluster is restored beside the first and the URIs point at it
+ * (docs/rollback.md, "Point-in-time recovery"). The fork brings the databases, roles,
+ * passwords, schema and grants as they were at that time, so the roles and grants stay
+ * managed on the first cluster and the same credentials log in to the second.
  */
 export class Database extends pulumi.ComponentResource {
+  /** This stack's own cluster: the roles, schema and grants are managed on it. */
   readonly cluster: digitalocean.DatabaseCluster;
+  /** The point-in-time restore the app runs on, when dropstack:postgres.restore is set. */
+  readonly restored?: RestoredCluster;
   readonly firewall: digitalocean.DatabaseFirewall;
   readonly appDatabase: digitalocean.DatabaseDb;
   readonly pool: digitalocean.DatabaseConnectionPool;
@@ -55,21 +76,19 @@ export class Database extends pulumi.ComponentResource {
     super(componentType("Database"), name, {}, opts);
     const model = privilegeModel();
 
-    this.cluster = new digitalocean.DatabaseCluster(
-      `${name}-pg`,
-      {
-        name: `${name}-pg`,
-        engine: "pg",
-        version: args.version,
-        size: args.size,
-        nodeCount: args.nodes,
-        region: args.region,
-        privateNetworkUuid: args.vpcId,
-        maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
-        tags: args.tags,
-      },
-      { parent: this, protect: true },
-    );
+    const clusterName = clusterNameFor(name);
+    const clusterArgs = (doName: string): digitalocean.DatabaseClusterArgs => ({
+      name: doName,
+      engine: "pg",
+      version: args.version,
+      size: args.size,
+      nodeCount: args.nodes,
+      region: args.region,
+      privateNetworkUuid: args.vpcId,
+      maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
+      tags: args.tags,
+    });
+    this.cluster = new digitalocean.DatabaseCluster(clusterName, clusterArgs(clusterName), { parent: this, protect: true });
 
     this.firewall = new digitalocean.DatabaseFirewall(
       `${name}-pg-firewall`,
@@ -227,14 +246,55 @@ export class Database extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...grants, ...defaults] },
     );
 
-    this.privateHost = this.cluster.privateHost;
-    this.port = this.cluster.port;
+    if (args.restore) {
+      const restoredName = restoredClusterName(clusterName, args.restore.timestamp);
+      // Protected like the first: it holds the data the app writes once it is cut over.
+      const cluster = new digitalocean.DatabaseCluster(
+        restoredName,
+        {
+          ...clusterArgs(restoredName),
+          backupRestore: {
+            databaseName: args.restore.fromCluster ?? this.cluster.name,
+            backupCreatedAt: normalizedRestoreTimestamp(args.restore.timestamp),
+          },
+        },
+        { parent: this, protect: true },
+      );
+      this.restored = {
+        cluster,
+        firewall: new digitalocean.DatabaseFirewall(
+          `${restoredName}-firewall`,
+          { clusterId: cluster.id, rules: trustedSources(args.dropletTag, args.adminCidrs) },
+          { parent: this },
+        ),
+        // The app user and database come with the fork; the pool is DigitalOcean's PgBouncer
+        // configuration, made here like the first cluster's (docs/rollback.md says what to do
+        // if the fork brought it along).
+        pool: new digitalocean.DatabaseConnectionPool(
+          `${restoredName}-pool`,
+          {
+            clusterId: cluster.id,
+            name: `${args.database}-pool`,
+            dbName: this.appDatabase.name,
+            user: this.appUser.name,
+            mode: "transaction",
+            size: appPoolSize(args.size),
+          },
+          { parent: this },
+        ),
+      };
+    }
+
+    // The app, the hooks and every URI follow the cluster that serves: the restored one when there is one.
+    const serving = this.restored ?? { cluster: this.cluster, pool: this.pool };
+    this.privateHost = serving.cluster.privateHost;
+    this.port = serving.cluster.port;
     this.databaseName = this.appDatabase.name;
 
     const direct = (kind: RoleKind) =>
       pulumi.secret(
         pulumi
-          .all([...credentials(kind), this.cluster.privateHost, this.cluster.port, this.appDatabase.name])
+          .all([...credentials(kind), serving.cluster.privateHost, serving.cluster.port, this.appDatabase.name])
           .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
       );
     this.migratorUri = direct("migrator");
@@ -242,12 +302,13 @@ export class Database extends pulumi.ComponentResource {
     // Through PgBouncer the "database" is the pool's name.
     this.appUri = pulumi.secret(
       pulumi
-        .all([...credentials(POOL_ROLE), this.pool.privateHost, this.pool.port, this.pool.name])
+        .all([...credentials(POOL_ROLE), serving.pool.privateHost, serving.pool.port, serving.pool.name])
         .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
     );
 
     this.registerOutputs({
       clusterId: this.cluster.id,
+      restoredClusterId: this.restored?.cluster.id,
       privateHost: this.privateHost,
       databaseName: this.databaseName,
       migratorUri: this.migratorUri,

@@ -10,16 +10,11 @@ import { HOOK_SCRIPTS, postgresClientImage } from "../../components/hooks/comman
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 import { type Finished, makeTempDir, run, runAsync } from "../../tools/lib/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
+import { runbookBlock } from "../support/runbook";
 
 const ROOT = join(__dirname, "..", "..");
 const RUNBOOK = readFileSync(join(ROOT, "docs", "rollback.md"), "utf8");
 const ROLE_PASSWORDS = { migrator: "migrator-pw-5b2e", app: "app-pw-c81d", readonly: "readonly-pw-90fa" };
-
-function runbookBlock(name: string): string {
-  const match = new RegExp(`<!-- runbook-test: ${name} -->\\n\`\`\`bash\\n([\\s\\S]*?)\\n\`\`\``).exec(RUNBOOK);
-  if (!match) throw new Error(`docs/rollback.md has no bash block marked runbook-test: ${name}`);
-  return match[1];
-}
 
 function bash(script: string, stdin: string, env: NodeJS.ProcessEnv): Promise<Finished> {
   return runAsync(["bash", "-c", script], { input: stdin, env });

@@ -7,6 +7,7 @@ import { InvalidConfigError, parseStackConfig, rawNamespaceConfig } from "../../
 import { UsageError, commandLine } from "../cli";
 import { STACK_NAME } from "../new-stack/derive";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
+import { pitrWindowNote } from "../../components/database/restore";
 import { PolicyConfigError, analyze, startPolicyPack } from "./analyzer";
 import { CompareError, compareCosts, costJson, costOf, estimateOtherConfig, renderCost } from "./cost";
 import { previewDigest } from "./digest";
@@ -162,6 +163,10 @@ async function main(): Promise<number> {
     `Previewing stack ${args.stack} offline (program under Pulumi mocks, config from ${path.relative(process.cwd(), args.configFile) || args.configFile})`,
   );
   if (stackFile.secretKeys.length > 0) log(`Secret keys treated as unknown secrets: ${stackFile.secretKeys.join(", ")}`);
+  const restore = parsed.config.postgres.restore;
+  // The only clock the check reads: whether DigitalOcean would still create this restore now.
+  const restoreNote = restore && pitrWindowNote(restore.timestamp, new Date());
+  if (restoreNote) log(`Note: ${restoreNote}`);
   const promotion = promotionInputs(stackFile.config, args.stagingOutputs);
   if (promotion) {
     setStackReferenceOutputs(promotion.stagingStack, promotion.outputs);
