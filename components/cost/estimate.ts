@@ -2,13 +2,14 @@
 // (which has the program's registrations) and the budget policy (which has the
 // analyzer's resources). Pure: no Pulumi, no I/O.
 import {
-  DROPLET_BACKUP_SHARE,
+  DROPLET_BACKUP_SHARES,
   DROPLET_PRICES,
   POSTGRES_NODE_PRICES,
   Price,
   RESERVED_IP_ASSIGNED,
   RESERVED_IP_UNASSIGNED,
   SPACES_SUBSCRIPTION,
+  UNBILLED,
   UPTIME_CHECK,
   VOLUME_PER_GB,
 } from "./prices";
@@ -62,6 +63,12 @@ function lookup(table: Readonly<Record<string, Price>>, slug: unknown): Price {
   return Object.hasOwn(table, key) ? table[key] : { monthlyUsd: null, source: NOT_IN_TABLE(key) };
 }
 
+/** The droplet's backup plan: its backupPolicy's, or DigitalOcean's default when it sets none. */
+function backupPlan(policy: unknown): string {
+  const plan = typeof policy === "object" && policy !== null ? (policy as { plan?: unknown }).plan : undefined;
+  return typeof plan === "string" && plan !== "" ? plan : DROPLET_BACKUP_SHARES.defaultPlan;
+}
+
 function positive(value: unknown, fallback: number): number {
   const n = Number(value);
   return Number.isFinite(n) && n > 0 ? n : fallback;
@@ -77,12 +84,14 @@ export function estimateCost(resources: PricedResource[]): CostEstimate {
       const price = lookup(DROPLET_PRICES, r.props.size);
       items.push({ name: r.name, type: r.type, what: String(r.props.size), monthlyUsd: price.monthlyUsd, source: price.source });
       if (r.props.backups === true) {
+        const plan = backupPlan(r.props.backupPolicy);
+        const share = Object.hasOwn(DROPLET_BACKUP_SHARES.shares, plan) ? DROPLET_BACKUP_SHARES.shares[plan] : undefined;
         items.push({
           name: `${r.name} backups`,
           type: r.type,
-          what: `weekly backups, ${DROPLET_BACKUP_SHARE.share * 100}% of the droplet`,
-          monthlyUsd: price.monthlyUsd === null ? null : cents(price.monthlyUsd * DROPLET_BACKUP_SHARE.share),
-          source: DROPLET_BACKUP_SHARE.source,
+          what: share === undefined ? `${plan} backups` : `${plan} backups, ${share * 100}% of the droplet`,
+          monthlyUsd: price.monthlyUsd === null || share === undefined ? null : cents(price.monthlyUsd * share),
+          source: share === undefined ? NOT_IN_TABLE(`backup plan ${plan}`) : DROPLET_BACKUP_SHARES.source,
         });
       }
     } else if (r.type === VOLUME) {
@@ -119,6 +128,10 @@ export function estimateCost(resources: PricedResource[]): CostEstimate {
       });
     } else if (r.type === UPTIME_CHECK_TYPE) {
       items.push({ name: r.name, type: r.type, what: "uptime check", monthlyUsd: UPTIME_CHECK.monthlyUsd, source: UPTIME_CHECK.source });
+    } else if (r.type.startsWith("digitalocean:") && !Object.hasOwn(UNBILLED, r.type)) {
+      // A DigitalOcean resource nobody has priced or shown to be free: listed as
+      // unpriced, so a new billable resource shows up in the check instead of costing nothing.
+      items.push({ name: r.name, type: r.type, what: r.type.split(":").pop() ?? r.type, monthlyUsd: null, source: NOT_IN_TABLE(r.type) });
     }
   }
   return {

@@ -1,8 +1,10 @@
 // What the billable DigitalOcean resources dropstack can declare cost per month, in USD,
-// each with the public page it was read from and that page's date. A price that no
-// public page confirmed is null ("unsourced"): the check lists the resource as unpriced
-// rather than guessing, and its total says how many items it leaves out.
-// The config schema accepts exactly the droplet and database sizes listed here, so a
+// each with the public page it was read from and the date that page states. DigitalOcean's
+// own price pages were not all in the material available when the table was compiled, so
+// several figures come from dated third-party transcriptions of them; each source says
+// which. A price no public page confirmed is null ("unsourced"): the check lists the
+// resource as unpriced rather than guessing, and its total says how many items it leaves
+// out. The config schema accepts exactly the droplet and database sizes listed here, so a
 // size nobody has looked up cannot reach a stack unnoticed.
 
 export interface Price {
@@ -14,15 +16,13 @@ export interface Price {
   asOf?: string;
 }
 
-/** When the table was compiled: every source above was read on this day. */
+/** When the table was compiled: every source below was read on this day. */
 export const PRICES_READ_ON = "2026-11-28";
 
 const DROPLET_SOURCE =
-  "https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0 (DigitalOcean's Basic Regular droplet prices from its 2022-07-01 price change, tabulated; the current table is https://docs.digitalocean.com/products/droplets/details/pricing)";
-const UNSOURCED = "unsourced: no public DigitalOcean page with this figure was found when the table was written";
+  "https://github.com/Hamerbyh/vpsprice/blob/4e71e186814c10cad6f5ff12e8ba49e7178b5d57/src/providers/digitalocean/droplet-price.md (Basic Regular droplets with SSD, dated 2024-03-26: $4 512MB, $6 1GB, $12 1vCPU/2GB, $18 2vCPU/2GB, $24 4GB, $48 8GB, $96 16GB; the same figures DigitalOcean set in its 2022-07-01 price change, tabulated in https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0)";
 
-const droplet = (monthlyUsd: number): Price => ({ monthlyUsd, source: DROPLET_SOURCE, asOf: "2022-07-01" });
-const unsourced: Price = { monthlyUsd: null, source: UNSOURCED };
+const droplet = (monthlyUsd: number): Price => ({ monthlyUsd, source: DROPLET_SOURCE, asOf: "2024-03-26" });
 
 /** Basic (Regular, shared CPU) droplets by size slug. */
 export const DROPLET_PRICES: Readonly<Record<string, Price>> = {
@@ -35,52 +35,122 @@ export const DROPLET_PRICES: Readonly<Record<string, Price>> = {
   "s-8vcpu-16gb": droplet(96),
 };
 
+// Managed PostgreSQL is billed per node: a standby costs what the primary costs ("optional
+// standby node (doubles cost)" in the Bytebase comparison; "Having a Standby Node bumps the
+// cost up to $60/month" for the 2 GiB plan in dwyl/learn-postgresql#54, 2023-11-18), and
+// each plan includes its storage, so the price of a cluster is the node price × nodes.
+const ASTOR_URL =
+  "https://github.com/astorDev/astorDev.github.io/blob/56f032976886619ff55e611f9075245eed00bcdd/articles/postgres-hosting-prices/index.md";
+const BYTEBASE_URL =
+  "https://github.com/bytebase/bytebase.com/blob/5053919615b3bed75e4d4cb628cdab834b045cbc/content/blog/postgres-hosting-options-pricing-comparison.md";
+const astor = (row: string, monthlyUsd: number): Price => ({
+  monthlyUsd,
+  source: `${ASTOR_URL} (article dated 2024-05-08 tabulating https://www.digitalocean.com/pricing/managed-databases#postgresql, Basic Regular CPU: ${row})`,
+  asOf: "2024-05-08",
+});
+const bytebase = (quote: string, monthlyUsd: number, astorNote: string): Price => ({
+  monthlyUsd,
+  source: `${BYTEBASE_URL} (Bytebase comparison dated 2025-05-06: DigitalOcean "${quote}"; ${astorNote} in ${ASTOR_URL} of 2024-05-08)`,
+  asOf: "2025-05-06",
+});
+const unsourcedNode = (what: string): Price => ({
+  monthlyUsd: null,
+  source: `unsourced: no dated public page with the price of the ${what} PostgreSQL node was found`,
+});
+
 /**
- * Managed PostgreSQL, per node (primary and each standby). No public page stating the
- * current per-size figures was found, so every entry is unsourced until someone reads
- * https://www.digitalocean.com/pricing/managed-databases and fills them in.
+ * Managed PostgreSQL, per node (primary and each standby). Sizes with two dated sources
+ * take the newer one; where they disagree the source says so. The two largest Basic sizes
+ * appear in no dated public source found, so they stay unsourced and the check lists a
+ * cluster of that size as unpriced.
  */
 export const POSTGRES_NODE_PRICES: Readonly<Record<string, Price>> = {
-  "db-s-1vcpu-1gb": unsourced,
-  "db-s-1vcpu-2gb": unsourced,
-  "db-s-2vcpu-4gb": unsourced,
-  "db-s-4vcpu-8gb": unsourced,
-  "db-s-6vcpu-16gb": unsourced,
-  "db-s-8vcpu-32gb": unsourced,
-  "db-s-16vcpu-64gb": unsourced,
+  "db-s-1vcpu-1gb": bytebase("$15.00 (1 vCPU, 1 GiB)", 15, "the same figure"),
+  "db-s-1vcpu-2gb": astor("1 vCPU, 2 GiB, 30 GiB $30.00", 30),
+  "db-s-2vcpu-4gb": bytebase("$60.00 (2 vCPU, 4 GiB)", 60, "the same figure"),
+  "db-s-4vcpu-8gb": astor("4 vCPUs, 8 GiB, 140 GiB $120.00", 120),
+  "db-s-6vcpu-16gb": bytebase("$244.00 (6 vCPU, 16 GiB)", 244, "$240.00"),
+  "db-s-8vcpu-32gb": unsourcedNode("8 vCPU / 32 GiB"),
+  "db-s-16vcpu-64gb": unsourcedNode("16 vCPU / 64 GiB"),
 };
 
-/** Weekly droplet backups add a share of the droplet's price. */
-export const DROPLET_BACKUP_SHARE = {
-  share: 0.2,
+/**
+ * Droplet backups add a share of the droplet's price by backup plan ("basic" plans). A
+ * droplet with `backups` and no `backupPolicy` gets the daily plan: "If omitted and
+ * `backups` is `true`, the backup plan will default to daily" (the provider's Droplet
+ * reference, node_modules/@pulumi/digitalocean/droplet.d.ts).
+ */
+export const DROPLET_BACKUP_SHARES = {
+  shares: { weekly: 0.2, daily: 0.3 } as Readonly<Record<string, number>>,
+  defaultPlan: "daily",
   source:
-    "https://docs.digitalocean.com/products/backups/details/pricing (basic plan: weekly backups add 20.0% of the Droplet's cost per month)",
+    "https://docs.digitalocean.com/products/backups/details/pricing (validated 2026-03-09, basic plans: weekly adds 20.0% of the Droplet's cost per month, daily adds 30.0%)",
   asOf: "2026-03-09",
 } as const;
 
-/** Block storage volumes, per GiB. */
-export const VOLUME_PER_GB: Price = unsourced;
+/** Block storage volumes, per GiB (billed on the size, attached or not). */
+export const VOLUME_PER_GB: Price = {
+  monthlyUsd: 0.1,
+  source:
+    'https://github.com/hashbang/gitops/issues/76 (2021-02-09: DigitalOcean volumes "are $10/100GB"; $0.10 per GB a month is the launch price in https://thenewstack.io/digitalocean-launches-block-storage-service-storage-hungry-cloud-users/)',
+  asOf: "2021-02-09",
+};
 
 /** One Spaces subscription covers every bucket of the team (250 GiB storage, 1 TiB transfer included). */
 export const SPACES_SUBSCRIPTION: Price = {
   monthlyUsd: 5,
   source:
-    "https://www.digitalocean.com/community/questions/prices-explanation-5-per-space-or-5-for-spaces (DigitalOcean staff: $5 subscription, however many Spaces)",
-  asOf: "2018-11-27",
+    'https://github.com/hashbang/gitops/issues/76 (2021-02-09: DigitalOcean Spaces "$5/250GB per month"; DigitalOcean staff confirm one $5 subscription however many Spaces at https://www.digitalocean.com/community/questions/prices-explanation-5-per-space-or-5-for-spaces, 2018-11-27)',
+  asOf: "2021-02-09",
 };
 
 /** Reserved IPs cost nothing while assigned to a droplet (dropstack always assigns its one). */
 export const RESERVED_IP_ASSIGNED: Price = {
   monthlyUsd: 0,
   source:
-    "https://docs.digitalocean.com/products/networking/floating-ips/ (free when assigned to a Droplet; reserved IPs are the renamed floating IPs)",
+    'https://docs.digitalocean.com/products/networking/reserved-ips/how-to/modify/ (last updated 2025-06-17: "Assigned reserved IPv4 addresses are free, but unassigned reserved IPv4 addresses are not.")',
+  asOf: "2025-06-17",
 };
 
-/** An unassigned reserved IP is billed (same page). */
+/** An unassigned reserved IP is billed, but no stored page states the figure. */
 export const RESERVED_IP_UNASSIGNED: Price = {
-  monthlyUsd: 4,
-  source: RESERVED_IP_ASSIGNED.source,
+  monthlyUsd: null,
+  source:
+    "unsourced: DigitalOcean's reserved IP pages say an unassigned reserved IPv4 is billed, but no public page with the monthly figure was found (dropstack always assigns its reserved IP)",
 };
 
-/** Uptime checks. */
-export const UPTIME_CHECK: Price = unsourced;
+/** Uptime checks (DigitalOcean Monitoring → Uptime). */
+export const UPTIME_CHECK: Price = {
+  monthlyUsd: 1,
+  source:
+    'https://docs.digitalocean.com/products/uptime/details/ (generated 2026-03-27: "Each Uptime check costs $1.00 per month, billed in hourly increments. There is no additional cost for alerts.")',
+  asOf: "2026-03-27",
+};
+
+/**
+ * DigitalOcean resources dropstack declares that have no charge of their own, with why.
+ * The estimate leaves them out; a test keeps every DigitalOcean type the program declares
+ * either priced or in this list, so a new billable resource cannot go unpriced unnoticed.
+ */
+export const UNBILLED: Readonly<Record<string, string>> = {
+  "digitalocean:index/uptimeAlert:UptimeAlert":
+    'no charge: "There is no additional cost for alerts" (https://docs.digitalocean.com/products/uptime/details/, generated 2026-03-27)',
+  "digitalocean:index/monitorAlert:MonitorAlert":
+    'no charge: "DigitalOcean Monitoring is a free, opt-in service ... supports configurable metrics alert policies" (https://docs.digitalocean.com/products/monitoring/details/features/)',
+  "digitalocean:index/firewall:Firewall":
+    'no charge: "Cloud Firewalls are a network-based, stateful firewall service for Droplets provided at no additional cost" (https://docs.digitalocean.com/products/networking/firewalls/reference/, last edited 2025-12-11)',
+  "digitalocean:index/reservedIpAssignment:ReservedIpAssignment":
+    "part of the reserved IP: it makes the reserved IP's price the assigned one",
+  "digitalocean:index/volumeAttachment:VolumeAttachment": "part of the volume, which is billed by its size whether attached or not",
+  "digitalocean:index/databaseDb:DatabaseDb": "part of the database cluster, billed per node",
+  "digitalocean:index/databaseUser:DatabaseUser": "part of the database cluster, billed per node",
+  "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": "part of the database cluster, billed per node",
+  "digitalocean:index/databaseFirewall:DatabaseFirewall": "part of the database cluster, billed per node",
+  "digitalocean:index/spacesKey:SpacesKey": "part of the Spaces subscription",
+  "digitalocean:index/project:Project": "no price: no public DigitalOcean page read lists a charge for projects (account organisation)",
+  "digitalocean:index/tag:Tag": "no price: no public DigitalOcean page read lists a charge for tags (account organisation)",
+  "digitalocean:index/vpc:Vpc":
+    "no price: no public DigitalOcean page read lists a charge for a VPC network (traffic inside one does not count against bandwidth)",
+  "digitalocean:index/domain:Domain": "no price: no public DigitalOcean page read lists a charge for DNS domains",
+  "digitalocean:index/dnsRecord:DnsRecord": "no price: no public DigitalOcean page read lists a charge for DNS records",
+};

@@ -14,23 +14,50 @@ import {
   estimateCost,
   formatDelta,
 } from "../../components/cost/estimate";
-import { DROPLET_BACKUP_SHARE, DROPLET_PRICES, POSTGRES_NODE_PRICES, SPACES_SUBSCRIPTION } from "../../components/cost/prices";
+import {
+  DROPLET_BACKUP_SHARES,
+  DROPLET_PRICES,
+  POSTGRES_NODE_PRICES,
+  SPACES_SUBSCRIPTION,
+  UNBILLED,
+  VOLUME_PER_GB,
+} from "../../components/cost/prices";
 import { renderCost } from "../../tools/check/cost";
 
-const droplet = (size: string, backups = false): PricedResource => ({ type: DROPLET, name: "web", props: { size, backups } });
+const droplet = (size: string, backups = false, backupPolicy?: { plan: string }): PricedResource => ({
+  type: DROPLET,
+  name: "web",
+  props: { size, backups, ...(backupPolicy ? { backupPolicy } : {}) },
+});
 
 describe("estimateCost", () => {
-  it("prices every droplet size from the table, with or without backups", () => {
+  it("prices every droplet size from the table, with or without backups of each plan", () => {
+    // No backupPolicy means DigitalOcean's default plan (daily), as the provider documents.
+    const policies: [{ plan: string } | undefined, string][] = [
+      [undefined, DROPLET_BACKUP_SHARES.defaultPlan],
+      ...Object.keys(DROPLET_BACKUP_SHARES.shares).map((plan): [{ plan: string }, string] => [{ plan }, plan]),
+    ];
     for (const [size, price] of Object.entries(DROPLET_PRICES)) {
-      for (const backups of [false, true]) {
-        const estimate = estimateCost([droplet(size, backups)]);
-        const base = price.monthlyUsd as number;
-        const expected = Math.round(base * (1 + (backups ? DROPLET_BACKUP_SHARE.share : 0)) * 100) / 100;
-        assert.equal(estimate.totalUsd, expected, `${size} backups=${backups}`);
-        assert.equal(estimate.items.length, backups ? 2 : 1);
+      const base = price.monthlyUsd as number;
+      assert.equal(estimateCost([droplet(size)]).totalUsd, base, size);
+      assert.equal(estimateCost([droplet(size)]).items.length, 1);
+      for (const [policy, plan] of policies) {
+        const estimate = estimateCost([droplet(size, true, policy)]);
+        const expected = Math.round(base * (1 + DROPLET_BACKUP_SHARES.shares[plan]) * 100) / 100;
+        assert.equal(estimate.totalUsd, expected, `${size} backups ${plan}`);
+        assert.equal(estimate.items.length, 2);
+        assert.match(estimate.items[1].what, new RegExp(`^${plan} backups, `));
         assert.equal(estimate.unpriced, 0);
       }
     }
+    assert.ok(DROPLET_BACKUP_SHARES.shares.daily > DROPLET_BACKUP_SHARES.shares.weekly, "daily backups cost more than weekly");
+  });
+
+  it("leaves a backup plan the table does not price unpriced", () => {
+    const estimate = estimateCost([droplet("s-2vcpu-4gb", true, { plan: "every-4-hours" })]);
+    assert.equal(estimate.totalUsd, 24);
+    assert.equal(estimate.unpriced, 1);
+    assert.match(estimate.items[1].source, /not in the price table.*backup plan every-4-hours/);
   });
 
   it("leaves a size outside the table unpriced instead of guessing", () => {
@@ -47,8 +74,11 @@ describe("estimateCost", () => {
       const perNode = POSTGRES_NODE_PRICES["db-s-2vcpu-4gb"].monthlyUsd;
       assert.equal(estimate.items[0].monthlyUsd, perNode === null ? null : perNode * nodeCount);
     }
-    const volume = estimateCost([{ type: VOLUME, name: "data", props: { size: 100 } }]);
-    assert.equal(volume.items[0].what, "100 GiB");
+    for (const size of [1, 20, 100, 16384]) {
+      const volume = estimateCost([{ type: VOLUME, name: "data", props: { size } }]);
+      assert.equal(volume.items[0].what, `${size} GiB`);
+      assert.equal(volume.items[0].monthlyUsd, Math.round(size * (VOLUME_PER_GB.monthlyUsd as number) * 100) / 100);
+    }
   });
 
   it("charges one Spaces subscription however many buckets, and nothing for resources that are free", () => {
@@ -63,10 +93,26 @@ describe("estimateCost", () => {
     assert.equal(estimate.items.length, 3);
   });
 
-  it("reserved IPs are free when assigned and billed when not", () => {
+  it("reserved IPs are free when assigned, and not taken for free when not", () => {
     const ip: PricedResource = { type: RESERVED_IP, name: "ip", props: {} };
-    assert.equal(estimateCost([ip, { type: RESERVED_IP_ASSIGNMENT, name: "a", props: {} }]).totalUsd, 0);
-    assert.ok(estimateCost([ip]).totalUsd > 0);
+    const assigned = estimateCost([ip, { type: RESERVED_IP_ASSIGNMENT, name: "a", props: {} }]);
+    assert.equal(assigned.totalUsd, 0);
+    assert.equal(assigned.unpriced, 0);
+    // DigitalOcean bills an unassigned reserved IP; with no sourced figure it is unpriced, not $0.
+    const unassigned = estimateCost([ip]);
+    assert.equal(unassigned.items[0].monthlyUsd, null);
+    assert.equal(unassigned.unpriced, 1);
+  });
+
+  it("lists a DigitalOcean resource the table neither prices nor knows to be free as unpriced", () => {
+    const types = ["digitalocean:index/loadBalancer:LoadBalancer", "digitalocean:index/databaseReplica:DatabaseReplica"];
+    for (const type of types) {
+      const estimate = estimateCost([{ type, name: "x", props: {} }]);
+      assert.equal(estimate.unpriced, 1, type);
+      assert.match(estimate.items[0].source, /not in the price table/);
+    }
+    const free = estimateCost(Object.keys(UNBILLED).map((type, i) => ({ type, name: `r${i}`, props: {} })));
+    assert.deepEqual(free.items, []);
   });
 
   it("lists the biggest priced items first", () => {
@@ -100,8 +146,9 @@ describe("compareCosts", () => {
     assert.equal(result.changes.length, 1);
     assert.equal(result.changes[0].name, "web backups");
     assert.equal(result.changes[0].before, undefined);
-    assert.equal(formatDelta(result.totalDeltaUsd), "+$4.80");
-    assert.equal(formatDelta(compareCosts(estimateCost([droplet("s-2vcpu-4gb", true)]), estimateCost([])).totalDeltaUsd), "-$28.80");
+    // Daily backups (the default plan) add 30% of $24.
+    assert.equal(formatDelta(result.totalDeltaUsd), "+$7.20");
+    assert.equal(formatDelta(compareCosts(estimateCost([droplet("s-2vcpu-4gb", true)]), estimateCost([])).totalDeltaUsd), "-$31.20");
   });
 });
 
@@ -111,8 +158,25 @@ describe("the check's cost section", () => {
     const after = estimateCost([droplet("s-4vcpu-8gb"), { type: VOLUME, name: "data", props: { size: 20 } }]);
     const text = renderCost(after, { against: "Pulumi.base.yaml", result: compareCosts(before, after) });
     assert.match(text, /^ {4}web +s-4vcpu-8gb +\$48\.00$/m);
-    assert.match(text, /^ {4}Total: \$48\.00\/month/m);
+    assert.match(text, /^ {4}data +20 GiB +\$2\.00$/m);
+    assert.match(text, /^ {4}Total: \$50\.00\/month$/m);
     assert.match(text, /web: s-2vcpu-4gb \$24\.00 → s-4vcpu-8gb \$48\.00 {2}\+\$24\.00/);
-    assert.match(text, /Total change: \+\$24\.00\/month/);
+    assert.match(text, /data: \(absent\) → 20 GiB \$2\.00 {2}\+\$2\.00/);
+    assert.match(text, /Total change: \+\$26\.00\/month/);
+  });
+
+  it("says why each unpriced item is left out of the total", () => {
+    const estimate = estimateCost([
+      droplet("s-2vcpu-4gb"),
+      { type: DATABASE_CLUSTER, name: "pg", props: { size: "db-s-8vcpu-32gb", nodeCount: 2 } },
+    ]);
+    const text = renderCost(estimate);
+    assert.match(text, /^ {4}pg +db-s-8vcpu-32gb × 2 nodes +unpriced$/m);
+    assert.match(text, /^ {4}Total: \$24\.00\/month \(\+ 1 unpriced item left out: no sourced price in the table\)$/m);
+    assert.match(
+      text,
+      /^ {4}Unpriced pg: unsourced: no dated public page with the price of the 8 vCPU \/ 32 GiB PostgreSQL node was found$/m,
+    );
+    assert.doesNotMatch(renderCost(estimateCost([droplet("s-2vcpu-4gb")])), /Unpriced/);
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseStackConfig, stackConfigSchema } from "../../components/config/schema";
 import {
-  DROPLET_BACKUP_SHARE,
+  DROPLET_BACKUP_SHARES,
   DROPLET_PRICES,
   POSTGRES_NODE_PRICES,
   PRICES_READ_ON,
@@ -10,6 +10,7 @@ import {
   RESERVED_IP_ASSIGNED,
   RESERVED_IP_UNASSIGNED,
   SPACES_SUBSCRIPTION,
+  UNBILLED,
   UPTIME_CHECK,
   VOLUME_PER_GB,
 } from "../../components/cost/prices";
@@ -65,9 +66,34 @@ describe("price table", () => {
         if (price.asOf !== undefined) assert.match(price.asOf, /^\d{4}-\d{2}-\d{2}$/, name);
       }
     }
-    assert.match(DROPLET_BACKUP_SHARE.source, /^https:\/\/docs\.digitalocean\.com\//);
-    assert.ok(DROPLET_BACKUP_SHARE.share > 0 && DROPLET_BACKUP_SHARE.share < 1);
+    assert.match(DROPLET_BACKUP_SHARES.source, /^https:\/\/docs\.digitalocean\.com\//);
+    for (const [plan, share] of Object.entries(DROPLET_BACKUP_SHARES.shares)) assert.ok(share > 0 && share < 1, plan);
+    assert.ok(Object.hasOwn(DROPLET_BACKUP_SHARES.shares, DROPLET_BACKUP_SHARES.defaultPlan));
     assert.match(PRICES_READ_ON, /^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("dates every sourced figure no later than the day the table was read", () => {
+    const dated = [
+      ...Object.values(DROPLET_PRICES),
+      ...Object.values(POSTGRES_NODE_PRICES),
+      VOLUME_PER_GB,
+      SPACES_SUBSCRIPTION,
+      RESERVED_IP_ASSIGNED,
+      UPTIME_CHECK,
+      DROPLET_BACKUP_SHARES,
+    ].filter((p) => !("monthlyUsd" in p) || p.monthlyUsd !== null);
+    for (const price of dated) {
+      assert.ok(price.asOf, price.source);
+      assert.ok(price.asOf <= PRICES_READ_ON, `${price.asOf} is after ${PRICES_READ_ON}: ${price.source}`);
+      assert.ok(price.source.includes(price.asOf), `the source text states its date ${price.asOf}: ${price.source}`);
+    }
+  });
+
+  it("says why each DigitalOcean resource it leaves unpriced costs nothing of its own", () => {
+    for (const [type, why] of Object.entries(UNBILLED)) {
+      assert.match(type, /^digitalocean:index\/[a-zA-Z]+:[A-Z][A-Za-z]+$/, type);
+      assert.match(why, /^(no charge: .*https:\/\/docs\.digitalocean\.com\/|part of the |no price: )/, type);
+    }
   });
 
   it("droplet prices grow with the size", () => {

@@ -28,9 +28,12 @@ export function renderCost(estimate: CostEstimate, comparison?: { against: strin
   for (const [name, what, usd] of rows) lines.push(name.padEnd(widths[0]) + what.padEnd(widths[1]) + usd.padStart(9));
   const unpriced =
     estimate.unpriced > 0
-      ? ` (+ ${estimate.unpriced} unpriced item${estimate.unpriced === 1 ? "" : "s"}: no sourced price in the table)`
+      ? ` (+ ${estimate.unpriced} unpriced item${estimate.unpriced === 1 ? "" : "s"} left out: no sourced price in the table)`
       : "";
   lines.push(`    Total: ${formatUsd(estimate.totalUsd)}/month${unpriced}`);
+  // Say why each unpriced item has no price, so a total that leaves something out is never
+  // read as the whole bill.
+  for (const i of estimate.items.filter((item) => item.monthlyUsd === null)) lines.push(`    Unpriced ${i.name}: ${i.source}`);
   if (comparison) {
     lines.push("", `Cost change against ${comparison.against}:`);
     if (comparison.result.changes.length === 0) lines.push("    no billable change");
