@@ -8,6 +8,7 @@ import { loadStackConfig } from "./components/config";
 import { Database } from "./components/database";
 import { Dns } from "./components/dns";
 import { SmokeTest } from "./components/hooks";
+import { smokeChecks } from "./components/hooks/commands";
 import { Host } from "./components/host";
 import { Identity } from "./components/identity";
 import { Monitoring } from "./components/monitoring";
@@ -23,7 +24,13 @@ const name = `${config.project}-${config.stack}`;
 // First, because it validates the tenant domain and origins: bad config must stop the
 // program before any other resource is registered.
 const identity = config.auth0
-  ? new Identity(name, { auth0: config.auth0, hosts: config.hosts, alertEmails: config.alerts.emails })
+  ? new Identity(name, {
+      auth0: config.auth0,
+      hosts: config.hosts,
+      alertEmails: config.alerts.emails,
+      // Smoke checks that send a token need the M2M client granted on the API.
+      ...(config.app.smoke.some((c) => c.token) ? { smokeScopes: config.app.smoke.flatMap((c) => c.scopes) } : {}),
+    })
   : undefined;
 
 // Production ships only what staging smoke-tested; a mismatch fails the preview here.
@@ -153,15 +160,20 @@ const proxy = new Proxy(name, {
   issuanceDependsOn: [network.firewall, ...(dns ? [dns] : [])],
 });
 
-// After the rollout, the API's health path must answer through nginx on the droplet.
+// After the rollout, the API's health path and dropstack:app.smoke must answer through nginx on the droplet.
 const smoke = new SmokeTest(name, {
   connection: host.connection,
-  host: config.hosts.api,
-  path: config.app.healthPath,
+  checks: smokeChecks(config.hosts.api, config.app.healthPath, config.app.smoke),
   insecure: config.tls.staging,
+  token: identity && {
+    url: identity.tokenUrl,
+    audience: identity.audience,
+    clientId: identity.m2mClientId,
+    clientSecret: identity.m2mClientSecret,
+  },
   image: app.imageReference,
   triggers: app.rolloutTriggers,
-  dependsOn: [app, proxy.ready],
+  dependsOn: [app, proxy.ready, ...(identity?.smokeGrant ? [identity.smokeGrant] : [])],
   // Keeps the running and the previous app image (rollback without a pull), removes older ones.
   pruneImages: { repository: imageRepository(config.app.image), imageId: app.image.imageId },
 });

@@ -18,6 +18,7 @@ import {
   describeRestoredNameProblem,
   restoredClusterName,
 } from "../database/restore";
+import { SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -108,6 +109,20 @@ const worker = z.strictObject({
   singleton: bool.default(false),
   // A command run in the container; the deploy waits for the worker to turn healthy.
   healthcheck: matching(/\S/, "a command run in the worker's container").optional(),
+});
+
+// dropstack:app.smoke[]: a request through nginx after the rollout (components/hooks/smoke.sh).
+const smokeCheck = z.strictObject({
+  method: z.enum(SMOKE_METHODS, { error: (i) => `expected one of ${SMOKE_METHODS.join(", ")}, got ${describe(i.input)}` }).default("GET"),
+  path: matching(SMOKE_PATH, "a request path like /api/users/me (RFC 3986 characters, starting with /)"),
+  // hosts.api unless given; must be a name nginx serves.
+  host: hostname.optional(),
+  status: intIn(100, 599).default(200),
+  bodyContains: matching(SMOKE_BODY, "text the response body must contain, without tabs").optional(),
+  // A bearer token from the stack's Auth0 M2M client (client-credentials grant for auth0.apiIdentifier).
+  token: bool.default(false),
+  // Permissions the M2M client is granted on the API for these checks.
+  scopes: z.array(matching(/^[\w:.-]+$/, "a permission like read:users")).default([]),
 });
 
 /** A list whose items are checked one by one, so each bad item is named by its index. */
@@ -209,6 +224,7 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         migrate: matching(/\S/, "the migration command, e.g. alembic upgrade head"),
         env: envMap(false).default({}),
         workers: z.array(worker, { error: (i) => `expected a list of {name, command}, got ${describe(i.input)}` }).default([]),
+        smoke: z.array(smokeCheck, { error: (i) => `expected a list of {path, status, …}, got ${describe(i.input)}` }).default([]),
       }),
       appSecrets: envMap(true).default({}),
       tls: z
@@ -311,6 +327,28 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
             message: `is the cluster this restore creates; name the cluster whose backups to restore (${clusterName} when unset)`,
           });
       }
+      const permissions = new Set(Object.values(config.auth0?.roles ?? {}).flat());
+      config.app.smoke.forEach((check, i) => {
+        const at = (key: string) => ["app", "smoke", i, key];
+        if (check.host !== undefined && check.host !== config.hosts.api && check.host !== config.hosts.app)
+          ctx.addIssue({
+            code: "custom",
+            path: at("host"),
+            message: `"${check.host}" is not hosts.api or hosts.app, so nginx does not serve it`,
+          });
+        if (check.token && !config.auth0)
+          ctx.addIssue({
+            code: "custom",
+            path: at("token"),
+            message: "needs dropstack:auth0: the token comes from the stack's Auth0 M2M client",
+          });
+        if (check.scopes.length > 0 && !check.token)
+          ctx.addIssue({ code: "custom", path: at("scopes"), message: "only used with token: true" });
+        for (const scope of check.scopes.filter((s) => config.auth0 && !permissions.has(s)))
+          ctx.addIssue({ code: "custom", path: at("scopes"), message: `"${scope}" is not a permission of any role in auth0.roles` });
+        if (check.method === "HEAD" && check.bodyContains !== undefined)
+          ctx.addIssue({ code: "custom", path: at("bodyContains"), message: "a HEAD response has no body" });
+      });
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
       if (repeated.length > 0) {

@@ -257,41 +257,121 @@ export function renderMigrateCommand(input: MigrateCommandInput): string {
   });
 }
 
-export interface SmokeCommandInput {
-  /** dropstack:hosts.api */
+/** One request of the smoke test (dropstack:app.smoke, after the health path check). */
+export interface SmokeCheck {
+  method: SmokeMethod;
+  /** A name nginx serves: dropstack:hosts.api or hosts.app. */
   host: string;
-  /** dropstack:app.healthPath */
+  /** Path and query, e.g. `/api/users/me`. */
   path: string;
+  /** An exact code (200) or a class (`2xx`). */
+  status: number | `${1 | 2 | 3 | 4 | 5}xx`;
+  /** A fixed string the response body must contain. */
+  bodyContains?: string;
+  /** Sends the bearer token from the stack's M2M client (SmokeCommandInput.token). */
+  token?: boolean;
+}
+
+export const SMOKE_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export type SmokeMethod = (typeof SMOKE_METHODS)[number];
+
+/** A request path as curl sends it: RFC 3986 path and query characters only, starting with `/`. */
+export const SMOKE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+
+/** A body match: text with something besides spaces and no tab or other control character (smoke.sh splits on tabs). */
+export const SMOKE_BODY = /^(?=.*\S)[^\p{Cc}]+$/u;
+
+export interface SmokeCommandInput {
+  checks: SmokeCheck[];
   /**
    * dropstack:tls.staging: the certificate then comes from Let's Encrypt's staging CA,
    * which no trust store contains, so only then is the certificate not verified.
    */
   insecure: boolean;
+  /** The client-credentials grant for checks with `token`; the client ID and secret go on stdin (smokeStdin). */
+  token?: { url: string; audience: string };
   /** nginx's HTTPS port on the host. */
   port?: number;
   retries?: number;
   retryDelaySeconds?: number;
+  maxTimeSeconds?: number;
+}
+
+/** The health path check every smoke test starts with: any 2xx, as the container healthcheck accepts. */
+export function healthSmokeCheck(host: string, path: string): SmokeCheck {
+  return { method: "GET", host, path, status: "2xx" };
+}
+
+/** dropstack:app.smoke[] as the config schema returns it. */
+export interface SmokeConfig {
+  method: SmokeMethod;
+  path: string;
+  host?: string;
+  status: number;
+  bodyContains?: string;
+  token: boolean;
+}
+
+/** The smoke test's checks: the health path first, then dropstack:app.smoke, each on hosts.api unless it names a host. */
+export function smokeChecks(apiHost: string, healthPath: string, configured: SmokeConfig[]): SmokeCheck[] {
+  return [
+    healthSmokeCheck(apiHost, healthPath),
+    ...configured.map(({ method, path, host, status, bodyContains, token }) => ({
+      method,
+      host: host ?? apiHost,
+      path,
+      status,
+      ...(bodyContains !== undefined ? { bodyContains } : {}),
+      token,
+    })),
+  ];
 }
 
 /**
- * After the rollout: the public URL answers 2xx through nginx on this host (pinned to
- * loopback with --resolve, so DNS and the reserved IP play no part). Retries cover nginx
- * picking up new upstreams; a 4xx fails at once.
+ * After the rollout: smoke.sh (beside this file, shellchecked as it is) with the checks
+ * pinned. Each request goes through nginx on this host; every check runs and the failures
+ * are reported together. Retries cover nginx picking up new upstreams; another wrong
+ * answer fails the check at once.
  */
 export function renderSmokeCommand(input: SmokeCommandInput): string {
-  const port = input.port ?? 443;
-  const url = `https://${input.host}${port === 443 ? "" : `:${port}`}${input.path}`;
-  return [
-    ...header("smoke", `${url} answers 2xx through nginx`),
-    [
-      "curl --fail --silent --show-error --output /dev/null",
-      `--write-out ${shellQuote("dropstack: smoke test %{url_effective} answered HTTP %{http_code} in %{time_total}s\\n")}`,
-      `--resolve ${shellQuote(`${input.host}:${port}:127.0.0.1`)}`,
-      `--retry ${input.retries ?? 10} --retry-connrefused --retry-delay ${input.retryDelaySeconds ?? 3} --max-time 10`,
-      ...(input.insecure ? ["--insecure"] : []),
-      shellQuote(url),
-    ].join(" \\\n  "),
-  ].join("\n");
+  if (input.checks.length === 0) throw new Error("the smoke test needs at least one check");
+  const parameters: [string, string | number][] = [
+    ["PORT", input.port ?? 443],
+    ["INSECURE", input.insecure ? 1 : 0],
+    ["RETRIES", input.retries ?? 10],
+    ["RETRY_DELAY_S", input.retryDelaySeconds ?? 3],
+    ["MAX_TIME_S", input.maxTimeSeconds ?? 10],
+  ];
+  const lines = input.checks.map((check, index) => {
+    const i = index + 1;
+    if (!SMOKE_METHODS.includes(check.method)) throw new Error(`smoke check ${i}: unknown method "${String(check.method)}"`);
+    if (!SMOKE_PATH.test(check.path)) throw new Error(`smoke check ${i}: expected a path like /api/health, got "${check.path}"`);
+    if (!/^[a-z0-9.-]+$/.test(check.host)) throw new Error(`smoke check ${i}: not a hostname: "${check.host}"`);
+    if (
+      typeof check.status === "number"
+        ? !Number.isInteger(check.status) || check.status < 100 || check.status > 599
+        : !/^[1-5]xx$/.test(check.status)
+    )
+      throw new Error(`smoke check ${i}: expected an HTTP status like 200 or 2xx, got ${String(check.status)}`);
+    // smoke.sh splits each line on tabs.
+    if (check.bodyContains !== undefined && !SMOKE_BODY.test(check.bodyContains))
+      throw new Error(`smoke check ${i}: the body match must be text without tabs or other control characters`);
+    if (check.token && !input.token) throw new Error(`smoke check ${i} sends a bearer token, but no token endpoint is given`);
+    return [check.method, check.host, check.path, String(check.status), check.token ? 1 : 0, check.bodyContains ?? ""].join("\t");
+  });
+  parameters.push(["CHECKS", lines.join("\n")]);
+  if (input.token) parameters.push(["TOKEN_URL", input.token.url], ["TOKEN_AUDIENCE", input.token.audience]);
+  const described = input.checks.map((c) => `${c.method} ${c.host}${c.path}`).join(", ");
+  return renderScriptFile(join(__dirname, "smoke.sh"), {
+    header: [`dropstack smoke hook: ${described} through nginx, every check run, all failures reported`],
+    source: "components/hooks/smoke.sh",
+    parameters,
+  });
+}
+
+/** The smoke hook's stdin when a check sends a token: the M2M client ID, then its secret. */
+export function smokeStdin(clientId: string, clientSecret: string): string {
+  return `${stdinLine("the M2M client ID", clientId)}\n${stdinLine("the M2M client secret", clientSecret)}\n`;
 }
 
 /** The no-op `update` of backup and migrate: they run only when a deploy replaces them. */

@@ -36,6 +36,8 @@ import {
   renderPrepareCommand,
   renderPruneImagesCommand,
   renderSmokeCommand,
+  smokeStdin,
+  type SmokeCheck,
 } from "./commands";
 
 export { HOOK_SUFFIX } from "./commands";
@@ -214,12 +216,22 @@ export class Hooks extends pulumi.ComponentResource {
 
 export interface SmokeTestArgs {
   connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  /** dropstack:hosts.api */
-  host: string;
-  /** dropstack:app.healthPath */
-  path: string;
+  /** The health path check (healthSmokeCheck), then dropstack:app.smoke. */
+  checks: SmokeCheck[];
   /** dropstack:tls.staging (see renderSmokeCommand). */
   insecure: boolean;
+  /**
+   * For checks with `token`: the stack's M2M client and its tenant's token endpoint. The
+   * client ID and secret reach smoke.sh on stdin only.
+   */
+  token?: {
+    url: pulumi.Input<string>;
+    audience: pulumi.Input<string>;
+    /** Secret. */
+    clientId: pulumi.Input<string>;
+    /** Secret. */
+    clientSecret: pulumi.Input<string>;
+  };
   /** The image reference the rollout deployed; `passedImage` resolves to it. */
   image: pulumi.Input<string>;
   /** Re-run whenever these change: the deploy triggers and the api containers' IDs. */
@@ -230,7 +242,7 @@ export interface SmokeTestArgs {
   pruneImages?: { repository: string; imageId: pulumi.Input<string> };
 }
 
-/** The post-rollout check: the API's health path answers through nginx on the droplet. */
+/** The post-rollout checks: the API's health path and dropstack:app.smoke answer through nginx on the droplet. */
 export class SmokeTest extends pulumi.ComponentResource {
   readonly command: command.remote.Command;
   /** The image that passed; staging exports it as `promotedImage` for production's promotion guard. */
@@ -240,11 +252,24 @@ export class SmokeTest extends pulumi.ComponentResource {
 
   constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("SmokeTest"), name, {}, opts);
+    // The token is only fetched when a check sends it; otherwise the client's secret never reaches the droplet.
+    const token = args.checks.some((c) => c.token) ? args.token : undefined;
     this.command = new command.remote.Command(
       `${name}${HOOK_SUFFIX.smoke}`,
       {
         connection: args.connection,
-        create: renderSmokeCommand({ host: args.host, path: args.path, insecure: args.insecure }),
+        create: token
+          ? pulumi
+              .all([token.url, token.audience])
+              .apply(([url, audience]) => renderSmokeCommand({ checks: args.checks, insecure: args.insecure, token: { url, audience } }))
+          : renderSmokeCommand({ checks: args.checks, insecure: args.insecure }),
+        ...(token
+          ? {
+              stdin: pulumi.secret(
+                pulumi.all([token.clientId, token.clientSecret]).apply(([clientId, clientSecret]) => smokeStdin(clientId, clientSecret)),
+              ),
+            }
+          : {}),
         triggers: args.triggers,
         logging: "stdoutAndStderr",
         addPreviousOutputInEnv: false,

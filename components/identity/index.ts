@@ -29,6 +29,11 @@ export interface IdentityArgs {
   alertEmails: string[];
   /** The tenant domain; defaults to provider config `auth0:domain`, then `AUTH0_DOMAIN`. */
   domain?: string;
+  /**
+   * Set when a smoke check (dropstack:app.smoke) sends a token: the M2M client is granted
+   * the API with these permissions, so the client-credentials grant issues a token for it.
+   */
+  smokeScopes?: string[];
 }
 
 /**
@@ -46,6 +51,10 @@ export class Identity extends pulumi.ComponentResource {
   readonly spa: auth0.Client;
   readonly m2m: auth0.Client;
   readonly m2mGrant: auth0.ClientGrant;
+  /** The M2M client's grant on the API, for the smoke checks' bearer token; only with `smokeScopes`. */
+  readonly smokeGrant?: auth0.ClientGrant;
+  /** The tenant's token endpoint (client-credentials grant). */
+  readonly tokenUrl: pulumi.Output<string>;
   readonly postLogin: auth0.Action;
   readonly postLoginBinding: auth0.TriggerActions;
   readonly attackProtection: auth0.AttackProtection;
@@ -175,6 +184,14 @@ export class Identity extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (args.smokeScopes) {
+      this.smokeGrant = new auth0.ClientGrant(
+        `${name}-smoke-grant`,
+        { clientId: this.m2m.clientId, audience: this.api.identifier, scopes: [...new Set(args.smokeScopes)].sort() },
+        { parent: this, dependsOn: this.scopes ? [this.scopes] : [] },
+      );
+    }
+
     const namespace = claimNamespace(settings);
     this.rolesClaim = rolesClaimName(namespace);
     this.postLogin = new auth0.Action(
@@ -205,6 +222,7 @@ export class Identity extends pulumi.ComponentResource {
     });
 
     this.domain = pulumi.output(domain);
+    this.tokenUrl = pulumi.output(`https://${domain}/oauth/token`);
     this.audience = this.api.identifier;
     this.spaClientId = this.spa.clientId;
     this.appEnvironment = pulumi.all([this.audience, this.spaClientId]).apply(([audience, clientId]): Record<string, string> => ({

@@ -16,6 +16,7 @@ import {
   renderMigrateCommand,
   renderPrepareCommand,
   renderSmokeCommand,
+  healthSmokeCheck,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
 import { type Finished, freePort, makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
@@ -258,7 +259,11 @@ describe("smoke hook against a real HTTPS server", () => {
   after(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
   const smoke = (insecure: boolean, path = "/health") =>
-    runHook(renderSmokeCommand({ host: HOST, path, insecure, port, retries: 3, retryDelaySeconds: 1 }), "", process.env);
+    runHook(
+      renderSmokeCommand({ checks: [healthSmokeCheck(HOST, path)], insecure, port, retries: 3, retryDelaySeconds: 1 }),
+      "",
+      process.env,
+    );
 
   test("passes when the health path answers 2xx, retrying while the upstream still answers 503", async () => {
     responses = [503, 503];
@@ -310,7 +315,15 @@ test("every rendered hook command passes shellcheck", () => {
       image: IMAGE,
       migrate: "alembic upgrade head",
     }),
-    "smoke.sh": renderSmokeCommand({ host: "api.example.com", path: "/health", insecure: false }),
+    "smoke.sh": renderSmokeCommand({ checks: [healthSmokeCheck("api.example.com", "/health")], insecure: false }),
+    "smoke-token.sh": renderSmokeCommand({
+      checks: [
+        healthSmokeCheck("api.example.com", "/health"),
+        { method: "GET", host: "api.example.com", path: "/api/me", status: 200, token: true },
+      ],
+      insecure: false,
+      token: { url: "https://acme.eu.auth0.com/oauth/token", audience: "https://api.example.com" },
+    }),
   };
   const files = Object.entries(scripts).map(([file, text]) => {
     writeFileSync(join(dir, file), `#!/bin/bash\n${text}\n`);

@@ -99,6 +99,13 @@ describe("deploy order and hooks (production, mocks)", () => {
     );
   });
 
+  it("with app.smoke unset, smoke-tests the health path only, with no token, no stdin and no extra grant", () => {
+    assert.ok(String(smoke.inputs.create).includes("\nCHECKS='GET\tapi.example.com\t/health\t2xx\t0\t'\n"));
+    assert.ok(!String(smoke.inputs.create).includes("TOKEN_URL="));
+    assert.equal(smoke.inputs.stdin, undefined);
+    assert.equal(graph.ofType("auth0:index/clientGrant:ClientGrant").filter((g) => g.name.endsWith("-smoke-grant")).length, 0);
+  });
+
   it("connects with the pinned host key", () => {
     for (const hook of [backup, migrate, smoke]) {
       const connection = hook.inputs.connection as Record<string, unknown>;

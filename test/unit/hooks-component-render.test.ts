@@ -13,6 +13,9 @@ import {
   renderDeferredUpdate,
   renderMigrateCommand,
   renderSmokeCommand,
+  healthSmokeCheck,
+  smokeChecks,
+  smokeStdin,
 } from "../../components/hooks/commands";
 import { scriptDigest } from "../../components/hooks";
 import { createHash } from "node:crypto";
@@ -97,13 +100,36 @@ describe("hook command text", () => {
   });
 
   it("smoke verifies the certificate except against the ACME staging CA", () => {
-    const production = renderSmokeCommand({ host: "api.example.com", path: "/health", insecure: false });
-    const staging = renderSmokeCommand({ host: "api.staging.example.com", path: "/healthz", insecure: true });
-    assert.ok(!production.includes("--insecure"));
-    assert.ok(staging.includes("--insecure"));
-    assert.ok(production.includes("--resolve 'api.example.com:443:127.0.0.1'"));
-    assert.ok(production.includes("'https://api.example.com/health'"));
-    assert.ok(staging.includes("'https://api.staging.example.com/healthz'"));
+    const production = renderSmokeCommand({ checks: [healthSmokeCheck("api.example.com", "/health")], insecure: false });
+    const staging = renderSmokeCommand({ checks: [healthSmokeCheck("api.staging.example.com", "/healthz")], insecure: true });
+    assert.ok(production.includes("\nINSECURE='0'\n"));
+    assert.ok(staging.includes("\nINSECURE='1'\n"));
+    assert.ok(production.includes("\nCHECKS='GET\tapi.example.com\t/health\t2xx\t0\t'\n"));
+    assert.ok(staging.includes("\nCHECKS='GET\tapi.staging.example.com\t/healthz\t2xx\t0\t'\n"));
+  });
+
+  it("smoke pins every configured check, health path first, and the token endpoint only when a check sends the token", () => {
+    const checks = smokeChecks("api.example.com", "/health", [
+      { method: "GET", path: "/api/me", status: 200, token: true },
+      { method: "POST", path: "/api/echo?x=1", host: "app.example.com", status: 201, bodyContains: "it's", token: false },
+    ]);
+    const text = renderSmokeCommand({ checks, insecure: false, token: { url: "https://t.example/oauth/token", audience: "https://api" } });
+    assert.ok(
+      text.includes(
+        "\nCHECKS='GET\tapi.example.com\t/health\t2xx\t0\t\nGET\tapi.example.com\t/api/me\t200\t1\t\nPOST\tapp.example.com\t/api/echo?x=1\t201\t0\tit'\\''s'\n",
+      ),
+      text,
+    );
+    assert.ok(text.includes("\nTOKEN_URL='https://t.example/oauth/token'\nTOKEN_AUDIENCE='https://api'\n"));
+    assert.ok(!renderSmokeCommand({ checks: checks.slice(0, 1), insecure: false }).includes("TOKEN_URL="));
+    assert.throws(() => renderSmokeCommand({ checks, insecure: false }), /check 2 sends a bearer token, but no token endpoint/);
+    assert.throws(() => renderSmokeCommand({ checks: [], insecure: false }), /at least one check/);
+    for (const path of ["health", "/a b", '/a"b', "/é", "/\n", ""])
+      assert.throws(() => renderSmokeCommand({ checks: [{ ...checks[0], path }], insecure: false }), /expected a path/, path);
+    for (const bodyContains of ["a\tb", "a\nb", "  ", ""])
+      assert.throws(() => renderSmokeCommand({ checks: [{ ...checks[0], bodyContains }], insecure: false }), /body match/, bodyContains);
+    assert.equal(smokeStdin("id", "secret"), "id\nsecret\n");
+    assert.throws(() => smokeStdin("id", "se\ncret"), /line break/);
   });
 
   it("the deferred update runs nothing but an explanation", () => {
