@@ -128,6 +128,7 @@ const app = new App(name, {
     migrate: config.app.migrate,
     backupKeep: config.backups.keep,
     offsite: backups,
+    ...(config.app.verify.sql.length > 0 ? { verify: { assertions: config.app.verify.sql, readonlyUri: database.readonlyUri } } : {}),
     dependsOn: [database],
   },
   dependsOn: [cache],

@@ -140,7 +140,8 @@ export class App extends pulumi.ComponentResource {
       logDriver: "json-file",
       logOpts: { "max-size": "20m", "max-file": "5" },
     });
-    const after = [this.hooks.migrate, this.image, ...(args.dependsOn ?? [])];
+    // The migration, and the schema assertions after it when there are any (Hooks.schemaReady).
+    const after = [this.hooks.schemaReady, this.image, ...(args.dependsOn ?? [])];
     const onHost = (triggers: pulumi.Input<unknown>[]) => ({
       connection: args.hooks.connection,
       triggers,

@@ -18,7 +18,7 @@ import {
   describeRestoredNameProblem,
   restoredClusterName,
 } from "../database/restore";
-import { SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
+import { ASSERTION_NAME, SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
 
 export const CONFIG_NAMESPACE = "dropstack";
 
@@ -125,6 +125,15 @@ const smokeCheck = z.strictObject({
   scopes: z.array(matching(/^[\w:.-]+$/, "a permission like read:users")).default([]),
 });
 
+// dropstack:app.verify.sql[]: a query the readonly role runs after the migration; it must return true.
+const sqlAssertion = z.strictObject({
+  name: matching(ASSERTION_NAME, "a short name for the assertion (up to 100 characters, no tabs)"),
+  query: matching(
+    /\S/,
+    "one line of SQL returning true, e.g. SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'",
+  ),
+});
+
 /** A list whose items are checked one by one, so each bad item is named by its index. */
 function list<T extends z.ZodTypeAny>(item: T, empty?: string) {
   const array = z.array(item, { error: (i) => `expected a list, got ${describe(i.input)}` });
@@ -224,6 +233,11 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         migrate: matching(/\S/, "the migration command, e.g. alembic upgrade head"),
         env: envMap(false).default({}),
         workers: z.array(worker, { error: (i) => `expected a list of {name, command}, got ${describe(i.input)}` }).default([]),
+        verify: z
+          .strictObject({
+            sql: z.array(sqlAssertion, { error: (i) => `expected a list of {name, query}, got ${describe(i.input)}` }).default([]),
+          })
+          .prefault({}),
         smoke: z.array(smokeCheck, { error: (i) => `expected a list of {path, status, …}, got ${describe(i.input)}` }).default([]),
       }),
       appSecrets: envMap(true).default({}),
@@ -349,6 +363,14 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
         if (check.method === "HEAD" && check.bodyContains !== undefined)
           ctx.addIssue({ code: "custom", path: at("bodyContains"), message: "a HEAD response has no body" });
       });
+      const assertionNames = config.app.verify.sql.map((a) => a.name);
+      const repeatedAssertions = assertionNames.filter((n, i) => assertionNames.indexOf(n) !== i);
+      if (repeatedAssertions.length > 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["app", "verify", "sql"],
+          message: `assertion names repeat: ${[...new Set(repeatedAssertions)].join(", ")}; a failure names its assertion`,
+        });
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
       if (repeated.length > 0) {

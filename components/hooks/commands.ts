@@ -31,7 +31,7 @@ export const DROPLET_PATHS: HookPaths = {
 };
 
 /** Shipped to `hooksDir`; lib.sh is sourced by the others from their own directory. */
-export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"] as const;
+export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh", "verify.sh"] as const;
 
 // The PostgreSQL client image per supported major version (components/database accepts 15
 // and newer): exact patch releases, so a deploy never changes the tools by surprise; bump
@@ -280,6 +280,65 @@ export const SMOKE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
 
 /** A body match: text with something besides spaces and no tab or other control character (smoke.sh splits on tabs). */
 export const SMOKE_BODY = /^(?=.*\S)[^\p{Cc}]+$/u;
+
+/** One schema assertion (dropstack:app.verify.sql[]): a query that must return true. */
+export interface SqlAssertion {
+  name: string;
+  query: string;
+}
+
+/** An assertion's name: text without tabs or other control characters (verify.sh splits name and query on the first tab). */
+export const ASSERTION_NAME = /^(?=.*\S)[^\p{Cc}]{1,100}$/u;
+
+/** Per assertion query; the session is read-only too. */
+export const DEFAULT_ASSERTION_TIMEOUT_MS = 30_000;
+
+export interface VerifyCommandInput {
+  network: string;
+  clientImage: string;
+  assertions: SqlAssertion[];
+  statementTimeoutMs?: number;
+  paths?: HookPaths;
+}
+
+/**
+ * After the migration, before any app container is replaced: verify.sh in the PostgreSQL
+ * client image, as the readonly role, whose URI arrives on stdin (verifyStdin). Exits 1,
+ * naming every assertion that did not return true, which stops the rollout.
+ */
+export function renderVerifyCommand(input: VerifyCommandInput): string {
+  const paths = input.paths ?? DROPLET_PATHS;
+  const timeout = input.statementTimeoutMs ?? DEFAULT_ASSERTION_TIMEOUT_MS;
+  if (input.assertions.length === 0) throw new Error("the schema check needs at least one assertion");
+  if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`the assertion timeout must be a positive number of ms, got ${timeout}`);
+  const lines = input.assertions.map(({ name, query }, i) => {
+    if (!ASSERTION_NAME.test(name)) throw new Error(`assertion ${i + 1}: the name must be text without tabs or control characters`);
+    if (!/\S/.test(query) || /[\r\n\0]/.test(query)) throw new Error(`assertion "${name}": the query must be one line of SQL`);
+    // verify.sh splits on the first tab, and its loop reads the value as one line.
+    return `${name}\t${query}`;
+  });
+  return [
+    ...header("verify", `${input.assertions.length} schema assertion(s) as the readonly role before the rollout`),
+    ...readRequiredLine("database_url", "the readonly database URL"),
+    [
+      "docker run --rm",
+      `--network ${shellQuote(input.network)}`,
+      ...CLIENT_CONTAINER_FLAGS,
+      `-v ${shellQuote(`${paths.hooksDir}:${paths.hooksDir}:ro`)}`,
+      `--env-file <(printf 'DATABASE_URL=%s\\n' "$database_url")`,
+      `-e ASSERTION_COUNT=${lines.length}`,
+      ...lines.map((line, i) => `-e ${shellQuote(`ASSERTION_${i + 1}=${line}`)}`),
+      `-e ${shellQuote(`STATEMENT_TIMEOUT_MS=${timeout}`)}`,
+      shellQuote(input.clientImage),
+      `bash ${shellQuote(`${paths.hooksDir}/verify.sh`)}`,
+    ].join(" \\\n  "),
+  ].join("\n");
+}
+
+/** The verify hook's stdin: the readonly role's URI. */
+export function verifyStdin(databaseUrl: string): string {
+  return `${stdinLine("the readonly database URL", databaseUrl)}\n`;
+}
 
 export interface SmokeCommandInput {
   checks: SmokeCheck[];

@@ -36,7 +36,10 @@ import {
   renderPrepareCommand,
   renderPruneImagesCommand,
   renderSmokeCommand,
+  renderVerifyCommand,
   smokeStdin,
+  verifyStdin,
+  type SqlAssertion,
   type SmokeCheck,
 } from "./commands";
 
@@ -80,6 +83,15 @@ export interface HooksArgs {
   backupMaxAgeSeconds?: number;
   /** How long a migration waits for a running one; default 900. */
   migrateLockTimeoutSeconds?: number;
+  /**
+   * dropstack:app.verify.sql: assertions run as the readonly role after the migration; the
+   * app containers wait for them. Absent (no assertions), the containers wait for the migration.
+   */
+  verify?: {
+    assertions: SqlAssertion[];
+    /** Secret. The readonly role's direct connection (Database.readonlyUri). */
+    readonlyUri: pulumi.Input<string>;
+  };
   /** Resources the backup must wait for besides the host: the database (roles, firewall), the pulled image. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -105,6 +117,10 @@ export class Hooks extends pulumi.ComponentResource {
   readonly scripts: command.remote.CopyToRemote[];
   readonly backup: command.remote.Command;
   readonly migrate: command.remote.Command;
+  /** The schema assertions, when dropstack:app.verify.sql has any. */
+  readonly verify?: command.remote.Command;
+  /** What the app containers wait for: the schema assertions, or the migration when there are none. */
+  readonly schemaReady: command.remote.Command;
   /** The image digest and migrate command the hooks last ran for. */
   readonly triggers: pulumi.Output<string[]>;
 
@@ -209,6 +225,25 @@ export class Hooks extends pulumi.ComponentResource {
       },
       hookOptions([this.backup]),
     );
+
+    // Re-run on every deploy (triggers), and when the assertions change (the provider runs
+    // create again on an update): a false assertion stops the rollout before any container.
+    const verify = args.verify;
+    if (verify) {
+      this.verify = new command.remote.Command(
+        `${name}${HOOK_SUFFIX.verify}`,
+        {
+          connection: args.connection,
+          create: network.apply((networkName) => renderVerifyCommand({ network: networkName, clientImage, assertions: verify.assertions })),
+          stdin: pulumi.secret(pulumi.output(verify.readonlyUri).apply(verifyStdin)),
+          triggers: this.triggers,
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        hookOptions([this.migrate]),
+      );
+    }
+    this.schemaReady = this.verify ?? this.migrate;
 
     this.registerOutputs({ backup: this.backup.id, migrate: this.migrate.id, triggers: this.triggers });
   }

@@ -16,6 +16,7 @@ import {
   renderMigrateCommand,
   renderPrepareCommand,
   renderSmokeCommand,
+  renderVerifyCommand,
   healthSmokeCheck,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
@@ -316,6 +317,14 @@ test("every rendered hook command passes shellcheck", () => {
       migrate: "alembic upgrade head",
     }),
     "smoke.sh": renderSmokeCommand({ checks: [healthSmokeCheck("api.example.com", "/health")], insecure: false }),
+    "verify.sh": renderVerifyCommand({
+      network: "dropstack",
+      clientImage: "postgres:16.6-bookworm",
+      assertions: [
+        { name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
+        { name: "it's quoted", query: "SELECT $$x$$ = 'x'" },
+      ],
+    }),
     "smoke-token.sh": renderSmokeCommand({
       checks: [
         healthSmokeCheck("api.example.com", "/health"),

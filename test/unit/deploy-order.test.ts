@@ -99,6 +99,11 @@ describe("deploy order and hooks (production, mocks)", () => {
     );
   });
 
+  it("with app.verify.sql unset, runs no schema assertions: the containers wait for the migration itself", () => {
+    assert.equal(graph.ofType(COMMAND).filter((c) => c.name.endsWith("-verify")).length, 0);
+    for (const container of [...api, ...workers]) assert.ok(graph.directDependencies(container).includes(migrate.urn), container.name);
+  });
+
   it("with app.smoke unset, smoke-tests the health path only, with no token, no stdin and no extra grant", () => {
     assert.ok(String(smoke.inputs.create).includes("\nCHECKS='GET\tapi.example.com\t/health\t2xx\t0\t'\n"));
     assert.ok(!String(smoke.inputs.create).includes("TOKEN_URL="));

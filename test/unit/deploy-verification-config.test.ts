@@ -82,17 +82,68 @@ describe("dropstack:app.smoke", () => {
   });
 });
 
+describe("dropstack:app.verify.sql", () => {
+  it("defaults to no assertions", () => {
+    const result = parseStackConfig(minimal(), "staging");
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.app.verify, { sql: [] });
+  });
+
+  it("takes named one-line queries, tabs included", () => {
+    const sql = [
+      { name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
+      { name: "tabbed", query: "SELECT\ttrue" },
+    ];
+    const result = parseStackConfig(minimal({ verify: { sql } }), "staging");
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.app.verify.sql, sql);
+  });
+
+  it("names each bad key", () => {
+    const bad = [
+      [{ sql: [{ name: "x" }] }, /^dropstack:app\.verify\.sql\.0\.query: required$/],
+      [{ sql: [{ query: "SELECT true" }] }, /^dropstack:app\.verify\.sql\.0\.name: required$/],
+      [{ sql: [{ name: "a\tb", query: "SELECT true" }] }, /^dropstack:app\.verify\.sql\.0\.name: expected a short name for the assertion/],
+      [{ sql: [{ name: "x".repeat(101), query: "SELECT true" }] }, /^dropstack:app\.verify\.sql\.0\.name: expected a short name/],
+      [{ sql: [{ name: "x", query: "   " }] }, /^dropstack:app\.verify\.sql\.0\.query: expected one line of SQL returning true/],
+      [{ sql: [{ name: "x", query: "SELECT true", as: "migrator" }] }, /^dropstack:app\.verify\.sql\.0\.as: unknown key/],
+      [{ sql: "SELECT true" }, /^dropstack:app\.verify\.sql: expected a list of \{name, query\}, got "SELECT true"/],
+      [{ queries: [] }, /^dropstack:app\.verify\.queries: unknown key/],
+      [
+        {
+          sql: [
+            { name: "same", query: "SELECT true" },
+            { name: "same", query: "SELECT 1 = 1" },
+          ],
+        },
+        /^dropstack:app\.verify\.sql: assertion names repeat: same; a failure names its assertion$/,
+      ],
+    ] as const;
+    for (const [verify, expected] of bad) {
+      const found = problems(minimal({ verify }));
+      assert.equal(found.length, 1, `${JSON.stringify(verify)}: ${found.join("\n")}`);
+      assert.match(found[0], expected);
+    }
+    assert.match(
+      problems(minimal({ verify: { sql: [{ name: "x", query: "SELECT\ntrue" }] } }))[0],
+      /^dropstack:app\.verify\.sql\.0\.query: contains a line break/,
+    );
+  });
+});
+
 describe("npm run check with bad deploy verification config", () => {
   it("exits 2 and names every bad key, printing nothing else", () => {
     const file = writeStackVariant("staging", (c) => {
       const app = c["dropstack:app"] as Record<string, unknown>;
       app.smoke = [{ path: "/ok" }, { path: "no-slash", status: 99 }];
+      app.verify = { sql: [{ name: "no query" }] };
     });
     const report = runCheck("staging", { configFile: file, json: false });
     assert.equal(report.status, 2, report.stdout + report.stderr);
     assert.equal(report.stdout, "");
     assert.match(report.stderr, /dropstack:app\.smoke\.1\.path: expected a request path/);
     assert.match(report.stderr, /dropstack:app\.smoke\.1\.status: must be a whole number from 100 to 599, got 99/);
+    assert.match(report.stderr, /dropstack:app\.verify\.sql\.0\.query: required/);
     assert.doesNotMatch(report.stderr, /app\.smoke\.0/);
   });
 });

@@ -1,5 +1,6 @@
 // Deploy verification in the whole production program under mocks, with every step
-// configured: smoke checks with the M2M client's bearer token after the rollout. Where each
+// configured: schema assertions between the migration and the rollout, smoke checks with the
+// M2M client's bearer token after the rollout. Where each
 // step sits in the deploy order (dependsOn), what it runs, and that its secrets travel on
 // stdin only.
 import assert from "node:assert/strict";
@@ -14,6 +15,15 @@ const GRANT = "auth0:index/clientGrant:ClientGrant";
 const app = committedValue<Record<string, unknown> & { image: string; replicas: number }>("production", "dropstack:app");
 const auth0 = committedValue<{ apiIdentifier: string }>("production", "dropstack:auth0");
 
+const VERIFY = {
+  sql: [
+    {
+      name: "users.localId defaults to guest",
+      query: "SELECT column_default LIKE '%guest%' FROM information_schema.columns WHERE column_name = 'localId'",
+    },
+    { name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
+  ],
+};
 const SMOKE = [
   { path: "/api/users", token: true, scopes: ["read:users"], bodyContains: '"users"' },
   { path: "/api/records", token: true, scopes: ["read:records", "read:users"] },
@@ -23,15 +33,49 @@ const SMOKE = [
 describe("deploy verification (production, every step configured, mocks)", () => {
   let graph: Graph;
   let outputs: Record<string, unknown>;
+  let migrate: Registration;
+  let verify: Registration;
   let smoke: Registration;
   let api: Registration[];
+  let workers: Registration[];
   let level: Map<string, number>;
 
   before(async () => {
-    ({ graph, outputs } = await runStack({ stack: "production", override: { "dropstack:app": { ...app, smoke: SMOKE } } }));
+    ({ graph, outputs } = await runStack({ stack: "production", override: { "dropstack:app": { ...app, smoke: SMOKE, verify: VERIFY } } }));
+    migrate = graph.one(COMMAND, "-migrate");
+    verify = graph.one(COMMAND, "-verify");
     smoke = graph.one(COMMAND, "-smoke");
     api = graph.ofType("docker:index/container:Container").filter((c) => /-api-\d+$/.test(c.name));
+    workers = graph.ofType("docker:index/container:Container").filter((c) => c.name.includes("-worker-"));
     level = new Map(deployLevels(graph).flatMap((lvl, i) => lvl.map((r) => [r.name, i] as const)));
+  });
+
+  it("runs the schema assertions after the migration and before any app container, each its own step", () => {
+    assert.ok(graph.dependsOn(verify, migrate));
+    assert.ok(!graph.dependsOn(migrate, verify));
+    for (const container of [...api, ...workers])
+      assert.ok(graph.dependsOn(container, verify), `${container.name} waits for the assertions`);
+    const steps = [migrate, verify, ...api.slice(0, 1)].map((r) => level.get(r.name) as number);
+    assert.deepEqual(
+      steps,
+      [...steps].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(steps).size, steps.length);
+  });
+
+  it("runs the assertions as the readonly role, on every deploy, with the URI on the secret stdin only", () => {
+    const password = String(graph.one("random:index/randomPassword:RandomPassword", "-pg-readonly-password").outputs.result);
+    assert.ok(verify.secretInputs.includes("stdin"));
+    assert.ok(!verify.secretInputs.includes("create"));
+    assert.match(String(verify.inputs.stdin), new RegExp(`^postgresql://readonly:${password}@`));
+    for (const [key, value] of Object.entries(verify.inputs))
+      if (key !== "stdin") assert.ok(!JSON.stringify(value).includes(password), `verify.${key} holds the readonly password`);
+    assert.deepEqual(verify.inputs.triggers, migrate.inputs.triggers, "a new image or migrate command runs them again");
+    assert.ok(verify.replaceOnChanges.includes("triggers"));
+    const create = String(verify.inputs.create);
+    assert.ok(create.includes("-e ASSERTION_COUNT=2"));
+    assert.ok(create.includes(`-e 'ASSERTION_2=43 tables\t${VERIFY.sql[1].query.replace(/'/g, "'\\''")}'`), create);
+    assert.ok(create.includes("'postgres:16.6-bookworm'"));
   });
 
   it("runs the smoke checks after every replica took traffic: health path first, then app.smoke in order", () => {
