@@ -12,7 +12,10 @@
 //   restore.sh <file>             sha256 check + pg_restore --single-transaction
 //
 // and prints seconds and ratios against the targets (backup ≤ 1.25× raw, restore ≤ 1.15×
-// raw). The figures are printed, never enforced. Wall time on a shared machine is noisy,
+// raw). Then it times a restore drill, the recovery time of this size: create a scratch
+// database, restore.sh the newest backup into it, run the drill's check query (row counts
+// and the newest order, compared with the source), drop it; printed against the 1-hour
+// RTO target. The figures are printed, never enforced. Wall time on a shared machine is noisy,
 // so it also prints the client-side CPU time of each run and the load average, and
 // `--rounds N` repeats the four runs and reports medians. Both sides of each pair run against the
 // same server with the same settings; the server runs without fsync (as in the tests),
@@ -30,6 +33,8 @@ const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 const DEFAULT_SIZE_MB = 1024;
 const BACKUP_TARGET = 1.25;
 const RESTORE_TARGET = 1.15;
+/** Recovery time objective: a full restore of the database must finish well within it. */
+const RTO_TARGET_S = 3600;
 const ORDERS_PER_BATCH = 40_000;
 const ATTACHMENTS_PER_BATCH = 2_000;
 /** Customers per MB of target size: about 200,000 for the default gigabyte. */
@@ -40,7 +45,9 @@ const COMMAND = {
   help: `
 Times raw pg_dump/pg_restore against backup.sh/restore.sh on a generated database in a
 throwaway local PostgreSQL, and prints seconds and ratios against the targets (backup
-<= ${BACKUP_TARGET}x raw, restore <= ${RESTORE_TARGET}x raw). Figures are printed, never enforced.
+<= ${BACKUP_TARGET}x raw, restore <= ${RESTORE_TARGET}x raw), then times a restore drill
+(scratch database, restore.sh, check query, drop) against the ${RTO_TARGET_S / 60}-minute RTO.
+Figures are printed, never enforced; run it niced on a shared machine.
 
   --size-mb N   size of the generated database in MB (default ${DEFAULT_SIZE_MB}, at least 16)
   --rounds N    repeat the four runs N times and report medians (default 1)`,
@@ -212,6 +219,23 @@ function rowCounts(pg: PostgresServer, database: string): string {
   return pg.psql("SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders), (SELECT count(*) FROM attachments)", database);
 }
 
+/**
+ * The drill's check query: what an operator looks at before pointing the app at a restored
+ * database (every table's rows, and that the newest write is there).
+ */
+function drillCheck(pg: PostgresServer, database: string): string {
+  return pg.psql(
+    "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders), (SELECT count(*) FROM attachments)," +
+      " (SELECT max(placed_at) FROM orders)",
+    database,
+  );
+}
+
+const loadAverages = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+
 /** Ratios are taken per round (both runs saw the same load), then the median is reported. */
 function report(what: string, raw: Timing[], scripted: Timing[], target: number): void {
   const ratios = (of: (t: Timing) => number) => median(scripted.map((t, round) => of(t) / of(raw[round])));
@@ -227,7 +251,7 @@ function report(what: string, raw: Timing[], scripted: Timing[], target: number)
 
 async function main(): Promise<void> {
   const { sizeMb, rounds } = parseCli(process.argv.slice(2));
-  console.log(`bench:backup — database of ~${sizeMb} MB, ${rounds} round(s)`);
+  console.log(`bench:backup — database of ~${sizeMb} MB, ${rounds} round(s); load average ${loadAverages()} (1, 5, 15 min)`);
   const pg = await startPostgres({
     settings: { max_wal_size: "16GB", checkpoint_timeout: "1h", maintenance_work_mem: "256MB", shared_buffers: "256MB" },
   });
@@ -303,6 +327,26 @@ async function main(): Promise<void> {
     report("backup ", times.rawDump, times.backup, BACKUP_TARGET);
     report("restore", times.rawRestore, times.restore, RESTORE_TARGET);
     console.log("  every restore reproduced the source's row counts");
+
+    // The drill, timed end to end as an operator would run it: nothing is created beforehand.
+    console.log("restore drill (create scratch database, restore.sh, check query, drop):");
+    const expectedCheck = drillCheck(pg, "bench");
+    settle();
+    const drillStarted = performance.now();
+    pg.createDatabase("drill_scratch");
+    const drillRestore = timed("restore.sh", [join(HOOKS, "restore.sh"), backupFile], hookEnv({ DATABASE_URL: pg.url("drill_scratch") }));
+    const checkStarted = performance.now();
+    const check = drillCheck(pg, "drill_scratch");
+    const checkMs = performance.now() - checkStarted;
+    pg.dropDatabase("drill_scratch");
+    const drillMs = performance.now() - drillStarted;
+    if (check !== expectedCheck) throw new Error(`the drill's check query found ${check}, expected ${expectedCheck}`);
+    console.log(
+      `  RTO of a ${mb(databaseBytes)} MB database: ${seconds(drillMs)} s (restore ${seconds(drillRestore.wallMs)} s, check ${seconds(checkMs)} s)` +
+        ` against ${RTO_TARGET_S / 60} min (${drillMs / 1000 <= RTO_TARGET_S ? "met" : "MISSED"}, ${((drillMs / 1000 / RTO_TARGET_S) * 100).toFixed(1)}% of it);` +
+        ` check query ${check.replace(/\|/g, ", ")} matched the source`,
+    );
+    console.log(`load average at the end: ${loadAverages()} (1, 5, 15 min)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     await pg.stop();
