@@ -175,6 +175,20 @@ const smoke = new SmokeTest(name, {
   image: app.imageReference,
   triggers: app.rolloutTriggers,
   dependsOn: [app, proxy.ready, ...(identity?.smokeGrant ? [identity.smokeGrant] : [])],
+  // With dropstack:app.watch.seconds, nginx's 5xx share and latency are watched after the smoke test.
+  ...(config.app.watch.seconds > 0
+    ? {
+        watch: {
+          nginxContainer: proxy.nginx.name,
+          imageId: app.image.imageId,
+          windowSeconds: config.app.watch.seconds,
+          max5xxPercent: config.app.watch.max5xxPercent,
+          p95LatencyMs: config.app.watch.p95LatencyMs,
+          minRequests: config.app.watch.minRequests,
+          stack: config.stack,
+        },
+      }
+    : {}),
   // Keeps the running and the previous app image (rollback without a pull), removes older ones.
   pruneImages: { repository: imageRepository(config.app.image), imageId: app.image.imageId },
 });

@@ -63,6 +63,6 @@ export function componentType(name: string): string {
  * The logical-name suffixes of the deploy hooks' Commands. policies/deploy.ts and the check's
  * report find hooks by them (names are known during preview, unlike the rendered scripts).
  */
-export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", verify: "-verify", smoke: "-smoke" } as const;
+export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", verify: "-verify", smoke: "-smoke", watch: "-watch" } as const;
 /** The app's RemoteImage is `<name>-app-image`; policies tell it from Redis's and nginx's by this. */
 export const APP_IMAGE_SUFFIX = "-app-image";

@@ -238,6 +238,20 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
             sql: z.array(sqlAssertion, { error: (i) => `expected a list of {name, query}, got ${describe(i.input)}` }).default([]),
           })
           .prefault({}),
+        // After the smoke test, nginx's requests for `seconds` against the limits; 0 turns the watch off.
+        watch: z
+          .strictObject({
+            seconds: intIn(0, 3600).default(0),
+            max5xxPercent: z
+              .number({ error: (i) => `must be a percentage from 0 to 100 with at most two decimals, got ${describe(i.input)}` })
+              .refine((v) => v >= 0 && v <= 100 && Math.abs(Math.round(v * 100) - v * 100) < 1e-6, {
+                error: (i) => `must be a percentage from 0 to 100 with at most two decimals, got ${describe(i.input)}`,
+              })
+              .default(1),
+            p95LatencyMs: intIn(1, 600000).default(2000),
+            minRequests: intIn(1, 1000000).default(20),
+          })
+          .prefault({}),
         smoke: z.array(smokeCheck, { error: (i) => `expected a list of {path, status, …}, got ${describe(i.input)}` }).default([]),
       }),
       appSecrets: envMap(true).default({}),

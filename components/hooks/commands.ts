@@ -433,6 +433,59 @@ export function smokeStdin(clientId: string, clientSecret: string): string {
   return `${stdinLine("the M2M client ID", clientId)}\n${stdinLine("the M2M client secret", clientSecret)}\n`;
 }
 
+export interface WatchCommandInput {
+  /** nginx's container name (Proxy.nginx.name). */
+  nginxContainer: string;
+  /** dropstack:app.watch.seconds */
+  windowSeconds: number;
+  /** dropstack:app.watch.max5xxPercent: the largest share of 5xx that passes, e.g. 1 or 0.5. */
+  max5xxPercent: number;
+  /** dropstack:app.watch.p95LatencyMs */
+  p95LatencyMs: number;
+  /** dropstack:app.watch.minRequests: fewer requests are too few to judge. */
+  minRequests: number;
+  /** The image ID just deployed (`sha256:…`). */
+  currentImage: string;
+  /** The stack, for the printed rollback commands. */
+  stack: string;
+  historyFile?: string;
+}
+
+/**
+ * After the smoke test: watch.sh (beside this file, shellchecked as it is) with its limits
+ * pinned. Exits 1 on a breach, printing the code rollback to the previous deployed image.
+ */
+export function renderWatchCommand(input: WatchCommandInput): string {
+  const positive = (what: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`the watch's ${what} must be a positive whole number, got ${value}`);
+    return value;
+  };
+  // Hundredths of a percent, so the script compares integers and a share exactly at the limit passes.
+  const basisPoints = Math.round(input.max5xxPercent * 100);
+  if (
+    !Number.isFinite(input.max5xxPercent) ||
+    basisPoints < 0 ||
+    basisPoints > 10000 ||
+    Math.abs(basisPoints - input.max5xxPercent * 100) > 1e-6
+  )
+    throw new Error(`the watch's 5xx limit must be a percentage from 0 to 100 with at most two decimals, got ${input.max5xxPercent}`);
+  if (!DIGEST.test(input.currentImage)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.currentImage}"`);
+  return renderScriptFile(join(__dirname, "watch.sh"), {
+    header: [`dropstack watch hook: ${input.windowSeconds}s of requests through nginx against the 5xx and latency limits`],
+    source: "components/hooks/watch.sh",
+    parameters: [
+      ["NGINX_CONTAINER", input.nginxContainer],
+      ["WINDOW_S", positive("window", input.windowSeconds)],
+      ["MAX_5XX_BASIS_POINTS", basisPoints],
+      ["MAX_P95_MS", positive("latency limit", input.p95LatencyMs)],
+      ["MIN_REQUESTS", positive("minimum of requests", input.minRequests)],
+      ["CURRENT_IMAGE", input.currentImage],
+      ["HISTORY", input.historyFile ?? DEPLOYED_IMAGES_FILE],
+      ["STACK", input.stack],
+    ],
+  });
+}
+
 /** The no-op `update` of backup and migrate: they run only when a deploy replaces them. */
 export function renderDeferredUpdate(hook: "backup" | "migrate"): string {
   return `echo "dropstack: ${hook} hook settings changed; they apply at the next deploy (a new image digest or dropstack:app.migrate)"`;

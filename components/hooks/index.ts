@@ -37,6 +37,7 @@ import {
   renderPruneImagesCommand,
   renderSmokeCommand,
   renderVerifyCommand,
+  renderWatchCommand,
   smokeStdin,
   verifyStdin,
   type SqlAssertion,
@@ -273,6 +274,21 @@ export interface SmokeTestArgs {
   triggers: pulumi.Input<unknown[]>;
   /** Everything the request goes through: the App (all its containers) and the proxy. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /**
+   * dropstack:app.watch (seconds > 0): after the smoke test, nginx's requests are held against
+   * the limits for the window; the prune and the promoted image wait for it.
+   */
+  watch?: {
+    /** Proxy.nginx.name */
+    nginxContainer: pulumi.Input<string>;
+    /** The deployed image ID (App.image.imageId). */
+    imageId: pulumi.Input<string>;
+    windowSeconds: number;
+    max5xxPercent: number;
+    p95LatencyMs: number;
+    minRequests: number;
+    stack: string;
+  };
   /** After a passing smoke test, prune older images of this repository (renderPruneImagesCommand). */
   pruneImages?: { repository: string; imageId: pulumi.Input<string> };
 }
@@ -282,6 +298,8 @@ export class SmokeTest extends pulumi.ComponentResource {
   readonly command: command.remote.Command;
   /** The image that passed; staging exports it as `promotedImage` for production's promotion guard. */
   readonly passedImage: pulumi.Output<string>;
+  /** The post-deploy watch, with dropstack:app.watch.seconds > 0. */
+  readonly watch?: command.remote.Command;
   /** Removes app images older than the running and the previous one, once the smoke test passed. */
   readonly prune?: command.remote.Command;
 
@@ -311,7 +329,24 @@ export class SmokeTest extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.dependsOn },
     );
-    this.passedImage = pulumi.all([this.command.stdout, args.image]).apply(([, image]) => image);
+    const watch = args.watch;
+    if (watch) {
+      this.watch = new command.remote.Command(
+        `${name}${HOOK_SUFFIX.watch}`,
+        {
+          connection: args.connection,
+          create: pulumi
+            .all([watch.nginxContainer, watch.imageId])
+            .apply(([nginxContainer, currentImage]) => renderWatchCommand({ ...watch, nginxContainer, currentImage })),
+          triggers: args.triggers,
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        { parent: this, dependsOn: [this.command] },
+      );
+    }
+    // Resolves only once the smoke test (and the watch, when on) passed: staging's promotedImage.
+    this.passedImage = pulumi.all([this.command.stdout, this.watch?.stdout ?? "", args.image]).apply(([, , image]) => image);
     const pruneImages = args.pruneImages;
     if (pruneImages) {
       this.prune = new command.remote.Command(
@@ -325,7 +360,7 @@ export class SmokeTest extends pulumi.ComponentResource {
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
-        { parent: this, dependsOn: [this.command] },
+        { parent: this, dependsOn: [this.watch ?? this.command] },
       );
     }
     this.registerOutputs({ passedImage: this.passedImage });

@@ -23,6 +23,11 @@ import {
 } from "./upstream";
 import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
 
+/** The access log's format: `combined`, then the request's total time in seconds (ms resolution). */
+export const ACCESS_LOG_FORMAT_NAME = "dropstack";
+export const ACCESS_LOG_FORMAT =
+  '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';
+
 export interface ProxyHosts {
   /** FQDN of the API, proxied to the app. */
   api: string;
@@ -238,7 +243,9 @@ export function renderNginxConf(input: NginxConfInput): string {
   const http = block("http", [
     `include ${runtime.mimeTypes ?? "/etc/nginx/mime.types"};`,
     "default_type application/octet-stream;",
-    `access_log ${runtime.accessLog ?? "/var/log/nginx/access.log"};`,
+    // nginx's combined format plus $request_time: the post-deploy watch (components/hooks/watch.sh) reads status and latency from it.
+    `log_format ${ACCESS_LOG_FORMAT_NAME} '${ACCESS_LOG_FORMAT}';`,
+    `access_log ${runtime.accessLog ?? "/var/log/nginx/access.log"} ${ACCESS_LOG_FORMAT_NAME};`,
     "sendfile on;",
     "server_tokens off;",
     "keepalive_timeout 65s;",

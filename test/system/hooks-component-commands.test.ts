@@ -17,6 +17,7 @@ import {
   renderPrepareCommand,
   renderSmokeCommand,
   renderVerifyCommand,
+  renderWatchCommand,
   healthSmokeCheck,
 } from "../../components/hooks/commands";
 import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
@@ -324,6 +325,15 @@ test("every rendered hook command passes shellcheck", () => {
         { name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
         { name: "it's quoted", query: "SELECT $$x$$ = 'x'" },
       ],
+    }),
+    "watch.sh": renderWatchCommand({
+      nginxContainer: "nginx-1",
+      windowSeconds: 300,
+      max5xxPercent: 1,
+      p95LatencyMs: 2000,
+      minRequests: 20,
+      currentImage: `sha256:${"c".repeat(64)}`,
+      stack: "production",
     }),
     "smoke-token.sh": renderSmokeCommand({
       checks: [

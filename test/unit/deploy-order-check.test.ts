@@ -38,6 +38,42 @@ describe("npm run check: deploy", () => {
     );
   });
 
+  it("with every verification step configured, passes the policy pack and prints migrate → verify → replicas → smoke → watch → prune", () => {
+    const file = writeStackVariant("production", (c) => {
+      const app = c["dropstack:app"] as Record<string, unknown>;
+      app.verify = {
+        sql: [{ name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" }],
+      };
+      app.smoke = [{ path: "/api/users", token: true, scopes: ["read:users"] }];
+      app.watch = { seconds: 300 };
+    });
+    const text = runCheck("production", { configFile: file, json: false });
+    assert.equal(text.status, 0, text.stdout + text.stderr);
+    assert.match(text.stdout, /0 mandatory/);
+    const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
+    const lineOf = (nameEnd: string) => section.split("\n").findIndex((l) => new RegExp(`${nameEnd}(,|$| )`).test(l));
+    const steps = [
+      "-backup [backup]",
+      "-migrate [migrate]",
+      "-verify [verify]",
+      "-api-0",
+      "-api-2",
+      "-smoke [smoke]",
+      "-watch [watch]",
+      "-prune-images",
+    ];
+    const lines = steps.map((step) => lineOf(step.replace(/[[\]]/g, "\\$&")));
+    assert.ok(
+      lines.every((l) => l > 0),
+      `${JSON.stringify(lines)}\n${section}`,
+    );
+    assert.deepEqual(
+      [...lines].sort((a, b) => a - b),
+      lines,
+    );
+    assert.equal(new Set(lines).size, lines.length, section);
+  });
+
   it("exits 1 naming app-image-pinned when production deploys an image by tag, even with the promotion check overridden", () => {
     for (const image of ["ghcr.io/acme/api:latest", "ghcr.io/acme/api:2.4.0"]) {
       const file = writeStackVariant("production", (c) => {

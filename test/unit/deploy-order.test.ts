@@ -104,6 +104,11 @@ describe("deploy order and hooks (production, mocks)", () => {
     for (const container of [...api, ...workers]) assert.ok(graph.directDependencies(container).includes(migrate.urn), container.name);
   });
 
+  it("with app.watch unset, watches nothing: the prune follows the smoke test", () => {
+    assert.equal(graph.ofType(COMMAND).filter((c) => c.name.endsWith("-watch")).length, 0);
+    assert.ok(graph.directDependencies(graph.one(COMMAND, "-prune-images")).includes(smoke.urn));
+  });
+
   it("with app.smoke unset, smoke-tests the health path only, with no token, no stdin and no extra grant", () => {
     assert.ok(String(smoke.inputs.create).includes("\nCHECKS='GET\tapi.example.com\t/health\t2xx\t0\t'\n"));
     assert.ok(!String(smoke.inputs.create).includes("TOKEN_URL="));

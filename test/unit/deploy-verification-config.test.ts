@@ -131,12 +131,46 @@ describe("dropstack:app.verify.sql", () => {
   });
 });
 
+describe("dropstack:app.watch", () => {
+  it("is off by default, with limits ready for when seconds is set", () => {
+    const result = parseStackConfig(minimal(), "staging");
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.app.watch, { seconds: 0, max5xxPercent: 1, p95LatencyMs: 2000, minRequests: 20 });
+    const on = parseStackConfig(minimal({ watch: { seconds: 600, max5xxPercent: 0.25 } }), "staging");
+    assert.ok(on.ok);
+    assert.deepEqual(on.config.app.watch, { seconds: 600, max5xxPercent: 0.25, p95LatencyMs: 2000, minRequests: 20 });
+  });
+
+  it("names each bad key", () => {
+    const bad = [
+      [{ seconds: -1 }, /^dropstack:app\.watch\.seconds: must be a whole number from 0 to 3600, got -1$/],
+      [{ seconds: 7200 }, /^dropstack:app\.watch\.seconds: must be a whole number from 0 to 3600/],
+      [{ seconds: "5m" }, /^dropstack:app\.watch\.seconds: must be a whole number from 0 to 3600, got "5m"/],
+      [
+        { max5xxPercent: 101 },
+        /^dropstack:app\.watch\.max5xxPercent: must be a percentage from 0 to 100 with at most two decimals, got 101$/,
+      ],
+      [{ max5xxPercent: 0.125 }, /^dropstack:app\.watch\.max5xxPercent: must be a percentage from 0 to 100 with at most two decimals/],
+      [{ max5xxPercent: "1%" }, /^dropstack:app\.watch\.max5xxPercent: must be a percentage/],
+      [{ p95LatencyMs: 0 }, /^dropstack:app\.watch\.p95LatencyMs: must be a whole number from 1 to 600000/],
+      [{ minRequests: 0.5 }, /^dropstack:app\.watch\.minRequests: must be a whole number from 1 to 1000000/],
+      [{ rollback: true }, /^dropstack:app\.watch\.rollback: unknown key/],
+    ] as const;
+    for (const [watch, expected] of bad) {
+      const found = problems(minimal({ watch }));
+      assert.equal(found.length, 1, `${JSON.stringify(watch)}: ${found.join("\n")}`);
+      assert.match(found[0], expected);
+    }
+  });
+});
+
 describe("npm run check with bad deploy verification config", () => {
   it("exits 2 and names every bad key, printing nothing else", () => {
     const file = writeStackVariant("staging", (c) => {
       const app = c["dropstack:app"] as Record<string, unknown>;
       app.smoke = [{ path: "/ok" }, { path: "no-slash", status: 99 }];
       app.verify = { sql: [{ name: "no query" }] };
+      app.watch = { seconds: 30, max5xxPercent: 150 };
     });
     const report = runCheck("staging", { configFile: file, json: false });
     assert.equal(report.status, 2, report.stdout + report.stderr);
@@ -144,6 +178,10 @@ describe("npm run check with bad deploy verification config", () => {
     assert.match(report.stderr, /dropstack:app\.smoke\.1\.path: expected a request path/);
     assert.match(report.stderr, /dropstack:app\.smoke\.1\.status: must be a whole number from 100 to 599, got 99/);
     assert.match(report.stderr, /dropstack:app\.verify\.sql\.0\.query: required/);
+    assert.match(
+      report.stderr,
+      /dropstack:app\.watch\.max5xxPercent: must be a percentage from 0 to 100 with at most two decimals, got 150/,
+    );
     assert.doesNotMatch(report.stderr, /app\.smoke\.0/);
   });
 });

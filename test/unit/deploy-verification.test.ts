@@ -1,6 +1,6 @@
 // Deploy verification in the whole production program under mocks, with every step
 // configured: schema assertions between the migration and the rollout, smoke checks with the
-// M2M client's bearer token after the rollout. Where each
+// M2M client's bearer token after the rollout, then the post-deploy watch. Where each
 // step sits in the deploy order (dependsOn), what it runs, and that its secrets travel on
 // stdin only.
 import assert from "node:assert/strict";
@@ -24,6 +24,7 @@ const VERIFY = {
     { name: "43 tables", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
   ],
 };
+const WATCH = { seconds: 300, max5xxPercent: 0.5, p95LatencyMs: 1500, minRequests: 50 };
 const SMOKE = [
   { path: "/api/users", token: true, scopes: ["read:users"], bodyContains: '"users"' },
   { path: "/api/records", token: true, scopes: ["read:records", "read:users"] },
@@ -36,15 +37,20 @@ describe("deploy verification (production, every step configured, mocks)", () =>
   let migrate: Registration;
   let verify: Registration;
   let smoke: Registration;
+  let watch: Registration;
   let api: Registration[];
   let workers: Registration[];
   let level: Map<string, number>;
 
   before(async () => {
-    ({ graph, outputs } = await runStack({ stack: "production", override: { "dropstack:app": { ...app, smoke: SMOKE, verify: VERIFY } } }));
+    ({ graph, outputs } = await runStack({
+      stack: "production",
+      override: { "dropstack:app": { ...app, smoke: SMOKE, verify: VERIFY, watch: WATCH } },
+    }));
     migrate = graph.one(COMMAND, "-migrate");
     verify = graph.one(COMMAND, "-verify");
     smoke = graph.one(COMMAND, "-smoke");
+    watch = graph.one(COMMAND, "-watch");
     api = graph.ofType("docker:index/container:Container").filter((c) => /-api-\d+$/.test(c.name));
     workers = graph.ofType("docker:index/container:Container").filter((c) => c.name.includes("-worker-"));
     level = new Map(deployLevels(graph).flatMap((lvl, i) => lvl.map((r) => [r.name, i] as const)));
@@ -111,6 +117,34 @@ describe("deploy verification (production, every step configured, mocks)", () =>
     for (const [key, value] of Object.entries(smoke.inputs)) {
       if (key !== "stdin") assert.ok(!JSON.stringify(value).includes(secret), `smoke.${key} holds the client secret`);
     }
+  });
+
+  it("watches after the smoke test, and prunes old images only after the watch passed", () => {
+    const prune = graph.one(COMMAND, "-prune-images");
+    assert.ok(graph.dependsOn(watch, smoke));
+    assert.ok(graph.dependsOn(prune, watch));
+    const steps = [smoke, watch, prune].map((r) => level.get(r.name) as number);
+    assert.deepEqual(steps, [steps[0], steps[0] + 1, steps[0] + 2]);
+    assert.deepEqual(watch.inputs.triggers, smoke.inputs.triggers, "every rollout is watched");
+  });
+
+  it("watches nginx's container with the configured limits and names the stack in the rollback it prints", () => {
+    const create = String(watch.inputs.create);
+    const nginx = graph.one("docker:index/container:Container", "-nginx");
+    const imageId = String(graph.one("docker:index/remoteImage:RemoteImage", "-app-image").outputs.imageId);
+    for (const line of [
+      `NGINX_CONTAINER='${String(nginx.outputs.name)}'`,
+      "WINDOW_S='300'",
+      "MAX_5XX_BASIS_POINTS='50'",
+      "MAX_P95_MS='1500'",
+      "MIN_REQUESTS='50'",
+      `CURRENT_IMAGE='${imageId}'`,
+      "HISTORY='/srv/dropstack/deployed-images'",
+      "STACK='production'",
+    ])
+      assert.ok(create.includes(`\n${line}\n`), line);
+    assert.ok(!watch.secretInputs.includes("create"), "previews show the limits");
+    assert.equal(watch.inputs.stdin, undefined, "the watch needs no secret");
   });
 
   it("still exports the image as promoted once the checks pass", () => {

@@ -41,7 +41,7 @@ function deployStack(overrides: Partial<Record<string, Partial<FakeResource>>> =
 
 describe("the markers the policy pack finds resources by", () => {
   it("are the documented names (docs/design.md): hook suffixes, the role label, the app image suffix", () => {
-    assert.deepEqual(HOOK_SUFFIX, { backup: "-backup", migrate: "-migrate", verify: "-verify", smoke: "-smoke" });
+    assert.deepEqual(HOOK_SUFFIX, { backup: "-backup", migrate: "-migrate", verify: "-verify", smoke: "-smoke", watch: "-watch" });
     assert.equal(ROLE_LABEL, "dropstack.role");
     assert.equal(APP_IMAGE_SUFFIX, "-app-image");
   });

@@ -35,6 +35,7 @@ const DIRECTIVES: Record<string, Availability> = {
   include: ANCIENT,
   default_type: ANCIENT,
   access_log: ANCIENT,
+  log_format: { since: "1.3.2" }, // the dropstack format logs $status, a variable since 1.3.2
   sendfile: ANCIENT,
   server_tokens: ANCIENT,
   keepalive_timeout: ANCIENT,

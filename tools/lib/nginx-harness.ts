@@ -174,7 +174,7 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   text = replaceCounted(text, /^user nginx;\n/m, "", 1);
   text = replaceCounted(text, "pid /var/run/nginx.pid;", `pid ${dir}/nginx.pid;`, 1);
   text = replaceCounted(text, "error_log /var/log/nginx/error.log", `error_log ${dir}/error.log`, 1);
-  text = replaceCounted(text, "access_log /var/log/nginx/access.log;", `access_log ${dir}/access.log;`, 1);
+  text = replaceCounted(text, "access_log /var/log/nginx/access.log ", `access_log ${dir}/access.log `, 1);
   text = replaceCounted(
     text,
     /^http \{\n/m,
