@@ -25,6 +25,7 @@ import {
   environmentList,
   healthcheckTest,
   renderIngressJoinCommand,
+  renderStartupCheckCommand,
   renderWorkerStableCommand,
   workerHealthcheckTest,
 } from "./render";
@@ -92,6 +93,11 @@ export class App extends pulumi.ComponentResource {
   /** Per replica: joins it to the ingress network under API_ALIAS after it turned healthy. */
   readonly ingressJoins: command.remote.Command[];
   readonly workers: docker.Container[];
+  /**
+   * Beside the first new replica's health wait: fails the update, saying why, when the new
+   * replicas log PostgreSQL permission errors on schema changes (migrations at start-up).
+   */
+  readonly startupCheck!: command.remote.Command;
   /** Per worker: fails the update when the worker does not keep running. */
   readonly workerChecks: command.remote.Command[];
   /** When these change, a rollout happened: the deploy triggers and every api replica's ID. */
@@ -179,6 +185,17 @@ export class App extends pulumi.ComponentResource {
         { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false },
       );
       this.api.push(replica);
+      if (i === 0) {
+        // Not after the replica: it must read the logs while the provider still waits for health.
+        this.startupCheck = new command.remote.Command(
+          `${name}-api-startup`,
+          {
+            ...onHost([this.image.imageId, this.hooks.triggers]),
+            create: this.image.imageId.apply((imageId) => renderStartupCheckCommand({ imageId })),
+          },
+          { parent: this, dependsOn: after },
+        );
+      }
       this.ingressJoins.push(
         new command.remote.Command(
           `${name}-api-${i}-ingress`,

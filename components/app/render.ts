@@ -1,6 +1,6 @@
 // Pure pieces of the app containers: their environment, healthcheck and labels.
 
-import { CONTAINER_ROLES } from "../common/names";
+import { CONTAINER_ROLES, ROLE_LABEL } from "../common/names";
 import { withoutDigest } from "../common/patterns";
 
 /** The app's containers, by their `dropstack.role` label (components/common/names.ts). */
@@ -211,4 +211,77 @@ export function imageRepository(reference: string): string {
 export function workerHealthcheckTest(command: string): string[] {
   if (command.trim() === "") throw new Error("a worker healthcheck needs a command");
   return ["CMD-SHELL", command];
+}
+
+/**
+ * PostgreSQL's messages for schema changes a role may not make (the app role through the
+ * pool owns nothing and may not create in the schema): an app that migrates at start-up
+ * logs one of these and never turns healthy.
+ */
+export const DDL_PERMISSION_ERRORS = [
+  "permission denied for schema",
+  "must be owner of",
+  "permission denied for database",
+  "permission denied to create extension",
+] as const;
+
+/**
+ * How long the start-up check waits for the first replica of the image to appear (it is
+ * created as the check starts); without one it has nothing to read and passes. The
+ * rehearsal, which runs steps one at a time, may run the check first and pays this once per deploy.
+ */
+export const STARTUP_APPEAR_SECONDS = 30;
+/** How long the start-up check looks: the health wait, plus the time the replica takes to be created. */
+export const STARTUP_CHECK_SECONDS = HEALTHY_WAIT_SECONDS + 60;
+
+/**
+ * Runs beside the first new api replica's health wait. The Docker provider's failure for a
+ * replica that never turns healthy says only `container failed to be in healthy state`, so
+ * this reads the new image's api containers' own logs meanwhile: a PostgreSQL permission
+ * error on a schema change means the app migrates at start-up, and this fails the deploy
+ * saying so and where migrations belong. It passes as soon as one replica of the image is
+ * healthy, or one turned unhealthy for another reason (nothing more to find), or none
+ * appeared, or the time is up.
+ */
+export function renderStartupCheckCommand(input: {
+  imageId: string;
+  seconds?: number;
+  intervalSeconds?: number;
+  appearSeconds?: number;
+}): string {
+  if (!/^sha256:[a-f0-9]{64}$/.test(input.imageId)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.imageId}"`);
+  const seconds = input.seconds ?? STARTUP_CHECK_SECONDS;
+  const interval = input.intervalSeconds ?? 5;
+  const appearSeconds = Math.min(input.appearSeconds ?? STARTUP_APPEAR_SECONDS, seconds);
+  const pattern = DDL_PERMISSION_ERRORS.join("|");
+  return [
+    `# dropstack start-up check (components/app): the new api replicas' logs, for schema changes the app role may not make`,
+    "set -euo pipefail",
+    `deadline=$((SECONDS + ${seconds})) appear_by=$((SECONDS + ${appearSeconds}))`,
+    `pattern='${pattern}'`,
+    "while :; do",
+    `  mapfile -t containers < <(docker ps --all --filter label=${ROLE_LABEL}=${CONTAINER_ROLES.api} --filter ancestor=${input.imageId} --format '{{.Names}}')`,
+    // Replica 0 is created as this starts; when none appears, no replica of this image is being started.
+    `  if ((\${#containers[@]} == 0 && SECONDS >= appear_by)); then echo "dropstack: no api container of this image appeared within ${appearSeconds}s: nothing to check"; exit 0; fi`,
+    "  healthy=0 unhealthy=0",
+    '  for container in "${containers[@]}"; do',
+    '    logs=$(docker logs --tail 500 "$container" 2>&1 || true)',
+    '    found=$(grep -E -m 5 -- "$pattern" <<<"$logs" || true)',
+    "    if [[ -n $found ]]; then",
+    `      echo "dropstack: api replica $container logs PostgreSQL permission errors on schema changes:" >&2`,
+    `      while IFS= read -r line; do printf '  %s\\n' "$line"; done <<<"$found" >&2`,
+    `      echo "dropstack: the app changes the schema at start-up, but its role (DATABASE_URL, through the pool) has no DDL rights, so the replica cannot turn healthy. Run migrations in dropstack:app.migrate (e.g. alembic upgrade head), where the migrator role, the migration lock and the backup gate apply, and take them out of the app's start-up (docs/operations.md, \\"Migrations belong in app.migrate\\")." >&2`,
+    "      exit 1",
+    "    fi",
+    `    case $(docker inspect --format '${INSPECT_HEALTH}' "$container" 2>/dev/null || true) in`,
+    "      healthy) healthy=$((healthy + 1)) ;;",
+    "      unhealthy) unhealthy=$((unhealthy + 1)) ;;",
+    "    esac",
+    "  done",
+    '  if ((healthy > 0)); then echo "dropstack: an api replica of this image is healthy; its logs show no schema permission errors"; exit 0; fi',
+    '  if ((unhealthy > 0)); then echo "dropstack: an api replica of this image is unhealthy, and its logs show no schema permission errors: see its logs for the reason"; exit 0; fi',
+    `  if ((SECONDS >= deadline)); then echo "dropstack: no api replica of this image turned healthy within ${seconds}s; its logs show no schema permission errors"; exit 0; fi`,
+    `  sleep ${interval}`,
+    "done",
+  ].join("\n");
 }

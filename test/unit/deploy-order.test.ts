@@ -99,6 +99,16 @@ describe("deploy order and hooks (production, mocks)", () => {
     );
   });
 
+  it("reads the first new replica's logs during its health wait, for migrations at start-up, before the smoke test", () => {
+    const check = graph.one(COMMAND, "-api-startup");
+    const imageId = graph.one(REMOTE_IMAGE, "-app-image").outputs.imageId;
+    assert.ok(graph.dependsOn(check, migrate), "starts once the schema is migrated, as replica 0 does");
+    assert.ok(!graph.dependsOn(check, api[0]), "runs beside replica 0's health wait, not after it");
+    assert.ok(graph.dependsOn(smoke, check));
+    assert.deepEqual(check.inputs.triggers, [imageId, [app.image, app.migrate]], "runs for each new image");
+    assert.ok(String(check.inputs.create).includes(`--filter ancestor=${String(imageId)} `));
+  });
+
   it("with app.verify.sql unset, runs no schema assertions: the containers wait for the migration itself", () => {
     assert.equal(graph.ofType(COMMAND).filter((c) => c.name.endsWith("-verify")).length, 0);
     for (const container of [...api, ...workers]) assert.ok(graph.directDependencies(container).includes(migrate.urn), container.name);
