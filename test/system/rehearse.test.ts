@@ -6,34 +6,14 @@
 // other files' timing-sensitive checks never share the machine with it).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { ProgramRun, Registration } from "../../tools/check/harness";
-import { freePort } from "../../tools/rehearse/net";
-import { DEFAULT_APP_CONTEXT, Rehearsal, dropletAddress } from "../../tools/rehearse/rehearsal";
-import { APP_VERSIONS, PLAN, ScenarioContext, printFigures } from "../../tools/rehearse/scenarios";
-import { Connection, Route, connectionFrom, runRemote } from "../../tools/rehearse/ssh";
-import { isRoot, requireTools } from "../../tools/lib/system";
 import { join } from "node:path";
-
-export const REHEARSAL_TOOLS = [
-  { command: "dockerd", debianPackage: "docker.io" },
-  { command: "docker", debianPackage: "docker.io" },
-  { command: "debootstrap", debianPackage: "debootstrap" },
-  { command: "sshd", debianPackage: "openssh-server" },
-  { command: "ssh", debianPackage: "openssh-client" },
-  { command: "ssh-agent", debianPackage: "openssh-client" },
-  { command: "unshare", debianPackage: "util-linux" },
-  { command: "nsenter", debianPackage: "util-linux" },
-  { command: "sudo", debianPackage: "sudo" },
-  { command: "curl", debianPackage: "curl" },
-  { command: "openssl", debianPackage: "openssl" },
-];
-
-const HELD: string[] = ["first-deploy", "no-op", "failed-backup"];
+import type { ProgramRun, Registration } from "../../tools/check/harness";
+import { dropletAddress } from "../../tools/rehearse/rehearsal";
+import { PLAN, ScenarioContext, openRehearsal, printFigures, rehearsalPrerequisites } from "../../tools/rehearse/scenarios";
+import { Connection, Route, connectionFrom, runRemote } from "../../tools/rehearse/ssh";
 
 describe("rehearsal of the droplet side (staging)", () => {
-  requireTools(REHEARSAL_TOOLS);
-  if (!isRoot) throw new Error("the rehearsal starts dockerd and sshd in a mount namespace: run the tests as root");
-  let rehearsal: Rehearsal;
+  rehearsalPrerequisites();
   let program: ProgramRun;
   let route: Route;
   let ctx: ScenarioContext;
@@ -45,22 +25,23 @@ describe("rehearsal of the droplet side (staging)", () => {
   const connection = (name: string): Connection => connectionFrom(command(name).inputs.connection);
 
   before(async () => {
-    rehearsal = new Rehearsal({ stack: "staging", log: () => undefined });
-    program = rehearsal.evaluate();
-    const droplet = await rehearsal.startDroplet(program, await freePort());
-    route = { address: dropletAddress(program), sshPort: droplet.sshPort };
-    await rehearsal.prepare(program, DEFAULT_APP_CONTEXT, [...APP_VERSIONS]);
-    ctx = { rehearsal, configFile: join(__dirname, "..", "..", "Pulumi.staging.yaml"), builtInApp: true };
+    const opened = await openRehearsal({
+      stack: "staging",
+      configFile: join(__dirname, "..", "..", "Pulumi.staging.yaml"),
+      log: () => undefined,
+    });
+    ({ program, ...ctx } = opened);
+    route = { address: dropletAddress(program), sshPort: ctx.rehearsal.droplet!.sshPort };
   });
-  after(async () => rehearsal?.close());
+  after(async () => ctx?.rehearsal.close());
 
   it("serves exactly the host key the program pinned, to the deploy user only", async () => {
     const pinned = connection("-ready");
-    assert.equal(pinned.hostKey?.trim(), rehearsal.hostPublicKey);
+    assert.equal(pinned.hostKey?.trim(), ctx.rehearsal.hostPublicKey);
     const ok = await runRemote(pinned, route, "id -un; id -Gn");
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /^deploy\n.*\bdocker\b/);
-    const impostor = await runRemote({ ...pinned, hostKey: rehearsal.operatorPublicKey }, route, "true");
+    const impostor = await runRemote({ ...pinned, hostKey: ctx.rehearsal.operatorPublicKey }, route, "true");
     assert.notEqual(impostor.status, 0);
     assert.match(impostor.stderr, /host key verification failed/i);
     const root = await runRemote({ ...pinned, user: "root" }, route, "true");
@@ -68,10 +49,10 @@ describe("rehearsal of the droplet side (staging)", () => {
   });
 
   it("finds every image in the cache on a second build", () => {
-    const before = rehearsal.timings.length;
-    const again = rehearsal.buildImages(["redis"]);
+    const before = ctx.rehearsal.timings.length;
+    const again = ctx.rehearsal.buildImages(["redis"]);
     assert.ok(again.redis);
-    const steps = rehearsal.timings.slice(before);
+    const steps = ctx.rehearsal.timings.slice(before);
     assert.deepEqual(
       steps.map((t) => t.step),
       ["debootstrap", "install packages", "import base", "build redis"],
@@ -82,9 +63,8 @@ describe("rehearsal of the droplet side (staging)", () => {
     );
   });
 
-  // The scenarios this suite holds the program to, in the order they build on each other;
-  // the others run with `npm run rehearse` (tools/rehearse/README.md says which and why).
-  for (const scenario of PLAN.filter((p) => HELD.includes(p.name))) {
+  // Every scenario, in the order they build on each other (the plan's order).
+  for (const scenario of PLAN) {
     it(`scenario ${scenario.name}`, async () => {
       const figures = await scenario.run(ctx);
       printFigures(scenario.name, figures, (line) => process.stdout.write(`# ${line}\n`));

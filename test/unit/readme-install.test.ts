@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { aptCommands, ciDebianPackages } from "../support/ci";
 import { ROOT } from "../support/program";
+import { REHEARSAL_TOOLS } from "../../tools/rehearse/scenarios";
 
 /** The README's block that installs the Debian packages and runs `npm test`. */
 function readmeTestBlock(): string {
@@ -24,6 +25,12 @@ describe("README install commands", () => {
     const packages = ciDebianPackages();
     assert.ok(packages.length >= 10, packages.join(" "));
     assert.deepEqual(ci[1].slice(-packages.length), packages);
+  });
+
+  it(".ci/run installs every package the rehearsal needs (it fails, never skips, without one)", () => {
+    const packages = new Set(ciDebianPackages());
+    const missing = REHEARSAL_TOOLS.filter((tool) => !packages.has(tool.debianPackage));
+    assert.deepEqual(missing, []);
   });
 
   it("are exactly what .ci/run runs, followed by npm test", () => {

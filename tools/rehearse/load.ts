@@ -17,6 +17,15 @@ export interface LoadReport {
   /** The slowest answer, and how many took longer than a second (ms). */
   slowestMs: number;
   slowerThan1s: number;
+  /** Every answered request's time (ms), in the order they finished. */
+  latenciesMs: number[];
+}
+
+/** The p-th percentile (0–100) of `values`, nearest rank; 0 for none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 export interface Load {
@@ -28,7 +37,16 @@ export interface Load {
 
 export function startLoad(options: { host: string; port: number; paths: string[]; concurrency?: number; timeoutMs?: number }): Load {
   const agent = new https.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 4 });
-  const report: LoadReport = { requests: 0, failed: 0, versions: {}, failures: [], seconds: 0, slowestMs: 0, slowerThan1s: 0 };
+  const report: LoadReport = {
+    requests: 0,
+    failed: 0,
+    versions: {},
+    failures: [],
+    seconds: 0,
+    slowestMs: 0,
+    slowerThan1s: 0,
+    latenciesMs: [],
+  };
   const started = Date.now();
   let running = true;
   let waiters: { n: number; resolve: () => void }[] = [];
@@ -61,6 +79,7 @@ export function startLoad(options: { host: string; port: number; paths: string[]
           res.on("end", () => {
             const ms = Date.now() - sent;
             report.slowestMs = Math.max(report.slowestMs, ms);
+            report.latenciesMs.push(ms);
             if (ms > 1000) report.slowerThan1s++;
             const status = res.statusCode ?? 0;
             const version = String(res.headers["x-app-version"] ?? "none");

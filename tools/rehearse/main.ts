@@ -6,9 +6,8 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { UsageError, commandLine } from "../cli";
-import { freePort } from "./net";
 import { DEFAULT_APP_CONTEXT, EvaluationError, Rehearsal } from "./rehearsal";
-import { APP_VERSIONS, PLAN, SCENARIOS, ScenarioFailure, ScenarioName, printFigures } from "./scenarios";
+import { PLAN, SCENARIOS, ScenarioContext, ScenarioFailure, ScenarioName, openRehearsal, printFigures } from "./scenarios";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -45,26 +44,28 @@ function parseCli(argv: string[]) {
   });
 }
 
+/** Runs the scenarios `wanted` needs, in plan order, printing each one's figures. */
+async function runScenarios(ctx: ScenarioContext, scenario?: ScenarioName): Promise<void> {
+  const wanted = scenario ? [...PLAN.find((p) => p.name === scenario)!.needs, scenario] : PLAN.map((p) => p.name);
+  for (const step of PLAN.filter((p) => wanted.includes(p.name))) {
+    const figures = await step.run(ctx);
+    // With --scenario, the ones it needs run first; their figures are printed too, marked so.
+    printFigures(step.name === scenario || !scenario ? step.name : `${step.name} (needed first)`, figures);
+  }
+}
+
 async function main(): Promise<number> {
   const args = parseCli(process.argv.slice(2));
-  const rehearsal = new Rehearsal({ stack: args.stack, configFile: args.configFile });
+  let rehearsal: Rehearsal | undefined;
   // Interrupted: stop the engine and sshd this run started before exiting.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => void rehearsal.close().finally(() => process.exit(130)));
+    process.once(signal, () => void (rehearsal?.close() ?? Promise.resolve()).finally(() => process.exit(130)));
   }
   try {
-    const first = rehearsal.evaluate();
-    await rehearsal.startDroplet(first, await freePort());
-    await rehearsal.prepare(first, args.appContext, args.appContext === DEFAULT_APP_CONTEXT ? [...APP_VERSIONS] : ["v1"]);
-    const ctx = { rehearsal, configFile: args.configFile, builtInApp: args.appContext === DEFAULT_APP_CONTEXT };
-    const wanted = args.scenario ? [...PLAN.find((p) => p.name === args.scenario)!.needs, args.scenario] : PLAN.map((p) => p.name);
-    for (const step of PLAN.filter((p) => wanted.includes(p.name))) {
-      const figures = await step.run(ctx);
-      // With --scenario, the ones it needs run first; their figures are printed too, marked so.
-      printFigures(step.name === args.scenario || !args.scenario ? step.name : `${step.name} (needed first)`, figures);
-    }
+    const ctx = await openRehearsal({ ...args, started: (r) => (rehearsal = r) });
+    await runScenarios(ctx, args.scenario);
     console.log("rehearse: preparation");
-    for (const t of rehearsal.timings) console.log(`  ${t.step.padEnd(44)} ${t.cached ? "cached" : `${t.seconds.toFixed(1)} s`}`);
+    for (const t of ctx.rehearsal.timings) console.log(`  ${t.step.padEnd(44)} ${t.cached ? "cached" : `${t.seconds.toFixed(1)} s`}`);
     return 0;
   } catch (e) {
     if (e instanceof EvaluationError) {
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
     console.error(e instanceof Error ? e.message : String(e));
     return e instanceof ScenarioFailure ? 1 : 3;
   } finally {
-    await rehearsal.close();
+    await rehearsal?.close();
   }
 }
 

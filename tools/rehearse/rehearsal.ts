@@ -299,7 +299,12 @@ export class Rehearsal {
     return this.state;
   }
 
+  private closed = false;
+
+  /** Stops what the rehearsal started; a second call (an interrupt during close) does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     try {
       await this.droplet?.stop();
     } finally {

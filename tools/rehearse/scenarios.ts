@@ -8,9 +8,12 @@ import { HOOK_SUFFIX } from "../../components/common/names";
 import { shellQuote } from "../../components/common/shell";
 import { readStackFile } from "../check/stack-file";
 import { databaseQuery } from "./database";
-import { LoadReport, startLoad } from "./load";
+import { LoadReport, percentile, startLoad } from "./load";
+import type { ProgramRun } from "../check/harness";
 import type { ReplayResult, Step } from "./replay";
-import type { Rehearsal } from "./rehearsal";
+import { isRoot, requireTools, type RequiredTool } from "../lib/system";
+import { freePort } from "./net";
+import { DEFAULT_APP_CONTEXT, Rehearsal } from "./rehearsal";
 import { connectionFrom, runRemote } from "./ssh";
 
 export const SCENARIOS = ["first-deploy", "no-op", "rollout", "broken-release", "failed-migration", "failed-backup", "restore"] as const;
@@ -26,6 +29,56 @@ export interface ScenarioContext {
   configFile: string;
   /** True for the built-in app: its worker command replaces the config's. */
   builtInApp: boolean;
+}
+
+/** The programs a rehearsal runs, and the Debian packages that provide them (`.ci/run` installs them). */
+export const REHEARSAL_TOOLS: RequiredTool[] = [
+  { command: "dockerd", debianPackage: "docker.io" },
+  { command: "docker", debianPackage: "docker.io" },
+  { command: "debootstrap", debianPackage: "debootstrap" },
+  { command: "sshd", debianPackage: "openssh-server" },
+  { command: "ssh", debianPackage: "openssh-client" },
+  { command: "ssh-agent", debianPackage: "openssh-client" },
+  { command: "unshare", debianPackage: "util-linux" },
+  { command: "nsenter", debianPackage: "util-linux" },
+  { command: "sudo", debianPackage: "sudo" },
+  { command: "curl", debianPackage: "curl" },
+  { command: "openssl", debianPackage: "openssl" },
+];
+
+/** Why this machine cannot rehearse (a missing program, not root), or nothing. */
+export function rehearsalPrerequisites(): void {
+  requireTools(REHEARSAL_TOOLS);
+  if (!isRoot) throw new Error("the rehearsal starts dockerd and sshd in a mount namespace: run it as root");
+}
+
+/**
+ * A rehearsal ready for its scenarios: the program evaluated, the droplet up (sshd on a free
+ * loopback port, the engine behind it) and every image built or found in the cache. The
+ * built-in app gets all its versions; another app context only the one it is.
+ */
+export async function openRehearsal(options: {
+  stack: string;
+  configFile: string;
+  appContext?: string;
+  log?: (line: string) => void;
+  /** Called as soon as the rehearsal exists, so an interrupt can close what it started. */
+  started?: (rehearsal: Rehearsal) => void;
+}): Promise<ScenarioContext & { program: ProgramRun }> {
+  rehearsalPrerequisites();
+  const appContext = options.appContext ?? DEFAULT_APP_CONTEXT;
+  const builtInApp = appContext === DEFAULT_APP_CONTEXT;
+  const rehearsal = new Rehearsal({ stack: options.stack, configFile: options.configFile, log: options.log });
+  options.started?.(rehearsal);
+  try {
+    const program = rehearsal.evaluate();
+    await rehearsal.startDroplet(program, await freePort());
+    await rehearsal.prepare(program, appContext, builtInApp ? [...APP_VERSIONS] : ["v1"]);
+    return { rehearsal, configFile: options.configFile, builtInApp, program };
+  } catch (e) {
+    await rehearsal.close();
+    throw e;
+  }
 }
 
 /** The config overrides that deploy `version` of the app. */
@@ -126,6 +179,8 @@ function loadFigures(prefix: string, report: LoadReport): Figures {
     [`${prefix}answered by`]: Object.entries(report.versions)
       .map(([v, n]) => `${v}=${n}`)
       .join(" "),
+    [`${prefix}p50 ms`]: percentile(report.latenciesMs, 50),
+    [`${prefix}p99 ms`]: percentile(report.latenciesMs, 99),
     [`${prefix}slowest answer ms`]: report.slowestMs,
     [`${prefix}answers slower than 1 s`]: report.slowerThan1s,
     ...(report.failures.length > 0 ? { [`${prefix}first failure`]: report.failures[0] } : {}),
@@ -211,30 +266,46 @@ export async function failedBackup(ctx: ScenarioContext): Promise<Figures> {
   };
 }
 
-/** v2 under steady HTTPS load: zero failed requests; then a naive restart in the same run for contrast. */
-export async function rollout(ctx: ScenarioContext, minimumRequests = 5000): Promise<Figures> {
+/** What a rollout to v2 under load, and a naive restart after it, looked like to clients. */
+export interface RolloutMeasurement {
+  result: ReplayResult & { seconds: number };
+  rollout: LoadReport;
+  naiveRestart: LoadReport;
+}
+
+/**
+ * Deploys v2 under steady HTTPS load through nginx until at least `minimumRequests` were
+ * answered, then restarts every replica at once under the same load (what `docker restart`
+ * of the old containers does), for contrast. Measures only: the rollout scenario and
+ * `npm run bench:rollout` judge the figures.
+ */
+export async function measureRollout(ctx: ScenarioContext, minimumRequests: number): Promise<RolloutMeasurement> {
   const droplet = ctx.rehearsal.droplet!;
   const load = loadThroughNginx(ctx);
   await load.reach(200);
   const result = await ctx.rehearsal.apply(appOverrides(ctx, "v2"));
   await load.reach(minimumRequests);
-  const report = await load.stop();
+  const rolloutReport = await load.stop();
   deployed(result, "the v2 rollout");
-  check(schema(ctx).startsWith("0002 "), `v2's migration did not run: ${schema(ctx)}`);
-  // The naive way: restart every replica at once, as `docker restart` of the old containers would.
   const naive = loadThroughNginx(ctx);
   await naive.reach(200);
-  const ids = Object.values(apiContainers(ctx));
-  droplet.docker(["restart", "-t", "30", ...ids]);
+  droplet.docker(["restart", "-t", "30", ...Object.values(apiContainers(ctx))]);
   await naive.reach(naive.report.requests + 1000);
-  const naiveReport = await naive.stop();
+  return { result, rollout: rolloutReport, naiveRestart: await naive.stop() };
+}
+
+/** v2 under steady HTTPS load: zero failed requests; then a naive restart in the same run for contrast. */
+export async function rollout(ctx: ScenarioContext, minimumRequests = 5000): Promise<Figures> {
+  const measured = await measureRollout(ctx, minimumRequests);
+  const report = measured.rollout;
+  check(schema(ctx).startsWith("0002 "), `v2's migration did not run: ${schema(ctx)}`);
   check(report.failed === 0, `${report.failed} of ${report.requests} requests failed during the rollout: ${report.failures.join("; ")}`);
   check(report.requests >= minimumRequests, `only ${report.requests} requests`);
   return {
-    ...summarise(result),
-    "rollout seconds": result.seconds,
+    ...summarise(measured.result),
+    "rollout seconds": measured.result.seconds,
     ...loadFigures("rollout ", report),
-    ...loadFigures("naive restart ", naiveReport),
+    ...loadFigures("naive restart ", measured.naiveRestart),
   };
 }
 
