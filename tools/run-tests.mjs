@@ -110,6 +110,7 @@ function runFiles(files, concurrency, reporters = () => []) {
   for (const [phase, [phaseFiles, n]] of phases.entries()) {
     if (phase > 0)
       console.log(`\n=== ${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} that run alone: ${phaseFiles.join(" ")} ===`);
+    const started = performance.now();
     const result = spawnSync(
       process.execPath,
       [
@@ -124,6 +125,13 @@ function runFiles(files, concurrency, reporters = () => []) {
       { cwd: root, stdio: "inherit" },
     );
     if (result.status !== 0) status = result.status ?? 1;
+    // The wall time of each phase, so a run's log says how long the suite took without the
+    // files that run alone (the rehearsal) and how long those took.
+    const what =
+      phase === 0
+        ? `${phaseFiles.length} files, ${n} at a time`
+        : `${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} run alone`;
+    console.log(`\n=== ${what}: ${((performance.now() - started) / 1000).toFixed(0)} s wall, exit ${result.status ?? "signal"} ===`);
   }
   return status;
 }

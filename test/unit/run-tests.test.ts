@@ -112,6 +112,8 @@ describe("run-tests.mjs selection and scheduling", () => {
     assert.deepEqual(order.slice(-2), ["start s2", "end s2"], "the alone file runs last, with nothing beside it");
     assert.ok(order.indexOf("start a2") < order.indexOf("end a1"), `two files at a time: ${order.join(", ")}`);
     assert.match(result.stdout, /1 file that run alone: .*s2\.test\.ts/);
+    // Each phase says how long it took, so a log tells the suite's time without the alone files.
+    assert.match(result.stdout, /=== 3 files, 2 at a time: \d+ s wall, exit 0 ===[\s\S]*=== 1 file run alone: \d+ s wall, exit 0 ===/);
   });
 
   it("selects groups and substrings, and names the groups when asked for one that does not exist", () => {
