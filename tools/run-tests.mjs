@@ -127,10 +127,8 @@ function runFiles(files, concurrency, reporters = () => []) {
     if (result.status !== 0) status = result.status ?? 1;
     // The wall time of each phase, so a run's log says how long the suite took without the
     // files that run alone (the rehearsal) and how long those took.
-    const what =
-      phase === 0
-        ? `${phaseFiles.length} files, ${n} at a time`
-        : `${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"} run alone`;
+    const files = `${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"}`;
+    const what = phase === 0 ? `${files}, ${n} at a time` : `${files} run alone`;
     console.log(`\n=== ${what}: ${((performance.now() - started) / 1000).toFixed(0)} s wall, exit ${result.status ?? "signal"} ===`);
   }
   return status;
