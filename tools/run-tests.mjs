@@ -34,11 +34,11 @@ Runs the test files under test/ with Node's test runner (node tools/run-tests.mj
 same arguments).
 
   (no argument)       every test file under test/ (what \`npm test\` runs)
-  --group NAME        the files of one folder under test/ (unit, system); repeatable
+  --group NAME        the files of one folder under test/ (unit, system, rehearsal); repeatable
   substring           of those, the files whose path contains one of the substrings
   --concurrency N     files run at once (default ${2 * availableParallelism()}: twice the cores)
   --repeat N          run the selection N times, list every test whose result changed
-                      (\`npm run test:repeat -- N\`: the system tests)
+                      (\`npm run test:repeat -- N\`: the system tests, without the rehearsal)
 
 \`npm run test:quick\` is --group unit: the unit and policy tests.`;
 
