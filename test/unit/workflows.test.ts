@@ -351,7 +351,8 @@ describe("pull-request.yml", () => {
       indexOfStep(verify, (s) => s.run === "npm ci", "npm ci"),
       indexOfStep(verify, (s) => s.run === "npm run lint", "npm run lint"),
       indexOfStep(verify, (s) => /apt-get install/.test(s.run ?? ""), "apt-get install"),
-      indexOfStep(verify, (s) => s.run === "npm test", "npm test"),
+      // As root, with the job's PATH (setup-node's Node 22): the rehearsal starts dockerd and sshd.
+      indexOfStep(verify, (s) => s.run === 'sudo env "PATH=$PATH" npm test', "npm test as root"),
       indexOfStep(verify, (s) => s.run === "npm run check -- staging", "npm run check -- staging"),
       indexOfStep(verify, (s) => s.run === "npm run check -- production", "npm run check -- production"),
     ];
