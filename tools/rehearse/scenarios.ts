@@ -134,6 +134,35 @@ function apiContainers(ctx: ScenarioContext): Record<string, string> {
   );
 }
 
+/**
+ * What nginx logged at warn level or above lately (its error log): why it answered
+ * 502 itself, e.g. a refused upstream or an alias it could not resolve. Added to a
+ * scenario's failure, which would otherwise say only that requests failed.
+ */
+function nginxErrors(ctx: ScenarioContext, lines = 15): string {
+  const nginx = Object.values(ctx.rehearsal.recordedState.resources).find(
+    (r) => r.type === CONTAINER && /-nginx$/.test(r.name) && !r.initError,
+  );
+  if (!nginx) return "(no nginx container in the recorded state)";
+  const droplet = ctx.rehearsal.droplet!;
+  // The official image links error.log to stderr; the stand-in keeps Debian's file.
+  const file = droplet.docker(["exec", nginx.id, "tail", "-n", "400", "/var/log/nginx/error.log"], { check: false }).stdout;
+  const stderr = droplet.docker(["logs", "--tail", "400", nginx.id], { check: false }).stderr;
+  const errors = `${file}\n${stderr}`
+    .split("\n")
+    .filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l))
+    .slice(-lines);
+  return errors.length > 0 ? errors.join("\n") : "(nothing at warn level or above)";
+}
+
+/** Fails the scenario when requests failed, with nginx's own account of why. */
+function checkNoFailedRequests(ctx: ScenarioContext, report: LoadReport, during: string): void {
+  check(
+    report.failed === 0,
+    `${report.failed} of ${report.requests} requests failed ${during}: ${report.failures.join("; ")}\nnginx's error log:\n${nginxErrors(ctx)}`,
+  );
+}
+
 function stackConfig(ctx: ScenarioContext): Record<string, unknown> {
   const file = readStackFile(ctx.configFile);
   return Object.fromEntries(
@@ -299,7 +328,7 @@ export async function rollout(ctx: ScenarioContext, minimumRequests = 5000): Pro
   const measured = await measureRollout(ctx, minimumRequests);
   const report = measured.rollout;
   check(schema(ctx).startsWith("0002 "), `v2's migration did not run: ${schema(ctx)}`);
-  check(report.failed === 0, `${report.failed} of ${report.requests} requests failed during the rollout: ${report.failures.join("; ")}`);
+  checkNoFailedRequests(ctx, report, "during the rollout");
   check(report.requests >= minimumRequests, `only ${report.requests} requests`);
   return {
     ...summarise(measured.result),
@@ -324,7 +353,7 @@ export async function brokenRelease(ctx: ScenarioContext): Promise<Figures> {
   // Recover: v2 again replaces the broken replica.
   const recovery = await ctx.rehearsal.apply(appOverrides(ctx, "v2"));
   deployed(recovery, "the recovery to v2");
-  check(report.failed === 0, `${report.failed} of ${report.requests} requests failed: ${report.failures.join("; ")}`);
+  checkNoFailedRequests(ctx, report, "while the broken release was deployed");
   check(reachedBroken === 0, `${reachedBroken} requests reached the broken container`);
   check(still.length === Object.keys(before).length, `only ${still.length} of the ${Object.keys(before).length} v2 replicas kept running`);
   return {
