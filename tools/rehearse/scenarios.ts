@@ -318,9 +318,27 @@ export async function measureRollout(ctx: ScenarioContext, minimumRequests: numb
   deployed(result, "the v2 rollout");
   const naive = loadThroughNginx(ctx);
   await naive.reach(200);
-  droplet.docker(["restart", "-t", "30", ...Object.values(apiContainers(ctx))]);
+  const replicas = Object.values(apiContainers(ctx));
+  droplet.docker(["restart", "-t", "30", ...replicas]);
   await naive.reach(naive.report.requests + 1000);
-  return { result, rollout: rolloutReport, naiveRestart: await naive.stop() };
+  const naiveRestart = await naive.stop();
+  // The restarted replicas boot for a few seconds after the contrast's requests are counted;
+  // the next scenario's load must not start against a stack that is still down.
+  await untilHealthy(ctx, replicas);
+  return { result, rollout: rolloutReport, naiveRestart };
+}
+
+/** Waits until every container in `ids` reports healthy (Docker's healthcheck), at most two minutes. */
+async function untilHealthy(ctx: ScenarioContext, ids: string[]): Promise<void> {
+  const health = () =>
+    ctx.rehearsal
+      .droplet!.docker(["inspect", "--format", "{{.State.Health.Status}}", ...ids], { check: false })
+      .stdout.trim()
+      .split("\n");
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1000))) {
+    if (health().every((status) => status === "healthy")) return;
+  }
+  throw new ScenarioFailure(`the api replicas did not turn healthy again within 2 minutes: ${health().join(", ")}`);
 }
 
 /** v2 under steady HTTPS load: zero failed requests; then a naive restart in the same run for contrast. */
