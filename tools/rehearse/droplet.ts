@@ -22,6 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { type Finished, runAsync } from "../lib/system";
 
 /** What the rehearsal applies from the rendered user-data, in cloud-init's own keys. */
 export interface UserData {
@@ -213,6 +214,14 @@ export class Droplet {
     });
     if (options.check !== false && r.status !== 0) throw new Error(`docker ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
     return r;
+  }
+
+  /**
+   * `docker` without blocking the event loop, for a command that runs while this process
+   * also measures something (the load client keeps sending while replicas restart).
+   */
+  dockerInBackground(args: string[]): Promise<Finished> {
+    return runAsync(["docker", ...args], { env: { ...process.env, DOCKER_HOST: this.dockerHost } });
   }
 
   /** Removes every container and user network; images stay. */

@@ -3,6 +3,7 @@
 // droplet side runs (images.ts). The operator's key and the droplet's host key are made
 // once per rehearsal and kept, as a real stack keeps its generated key in state.
 import { spawnSync } from "node:child_process";
+import { runAsync } from "../lib/system";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -104,7 +105,7 @@ export class Rehearsal {
   }
 
   /** Evaluates the program with the stack's config and `overrides` (full keys to JSON-able values). */
-  evaluate(overrides: Record<string, unknown> = {}): ProgramRun {
+  async evaluate(overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
     const file = readStackFile(this.options.configFile ?? join(ROOT, `Pulumi.${this.options.stack}.yaml`));
     const config = { ...file.config };
     config["dropstack:sshPublicKeys"] = JSON.stringify([this.operatorPublicKey]);
@@ -120,10 +121,9 @@ export class Rehearsal {
     const resultFile = join(this.dir, "evaluation.json");
     writeFileSync(requestFile, JSON.stringify(request), { mode: 0o600 });
     const started = Date.now();
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "evaluate.ts"), requestFile, resultFile], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    // Not spawnSync: a scenario's load client keeps sending while the next apply evaluates,
+    // and a blocked event loop would show up as requests tens of seconds slow.
+    const r = await runAsync([process.execPath, "--import", "tsx", join(__dirname, "evaluate.ts"), requestFile, resultFile], { cwd: ROOT });
     if (r.status !== 0) throw new EvaluationError(r.status ?? 3, r.stderr);
     this.timings.push({ step: "evaluate program", seconds: (Date.now() - started) / 1000, cached: false });
     return JSON.parse(readFileSync(resultFile, "utf8")) as ProgramRun;
@@ -268,7 +268,7 @@ export class Rehearsal {
   async apply(overrides: Record<string, unknown>): Promise<ReplayResult & { run: ProgramRun; seconds: number }> {
     const droplet = this.droplet;
     if (!droplet) throw new Error("start the droplet first");
-    const run = this.evaluate(overrides);
+    const run = await this.evaluate(overrides);
     const appImage = run.registrations.find((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX));
     if (appImage && !this.images.has(String(appImage.inputs.name)))
       throw new Error(`no image built for the app reference ${String(appImage.inputs.name)}`);

@@ -411,7 +411,7 @@ export class Replay {
     const source = inputs.source as Record<string, unknown> | undefined;
     const path = source && typeof source.path === "string" ? source.path : undefined;
     if (!path || !existsSync(path)) throw new Error(`${r.name}: CopyToRemote replays file assets only; got ${JSON.stringify(source)}`);
-    const result = copyToRemote(connectionFrom(inputs.connection), this.ctx.route, path, String(inputs.remotePath));
+    const result = await copyToRemote(connectionFrom(inputs.connection), this.ctx.route, path, String(inputs.remotePath));
     if (result.status !== 0) throw new Error(`${r.name}: copy to ${String(inputs.remotePath)} failed: ${result.stderr}`);
   }
 }

@@ -71,7 +71,7 @@ export async function openRehearsal(options: {
   const rehearsal = new Rehearsal({ stack: options.stack, configFile: options.configFile, log: options.log });
   options.started?.(rehearsal);
   try {
-    const program = rehearsal.evaluate();
+    const program = await rehearsal.evaluate();
     await rehearsal.startDroplet(program, await freePort());
     await rehearsal.prepare(program, appContext, builtInApp ? [...APP_VERSIONS] : ["v1"]);
     return { rehearsal, configFile: options.configFile, builtInApp, program };
@@ -319,9 +319,12 @@ export async function measureRollout(ctx: ScenarioContext, minimumRequests: numb
   const naive = loadThroughNginx(ctx);
   await naive.reach(200);
   const replicas = Object.values(apiContainers(ctx));
-  droplet.docker(["restart", "-t", "30", ...replicas]);
+  // In the background: a blocking call would freeze the load client for the whole restart.
+  const restarted = droplet.dockerInBackground(["restart", "-t", "30", ...replicas]);
   await naive.reach(naive.report.requests + 1000);
+  const restart = await restarted;
   const naiveRestart = await naive.stop();
+  if (restart.status !== 0) throw new ScenarioFailure(`docker restart of the replicas failed (${restart.status}): ${restart.stderr}`);
   // The restarted replicas boot for a few seconds after the contrast's requests are counted;
   // the next scenario's load must not start against a stack that is still down.
   await untilHealthy(ctx, replicas);

@@ -8,7 +8,8 @@
 // the agent at `agentSocketPath`, else SSH_AUTH_SOCK; with `hostKey` set the server must
 // present exactly that key (without it any key is accepted); the command string runs as
 // one session (the login shell's `-c`), stdin only when non-empty.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { runAsync } from "../lib/system";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,13 +137,13 @@ export function runRemote(
 }
 
 /** Uploads a file over SFTP (scp's default protocol), as CopyToRemote does. */
-export function copyToRemote(connection: Connection, route: Route, localPath: string, remotePath: string): RemoteResult {
+export async function copyToRemote(connection: Connection, route: Route, localPath: string, remotePath: string): Promise<RemoteResult> {
   const { args, env, cleanup } = sshArgs(connection, route);
   try {
     // scp takes -P for the port and the target as user@host:path.
     const user = connection.user ?? "root";
     const scpArgs = args.slice(0, -3).map((a) => (a === "-p" ? "-P" : a));
-    const r = spawnSync("scp", ["-q", ...scpArgs, localPath, `${user}@127.0.0.1:${remotePath}`], { env, encoding: "utf8" });
+    const r = await runAsync(["scp", "-q", ...scpArgs, localPath, `${user}@127.0.0.1:${remotePath}`], { env });
     return { status: r.status ?? 255, stdout: r.stdout, stderr: r.stderr };
   } finally {
     cleanup();
