@@ -10,7 +10,7 @@ import { describeAuth0UrlProblem } from "../identity/urls";
 import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
-import { DROPLET_PRICES, POSTGRES_NODE_PRICES } from "../cost/prices";
+import { DROPLET_PRICES, POSTGRES_NODE_PRICES, type Price } from "../cost/prices";
 import {
   CLUSTER_NAME,
   clusterNameFor,
@@ -86,13 +86,17 @@ const sshPublicKey = checkedString((v) => {
   return problem ? `${describe(v.length > 48 ? `${v.slice(0, 45)}...` : v)}: ${problem}` : undefined;
 });
 
-/** Only sizes the price table lists (components/cost/prices.ts), so the check can price every stack. */
-const pricedSize = (table: Readonly<Record<string, unknown>>, example: string) =>
-  checkedString((slug) =>
-    Object.hasOwn(table, slug)
-      ? undefined
-      : `expected a size the price table lists (${Object.keys(table).join(", ")}), e.g. ${example}, got ${describe(slug)}`,
-  );
+/**
+ * Only sizes the price table prices (components/cost/prices.ts), so the check can price every
+ * stack: a size listed without a sourced figure is refused too, with the reason.
+ */
+const pricedSize = (table: Readonly<Record<string, Price>>, example: string) =>
+  checkedString((slug) => {
+    const priced = Object.keys(table).filter((size) => table[size].monthlyUsd !== null);
+    if (priced.includes(slug)) return undefined;
+    const why = Object.hasOwn(table, slug) ? ", which the price table lists without a sourced price" : "";
+    return `expected a size the price table prices (${priced.join(", ")}), e.g. ${example}, got ${describe(slug)}${why}`;
+  });
 
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";

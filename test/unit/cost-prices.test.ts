@@ -106,10 +106,20 @@ describe("price table", () => {
 });
 
 describe("config schema and price table agree", () => {
-  it("accepts a droplet or database size only when the price table lists it", () => {
+  it("accepts a droplet or database size only when the price table prices it (listed with a sourced figure)", () => {
+    const priced = (table: Readonly<Record<string, Price>>, slug: string) => Object.hasOwn(table, slug) && table[slug].monthlyUsd !== null;
     for (const slug of candidateSlugs()) {
-      assert.equal(accepts("droplet", slug), Object.hasOwn(DROPLET_PRICES, slug), `droplet.size ${JSON.stringify(slug)}`);
-      assert.equal(accepts("postgres", slug), Object.hasOwn(POSTGRES_NODE_PRICES, slug), `postgres.size ${JSON.stringify(slug)}`);
+      assert.equal(accepts("droplet", slug), priced(DROPLET_PRICES, slug), `droplet.size ${JSON.stringify(slug)}`);
+      assert.equal(accepts("postgres", slug), priced(POSTGRES_NODE_PRICES, slug), `postgres.size ${JSON.stringify(slug)}`);
+    }
+  });
+
+  it("refuses a size the table lists without a sourced price, and says so", () => {
+    const unsourced = Object.keys(POSTGRES_NODE_PRICES).filter((slug) => POSTGRES_NODE_PRICES[slug].monthlyUsd === null);
+    for (const slug of unsourced) {
+      const result = parseStackConfig({ ...minimal(), postgres: { size: slug } }, "staging");
+      assert.ok(!result.ok, slug);
+      assert.match(result.problems[0], /^dropstack:postgres\.size: .*which the price table lists without a sourced price$/);
     }
   });
 
@@ -119,9 +129,9 @@ describe("config schema and price table agree", () => {
     assert.equal(result.problems.length, 2);
     assert.match(
       result.problems[0],
-      /^dropstack:droplet\.size: expected a size the price table lists \(s-1vcpu-512mb-10gb, .*s-2vcpu-4gb.*\)/,
+      /^dropstack:droplet\.size: expected a size the price table prices \(s-1vcpu-512mb-10gb, .*s-2vcpu-4gb.*\)/,
     );
-    assert.match(result.problems[1], /^dropstack:postgres\.size: expected a size the price table lists \(db-s-1vcpu-1gb, /);
+    assert.match(result.problems[1], /^dropstack:postgres\.size: expected a size the price table prices \(db-s-1vcpu-1gb, /);
   });
 
   it("the defaults are priced sizes", () => {
