@@ -3,6 +3,7 @@
 // docs/design.md explains how they depend on each other.
 import { App, buildAppEnvironment, imageRepository } from "./components/app";
 import { Backups } from "./components/backups";
+import { ROLE_NAMES } from "./components/database/privileges";
 import { Cache } from "./components/cache";
 import { loadStackConfig } from "./components/config";
 import { Database } from "./components/database";
@@ -129,6 +130,7 @@ const app = new App(name, {
     backupKeep: config.backups.keep,
     offsite: backups,
     ...(config.app.verify.sql.length > 0 ? { verify: { assertions: config.app.verify.sql, readonlyUri: database.readonlyUri } } : {}),
+    schedule: { intervalHours: config.backups.intervalHours, drill: config.backups.drill, roles: Object.values(ROLE_NAMES) },
     dependsOn: [database],
   },
   dependsOn: [cache],

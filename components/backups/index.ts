@@ -6,13 +6,13 @@ import { componentType } from "../common/names";
 
 export interface BackupsArgs {
   region: string;
-  /** dropstack:backups.keep; mapped to days by offsiteRetention. */
+  /** dropstack:backups.keep: how long pruned copies stay recoverable is fixed (offsiteRetention). */
   keep: number;
 }
 
 /**
- * Off-site copies of the database backups: a private, versioned Spaces bucket whose
- * copies expire after `keep` days, and a Spaces key that can read and write that bucket
+ * Off-site copies of the database backups: a private, versioned Spaces bucket whose lifecycle
+ * rule never expires a current copy (the backup hook prunes, keeping the newest `keep`), and a Spaces key that can read and write that bucket
  * only. Creating the bucket needs account Spaces credentials on the provider (README).
  */
 export class Backups extends pulumi.ComponentResource {
@@ -58,7 +58,6 @@ export class Backups extends pulumi.ComponentResource {
             id: "expire-backups",
             enabled: true,
             prefix: BACKUP_PREFIX,
-            expiration: { days: retention.currentDays },
             noncurrentVersionExpiration: { days: retention.noncurrentDays },
             abortIncompleteMultipartUploadDays: retention.abortIncompleteMultipartUploadDays,
           },

@@ -11,23 +11,27 @@ export const NONCURRENT_RETENTION_DAYS = 7;
 export const ABORT_MULTIPART_DAYS = 1;
 
 export interface OffsiteRetention {
-  /** A copy is expired (becomes noncurrent) this many days after upload. */
-  currentDays: number;
-  /** A noncurrent copy is deleted this many days after it stopped being current. */
+  /** The newest `keep` complete copies are never deleted, whatever their age. */
+  keep: number;
+  /** An older copy is deleted (by the backup hook's prune) once it is this many days old. */
+  days: number;
+  /** A deleted copy stays recoverable (a noncurrent version) this many days. */
   noncurrentDays: number;
   abortIncompleteMultipartUploadDays: number;
 }
 
 /**
- * `backups.keep` counts local backups (backup.sh prunes to the newest N). Off-site,
- * Spaces can only expire by age, so a copy lives `keep` days: with at least one backup a
- * day (each deploy makes one, and a daily schedule guarantees one), the bucket holds at
- * least the `keep` newest backups, and usually more. An expired or overwritten copy is
- * recoverable for NONCURRENT_RETENTION_DAYS more before it is gone for good.
+ * Retention that cannot empty the bucket. Spaces' lifecycle rules can only expire by age, so a
+ * stack that made no backup for longer than the rule's age would lose every copy; no rule
+ * expires current copies any more. The backup hook prunes instead, after each upload
+ * (components/hooks/commands.ts, renderOffsitePrune): the newest `keep` complete copies always
+ * stay, and an older one goes only once it is `keep` days old (the window the lifecycle rule
+ * used to give). What pruning deletes stays recoverable for NONCURRENT_RETENTION_DAYS more,
+ * as a noncurrent version, before the lifecycle rule removes it for good.
  */
 export function offsiteRetention(keep: number): OffsiteRetention {
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`backups.keep must be a positive integer, got ${keep}`);
-  return { currentDays: keep, noncurrentDays: NONCURRENT_RETENTION_DAYS, abortIncompleteMultipartUploadDays: ABORT_MULTIPART_DAYS };
+  return { keep, days: keep, noncurrentDays: NONCURRENT_RETENTION_DAYS, abortIncompleteMultipartUploadDays: ABORT_MULTIPART_DAYS };
 }
 
 /** The S3-compatible endpoint clients (aws-cli, rclone, s3cmd) use for a Spaces region. */

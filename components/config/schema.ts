@@ -170,6 +170,12 @@ function proxySetting<K extends keyof ProxySettings, T extends z.ZodTypeAny>(set
     .pipe(base) as unknown as T;
 }
 
+/** How often the backup timer runs by default: production's figure is its logical-dump RPO (README). */
+export const DEFAULT_BACKUP_INTERVAL_HOURS = { staging: 24, production: 4 } as const;
+/** How often the restore drill runs (components/hooks/schedule.ts). */
+export const DRILL_SCHEDULES = ["off", "daily", "weekly"] as const;
+export type DrillSchedule = (typeof DRILL_SCHEDULES)[number];
+
 /** Defaults that are safe everywhere; production must still state adminCidrs, backups and tls.email. */
 export function stackConfigSchema(stack: string, project = "dropstack") {
   const production = isProductionStack(stack);
@@ -286,7 +292,21 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
           claimNamespace: matching(/^\S+$/, "a namespace like https://example.com").optional(),
         })
         .optional(),
-      backups: requiredInProduction(z.strictObject({ keep: intIn(1, 365).default(7), offsite: bool }), { keep: 7, offsite: false }),
+      // intervalHours: the backup timer's period, so the logical-dump RPO (README); drill: how
+      // often the latest backup is restored into a scratch server and checked.
+      backups: requiredInProduction(
+        z.strictObject({
+          keep: intIn(1, 365).default(7),
+          offsite: bool,
+          intervalHours: intIn(1, 168).default(
+            production ? DEFAULT_BACKUP_INTERVAL_HOURS.production : DEFAULT_BACKUP_INTERVAL_HOURS.staging,
+          ),
+          drill: z
+            .enum(DRILL_SCHEDULES, { error: (i) => `expected one of ${DRILL_SCHEDULES.join(", ")}, got ${describe(i.input)}` })
+            .default("weekly"),
+        }),
+        { keep: 7, offsite: false, intervalHours: DEFAULT_BACKUP_INTERVAL_HOURS.staging, drill: "weekly" },
+      ),
       alerts: z.strictObject({ emails: z.array(email).default([]) }).prefault({}),
       proxy: z
         .strictObject({

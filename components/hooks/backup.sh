@@ -6,6 +6,12 @@
 #   BACKUP_DIR    where backups live; created if missing (required)
 #   BACKUP_LABEL  free text recorded in the metadata; a sanitised form joins the file name
 #   BACKUP_KEEP   keep only the newest N backups of this database (default: keep all)
+#   BACKUP_LOCK_TIMEOUT_S  how long to wait for a running migration or backup (default 900;
+#                 0 waits for ever)
+#
+# The dump runs under the database lock migrate.sh takes (lib.sh's DATABASE_LOCK_SQL), held by
+# a psql session of its own from before pg_dump starts until this script exits, so a backup
+# (a deploy's or the timer's) never runs during a migration or another backup.
 #
 # Writes BACKUP_DIR/<db>-<UTC stamp>[-<label>].dump (pg_dump custom format) and beside it
 # <file>.json with sha256, bytes, database, server and pg_dump versions, label and
@@ -28,11 +34,16 @@ require_env DATABASE_URL BACKUP_DIR
 keep=${BACKUP_KEEP:-}
 [[ -z $keep ]] || require_integer BACKUP_KEEP "$keep" 1
 label=${BACKUP_LABEL:-}
-require_commands pg_dump pg_restore sha256sum
+lock_timeout=${BACKUP_LOCK_TIMEOUT_S:-900}
+require_integer BACKUP_LOCK_TIMEOUT_S "$lock_timeout" 0
+require_commands pg_dump pg_restore psql sha256sum
 
 partial_dump='' partial_json='' final_dump='' final_json='' published=false renamed_dump=false
+lock_pid='' lock_acquired=false
 remove_unpublished() {
   local path
+  # A psql still waiting for the lock would take it after we are gone; SIGINT cancels the wait.
+  [[ -z $lock_pid || $lock_acquired == true ]] || kill -INT "$lock_pid" 2>/dev/null || true
   for path in "$partial_dump" "$partial_json"; do
     [[ -z $path ]] || rm -f -- "$path"
   done
@@ -51,6 +62,28 @@ mkdir -p -- "$BACKUP_DIR" 2>/dev/null || die "cannot create BACKUP_DIR $BACKUP_D
 # One clock reading for both: the metadata time and the name that orders backups.
 read -r created_at stamp < <(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%S.%NZ')
 partial_dump="$BACKUP_DIR/$PARTIAL_PREFIX$stamp.$$.partial"
+
+log "taking the database lock (waiting up to ${lock_timeout}s for a running migration or backup)"
+# The session idles while pg_dump runs: a server-side idle_session_timeout (PostgreSQL >= 14,
+# hence the lookup) would end it, and the lock with it.
+coproc LOCK_SESSION { exec psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DATABASE_URL" 2>&1; }
+lock_pid=$LOCK_SESSION_PID
+printf '%s\n' \
+  "SET application_name = 'dropstack backup.sh lock';" \
+  "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
+  "SET lock_timeout = '${lock_timeout}s';" \
+  "SELECT 'dropstack-backup-lock-acquired' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" >&"${LOCK_SESSION[1]}"
+wait_started=$SECONDS lock_output=''
+while IFS= read -r line <&"${LOCK_SESSION[0]}"; do
+  if [[ $line == dropstack-backup-lock-acquired ]]; then
+    lock_acquired=true
+    break
+  fi
+  lock_output+="${lock_output:+; }$line"
+done
+[[ $lock_acquired == true ]] ||
+  die "could not take the database lock: ${lock_output:-the lock session ended} (a lock timeout means a migration or backup ran for longer than BACKUP_LOCK_TIMEOUT_S=${lock_timeout}s); nothing was dumped"
+log "database lock taken after $((SECONDS - wait_started))s"
 
 log "dumping the database in DATABASE_URL to $BACKUP_DIR"
 started=$SECONDS

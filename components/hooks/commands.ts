@@ -11,6 +11,7 @@ import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
 import { DIGEST, ENV_NAME } from "../common/patterns";
 import { join } from "node:path";
 import { renderScriptFile, shellQuote } from "../common/shell";
+import { offsiteRetention } from "../backups/settings";
 
 export { HOOK_SUFFIX };
 
@@ -22,16 +23,19 @@ export interface HookPaths {
   backupDir: string;
   /** Per-run scratch dirs (the migration hand-off FIFOs). */
   runDir: string;
+  /** Results the monitoring reads: the last off-site copy, the last drill, the freshness verdict. */
+  statusDir: string;
 }
 
 export const DROPLET_PATHS: HookPaths = {
   hooksDir: `${DATA_DIRS.dropstack}/hooks`,
   backupDir: DATA_DIRS.backups,
   runDir: `${DATA_DIRS.dropstack}/run`,
+  statusDir: `${DATA_DIRS.dropstack}/status`,
 };
 
 /** Shipped to `hooksDir`; lib.sh is sourced by the others from their own directory. */
-export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh", "verify.sh"] as const;
+export const HOOK_SCRIPTS = ["lib.sh", "backup.sh", "migrate.sh", "restore.sh", "verify.sh", "drill.sh", "backup-check.sh"] as const;
 
 // The PostgreSQL client image per supported major version (components/database accepts 15
 // and newer): exact patch releases, so a deploy never changes the tools by surprise; bump
@@ -101,6 +105,8 @@ export function renderPrepareCommand(paths: HookPaths = DROPLET_PATHS): string {
   return [
     ...header("prepare", "directories for the hook scripts and their scratch files"),
     `sudo install -d -o ${DEPLOY_USER} -g ${DEPLOY_USER} -m 0750 ${[parent, paths.hooksDir, paths.runDir].map(shellQuote).join(" ")}`,
+    // World-readable: only verdicts and timings, which the freshness check (root) also writes.
+    `sudo install -d -o ${DEPLOY_USER} -g ${DEPLOY_USER} -m 0755 ${shellQuote(paths.statusDir)}`,
   ].join("\n");
 }
 
@@ -112,6 +118,12 @@ export interface OffsiteTarget {
   prefix: string;
 }
 
+/** The newest `keep` complete copies stay whatever their age; older ones go once older than `days`. */
+export interface OffsiteRetentionRule {
+  keep: number;
+  days: number;
+}
+
 export interface BackupCommandInput {
   /** The docker network the database is reached from (Host.appNetwork). */
   network: string;
@@ -121,6 +133,8 @@ export interface BackupCommandInput {
   /** BACKUP_KEEP (dropstack:backups.keep). */
   keep: number;
   offsite?: OffsiteTarget;
+  /** Off-site pruning after the upload; default offsiteRetention(keep): the newest `keep`, and all under `keep` days. */
+  offsiteRetention?: OffsiteRetentionRule;
   paths?: HookPaths;
 }
 
@@ -139,6 +153,86 @@ export function backupStdin(secrets: BackupSecrets): string {
       stdinLine("the Spaces secret key", secrets.offsite.secretAccessKey),
     );
   return lines.map((l) => `${l}\n`).join("");
+}
+
+/** `offsite:<bucket>/<prefix>`: where copies go, as rclone names it. */
+export function offsiteRemote(target: OffsiteTarget): string {
+  return `${RCLONE_REMOTE.toLowerCase()}:${target.bucket}/${target.prefix}`;
+}
+
+/**
+ * `offsite_rclone ARGS…`: rclone in its pinned image with `mount` bound, configured entirely
+ * through the environment, the Spaces key coming from the shell variables `offsite_key_id` and
+ * `offsite_secret` (read from stdin) through a pipe, never an argument.
+ */
+export function rcloneFunction(target: OffsiteTarget, mount: string): string[] {
+  return [
+    "offsite_rclone() {",
+    "  " +
+      [
+        "docker run --rm",
+        ...CLIENT_CONTAINER_FLAGS,
+        `-v ${shellQuote(mount)}`,
+        `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_TYPE=s3`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_PROVIDER=DigitalOcean`,
+        `-e ${shellQuote(`RCLONE_CONFIG_${RCLONE_REMOTE}_ENDPOINT=${target.endpoint}`)}`,
+        `-e RCLONE_CONFIG_${RCLONE_REMOTE}_ACL=private`,
+        shellQuote(RCLONE_IMAGE),
+        '"$@"',
+      ].join(" \\\n    "),
+    "}",
+  ];
+}
+
+/** A backup.sh file name's UTC stamp (sorts in time order), as a bash regex with one group. */
+const BACKUP_STAMP_REGEX = "-([0-9]{8}T[0-9]{6}[.][0-9]{9}Z)";
+
+/**
+ * Off-site retention that cannot empty the bucket: the newest `keep` complete copies (a .dump
+ * whose .json, uploaded last, is there too) are never deleted, whatever their age; an older
+ * object goes only once its name's stamp is more than `days` old. Objects that are not
+ * backup.sh names are never touched, nor is an upload in flight (it is newer than every kept
+ * copy). A failed listing or deletion is reported and skipped: the new copy is already safe.
+ */
+export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): string[] {
+  if (!Number.isInteger(rule.keep) || rule.keep < 1) throw new Error(`off-site retention must keep at least 1 copy, got ${rule.keep}`);
+  if (!Number.isInteger(rule.days) || rule.days < 1) throw new Error(`off-site retention days must be at least 1, got ${rule.days}`);
+  const q = shellQuote(remote);
+  return [
+    "prune_offsite() {",
+    "  local LC_ALL=C",
+    `  local keep=${rule.keep} days=${rule.days} listing object key oldest_kept cutoff epoch deleted=0`,
+    `  local stamp=${shellQuote(BACKUP_STAMP_REGEX)}`,
+    "  local -a objects complete=()",
+    "  local -A listed=()",
+    `  if ! listing=$(offsite_rclone lsf --files-only ${q}); then`,
+    `    echo "dropstack: warning: could not list "${q}" to prune it; nothing was deleted" >&2`,
+    "    return 0",
+    "  fi",
+    `  mapfile -t objects <<<"$listing"`,
+    `  for object in "\${objects[@]}"; do [[ -z $object ]] || listed[$object]=1; done`,
+    `  for object in "\${objects[@]}"; do`,
+    `    if [[ $object == *.dump && -n \${listed[$object.json]:-} && $object =~ $stamp ]]; then complete+=("\${BASH_REMATCH[1]}"); fi`,
+    "  done",
+    `  if ((\${#complete[@]} <= keep)); then`,
+    `    echo "dropstack: off-site holds \${#complete[@]} complete copies (keeping at least $keep); nothing to prune" >&2`,
+    "    return 0",
+    "  fi",
+    `  oldest_kept=$(printf '%s\n' "\${complete[@]}" | sort -r | sed -n "\${keep}p")`,
+    "  cutoff=$(($(date -u +%s) - days * 86400))",
+    `  for object in "\${objects[@]}"; do`,
+    "    [[ $object =~ $stamp ]] || continue",
+    "    key=${BASH_REMATCH[1]}",
+    `    [[ $key < "$oldest_kept" ]] || continue`,
+    `    epoch=$(date -u -d "\${key:0:4}-\${key:4:2}-\${key:6:2}T\${key:9:2}:\${key:11:2}:\${key:13:2}Z" +%s) || continue`,
+    "    ((epoch < cutoff)) || continue",
+    `    if offsite_rclone deletefile ${q}"$object"; then deleted=$((deleted + 1)); else echo "dropstack: warning: could not delete $object off-site" >&2; fi`,
+    "  done",
+    `  echo "dropstack: off-site: kept the newest $keep complete copies and every copy under $days days old; deleted $deleted object(s)" >&2`,
+    "}",
+    "prune_offsite",
+  ];
 }
 
 /**
@@ -179,25 +273,19 @@ export function renderBackupCommand(input: BackupCommandInput): string {
     `[[ -f $backup && -f $backup.json ]] || { echo "dropstack: $backup or its .json is missing" >&2; exit 1; }`,
   );
   if (input.offsite) {
-    const remote = `${RCLONE_REMOTE.toLowerCase()}:${input.offsite.bucket}/${input.offsite.prefix}`;
+    const remote = offsiteRemote(input.offsite);
     lines.push(
+      ...rcloneFunction(input.offsite, `${paths.backupDir}:${paths.backupDir}:ro`),
       `for file in "$backup" "$backup.json"; do`,
-      "  " +
-        [
-          "docker run --rm",
-          ...CLIENT_CONTAINER_FLAGS,
-          `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
-          `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
-          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_TYPE=s3`,
-          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_PROVIDER=DigitalOcean`,
-          `-e ${shellQuote(`RCLONE_CONFIG_${RCLONE_REMOTE}_ENDPOINT=${input.offsite.endpoint}`)}`,
-          `-e RCLONE_CONFIG_${RCLONE_REMOTE}_ACL=private`,
-          shellQuote(RCLONE_IMAGE),
-          // The key may only write this bucket, so rclone must not try to create it.
-          `copyto --s3-no-check-bucket "$file" ${shellQuote(remote)}"\${file##*/}"`,
-        ].join(" \\\n    "),
+      // The key may only write this bucket, so rclone must not try to create it.
+      `  offsite_rclone copyto --s3-no-check-bucket "$file" ${shellQuote(remote)}"\${file##*/}"`,
       "done",
       `echo "dropstack: copied \${backup##*/} and its .json to "${shellQuote(remote)} >&2`,
+      // What the freshness check reads: when the last complete off-site copy finished.
+      `status_tmp=$(mktemp ${shellQuote(`${paths.statusDir}/.offsite.json.XXXXXX`)})`,
+      `printf '{"file": "%s", "finished_at": "%s"}\\n' "\${backup##*/}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$status_tmp"`,
+      `chmod 0644 "$status_tmp" && mv -f "$status_tmp" ${shellQuote(`${paths.statusDir}/offsite.json`)}`,
+      ...renderOffsitePrune(remote, input.offsiteRetention ?? offsiteRetention(input.keep)),
     );
   }
   lines.push(`printf '%s\\n' "$backup"`);

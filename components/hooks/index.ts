@@ -43,6 +43,16 @@ import {
   type SqlAssertion,
   type SmokeCheck,
 } from "./commands";
+import {
+  SCHEDULE_FILES,
+  UNIT_DIR,
+  type ScheduleSettings,
+  renderDrillCommand,
+  renderEnableTimersCommand,
+  renderInstallFileCommand,
+  renderScheduledBackupScript,
+  renderUnits,
+} from "./schedule";
 
 export { HOOK_SUFFIX } from "./commands";
 
@@ -95,6 +105,8 @@ export interface HooksArgs {
   };
   /** Resources the backup must wait for besides the host: the database (roles, firewall), the pulled image. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Backups between deploys (components/hooks/schedule.ts); `roles` are the database's, for the drill's restore. */
+  schedule: Omit<ScheduleSettings, "offsite"> & { roles: string[] };
 }
 
 const HOOKS_DIR = __dirname;
@@ -124,6 +136,9 @@ export class Hooks extends pulumi.ComponentResource {
   readonly schemaReady: command.remote.Command;
   /** The image digest and migrate command the hooks last ran for. */
   readonly triggers: pulumi.Output<string[]>;
+  /** The scheduled backup, drill and freshness check: their scripts, units and stdin, then the timers. */
+  readonly scheduleFiles: command.remote.Command[];
+  readonly timers: command.remote.Command;
 
   constructor(name: string, args: HooksArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Hooks"), name, {}, opts);
@@ -246,7 +261,71 @@ export class Hooks extends pulumi.ComponentResource {
     }
     this.schemaReady = this.verify ?? this.migrate;
 
-    this.registerOutputs({ backup: this.backup.id, migrate: this.migrate.id, triggers: this.triggers });
+    // Between deploys: the same backup on a timer, restore drills and the freshness check.
+    const settings: ScheduleSettings = { ...args.schedule, offsite: offsite !== undefined };
+    const installFile = (key: string, target: string, mode: "0600" | "0644" | "0755", content: pulumi.Input<string>) =>
+      new command.remote.Command(
+        `${name}-schedule-${key}`,
+        {
+          connection: args.connection,
+          create: renderInstallFileCommand(target, mode),
+          stdin: content,
+          triggers: [args.hostReady.id],
+          addPreviousOutputInEnv: false,
+        },
+        { parent: this, dependsOn: [prepare] },
+      );
+    const unitFiles = Object.entries(renderUnits(settings));
+    this.scheduleFiles = [
+      installFile(
+        "backup-script",
+        SCHEDULE_FILES.backupScript,
+        "0644",
+        pulumi.all([network, offsiteTarget]).apply(([networkName, target]) =>
+          renderScheduledBackupScript({
+            network: networkName,
+            clientImage,
+            keep: args.backupKeep,
+            ...(target ? { offsite: target } : {}),
+          }),
+        ),
+      ),
+      installFile(
+        "drill-script",
+        SCHEDULE_FILES.drillScript,
+        "0644",
+        pulumi
+          .all([offsiteTarget])
+          .apply(([target]) => renderDrillCommand({ clientImage, roles: args.schedule.roles, ...(target ? { offsite: target } : {}) })),
+      ),
+      installFile(
+        "stdin",
+        SCHEDULE_FILES.stdin,
+        "0600",
+        pulumi.secret(
+          pulumi
+            .all([args.migratorUri, offsiteKeys])
+            .apply(([databaseUrl, keys]) => backupStdin({ databaseUrl, ...(keys ? { offsite: keys } : {}) })),
+        ),
+      ),
+      ...unitFiles.map(([file, content]) =>
+        installFile(file.replace(/^dropstack-/, "").replace(".", "-"), `${UNIT_DIR}/${file}`, "0644", content),
+      ),
+    ];
+    this.timers = new command.remote.Command(
+      `${name}-schedule-timers`,
+      {
+        connection: args.connection,
+        create: renderEnableTimersCommand(settings),
+        // Any changed unit or script: systemd reads them again.
+        triggers: [args.hostReady.id, ...unitFiles.map(([, content]) => createHash("sha256").update(content).digest("hex"))],
+        logging: "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: [...this.scheduleFiles, ...this.scripts] },
+    );
+
+    this.registerOutputs({ backup: this.backup.id, migrate: this.migrate.id, triggers: this.triggers, timers: this.timers.id });
   }
 }
 

@@ -4,6 +4,12 @@
 # assumed (the postgres:<version> image has no jq or python), which is why the .json
 # metadata is written and read with a fixed one-field-per-line layout.
 
+# The one lock of the database's jobs: a session-level advisory lock that migrate.sh holds for
+# the whole migration and backup.sh for the whole dump, whether a deploy or the backup timer
+# started it, so a scheduled backup never overlaps a deploy's backup or migration.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly DATABASE_LOCK_SQL="hashtext('dropstack.migrate')"
+
 # Timestamped progress on stderr: stdout is reserved for results (backup.sh's path).
 log() {
   local TZ=UTC

@@ -21,7 +21,6 @@ HOOK_NAME=migrate.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly LOCK_KEY_SQL="hashtext('dropstack.migrate')"
 readonly LOCK_ACQUIRED=dropstack-migrate-lock-acquired
 readonly LOCK_HELD=dropstack-migrate-lock-held
 
@@ -114,7 +113,7 @@ printf '%s\n' \
   "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
   "SET statement_timeout = 0;" \
   "SET lock_timeout = '${lock_timeout}s';" \
-  "SELECT '$LOCK_ACQUIRED' FROM pg_advisory_lock($LOCK_KEY_SQL);" 1>&"$lock_in"
+  "SELECT '$LOCK_ACQUIRED' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" 1>&"$lock_in"
 wait_started=$SECONDS lock_output=''
 while IFS= read -r line <&"$lock_out"; do
   if [[ $line == "$LOCK_ACQUIRED" ]]; then

@@ -53,7 +53,7 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     docker = installFakeDocker(root);
     ({ env, logFile: dockerLog, remoteDir } = docker);
     // The scripts run from where the Hooks component copies them, so copy them too.
-    paths = { hooksDir: join(root, "hooks"), backupDir: join(root, "backups"), runDir: join(root, "run") };
+    paths = { hooksDir: join(root, "hooks"), backupDir: join(root, "backups"), runDir: join(root, "run"), statusDir: join(root, "status") };
     for (const dir of Object.values(paths)) mkdirSync(dir, { recursive: true });
     for (const file of ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"]) {
       writeFileSync(join(paths.hooksDir, file), readFileSync(join(HOOKS_SOURCE, file)));

@@ -8,9 +8,17 @@ import { requireTools, run } from "../../tools/lib/system";
 
 const HOOKS = join(__dirname, "..", "..", "components", "hooks");
 // handoff.sh (the migrate hook's host side), smoke.sh and watch.sh are rendered into their Commands with parameters pinned.
-const SCRIPTS = ["backup.sh", "restore.sh", "migrate.sh", "handoff.sh", "smoke.sh", "verify.sh", "watch.sh"].map((name) =>
-  join(HOOKS, name),
-);
+const SCRIPTS = [
+  "backup.sh",
+  "restore.sh",
+  "migrate.sh",
+  "handoff.sh",
+  "smoke.sh",
+  "verify.sh",
+  "watch.sh",
+  "drill.sh",
+  "backup-check.sh",
+].map((name) => join(HOOKS, name));
 
 test("shellcheck -x passes on the hook scripts and the library they source", () => {
   const { shellcheck } = requireTools([{ command: "shellcheck", debianPackage: "shellcheck" }]);

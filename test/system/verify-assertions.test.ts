@@ -56,7 +56,7 @@ describe("schema assertions as the readonly role on a real PostgreSQL", () => {
       clientImage: "postgres:16.6-bookworm",
       assertions,
       statementTimeoutMs: 2000,
-      paths: { hooksDir, backupDir: join(hooksDir, "unused"), runDir: join(hooksDir, "unused") },
+      paths: { hooksDir, backupDir: join(hooksDir, "unused"), runDir: join(hooksDir, "unused"), statusDir: join(hooksDir, "unused") },
     });
     return runAsync(["bash", "-c", script], { input: stdin, env: docker.env });
   }

@@ -10,13 +10,15 @@ import {
 } from "../../components/backups/settings";
 
 describe("offsiteRetention", () => {
-  it("keeps each copy `keep` days, then a noncurrent week, and aborts stale uploads after a day", () => {
-    assert.deepEqual(offsiteRetention(14), {
-      currentDays: 14,
-      noncurrentDays: NONCURRENT_RETENTION_DAYS,
-      abortIncompleteMultipartUploadDays: 1,
-    });
-    assert.equal(offsiteRetention(1).currentDays, 1);
+  it("keeps the newest `keep` copies and every copy under `keep` days, then a noncurrent week, and aborts stale uploads after a day", () => {
+    for (const keep of [1, 2, 7, 14, 365]) {
+      assert.deepEqual(offsiteRetention(keep), {
+        keep,
+        days: keep,
+        noncurrentDays: NONCURRENT_RETENTION_DAYS,
+        abortIncompleteMultipartUploadDays: 1,
+      });
+    }
   });
   it("rejects a keep that is not a positive integer", () => {
     assert.throws(() => offsiteRetention(0));

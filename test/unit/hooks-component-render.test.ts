@@ -156,7 +156,15 @@ describe("pinned client images and validation", () => {
   });
 
   it("ships every hook script, fingerprinted by its content", () => {
-    assert.deepEqual([...HOOK_SCRIPTS].sort(), ["backup.sh", "lib.sh", "migrate.sh", "restore.sh", "verify.sh"]);
+    assert.deepEqual([...HOOK_SCRIPTS].sort(), [
+      "backup-check.sh",
+      "backup.sh",
+      "drill.sh",
+      "lib.sh",
+      "migrate.sh",
+      "restore.sh",
+      "verify.sh",
+    ]);
     const file = join(__dirname, "..", "..", "components", "hooks", "backup.sh");
     assert.equal(scriptDigest("backup.sh"), createHash("sha256").update(readFileSync(file)).digest("hex"));
   });

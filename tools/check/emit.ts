@@ -14,6 +14,8 @@ import {
   nginxVersionFromImage,
 } from "../../components/proxy/render";
 import { shellQuote } from "../../components/common/shell";
+import { DROPLET_PATHS } from "../../components/hooks/commands";
+import { SCHEDULE_DIR, UNITS, UNIT_DIR } from "../../components/hooks/schedule";
 import type { Registration } from "./harness";
 
 type Finder = (registrations: Registration[]) => string | undefined;
@@ -47,6 +49,7 @@ export const EMITTED_FILES: Record<string, Finder> = {
   },
   "nginx.conf": (registrations) => stdinInstalledAs("/nginx.conf")(registrations) ?? uploadEndingWith("/nginx.conf")(registrations),
   "redis.conf": uploadEndingWith("/redis.conf"),
+  ...Object.fromEntries(Object.values(UNITS).map((file) => [file, stdinInstalledAs(`/${file}`)])),
 };
 
 /** What reads an emitted file on the droplet, and what it expects there. */
@@ -82,6 +85,18 @@ export const EMITTED_FILE_NOTES: Record<string, (registrations: Registration[]) 
       ],
     };
   },
+  ...Object.fromEntries(
+    Object.values(UNITS).map((file) => [
+      file,
+      (): EmittedFileNotes => ({
+        readBy: `systemd on the droplet (Ubuntu's), as \`${UNIT_DIR}/${file}\``,
+        expects: [
+          `the scripts under \`${SCHEDULE_DIR}\` and \`${DROPLET_PATHS.hooksDir}\` (installed by the same deploy), the deploy user, Docker`,
+          "validated together with the other units in this directory (a timer names its service)",
+        ],
+      }),
+    ]),
+  ),
   "redis.conf": (registrations) => ({
     readBy: `redis-server in the image \`${imageNamed(registrations, "redis:") ?? "redis"}\` (the Cache container)`,
     expects: [
