@@ -59,10 +59,6 @@ trap 'exit 143' TERM
 mkdir -p -- "$BACKUP_DIR" 2>/dev/null || die "cannot create BACKUP_DIR $BACKUP_DIR"
 [[ -d $BACKUP_DIR && -w $BACKUP_DIR ]] || die "BACKUP_DIR $BACKUP_DIR is not a writable directory"
 
-# One clock reading for both: the metadata time and the name that orders backups.
-read -r created_at stamp < <(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%S.%NZ')
-partial_dump="$BACKUP_DIR/$PARTIAL_PREFIX$stamp.$$.partial"
-
 log "taking the database lock (waiting up to ${lock_timeout}s for a running migration or backup)"
 # The session idles while pg_dump runs: a server-side idle_session_timeout (PostgreSQL >= 14,
 # hence the lookup) would end it, and the lock with it.
@@ -84,6 +80,10 @@ done
 [[ $lock_acquired == true ]] ||
   die "could not take the database lock: ${lock_output:-the lock session ended} (a lock timeout means a migration or backup ran for longer than BACKUP_LOCK_TIMEOUT_S=${lock_timeout}s); nothing was dumped"
 log "database lock taken after $((SECONDS - wait_started))s"
+
+# One clock reading for both: the metadata time and the name that orders backups.
+read -r created_at stamp < <(date -u '+%Y-%m-%dT%H:%M:%SZ %Y%m%dT%H%M%S.%NZ')
+partial_dump="$BACKUP_DIR/$PARTIAL_PREFIX$stamp.$$.partial"
 
 log "dumping the database in DATABASE_URL to $BACKUP_DIR"
 started=$SECONDS

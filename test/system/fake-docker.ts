@@ -4,7 +4,8 @@
 // would give it (its -e and --env-file values, plus PATH), so psql, pg_dump and the hook
 // scripts run for real. Mounts are not emulated: callers mount host paths at the same
 // path inside, which the dropstack commands do anyway. rclone `copyto` is emulated by a
-// copy into FAKE_REMOTE_DIR, with rclone's environment saved beside the copy. Detached
+// copy into FAKE_REMOTE_DIR, with rclone's environment saved beside the copy, unless
+// FAKE_RCLONE names a real rclone (withRealRclone), which then runs against an S3 server. Detached
 // containers and local images (for the rollout gates and the image prune) are files under
 // FAKE_DOCKER_STATE; `inspect` answers only the exact formats components/app renders.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -92,6 +93,13 @@ while (($#)); do
   esac
 done
 image=$1; shift
+if [[ $image == rclone/rclone:* && -n ${"$"}{FAKE_RCLONE:-} ]]; then
+  # The real rclone client with exactly the container's environment; only the network differs:
+  # the bucket's virtual-host name (<bucket>.s3.<domain>) resolves nowhere on loopback, so every
+  # request goes through FAKE_RCLONE_PROXY, the S3 server itself.
+  exec env -i PATH="$PATH" HOME="$HOME" RCLONE_CONFIG=/dev/null HTTP_PROXY="$FAKE_RCLONE_PROXY" NO_PROXY= \
+    RCLONE_RETRIES=1 RCLONE_LOW_LEVEL_RETRIES=1 "${"$"}{envs[@]}" "$FAKE_RCLONE" "$@"
+fi
 if [[ $image == rclone/rclone:* ]]; then
   [[ $1 == copyto ]] || { echo "fake rclone: expected copyto" >&2; exit 2; }
   source=${"$"}{@: -2:1} target=${"$"}{@: -1}
@@ -120,6 +128,14 @@ export interface FakeDocker {
   stateDir: string;
   /** Each invocation's arguments, in order. */
   invocations(): string[][];
+}
+
+/**
+ * The environment for running the real rclone (Debian's) in place of the rclone image, against
+ * an S3 server on loopback that also serves as the HTTP proxy (see the script).
+ */
+export function withRealRclone(env: NodeJS.ProcessEnv, rclone: string, s3Port: number): NodeJS.ProcessEnv {
+  return { ...env, FAKE_RCLONE: rclone, FAKE_RCLONE_PROXY: `http://127.0.0.1:${s3Port}` };
 }
 
 export function installFakeDocker(root: string): FakeDocker {
