@@ -102,6 +102,7 @@ const monitoring = new Monitoring(name, {
   apiHost: config.hosts.api,
   healthPath: config.app.healthPath,
   alertEmails: config.alerts.emails,
+  backupProbe: true,
 });
 
 // The deploy: pull the image, back up, migrate, then roll the api replicas one at a time

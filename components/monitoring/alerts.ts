@@ -3,6 +3,7 @@
 // provider's generated docs show them camelCased ("euWest", "greaterThan"), but the API
 // and the Terraform provider underneath validate snake_case ("eu_west", "greater_than").
 import { DO_REGIONS, isHostname } from "../config/schema";
+import { BACKUP_PROBE } from "../hooks/schedule";
 
 export type DoRegion = (typeof DO_REGIONS)[number];
 
@@ -102,3 +103,22 @@ export const DROPLET_ALERT_RULES: readonly DropletAlertRule[] = [
 export function describeDropletAlert(stackName: string, rule: DropletAlertRule): string {
   return `${stackName}: droplet ${rule.summary} for ${rule.window}`;
 }
+
+/**
+ * The backup freshness probe (components/hooks/schedule.ts): a file in the ACME webroot that the
+ * droplet's freshness check keeps only while the newest verified backup is younger than twice
+ * the interval, the last off-site copy too, and the last restore drill passed. Plain HTTP, as
+ * nginx serves the ACME webroot on port 80 only.
+ */
+export function backupProbeUrl(apiHost: string): string {
+  if (!isHostname(apiHost)) throw new Error(`expected a hostname like api.example.com, got ${JSON.stringify(apiHost)}`);
+  return `http://${apiHost}${BACKUP_PROBE.path}`;
+}
+
+/** The probe answering 404 means stale backups or a failed drill; the check runs every 15 minutes. */
+export const BACKUP_ALERT_RULE: UptimeAlertRule = {
+  key: "backups",
+  type: "down",
+  period: "10m",
+  summary: "backups are stale or the last restore drill failed (the droplet's /srv/dropstack/status/backups.json says why)",
+};

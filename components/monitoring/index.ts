@@ -3,7 +3,15 @@
 // the monitoring-alerts-configured policy refuses that in production.
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { DROPLET_ALERT_RULES, UPTIME_ALERT_RULES, describeDropletAlert, healthCheckUrl, uptimeProbeRegions } from "./alerts";
+import {
+  BACKUP_ALERT_RULE,
+  DROPLET_ALERT_RULES,
+  UPTIME_ALERT_RULES,
+  backupProbeUrl,
+  describeDropletAlert,
+  healthCheckUrl,
+  uptimeProbeRegions,
+} from "./alerts";
 import { componentType } from "../common/names";
 
 export interface MonitoringArgs {
@@ -20,6 +28,8 @@ export interface MonitoringArgs {
    * the team that owns the resources.
    */
   alertEmails: string[];
+  /** Watch the droplet's backup freshness probe (components/hooks/schedule.ts). */
+  backupProbe: boolean;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -27,6 +37,8 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly uptimeAlerts: digitalocean.UptimeAlert[];
   readonly dropletAlerts: digitalocean.MonitorAlert[];
   readonly healthUrl: string;
+  /** The backup freshness probe's check, when args.backupProbe. */
+  readonly backupCheck?: digitalocean.UptimeCheck;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Monitoring"), name, {}, opts);
@@ -85,6 +97,35 @@ export class Monitoring extends pulumi.ComponentResource {
             ),
         )
       : [];
+
+    if (args.backupProbe) {
+      const backupCheck = new digitalocean.UptimeCheck(
+        `${name}-${BACKUP_ALERT_RULE.key}`,
+        {
+          name: `${name} backups fresh`,
+          target: backupProbeUrl(args.apiHost),
+          type: "http",
+          regions: uptimeProbeRegions(args.region),
+          enabled: true,
+        },
+        { parent: this },
+      );
+      this.backupCheck = backupCheck;
+      if (notify)
+        this.uptimeAlerts.push(
+          new digitalocean.UptimeAlert(
+            `${name}-${BACKUP_ALERT_RULE.key}-stale`,
+            {
+              name: `${name}: ${BACKUP_ALERT_RULE.summary}`,
+              checkId: backupCheck.id,
+              type: BACKUP_ALERT_RULE.type,
+              period: BACKUP_ALERT_RULE.period,
+              notifications: [{ emails }],
+            },
+            { parent: this },
+          ),
+        );
+    }
 
     this.registerOutputs({
       uptimeCheckId: this.uptimeCheck.id,

@@ -21,7 +21,7 @@ describe("stack config schema", () => {
     assert.equal(result.config.postgres.nodes, 1);
     assert.equal(result.config.tls.staging, true);
     assert.equal(result.config.droplet.backups, false);
-    assert.deepEqual(result.config.backups, { keep: 7, offsite: false });
+    assert.deepEqual(result.config.backups, { keep: 7, offsite: false, intervalHours: 24, drill: "weekly" });
     assert.equal(result.config.manageDns, false);
   });
 

@@ -14,8 +14,9 @@ describe("npm run check (monitoring)", () => {
     const report = runCheck("production");
     assert.equal(report.status, 0, report.stderr);
     const count = (type: string) => report.json?.resources.filter((r) => r.type === type).length;
-    assert.equal(count("digitalocean:index/uptimeCheck:UptimeCheck"), 1);
-    assert.equal(count("digitalocean:index/uptimeAlert:UptimeAlert"), 3);
+    // The API's health check and the backup freshness probe's.
+    assert.equal(count("digitalocean:index/uptimeCheck:UptimeCheck"), 2);
+    assert.equal(count("digitalocean:index/uptimeAlert:UptimeAlert"), 4);
     assert.equal(count("digitalocean:index/monitorAlert:MonitorAlert"), 3);
     assert.ok(!report.json?.violations.some((v) => v.policy.startsWith("monitoring-")));
   });

@@ -37,7 +37,7 @@ describe("Monitoring component (production, mocks)", () => {
   });
 
   it("alerts dropstack:alerts.emails when the API is down, slow or its certificate is expiring", () => {
-    const alerts = graph.ofType(UPTIME_ALERT);
+    const alerts = graph.ofType(UPTIME_ALERT).filter((a) => !a.name.endsWith("-backups-stale"));
     assert.deepEqual(alerts.map((a) => a.inputs.type).sort(), ["down", "latency", "ssl_expiry"]);
     for (const alert of alerts) {
       // The mock gives DigitalOcean resources numeric IDs; the dependency names which one.
@@ -49,6 +49,20 @@ describe("Monitoring component (production, mocks)", () => {
     const latency = alerts.find((a) => a.inputs.type === "latency");
     assert.equal(latency?.inputs.comparison, "greater_than");
     assert.ok(Number(latency?.inputs.threshold) >= 500, "latency threshold in milliseconds");
+  });
+
+  it("watches the backup freshness probe over http and alerts when it is gone (stale backups, a failed drill)", () => {
+    const hosts = committedValue<{ api: string }>("production", "dropstack:hosts");
+    const probe = graph.one(UPTIME_CHECK, "-backups");
+    assert.equal(probe.inputs.target, `http://${hosts.api}/.well-known/acme-challenge/dropstack-backups`);
+    assert.equal(probe.inputs.type, "http");
+    assert.deepEqual(probe.inputs.regions, ["eu_west", "us_east"]);
+    const alert = graph.one(UPTIME_ALERT, "-backups-stale");
+    assert.equal(alert.inputs.type, "down");
+    assert.equal(alert.inputs.period, "10m");
+    assert.deepEqual(alert.propertyDependencies.checkId, [probe.urn]);
+    assert.deepEqual(alert.inputs.notifications, [{ emails }]);
+    assert.match(String(alert.inputs.name), /backups are stale or the last restore drill failed/);
   });
 
   it("alerts on the droplet's CPU, memory and disk", () => {
