@@ -11,15 +11,17 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { NGINX_IMAGE } from "../../components/proxy/commands";
 import { nginxVersionFromImage } from "../../components/proxy/render";
+import { UNITS } from "../../components/hooks/schedule";
 import { runCheck } from "../support/check";
 import { ROOT } from "../support/program";
 import { makeTempDir } from "../../tools/lib/system";
 
-/** A line each file's program refuses: a wrong type for a cloud-config module, an unknown directive, an unknown option. */
+/** A line each file's program refuses: a wrong type for a cloud-config module, an unknown directive, an unknown option, an unknown unit setting. */
 const BREAKS: Record<string, string> = {
   "cloud-init.yaml": "\nntp: 5\n",
   "nginx.conf": "\nnot_a_directive on;\n",
   "redis.conf": "\nnot-an-option yes\n",
+  ...Object.fromEntries(Object.values(UNITS).map((unit) => [unit, "\nNotADirective=yes\n"])),
 };
 
 interface Section {

@@ -3,10 +3,12 @@
 // programs that read them on the droplet, on this machine: cloud-init.yaml by
 // `cloud-init schema`, nginx.conf by `nginx -t` (the container's paths and ports moved into
 // a temp dir, placeholder certificates for every server_name), redis.conf by starting
-// redis-server on it (loopback, a temp data dir). Exit 0: all valid; 1: one is not.
+// redis-server on it (loopback, a temp data dir), the systemd units by `systemd-analyze verify`.
+// Exit 0: all valid; 1: one is not.
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { UNITS } from "../../components/hooks/schedule";
 import { commandLine, UsageError } from "../cli";
 import { freePort, makeTempDir, requireTools, run } from "../lib/system";
 import { localNginxCopy, localNginxVersion, requireNginxTools, testNginxConf } from "../lib/nginx-harness";
@@ -20,7 +22,33 @@ interface Verdict {
 
 type Validator = (file: string) => Promise<Verdict>;
 
+/**
+ * A unit with its siblings from the same directory (a timer names its service), read by
+ * `systemd-analyze verify`; any warning counts, as systemd would log it at every load.
+ */
+const systemdUnit: Validator = async (file) => {
+  const analyze = requireTools([{ command: "systemd-analyze", debianPackage: "systemd" }])["systemd-analyze"];
+  const dir = makeTempDir("units-emitted");
+  try {
+    for (const sibling of Object.values(UNITS)) {
+      const source = join(dirname(file), sibling);
+      if (sibling !== basename(file) && existsSync(source)) copyFileSync(source, join(dir, sibling));
+    }
+    copyFileSync(file, join(dir, basename(file)));
+    const version = run([analyze, "--version"]).stdout.split("\n")[0];
+    const result = run([analyze, "verify", join(dir, basename(file))]);
+    return {
+      valid: result.status === 0 && result.stderr.trim() === "",
+      ran: `systemd-analyze verify ${basename(file)} beside the other units of its directory (${version})`,
+      output: result.stdout + result.stderr,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
 const VALIDATORS: Record<string, Validator> = {
+  ...Object.fromEntries(Object.values(UNITS).map((unit) => [unit, systemdUnit])),
   "cloud-init.yaml": async (file) => {
     const cloudInit = requireTools([{ command: "cloud-init", debianPackage: "cloud-init" }])["cloud-init"];
     const version = run([cloudInit, "--version"]);
@@ -109,6 +137,8 @@ read them, on this machine (names decide how):
                     nginx older than 1.25.1 (the file is rendered for the image's nginx)
   redis.conf        redis-server started on a copy with its data dir moved into a temp dir,
                     on loopback
+  dropstack-*.service, dropstack-*.timer
+                    systemd-analyze verify, beside the other units of the same directory
 Exit: 0 all valid, 1 one is not, 2 bad arguments.`,
   options: {},
   positionals: { min: 1, max: Infinity, name: "files" },
