@@ -111,6 +111,18 @@ export interface HooksArgs {
 
 const HOOKS_DIR = __dirname;
 
+/**
+ * `dropstack-backup-check.timer` → `freshness-timer`: the schedule's resource names never
+ * contain HOOK_SUFFIX.backup, by which policies and the check's report find the deploy's backup.
+ */
+export function scheduleResourceKey(unitFile: string): string {
+  return unitFile
+    .replace(/^dropstack-/, "")
+    .replace(/^backup-check\./, "freshness.")
+    .replace(/^backup\./, "dump.")
+    .replace(".", "-");
+}
+
 export function scriptDigest(file: string): string {
   return createHash("sha256")
     .update(readFileSync(path.join(HOOKS_DIR, file)))
@@ -278,7 +290,7 @@ export class Hooks extends pulumi.ComponentResource {
     const unitFiles = Object.entries(renderUnits(settings));
     this.scheduleFiles = [
       installFile(
-        "backup-script",
+        "dump-script",
         SCHEDULE_FILES.backupScript,
         "0644",
         pulumi.all([network, offsiteTarget]).apply(([networkName, target]) =>
@@ -308,9 +320,7 @@ export class Hooks extends pulumi.ComponentResource {
             .apply(([databaseUrl, keys]) => backupStdin({ databaseUrl, ...(keys ? { offsite: keys } : {}) })),
         ),
       ),
-      ...unitFiles.map(([file, content]) =>
-        installFile(file.replace(/^dropstack-/, "").replace(".", "-"), `${UNIT_DIR}/${file}`, "0644", content),
-      ),
+      ...unitFiles.map(([file, content]) => installFile(scheduleResourceKey(file), `${UNIT_DIR}/${file}`, "0644", content)),
     ];
     this.timers = new command.remote.Command(
       `${name}-schedule-timers`,
