@@ -11,6 +11,7 @@ import {
   chmodSync,
   chownSync,
   cpSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -40,7 +41,11 @@ export function parseUserData(text: string): UserData {
 /** Files in /etc the namespace overlays; they must exist on the host to be mounted over. */
 const OVERLAID_FILES = ["/etc/passwd", "/etc/group", "/etc/shadow"];
 const STORAGE_DRIVERS = (process.env.DROPSTACK_REHEARSE_STORAGE_DRIVER ?? "overlay2,vfs").split(",");
-const OVERLAID_DIRS = ["/etc/ssh", "/etc/sudoers.d", "/home", "/srv", "/var/lib/dropstack"];
+// /etc/systemd/system takes the units the program installs, away from this machine's own;
+// /usr/local/sbin (first on sudo's secure_path) holds the stand-ins in droplet-bin/.
+const OVERLAID_DIRS = ["/etc/ssh", "/etc/sudoers.d", "/home", "/srv", "/var/lib/dropstack", "/etc/systemd/system", "/usr/local/sbin"];
+/** Programs a booted droplet has and this namespace cannot (systemctl without systemd). */
+const STAND_IN_BIN = join(__dirname, "droplet-bin");
 
 export interface DropletOptions {
   /** The program's rendered cloud-init (Host.userData). */
@@ -353,6 +358,12 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
   chmodSync(join(home, ".ssh"), 0o700);
   mkdirSync(join(fs, "srv"), { recursive: true });
   mkdirSync(join(fs, "var", "lib", "dropstack"), { recursive: true });
+  mkdirSync(join(fs, "etc", "systemd", "system"), { recursive: true });
+  mkdirSync(join(fs, "usr", "local", "sbin"), { recursive: true });
+  for (const program of readdirSync(STAND_IN_BIN)) {
+    copyFileSync(join(STAND_IN_BIN, program), join(fs, "usr", "local", "sbin", program));
+    chmodSync(join(fs, "usr", "local", "sbin", program), 0o755);
+  }
   if (!existsSync(join(ssh, "ssh_host_ed25519_key")))
     throw new Error("the user-data carries no ed25519 host key (ssh_keys.ed25519_private)");
   return { uid, gid, user: account.name };
