@@ -41,11 +41,15 @@ export function parseUserData(text: string): UserData {
 /** Files in /etc the namespace overlays; they must exist on the host to be mounted over. */
 const OVERLAID_FILES = ["/etc/passwd", "/etc/group", "/etc/shadow"];
 const STORAGE_DRIVERS = (process.env.DROPSTACK_REHEARSE_STORAGE_DRIVER ?? "overlay2,vfs").split(",");
-// /etc/systemd/system takes the units the program installs, away from this machine's own;
-// /usr/local/sbin (first on sudo's secure_path) holds the stand-ins in droplet-bin/.
-const OVERLAID_DIRS = ["/etc/ssh", "/etc/sudoers.d", "/home", "/srv", "/var/lib/dropstack", "/etc/systemd/system", "/usr/local/sbin"];
-/** Programs a booted droplet has and this namespace cannot (systemctl without systemd). */
+// /etc/systemd/system takes the units the program installs, away from this machine's own.
+const OVERLAID_DIRS = ["/etc/ssh", "/etc/sudoers.d", "/home", "/srv", "/var/lib/dropstack", "/etc/systemd/system"];
+/**
+ * Programs a booted droplet has and this namespace cannot run as they are (systemctl without
+ * systemd): each is mounted over /usr/bin/<name> inside the namespace, for root and the
+ * deploy user alike.
+ */
 const STAND_IN_BIN = join(__dirname, "droplet-bin");
+const STAND_INS_IN_FS = "/stand-ins";
 
 export interface DropletOptions {
   /** The program's rendered cloud-init (Host.userData). */
@@ -96,6 +100,7 @@ export class Droplet {
       "mount -t tmpfs -o mode=0755 tmpfs /run",
       "mkdir -p /run/sshd /run/lock /run/cloud-init /run/sudo",
       ...[...OVERLAID_FILES, ...OVERLAID_DIRS].map((p) => `mount --bind ${fs}${p} ${p}`),
+      ...readdirSync(STAND_IN_BIN).map((program) => `mount --bind ${fs}${STAND_INS_IN_FS}/${program} /usr/bin/${program}`),
       cloudInitDone(),
     ];
     // overlay2 where the kernel and file system allow it (fast: layers are not copied);
@@ -359,10 +364,10 @@ function writeOverlay(fs: string, userData: UserData): { uid: number; gid: numbe
   mkdirSync(join(fs, "srv"), { recursive: true });
   mkdirSync(join(fs, "var", "lib", "dropstack"), { recursive: true });
   mkdirSync(join(fs, "etc", "systemd", "system"), { recursive: true });
-  mkdirSync(join(fs, "usr", "local", "sbin"), { recursive: true });
+  mkdirSync(join(fs, STAND_INS_IN_FS), { recursive: true });
   for (const program of readdirSync(STAND_IN_BIN)) {
-    copyFileSync(join(STAND_IN_BIN, program), join(fs, "usr", "local", "sbin", program));
-    chmodSync(join(fs, "usr", "local", "sbin", program), 0o755);
+    copyFileSync(join(STAND_IN_BIN, program), join(fs, STAND_INS_IN_FS, program));
+    chmodSync(join(fs, STAND_INS_IN_FS, program), 0o755);
   }
   if (!existsSync(join(ssh, "ssh_host_ed25519_key")))
     throw new Error("the user-data carries no ed25519 host key (ssh_keys.ed25519_private)");

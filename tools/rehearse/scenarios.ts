@@ -44,6 +44,8 @@ export const REHEARSAL_TOOLS: RequiredTool[] = [
   { command: "sudo", debianPackage: "sudo" },
   { command: "curl", debianPackage: "curl" },
   { command: "openssl", debianPackage: "openssl" },
+  // The rehearsal mounts its stand-in over /usr/bin/systemctl: the mount point must exist.
+  { command: "/usr/bin/systemctl", debianPackage: "systemd" },
 ];
 
 /** Why this machine cannot rehearse (a missing program, not root), or nothing. */
