@@ -101,6 +101,8 @@ export class Droplet {
       "mkdir -p /run/sshd /run/lock /run/cloud-init /run/sudo",
       ...[...OVERLAID_FILES, ...OVERLAID_DIRS].map((p) => `mount --bind ${fs}${p} ${p}`),
       ...readdirSync(STAND_IN_BIN).map((program) => `mount --bind ${fs}${STAND_INS_IN_FS}/${program} /usr/bin/${program}`),
+      // The stand-ins' record of their calls, written by root and the deploy user alike.
+      "install -m 0666 /dev/null /run/rehearsal-systemctl.log",
       cloudInitDone(),
     ];
     // overlay2 where the kernel and file system allow it (fast: layers are not copied);
