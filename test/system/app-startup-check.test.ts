@@ -6,13 +6,12 @@
 // attempted as the app role; the check runs in bash against a docker stand-in holding them
 // as a replica's logs, and is held to shellcheck.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DDL_PERMISSION_ERRORS, renderStartupCheckCommand } from "../../components/app/render";
-import { privilegeModel, renderGrantSql, renderRoleSql, type RoleKind } from "../../components/database/privileges";
-import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
+import type { PostgresServer } from "../../tools/lib/postgres";
+import { startRolesDatabase, type RolesDatabase } from "../support/roles-database";
 import { makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
 
 const IMAGE_ID = `sha256:${"7a".repeat(32)}`;
@@ -31,23 +30,14 @@ const SCHEMA_CHANGES = [
 ];
 
 describe("the start-up check on a replica that migrates at start-up", () => {
-  const passwords: Record<RoleKind, string> = {
-    migrator: randomBytes(20).toString("hex"),
-    app: randomBytes(20).toString("hex"),
-    readonly: randomBytes(20).toString("hex"),
-  };
   let pg: PostgresServer;
+  let passwords: RolesDatabase["passwords"];
   let root: string;
   let env: NodeJS.ProcessEnv;
   const refused = new Map<string, string>();
 
   before(async () => {
-    requireTools([{ command: "psql", debianPackage: "postgresql-client" }]);
-    pg = await startPostgres();
-    pg.createDatabase(DATABASE);
-    const model = privilegeModel();
-    pg.psql(renderRoleSql(model, passwords), DATABASE);
-    pg.psql(renderGrantSql(model, DATABASE), DATABASE);
+    ({ pg, passwords } = await startRolesDatabase(DATABASE));
     pg.psql("SET ROLE migrator; SET search_path = app; CREATE TABLE notes (id serial PRIMARY KEY, body text);", DATABASE);
     for (const sql of SCHEMA_CHANGES) {
       const result = run([

@@ -3,14 +3,13 @@
 // real against a real PostgreSQL with the program's roles and grants, as the readonly role.
 // Every assertion runs; each failure is named; a passing run is what lets the rollout start.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { renderVerifyCommand, verifyStdin, type SqlAssertion } from "../../components/hooks/commands";
-import { privilegeModel, renderGrantSql, renderRoleSql, type RoleKind } from "../../components/database/privileges";
-import { startPostgres, type PostgresServer } from "../../tools/lib/postgres";
-import { makeTempDir, requireTools, runAsync, type Finished } from "../../tools/lib/system";
+import type { PostgresServer } from "../../tools/lib/postgres";
+import { startRolesDatabase, type RolesDatabase } from "../support/roles-database";
+import { makeTempDir, runAsync, type Finished } from "../../tools/lib/system";
 import { installFakeDocker, type FakeDocker } from "./fake-docker";
 
 const HOOKS_SOURCE = join(__dirname, "..", "..", "components", "hooks");
@@ -18,22 +17,13 @@ const DATABASE = "app";
 const TABLES = 43;
 
 describe("schema assertions as the readonly role on a real PostgreSQL", () => {
-  const passwords: Record<RoleKind, string> = {
-    migrator: randomBytes(20).toString("hex"),
-    app: randomBytes(20).toString("hex"),
-    readonly: randomBytes(20).toString("hex"),
-  };
   let pg: PostgresServer;
+  let passwords: RolesDatabase["passwords"];
   let docker: FakeDocker;
   let hooksDir: string;
 
   before(async () => {
-    requireTools([{ command: "psql", debianPackage: "postgresql-client" }]);
-    pg = await startPostgres();
-    pg.createDatabase(DATABASE);
-    const model = privilegeModel();
-    pg.psql(renderRoleSql(model, passwords), DATABASE);
-    pg.psql(renderGrantSql(model, DATABASE), DATABASE);
+    ({ pg, passwords } = await startRolesDatabase(DATABASE));
     // What a migration leaves behind, run as the migrator: 43 tables, one with a defaulted column.
     const tables = Array.from({ length: TABLES - 1 }, (_, i) => `CREATE TABLE t${i} (id int);`).join(" ");
     pg.psql(
