@@ -171,28 +171,7 @@ export async function startDatabase(droplet: Droplet, image: string, plan: Clust
   ].join("\n");
   droplet.docker(["rm", "-f", CONTAINER], { check: false });
   droplet.docker(["run", "-d", "--name", CONTAINER, image, "bash", "-c", boot]);
-  const psql = (db: string, sql: string) =>
-    droplet.docker(
-      [
-        "exec",
-        "-i",
-        "-u",
-        "postgres",
-        CONTAINER,
-        "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-p",
-        String(plan.port),
-        "-d",
-        db,
-        "-f",
-        "-",
-      ],
-      { input: sql },
-    );
+  const psql = (db: string, sql: string) => superuserPsql(droplet, plan, db, sql);
   for (let i = 0; ; i++) {
     if (droplet.docker(["exec", "-u", "postgres", CONTAINER, "pg_isready", "-q", "-p", String(plan.port)], { check: false }).status === 0)
       break;
@@ -230,31 +209,33 @@ export function attachDatabase(droplet: Droplet, network: string, plan: ClusterP
   droplet.docker(["network", "connect", ...aliases, network, CONTAINER]);
 }
 
-/** psql in the stand-in as the superuser, for scenario checks. */
+/** psql in the stand-in as the superuser, `sql` on stdin; `extra` options before the database (e.g. unaligned output). */
+function superuserPsql(droplet: Droplet, plan: ClusterPlan, db: string, sql: string, extra: string[] = []) {
+  return droplet.docker(
+    [
+      "exec",
+      "-i",
+      "-u",
+      "postgres",
+      CONTAINER,
+      "psql",
+      "-X",
+      "-q",
+      ...extra,
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-p",
+      String(plan.port),
+      "-d",
+      db,
+      "-f",
+      "-",
+    ],
+    { input: sql },
+  );
+}
+
+/** psql in the stand-in as the superuser, for scenario checks: the answer, unaligned, without headers. */
 export function databaseQuery(droplet: Droplet, plan: ClusterPlan, db: string, sql: string): string {
-  return droplet
-    .docker(
-      [
-        "exec",
-        "-i",
-        "-u",
-        "postgres",
-        CONTAINER,
-        "psql",
-        "-X",
-        "-q",
-        "-A",
-        "-t",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-p",
-        String(plan.port),
-        "-d",
-        db,
-        "-f",
-        "-",
-      ],
-      { input: sql },
-    )
-    .stdout.trim();
+  return superuserPsql(droplet, plan, db, sql, ["-A", "-t"]).stdout.trim();
 }
