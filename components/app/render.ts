@@ -257,7 +257,8 @@ export function renderStartupCheckCommand(input: {
   return [
     `# dropstack start-up check (components/app): the new api replicas' logs, for schema changes the app role may not make`,
     "set -euo pipefail",
-    `deadline=$((SECONDS + ${seconds})) appear_by=$((SECONDS + ${appearSeconds}))`,
+    // SECONDS counts whole seconds from a start that may fall late in a second: one more never ends a wait early.
+    `deadline=$((SECONDS + ${seconds} + 1)) appear_by=$((SECONDS + ${appearSeconds} + 1))`,
     `pattern='${pattern}'`,
     "while :; do",
     `  mapfile -t containers < <(docker ps --all --filter label=${ROLE_LABEL}=${CONTAINER_ROLES.api} --filter ancestor=${input.imageId} --format '{{.Names}}')`,

@@ -36,7 +36,7 @@ keep=${BACKUP_KEEP:-}
 label=${BACKUP_LABEL:-}
 lock_timeout=${BACKUP_LOCK_TIMEOUT_S:-900}
 require_integer BACKUP_LOCK_TIMEOUT_S "$lock_timeout" 0
-require_commands pg_dump pg_restore psql sha256sum
+require_commands pg_dump pg_restore psql sha256sum mkfifo
 
 partial_dump='' partial_json='' final_dump='' final_json='' published=false renamed_dump=false
 lock_pid='' lock_acquired=false
@@ -60,24 +60,9 @@ mkdir -p -- "$BACKUP_DIR" 2>/dev/null || die "cannot create BACKUP_DIR $BACKUP_D
 [[ -d $BACKUP_DIR && -w $BACKUP_DIR ]] || die "BACKUP_DIR $BACKUP_DIR is not a writable directory"
 
 log "taking the database lock (waiting up to ${lock_timeout}s for a running migration or backup)"
-# The session idles while pg_dump runs: a server-side idle_session_timeout (PostgreSQL >= 14,
-# hence the lookup) would end it, and the lock with it.
-coproc LOCK_SESSION { exec psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DATABASE_URL" 2>&1; }
-lock_pid=$LOCK_SESSION_PID
-printf '%s\n' \
-  "SET application_name = 'dropstack backup.sh lock';" \
-  "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
-  "SET lock_timeout = '${lock_timeout}s';" \
-  "SELECT 'dropstack-backup-lock-acquired' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" >&"${LOCK_SESSION[1]}"
-wait_started=$SECONDS lock_output=''
-while IFS= read -r line <&"${LOCK_SESSION[0]}"; do
-  if [[ $line == dropstack-backup-lock-acquired ]]; then
-    lock_acquired=true
-    break
-  fi
-  lock_output+="${lock_output:+; }$line"
-done
-[[ $lock_acquired == true ]] ||
+start_lock_session
+wait_started=$SECONDS
+wait_for_lock 'dropstack backup.sh lock' "$lock_timeout" ||
   die "could not take the database lock: ${lock_output:-the lock session ended} (a lock timeout means a migration or backup ran for longer than BACKUP_LOCK_TIMEOUT_S=${lock_timeout}s); nothing was dumped"
 log "database lock taken after $((SECONDS - wait_started))s"
 

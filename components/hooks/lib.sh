@@ -10,6 +10,45 @@
 # shellcheck disable=SC2034 # used by the scripts that source this file
 readonly DATABASE_LOCK_SQL="hashtext('dropstack.migrate')"
 
+# start_lock_session APPLICATION_NAME: a psql session of the script's own, in the background,
+# that will hold the database lock. Sets lock_pid, lock_in (psql's stdin) and lock_out (its
+# output). Fifos rather than a coproc: bash closes a coproc's descriptors and unsets their names
+# as soon as psql exits, which loses psql's last words (a lock timeout's reason) and trips
+# `set -u`. Whatever inherits lock_in (the migration, pg_dump) keeps the session, and the
+# lock, alive until it has gone too, even if the script itself is killed.
+start_lock_session() {
+  local fifos
+  fifos=$(mktemp -d) || die "cannot create a temporary directory for the lock session"
+  mkfifo -- "$fifos/to-psql" "$fifos/from-psql" || die "cannot create the lock session's fifos"
+  psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DATABASE_URL" <"$fifos/to-psql" >"$fifos/from-psql" 2>&1 &
+  lock_pid=$!
+  exec {lock_in}>"$fifos/to-psql" {lock_out}<"$fifos/from-psql"
+  rm -rf -- "$fifos"
+}
+
+# wait_for_lock APPLICATION_NAME TIMEOUT_S: asks the lock session for the lock and waits. Returns 0
+# with lock_acquired=true once it holds it, else 1 with lock_output set to what psql said.
+# The session then idles while the job runs: a server-side idle_session_timeout (PostgreSQL >= 14,
+# hence the lookup) or statement_timeout would end it, and the lock with it, halfway.
+wait_for_lock() {
+  local marker=dropstack-lock-acquired line
+  printf '%s\n' \
+    "SET application_name = '$1';" \
+    "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
+    "SET statement_timeout = 0;" \
+    "SET lock_timeout = '${2}s';" \
+    "SELECT '$marker' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" 1>&"$lock_in"
+  lock_output=''
+  while IFS= read -r line <&"$lock_out"; do
+    if [[ $line == "$marker" ]]; then
+      lock_acquired=true
+      return 0
+    fi
+    lock_output+="${lock_output:+; }$line"
+  done
+  return 1
+}
+
 # Timestamped progress on stderr: stdout is reserved for results (backup.sh's path).
 log() {
   local TZ=UTC

@@ -21,7 +21,6 @@ HOOK_NAME=migrate.sh
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-readonly LOCK_ACQUIRED=dropstack-migrate-lock-acquired
 readonly LOCK_HELD=dropstack-migrate-lock-held
 
 require_env DATABASE_URL MIGRATE_COMMAND BACKUP_DIR BACKUP_MAX_AGE_S
@@ -73,13 +72,7 @@ backup=$(find_fresh_backup) ||
   die "refusing to migrate $database: no verified backup of it in $BACKUP_DIR from the last ${BACKUP_MAX_AGE_S}s; run backup.sh first"
 log "fresh verified backup: $backup"
 
-lock_fifos=$(mktemp -d)
-mkfifo -- "$lock_fifos/to-psql" "$lock_fifos/from-psql"
-psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DATABASE_URL" <"$lock_fifos/to-psql" >"$lock_fifos/from-psql" 2>&1 &
-lock_pid=$!
-# Plain opens, not dups of coproc descriptors, so the migration inherits lock_in.
-exec {lock_in}>"$lock_fifos/to-psql" {lock_out}<"$lock_fifos/from-psql"
-rm -rf -- "$lock_fifos"
+start_lock_session
 
 lock_acquired=false migration_pid='' signal_arrived=false
 # shellcheck disable=SC2317 # trap handler
@@ -106,23 +99,8 @@ trap 'on_signal INT 2' INT
 trap 'on_signal TERM 15' TERM
 
 log "taking the migration lock on $database (waiting up to ${lock_timeout}s for a running migration)"
-# The lock session sits idle for the whole migration: a server-side idle_session_timeout
-# (PostgreSQL >= 14, hence the lookup) would end it, and the lock with it, halfway.
-printf '%s\n' \
-  "SET application_name = 'dropstack migrate.sh lock';" \
-  "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
-  "SET statement_timeout = 0;" \
-  "SET lock_timeout = '${lock_timeout}s';" \
-  "SELECT '$LOCK_ACQUIRED' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" 1>&"$lock_in"
-wait_started=$SECONDS lock_output=''
-while IFS= read -r line <&"$lock_out"; do
-  if [[ $line == "$LOCK_ACQUIRED" ]]; then
-    lock_acquired=true
-    break
-  fi
-  lock_output+="${lock_output:+; }$line"
-done
-[[ $lock_acquired == true ]] ||
+wait_started=$SECONDS
+wait_for_lock 'dropstack migrate.sh lock' "$lock_timeout" ||
   die "could not take the migration lock: ${lock_output:-the lock session ended} (a lock timeout means another migration ran for longer than MIGRATE_LOCK_TIMEOUT_S=${lock_timeout}s)"
 log "migration lock taken after $((SECONDS - wait_started))s"
 
