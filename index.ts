@@ -189,6 +189,7 @@ const smoke = new SmokeTest(name, {
           p95LatencyMs: config.app.watch.p95LatencyMs,
           minRequests: config.app.watch.minRequests,
           stack: config.stack,
+          rollback: config.app.watch.rollback,
         },
       }
     : {}),

@@ -260,6 +260,8 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
               .default(1),
             p95LatencyMs: intIn(1, 600000).default(2000),
             minRequests: intIn(1, 1000000).default(20),
+            // On a breach, the deploy job runs the code rollback (npm run rollback) to the previous image.
+            rollback: bool.default(false),
           })
           .prefault({}),
         smoke: z.array(smokeCheck, { error: (i) => `expected a list of {path, status, …}, got ${describe(i.input)}` }).default([]),
@@ -350,6 +352,13 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
       }
       if (new Set(zoneHosts).size !== zoneHosts.length) {
         ctx.addIssue({ code: "custom", path: ["hosts", "app"], message: "must differ from hosts.api" });
+      }
+      if (config.app.watch.rollback && config.app.watch.seconds === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["app", "watch", "rollback"],
+          message: "rolls back after a breach of the post-deploy watch, which is off: set app.watch.seconds too",
+        });
       }
       if (production && !config.promotion.stagingStack && !config.promotion.allowUnpromoted) {
         ctx.addIssue({

@@ -536,8 +536,13 @@ export interface WatchCommandInput {
   currentImage: string;
   /** The stack, for the printed rollback commands. */
   stack: string;
+  /** dropstack:app.watch.rollback: the deploy job rolls back on a breach (npm run rollback). */
+  rollback: boolean;
   historyFile?: string;
 }
+
+/** Starts the line of a breached watch that names the image to roll back to (tools/rollback reads it). */
+export const WATCH_ROLLBACK_MARKER = "dropstack-rollback-image:";
 
 /**
  * After the smoke test: watch.sh (beside this file, shellchecked as it is) with its limits
@@ -570,6 +575,8 @@ export function renderWatchCommand(input: WatchCommandInput): string {
       ["CURRENT_IMAGE", input.currentImage],
       ["HISTORY", input.historyFile ?? DEPLOYED_IMAGES_FILE],
       ["STACK", input.stack],
+      ["ROLLBACK_MARKER", WATCH_ROLLBACK_MARKER],
+      ["AUTO_ROLLBACK", input.rollback ? "true" : "false"],
     ],
   });
 }

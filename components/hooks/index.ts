@@ -377,6 +377,8 @@ export interface SmokeTestArgs {
     p95LatencyMs: number;
     minRequests: number;
     stack: string;
+    /** dropstack:app.watch.rollback */
+    rollback: boolean;
   };
   /** After a passing smoke test, prune older images of this repository (renderPruneImagesCommand). */
   pruneImages?: { repository: string; imageId: pulumi.Input<string> };

@@ -15,6 +15,8 @@
 #   CURRENT_IMAGE          the image ID just deployed
 #   HISTORY                the deployed image IDs, newest last (the prune's history file)
 #   STACK                  for the printed commands
+#   ROLLBACK_MARKER        starts the one line that names the rollback image, for `npm run rollback`
+#   AUTO_ROLLBACK          true when dropstack:app.watch.rollback has the deploy job roll back
 # `watch.sh analyze` only reads an access log on stdin and prints "<requests> <5xx> <p95 ms>".
 set -euo pipefail
 
@@ -42,7 +44,7 @@ if [[ ${1:-} == analyze ]]; then
 fi
 
 : "${NGINX_CONTAINER:?}" "${WINDOW_S:?}" "${MAX_5XX_BASIS_POINTS:?}" "${MAX_P95_MS:?}" "${MIN_REQUESTS:?}"
-: "${CURRENT_IMAGE:?}" "${HISTORY:?}" "${STACK:?}"
+: "${CURRENT_IMAGE:?}" "${HISTORY:?}" "${STACK:?}" "${ROLLBACK_MARKER:?}" "${AUTO_ROLLBACK:?}"
 
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
@@ -95,6 +97,10 @@ fi
     echo "  pulumi config set --path 'dropstack:app.image' '$reference' --stack $STACK"
     echo "  pulumi up --stack $STACK --policy-pack policies --policy-pack-config policies/$STACK.json"
     echo "(production ships only what staging promoted: docs/rollback.md says when to set dropstack:promotion.allowUnpromoted)"
+    echo "$ROLLBACK_MARKER $reference"
+    if [[ $AUTO_ROLLBACK == true ]]; then
+      echo "dropstack:app.watch.rollback is on: the deploy job runs these (npm run rollback) now"
+    fi
   else
     echo "dropstack: the droplet records no earlier deployed image with a digest; find the previous one with"
     echo "  pulumi stack history --stack $STACK"

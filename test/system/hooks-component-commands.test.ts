@@ -334,6 +334,7 @@ test("every rendered hook command passes shellcheck", () => {
       minRequests: 20,
       currentImage: `sha256:${"c".repeat(64)}`,
       stack: "production",
+      rollback: true,
     }),
     "smoke-token.sh": renderSmokeCommand({
       checks: [

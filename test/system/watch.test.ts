@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { renderWatchCommand } from "../../components/hooks/commands";
+import { WATCH_ROLLBACK_MARKER, renderWatchCommand } from "../../components/hooks/commands";
 import { makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
 import {
   API_HOST,
@@ -120,7 +120,12 @@ describe("the watch hook, run as the remote Command runs it", () => {
     history = join(root, "deployed-images");
   });
 
-  const watch = (requests: Request[], limits: { percent?: number; p95?: number; min?: number } = {}, deployed = [OLDER, PREVIOUS]) => {
+  const watch = (
+    requests: Request[],
+    limits: { percent?: number; p95?: number; min?: number } = {},
+    deployed = [OLDER, PREVIOUS],
+    rollback = false,
+  ) => {
     writeFileSync(join(root, "access.log"), requests.map(logLine).join("\n") + (requests.length ? "\n" : ""));
     writeFileSync(history, deployed.map((id) => `${id}\n`).join(""));
     const script = renderWatchCommand({
@@ -131,6 +136,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
       minRequests: limits.min ?? 20,
       currentImage: CURRENT,
       stack: "production",
+      rollback,
       historyFile: history,
     });
     return runAsync(["bash", "-c", script], { env });
@@ -177,6 +183,15 @@ describe("the watch hook, run as the remote Command runs it", () => {
       result.stderr,
     );
     assert.match(readFileSync(join(root, "calls"), "utf8"), /^logs --since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ nginx-1$/m);
+    // The one line npm run rollback reads; without app.watch.rollback nobody acts on it.
+    assert.deepEqual(
+      result.stderr.split("\n").filter((line) => line.startsWith(WATCH_ROLLBACK_MARKER)),
+      [`${WATCH_ROLLBACK_MARKER} ${PREVIOUS_REFERENCE}`],
+    );
+    assert.doesNotMatch(result.stderr, /app\.watch\.rollback is on/);
+    const automatic = await watch([...times(94, () => ok(0.05)), ...times(6, () => failed(0.05))], {}, [OLDER, PREVIOUS], true);
+    assert.equal(automatic.status, 1);
+    assert.match(automatic.stderr, /dropstack:app\.watch\.rollback is on: the deploy job runs these \(npm run rollback\) now/);
   });
 
   it("fails on a latency breach alone, and on both, listing each", async () => {
@@ -205,6 +220,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
         result.stderr,
         /records no earlier deployed image with a digest; find the previous one with\n {2}pulumi stack history --stack production/,
       );
+      assert.ok(!result.stderr.includes(WATCH_ROLLBACK_MARKER), "no image to roll back to: nothing for npm run rollback");
     }
   });
 
@@ -217,6 +233,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
       minRequests: 1,
       currentImage: CURRENT,
       stack: "s",
+      rollback: false,
     };
     for (const change of [
       { windowSeconds: 0 },

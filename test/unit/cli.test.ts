@@ -32,6 +32,7 @@ const VALID_ARGS: Record<string, string[]> = {
   guard: [join("test", "fixtures", "preview", "clean.json")],
   "ci-access": ["close", "--state", "no-such-state.json"],
   drift: ["no-such-preview.json", "0"],
+  rollback: ["staging", "no-such-up.log"],
   "new-stack": ["cli-test-stack"],
   "validate-emitted": ["nginx.conf"],
   "bench:backup": ["--rounds", "1"],

@@ -135,10 +135,12 @@ describe("dropstack:app.watch", () => {
   it("is off by default, with limits ready for when seconds is set", () => {
     const result = parseStackConfig(minimal(), "staging");
     assert.ok(result.ok);
-    assert.deepEqual(result.config.app.watch, { seconds: 0, max5xxPercent: 1, p95LatencyMs: 2000, minRequests: 20 });
+    assert.deepEqual(result.config.app.watch, { seconds: 0, max5xxPercent: 1, p95LatencyMs: 2000, minRequests: 20, rollback: false });
     const on = parseStackConfig(minimal({ watch: { seconds: 600, max5xxPercent: 0.25 } }), "staging");
     assert.ok(on.ok);
-    assert.deepEqual(on.config.app.watch, { seconds: 600, max5xxPercent: 0.25, p95LatencyMs: 2000, minRequests: 20 });
+    assert.deepEqual(on.config.app.watch, { seconds: 600, max5xxPercent: 0.25, p95LatencyMs: 2000, minRequests: 20, rollback: false });
+    const rollback = parseStackConfig(minimal({ watch: { seconds: 60, rollback: true } }), "staging");
+    assert.ok(rollback.ok && rollback.config.app.watch.rollback);
   });
 
   it("names each bad key", () => {
@@ -154,7 +156,12 @@ describe("dropstack:app.watch", () => {
       [{ max5xxPercent: "1%" }, /^dropstack:app\.watch\.max5xxPercent: must be a percentage/],
       [{ p95LatencyMs: 0 }, /^dropstack:app\.watch\.p95LatencyMs: must be a whole number from 1 to 600000/],
       [{ minRequests: 0.5 }, /^dropstack:app\.watch\.minRequests: must be a whole number from 1 to 1000000/],
-      [{ rollback: true }, /^dropstack:app\.watch\.rollback: unknown key/],
+      [
+        { rollback: true },
+        /^dropstack:app\.watch\.rollback: rolls back after a breach of the post-deploy watch, which is off: set app\.watch\.seconds too$/,
+      ],
+      [{ seconds: 60, rollback: "yes" }, /^dropstack:app\.watch\.rollback: expected true or false, got "yes"$/],
+      [{ seconds: 60, rolback: true }, /^dropstack:app\.watch\.rolback: unknown key/],
     ] as const;
     for (const [watch, expected] of bad) {
       const found = problems(minimal({ watch }));

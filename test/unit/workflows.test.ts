@@ -225,7 +225,9 @@ describe("every workflow", () => {
           const label = `${file}: ${jobName}: ${step.name ?? step.uses ?? step.run}`;
           const pulumiCommand =
             (usesPulumiAction(step) && step.with?.command !== undefined) ||
-            (runsPulumiCli(step) && !/pulumi stack output/.test(step.run ?? ""));
+            (runsPulumiCli(step) && !/pulumi stack output/.test(step.run ?? "")) ||
+            // The rollback runs pulumi config set and pulumi up.
+            /^npm run rollback -- /.test(step.run ?? "");
           if (pulumiCommand) {
             assert.equal(step.env?.PULUMI_ACCESS_TOKEN, OIDC_TOKEN, label);
             const spaces = stack === "production" || jobName === "drift" ? SPACES_SECRETS : [];
@@ -436,21 +438,26 @@ describe("main.yml", () => {
       assert.equal(job.steps[0].if, undefined);
       const download = indexOfStep(job, (s) => usesAction(s, "actions/download-artifact"), "downloading the plan");
       assert.equal(job.steps[download].with?.name, `plan-${stack}`);
-      const ups = job.steps.filter((s) => usesPulumiAction(s, "up"));
+      assert.equal(job.steps.filter((s) => usesPulumiAction(s, "up")).length, 0, "the CLI runs up, so its output is kept");
+      const ups = job.steps.filter((s) => /(^|\n)\s*pulumi up /.test(s.run ?? ""));
       assert.equal(ups.length, 1, "exactly one up");
       const up = job.steps.indexOf(ups[0]);
       assert.ok(download < up);
-      assert.deepEqual(
-        {
-          stack: ups[0].with?.["stack-name"],
-          plan: ups[0].with?.plan,
-          packs: ups[0].with?.policyPacks,
-          config: ups[0].with?.policyPackConfigs,
-        },
-        { stack, plan: "plan.json", packs: "policies", config: `policies/${stack}.json` },
-      );
+      const script = (ups[0].run ?? "").trim().split("\n");
+      assert.deepEqual(script, [
+        "set -o pipefail",
+        `pulumi up --stack ${stack} --plan plan.json --policy-pack policies --policy-pack-config policies/${stack}.json --diff --yes --non-interactive 2>&1 | tee up.log`,
+      ]);
+      assert.equal(ups[0].id, "up");
+      // The rollback runs only after a failed up, with the same credentials, before access closes.
+      const rollback = indexOfStep(job, (s) => s.run === `npm run rollback -- ${stack} up.log`, "the rollback");
+      const close = indexOfStep(job, (s) => /ci-access -- close/.test(s.run ?? ""), "closing access");
+      assert.ok(up < rollback && rollback < close);
+      assert.equal(job.steps[rollback].if, "failure() && steps.up.outcome == 'failure'");
+      assert.deepEqual(job.steps[rollback].env, ups[0].env);
       assert.equal(
-        job.steps.filter((s) => usesPulumiAction(s, "preview") || (runsPulumiCli(s) && !/stack output/.test(s.run ?? ""))).length,
+        job.steps.filter((s) => usesPulumiAction(s, "preview") || (runsPulumiCli(s) && !/stack output|pulumi up --stack/.test(s.run ?? "")))
+          .length,
         0,
         "no new preview: the reviewed one is applied",
       );
