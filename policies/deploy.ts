@@ -119,16 +119,53 @@ export function exposesDockerSocket(hostPath: string): boolean {
   );
 }
 
+/** Capabilities that each amount to root on the droplet (or the kernel) for a compromised container. */
+export const HOST_LEVEL_CAPABILITIES = [
+  "ALL",
+  "SYS_ADMIN",
+  "SYS_MODULE",
+  "SYS_PTRACE",
+  "SYS_RAWIO",
+  "SYS_BOOT",
+  "SYS_TIME",
+  "NET_ADMIN",
+  "DAC_READ_SEARCH",
+  "MAC_ADMIN",
+  "MAC_OVERRIDE",
+  "BPF",
+  "PERFMON",
+];
+const NO_NEW_PRIVILEGES = /^no-new-privileges(:true|=true)?$/;
+/** seccomp or AppArmor switched off, or SELinux labelling disabled. */
+const UNCONFINED = /^((seccomp|apparmor)[:=]unconfined|label[:=]disable)$/i;
+
 export const containerIsolated: ResourceValidationPolicy = {
   name: "container-isolated",
   description:
-    "No container is privileged, shares the host's network, or mounts the Docker socket: each of those hands a compromised container the whole droplet.",
+    "No container is privileged, gains privileges through setuid binaries, runs unconfined by seccomp or AppArmor, holds a host-level capability, shares the host's network, processes or IPC, or mounts the Docker socket: each of those hands a compromised container the whole droplet.",
   validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
     if (container.privileged === true) {
       reportViolation(`container ${label(args)} is privileged: remove privileged: true (add only the capabilities it needs)`);
     }
+    if (!(container.securityOpts ?? []).some((option) => NO_NEW_PRIVILEGES.test(String(option)))) {
+      reportViolation(`container ${label(args)} can gain privileges through setuid binaries: add securityOpts: ["no-new-privileges:true"]`);
+    }
+    for (const option of (container.securityOpts ?? []).map(String).filter((o) => UNCONFINED.test(o))) {
+      reportViolation(`container ${label(args)} turns off a kernel confinement with securityOpts "${option}": remove it`);
+    }
+    const added = (container.capabilities?.adds ?? []).map((c) => String(c).toUpperCase().replace(/^CAP_/, ""));
+    for (const capability of added.filter((c) => HOST_LEVEL_CAPABILITIES.includes(c))) {
+      reportViolation(`container ${label(args)} adds the capability ${capability}, which amounts to root on the droplet: remove it`);
+    }
     if (container.networkMode === "host") {
       reportViolation(`container ${label(args)} uses the host network: attach it to the dropstack network with networksAdvanced instead`);
+    }
+    for (const [key, mode] of [
+      ["pidMode", container.pidMode],
+      ["ipcMode", container.ipcMode],
+      ["usernsMode", container.usernsMode],
+    ] as const) {
+      if (mode === "host") reportViolation(`container ${label(args)} shares the host's namespace through ${key}: "host": remove it`);
     }
     const hostPaths = [
       ...(container.volumes ?? []).map((v) => v.hostPath),

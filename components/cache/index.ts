@@ -127,6 +127,8 @@ export class Cache extends pulumi.ComponentResource {
           startPeriod: "60s",
         },
         restart: "unless-stopped",
+        // The image's entrypoint only ever drops to the redis user, which this still allows.
+        securityOpts: ["no-new-privileges:true"],
         wait: true,
         waitTimeout: 180,
         // SIGTERM makes Redis fsync the AOF before exiting.

@@ -85,7 +85,7 @@ function envLines(environment: Record<string, string>): string[] {
 // files), with no capabilities and no way to gain privileges; the docker socket is never
 // mounted and the host network never used (policies/deploy.ts checks the same for every
 // Pulumi-managed container). handoff.sh starts migrate.sh's container with the same flags.
-const CLIENT_CONTAINER_FLAGS = [`--user "$(id -u):$(id -g)"`, "--cap-drop ALL", "--security-opt no-new-privileges"];
+export const CLIENT_CONTAINER_FLAGS = [`--user "$(id -u):$(id -g)"`, "--cap-drop ALL", "--security-opt no-new-privileges"];
 
 function header(hook: string, purpose: string): string[] {
   return [`# dropstack ${hook} hook (components/hooks/commands.ts): ${purpose}`, "set -euo pipefail"];

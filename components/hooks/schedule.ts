@@ -10,6 +10,7 @@ import type { DrillSchedule } from "../config/schema";
 import { HEALTH_PROBE, INSTALLS_STDIN_MARKER, PROXY_HOST_PATHS } from "../proxy/commands";
 import {
   type BackupCommandInput,
+  CLIENT_CONTAINER_FLAGS,
   DROPLET_PATHS,
   type HookPaths,
   type OffsiteTarget,
@@ -306,7 +307,7 @@ export function renderDrillCommand(input: DrillCommandInput): string {
     "drill_status=0",
     [
       "output=$(docker run --rm --network none",
-      `--user "$(id -u):$(id -g)" --cap-drop ALL --security-opt no-new-privileges`,
+      ...CLIENT_CONTAINER_FLAGS,
       `-v ${shellQuote(`${paths.hooksDir}:${paths.hooksDir}:ro`)}`,
       `-v ${shellQuote(`${paths.backupDir}:${paths.backupDir}:ro`)}`,
       `-v "$run:$run"`,

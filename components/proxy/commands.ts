@@ -134,7 +134,8 @@ export function renderNginxConfCommand(input: NginxConfCommandInput): string {
     `cat >"$tmp"`,
     `chmod 0644 "$tmp"`,
     [
-      "if ! docker run --rm --network none",
+      // Root inside (nginx -t creates and chowns its temp paths), but never more than that.
+      "if ! docker run --rm --network none --security-opt no-new-privileges",
       `-v "$tmp:${NGINX_CONF_PATH}:ro"`,
       ...volumeFlags(nginxMounts(paths).filter((m) => m.containerPath !== posix.dirname(NGINX_CONF_PATH))),
       `--entrypoint nginx ${shellQuote(input.image)} -t -q -c ${shellQuote(NGINX_CONF_PATH)}; then`,
@@ -176,7 +177,7 @@ export function renderCertbotCommand(input: CertbotCommandInput): string {
   if (input.domains.length === 0) throw new Error("the certbot command needs at least one domain");
   const mode = input.step === "issue" ? "once" : "placeholder";
   const run = [
-    "docker run --rm -i",
+    "docker run --rm -i --security-opt no-new-privileges",
     ...volumeFlags(certbotMounts(paths)),
     `--entrypoint /bin/sh ${shellQuote(input.image)}`,
     `-c ${shellQuote(`cat >/tmp/certbot.sh && exec /bin/sh /tmp/certbot.sh ${mode}`)}`,

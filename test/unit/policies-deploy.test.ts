@@ -4,7 +4,14 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import assert from "node:assert/strict";
 import { APP_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL } from "../../components/common/names";
-import { appHealthchecked, appImagePinned, containerIsolated, deployHooksOrdered, exposesDockerSocket } from "../../policies/deploy";
+import {
+  HOST_LEVEL_CAPABILITIES,
+  appHealthchecked,
+  appImagePinned,
+  containerIsolated,
+  deployHooksOrdered,
+  exposesDockerSocket,
+} from "../../policies/deploy";
 import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const COMMAND = typeOf(command.remote.Command);
@@ -151,16 +158,63 @@ describe("container-isolated", () => {
   const container = (props: Record<string, unknown>): FakeResource => ({
     type: CONTAINER,
     name: "c",
-    props: { image: "nginx:1.27.3", ...props },
+    props: { image: "nginx:1.27.3", securityOpts: ["no-new-privileges:true"], ...props },
   });
 
   it("passes a container on the private network with ordinary mounts", async () => {
     const props = {
+      securityOpts: ["no-new-privileges:true"],
+      capabilities: { drops: ["ALL"], adds: ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE", "DAC_OVERRIDE"] },
       networksAdvanced: [{ name: "dropstack" }],
       volumes: [{ hostPath: "/srv/redis", containerPath: "/data" }],
       mounts: [{ type: "bind", source: "/srv/proxy/certs", target: "/etc/letsencrypt" }],
     };
     assert.deepEqual(await resourceViolations(containerIsolated, container(props)), []);
+  });
+
+  it("flags a container that can gain privileges, whatever else its securityOpts say", async () => {
+    for (const securityOpts of [undefined, [], ["no-new-privileges:false"], ["seccomp=default.json"], ["no-new-privileges-x"]]) {
+      const found = await resourceViolations(containerIsolated, container({ securityOpts }));
+      assert.equal(found.length, 1, JSON.stringify(securityOpts));
+      assert.match(found[0], /can gain privileges through setuid binaries: add securityOpts: \["no-new-privileges:true"\]/);
+    }
+    for (const option of ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"])
+      assert.deepEqual(await resourceViolations(containerIsolated, container({ securityOpts: [option] })), [], option);
+  });
+
+  it("flags seccomp or AppArmor switched off and SELinux labels disabled", async () => {
+    for (const option of [
+      "seccomp=unconfined",
+      "seccomp:unconfined",
+      "apparmor=unconfined",
+      "APPARMOR:unconfined",
+      "label=disable",
+      "label:disable",
+    ]) {
+      const found = await resourceViolations(containerIsolated, container({ securityOpts: ["no-new-privileges:true", option] }));
+      assert.deepEqual(found.length, 1, option);
+      assert.match(found[0], new RegExp(`turns off a kernel confinement with securityOpts "${option}"`));
+    }
+  });
+
+  it("flags each host-level capability however it is spelled, and only those", async () => {
+    for (const capability of HOST_LEVEL_CAPABILITIES)
+      for (const spelled of [capability, `CAP_${capability}`, capability.toLowerCase()]) {
+        const found = await resourceViolations(containerIsolated, container({ capabilities: { adds: ["CHOWN", spelled] } }));
+        assert.equal(found.length, 1, spelled);
+        assert.match(found[0], new RegExp(`adds the capability ${capability}, which amounts to root`));
+      }
+    for (const spelled of ["CHOWN", "NET_BIND_SERVICE", "SETUID", "KILL"])
+      assert.deepEqual(await resourceViolations(containerIsolated, container({ capabilities: { adds: [spelled], drops: ["ALL"] } })), []);
+  });
+
+  it("flags the host's process, IPC or user namespace", async () => {
+    for (const key of ["pidMode", "ipcMode", "usernsMode"]) {
+      const found = await resourceViolations(containerIsolated, container({ [key]: "host" }));
+      assert.equal(found.length, 1, key);
+      assert.match(found[0], new RegExp(`shares the host's namespace through ${key}: "host"`));
+      assert.deepEqual(await resourceViolations(containerIsolated, container({ [key]: key === "ipcMode" ? "private" : "" })), [], key);
+    }
   });
 
   it("flags a privileged container", async () => {

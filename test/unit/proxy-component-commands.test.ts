@@ -144,7 +144,10 @@ describe("nginx.conf install", () => {
     assert.equal(readFileSync(stdin, "utf8"), newConf, "nginx -t saw the new file");
     assert.equal((statSync(target).mode & 0o777).toString(8), "644");
     const call = readFileSync(calls, "utf8");
-    assert.match(call, /^run --rm --network none -v .*\.nginx\.conf\.\w+:\/etc\/dropstack\/nginx\/nginx\.conf:ro /);
+    assert.match(
+      call,
+      /^run --rm --network none --security-opt no-new-privileges -v .*\.nginx\.conf\.\w+:\/etc\/dropstack\/nginx\/nginx\.conf:ro /,
+    );
     assert.match(call, new RegExp(`-v ${paths.certs}:${CERT_DIR}:ro`));
     assert.match(call, new RegExp(`--entrypoint nginx ${NGINX_IMAGE} -t -q -c ${NGINX_CONF_PATH}`));
     assert.deepEqual(readdirSync(paths.confDir), ["nginx.conf"], "no temp file left");
