@@ -48,6 +48,10 @@ describe("shell guard mutants", () => {
       [`mv -T -- "$partial" "$final"`, "mv-to-cp", `cp -T -- "$partial" "$final"`],
       [`trap remove_unpublished EXIT`, "trap-removed", `:`],
       [`  "SELECT 'x' FROM pg_advisory_lock($KEY);" 1>&"$fd"`, "advisory-lock-removed", `  "SELECT 'x' FROM abs($KEY);" 1>&"$fd"`],
+      [`[[ -n $u ]] || { echo "no URL" >&2; exit 1; }`, "exit-failure-removed", `[[ -n $u ]] || { echo "no URL" >&2; :; }`],
+      [`  exit $((status == 0 ? 1 : status))`, "exit-failure-removed", `  :`],
+      [`if bad; then exit 2; fi`, "exit-failure-removed", `if bad; then :; fi`],
+      [`: "\${NETWORK:?}" "\${CLIENT_IMAGE:?}"`, "parameter-check-removed", `:`],
     ];
     for (const [line, operator, mutated] of expectations) {
       const found = mutateLine(line).filter((m) => m.operator === operator);
@@ -98,7 +102,7 @@ describe("shell guard mutants", () => {
 
   test("every hook script has mutants, a test list, and every operator appears somewhere", () => {
     const operators = new Set<string>();
-    for (const script of ["lib.sh", "backup.sh", "migrate.sh", "restore.sh"]) {
+    for (const script of ["lib.sh", "backup.sh", "migrate.sh", "restore.sh", "handoff.sh"]) {
       const mutants = shellMutants(script, readFileSync(join(HOOKS, script), "utf8"));
       assert.ok(mutants.length >= 5, `${script} has ${mutants.length} mutants`);
       assert.ok((TESTS_BY_SCRIPT[script] ?? []).length > 0, `${script} has tests to run`);
@@ -108,7 +112,9 @@ describe("shell guard mutants", () => {
       "advisory-lock-removed",
       "die-removed",
       "errexit-removed",
+      "exit-failure-removed",
       "mv-to-cp",
+      "parameter-check-removed",
       "pipefail-removed",
       "requirement-removed",
       "return-failure-removed",

@@ -5,10 +5,25 @@
 
 /** The test files that exercise each script, the likeliest killer first. */
 export const TESTS_BY_SCRIPT: Readonly<Record<string, readonly string[]>> = {
-  "lib.sh": ["hooks-backup-restore", "hooks-guards", "hooks-migrate", "hooks-component-commands", "hooks-component-rollback"],
-  "backup.sh": ["hooks-backup-restore", "hooks-guards", "hooks-migrate", "hooks-component-commands", "hooks-component-rollback"],
-  "migrate.sh": ["hooks-migrate", "hooks-component-commands", "hooks-component-rollback"],
+  "lib.sh": [
+    "hooks-backup-restore",
+    "hooks-guards",
+    "hooks-migrate",
+    "backup-lock",
+    "hooks-component-commands",
+    "hooks-component-rollback",
+  ],
+  "backup.sh": [
+    "hooks-backup-restore",
+    "hooks-guards",
+    "hooks-migrate",
+    "backup-lock",
+    "hooks-component-commands",
+    "hooks-component-rollback",
+  ],
+  "migrate.sh": ["hooks-migrate", "backup-lock", "hooks-component-commands", "hooks-component-rollback"],
   "restore.sh": ["hooks-backup-restore", "hooks-guards", "hooks-component-rollback", "hooks-component-commands"],
+  "handoff.sh": ["hooks-component-commands", "hooks-component-rollback", "hooks-migrate"],
 };
 
 export type ShellOperator =
@@ -20,7 +35,9 @@ export type ShellOperator =
   | "sync-removed"
   | "mv-to-cp"
   | "trap-removed"
-  | "advisory-lock-removed";
+  | "advisory-lock-removed"
+  | "exit-failure-removed"
+  | "parameter-check-removed";
 
 export interface ShellMutant {
   /** Stable across edits elsewhere in the file: script, operator and the guarded line's text. */
@@ -51,6 +68,10 @@ const SYNC_COMMAND = /^(\s*)sync\b.*$/;
 const MV_COMMAND = /^(\s*)mv(\s)/;
 const TRAP_COMMAND = /^(\s*)trap\s+.*$/;
 const ADVISORY_LOCK = /pg_advisory_lock\(/g;
+// A failing exit as a command (`|| { …; exit 1; }`, `then exit 1`, a line of its own), not
+// inside a trap's quoted handler.
+const EXIT_FAILURE = /(^\s*|;\s*|\{\s*|\bthen\s+|\|\|\s*|&&\s*)exit\s+([1-9][0-9]*|"?\$\(\([^)]*\)\)"?)(?=\s*($|;|\}|\bfi\b))/g;
+const PARAMETER_CHECK = /^(\s*):\s+"\$\{[A-Za-z_][A-Za-z0-9_]*:\?\}"/;
 
 /** Every single-guard mutation of one line, in a fixed order. */
 export function mutateLine(line: string): LineMutation[] {
@@ -85,6 +106,15 @@ export function mutateLine(line: string): LineMutation[] {
     // abs() takes the same bigint key and returns at once: the lock is simply not taken.
     mutations.push({ operator: "advisory-lock-removed", mutated: line.slice(0, start) + "abs(" + line.slice(start + match[0].length) });
   }
+  if (!TRAP_COMMAND.test(line)) {
+    for (const match of line.matchAll(EXIT_FAILURE)) {
+      const start = (match.index ?? 0) + match[1].length;
+      const end = (match.index ?? 0) + match[0].length;
+      mutations.push({ operator: "exit-failure-removed", mutated: line.slice(0, start) + ":" + line.slice(end) });
+    }
+  }
+  const parameters = PARAMETER_CHECK.exec(line);
+  if (parameters) mutations.push({ operator: "parameter-check-removed", mutated: `${parameters[1]}:` });
   return mutations;
 }
 
