@@ -62,11 +62,20 @@ describe("hook guards", () => {
 
   describe("backup.sh", () => {
     test("names the tool it cannot find", () => {
-      for (const missing of ["pg_dump", "pg_restore", "sha256sum"]) {
+      for (const missing of ["pg_dump", "pg_restore", "sha256sum", "mkfifo"]) {
         const dir = tempDir("no-tool");
         const made = backupWith({ BACKUP_DIR: dir }, toolDir({ without: [missing] }));
         assertFailedCleanly(made, dir, new RegExp(`${missing} is not installed`));
       }
+    });
+
+    test("a lock session that cannot get its temporary directory or its fifos dumps nothing", () => {
+      const noTemp = tempDir("no-temp");
+      const made = backupWith({ BACKUP_DIR: noTemp, TMPDIR: join(noTemp, "missing") });
+      assertFailedCleanly(made, noTemp, /error: cannot create a temporary directory for the lock session/);
+      const noFifo = tempDir("no-fifo");
+      const failed = backupWith({ BACKUP_DIR: noFifo }, toolDir({ shadows: { mkfifo: "exit 1" } }));
+      assertFailedCleanly(failed, noFifo, /error: cannot create the lock session's fifos/);
     });
 
     test("a BACKUP_DIR that cannot be created", () => {
