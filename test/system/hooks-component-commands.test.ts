@@ -193,6 +193,19 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     assert.deepEqual(readdirSync(paths.runDir), []);
   });
 
+  test("migrate: a hand-off directory that cannot be made stops the hook before any container starts", async () => {
+    const db = freshDatabase();
+    assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
+    const runsBefore = dockerInvocations().filter((args) => args[0] === "run").length;
+    const missing = { ...db.paths, runDir: join(root, "no-such-run-dir") };
+    const marker = join(root, `ran-${databaseCounter}`);
+    const result = await runHook(migrateCommand(missing, `touch '${marker}'`), migrateStdin(db.url, {}), env);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /mktemp: failed to create directory/);
+    assert.equal(dockerInvocations().filter((args) => args[0] === "run").length, runsBefore, "no container started");
+    assert.equal(existsSync(marker), false);
+  });
+
   test("migrate: a failed migration fails the hook with its exit status and releases the lock", async () => {
     const db = freshDatabase();
     assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
