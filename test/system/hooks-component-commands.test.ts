@@ -206,6 +206,31 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     assert.equal(existsSync(marker), false);
   });
 
+  test("handoff.sh without one of its pinned parameters names it and starts nothing", async () => {
+    const parameters: Record<string, string> = {
+      NETWORK: "dropstack",
+      CLIENT_IMAGE: "postgres:16.6-bookworm",
+      APP_IMAGE: IMAGE,
+      MIGRATION: "true",
+      HOOKS_DIR: paths.hooksDir,
+      BACKUP_DIR: paths.backupDir,
+      RUN_DIR: paths.runDir,
+      BACKUP_MAX_AGE_S: "600",
+      MIGRATE_LOCK_TIMEOUT_S: "30",
+    };
+    const runsBefore = dockerInvocations().filter((args) => args[0] === "run").length;
+    for (const name of Object.keys(parameters)) {
+      const { [name]: _left, ...rest } = parameters;
+      const result = await runAsync(["bash", join(HOOKS_SOURCE, "handoff.sh")], {
+        env: { ...env, ...rest },
+        input: `${pg.url("postgres")}\n`,
+      });
+      assert.notEqual(result.status, 0, name);
+      assert.match(result.stderr, new RegExp(`${name}: parameter null or not set`), name);
+    }
+    assert.equal(dockerInvocations().filter((args) => args[0] === "run").length, runsBefore, "no container started");
+  });
+
   test("migrate: a failed migration fails the hook with its exit status and releases the lock", async () => {
     const db = freshDatabase();
     assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
