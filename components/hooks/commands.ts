@@ -161,16 +161,20 @@ export function offsiteRemote(target: OffsiteTarget): string {
 }
 
 /**
- * `offsite_rclone ARGS…`: rclone in its pinned image with `mount` bound, configured entirely
- * through the environment, the Spaces key coming from the shell variables `offsite_key_id` and
- * `offsite_secret` (read from stdin) through a pipe, never an argument.
+ * `offsite_rclone [--stdin] ARGS…`: rclone in its pinned image with `mount` bound, configured
+ * entirely through the environment, the Spaces key coming from the shell variables
+ * `offsite_key_id` and `offsite_secret` (read from stdin) through a pipe, never an argument.
+ * With --stdin the container reads the caller's stdin (a list of files for rclone); without it,
+ * the container's stdin is closed, so it never consumes what the caller's stdin still holds.
  */
 export function rcloneFunction(target: OffsiteTarget, mount: string): string[] {
   return [
     "offsite_rclone() {",
+    "  local -a stdin=()",
+    "  if [[ $1 == --stdin ]]; then stdin=(-i); shift; fi",
     "  " +
       [
-        "docker run --rm",
+        'docker run --rm "${stdin[@]}"',
         ...CLIENT_CONTAINER_FLAGS,
         `-v ${shellQuote(mount)}`,
         `--env-file <(printf 'RCLONE_CONFIG_${RCLONE_REMOTE}_ACCESS_KEY_ID=%s\\nRCLONE_CONFIG_${RCLONE_REMOTE}_SECRET_ACCESS_KEY=%s\\n' "$offsite_key_id" "$offsite_secret")`,
@@ -193,7 +197,8 @@ const BACKUP_STAMP_REGEX = "-([0-9]{8}T[0-9]{6}[.][0-9]{9}Z)";
  * whose .json, uploaded last, is there too) are never deleted, whatever their age; an older
  * object goes only once its name's stamp is more than `days` old. Objects that are not
  * backup.sh names are never touched, nor is an upload in flight (it is newer than every kept
- * copy). A failed listing or deletion is reported and skipped: the new copy is already safe.
+ * copy). The old objects go in one rclone run (its list on stdin), not a container each. A failed
+ * listing or deletion is reported and skipped: the new copy is already safe.
  */
 export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): string[] {
   if (!Number.isInteger(rule.keep) || rule.keep < 1) throw new Error(`off-site retention must keep at least 1 copy, got ${rule.keep}`);
@@ -202,9 +207,9 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
   return [
     "prune_offsite() {",
     "  local LC_ALL=C",
-    `  local keep=${rule.keep} days=${rule.days} listing object key oldest_kept cutoff epoch deleted=0`,
+    `  local keep=${rule.keep} days=${rule.days} listing object key oldest_kept cutoff epoch`,
     `  local stamp=${shellQuote(BACKUP_STAMP_REGEX)}`,
-    "  local -a objects complete=()",
+    "  local -a objects complete=() old=()",
     "  local -A listed=()",
     `  if ! listing=$(offsite_rclone lsf --files-only ${q}); then`,
     `    echo "dropstack: warning: could not list "${q}" to prune it; nothing was deleted" >&2`,
@@ -227,9 +232,15 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
     `    [[ $key < "$oldest_kept" ]] || continue`,
     `    epoch=$(date -u -d "\${key:0:4}-\${key:4:2}-\${key:6:2}T\${key:9:2}:\${key:11:2}:\${key:13:2}Z" +%s) || continue`,
     "    ((epoch < cutoff)) || continue",
-    `    if offsite_rclone deletefile ${q}"$object"; then deleted=$((deleted + 1)); else echo "dropstack: warning: could not delete $object off-site" >&2; fi`,
+    `    old+=("$object")`,
     "  done",
-    `  echo "dropstack: off-site: kept the newest $keep complete copies and every copy under $days days old; deleted $deleted object(s)" >&2`,
+    // --files-from-raw takes each line as one exact name relative to the prefix (no filter
+    // syntax), so a name with glob characters deletes only itself.
+    `  if ((\${#old[@]} > 0)) && ! printf '%s\\n' "\${old[@]}" | offsite_rclone --stdin delete --files-from-raw - ${q}; then`,
+    `    echo "dropstack: warning: could not delete every one of the \${#old[@]} old object(s) off-site (rclone's reason is above); the new copy is safe" >&2`,
+    "    return 0",
+    "  fi",
+    `  echo "dropstack: off-site: kept the newest $keep complete copies and every copy under $days days old; deleted \${#old[@]} object(s)" >&2`,
     "}",
     "prune_offsite",
   ];
