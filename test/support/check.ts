@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { ROOT } from "./program";
+import { ROOT, TS_NODE } from "./program";
 
 export interface CheckReport {
   status: number;
@@ -27,7 +27,7 @@ export function runCheck(stack: string, options: { configFile?: string; json?: b
     ...(options.json === false ? [] : ["--json"]),
     ...(options.extraArgs ?? []),
   ];
-  const result = spawnSync(process.execPath, ["--require", path.join(ROOT, "tools", "fast-start.cjs"), ...args], {
+  const result = spawnSync(process.execPath, [...TS_NODE, ...args], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,

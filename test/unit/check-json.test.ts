@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { evaluatePreview, exitCodeFor, parsePreview } from "../../tools/guard/guard";
-import { ROOT } from "../support/program";
+import { ROOT, TS_NODE } from "../support/program";
 
 interface Step {
   op: string;
@@ -152,7 +152,7 @@ describe("npm run -s check -- staging --json through a pipe", () => {
     const report = evaluatePreview(parsePreview(run.stdout, "check.json"));
     assert.deepEqual(report.blocked, []);
     assert.equal(exitCodeFor(report), 0);
-    const guard = spawnSync(process.execPath, ["--import", "tsx", join("tools", "guard", "main.ts"), "-"], {
+    const guard = spawnSync(process.execPath, [...TS_NODE, join("tools", "guard", "main.ts"), "-"], {
       cwd: ROOT,
       input: run.stdout,
       encoding: "utf8",

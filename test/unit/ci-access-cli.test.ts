@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { runCiAccess } from "../../tools/ci-access/cli";
+import { TS_NODE } from "../support/program";
 
 const ROOT = join(__dirname, "..", "..");
 const TOKEN = "dop_v1_stub_token";
@@ -190,7 +191,7 @@ async function ciAccess(args: string[], env: Record<string, string> = {}): Promi
 /** As CI runs it: `npm run ci-access` is this process. */
 function ciAccessProcess(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join("tools", "ci-access", "main.ts"), ...args], {
+    const child = spawn(process.execPath, [...TS_NODE, join("tools", "ci-access", "main.ts"), ...args], {
       cwd: ROOT,
       env: { ...process.env, DIGITALOCEAN_TOKEN: TOKEN, DIGITALOCEAN_API_URL: stub.url },
     });

@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { committedValue, ROOT } from "../support/program";
+import { committedValue, ROOT, TS_NODE } from "../support/program";
 
 type App = { image: string; migrate: string; env: Record<string, string> } & Record<string, unknown>;
 const committed = committedValue<App>("production", "dropstack:app");
@@ -52,7 +52,7 @@ runStack({ stack: "production", override: { "dropstack:app": app } }).then(({ gr
 
 function evaluate(runner: string, app: App): Promise<Snapshot> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", runner, JSON.stringify(app)], {
+    const child = spawn(process.execPath, [...TS_NODE, runner, JSON.stringify(app)], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

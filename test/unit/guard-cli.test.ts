@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TS_NODE } from "../support/program";
 
 const root = join(__dirname, "..", "..");
 const fixtures = join("test", "fixtures", "preview");
 
 function guard(args: string[], input?: string) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join("tools", "guard", "main.ts"), ...args], {
+  const result = spawnSync(process.execPath, [...TS_NODE, join("tools", "guard", "main.ts"), ...args], {
     cwd: root,
     input,
     encoding: "utf8",

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { STACK_NAME, deriveStackFile } from "../../tools/new-stack/derive";
 import { parseStackFile } from "../../tools/check/stack-file";
 import { runCheck } from "../support/check";
-import { ROOT } from "../support/program";
+import { ROOT, TS_NODE } from "../support/program";
 
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
 
@@ -72,7 +72,7 @@ describe("npm run new-stack and npm run check on a new stack", () => {
   after(cleanup);
 
   const newStack = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", join("tools", "new-stack", "main.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+    spawnSync(process.execPath, [...TS_NODE, join("tools", "new-stack", "main.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
 
   it("check explains that a stack needs a policy config and how to create it (exit 2)", () => {
     const report = runCheck(stack, { configFile: join(ROOT, "Pulumi.staging.yaml"), json: false });

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scopedTempDirs } from "../../tools/lib/system";
-import { ROOT } from "../support/program";
+import { ROOT, TS_NODE } from "../support/program";
 
 const tempDir = scopedTempDirs(after);
 
@@ -31,7 +31,7 @@ type Snapshot = Record<string, Record<string, unknown>>;
 
 function evaluate(runner: string, stack: string, env: NodeJS.ProcessEnv): Promise<Snapshot> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", runner, stack], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...TS_NODE, runner, stack], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
