@@ -220,7 +220,7 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     };
     const runsBefore = dockerInvocations().filter((args) => args[0] === "run").length;
     for (const name of Object.keys(parameters)) {
-      const { [name]: _left, ...rest } = parameters;
+      const rest = Object.fromEntries(Object.entries(parameters).filter(([key]) => key !== name));
       const result = await runAsync(["bash", join(HOOKS_SOURCE, "handoff.sh")], {
         env: { ...env, ...rest },
         input: `${pg.url("postgres")}\n`,
