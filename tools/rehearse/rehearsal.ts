@@ -21,7 +21,7 @@ import { Replay, ReplayResult, ReplayState } from "./replay";
 import { connectionFrom } from "./ssh";
 
 const ROOT = resolve(__dirname, "..", "..");
-/** The rehearsal's own app (v1, v2, never-healthy, failing-migration). */
+/** The rehearsal's own app (v1, v2, v3, never-healthy, failing-migration). */
 export const DEFAULT_APP_CONTEXT = join(ROOT, "test", "rehearsal-app");
 export const DROPLET_TYPE = "digitalocean:index/droplet:Droplet";
 
@@ -157,6 +157,14 @@ export class Rehearsal {
   private acme?: Acme;
   /** The evaluation the last apply replayed (its stack outputs carry the URIs). */
   lastRun?: ProgramRun;
+  /**
+   * The stack's outputs as Pulumi's state keeps them (`pulumi stack output`), with the real
+   * values for the mocks': those of the last apply that ran to completion. The Node SDK
+   * registers the stack's outputs in one call once every one of them resolved, which an
+   * output of a failed resource never does, and Pulumi keeps the previous outputs of an
+   * update that failed (pulumi/pulumi#15754): so a failed apply leaves them as they were.
+   */
+  stackOutputs: Record<string, unknown> = {};
   private published = new Map<number, number>();
   private built?: Record<string, string>;
   private appContext?: string;
@@ -291,6 +299,7 @@ export class Rehearsal {
     const result = await replay.apply();
     this.state = result.state;
     this.lastRun = run;
+    if (!result.error) this.stackOutputs = replay.realValues(run.stackOutputs) as Record<string, unknown>;
     writeFileSync(join(this.dir, "state.json"), JSON.stringify(this.state, null, 1), { mode: 0o600 });
     return { ...result, run, seconds: (Date.now() - started) / 1000 };
   }

@@ -293,6 +293,11 @@ export class Replay {
     return { state: this.state, steps: this.steps };
   }
 
+  /** `value` with every mock value this replay has met replaced by the real one (e.g. the stack's outputs). */
+  realValues(value: unknown): unknown {
+    return substitute(value, this.pairs);
+  }
+
   private record(r: Registration, s: ResourceState, mock: Record<string, unknown>, mockId: string) {
     const stored = { ...s, mock, mockId };
     const isNew = this.previous.resources[r.urn]?.id !== stored.id;
