@@ -1,6 +1,6 @@
 // The rehearsal (tools/rehearse): the program's droplet side run for real on this machine's
 // Docker engine, behind an sshd that serves the host key the program generated. First the
-// droplet itself, then the seven scenarios in the order they build on each other; each
+// droplet itself, then the eight scenarios in the order they build on each other; each
 // prints its figures. Needs root and docker.io, debootstrap, openssh-server, sudo.
 // run-tests: alone (it keeps a Docker engine and a dozen containers busy for minutes; the
 // other files' timing-sensitive checks never share the machine with it).

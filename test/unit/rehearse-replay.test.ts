@@ -1,11 +1,14 @@
 // The rehearsal's pure parts: how a change is classified (the providers' ForceNew lists and
-// replaceOnChanges), how real values replace the mocks', the replay order, and the SQL the
-// database stand-in gets from the program's registrations.
+// replaceOnChanges), how real values replace the mocks', the replay order, the SQL the
+// database stand-in gets from the program's registrations, and the scenarios' plan.
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { clusterPlan, pgbouncerIni } from "../../tools/rehearse/database";
 import { planChange, substitute, topologicalOrder } from "../../tools/rehearse/replay";
-import { repositoryOf } from "../../tools/rehearse/rehearsal";
+import { DEFAULT_APP_CONTEXT, repositoryOf } from "../../tools/rehearse/rehearsal";
+import { APP_VERSIONS, PLAN, SCENARIOS } from "../../tools/rehearse/scenarios";
 import { registration } from "../support/registration";
 
 const reg = registration;
@@ -165,4 +168,27 @@ describe("rehearsal: image references", () => {
   ]) {
     it(`${reference} is from ${repository}`, () => assert.equal(repositoryOf(reference), repository));
   }
+});
+
+describe("rehearsal: the scenario plan", () => {
+  it("names every scenario once, in the order `--scenario` and the system test run them", () => {
+    assert.deepEqual([...PLAN.map((p) => p.name)].sort(), [...SCENARIOS].sort());
+    assert.equal(new Set(PLAN.map((p) => p.name)).size, PLAN.length);
+  });
+
+  for (const [i, step] of PLAN.entries()) {
+    it(`runs what ${step.name} needs before it, and what those need`, () => {
+      for (const need of step.needs) {
+        const at = PLAN.findIndex((p) => p.name === need);
+        assert.ok(at >= 0 && at < i, `${need} comes before ${step.name}`);
+        // What a need itself needs must be needed too, or --scenario would skip it.
+        for (const indirect of PLAN[at].needs) assert.ok(step.needs.includes(indirect), `${step.name} needs ${indirect} (through ${need})`);
+      }
+    });
+  }
+
+  it("builds every version of the built-in app from its own alembic.ini", () => {
+    const variants = readdirSync(join(DEFAULT_APP_CONTEXT, "variants")).sort();
+    assert.deepEqual([...APP_VERSIONS].sort(), variants);
+  });
 });

@@ -5,6 +5,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HOOK_SUFFIX } from "../../components/common/names";
+import { DEPLOYED_IMAGES_FILE, type SqlAssertion } from "../../components/hooks/commands";
+import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { shellQuote } from "../../components/common/shell";
 import { readStackFile } from "../check/stack-file";
 import { databaseQuery } from "./database";
@@ -12,15 +14,25 @@ import { LoadReport, percentile, startLoad } from "./load";
 import type { ProgramRun } from "../check/harness";
 import type { ReplayResult, Step } from "./replay";
 import { isRoot, requireTools, type RequiredTool } from "../lib/system";
+import { imageId } from "./images";
 import { freePort } from "./net";
 import { DEFAULT_APP_CONTEXT, Rehearsal } from "./rehearsal";
 import { connectionFrom, runRemote } from "./ssh";
 
-export const SCENARIOS = ["first-deploy", "no-op", "rollout", "broken-release", "failed-migration", "failed-backup", "restore"] as const;
+export const SCENARIOS = [
+  "first-deploy",
+  "no-op",
+  "rollout",
+  "broken-release",
+  "failed-migration",
+  "failed-backup",
+  "failed-verification",
+  "restore",
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The app versions the built-in app context provides (test/rehearsal-app). */
-export const APP_VERSIONS = ["v1", "v2", "never-healthy", "failing-migration"] as const;
+export const APP_VERSIONS = ["v1", "v2", "v3", "never-healthy", "failing-migration"] as const;
 
 export type Figures = Record<string, string | number | boolean>;
 
@@ -420,6 +432,150 @@ export async function failedMigration(ctx: ScenarioContext): Promise<Figures> {
   return { "failed at": "migrate", "schema unchanged": true, "replicas replaced": 0, backup: newest, "backup verifies": true };
 }
 
+/** The release after v2 (test/rehearsal-app): its migration adds users.local_id, 'guest' unless set. */
+const RELEASE = "v3";
+
+/** dropstack:app.verify.sql for the release: one assertion that holds once its migration ran. */
+const HOLDING_ASSERTION: SqlAssertion = {
+  name: "users.local_id defaults to guest",
+  query:
+    "SELECT column_default = '''guest''::text' FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'users' AND column_name = 'local_id'",
+};
+
+/** Two that are false on the real schema: another app's table count, the column as the API spells it. */
+const FALSE_ASSERTIONS: SqlAssertion[] = [
+  { name: "43 tables in schema app", query: "SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'" },
+  {
+    name: "users.localId exists",
+    query:
+      "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'users' AND column_name = 'localId')",
+  },
+];
+
+/** dropstack:app.smoke: one check the release passes, and two it fails (a status, a body match). */
+const PASSING_SMOKE = { path: "/users", status: 200, bodyContains: `"version":"${RELEASE}"` };
+const FAILING_SMOKE = [
+  { path: "/admin/stats", status: 200 },
+  { path: "/health", status: 200, bodyContains: '"schema":"0004"' },
+];
+
+/** appOverrides for the release, with its schema assertions and smoke checks. */
+function releaseOverrides(ctx: ScenarioContext, verify: SqlAssertion[], smoke: object[]): Record<string, unknown> {
+  const overrides = appOverrides(ctx, RELEASE);
+  const app = overrides["dropstack:app"] as Record<string, unknown>;
+  return { ...overrides, "dropstack:app": { ...app, verify: { sql: verify }, smoke } };
+}
+
+/** Which image passed, as a deploy leaves it: the stack output, and the last line of the droplet's deployed-images list. */
+function promoted(ctx: ScenarioContext): { output: string; history: string } {
+  const history = ctx.rehearsal.droplet!.exec(["sh", "-c", `tail -n 1 ${shellQuote(DEPLOYED_IMAGES_FILE)} 2>/dev/null || true`]);
+  return { output: String(ctx.rehearsal.stackOutputs[PROMOTED_IMAGE_OUTPUT] ?? ""), history: history.trim() };
+}
+
+/** The lines of a failed hook's output that list its failures (indented under its summary). */
+function failureLines(message: string): string[] {
+  return message.split("\n").filter((l) => /^\s+(check \d+ \(|")/.test(l));
+}
+
+/** What a failure line names: the assertion in quotes, or the check with its request. */
+function named(line: string): string {
+  return line.trim().replace(/^(".*?"|check \d+ \(.*?\)):.*$/, "$1");
+}
+
+/**
+ * The release's schema assertions do not hold: the update stops after the migration and
+ * before any replica, naming each false one. Then its smoke checks fail after the rollout:
+ * the update fails at the smoke test naming each failed check, and the release is not
+ * promoted. Then the release with checks that pass deploys and is promoted.
+ */
+export async function failedVerification(ctx: ScenarioContext): Promise<Figures> {
+  const droplet = ctx.rehearsal.droplet!;
+  const reference = String((appOverrides(ctx, RELEASE)["dropstack:app"] as { image: string }).image);
+  const releaseImage = imageId(droplet, reference);
+  const before = { containers: apiContainers(ctx), promoted: promoted(ctx) };
+  check(
+    before.promoted.output !== "" && before.promoted.output !== releaseImage,
+    `before the release, another image must be promoted; got "${before.promoted.output}"`,
+  );
+
+  // 1. False assertions: the update stops after the migration, before any replica.
+  const verify = await ctx.rehearsal.apply(releaseOverrides(ctx, [HOLDING_ASSERTION, ...FALSE_ASSERTIONS], []));
+  const verifyOutput = verify.error?.message ?? "";
+  check(
+    Boolean(verify.error?.urn.endsWith(HOOK_SUFFIX.verify)),
+    `the deploy had to fail at the schema assertions, got ${verify.error?.urn ?? "success"}:\n${verifyOutput}`,
+  );
+  const afterVerify = { containers: apiContainers(ctx), promoted: promoted(ctx), schema: schema(ctx) };
+  const assertionsNamed = failureLines(verifyOutput).map(named);
+  check(
+    JSON.stringify(assertionsNamed) === JSON.stringify(FALSE_ASSERTIONS.map((a) => `"${a.name}"`)),
+    `the failure must name exactly the false assertions, it names ${assertionsNamed.join(", ") || "none"}:\n${verifyOutput}`,
+  );
+  check(
+    verifyOutput.includes(`assertion "${HOLDING_ASSERTION.name}" holds`),
+    `the assertion that holds was not reported so:\n${verifyOutput}`,
+  );
+  // They ran on the migrated schema: the one that holds needs the release's column.
+  check(
+    /^0003 .*\blocal_id\b/.test(afterVerify.schema),
+    `the release's migration did not run before the assertions: ${afterVerify.schema}`,
+  );
+  check(JSON.stringify(afterVerify.containers) === JSON.stringify(before.containers), "no replica may be replaced after a false assertion");
+  check(
+    JSON.stringify(afterVerify.promoted) === JSON.stringify(before.promoted),
+    `the promoted image moved after a false assertion: ${JSON.stringify(before.promoted)} → ${JSON.stringify(afterVerify.promoted)}`,
+  );
+
+  // 2. Assertions that hold, smoke checks that fail: the rollout happens, the promotion does not.
+  const smoke = await ctx.rehearsal.apply(releaseOverrides(ctx, [HOLDING_ASSERTION], [PASSING_SMOKE, ...FAILING_SMOKE]));
+  const smokeOutput = smoke.error?.message ?? "";
+  check(
+    Boolean(smoke.error?.urn.endsWith(HOOK_SUFFIX.smoke)),
+    `the deploy had to fail at the smoke test, got ${smoke.error?.urn ?? "success"}:\n${smokeOutput}`,
+  );
+  const afterSmoke = { containers: apiContainers(ctx), promoted: promoted(ctx) };
+  const checksNamed = failureLines(smokeOutput).map(named);
+  // The health path is check 1, then dropstack:app.smoke in order.
+  const failingNumbers = FAILING_SMOKE.map((_, i) => i + 3);
+  check(
+    checksNamed.length === FAILING_SMOKE.length &&
+      checksNamed.every((n, i) => n.startsWith(`check ${failingNumbers[i]} (GET `) && n.endsWith(`${FAILING_SMOKE[i].path})`)),
+    `the failure must name exactly the failed checks, it names ${checksNamed.join(", ") || "none"}:\n${smokeOutput}`,
+  );
+  const total = FAILING_SMOKE.length + 2;
+  check(
+    smokeOutput.includes(`${FAILING_SMOKE.length} of ${total} smoke checks failed`),
+    `the summary does not count ${FAILING_SMOKE.length} of ${total}:\n${smokeOutput}`,
+  );
+  const replaced = Object.keys(afterSmoke.containers).filter((k) => afterSmoke.containers[k] !== before.containers[k]).length;
+  check(replaced === Object.keys(before.containers).length, `the rollout before the smoke test replaced ${replaced} replicas`);
+  check(
+    JSON.stringify(afterSmoke.promoted) === JSON.stringify(before.promoted),
+    `the promoted image moved after a failed smoke test: ${JSON.stringify(before.promoted)} → ${JSON.stringify(afterSmoke.promoted)}`,
+  );
+
+  // 3. Recovery: the same release with checks that pass is promoted.
+  const recovery = await ctx.rehearsal.apply(releaseOverrides(ctx, [HOLDING_ASSERTION], [PASSING_SMOKE]));
+  deployed(recovery, "the release with checks that pass");
+  const afterRecovery = promoted(ctx);
+  check(
+    afterRecovery.output === releaseImage && afterRecovery.history === releaseImage,
+    `the release ${releaseImage} was not promoted: ${JSON.stringify(afterRecovery)}`,
+  );
+  return {
+    "assertions failed at": verify.error?.urn.split("::").at(-1) ?? "",
+    "assertions named": assertionsNamed.join(", "),
+    "schema then": afterVerify.schema,
+    "replicas replaced (assertions)": 0,
+    "smoke failed at": smoke.error?.urn.split("::").at(-1) ?? "",
+    "checks named": checksNamed.join(", "),
+    "replicas replaced (smoke)": replaced,
+    "promoted image after both": afterSmoke.promoted.output === before.promoted.output ? "unchanged" : afterSmoke.promoted.output,
+    "promoted after recovery": `${RELEASE} (${releaseImage.slice(0, 19)})`,
+    "seconds (3 applies)": [verify, smoke, recovery].map((r) => r.seconds.toFixed(0)).join(", "),
+  };
+}
+
 function postgresTag(ctx: ScenarioContext): string {
   const image = Object.values(ctx.rehearsal.recordedState.resources).find((r) => r.type === COMMAND && r.name.endsWith(HOOK_SUFFIX.backup));
   const m = /postgres:([\w.-]+)/.exec(String(image?.inputs.create ?? ""));
@@ -470,5 +626,6 @@ export const PLAN: { name: ScenarioName; run: (ctx: ScenarioContext) => Promise<
   { name: "rollout", run: (ctx) => rollout(ctx), needs: ["first-deploy"] },
   { name: "broken-release", run: brokenRelease, needs: ["first-deploy", "rollout"] },
   { name: "failed-migration", run: failedMigration, needs: ["first-deploy", "rollout"] },
+  { name: "failed-verification", run: failedVerification, needs: ["first-deploy", "rollout"] },
   { name: "restore", run: restore, needs: ["first-deploy"] },
 ];
