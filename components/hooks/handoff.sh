@@ -43,7 +43,8 @@ lock_holder_pid='' migration_pid=''
 # shellcheck disable=SC2317 # runs from the EXIT trap
 finish() {
   local status=$?
-  trap - EXIT HUP INT TERM
+  # The cleanup runs to its end: a second signal must not cut short the wait for the migration.
+  trap '' HUP INT TERM
   # On any early exit, the migration stops before the lock can be released.
   if [[ -n $migration_pid ]]; then docker stop --time 60 "$migration" >/dev/null 2>&1 || true; wait "$migration_pid" 2>/dev/null || true; fi
   if [[ -n $lock_holder_pid ]]; then printf '1\n' >&4 || true; wait "$lock_holder_pid" 2>/dev/null || true; fi

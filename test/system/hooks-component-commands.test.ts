@@ -3,6 +3,7 @@
 // server on loopback. Only docker is a stand-in: it records its arguments and runs each
 // container's command here with exactly the environment docker would pass (its -e and
 // --env-file values), so the hook scripts, psql, pg_dump and the migration all run for real.
+import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:https";
@@ -230,6 +231,55 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     }
     assert.equal(dockerInvocations().filter((args) => args[0] === "run").length, runsBefore, "no container started");
   });
+
+  test("migrate: without the database URL on stdin it says so and starts nothing", async () => {
+    const db = freshDatabase();
+    const runsBefore = dockerInvocations().filter((args) => args[0] === "run").length;
+    const result = await runHook(migrateCommand(db.paths, "true"), "", env);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /the database URL did not arrive on stdin/);
+    assert.equal(dockerInvocations().filter((args) => args[0] === "run").length, runsBefore, "no container started");
+  });
+
+  for (const [signal, number] of [
+    ["SIGHUP", 1],
+    ["SIGINT", 2],
+    ["SIGTERM", 15],
+  ] as const) {
+    test(`migrate: ${signal} during the migration, and again during the cleanup: the migration is waited for before the lock goes; exit ${128 + number}`, async () => {
+      const db = freshDatabase();
+      assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
+      const dir = makeTempDir("handoff-signal");
+      const migration = `touch '${dir}/started'; sleep 3; touch '${dir}/finished'`;
+      // Its own process group, so whatever a broken hook leaves running is killed afterwards.
+      const child = spawn("bash", ["-c", migrateCommand(db.paths, migration)], { env, stdio: ["pipe", "ignore", "pipe"], detached: true });
+      child.stdin.end(migrateStdin(db.url, {}));
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      try {
+        for (let waited = 0; !existsSync(join(dir, "started")); waited += 50) {
+          assert.ok(waited < 60_000, `the migration never started: ${stderr}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        child.kill(signal);
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill(signal);
+        const status = await exited;
+        assert.equal(status, 128 + number, stderr);
+        assert.ok(existsSync(join(dir, "finished")), "the hook ended before the migration did");
+        assert.equal(pg.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), "0", "the lock is released afterwards");
+        assert.deepEqual(readdirSync(paths.runDir), [], "the hand-off directory is removed");
+      } finally {
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // Nothing left of the group.
+        }
+        child.stderr.destroy();
+      }
+    });
+  }
 
   test("migrate: a failed migration fails the hook with its exit status and releases the lock", async () => {
     const db = freshDatabase();
