@@ -253,6 +253,7 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
       const migration = `touch '${dir}/started'; sleep 3; touch '${dir}/finished'`;
       // Its own process group, so whatever a broken hook leaves running is killed afterwards.
       const child = spawn("bash", ["-c", migrateCommand(db.paths, migration)], { env, stdio: ["pipe", "ignore", "pipe"], detached: true });
+      child.stdin.on("error", () => {});
       child.stdin.end(migrateStdin(db.url, {}));
       let stderr = "";
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -104,6 +104,9 @@ export function runAsync(argv: string[], options: { input?: string; env?: NodeJS
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));
+    // A command that exits before reading its input (a failed check) closes the pipe first:
+    // EPIPE then, or not, is a race, and its exit status already says what happened.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }

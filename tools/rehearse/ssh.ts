@@ -131,6 +131,8 @@ export function runRemote(
       cleanup();
       resolve({ status: code ?? 255, stdout, stderr });
     });
+    // A remote command that fails before reading its stdin closes the pipe: its status says so.
+    child.stdin.on("error", () => {});
     if (stdin && stdin.length > 0) child.stdin.end(stdin);
     else child.stdin.end();
   });
