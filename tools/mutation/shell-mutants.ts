@@ -3,24 +3,20 @@
 // and the guards are where the hooks keep data safe (refusing bad input, atomic
 // publication, locks, cleanup on failure).
 
+/** Everything that runs backup.sh and the lib.sh it sources, for real or through the hook commands. */
+const BACKUP_TESTS = [
+  "hooks-backup-restore",
+  "hooks-guards",
+  "hooks-migrate",
+  "backup-lock",
+  "hooks-component-commands",
+  "hooks-component-rollback",
+] as const;
+
 /** The test files that exercise each script, the likeliest killer first. */
 export const TESTS_BY_SCRIPT: Readonly<Record<string, readonly string[]>> = {
-  "lib.sh": [
-    "hooks-backup-restore",
-    "hooks-guards",
-    "hooks-migrate",
-    "backup-lock",
-    "hooks-component-commands",
-    "hooks-component-rollback",
-  ],
-  "backup.sh": [
-    "hooks-backup-restore",
-    "hooks-guards",
-    "hooks-migrate",
-    "backup-lock",
-    "hooks-component-commands",
-    "hooks-component-rollback",
-  ],
+  "lib.sh": BACKUP_TESTS,
+  "backup.sh": BACKUP_TESTS,
   "migrate.sh": ["hooks-migrate", "backup-lock", "hooks-component-commands", "hooks-component-rollback"],
   "restore.sh": ["hooks-backup-restore", "hooks-guards", "hooks-component-rollback", "hooks-component-commands"],
   "handoff.sh": ["hooks-component-commands", "hooks-component-rollback", "hooks-migrate"],
