@@ -8,6 +8,9 @@
 // tools/mutation/shell-equivalent.json. The run exits 1 on an unlisted survivor or on a
 // listed entry that no longer matches a mutant (a stale reason hides nothing).
 //
+// A test file that hangs on a mutant (still running after three times its unmutated time, and
+// at least two minutes) kills it: a guard whose loss makes a hook wait for ever is needed.
+//
 // A mutant's test run stops at the first failing test: its servers (PostgreSQL, the fake
 // docker) live under the mutant's own TMPDIR and are stopped by path afterwards.
 import { spawn, spawnSync } from "node:child_process";
@@ -72,8 +75,12 @@ function stopLeftovers(marker: string): void {
   spawnSync("pkill", ["-KILL", "-f", marker]);
 }
 
-/** Runs one test file; resolves with the first failing test's name, or undefined when all pass. */
-function firstFailure(copy: string, testFile: string, runTmp: string): Promise<string | undefined> {
+/**
+ * Runs one test file; resolves with the first failing test's name, or undefined when all pass.
+ * A file still running after `timeoutMs` hangs on the mutant: that is a failure too (a hook that
+ * no longer stops where it must waits for ever), so the group is killed and the hang reported.
+ */
+function firstFailure(copy: string, testFile: string, runTmp: string, timeoutMs = Infinity): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", testFile], {
       cwd: copy,
@@ -84,6 +91,16 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
     let buffered = "";
     let failure: string | undefined;
     let results = 0;
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          failure ??= `hung: still running after ${Math.round(timeoutMs / 1000)}s`;
+          try {
+            process.kill(-(child.pid ?? 0), "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }, timeoutMs)
+      : undefined;
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
       buffered += chunk;
@@ -104,25 +121,38 @@ function firstFailure(copy: string, testFile: string, runTmp: string): Promise<s
       }
     });
     child.on("close", (code) => {
+      clearTimeout(timer);
       stopLeftovers(runTmp);
       // A file that reports no test at all did not run (a missing module, a syntax error):
       // that is the harness failing, not a mutant being killed.
       // So is a failure reported for the file itself rather than for one of its tests.
-      if (results === 0 || failure?.endsWith(testFile))
+      if ((results === 0 && !failure?.startsWith("hung:")) || failure?.endsWith(testFile))
         reject(new Error(`${testFile} did not run its tests (exit ${code}); the run cannot judge mutants`));
       else resolve(failure ?? (code === 0 ? undefined : `${testFile} exited ${code}`));
     });
   });
 }
 
-/** Runs the test files in order and stops at the first failing test. */
-async function runTests(copy: string, testNames: readonly string[]): Promise<Verdict> {
+/**
+ * Runs the test files in order and stops at the first failing test. `seconds` records each file's
+ * time on the unmutated scripts; with `limits`, a file may take three times its baseline (at least
+ * two minutes) before it counts as hung.
+ */
+async function runTests(
+  copy: string,
+  testNames: readonly string[],
+  timing: { seconds?: Map<string, number>; limits?: Map<string, number> } = {},
+): Promise<Verdict> {
   const runTmp = mkdtempSync(join(tmpdir(), "dropstack-mutant-"));
   // Like /tmp itself: the tests run PostgreSQL as an unprivileged user under TMPDIR.
   chmodSync(runTmp, 0o1777);
   try {
     for (const name of testNames) {
-      const failure = await firstFailure(copy, `test/system/${name}.test.ts`, runTmp);
+      const started = performance.now();
+      const baseline = timing.limits?.get(name);
+      const limit = baseline === undefined ? Infinity : Math.max(120, 3 * baseline) * 1000;
+      const failure = await firstFailure(copy, `test/system/${name}.test.ts`, runTmp, limit);
+      timing.seconds?.set(name, (performance.now() - started) / 1000);
       if (failure !== undefined) return { killed: true, by: `${name}: ${failure}` };
     }
     return { killed: false };
@@ -131,12 +161,12 @@ async function runTests(copy: string, testNames: readonly string[]): Promise<Ver
   }
 }
 
-async function judge(copy: string, mutant: ShellMutant): Promise<Verdict> {
+async function judge(copy: string, mutant: ShellMutant, limits: Map<string, number>): Promise<Verdict> {
   const target = join(copy, HOOKS, mutant.script);
   const original = readFileSync(target, "utf8");
   writeFileSync(target, mutant.source);
   try {
-    return await runTests(copy, TESTS_BY_SCRIPT[mutant.script] ?? []);
+    return await runTests(copy, TESTS_BY_SCRIPT[mutant.script] ?? [], { limits });
   } finally {
     writeFileSync(target, original);
   }
@@ -172,12 +202,13 @@ async function main(): Promise<number> {
   try {
     // A test that fails without any mutation would "kill" every mutant.
     const testNames = [...new Set(scripts.flatMap((script) => TESTS_BY_SCRIPT[script]))];
-    const baseline = await runTests(copy, testNames);
+    const baselineSeconds = new Map<string, number>();
+    const baseline = await runTests(copy, testNames, { seconds: baselineSeconds });
     if (baseline.killed) throw new Error(`the hook tests fail on the unmutated scripts (${baseline.by}); fix that before judging mutants`);
     console.log(`baseline: ${testNames.join(", ")} pass unmutated (${((performance.now() - started) / 1000).toFixed(0)}s)`);
     for (const [index, mutant] of mutants.entries()) {
       const mutantStarted = performance.now();
-      const verdict = await judge(copy, mutant);
+      const verdict = await judge(copy, mutant, baselineSeconds);
       const seconds = ((performance.now() - mutantStarted) / 1000).toFixed(0);
       const where = `[${from + index}/${allMutants.length}] ${mutant.script}:${mutant.line} ${mutant.operator}`;
       if (verdict.killed) {
