@@ -21,16 +21,9 @@ import {
   renderUnits,
 } from "../../components/hooks/schedule";
 import { stdinInstallPath } from "../../components/proxy/commands";
+import { minimalConfig } from "../support/config";
 
-const minimal = (backups?: Record<string, unknown>) => ({
-  region: "fra1",
-  domain: "example.com",
-  hosts: { api: "api.example.com" },
-  sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFr0m6wZc1Q3x8mV8m7bQJ0xWcN6iE4p5Yl9oUuKqP2S ops@example.com"],
-  app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
-  tls: { email: "ops@example.com" },
-  ...(backups ? { backups } : {}),
-});
+const minimal = (backups?: Record<string, unknown>) => ({ ...minimalConfig(), ...(backups ? { backups } : {}) });
 
 describe("dropstack:backups.intervalHours and .drill", () => {
   it("default to a daily backup in staging, every 4 hours in production, and a weekly drill", () => {
