@@ -109,6 +109,14 @@ describe("the rollback plan", () => {
         (e: Error) => e instanceof RollbackError && e.message.includes(`rolling back to ${image}`),
         image,
       );
+    // Pinned by digest, so only app.image's own rules can refuse them.
+    const pin = "@sha256:" + "a".repeat(64);
+    for (const image of ["GHCR.io/Acme/API:1" + pin, "ghcr.io/acme/api:-bad" + pin, "ghcr.io/acme/api:2.3.9\u0007" + pin])
+      assert.throws(
+        () => rollbackPlan({ stack: "production", file, image }),
+        (e: Error) => e instanceof RollbackError && e.message.includes(`rolling back to ${image} is invalid:\n  dropstack:app.image: `),
+        JSON.stringify(image),
+      );
     const current = String((JSON.parse(file.config["dropstack:app"]) as { image: string }).image);
     assert.throws(() => rollbackPlan({ stack: "production", file, image: current }), /already deploys: nothing to roll back to/);
   });
