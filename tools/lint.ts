@@ -6,7 +6,6 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { commandLine } from "./cli";
-import { eslintRepository, repositoryESLint, typeCheck } from "./lib/code-quality";
 
 const ROOT = join(__dirname, "..");
 
@@ -42,6 +41,10 @@ const prettier = (mode: "--write" | "--check") =>
  */
 async function lint(typecheckOnly: boolean): Promise<number> {
   if (!typecheckOnly && prettier("--check") !== 0) return 1;
+  // Required here, not imported at the top: TypeScript and ESLint take most of a second to
+  // load, which --help, a bad flag and the format commands do not need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { eslintRepository, repositoryESLint, typeCheck } = require("./lib/code-quality") as typeof import("./lib/code-quality");
   const check = typeCheck(process.stdout.isTTY);
   if (!typecheckOnly) {
     const eslint = await eslintRepository(repositoryESLint(check.program));

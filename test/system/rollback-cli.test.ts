@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { WATCH_ROLLBACK_MARKER } from "../../components/hooks/commands";
 import { runAsync, scopedTempDirs } from "../../tools/lib/system";
 import { writeStackVariant } from "../support/check";
-import { ROOT } from "../support/program";
+import { ROOT, TS_NODE } from "../support/program";
 
 const PREVIOUS = `ghcr.io/acme/api:2.3.9@sha256:${"a".repeat(64)}`;
 const BREACHED = `Updating (production)\n  dropstack-production-smoke-watch (command:remote:Command):\n    ${WATCH_ROLLBACK_MARKER} ${PREVIOUS}\nerror: update failed\n`;
@@ -32,16 +32,7 @@ describe("npm run rollback", () => {
       app.watch = { seconds: 300, rollback: options.rollback };
     });
     const result = await runAsync(
-      [
-        process.execPath,
-        "--import",
-        "tsx",
-        join(ROOT, "tools", "rollback", "main.ts"),
-        stack,
-        join(dir, "up.log"),
-        "--config-file",
-        configFile,
-      ],
+      [process.execPath, ...TS_NODE, join(ROOT, "tools", "rollback", "main.ts"), stack, join(dir, "up.log"), "--config-file", configFile],
       { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FAIL_ON: options.failOn ?? "" }, cwd: ROOT },
     );
     return { ...result, calls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [] };

@@ -18,6 +18,7 @@ import { chmodSync, cpSync, mkdirSync, realpathSync, mkdtempSync, readFileSync, 
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { PRELOAD } from "../check/analyzer";
 import { commandLine, integerOption, UsageError } from "../cli";
 import { shellMutants, TESTS_BY_SCRIPT, type ShellMutant } from "./shell-mutants";
 
@@ -82,7 +83,7 @@ function stopLeftovers(marker: string): void {
  */
 function firstFailure(copy: string, testFile: string, runTmp: string, timeoutMs = Infinity): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", testFile], {
+    const child = spawn(process.execPath, [...PRELOAD, "--test", "--test-reporter=tap", testFile], {
       cwd: copy,
       env: { ...process.env, TMPDIR: runTmp },
       detached: true,

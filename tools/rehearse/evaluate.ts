@@ -4,7 +4,7 @@
 // ed25519 key pair (made once by ssh-keygen and kept, as Pulumi state keeps it), so the
 // host key in the user-data and in every connection is a key sshd can serve.
 //
-// usage: tsx tools/rehearse/evaluate.ts <request.json> <result.json>
+// usage: node --require ./tools/fast-start.cjs tools/rehearse/evaluate.ts <request.json> <result.json>
 import { readFileSync, writeFileSync } from "node:fs";
 import { runProgram } from "../check/harness";
 import { MOCK_OUTPUTS } from "../check/mocks";

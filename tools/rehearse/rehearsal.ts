@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { APP_IMAGE_SUFFIX } from "../../components/common/names";
+import { PRELOAD } from "../check/analyzer";
 import type { ProgramRun, Registration } from "../check/harness";
 import { readStackFile } from "../check/stack-file";
 import { Acme, startAcme } from "./acme";
@@ -123,7 +124,7 @@ export class Rehearsal {
     const started = Date.now();
     // Not spawnSync: a scenario's load client keeps sending while the next apply evaluates,
     // and a blocked event loop would show up as requests tens of seconds slow.
-    const r = await runAsync([process.execPath, "--import", "tsx", join(__dirname, "evaluate.ts"), requestFile, resultFile], { cwd: ROOT });
+    const r = await runAsync([process.execPath, ...PRELOAD, join(__dirname, "evaluate.ts"), requestFile, resultFile], { cwd: ROOT });
     if (r.status !== 0) throw new EvaluationError(r.status ?? 3, r.stderr);
     this.timings.push({ step: "evaluate program", seconds: (Date.now() - started) / 1000, cached: false });
     return JSON.parse(readFileSync(resultFile, "utf8")) as ProgramRun;
