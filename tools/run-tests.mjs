@@ -16,9 +16,9 @@
 // cores keep both cores busy; every port is asked of the kernel and every folder is a
 // fresh temp dir, so files do not collide. A file whose first lines say `run-tests: alone`
 // runs after the others, by itself (for a test that measures time or load). Node's runner
-// takes the files in path order, so test/system (the longest files) starts before test/unit
-// and no long file is started last as a slow tail.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+// takes the files in path order, so test/cli and test/system (the longest files) start
+// before test/unit and no long file is started last as a slow tail.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -35,13 +35,14 @@ Runs the test files under test/ with Node's test runner (node tools/run-tests.mj
 same arguments).
 
   (no argument)       every test file under test/ (what \`npm test\` runs)
-  --group NAME        the files of one folder under test/ (unit, system, rehearsal); repeatable
+  --group NAME        the files of one folder under test/ (unit, cli, system, rehearsal); repeatable
   substring           of those, the files whose path contains one of the substrings
   --concurrency N     files run at once (default ${2 * availableParallelism()}: twice the cores)
   --repeat N          run the selection N times, list every test whose result changed
                       (\`npm run test:repeat -- N\`: the system tests, without the rehearsal)
 
-\`npm run test:quick\` is --group unit: the unit and policy tests.`;
+\`npm run test:quick\` is --group unit: the unit and policy tests, in-process (the
+tests that run the commands as processes are --group cli).`;
 
 function parseArgs(argv) {
   const options = { groups: [], repeat: 0, concurrency: 2 * availableParallelism(), only: [], help: false };
@@ -98,10 +99,25 @@ function runsAlone(file) {
 }
 
 /**
+ * A temp folder for one run's files: every test file gets it as TMPDIR, so what a test
+ * leaves behind (a killed server's folder, a stack variant) goes with the run instead of
+ * piling up in /tmp. A failed run keeps it for a look. Other users traverse it: the
+ * tests start PostgreSQL and sshd as unprivileged users in folders under it.
+ */
+function withRunTmpdir(run) {
+  const dir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "dropstack-tests-"));
+  chmodSync(dir, 0o755);
+  const status = run({ ...process.env, TMPDIR: dir });
+  if (status === 0) rmSync(dir, { recursive: true, force: true });
+  else console.log(`=== the run's temp files are kept in ${dir} ===`);
+  return status;
+}
+
+/**
  * Runs the files, `concurrency` at a time, then those that run alone one by one; returns
  * the worst exit status. `reporters(phase)` adds reporter arguments per phase.
  */
-function runFiles(files, concurrency, reporters = () => []) {
+function runFiles(files, concurrency, reporters = () => [], env = process.env) {
   const alone = files.filter(runsAlone);
   const phases = [
     [files.filter((f) => !alone.includes(f)), concurrency],
@@ -123,7 +139,7 @@ function runFiles(files, concurrency, reporters = () => []) {
         ...reporters(phase),
         ...phaseFiles,
       ],
-      { cwd: root, stdio: "inherit" },
+      { cwd: root, stdio: "inherit", env },
     );
     if (result.status !== 0) status = result.status ?? 1;
     // The wall time of each phase, so a run's log says how long the suite took without the
@@ -143,10 +159,14 @@ function repeat(files, times, concurrency) {
     for (let run = 1; run <= times; run++) {
       console.log(`\n=== run ${run} of ${times} ===`);
       const resultsFile = (phase) => join(work, `run-${run}-${phase}.jsonl`);
-      runFiles(files, concurrency, (phase) => [
-        "--test-reporter=./tools/test-results.mjs",
-        `--test-reporter-destination=${resultsFile(phase)}`,
-      ]);
+      withRunTmpdir((env) =>
+        runFiles(
+          files,
+          concurrency,
+          (phase) => ["--test-reporter=./tools/test-results.mjs", `--test-reporter-destination=${resultsFile(phase)}`],
+          env,
+        ),
+      );
       const lines = [0, 1]
         .filter((phase) => existsSync(resultsFile(phase)))
         .flatMap((phase) =>
@@ -200,4 +220,4 @@ if (files.length === 0) {
   process.exit(1);
 }
 if (options.repeat > 0) process.exit(repeat(files, options.repeat, options.concurrency) > 0 ? 1 : 0);
-process.exit(runFiles(files, options.concurrency));
+process.exit(withRunTmpdir((env) => runFiles(files, options.concurrency, () => [], env)));

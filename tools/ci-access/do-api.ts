@@ -1,5 +1,5 @@
 // The few DigitalOcean API calls CI access needs, over fetch. Requests and responses are
-// the documented /v2 shapes; test/unit/ci-access-cli.test.ts serves them from loopback.
+// the documented /v2 shapes; test/cli/ci-access-cli.test.ts serves them from loopback.
 import { CiAccessError, CloudFirewall, TrustedSource } from "./access";
 
 export const DEFAULT_API_URL = "https://api.digitalocean.com";

@@ -2,9 +2,9 @@
 // `npm run test:repeat` select, schedule and report.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
 import { ROOT } from "../support/program";
 
@@ -114,6 +114,28 @@ describe("run-tests.mjs selection and scheduling", () => {
     assert.match(result.stdout, /1 file that run alone: .*s2\.test\.ts/);
     // Each phase says how long it took, so a log tells the suite's time without the alone files.
     assert.match(result.stdout, /=== 3 files, 2 at a time: \d+ s wall, exit 0 ===[\s\S]*=== 1 file run alone: \d+ s wall, exit 0 ===/);
+  });
+
+  it("gives the files one temp folder, removed after a passing run and kept, named, after a failing one", () => {
+    // Each file leaves a folder in its temp dir (as a killed server would) and says where.
+    const leaver = (name: string, passes: boolean) =>
+      `import { appendFileSync, mkdtempSync } from "node:fs";\nimport { tmpdir } from "node:os";\nimport { join } from "node:path";\nimport { it } from "node:test";\n` +
+      `it("${name}", () => {\n  appendFileSync(${JSON.stringify(join(work, "left"))}, mkdtempSync(join(tmpdir(), "left-")) + "\\n");\n  if (!${passes}) throw new Error("fails");\n});\n`;
+    const leftBehind = () => readFileSync(join(work, "left"), "utf8").trim().split("\n");
+    for (const passes of [true, false]) {
+      rmSync(join(work, "left"), { force: true });
+      const env = testFolder(`tmpdir-${passes}`, { "unit/a.test.ts": leaver("a", true), "unit/b.test.ts": leaver("b", passes) });
+      const result = runTests([], env);
+      assert.equal(result.status, passes ? 0 : 1, result.stdout + result.stderr);
+      const [a, b] = leftBehind();
+      assert.equal(dirname(a), dirname(b), "one folder for the run's files");
+      assert.notEqual(dirname(a), tmpdir());
+      assert.equal(existsSync(a) && existsSync(b), !passes, `${a} ${b}`);
+      if (!passes) {
+        assert.ok(result.stdout.includes(`=== the run's temp files are kept in ${dirname(a)} ===`), result.stdout);
+        rmSync(dirname(a), { recursive: true, force: true });
+      }
+    }
   });
 
   it("selects groups and substrings, and names the groups when asked for one that does not exist", () => {

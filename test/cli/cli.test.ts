@@ -1,7 +1,7 @@
 // Every `npm run` command answers --help with its usage (exit 0) and refuses a flag it
 // does not know with exit 2 before doing any work: a benchmark that ignored a typo, or
 // took --help for a run, would cost minutes. The scripts come from package.json, so a new
-// one is covered from the day it is added: it must be a tsx/node program under tools/
+// one is covered from the day it is added: it must be a node program under tools/
 // that keeps this contract.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,12 +14,11 @@ import { ROOT } from "../support/program";
 
 const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
 /**
- * `tsx|node tools/<file> [fixed arguments]`, or node with the check's preload
+ * `node tools/<file> [fixed arguments]`, or node with the check's preload
  * (tools/fast-start.cjs) for TypeScript: the only shapes a script may have.
  */
-const SCRIPT = /^(tsx|node|node --require \.\/tools\/fast-start\.cjs) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
+const SCRIPT = /^(node|node --require \.\/tools\/fast-start\.cjs) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
 const RUNNER_ARGS: Record<string, string[]> = {
-  tsx: ["--import", "tsx"],
   node: [],
   "node --require ./tools/fast-start.cjs": ["--require", "./tools/fast-start.cjs"],
 };
@@ -95,7 +94,7 @@ function assertRefused(run: Run, flag: string): void {
 describe("every npm run command", () => {
   const names = Object.keys(scripts);
 
-  it("is a tsx or node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
+  it("is a node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
     for (const name of names) assert.match(scripts[name], SCRIPT, `${name}: ${scripts[name]}`);
     for (const name of [
       "check",
