@@ -120,10 +120,12 @@ Module._load = function (request, parent, isMain) {
 //    of each of them, which cost a quarter of the check's CPU. Nothing here reads them
 //    (they feed the CLI's display of resource positions and the leaked-promise report),
 //    so they are taken unmapped (positions in the compiled JavaScript); every other stack
-//    trace, errors included, stays mapped to the TypeScript.
+//    trace, errors included, stays mapped to the TypeScript. The promises' traces are not
+//    taken at all (a tenth of the check's CPU, even unmapped): the leaked-promise report
+//    still names each leaked promise's context, the operation and resource it belongs to.
 const UNMAPPED = {
   [path.join("@pulumi", "pulumi", "resource.js")]: (exports) => unmapped(exports.Resource, "callsites"),
-  [path.join("@pulumi", "pulumi", "runtime", "debuggable.js")]: (exports) => unmapped(exports, "debuggablePromise"),
+  [path.join("@pulumi", "pulumi", "runtime", "debuggable.js")]: (exports) => unmapped(exports, "debuggablePromise", 0),
 };
 const compileJs = Module._extensions[".js"];
 Module._extensions[".js"] = function (module, filename) {
@@ -132,14 +134,20 @@ Module._extensions[".js"] = function (module, filename) {
   if (i !== -1) UNMAPPED[filename.slice(i + 14)]?.(module.exports);
 };
 
-/** Replaces owner[name] with the same function run while Node's source-map support is off. */
-function unmapped(owner, name) {
+/**
+ * Replaces owner[name] with the same function run while Node's source-map support is off,
+ * and with at most `frames` frames in the stack traces it takes (Node's limit if absent).
+ */
+function unmapped(owner, name, frames) {
   const original = owner[name];
   owner[name] = function (...args) {
+    const limit = Error.stackTraceLimit;
     process.setSourceMapsEnabled(false);
+    if (frames !== undefined) Error.stackTraceLimit = frames;
     try {
       return original.apply(this, args);
     } finally {
+      Error.stackTraceLimit = limit;
       process.setSourceMapsEnabled(true);
     }
   };

@@ -102,4 +102,14 @@ describe("stack traces through the preload", () => {
     );
     assert.deepEqual(out, { before: "7", after: "7", sites: true });
   });
+
+  it("take no frames for the promises @pulumi/pulumi wraps, keep their context, and leave Node's frame limit as it was", () => {
+    const out = withPreload(
+      `const limit = Error.stackTraceLimit; const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");` +
+        `const p = Promise.resolve(); void debuggablePromise(p, "register(web)");` +
+        `const frames = p._debugStackTrace.split("\\n").length - 1; const after = ${thrown};` +
+        `console.log(JSON.stringify({ frames, context: p._debugCtx, limit: Error.stackTraceLimit === limit, after }));`,
+    );
+    assert.deepEqual(out, { frames: 0, context: "register(web)", limit: true, after: "7" });
+  });
 });
