@@ -6,22 +6,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UsageError, asksForHelp, integerOption, parseCommand } from "../../tools/cli";
 import { ROOT } from "../support/program";
+import { SCRIPT, SCRIPTS, scriptArgv } from "../support/scripts";
 
-const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-/**
- * `node tools/<file> [fixed arguments]`, or node with the check's preload
- * (tools/fast-start.cjs) for TypeScript: the only shapes a script may have.
- */
-const SCRIPT = /^(node|node --require \.\/tools\/fast-start\.cjs) (tools\/[\w/.-]+\.(?:ts|mjs))((?: [\w-]+)*)$/;
-const RUNNER_ARGS: Record<string, string[]> = {
-  node: [],
-  "node --require ./tools/fast-start.cjs": ["--require", "./tools/fast-start.cjs"],
-};
 /**
  * Arguments each tool accepts, to show an unknown flag is refused even after valid ones
  * (and before the tool acts on them: none of these may write or start anything).
@@ -65,9 +55,7 @@ async function run(command: string, argv: string[]): Promise<Run> {
 
 /** Runs an npm script's program the way `npm run <name> -- <args>` does, without npm's own start-up. */
 function runScript(name: string, args: string[]): Promise<Run> {
-  const [, runner, file, fixed] = SCRIPT.exec(scripts[name]) ?? [];
-  const argv = [file, ...fixed.split(" ").filter(Boolean), ...args];
-  return run(process.execPath, [...RUNNER_ARGS[runner], ...argv]);
+  return run(process.execPath, scriptArgv(name, args));
 }
 
 const synopsis = (name: string) => (name === "test" ? "npm test" : `npm run ${name}`);
@@ -92,10 +80,10 @@ function assertRefused(run: Run, flag: string): void {
 }
 
 describe("every npm run command", () => {
-  const names = Object.keys(scripts);
+  const names = Object.keys(SCRIPTS);
 
   it("is a node program under tools/ (which this test can run), the benchmarks and npm test among them", () => {
-    for (const name of names) assert.match(scripts[name], SCRIPT, `${name}: ${scripts[name]}`);
+    for (const name of names) assert.match(SCRIPTS[name], SCRIPT, `${name}: ${SCRIPTS[name]}`);
     for (const name of [
       "check",
       "test",

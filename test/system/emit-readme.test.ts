@@ -14,6 +14,8 @@ import { nginxVersionFromImage } from "../../components/proxy/render";
 import { UNITS } from "../../components/hooks/schedule";
 import { runCheck } from "../support/check";
 import { ROOT } from "../support/program";
+import { scriptArgv } from "../support/scripts";
+import { shellQuote } from "../../components/common/shell";
 import { makeTempDir } from "../../tools/lib/system";
 
 /** A line each file's program refuses: a wrong type for a cloud-config module, an unknown directive, an unknown option, an unknown unit setting. */
@@ -45,9 +47,19 @@ function sections(readme: string): Section[] {
     });
 }
 
+/**
+ * Runs a README command as pasted into sh, from the repository. `npm run <script> -- ` is
+ * replaced by the script's own command line (test/support/scripts.ts), so each of the
+ * several dozen runs skips npm's half second of start-up; test/cli/cli.test.ts runs the
+ * scripts through npm itself.
+ */
 async function sh(command: string): Promise<{ status: number; output: string }> {
+  const npmRun = /^npm run ([\w:-]+) -- /.exec(command);
+  const pasted = npmRun
+    ? `${[process.execPath, ...scriptArgv(npmRun[1], [])].map(shellQuote).join(" ")} ${command.slice(npmRun[0].length)}`
+    : command;
   try {
-    const { stdout, stderr } = await promisify(execFile)("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    const { stdout, stderr } = await promisify(execFile)("sh", ["-c", pasted], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
     return { status: 0, output: stdout + stderr };
   } catch (error) {
     const e = error as { code?: number | string; stdout: string; stderr: string };
@@ -84,13 +96,18 @@ for (const stack of ["staging", "production"]) {
       assert.ok(nginx?.text.includes(`For nginx ${nginxVersionFromImage(NGINX_IMAGE)} in the image \`${NGINX_IMAGE}\``), nginx?.text);
     });
 
-    test("each command the README names validates its file with the real program (exit 0), then refuses it broken (exit 1)", async () => {
+    test("each command the README names validates its file with the real program (exit 0)", async () => {
       const valid = await Promise.all(readme.map((s) => sh(s.commands[0])));
       readme.forEach((section, i) => {
         assert.equal(valid[i].status, 0, `${section.commands[0]}\n${valid[i].output}`);
         assert.match(valid[i].output, new RegExp(`^valid ${join(dir, section.file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `, "m"));
       });
+    });
 
+    // What refuses a broken file is the command, the same for both stacks' files: staging's
+    // stand for both, which saves a second round of the slowest validators.
+    if (stack !== "staging") return;
+    test("each command refuses its file broken (exit 1)", async () => {
       for (const section of readme) appendFileSync(join(dir, section.file), BREAKS[section.file]);
       const broken = await Promise.all(readme.map((s) => sh(s.commands[0])));
       readme.forEach((section, i) => {
