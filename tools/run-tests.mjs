@@ -107,7 +107,9 @@ function runsAlone(file) {
 function withRunTmpdir(run) {
   const dir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "dropstack-tests-"));
   chmodSync(dir, 0o755);
-  const status = run({ ...process.env, TMPDIR: dir });
+  // DROPSTACK_TEST_RUN: what the files may share within this run (test/support/check.ts
+  // keeps the committed stacks' check reports there).
+  const status = run({ ...process.env, TMPDIR: dir, DROPSTACK_TEST_RUN: dir });
   if (status === 0) rmSync(dir, { recursive: true, force: true });
   else console.log(`=== the run's temp files are kept in ${dir} ===`);
   return status;

@@ -1,7 +1,8 @@
 // Runs `npm run check`'s entry point as users do, on a committed stack file or on a
 // modified copy, and returns its exit status and --json report.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
@@ -20,6 +21,9 @@ export interface CheckReport {
 }
 
 export function runCheck(stack: string, options: { configFile?: string; json?: boolean; extraArgs?: string[] } = {}): CheckReport {
+  const committed = options.configFile === undefined && (options.extraArgs ?? []).length === 0;
+  const cached = committed ? committedStackReport(stack, options.json !== false) : undefined;
+  if (cached?.report) return cached.report;
   const args = [
     path.join(ROOT, "tools/check/main.ts"),
     stack,
@@ -34,7 +38,36 @@ export function runCheck(stack: string, options: { configFile?: string; json?: b
   });
   const report: CheckReport = { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   if (options.json !== false && result.stdout.trim().startsWith("{")) report.json = JSON.parse(result.stdout);
+  cached?.save(report);
   return report;
+}
+
+/**
+ * The check of a committed stack file, as it stands, is the same for every test file of one
+ * `npm test` run, and a dozen files ask for it. tools/run-tests.mjs gives each run a temp
+ * folder of its own (TMPDIR) and says so in DROPSTACK_TEST_RUN, so a report is kept there
+ * for the rest of that run, and never outlives the sources it was made from. The key
+ * includes the environment, which some tests change.
+ */
+function committedStackReport(stack: string, json: boolean): { report?: CheckReport; save: (report: CheckReport) => void } | undefined {
+  const runDir = process.env.DROPSTACK_TEST_RUN;
+  if (!runDir) return undefined;
+  const key = createHash("sha256")
+    .update(JSON.stringify([stack, json, Object.entries(process.env).sort()]))
+    .digest("hex");
+  const file = path.join(runDir, `check-${key}.json`);
+  try {
+    return { report: JSON.parse(readFileSync(file, "utf8")) as CheckReport, save: () => undefined };
+  } catch {
+    return {
+      save: (report) => {
+        // Written whole under a name of its own, then renamed: a file reading it at the same
+        // time sees all of it or nothing.
+        writeFileSync(`${file}.${process.pid}`, JSON.stringify(report));
+        renameSync(`${file}.${process.pid}`, file);
+      },
+    };
+  }
 }
 
 /** A copy of a committed stack file with top-level `dropstack:` keys changed by `edit`. */
