@@ -11,7 +11,7 @@
 //
 // Authentication is scram-sha-256 over TCP, so URLs carry the superuser password exactly
 // like a managed cluster's do; roles created by tests log in with their own passwords.
-import { appendFileSync, existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./system";
@@ -83,6 +83,61 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** initdb into `dataDir` (which must not exist yet), owned by `osUser`; returns the password. */
+function initDataDir(initdb: string, dataDir: string, options: { user: string; password: string; osUser: string }): string {
+  const passwordFile = `${dataDir}.password`;
+  writeFileSync(passwordFile, `${options.password}\n`, { mode: 0o644 });
+  const result = run(
+    asUnprivileged(
+      [
+        initdb,
+        "--pgdata",
+        dataDir,
+        "--username",
+        options.user,
+        "--pwfile",
+        passwordFile,
+        "--auth-host=scram-sha-256",
+        "--auth-local=scram-sha-256",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+      ],
+      options.osUser,
+    ),
+    { cwd: dirname(dataDir) },
+  );
+  rmSync(passwordFile, { force: true });
+  if (result.status !== 0) throw new Error(`initdb failed (${result.status}): ${result.stderr}${result.error?.message ?? ""}`);
+  return options.password;
+}
+
+/**
+ * Within one `npm test` run (tools/run-tests.mjs names its folder in DROPSTACK_TEST_RUN) the
+ * servers start from a copy of one initdb'd data directory: a copy costs a twentieth of
+ * initdb's CPU, and the suite starts a few dozen servers. The template is made once, under
+ * a name of its own and then renamed, so files starting servers at the same time never
+ * copy half of one. Its password, random per run, is every copy's.
+ */
+function copyTemplate(template: string, dataDir: string, initdb: (target: string, password: string) => string): string {
+  if (!existsSync(template)) {
+    const making = `${template}.${process.pid}`;
+    mkdirSync(making);
+    chmodSync(making, 0o777); // initdb runs as the unprivileged user and creates data/ here
+    const password = initdb(join(making, "data"), randomBytes(18).toString("hex"));
+    writeFileSync(join(making, "password"), password, { mode: 0o600 });
+    try {
+      renameSync(making, template);
+    } catch {
+      // Another file made it first: use theirs.
+      rmSync(making, { recursive: true, force: true });
+    }
+  }
+  const copy = run(["cp", "-a", join(template, "data"), dataDir]);
+  if (copy.status !== 0) throw new Error(`copying the PostgreSQL template failed (${copy.status}): ${copy.stderr}`);
+  return readFileSync(join(template, "password"), "utf8");
+}
+
 export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const server = findPostgresBinDir();
   // Without a server these paths do not exist, so requireTools fails naming `postgresql`.
@@ -97,34 +152,15 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dataDir = join(baseDir, "data");
   const logFile = join(baseDir, "server.log");
   const user = "postgres";
-  const password = randomBytes(18).toString("hex");
-  const passwordFile = join(baseDir, "password");
-  writeFileSync(passwordFile, `${password}\n`, { mode: 0o644 });
-
-  const initdb = run(
-    asUnprivileged(
-      [
-        tools[join(binDir, "initdb")],
-        "--pgdata",
-        dataDir,
-        "--username",
-        user,
-        "--pwfile",
-        passwordFile,
-        "--auth-host=scram-sha-256",
-        "--auth-local=scram-sha-256",
-        "--encoding=UTF8",
-        "--locale=C.UTF-8",
-        "--no-sync",
-      ],
-      osUser,
-    ),
-    { cwd: baseDir },
-  );
-  rmSync(passwordFile, { force: true });
-  if (initdb.status !== 0) {
+  const initdb = (target: string, password: string) => initDataDir(tools[join(binDir, "initdb")], target, { user, password, osUser });
+  let password: string;
+  try {
+    password = process.env.DROPSTACK_TEST_RUN
+      ? copyTemplate(join(process.env.DROPSTACK_TEST_RUN, `postgres-${majorVersion}-${osUser}`), dataDir, initdb)
+      : initdb(dataDir, randomBytes(18).toString("hex"));
+  } catch (error) {
     rmSync(baseDir, { recursive: true, force: true });
-    throw new Error(`initdb failed (${initdb.status}): ${initdb.stderr}${initdb.error?.message ?? ""}`);
+    throw error;
   }
 
   const port = await freePort();
