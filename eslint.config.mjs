@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/node_modules/**", "out/**"] },
+  { ignores: ["node_modules/**", "**/node_modules/**", "out/**", ".stryker-tmp/**", "reports/**"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

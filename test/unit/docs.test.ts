@@ -50,10 +50,10 @@ describe("docs agree with the code", () => {
   });
 });
 
-/** Every file of the repository (not node_modules, .git or build output), relative to ROOT. */
+/** Every file of the repository (not node_modules, .git, build output or mutation-testing sandboxes and reports), relative to ROOT. */
 function repositoryFiles(dir = ROOT): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (["node_modules", ".git", "out", ".emit"].includes(entry.name)) return [];
+    if (["node_modules", ".git", "out", ".emit", ".stryker-tmp", "reports"].includes(entry.name)) return [];
     const path = join(dir, entry.name);
     return entry.isDirectory() ? repositoryFiles(path) : [relative(ROOT, path)];
   });

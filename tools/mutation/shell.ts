@@ -20,6 +20,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { PRELOAD } from "../check/analyzer";
 import { commandLine, integerOption, UsageError } from "../cli";
+import { judgeSurvivors, readEquivalents } from "./equivalents";
 import { shellMutants, TESTS_BY_SCRIPT, type ShellMutant } from "./shell-mutants";
 
 const ROOT = join(__dirname, "..", "..");
@@ -37,24 +38,7 @@ with the line to cover, unless tools/mutation/shell-equivalent.json explains the
   options: { script: { type: "string" }, list: { type: "boolean" }, from: { type: "string" } },
 } as const;
 
-interface Equivalent {
-  key: string;
-  reason: string;
-}
-
 type Verdict = { killed: true; by: string } | { killed: false };
-
-function readEquivalents(): Equivalent[] {
-  const parsed: unknown = JSON.parse(readFileSync(EQUIVALENTS_FILE, "utf8"));
-  if (!Array.isArray(parsed)) throw new Error(`${EQUIVALENTS_FILE}: expected an array of {key, reason}`);
-  return parsed.map((entry, index) => {
-    const { key, reason } = (entry ?? {}) as Partial<Equivalent>;
-    if (typeof key !== "string" || typeof reason !== "string" || reason.trim().length < 20) {
-      throw new Error(`${EQUIVALENTS_FILE}[${index}]: needs a "key" and a "reason" of at least 20 characters`);
-    }
-    return { key, reason };
-  });
-}
 
 /** A copy of the tracked files with the installed node_modules linked in. */
 function scratchCopy(): string {
@@ -191,7 +175,7 @@ async function main(): Promise<number> {
     console.log(`${mutants.length} mutants`);
     return 0;
   }
-  const equivalents = readEquivalents();
+  const equivalents = readEquivalents(EQUIVALENTS_FILE);
   const equivalentKeys = new Map(equivalents.map((entry) => [entry.key, entry.reason]));
   const copy = scratchCopy();
   const started = performance.now();
@@ -226,17 +210,15 @@ async function main(): Promise<number> {
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
-  const unexplained = survivors.filter((mutant) => !equivalentKeys.has(mutant.key));
-  const survivorKeys = new Set(survivors.map((mutant) => mutant.key));
   // Listed but not surviving: the mutant is gone, or a test now kills it, so the reason is wrong.
   // (Only a whole run can tell: --from leaves the first mutants unjudged.)
   const judgedKeys = new Set(mutants.map((mutant) => mutant.key));
-  const stale = equivalents.filter(
-    (entry) =>
-      scripts.some((script) => entry.key.startsWith(`${script}|`)) &&
-      !survivorKeys.has(entry.key) &&
-      (from === 1 || judgedKeys.has(entry.key)),
+  const { unexplained: unexplainedKeys, stale } = judgeSurvivors(
+    survivors.map((mutant) => mutant.key),
+    equivalents,
+    (key) => scripts.some((script) => key.startsWith(`${script}|`)) && (from === 1 || judgedKeys.has(key)),
   );
+  const unexplained = survivors.filter((mutant) => unexplainedKeys.includes(mutant.key));
   const minutes = ((performance.now() - started) / 60000).toFixed(1);
   const score = ((100 * killed) / Math.max(1, mutants.length - (survivors.length - unexplained.length))).toFixed(1);
   console.log(

@@ -1,0 +1,220 @@
+// What `npm run test:mutation` mutates, which tests it gives Stryker for each module, and how
+// it turns Stryker's results into a score per module and a verdict on the survivors. Pure
+// functions (the run itself is in stryker.ts), so the arithmetic and the matching of the
+// committed equivalents are unit-tested without running Stryker.
+import { createHash } from "node:crypto";
+import { dirname, join, normalize, relative } from "node:path";
+import { judgeSurvivors, type Equivalent } from "./equivalents";
+
+export interface MutationModule {
+  /** The name `npm run test:mutation -- NAME` takes. */
+  name: string;
+  /** Globs of the files Stryker mutates, relative to the repository. */
+  mutate: readonly string[];
+  /**
+   * Files the tests run only in child processes (a CLI's entry point), whose coverage Stryker
+   * cannot see: every mutant of these runs the named test files. The child inherits the
+   * active mutant through the environment (__STRYKER_ACTIVE_MUTANT__, read by the
+   * instrumented code itself), so the mutant is live where the tests look.
+   */
+  spawned?: { mutate: readonly string[]; tests: readonly string[] };
+}
+
+/** The modules that keep production safe, in the order a full run takes them. */
+export const MODULES: readonly MutationModule[] = [
+  { name: "policies", mutate: ["policies/*.ts"] },
+  { name: "config", mutate: ["components/config/*.ts"] },
+  {
+    name: "guard",
+    mutate: ["tools/guard/guard.ts"],
+    spawned: { mutate: ["tools/guard/main.ts"], tests: ["test/cli/guard-cli.test.ts"] },
+  },
+  { name: "hooks", mutate: ["components/hooks/*.ts"] },
+  { name: "cloud-init", mutate: ["components/host/cloud-init.ts"] },
+  { name: "app", mutate: ["components/app/*.ts"] },
+  {
+    name: "nginx",
+    // The renderer (render.ts and what it gathers), not the component that wires it up
+    // (index.ts, commands.ts) nor the entrypoint scripts (scripts.ts, shell run by nginx's
+    // own tests) nor parse.ts (read back by the policies).
+    mutate: [
+      "components/proxy/render.ts",
+      "components/proxy/nginx-conf.ts",
+      "components/proxy/headers.ts",
+      "components/proxy/paths.ts",
+      "components/proxy/rate-limit.ts",
+      "components/proxy/settings.ts",
+      "components/proxy/tls.ts",
+      "components/proxy/upstream.ts",
+      "components/proxy/versions.ts",
+    ],
+  },
+];
+
+/** Does a repository path match one of the module's globs (`*` within one folder, no `**`)? */
+export function matchesModule(module: MutationModule, file: string): boolean {
+  return [...module.mutate, ...(module.spawned?.mutate ?? [])].some((glob) => {
+    const pattern = glob
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[^/]*");
+    return new RegExp(`^${pattern}$`).test(file);
+  });
+}
+
+const RELATIVE_IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
+
+/** The relative modules a TypeScript source imports, as repository paths (`.ts` added where the import omits it). */
+export function relativeImports(file: string, source: string, exists: (path: string) => boolean): string[] {
+  const found: string[] = [];
+  for (const match of source.matchAll(RELATIVE_IMPORT)) {
+    const base = normalize(join(dirname(file), match[1]));
+    const candidate = [base, `${base}.ts`, join(base, "index.ts")].find((path) => path.endsWith(".ts") && exists(path));
+    if (candidate !== undefined) found.push(candidate);
+  }
+  return found;
+}
+
+/**
+ * The test files whose imports reach one of the module's files, in process: only those can
+ * show Stryker's per-test coverage that they run a mutant. `read` returns a file's source.
+ * Files for which `excluded` answers true are left out (those whose only reach into the
+ * module is a child process Stryker cannot see the coverage of).
+ */
+export function testsReaching(
+  module: MutationModule,
+  testFiles: readonly string[],
+  read: (path: string) => string | undefined,
+  excluded: (path: string, source: string) => boolean = () => false,
+): string[] {
+  const exists = (path: string) => read(path) !== undefined;
+  const imports = new Map<string, string[]>();
+  const importsOf = (file: string) => {
+    let found = imports.get(file);
+    if (found === undefined) imports.set(file, (found = relativeImports(file, read(file) ?? "", exists)));
+    return found;
+  };
+  // A walk of the import graph from the test file (cycles are common among helpers).
+  const visit = (start: string): boolean => {
+    const seen = new Set([start]);
+    const queue = [start];
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      if (matchesModule(module, file)) return true;
+      for (const next of importsOf(file).filter((path) => !seen.has(path))) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+    return false;
+  };
+  return testFiles.filter((file) => !excluded(file, read(file) ?? "") && visit(file));
+}
+
+/** Stryker's statuses, as its report schema names them. */
+export type MutantStatus = "Killed" | "Survived" | "NoCoverage" | "Timeout" | "CompileError" | "RuntimeError" | "Ignored" | "Pending";
+
+export interface MutantOutcome {
+  /** Repository path. */
+  file: string;
+  mutatorName: string;
+  /** The code the mutant replaces, as written in the file. */
+  original: string;
+  replacement: string;
+  status: MutantStatus;
+  /** 1-based, for people reading the report. */
+  line: number;
+}
+
+const collapse = (code: string) => code.replace(/\s+/g, " ").trim();
+
+/** Long originals (a whole block emptied) are shortened to their start and a hash of the whole. */
+function shorten(code: string): string {
+  const flat = collapse(code);
+  if (flat.length <= 160) return flat;
+  return `${flat.slice(0, 100)}… #${createHash("sha256").update(flat).digest("hex").slice(0, 10)}`;
+}
+
+/**
+ * A key per mutant that survives edits elsewhere in the file: file, mutator, original and
+ * replacement code (whitespace collapsed), and `#n` for the n-th identical mutation of a file.
+ * Keys are given in the order of the outcomes, which is the files' order of positions.
+ */
+export function mutantKeys(outcomes: readonly MutantOutcome[]): string[] {
+  const seen = new Map<string, number>();
+  return outcomes.map((outcome) => {
+    const base = `${outcome.file}|${outcome.mutatorName}|${shorten(outcome.original)}|${shorten(outcome.replacement)}`;
+    const occurrence = (seen.get(base) ?? 0) + 1;
+    seen.set(base, occurrence);
+    return occurrence === 1 ? base : `${base}|#${occurrence}`;
+  });
+}
+
+export interface ModuleScore {
+  module: string;
+  mutants: number;
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  /** Survivors (NoCoverage included) the committed list explains. */
+  equivalent: number;
+  /** Rejected by the type checker or crashing at load: not valid programs, not counted. */
+  invalid: number;
+  ignored: number;
+  /** Percent of the valid, non-equivalent mutants that a test killed (a timeout counts as killed). */
+  score: number;
+  unexplained: { key: string; outcome: MutantOutcome }[];
+  stale: Equivalent[];
+}
+
+/**
+ * The module's figures. A mutant no test covers is a survivor like any other: no test would
+ * notice that change either. Stale entries are judged among those of the module's files.
+ */
+export function scoreModule(module: MutationModule, outcomes: readonly MutantOutcome[], equivalents: readonly Equivalent[]): ModuleScore {
+  const sorted = [...outcomes].sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+  const keys = mutantKeys(sorted);
+  const count = (...statuses: MutantStatus[]) => sorted.filter((outcome) => statuses.includes(outcome.status)).length;
+  const survivorIndexes = sorted.flatMap((outcome, index) =>
+    outcome.status === "Survived" || outcome.status === "NoCoverage" ? [index] : [],
+  );
+  const { explained, unexplained, stale } = judgeSurvivors(
+    survivorIndexes.map((index) => keys[index]),
+    equivalents,
+    (key) => matchesModule(module, key.split("|")[0]),
+  );
+  const killed = count("Killed");
+  const timeout = count("Timeout");
+  const survived = count("Survived");
+  const noCoverage = count("NoCoverage");
+  const judged = killed + timeout + survived + noCoverage - explained.length;
+  return {
+    module: module.name,
+    mutants: sorted.length,
+    killed,
+    timeout,
+    survived,
+    noCoverage,
+    equivalent: explained.length,
+    invalid: count("CompileError", "RuntimeError"),
+    ignored: count("Ignored", "Pending"),
+    score: judged === 0 ? 100 : (100 * (killed + timeout)) / judged,
+    unexplained: unexplained.map((key) => ({ key, outcome: sorted[keys.indexOf(key)] })),
+    stale,
+  };
+}
+
+/** One line per module for the summary table. */
+export function formatScore(score: ModuleScore, target: number, seconds: number): string {
+  const verdict = score.score >= target && score.unexplained.length === 0 && score.stale.length === 0 ? "ok" : "FAILS";
+  return (
+    `${score.module.padEnd(11)} ${score.score.toFixed(1).padStart(5)}%  ${String(score.mutants).padStart(5)} mutants: ` +
+    `${score.killed} killed, ${score.timeout} timeout, ${score.survived} survived, ${score.noCoverage} no coverage, ` +
+    `${score.equivalent} equivalent, ${score.invalid} invalid, ${score.ignored} ignored; ${Math.round(seconds)} s  ${verdict}`
+  );
+}
+
+/** A path relative to the repository, with forward slashes. */
+export function repositoryPath(root: string, file: string): string {
+  return relative(root, file).split("\\").join("/");
+}
