@@ -62,6 +62,7 @@ describe("restore drill and freshness check", () => {
   let pg: PostgresServer;
   let s3: S3Server;
   let root: string;
+  let drills = 0;
   let env: NodeJS.ProcessEnv;
   let paths: HookPaths;
 
@@ -137,7 +138,9 @@ describe("restore drill and freshness check", () => {
   async function drill(backupDir: string, prefix: string | undefined) {
     const statusDir = tempDir("drill-status");
     chmodSync(statusDir, 0o777);
-    const drillDir = join(root, `drill-${prefix ?? "local"}-${Date.now()}`);
+    // Short: the throwaway server's Unix socket ends up four folders below it, and a socket
+    // path has at most 107 bytes (on the droplet the folder is a short one under /srv).
+    const drillDir = join(root, `drill${++drills}`);
     // What the root-run backups left (docker's log, the backups) is open to the drill's user.
     run(["chmod", "-R", "a+rwX", root]);
     const command = renderDrillCommand({
