@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { judgeSurvivors, parseEquivalents } from "../../tools/mutation/equivalents";
 import {
   formatScore,
+  codeAt,
   matchesModule,
   MODULES,
   mutantKeys,
@@ -108,6 +109,14 @@ describe("mutation modules", () => {
 });
 
 describe("mutant keys", () => {
+  it("take the original code from the 1-based lines and columns Stryker reports, across lines too", () => {
+    const source = ["const a = 1;", "  if (x > 2) {", '    return "long";', "  }"].join("\n");
+    assert.equal(codeAt(source, { start: { line: 1, column: 11 }, end: { line: 1, column: 12 } }), "1");
+    assert.equal(codeAt(source, { start: { line: 2, column: 7 }, end: { line: 2, column: 12 } }), "x > 2");
+    assert.equal(codeAt(source, { start: { line: 3, column: 12 }, end: { line: 3, column: 18 } }), '"long"');
+    assert.equal(codeAt(source, { start: { line: 2, column: 14 }, end: { line: 4, column: 4 } }), '{\n    return "long";\n  }');
+  });
+
   it("do not depend on the line, so an edit elsewhere in the file keeps a listed equivalent valid", () => {
     const [before] = mutantKeys([outcome("Survived", { line: 10 })]);
     const [after] = mutantKeys([outcome("Survived", { line: 42 })]);

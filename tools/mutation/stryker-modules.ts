@@ -125,6 +125,20 @@ export interface MutantOutcome {
   line: number;
 }
 
+/** A span as runMutationTest() reports it: lines and columns 1-based, as in Stryker's report schema. */
+export interface StrykerLocation {
+  start: { line: number; column: number };
+  end: { line: number; column: number };
+}
+
+/** The source text a Stryker location spans. */
+export function codeAt(source: string, location: StrykerLocation): string {
+  const lines = source.split("\n");
+  const offset = (position: { line: number; column: number }) =>
+    lines.slice(0, position.line - 1).reduce((sum, line) => sum + line.length + 1, 0) + position.column - 1;
+  return source.slice(offset(location.start), offset(location.end));
+}
+
 const collapse = (code: string) => code.replace(/\s+/g, " ").trim();
 
 /** Long originals (a whole block emptied) are shortened to their start and a hash of the whole. */

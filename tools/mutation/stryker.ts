@@ -23,6 +23,8 @@ import {
   repositoryPath,
   scoreModule,
   testsReaching,
+  codeAt,
+  type StrykerLocation,
   type MutantOutcome,
   type MutantStatus,
   type MutationModule,
@@ -73,11 +75,6 @@ function readSource(path: string): string | undefined {
 const spawnsTheCheck = (_path: string, source: string) =>
   /from "\.\.\/support\/check"|"run",\s*("-s",\s*)?"check"|"tools", "check", "main\.ts"|tools\/check\/main\.ts"/.test(source);
 
-interface StrykerLocation {
-  start: { line: number; column: number };
-  end: { line: number; column: number };
-}
-
 const STRYKER_CORE = "@stryker-mutator/core";
 
 /** What runMutationTest() answers per mutant, of @stryker-mutator/api's MutantResult. */
@@ -91,14 +88,6 @@ interface StrykerResult {
 
 interface StrykerCore {
   Stryker: new (options: Record<string, unknown>) => { runMutationTest(): Promise<StrykerResult[]> };
-}
-
-/** The code at a Stryker location (0-based lines and columns). */
-function codeAt(source: string, location: StrykerLocation): string {
-  const lines = source.split("\n");
-  const offset = (position: { line: number; column: number }) =>
-    lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.column;
-  return source.slice(offset(location.start), offset(location.end));
 }
 
 /** One Stryker run; `perTest` runs each mutant against the test files that cover it, otherwise against all of them. */
@@ -149,7 +138,7 @@ async function runStryker(
       original: codeAt(readSource(file) ?? "", location),
       replacement: result.replacement ?? "",
       status: result.status as MutantStatus,
-      line: location.start.line + 1,
+      line: location.start.line,
     };
   });
 }
