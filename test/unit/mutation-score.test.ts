@@ -25,6 +25,7 @@ function outcome(status: MutantStatus, overrides: Partial<MutantOutcome> = {}): 
     file: "policies/host.ts",
     mutatorName: "ConditionalExpression",
     original: "a > b",
+    context: "  if (a > b) return;",
     replacement: "true",
     status,
     line: 1,
@@ -34,7 +35,9 @@ function outcome(status: MutantStatus, overrides: Partial<MutantOutcome> = {}): 
 
 /** n outcomes of one status, each on its own line with its own code. */
 function many(status: MutantStatus, n: number, from = 0): MutantOutcome[] {
-  return Array.from({ length: n }, (_, i) => outcome(status, { line: from + i + 1, original: `x${from + i}` }));
+  return Array.from({ length: n }, (_, i) =>
+    outcome(status, { line: from + i + 1, original: `x${from + i}`, context: `f(x${from + i});` }),
+  );
 }
 
 describe("mutation modules", () => {
@@ -121,12 +124,13 @@ describe("mutant keys", () => {
     const [before] = mutantKeys([outcome("Survived", { line: 10 })]);
     const [after] = mutantKeys([outcome("Survived", { line: 42 })]);
     assert.equal(before, after);
-    assert.equal(before, "policies/host.ts|ConditionalExpression|a > b|true");
+    assert.equal(before, "policies/host.ts|ConditionalExpression|if (a > b) return;|a > b|true");
   });
 
-  it("tell apart the file, the mutator, the original and the replacement", () => {
+  it("tell apart the file, the mutator, the line's text, the original and the replacement", () => {
     const variants = [
       outcome("Survived"),
+      outcome("Survived", { context: "  while (a > b) step();" }),
       outcome("Survived", { file: "policies/cost.ts" }),
       outcome("Survived", { mutatorName: "EqualityOperator" }),
       outcome("Survived", { original: "a >= b" }),
@@ -135,13 +139,13 @@ describe("mutant keys", () => {
     assert.equal(new Set(variants.map((variant) => mutantKeys([variant])[0])).size, variants.length);
   });
 
-  it("number identical mutations of one file in order, and ignore layout", () => {
+  it("number identical mutations of identical lines in order, and ignore layout", () => {
     const keys = mutantKeys([
-      outcome("Survived", { original: "a  >\n   b" }),
-      outcome("Survived", { original: "a > b", line: 5 }),
-      outcome("Survived", { original: "a > b", line: 9 }),
+      outcome("Survived", { original: "a  >\n   b", context: "  if (a > b)" }),
+      outcome("Survived", { original: "a > b", context: "if (a > b)", line: 5 }),
+      outcome("Survived", { original: "a > b", context: "if  (a > b)", line: 9 }),
     ]);
-    const base = "policies/host.ts|ConditionalExpression|a > b|true";
+    const base = "policies/host.ts|ConditionalExpression|if (a > b)|a > b|true";
     assert.deepEqual(keys, [base, `${base}|#2`, `${base}|#3`]);
   });
 

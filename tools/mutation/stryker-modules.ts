@@ -119,6 +119,8 @@ export interface MutantOutcome {
   mutatorName: string;
   /** The code the mutant replaces, as written in the file. */
   original: string;
+  /** The text of the line the mutant starts on: tells apart the same mutation in different places. */
+  context: string;
   replacement: string;
   status: MutantStatus;
   /** 1-based, for people reading the report. */
@@ -149,14 +151,21 @@ function shorten(code: string): string {
 }
 
 /**
- * A key per mutant that survives edits elsewhere in the file: file, mutator, original and
- * replacement code (whitespace collapsed), and `#n` for the n-th identical mutation of a file.
- * Keys are given in the order of the outcomes, which is the files' order of positions.
+ * A key per mutant that survives edits elsewhere in the file: file, mutator, the line the
+ * mutant starts on, original and replacement code (whitespace collapsed), and `#n` for the
+ * n-th identical mutation of identical lines of a file. No line number: it would change with
+ * every edit above. Keys are given in the order of the outcomes.
  */
 export function mutantKeys(outcomes: readonly MutantOutcome[]): string[] {
   const seen = new Map<string, number>();
   return outcomes.map((outcome) => {
-    const base = `${outcome.file}|${outcome.mutatorName}|${shorten(outcome.original)}|${shorten(outcome.replacement)}`;
+    const base = [
+      outcome.file,
+      outcome.mutatorName,
+      shorten(outcome.context),
+      shorten(outcome.original),
+      shorten(outcome.replacement),
+    ].join("|");
     const occurrence = (seen.get(base) ?? 0) + 1;
     seen.set(base, occurrence);
     return occurrence === 1 ? base : `${base}|#${occurrence}`;

@@ -132,10 +132,12 @@ async function runStryker(
   return results.map((result) => {
     const file = repositoryPath(ROOT, resolve(ROOT, result.fileName));
     const location = result.location;
+    const source = readSource(file) ?? "";
     return {
       file,
+      context: source.split("\n")[location.start.line - 1] ?? "",
       mutatorName: result.mutatorName,
-      original: codeAt(readSource(file) ?? "", location),
+      original: codeAt(source, location),
       replacement: result.replacement ?? "",
       status: result.status as MutantStatus,
       line: location.start.line,
