@@ -105,13 +105,24 @@ async function runStryker(
   const { Stryker } = (await import(STRYKER_CORE)) as StrykerCore;
   const stryker = new Stryker({
     mutate: [...mutate],
-    testRunner: "tap",
-    tap: {
-      testFiles: [...testFiles],
-      nodeArgs: ["--require", "./tools/fast-start.cjs", "-r", "{{hookFile}}", "{{testFile}}"],
-      forceBail: true,
-    },
-    coverageAnalysis: perTest ? "perTest" : "off",
+    // Without per-test coverage, Stryker's command runner runs the test files as `npm test`
+    // does, for every mutant (the tap runner reports an empty coverage for code that only ran
+    // in a child process, which Stryker takes for "no test covers it").
+    ...(perTest
+      ? {
+          testRunner: "tap",
+          tap: {
+            testFiles: [...testFiles],
+            nodeArgs: ["--require", "./tools/fast-start.cjs", "-r", "{{hookFile}}", "{{testFile}}"],
+            forceBail: true,
+          },
+          coverageAnalysis: "perTest",
+        }
+      : {
+          testRunner: "command",
+          commandRunner: { command: `node --require ./tools/fast-start.cjs --test ${testFiles.join(" ")}` },
+          coverageAnalysis: "off",
+        }),
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
