@@ -108,7 +108,7 @@ function withRunTmpdir(run) {
   const dir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "dropstack-tests-"));
   chmodSync(dir, 0o755);
   // DROPSTACK_TEST_RUN: what the files may share within this run (test/support/check.ts
-  // keeps the committed stacks' check reports there).
+  // keeps the committed stacks' check reports there, tools/lib/postgres.ts its template).
   const status = run({ ...process.env, TMPDIR: dir, DROPSTACK_TEST_RUN: dir });
   if (status === 0) rmSync(dir, { recursive: true, force: true });
   else console.log(`=== the run's temp files are kept in ${dir} ===`);
