@@ -10,11 +10,13 @@ import {
   HELP,
   KNOWN_STEP_OPS,
   PROTECTED_RESOURCE_PACKAGES,
+  EXIT_BAD_INPUT,
   PROTECTED_RESOURCE_TYPES,
   PreviewInputError,
   USAGE,
   UsageError,
   evaluatePreview,
+  failureFor,
   formatReport,
   isDisruptiveOp,
   parseGuardArgs,
@@ -339,5 +341,40 @@ describe("guard arguments", () => {
     assert.equal(USAGE, "usage: npm run guard -- <preview.json | -> [--allow <urn-or-type>]...");
     assert.match(HELP, /--allow <urn-or-type>/);
     assert.match(HELP, /Exit: 0 clean, 1 blocked, 2 bad arguments or unusable input\./);
+  });
+});
+
+describe("guard failures", () => {
+  it("prints a refused argument with the usage, and unusable input with its message, both exit 2", () => {
+    assert.deepEqual(failureFor(new UsageError("unknown option -x")), {
+      stderr: `guard: unknown option -x\n${USAGE}\n`,
+      exitCode: EXIT_BAD_INPUT,
+    });
+    assert.deepEqual(failureFor(new PreviewInputError("p.json: not valid JSON (x)")), {
+      stderr: "guard: p.json: not valid JSON (x)\n",
+      exitCode: EXIT_BAD_INPUT,
+    });
+  });
+
+  // No input reaches this through the CLI (every refusal above is typed); it is what a bug in
+  // the guard prints: it must still stop the pipeline, and never as "blocked by a finding".
+  it("reports anything else as an internal error with its stack, exit 2 and never 1, whatever was thrown", () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'op')");
+    const failure = failureFor(bug);
+    assert.equal(failure.stderr, `guard: internal error: ${bug.stack}\n`);
+    assert.match(failure.stderr, /TypeError: Cannot read properties of undefined \(reading 'op'\)\n\s+at /);
+    const stackless = new RangeError("too deep");
+    delete stackless.stack;
+    for (const [thrown, detail] of [
+      [stackless, "RangeError: too deep"],
+      ["a string", "a string"],
+      [undefined, "undefined"],
+      [null, "null"],
+      [42, "42"],
+    ] as const) {
+      const result = failureFor(thrown);
+      assert.equal(result.stderr, `guard: internal error: ${detail}\n`, String(thrown));
+      assert.equal(result.exitCode, EXIT_BAD_INPUT);
+    }
   });
 });

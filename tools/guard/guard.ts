@@ -495,6 +495,19 @@ export function exitCodeFor(report: GuardReport): number {
   return report.blocked.length > 0 || mandatoryViolations(report).length > 0 ? EXIT_BLOCKED : EXIT_CLEAN;
 }
 
+/**
+ * What the CLI prints on stderr, and exits with, for an error thrown while guarding: bad
+ * arguments get the usage, unusable input its message. Anything else is a bug in the guard,
+ * which must still stop the pipeline and must not read as exit 1 ("blocked by a finding") to
+ * whoever reads the log; its stack says where. Whatever was thrown, this never throws itself.
+ */
+export function failureFor(error: unknown): { stderr: string; exitCode: number } {
+  if (error instanceof UsageError) return { stderr: `guard: ${error.message}\n${USAGE}\n`, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof PreviewInputError) return { stderr: `guard: ${error.message}\n`, exitCode: EXIT_BAD_INPUT };
+  const detail = error instanceof Error && error.stack !== undefined ? error.stack : String(error);
+  return { stderr: `guard: internal error: ${detail}\n`, exitCode: EXIT_BAD_INPUT };
+}
+
 export interface GuardArgs {
   /** a file path, or "-" for stdin */
   preview: string;

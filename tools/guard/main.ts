@@ -7,13 +7,12 @@
 // The decisions live in ./guard.ts; this file only does I/O.
 import { readFileSync } from "node:fs";
 import {
-  EXIT_BAD_INPUT,
   HELP,
   PreviewInputError,
   USAGE,
-  UsageError,
   evaluatePreview,
   exitCodeFor,
+  failureFor,
   formatReport,
   isHelpRequest,
   parseGuardArgs,
@@ -42,18 +41,9 @@ function main(argv: readonly string[]): number {
     process.stdout.write(formatReport(report, source));
     return exitCodeFor(report);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`guard: ${error.message}\n${USAGE}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    if (error instanceof PreviewInputError) {
-      process.stderr.write(`guard: ${error.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    // Anything else is a bug in the guard; it must still stop the pipeline, and must not
-    // read as exit 1 ("blocked by a finding") to whoever reads the log.
-    process.stderr.write(`guard: internal error: ${(error as Error).stack ?? String(error)}\n`);
-    return EXIT_BAD_INPUT;
+    const failure = failureFor(error);
+    process.stderr.write(failure.stderr);
+    return failure.exitCode;
   }
 }
 
