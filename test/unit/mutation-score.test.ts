@@ -109,6 +109,24 @@ describe("mutation modules", () => {
     );
     assert.deepEqual(reached, ["test/unit/direct.test.ts", "test/unit/helper.test.ts", "test/unit/cycle.test.ts"]);
   });
+
+  it("puts the tests nearest the module first, so a mutant meets its focused tests before the whole-program ones", () => {
+    const sources: Record<string, string> = {
+      "test/unit/a-program.test.ts": `import { run } from "../support/program";`,
+      "test/unit/b-helper.test.ts": `import { y } from "../support/policy";`,
+      "test/unit/c-direct.test.ts": `import { x } from "../../policies/host";`,
+      "test/support/program.ts": `import { index } from "../../index";`,
+      "index.ts": `import { all } from "./policies/index";`,
+      "test/support/policy.ts": `import { all } from "../../policies/index";`,
+      "policies/host.ts": ``,
+      "policies/index.ts": ``,
+    };
+    const tests = Object.keys(sources).filter((path) => path.endsWith(".test.ts"));
+    assert.deepEqual(
+      testsReaching(POLICIES, tests, (path) => sources[path]),
+      ["test/unit/c-direct.test.ts", "test/unit/b-helper.test.ts", "test/unit/a-program.test.ts"],
+    );
+  });
 });
 
 describe("mutant keys", () => {

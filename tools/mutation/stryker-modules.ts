@@ -79,7 +79,10 @@ export function relativeImports(file: string, source: string, exists: (path: str
  * The test files whose imports reach one of the module's files, in process: only those can
  * show Stryker's per-test coverage that they run a mutant. `read` returns a file's source.
  * Files for which `excluded` answers true are left out (those whose only reach into the
- * module is a child process Stryker cannot see the coverage of).
+ * module is a child process Stryker cannot see the coverage of). The files nearest the module
+ * in the import graph come first: Stryker runs a mutant's tests in this order and stops at the
+ * first failure, and the focused tests that import the module kill most mutants in a second,
+ * where a whole-program test found first would take a minute.
  */
 export function testsReaching(
   module: MutationModule,
@@ -94,20 +97,26 @@ export function testsReaching(
     if (found === undefined) imports.set(file, (found = relativeImports(file, read(file) ?? "", exists)));
     return found;
   };
-  // A walk of the import graph from the test file (cycles are common among helpers).
-  const visit = (start: string): boolean => {
-    const seen = new Set([start]);
+  // A breadth-first walk of the import graph from the test file (cycles are common among
+  // helpers): the number of imports between the test and the module, or undefined.
+  const distance = (start: string): number | undefined => {
+    const depth = new Map([[start, 0]]);
     const queue = [start];
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      if (matchesModule(module, file)) return true;
-      for (const next of importsOf(file).filter((path) => !seen.has(path))) {
-        seen.add(next);
+      if (matchesModule(module, file)) return depth.get(file);
+      for (const next of importsOf(file).filter((path) => !depth.has(path))) {
+        depth.set(next, (depth.get(file) ?? 0) + 1);
         queue.push(next);
       }
     }
-    return false;
+    return undefined;
   };
-  return testFiles.filter((file) => !excluded(file, read(file) ?? "") && visit(file));
+  return testFiles
+    .filter((file) => !excluded(file, read(file) ?? ""))
+    .map((file) => ({ file, hops: distance(file) }))
+    .filter((reached): reached is { file: string; hops: number } => reached.hops !== undefined)
+    .sort((a, b) => a.hops - b.hops)
+    .map(({ file }) => file);
 }
 
 /** Stryker's statuses, as its report schema names them. */

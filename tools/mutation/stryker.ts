@@ -130,8 +130,11 @@ async function runStryker(
     incremental: true,
     incrementalFile: join(REPORTS, `${name}.incremental.json`),
     force: fresh,
-    reporters: ["progress", "html"],
+    // The event recorder writes each mutant's result as it is judged, so the survivors of a
+    // run of hours can be read (and killed) before it ends, or after it is interrupted.
+    reporters: ["progress", "html", "event-recorder"],
     htmlReporter: { fileName: join(REPORTS, `${name}.html`) },
+    eventReporter: { baseDir: join(REPORTS, `${name}.events`) },
     tempDirName: ".stryker-tmp",
     ignorePatterns: ["reports", ".emit", "out"],
     timeoutMS: 20_000,
