@@ -140,7 +140,12 @@ describe("hook command text", () => {
 describe("pinned client images and validation", () => {
   it("follows postgres.version with an exact release tag", () => {
     assert.equal(postgresClientImage("16"), "postgres:16.6-bookworm");
-    assert.match(postgresClientImage("17"), /^postgres:17\.\d+-bookworm$/);
+    for (const major of ["15", "16", "17"])
+      assert.match(
+        postgresClientImage(major),
+        new RegExp(`^postgres:${major}\\.\\d+-bookworm$`),
+        "every supported major pins a patch release",
+      );
     assert.equal(postgresClientImage("12"), "postgres:12-bookworm", "unsupported majors are for the database policy to reject");
   });
 

@@ -3,6 +3,10 @@
 // scheduled job starts, the systemd units (who runs the jobs, the freshness check's sandbox,
 // the timers), the file installs and the validation of the hook settings.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { scheduleResourceKey } from "../../components/hooks";
 import { HOOK_SUFFIX } from "../../components/common/names";
@@ -446,5 +450,196 @@ describe("hook settings that make no sense are refused", () => {
     const defaults = renderSmokeCommand({ checks: [check], insecure: false });
     for (const line of ["PORT='443'", "RETRIES='10'", "RETRY_DELAY_S='3'", "MAX_TIME_S='10'"])
       assert.ok(defaults.includes(`\n${line}\n`), line);
+  });
+});
+
+/** A backup.sh name whose stamp is `seconds` before `now` (epoch seconds). */
+function backupName(now: number, seconds: number, label = "img"): string {
+  const stamp = new Date((now - seconds) * 1000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.(\d{3})Z$/, ".$1000000Z");
+  return `app-${stamp}-${label}.dump`;
+}
+
+/**
+ * Runs the rendered off-site prune in bash against a bucket listing, with rclone replaced by a
+ * function that prints the listing (or fails) and records what it is asked to delete.
+ */
+function runOffsitePrune(listing: string[] | "fails", rule: { keep: number; days: number }, deleteFails = false) {
+  const dir = mkdtempSync(join(tmpdir(), "dropstack-offsite-prune-"));
+  const deleted = join(dir, "deleted");
+  const stub = [
+    "offsite_rclone() {",
+    '  if [[ $1 == lsf ]]; then [[ $LISTING != fails ]] || return 1; printf "%s" "$LISTING"; return 0; fi',
+    '  if [[ $1 == --stdin && $2 == delete && $3 == --files-from-raw && $4 == - && $5 == offsite:b/p/ ]]; then cat >>"$DELETED"; return "$DELETE_STATUS"; fi',
+    '  echo "unexpected rclone call: $*" >&2; return 99',
+    "}",
+  ].join("\n");
+  const result = spawnSync("bash", ["-c", `set -euo pipefail\n${stub}\n${renderOffsitePrune("offsite:b/p/", rule).join("\n")}`], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      LISTING: listing === "fails" ? "fails" : listing.map((name) => `${name}\n`).join(""),
+      DELETED: deleted,
+      DELETE_STATUS: deleteFails ? "1" : "0",
+    },
+  });
+  const removed = existsSync(deleted) ? readFileSync(deleted, "utf8").split("\n").filter(Boolean) : [];
+  rmSync(dir, { recursive: true, force: true });
+  return { ...result, removed };
+}
+
+describe("off-site retention", () => {
+  const now = Math.floor(Date.now() / 1000);
+  const day = 86_400;
+
+  it("deletes only copies older than both the newest `keep` complete ones and `days`, for every keep and days", () => {
+    for (const keep of [1, 2, 5])
+      for (const days of [1, 3, 7]) {
+        // Eight daily complete copies, an hour past each day so no stamp sits on the cut-off.
+        const copies = Array.from({ length: 8 }, (_, i) => backupName(now, i * day + 3600));
+        const listing = [...copies.flatMap((dump) => [dump, `${dump}.json`]), "notes.txt", "app-latest.dump"];
+        const result = runOffsitePrune(listing, { keep, days });
+        assert.equal(result.status, 0, result.stderr);
+        const expected = copies.filter((_, i) => i >= Math.max(keep, days)).flatMap((dump) => [dump, `${dump}.json`]);
+        assert.deepEqual([...result.removed].sort(), [...expected].sort(), `keep ${keep}, days ${days}`);
+        assert.match(
+          result.stderr,
+          new RegExp(
+            `kept the newest ${keep} complete copies and every copy under ${days} days old; deleted ${expected.length} object\\(s\\)`,
+          ),
+        );
+      }
+  });
+
+  it("never deletes the newest complete copies, however old, nor an upload in flight or foreign objects", () => {
+    const old = Array.from({ length: 3 }, (_, i) => backupName(now, (100 + i) * day));
+    const inFlight = backupName(now, 60);
+    const orphan = backupName(now, 200 * day);
+    const listing = [...old.flatMap((dump) => [dump, `${dump}.json`]), inFlight, orphan, "readme.txt"];
+    const keepAll = runOffsitePrune(listing, { keep: 3, days: 1 });
+    assert.equal(keepAll.status, 0, keepAll.stderr);
+    assert.deepEqual(keepAll.removed, [], "three complete copies, keep 3: nothing goes, not even the orphan");
+    assert.match(keepAll.stderr, /off-site holds 3 complete copies \(keeping at least 3\); nothing to prune/);
+    const keepTwo = runOffsitePrune(listing, { keep: 2, days: 1 });
+    assert.deepEqual([...keepTwo.removed].sort(), [old[2], `${old[2]}.json`, orphan].sort());
+  });
+
+  it("reports a failed listing or deletion and leaves the new copy's success alone", () => {
+    const listing = Array.from({ length: 3 }, (_, i) => backupName(now, (10 + i) * day)).flatMap((dump) => [dump, `${dump}.json`]);
+    const unlisted = runOffsitePrune("fails", { keep: 1, days: 1 });
+    assert.equal(unlisted.status, 0);
+    assert.deepEqual(unlisted.removed, []);
+    assert.match(unlisted.stderr, /warning: could not list offsite:b\/p\/ to prune it; nothing was deleted/);
+    const undeleted = runOffsitePrune(listing, { keep: 1, days: 1 }, true);
+    assert.equal(undeleted.status, 0);
+    assert.match(undeleted.stderr, /warning: could not delete every one of the 4 old object\(s\) off-site/);
+    assert.doesNotMatch(undeleted.stderr, /kept the newest/);
+  });
+});
+
+/** An image ID made of one repeated hex digit pair. */
+const imageId = (n: number) => `sha256:${n.toString(16).padStart(2, "0").repeat(32)}`;
+
+/**
+ * Runs the rendered image prune in bash with docker replaced by a function: `ps` lists
+ * $CONTAINERS, `inspect` answers $IN_USE, `image ls` lists $IMAGES, `image rm` records the ID
+ * (and fails for $RM_FAILS).
+ */
+function runPruneImages(input: {
+  history: string[];
+  current: number;
+  containers: number;
+  inUse: number[];
+  images: number[];
+  rmFails?: number;
+  keep?: number;
+}) {
+  const dir = mkdtempSync(join(tmpdir(), "dropstack-prune-images-"));
+  const history = join(dir, "deployed-images");
+  writeFileSync(history, input.history.map((line) => `${line}\n`).join(""));
+  const stub = [
+    "docker() {",
+    '  case "$1 $2" in',
+    '    "ps --all") printf "%s" "$CONTAINERS" ;;',
+    '    "inspect --format") printf "%s" "$IN_USE" ;;',
+    '    "image ls") [[ $5 == ghcr.io/acme/api ]] && printf "%s" "$IMAGES" ;;',
+    '    "image rm") printf "%s\\n" "$4" >>"$REMOVED"; [[ $4 != "$RM_FAILS" ]] ;;',
+    '    *) echo "unexpected docker call: $*" >&2; return 99 ;;',
+    "  esac",
+    "}",
+  ].join("\n");
+  const script = renderPruneImagesCommand({
+    repository: "ghcr.io/acme/api",
+    imageId: imageId(input.current),
+    historyFile: history,
+    ...(input.keep ? { keep: input.keep } : {}),
+  });
+  const lines = (ids: number[]) => ids.map((id) => `${imageId(id)}\n`).join("");
+  const result = spawnSync("bash", ["-c", `${stub}\n${script}`], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      CONTAINERS: Array.from({ length: input.containers }, (_, i) => `container${i}\n`).join(""),
+      IN_USE: lines(input.inUse),
+      IMAGES: lines(input.images),
+      REMOVED: join(dir, "removed"),
+      RM_FAILS: input.rmFails === undefined ? "" : imageId(input.rmFails),
+    },
+  });
+  const removed = existsSync(join(dir, "removed")) ? readFileSync(join(dir, "removed"), "utf8").split("\n").filter(Boolean) : [];
+  const recorded = readFileSync(history, "utf8").split("\n").filter(Boolean);
+  rmSync(dir, { recursive: true, force: true });
+  return { ...result, removed, recorded };
+}
+
+describe("pruning old app images after a passing deploy", () => {
+  it("keeps the last deployed images and those a container uses, and removes the repository's others", () => {
+    for (const keep of [1, 2, 3]) {
+      const result = runPruneImages({
+        history: [imageId(1), imageId(2), imageId(3)],
+        current: 4,
+        containers: 2,
+        inUse: [1, 4],
+        images: [1, 2, 3, 4, 5],
+        keep,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const kept = new Set([1, 4, ...[4, 3, 2].slice(0, keep)]);
+      const expected = [1, 2, 3, 4, 5].filter((id) => !kept.has(id)).map(imageId);
+      assert.deepEqual([...result.removed].sort(), expected, `keep ${keep}`);
+      assert.deepEqual(result.recorded, [1, 2, 3, 4].map(imageId), "the deployed image is recorded once, last");
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `kept ${5 - expected.length} app image\\(s\\) \\(the last ${keep} deployed and those in use\\), removed ${expected.length}\\n$`,
+        ),
+      );
+    }
+  });
+
+  it("records a redeploy of the same image once, trims the history to 20 entries, and works with no container at all", () => {
+    const history = Array.from({ length: 30 }, (_, i) => imageId(i + 1));
+    const result = runPruneImages({ history, current: 30, containers: 0, inUse: [], images: [29, 30, 31] });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.recorded, history.slice(10), "the newest 20, the current one not repeated");
+    assert.deepEqual(result.removed, [imageId(31)], "the default keeps the running and the previous image");
+  });
+
+  it("reports an image it cannot remove and still succeeds: the rollout already did", () => {
+    const result = runPruneImages({
+      history: [imageId(1)],
+      current: 2,
+      containers: 1,
+      inUse: [2],
+      images: [1, 2, 3, 4],
+      keep: 1,
+      rmFails: 3,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.removed, [imageId(1), imageId(3)].concat(imageId(4)).sort());
+    assert.match(result.stderr, new RegExp(`could not remove ${imageId(3)}; left in place`));
+    assert.match(result.stdout, /removed 2\n$/);
   });
 });
