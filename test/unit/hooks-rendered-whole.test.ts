@@ -4,9 +4,9 @@
 // the timers), the file installs and the validation of the hook settings.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { scheduleResourceKey } from "../../components/hooks";
 import { HOOK_SUFFIX } from "../../components/common/names";
@@ -641,5 +641,121 @@ describe("pruning old app images after a passing deploy", () => {
     assert.deepEqual(result.removed, [imageId(1), imageId(3)].concat(imageId(4)).sort());
     assert.match(result.stderr, new RegExp(`could not remove ${imageId(3)}; left in place`));
     assert.match(result.stdout, /removed 2\n$/);
+  });
+});
+
+/**
+ * Runs the rendered backup hook in bash with docker replaced by a function that records each
+ * call and the env files it is given; the backup.sh container prints $OUTPUT and creates the
+ * files named in $CREATE.
+ */
+function runBackupHook(stdin: string, options: { offsite: boolean; output?: string; create?: string[] }) {
+  const dir = mkdtempSync(join(tmpdir(), "dropstack-backup-hook-"));
+  const paths: HookPaths = {
+    hooksDir: join(dir, "hooks"),
+    backupDir: join(dir, "backups"),
+    runDir: join(dir, "run"),
+    statusDir: join(dir, "status"),
+  };
+  for (const path of Object.values(paths)) mkdirSync(path);
+  const dump = join(paths.backupDir, "app-20261129T010203.123456789Z-img.dump");
+  const stub = [
+    "docker() {",
+    '  printf "%s\\n" "$*" >>"$T/calls"',
+    '  local -a args=("$@")',
+    "  local i",
+    '  for ((i = 0; i < ${#args[@]}; i++)); do if [[ ${args[i]} == --env-file ]]; then cat -- "${args[i + 1]}" >>"$T/envs"; fi; done',
+    '  if [[ $* == *backup.sh* ]]; then printf "%b" "$OUTPUT"; for f in $CREATE; do : >"$f"; done; fi',
+    "}",
+  ].join("\n");
+  const script = renderBackupCommand({
+    network: "n",
+    clientImage: "c",
+    label: "img",
+    keep: 2,
+    paths,
+    ...(options.offsite ? { offsite: OFFSITE } : {}),
+  });
+  const result = spawnSync("bash", ["-c", `${stub}\n${script}`], {
+    input: stdin,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      T: dir,
+      OUTPUT: options.output ?? `pg_dump said something\\n${dump}\\n`,
+      CREATE: (options.create ?? [dump, `${dump}.json`]).join(" "),
+    },
+  });
+  const read = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), "utf8") : "");
+  const status = join(paths.statusDir, "offsite.json");
+  const offsite = existsSync(status) ? { text: readFileSync(status, "utf8"), mode: statSync(status).mode & 0o777 } : undefined;
+  const calls = read("calls").split("\n").filter(Boolean);
+  const envs = read("envs");
+  rmSync(dir, { recursive: true, force: true });
+  return { ...result, calls, envs, offsite, dump };
+}
+
+describe("the backup hook's run", () => {
+  const url = "postgresql://migrator:pw@db:25060/app";
+
+  it("passes the database URL to backup.sh through an env file and prints the backup's path last", () => {
+    const result = runBackupHook(`${url}\n`, { offsite: false });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, `pg_dump said something\n${result.dump}\n`);
+    assert.equal(result.envs, `DATABASE_URL=${url}\n`);
+    assert.equal(result.calls.length, 1);
+    assert.match(result.stderr, /^dropstack: backing up before deploying img$/m);
+    assert.equal(result.offsite, undefined);
+  });
+
+  it("copies the dump off-site, then its .json, which marks a complete copy; records the copy; the key only through an env file", () => {
+    const result = runBackupHook(`${url}\nAKID\nSECRET\n`, { offsite: true });
+    assert.equal(result.status, 0, result.stderr);
+    const copies = result.calls.filter((call) => call.includes(" copyto "));
+    assert.deepEqual(
+      copies.map((call) => call.replace(/^.* copyto /, "")),
+      [
+        `--s3-no-check-bucket ${result.dump} offsite:acme-backups-x1/postgres/${basename(result.dump)}`,
+        `--s3-no-check-bucket ${result.dump}.json offsite:acme-backups-x1/postgres/${basename(result.dump)}.json`,
+      ],
+    );
+    assert.ok(result.envs.includes("RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID=AKID\nRCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY=SECRET\n"));
+    assert.ok(
+      !result.calls.some((call) => call.includes("SECRET") || call.includes("AKID") || call.includes(url)),
+      "no secret in an argument",
+    );
+    assert.equal(result.offsite?.mode, 0o644);
+    assert.match(
+      result.offsite?.text ?? "",
+      new RegExp(`^\\{"file": "${basename(result.dump)}", "finished_at": "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"\\}\\n$`),
+    );
+    assert.match(result.stderr, /copied app-\S+\.dump and its \.json to offsite:acme-backups-x1\/postgres\//);
+    assert.equal(result.stdout.split("\n").at(-2), result.dump);
+  });
+
+  it("stops before any container when a secret did not arrive on stdin", () => {
+    for (const [stdin, offsite, what] of [
+      ["", false, "the database URL"],
+      ["\n", false, "the database URL"],
+      [`${url}\n`, true, "the Spaces access key"],
+      [`${url}\nAKID\n`, true, "the Spaces secret key"],
+    ] as const) {
+      const result = runBackupHook(stdin, { offsite });
+      assert.equal(result.status, 1, `${what}: ${result.stderr}`);
+      assert.equal(result.stderr, `dropstack: ${what} did not arrive on stdin\n`);
+      assert.deepEqual(result.calls, []);
+    }
+  });
+
+  it("fails, copying nothing off-site, when backup.sh printed no backup or its files are missing", () => {
+    const none = runBackupHook(`${url}\nAKID\nSECRET\n`, { offsite: true, output: "oops\\n" });
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /dropstack: backup\.sh did not print a backup path \(got: oops\)/);
+    const missing = runBackupHook(`${url}\nAKID\nSECRET\n`, { offsite: true, create: [] });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /dropstack: \S+\.dump or its \.json is missing/);
+    const noJson = runBackupHook(`${url}\nAKID\nSECRET\n`, { offsite: true, create: [missing.dump] });
+    assert.equal(noJson.status, 1);
+    for (const result of [none, missing, noJson]) assert.equal(result.calls.length, 1, "only the backup container ran");
   });
 });
