@@ -759,3 +759,153 @@ describe("the backup hook's run", () => {
     for (const result of [none, missing, noJson]) assert.equal(result.calls.length, 1, "only the backup container ran");
   });
 });
+
+/**
+ * Runs the rendered drill command in bash with docker replaced by a function: an rclone `lsf`
+ * prints $LISTING, `copyto` creates the file it is asked for, and drill.sh's container records
+ * the dump it was given, prints $RESULT and exits with $DRILL_STATUS.
+ */
+function runDrill(options: {
+  offsite: boolean;
+  stdin?: string;
+  backups?: string[];
+  listing?: string[];
+  result?: string;
+  drillStatus?: number;
+}) {
+  const dir = mkdtempSync(join(tmpdir(), "dropstack-drill-"));
+  const paths: HookPaths = {
+    hooksDir: join(dir, "hooks"),
+    backupDir: join(dir, "backups"),
+    runDir: join(dir, "run"),
+    statusDir: join(dir, "status"),
+  };
+  for (const path of Object.values(paths)) mkdirSync(path);
+  for (const file of options.backups ?? []) writeFileSync(join(paths.backupDir, file), "");
+  const drillDir = join(dir, "drill");
+  const stub = [
+    "docker() {",
+    "  local last=${*: -1}",
+    '  if [[ $* == *" lsf --files-only "* ]]; then printf "%b" "$LISTING"; return 0; fi',
+    '  if [[ $* == *" copyto "* ]]; then printf "%s\\n" "${*: -2:1}" >>"$T/downloads"; : >"$last"; return 0; fi',
+    '  if [[ $* == *drill.sh* ]]; then printf "%s\\n" "$last" >"$T/drilled"; printf "%s\\n" "$@" | sed -n "s|^DRILL_WORK_DIR=\\(.*\\)/server$|\\1|p" >"$T/rundir"; printf "%b" "$RESULT"; return "$DRILL_STATUS"; fi',
+    '  echo "unexpected docker call: $*" >&2; return 99',
+    "}",
+  ].join("\n");
+  const script = renderDrillCommand({
+    clientImage: "c",
+    roles: ["app"],
+    paths,
+    drillDir,
+    ...(options.offsite ? { offsite: OFFSITE } : {}),
+  });
+  const result = spawnSync("bash", ["-c", `${stub}\n${script}`], {
+    input: options.stdin ?? (options.offsite ? "url\nAKID\nSECRET\n" : "url\n"),
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      T: dir,
+      LISTING: (options.listing ?? []).map((name) => `${name}\\n`).join(""),
+      RESULT: options.result ?? `restoring\\n{"ok": true, "tables": 3}\\n`,
+      DRILL_STATUS: String(options.drillStatus ?? 0),
+    },
+  });
+  const read = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : undefined);
+  const status = join(paths.statusDir, "drill.json");
+  const out = {
+    ...result,
+    drilled: read(join(dir, "drilled"))?.trim(),
+    downloads: read(join(dir, "downloads"))?.split("\n").filter(Boolean) ?? [],
+    runDir: read(join(dir, "rundir"))?.trim(),
+    runDirLeft: existsSync(read(join(dir, "rundir"))?.trim() || join(dir, "none")),
+    written: read(status),
+    mode: existsSync(status) ? statSync(status).mode & 0o777 : undefined,
+    backupDir: paths.backupDir,
+    drillDirMode: existsSync(drillDir) ? statSync(drillDir).mode & 0o777 : undefined,
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+describe("the restore drill's host command", () => {
+  const stamp = (day: number) => `202611${String(day).padStart(2, "0")}T050000.000000000Z`;
+  const failure = (error: string) =>
+    new RegExp(
+      `^\\{"ok": false, "file": null, "bytes": null, "backup_created_at": null, "started_at": "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", "seconds": 0, "tables": null, "rows": null, "error": "${error}"\\}\\n$`,
+    );
+
+  it("restores the newest local backup that has its .json, and publishes drill.sh's result whole", () => {
+    const backups = [
+      `app-${stamp(1)}-a.dump`,
+      `app-${stamp(1)}-a.dump.json`,
+      `app-${stamp(3)}-b.dump`,
+      `app-${stamp(3)}-b.dump.json`,
+      `app-${stamp(2)}-c.dump`,
+      `app-${stamp(2)}-c.dump.json`,
+      `app-${stamp(4)}-d.dump`,
+      `app-${stamp(5)}-e.dump.json`,
+    ];
+    const result = runDrill({ offsite: false, backups });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.drilled, join(result.backupDir, `app-${stamp(3)}-b.dump`), "the newest dump whose .json is there too");
+    assert.equal(result.written, '{"ok": true, "tables": 3}\n');
+    assert.equal(result.mode, 0o644);
+    assert.equal(result.drillDirMode, 0o750);
+    assert.match(result.stderr, new RegExp(`drill of the newest local backup, app-${stamp(3)}-b\\.dump`));
+    assert.match(result.runDir ?? "", /\/drill\/run\.[A-Za-z0-9]{6}$/);
+    assert.equal(result.runDirLeft, false, "the run's scratch folder is removed");
+  });
+
+  it("restores the newest complete off-site copy, downloading the dump and its .json", () => {
+    const listing = [
+      `app-${stamp(2)}-a.dump`,
+      `app-${stamp(2)}-a.dump.json`,
+      `app-${stamp(4)}-b.dump`,
+      `app-${stamp(4)}-b.dump.json`,
+      `app-${stamp(6)}-c.dump`,
+      "notes.txt",
+    ];
+    const result = runDrill({ offsite: true, listing });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.downloads, [
+      `offsite:acme-backups-x1/postgres/app-${stamp(4)}-b.dump`,
+      `offsite:acme-backups-x1/postgres/app-${stamp(4)}-b.dump.json`,
+    ]);
+    assert.match(result.drilled ?? "", new RegExp(`/run\\.[^/]+/app-${stamp(4)}-b\\.dump$`));
+    assert.equal(result.written, '{"ok": true, "tables": 3}\n');
+  });
+
+  it("records a failure the monitoring can read, and fails, when there is nothing to restore or drill.sh gives no result", () => {
+    const none = runDrill({ offsite: false, backups: [`app-${stamp(4)}-d.dump`] });
+    assert.equal(none.status, 1);
+    assert.match(none.written ?? "", failure("no local backup to restore"));
+    assert.equal(none.drilled, undefined);
+    const noCopy = runDrill({ offsite: true, listing: [`app-${stamp(6)}-c.dump`] });
+    assert.equal(noCopy.status, 1);
+    assert.match(noCopy.written ?? "", failure("no complete off-site copy to restore"));
+    const crashed = runDrill({
+      offsite: false,
+      backups: [`app-${stamp(1)}-a.dump`, `app-${stamp(1)}-a.dump.json`],
+      result: "",
+      drillStatus: 3,
+    });
+    assert.equal(crashed.status, 1);
+    assert.match(crashed.written ?? "", failure("drill.sh gave no result \\(exit 3\\)"));
+    assert.match(crashed.stderr, /dropstack: drill failed: drill\.sh gave no result \(exit 3\)/);
+    const failed = runDrill({
+      offsite: false,
+      backups: [`app-${stamp(1)}-a.dump`, `app-${stamp(1)}-a.dump.json`],
+      result: '{"ok": false, "error": "x"}\\n',
+      drillStatus: 1,
+    });
+    assert.equal(failed.status, 1, "drill.sh's own failure is the command's");
+    assert.equal(failed.written, '{"ok": false, "error": "x"}\n');
+  });
+
+  it("says so when the Spaces key did not arrive, and still tries the listing", () => {
+    const result = runDrill({ offsite: true, stdin: "url\n", listing: [] });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /dropstack: the Spaces key did not arrive on stdin/);
+    assert.match(result.written ?? "", failure("no complete off-site copy to restore"));
+  });
+});
