@@ -15,6 +15,7 @@ import {
   DROPLET_PATHS,
   type HookPaths,
   renderBackupCommand,
+  renderMigrateCommand,
   renderOffsitePrune,
   renderPrepareCommand,
   renderPruneImagesCommand,
@@ -907,5 +908,54 @@ describe("the restore drill's host command", () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /dropstack: the Spaces key did not arrive on stdin/);
     assert.match(result.written ?? "", failure("no complete off-site copy to restore"));
+  });
+});
+
+describe("the migrate hook's settings", () => {
+  const input = {
+    network: "dropstack",
+    clientImage: "postgres:16.6-bookworm",
+    image: `ghcr.io/acme/api@${IMAGE_ID}`,
+    migrate: "alembic upgrade head",
+  };
+
+  it("pins the backup age limit and the lock timeout, 3600 s and 900 s unless given", () => {
+    const defaults = renderMigrateCommand(input);
+    for (const line of [
+      "NETWORK='dropstack'",
+      "CLIENT_IMAGE='postgres:16.6-bookworm'",
+      "BACKUP_MAX_AGE_S='3600'",
+      "MIGRATE_LOCK_TIMEOUT_S='900'",
+      "BACKUP_DIR='/srv/backups'",
+      "RUN_DIR='/srv/dropstack/run'",
+    ])
+      assert.ok(defaults.includes(`\n${line}\n`), line);
+    const given = renderMigrateCommand({ ...input, maxBackupAgeSeconds: 60, lockTimeoutSeconds: 0, paths: TEST_PATHS });
+    for (const line of [
+      "BACKUP_MAX_AGE_S='60'",
+      "MIGRATE_LOCK_TIMEOUT_S='0'",
+      "HOOKS_DIR='/tmp/t/hooks'",
+      "BACKUP_DIR='/tmp/t/backups'",
+      "RUN_DIR='/tmp/t/run'",
+    ])
+      assert.ok(given.includes(`\n${line}\n`), line);
+  });
+
+  it("refuses an age limit under a second and a lock timeout that is not a whole number of seconds", () => {
+    for (const maxBackupAgeSeconds of [0, -1, 1.5])
+      assert.throws(() => renderMigrateCommand({ ...input, maxBackupAgeSeconds }), /backup age limit must be a positive number of seconds/);
+    for (const lockTimeoutSeconds of [-1, 0.5, Number.NaN])
+      assert.throws(
+        () => renderMigrateCommand({ ...input, lockTimeoutSeconds }),
+        /migration lock timeout must be a whole number of seconds/,
+      );
+  });
+
+  it("the backup refuses a retention that is not a positive whole number", () => {
+    for (const keep of [0, -2, 1.5])
+      assert.throws(
+        () => renderBackupCommand({ network: "n", clientImage: "c", label: "l", keep }),
+        /dropstack:backups\.keep must be a positive integer/,
+      );
   });
 });
