@@ -645,13 +645,9 @@ describe("pruning old app images after a passing deploy", () => {
   });
 });
 
-/**
- * Runs the rendered backup hook in bash with docker replaced by a function that records each
- * call and the env files it is given; the backup.sh container prints $OUTPUT and creates the
- * files named in $CREATE.
- */
-function runBackupHook(stdin: string, options: { offsite: boolean; output?: string; create?: string[] }) {
-  const dir = mkdtempSync(join(tmpdir(), "dropstack-backup-hook-"));
+/** A temp folder holding the hook folders, each created. */
+function hookFolders(prefix: string): { dir: string; paths: HookPaths } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const paths: HookPaths = {
     hooksDir: join(dir, "hooks"),
     backupDir: join(dir, "backups"),
@@ -659,6 +655,16 @@ function runBackupHook(stdin: string, options: { offsite: boolean; output?: stri
     statusDir: join(dir, "status"),
   };
   for (const path of Object.values(paths)) mkdirSync(path);
+  return { dir, paths };
+}
+
+/**
+ * Runs the rendered backup hook in bash with docker replaced by a function that records each
+ * call and the env files it is given; the backup.sh container prints $OUTPUT and creates the
+ * files named in $CREATE.
+ */
+function runBackupHook(stdin: string, options: { offsite: boolean; output?: string; create?: string[] }) {
+  const { dir, paths } = hookFolders("dropstack-backup-hook-");
   const dump = join(paths.backupDir, "app-20261129T010203.123456789Z-img.dump");
   const stub = [
     "docker() {",
@@ -774,14 +780,7 @@ function runDrill(options: {
   result?: string;
   drillStatus?: number;
 }) {
-  const dir = mkdtempSync(join(tmpdir(), "dropstack-drill-"));
-  const paths: HookPaths = {
-    hooksDir: join(dir, "hooks"),
-    backupDir: join(dir, "backups"),
-    runDir: join(dir, "run"),
-    statusDir: join(dir, "status"),
-  };
-  for (const path of Object.values(paths)) mkdirSync(path);
+  const { dir, paths } = hookFolders("dropstack-drill-");
   for (const file of options.backups ?? []) writeFileSync(join(paths.backupDir, file), "");
   const drillDir = join(dir, "drill");
   const stub = [
