@@ -6,11 +6,13 @@
 //    cached on disk; a cache hit costs a hash and a read. Only `.ts` files are touched:
 //    tsx's hook, which this replaced, also inspects every `.js` file of every dependency,
 //    which doubled the cost of loading @pulumi/pulumi.
-// 2. @pulumi/pulumi loads its function serializer eagerly, and with it `typescript` and
-//    `@npmcli/arborist`: most of what `require("@pulumi/pulumi")` costs. Only
-//    serializeFunction (dynamic providers, callbacks shipped to the cloud) uses them and
-//    dropstack has none, so those two requires get a stand-in that loads the real module
-//    on first use: nothing changes if they are used, they are not paid for when not.
+// 2. @pulumi/pulumi loads its function serializer eagerly, and with it `typescript`,
+//    `@npmcli/arborist` and `normalize-package-data`, and its Automation API with `execa`
+//    and `js-yaml`: most of what `require("@pulumi/pulumi")` costs. Only serializeFunction
+//    (dynamic providers, callbacks shipped to the cloud) and programs that drive the CLI
+//    use them, and dropstack has neither, so those requires get a stand-in that loads the
+//    real module on first use: nothing changes if they are used, they are not paid for
+//    when not.
 "use strict";
 const Module = require("node:module");
 const crypto = require("node:crypto");
@@ -86,12 +88,15 @@ Module._extensions[".ts"] = function (module, filename) {
 const DEFERRED = {
   "../../typescript-shim": path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js"),
   "@npmcli/arborist": path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"),
+  "normalize-package-data": path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"),
+  "./automation": path.join("@pulumi", "pulumi", "index.js"),
 };
 
 /**
  * A module object that loads `load()` on the first property read. It says `__esModule`, so
  * TypeScript's `__importStar` passes it through instead of copying (and so loading) every
- * export up front.
+ * export up front, and `__importDefault` passes it through too: so its `default` is the
+ * real module's, or the module itself when it has none (a CommonJS function export).
  */
 function deferredModule(load) {
   let real;
@@ -99,7 +104,11 @@ function deferredModule(load) {
   return new Proxy(
     {},
     {
-      get: (_, key) => (key === "__esModule" ? true : Reflect.get(target(), key)),
+      get: (_, key) => {
+        if (key === "__esModule") return true;
+        if (key === "default" && !Reflect.has(target(), key)) return target();
+        return Reflect.get(target(), key);
+      },
       has: (_, key) => key === "__esModule" || Reflect.has(target(), key),
     },
   );
@@ -115,41 +124,70 @@ Module._load = function (request, parent, isMain) {
 };
 
 // 3. @pulumi/pulumi keeps a stack trace of every resource it creates (Resource.callsites:
-//    `new Error().stack` with no frame limit) and of every promise it wraps
-//    (debuggablePromise), formatted on the spot; with source maps on, Node maps each frame
-//    of each of them, which cost a quarter of the check's CPU. Nothing here reads them
-//    (they feed the CLI's display of resource positions and the leaked-promise report),
-//    so they are taken unmapped (positions in the compiled JavaScript); every other stack
-//    trace, errors included, stays mapped to the TypeScript. The promises' traces are not
-//    taken at all (about 8 % of the check's CPU, even unmapped): the leaked-promise report
-//    still names each leaked promise's context, the operation and resource it belongs to.
-const UNMAPPED = {
-  [path.join("@pulumi", "pulumi", "resource.js")]: (exports) => unmapped(exports.Resource, "callsites"),
-  [path.join("@pulumi", "pulumi", "runtime", "debuggable.js")]: (exports) => unmapped(exports, "debuggablePromise", 0),
+//    `new Error().stack` with no frame limit, each frame then turned into a file URL) and
+//    of every promise it wraps (debuggablePromise), formatted on the spot; with source maps
+//    on, Node maps each frame of each of them, which cost a quarter of the check's CPU.
+//    Nothing here reads them: they feed the CLI's display of resource positions and the
+//    leaked-promise report, and the mocks drop them. So a resource's call sites are taken
+//    unmapped (positions in the compiled JavaScript) and only the innermost frames, which
+//    hold its position in the program; every other stack trace, errors included, stays
+//    whole and mapped to the TypeScript. The promises' traces are not taken at all (8 % of
+//    the check's CPU), and with no frames there is nothing to map, so source maps stay on
+//    (switching them off and on costs about 60 µs, and a check wraps tens of thousands of
+//    promises): the leaked-promise report still names each promise's context.
+const RESOURCE_CALLSITE_FRAMES = 16;
+const PATCHES = {
+  [path.join("@pulumi", "pulumi", "resource.js")]: (exports) => boundCallsites(exports.Resource, RESOURCE_CALLSITE_FRAMES),
+  [path.join("@pulumi", "pulumi", "runtime", "debuggable.js")]: (exports) => withoutStackTraces(exports, "debuggablePromise"),
 };
 const compileJs = Module._extensions[".js"];
 Module._extensions[".js"] = function (module, filename) {
   compileJs.call(this, module, filename);
   const i = filename.lastIndexOf(`${path.sep}node_modules${path.sep}`);
-  if (i !== -1) UNMAPPED[filename.slice(i + 14)]?.(module.exports);
+  if (i !== -1) PATCHES[filename.slice(i + 14)]?.(module.exports);
 };
 
-/**
- * Replaces owner[name] with the same function run while Node's source-map support is off,
- * and with at most `frames` frames in the stack traces it takes (Node's limit if absent).
- */
-function unmapped(owner, name, frames) {
+/** Replaces owner[name] with the same function run while stack traces take no frames. */
+function withoutStackTraces(owner, name) {
   const original = owner[name];
   owner[name] = function (...args) {
     const limit = Error.stackTraceLimit;
-    process.setSourceMapsEnabled(false);
-    if (frames !== undefined) Error.stackTraceLimit = frames;
+    Error.stackTraceLimit = 0;
     try {
       return original.apply(this, args);
     } finally {
       Error.stackTraceLimit = limit;
+    }
+  };
+}
+
+/**
+ * Resource.callsites with at most `frames` frames, unmapped: the original raises Node's
+ * frame limit to infinity itself, so it is replaced, keeping its contract (one entry per
+ * frame, innermost first: `{ file, line, column }`, or `{}` for a frame without a
+ * position or inside Node).
+ */
+function boundCallsites(Resource, frames) {
+  Resource.callsites = function callsites() {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = frames;
+    process.setSourceMapsEnabled(false);
+    let stack;
+    try {
+      stack = new Error().stack ?? "";
+    } finally {
+      Error.stackTraceLimit = limit;
       process.setSourceMapsEnabled(true);
     }
+    return stack
+      .split("\n")
+      .slice(1)
+      .map((frame) => {
+        const { file, line, column } = Resource.framePositionRegExp.exec(frame)?.groups ?? {};
+        const position = { file, line: Number(line), column: Number(column) };
+        const valid = file && !file.startsWith("node:") && Number.isInteger(position.line) && Number.isInteger(position.column);
+        return valid ? position : {};
+      });
   };
 }
 

@@ -55,9 +55,11 @@ describe("TypeScript through the preload", () => {
 });
 
 describe("@pulumi/pulumi through the preload", () => {
-  const loaded = `Object.keys(require.cache).filter((f) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(f)).map((f) => f.match(/node_modules\\/(typescript|@npmcli\\/arborist)\\//)[1])`;
+  // The packages the preload keeps out until used: the function serializer's and the Automation API's.
+  const deferredPattern = `node_modules\\/(typescript|@npmcli\\/arborist|normalize-package-data|execa|js-yaml|@pulumi\\/pulumi\\/automation)\\/`;
+  const loaded = `Object.keys(require.cache).map((f) => new RegExp(${JSON.stringify(deferredPattern)}).exec(f)?.[1]).filter(Boolean)`;
 
-  it("loads without typescript and @npmcli/arborist", () => {
+  it("loads without typescript, @npmcli/arborist, normalize-package-data and the Automation API", () => {
     const out = withPreload(`require("@pulumi/pulumi"); console.log(JSON.stringify({ loaded: [...new Set(${loaded})] }));`);
     assert.deepEqual(out, { loaded: [] });
   });
@@ -83,6 +85,19 @@ describe("@pulumi/pulumi through the preload", () => {
     );
     assert.deepEqual(out, { before: [], esModule: true, same: true });
   });
+
+  it("hands the Automation API and normalize-package-data over whole when a program asks", () => {
+    const out = withPreload(
+      `const Module = require("node:module"); const pulumi = require("@pulumi/pulumi");` +
+        `const workspace = typeof pulumi.automation.LocalWorkspace.create; const afterAutomation = [...new Set(${loaded})];` +
+        `const parent = require.cache[require.resolve("@pulumi/pulumi/runtime/closure/codePaths.js")];` +
+        `const standIn = Module._load("normalize-package-data", parent, false);` +
+        `const real = require(Module.createRequire(parent.filename).resolve("normalize-package-data"));` +
+        `const data = { name: "x", version: "1.0.0" }; standIn.default(data);` +
+        `console.log(JSON.stringify({ workspace, afterAutomation: afterAutomation.includes("@pulumi/pulumi/automation"), same: standIn.default === real, normalized: data._id }));`,
+    );
+    assert.deepEqual(out, { workspace: "function", afterAutomation: true, same: true, normalized: "x@1.0.0" });
+  });
 });
 
 describe("stack traces through the preload", () => {
@@ -101,6 +116,18 @@ describe("stack traces through the preload", () => {
         `console.log(JSON.stringify({ before, after, sites: sites.filter((s) => s.file).length > 0 }));`,
     );
     assert.deepEqual(out, { before: "7", after: "7", sites: true });
+  });
+
+  it("record a resource's innermost call sites, however deep the program's stack, and leave Node's frame limit as it was", () => {
+    const out = withPreload(
+      `const { Resource } = require("@pulumi/pulumi"); const limit = Error.stackTraceLimit;` +
+        `const deep = (n) => (n === 0 ? Resource.callsites() : deep(n - 1));` +
+        `const sites = deep(200); const here = sites.find((s) => s.file === "[eval]");` +
+        `console.log(JSON.stringify({ count: sites.length, shapes: [...new Set(sites.map((s) => Object.keys(s).join(",")))].sort(),` +
+        `line: here?.line, limit: Error.stackTraceLimit === limit }));`,
+    );
+    // The innermost frames are what the position of a resource is read from; they come first.
+    assert.deepEqual(out, { count: 16, shapes: ["file,line,column"], line: 1, limit: true });
   });
 
   it("take no frames for the promises @pulumi/pulumi wraps, keep their context, and leave Node's frame limit as it was", () => {

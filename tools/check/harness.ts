@@ -276,6 +276,22 @@ export class Graph {
   directDependencies(r: Registration): string[] {
     return [...new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat()])];
   }
+  /**
+   * What waiting for a resource means, per URN: its direct dependencies and, for a
+   * component, its children (waiting for a component means waiting for all of them).
+   * Built once: the report asks dependsOn for every pair of deploy steps.
+   */
+  private waitsFor?: Map<string, string[]>;
+  private edges(urn: string): string[] {
+    if (!this.waitsFor) {
+      this.waitsFor = new Map(this.registrations.map((r) => [r.urn, this.directDependencies(r)]));
+      for (const r of this.registrations) {
+        const parent = r.parent === undefined ? undefined : this.byUrn.get(r.parent);
+        if (parent && !parent.custom) this.waitsFor.get(parent.urn)?.push(r.urn);
+      }
+    }
+    return this.waitsFor.get(urn) ?? [];
+  }
   /** True when `from` waits, directly or through other resources, for `to`. */
   dependsOn(from: Registration, to: Registration): boolean {
     const seen = new Set<string>();
@@ -285,12 +301,7 @@ export class Graph {
       if (urn === to.urn) return true;
       if (seen.has(urn)) continue;
       seen.add(urn);
-      const next = this.byUrn.get(urn);
-      if (next) {
-        queue.push(...this.directDependencies(next));
-        // Depending on a component means waiting for all of its children.
-        if (!next.custom) queue.push(...this.registrations.filter((c) => c.parent === urn).map((c) => c.urn));
-      }
+      queue.push(...this.edges(urn));
     }
     return false;
   }
