@@ -9,6 +9,7 @@ import { describeSshPublicKeyProblem } from "../host/ssh-keys";
 import { describeAuth0UrlProblem } from "../identity/urls";
 import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
+import { isHostname } from "./hostname";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
 import { DROPLET_PRICES, POSTGRES_NODE_PRICES, type Price } from "../cost/prices";
 import {
@@ -33,14 +34,6 @@ export const DO_REGIONS = ["nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "ams3", "sgp1
 export { REDIS_EVICTION_POLICIES };
 
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
-
-const HOSTNAME_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-export function isHostname(value: string): boolean {
-  if (value.length > 253 || !value.includes(".")) return false;
-  const labels = value.split(".");
-  return labels.every((l) => HOSTNAME_LABEL.test(l)) && /[a-z]/.test(labels[labels.length - 1]);
-}
 
 const SIZE_SLUG = /^[a-z0-9-]+$/;
 const IMAGE_REF = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;

@@ -3,7 +3,7 @@
 // protection. Values use the Auth0 Management API spelling (`access_token_authz`,
 // `count_per_identifier_and_ip`), which is what the provider sends; the provider's generated
 // docs show some of them camelCased, and Auth0 rejects those.
-import { isHostname } from "../config/schema";
+import { isHostname } from "../config/hostname";
 
 /** RS256: tokens are verified with the tenant's public JWKS; nothing shared has to leak. */
 export const SIGNING_ALG = "RS256";

@@ -2,7 +2,8 @@
 // functions (tested without mocks). Values are the DigitalOcean API's own spellings: the
 // provider's generated docs show them camelCased ("euWest", "greaterThan"), but the API
 // and the Terraform provider underneath validate snake_case ("eu_west", "greater_than").
-import { DO_REGIONS, isHostname } from "../config/schema";
+import { isHostname } from "../config/hostname";
+import { DO_REGIONS } from "../config/schema";
 import { BACKUP_PROBE } from "../hooks/schedule";
 
 export type DoRegion = (typeof DO_REGIONS)[number];

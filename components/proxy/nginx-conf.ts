@@ -3,7 +3,7 @@
 // (rate-limit.ts), the nginx versions it targets (versions.ts) and the container paths
 // (paths.ts). This module validates the input and lays the blocks out.
 import { isIP } from "node:net";
-import { isHostname } from "../config/schema";
+import { isHostname } from "../config/hostname";
 import { isHeaderValue, securityHeaders } from "./headers";
 import { ACME_WEBROOT, CERT_DIR, type CertificatePaths, certificatePathsFor, isConfPath } from "./paths";
 import { rateLimitZone, rateLimited } from "./rate-limit";

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { EMAIL } from "../common/patterns";
 import { renderScriptFile } from "../common/shell";
-import { isHostname } from "../config/schema";
+import { isHostname } from "../config/hostname";
 import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH, isConfPath } from "./paths";
 
 function renderScript(file: string, header: string[], parameters: [string, string | number][]): string {

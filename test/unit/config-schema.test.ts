@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isHostname, parseStackConfig } from "../../components/config/schema";
+import { isHostname } from "../../components/config/hostname";
+import { parseStackConfig } from "../../components/config/schema";
 import { decodeConfigValue } from "../../components/config";
 import { minimalConfig } from "../support/config";
 

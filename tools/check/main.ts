@@ -151,12 +151,13 @@ async function main(): Promise<number> {
   timer.lap("load");
   timer.writeOnExit();
   const args = parseCli(process.argv.slice(2));
-  // Started before the program runs: the pack loads while the program evaluates.
-  const pack = startPolicyPack(path.join(ROOT, "policies"));
   const stackFile = readStackFile(args.configFile);
   // Validate before printing anything: an invalid config prints its errors and nothing else.
   const parsed = parseStackConfig(rawNamespaceConfig(stackFile.config), args.stack);
   if (!parsed.ok) throw new InvalidConfigError(parsed.problems, args.stack);
+  // Started before the program runs, so the pack loads while the program evaluates, and
+  // after the config is known to be valid: a refused config costs no policy pack start.
+  const pack = startPolicyPack(path.join(ROOT, "policies"));
   const log = (line: string) => (args.json ? process.stderr.write(line + "\n") : console.log(line));
 
   log(
