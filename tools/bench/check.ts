@@ -132,7 +132,7 @@ async function packStartup(): Promise<number> {
     await pack.ready;
     return performance.now() - start;
   } finally {
-    pack.stop();
+    await pack.stop();
   }
 }
 

@@ -80,8 +80,13 @@ function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: 
 
 /** A policy pack process being started; `ready` resolves to its gRPC port. */
 export interface PolicyPackProcess {
+  pid?: number;
   ready: Promise<number>;
-  stop(): void;
+  /**
+   * Ends the pack; resolves once it has exited, so that no pack outlives the check and its
+   * CPU time is counted with its parent's (by `times`, /usr/bin/time, the test runner).
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -96,7 +101,10 @@ export function startPolicyPack(packDir: string): PolicyPackProcess {
   });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const pack: PolicyPackProcess = {
+    pid: child.pid,
     ready: new Promise<number>((resolve, reject) => {
       let stdout = "";
       const timer = setTimeout(() => reject(new Error(`policy pack did not print its port within 180s\n${stderr}`)), 180_000);
@@ -114,13 +122,16 @@ export function startPolicyPack(packDir: string): PolicyPackProcess {
       });
     }),
     stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill();
+      if (running()) child.kill();
+      return exited;
     },
   };
   // Awaited later; until then a failed start must not surface as an unhandled rejection.
   pack.ready.catch(() => undefined);
   // Whatever ends this process (bad config, a crash, success) ends the pack with it.
-  process.once("exit", pack.stop);
+  process.once("exit", () => {
+    if (running()) child.kill();
+  });
   return pack;
 }
 
@@ -261,7 +272,7 @@ export async function analyze(options: AnalyzeOptions): Promise<PolicyRun> {
     };
   } finally {
     client.close();
-    pack.stop();
+    await pack.stop();
   }
 }
 
