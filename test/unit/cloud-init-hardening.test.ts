@@ -1,10 +1,11 @@
 // The security-relevant parts of the rendered cloud-config, asserted whole: adding, changing
-// or dropping any sshd line, file mode or login setting fails here (the rendering tests
-// beside this one check single lines and would let the others drift).
+// or dropping any sshd line, file mode, login setting, metadata-service block, package or
+// first-boot command fails here (the rendering tests beside this one check single lines and
+// would let the others drift; test/system runs the rules and the commands for real).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { renderCloudInit } from "../../components/host/cloud-init";
+import { renderAuthorizedKeysCommand, renderCloudInit } from "../../components/host/cloud-init";
 
 const hostKey = {
   privateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
@@ -43,9 +44,62 @@ const FILE_MODES = {
   "/etc/systemd/system/dropstack-metadata-block.service": "0644",
 };
 
+/** Containers may not reach the metadata service, which serves user-data with the host's private key. */
+const METADATA_BLOCK_RULES = [
+  "# Managed by dropstack (cloud-init): containers may not reach the metadata service.",
+  "*filter",
+  ":DOCKER-USER - [0:0]",
+  "-A DOCKER-USER -d 169.254.169.254/32 -j REJECT --reject-with icmp-admin-prohibited",
+  "COMMIT",
+  "",
+].join("\n");
+
+/** Loaded before Docker at every boot; Docker does not start without it. */
+const METADATA_BLOCK_UNIT = [
+  "[Unit]",
+  "Description=dropstack: keep containers away from the metadata service",
+  "Before=docker.service",
+  "",
+  "[Service]",
+  "Type=oneshot",
+  "RemainAfterExit=yes",
+  "ExecStart=/usr/sbin/iptables-restore --noflush /etc/dropstack/metadata-block.rules",
+  "",
+  "[Install]",
+  "WantedBy=multi-user.target",
+  "RequiredBy=docker.service",
+  "",
+].join("\n");
+
+/** First boot, in order: root's password locked, sshd on its new settings, the block before any container. */
+const RUNCMD = [
+  ["passwd", "--lock", "root"],
+  ["systemctl", "restart", "ssh"],
+  ["sysctl", "--system"],
+  ["systemctl", "daemon-reload"],
+  ["systemctl", "enable", "--now", "dropstack-metadata-block.service"],
+  ["systemctl", "enable", "--now", "unattended-upgrades", "docker", "fail2ban"],
+  ["/usr/local/sbin/dropstack-mount-data"],
+  ["sh", "-c", "install -d /var/lib/dropstack && date -u +%FT%TZ > /var/lib/dropstack/ready"],
+];
+
+/** The deploy user's keys are replaced atomically, private to the user, never with an empty list. */
+const AUTHORIZED_KEYS_COMMAND = [
+  "set -eu",
+  "umask 077",
+  'mkdir -p "$HOME/.ssh"',
+  'tmp=$(mktemp "$HOME/.ssh/authorized_keys.XXXXXX")',
+  'cat > "$tmp"',
+  'if ! grep -q "^ssh-\\|^ecdsa-\\|^sk-" "$tmp"; then rm -f "$tmp"; echo "dropstack: refusing an authorized_keys without keys" >&2; exit 1; fi',
+  'mv "$tmp" "$HOME/.ssh/authorized_keys"',
+  'echo "dropstack: authorized_keys has $(wc -l < "$HOME/.ssh/authorized_keys") key(s)"',
+].join("\n");
+
 interface CloudConfig {
   users: Record<string, unknown>[];
   write_files: { path: string; permissions: string; content: string }[];
+  runcmd: string[][];
+  packages: string[];
   [key: string]: unknown;
 }
 
@@ -75,7 +129,21 @@ describe("cloud-init hardening, whole", () => {
         );
       });
 
+      it(`blocks the metadata service for containers with exactly these rules and unit (keys #${i}, label ${String(dataLabel)})`, () => {
+        const content = (path: string) => doc.write_files.find((f) => f.path === path)?.content;
+        assert.equal(content("/etc/dropstack/metadata-block.rules"), METADATA_BLOCK_RULES);
+        assert.equal(content("/etc/systemd/system/dropstack-metadata-block.service"), METADATA_BLOCK_UNIT);
+      });
+
+      it(`installs exactly these packages and runs exactly these first-boot commands (keys #${i}, label ${String(dataLabel)})`, () => {
+        assert.deepEqual(doc.packages, ["unattended-upgrades", "docker.io", "fail2ban", "iptables"]);
+        assert.equal(doc.package_update, true, "fresh package lists, so the first boot installs today's security fixes");
+        assert.equal(doc.package_upgrade, true);
+        assert.deepEqual(doc.runcmd, RUNCMD);
+      });
+
       it(`sets exactly these login and host-key settings (keys #${i}, label ${String(dataLabel)})`, () => {
+        assert.deepEqual(doc.groups, ["docker"], "the deploy user's group exists before the user");
         assert.deepEqual(doc.users, [
           {
             name: "deploy",
@@ -98,4 +166,10 @@ describe("cloud-init hardening, whole", () => {
       });
     }
   }
+});
+
+describe("the deploy user's authorized_keys command, whole", () => {
+  it("is exactly the atomic, private, never-empty replacement", () => {
+    assert.equal(renderAuthorizedKeysCommand(), AUTHORIZED_KEYS_COMMAND);
+  });
 });

@@ -153,6 +153,7 @@ describe("data release command (before the volume is detached)", () => {
         "never prompts for a password",
       );
       assert.match(result.stdout, /\/srv released/);
+      assert.match(result.stderr, new RegExp(`^dropstack: stopping ${running.length} container\\(s\\) before /srv is detached$`, "m"));
     }
   });
 
