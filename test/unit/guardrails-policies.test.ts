@@ -42,6 +42,9 @@ function secretNames(): string[] {
     "DB_PWD",
     "JWT_SECRET",
     "SECRET_KEY_BASE",
+    // Runs of separators count as one: PRIVATE_KEY and API_KEY still match.
+    "private--key.file",
+    "api..key-id",
     "GITHUB_TOKEN",
     "AWS_SECRET_ACCESS_KEY",
     "clientSecret",

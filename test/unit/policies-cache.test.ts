@@ -158,6 +158,7 @@ describe("image references", () => {
       digest: `sha256:${"0".repeat(64)}`,
     });
     assert.equal(parseImageReference("sha256:1f2e3d"), undefined);
+    assert.equal(parseImageReference(""), undefined, "an empty reference names no repository");
   });
 
   it("counts only exact releases and digests as pinned", () => {

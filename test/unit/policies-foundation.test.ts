@@ -12,7 +12,9 @@ const FIREWALL = typeOf(digitalocean.Firewall);
 
 describe("policy volume-protected", () => {
   it("flags an unprotected volume", async () => {
-    assert.equal((await resourceViolations(volumeProtected, { type: VOLUME, props: { size: 20 } })).length, 1);
+    const found = await resourceViolations(volumeProtected, { type: VOLUME, props: { size: 20 } });
+    assert.equal(found.length, 1);
+    assert.match(found[0], /^set `protect: true` on the data volume so `pulumi destroy` or a replace cannot delete it/);
   });
   it("accepts a protected volume", async () => {
     assert.deepEqual(await resourceViolations(volumeProtected, { type: VOLUME, props: { size: 20 }, protect: true }), []);
@@ -63,6 +65,18 @@ describe("policy firewall-no-public-admin-ports", () => {
       },
     });
     assert.equal(found.length, 3);
+  });
+  it("names a rule without a port range, or with an empty one, as every port", async () => {
+    for (const portRange of [undefined, ""]) {
+      const found = await resourceViolations(firewallNoPublicAdminPorts, {
+        type: FIREWALL,
+        props: { inboundRules: [{ protocol: "udp", ...(portRange === undefined ? {} : { portRange }), sourceAddresses: ["0.0.0.0/0"] }] },
+      });
+      assert.equal(found.length, 1, JSON.stringify(portRange));
+      assert.match(found[0], /^inbound udp port all is open to too much of the internet/);
+    }
+    const web = { protocol: "tcp", portRange: "443", sourceAddresses: ["0.0.0.0/0"] };
+    assert.deepEqual(await resourceViolations(firewallNoPublicAdminPorts, { type: FIREWALL, props: { inboundRules: [web] } }), []);
   });
   it("accepts web ports to the world and SSH from admin CIDRs", async () => {
     const props = { inboundRules: dropletInboundRules(["198.51.100.0/24", "2001:db8::/48"]) };

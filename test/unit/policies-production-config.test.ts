@@ -107,3 +107,14 @@ describe("production policy configuration", () => {
     ]);
   });
 });
+
+describe("the policy pack's own text", () => {
+  it("gives every policy a unique name and a description that says what it protects", () => {
+    const names = policies.map((policy) => policy.name);
+    assert.equal(new Set(names).size, names.length, "unique names");
+    for (const policy of policies) {
+      assert.match(policy.name, /^[a-z0-9]+(-[a-z0-9.]+)+$/, policy.name);
+      assert.ok(policy.description.length >= 30 && policy.description.endsWith("."), `${policy.name}: "${policy.description}"`);
+    }
+  });
+});
