@@ -33,7 +33,7 @@ describe("monitoring-alerts-have-recipients", () => {
   });
 
   it("flags an uptime alert that notifies nobody, naming the config key", async () => {
-    for (const notifications of [[{ emails: [] }], [], [{ emails: [" "] }]]) {
+    for (const notifications of [[{ emails: [] }], [], [{ emails: [" "] }], [{ slacks: [] }], [{}], undefined]) {
       const violations = await resourceViolations(alertsHaveRecipients, uptimeAlert(notifications));
       assert.equal(violations.length, 1, JSON.stringify(notifications));
       assert.match(violations[0], /uptime alert uptime-down notifies nobody: list at least one address in dropstack:alerts\.emails/);
@@ -49,6 +49,8 @@ describe("monitoring-alerts-have-recipients", () => {
   it("reads recipients as DigitalOcean sends them", () => {
     assert.equal(hasRecipients(undefined), false);
     assert.equal(hasRecipients({ emails: [], slacks: [] }), false);
+    assert.equal(hasRecipients({ slacks: [] }), false, "no emails listed is no emails");
+    assert.equal(hasRecipients({}), false);
     assert.equal(hasRecipients({ emails: ["a@example.com"] }), true);
   });
 });
