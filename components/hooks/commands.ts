@@ -189,8 +189,13 @@ export function rcloneFunction(target: OffsiteTarget, mount: string): string[] {
   ];
 }
 
-/** A backup.sh file name's UTC stamp (sorts in time order), as a bash regex with one group. */
-const BACKUP_STAMP_REGEX = "-([0-9]{8}T[0-9]{6}[.][0-9]{9}Z)";
+/**
+ * A whole backup.sh file name, `<database>-<UTC stamp>[-<label>].dump` or its `.json`, as a
+ * bash regex whose one group is the stamp (it sorts in time order). Anchored: a foreign
+ * object that merely contains a stamp (`report-<stamp>.pdf`, `app-<stamp>.dump.bak`) is
+ * not a backup, and the prune must never delete it.
+ */
+const BACKUP_NAME_REGEX = "^[A-Za-z0-9._-]{1,64}-([0-9]{8}T[0-9]{6}[.][0-9]{9}Z)(-[A-Za-z0-9._-]{1,64})?[.]dump([.]json)?$";
 
 /**
  * Off-site retention that cannot empty the bucket: the newest `keep` complete copies (a .dump
@@ -208,7 +213,7 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
     "prune_offsite() {",
     "  local LC_ALL=C",
     `  local keep=${rule.keep} days=${rule.days} listing object key oldest_kept cutoff epoch`,
-    `  local stamp=${shellQuote(BACKUP_STAMP_REGEX)}`,
+    `  local backup_name=${shellQuote(BACKUP_NAME_REGEX)}`,
     "  local -a objects complete=() old=()",
     "  local -A listed=()",
     `  if ! listing=$(offsite_rclone lsf --files-only ${q}); then`,
@@ -218,7 +223,7 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
     `  mapfile -t objects <<<"$listing"`,
     `  for object in "\${objects[@]}"; do [[ -z $object ]] || listed[$object]=1; done`,
     `  for object in "\${objects[@]}"; do`,
-    `    if [[ $object == *.dump && -n \${listed[$object.json]:-} && $object =~ $stamp ]]; then complete+=("\${BASH_REMATCH[1]}"); fi`,
+    `    if [[ $object == *.dump && -n \${listed[$object.json]:-} && $object =~ $backup_name ]]; then complete+=("\${BASH_REMATCH[1]}"); fi`,
     "  done",
     `  if ((\${#complete[@]} <= keep)); then`,
     `    echo "dropstack: off-site holds \${#complete[@]} complete copies (keeping at least $keep); nothing to prune" >&2`,
@@ -227,7 +232,7 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
     `  oldest_kept=$(printf '%s\n' "\${complete[@]}" | sort -r | sed -n "\${keep}p")`,
     "  cutoff=$(($(date -u +%s) - days * 86400))",
     `  for object in "\${objects[@]}"; do`,
-    "    [[ $object =~ $stamp ]] || continue",
+    "    [[ $object =~ $backup_name ]] || continue",
     "    key=${BASH_REMATCH[1]}",
     `    [[ $key < "$oldest_kept" ]] || continue`,
     `    epoch=$(date -u -d "\${key:0:4}-\${key:4:2}-\${key:6:2}T\${key:9:2}:\${key:11:2}:\${key:13:2}Z" +%s) || continue`,

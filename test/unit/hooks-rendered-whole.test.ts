@@ -527,6 +527,40 @@ describe("off-site retention", () => {
     assert.deepEqual([...keepTwo.removed].sort(), [old[2], `${old[2]}.json`, orphan].sort());
   });
 
+  it("never deletes an object that is not a backup.sh name, however old the stamp inside it", () => {
+    const copies = Array.from({ length: 3 }, (_, i) => backupName(now, (100 + i) * day));
+    const stamp = /-(\d{8}T\d{6}\.\d{9}Z)-/.exec(copies[2])?.[1] as string;
+    // A stamp 200 days old inside names backup.sh never writes: other extensions, suffixes
+    // after .dump, no database part, characters file_safe replaces, parts too long.
+    const foreign = [
+      `report-${stamp}.pdf`,
+      `app-${stamp}.dump.bak`,
+      `app-${stamp}.dump.json.tmp`,
+      `app-${stamp}.dump.partial`,
+      `${stamp}.dump`,
+      `-${stamp}.dump`,
+      `app-${stamp}-la bel.dump`,
+      `app db-${stamp}.dump`,
+      `${"d".repeat(65)}-${stamp}.dump`,
+      `app-${stamp}-${"l".repeat(65)}.dump`,
+      `old-app-${stamp}.dump.json.json`,
+      `app-${stamp}.dumps`,
+      `app-${stamp}Z.dump`,
+    ];
+    const listing = [...copies.flatMap((dump) => [dump, `${dump}.json`]), ...foreign.flatMap((name) => [name, `${name}.json`])];
+    const result = runOffsitePrune(listing, { keep: 1, days: 1 });
+    assert.equal(result.status, 0, result.stderr);
+    const expected = copies.slice(1).flatMap((dump) => [dump, `${dump}.json`]);
+    assert.deepEqual([...result.removed].sort(), [...expected].sort());
+    // A label and a database name with every character file_safe keeps are backup.sh names.
+    const labelled = [`my_app.v2-${stamp}-pre-migrate_1.dump`, `a-${stamp}.dump`];
+    const own = runOffsitePrune([...copies.slice(0, 1), `${copies[0]}.json`, ...labelled.flatMap((n) => [n, `${n}.json`])], {
+      keep: 1,
+      days: 1,
+    });
+    assert.deepEqual([...own.removed].sort(), labelled.flatMap((n) => [n, `${n}.json`]).sort());
+  });
+
   it("reports a failed listing or deletion and leaves the new copy's success alone", () => {
     const listing = Array.from({ length: 3 }, (_, i) => backupName(now, (10 + i) * day)).flatMap((dump) => [dump, `${dump}.json`]);
     const unlisted = runOffsitePrune("fails", { keep: 1, days: 1 });
