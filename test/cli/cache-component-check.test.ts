@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { runCheck, writeStackVariant } from "../support/check";
+import { runCheck } from "../support/check";
+import { checkUnsafeVariant } from "../support/unsafe-stacks";
 import { committedValue } from "../support/program";
 
 describe("npm run check (cache)", () => {
@@ -27,10 +28,8 @@ describe("npm run check (cache)", () => {
   });
 
   it("exits 1 naming redis-image-pinned when production runs redis:7", () => {
-    const file = writeStackVariant("production", (c) => {
-      c["dropstack:redis"] = { ...(c["dropstack:redis"] as Record<string, unknown>), image: "redis:7" };
-    });
-    const report = runCheck("production", { configFile: file });
+    // Production's shared unsafe variant runs redis:7, among other edits (test/support/unsafe-stacks.ts).
+    const report = checkUnsafeVariant("production");
     assert.equal(report.status, 1, report.stderr);
     const violation = report.json?.violations.find((v) => v.policy === "redis-image-pinned");
     assert.equal(violation?.enforcementLevel, "mandatory");

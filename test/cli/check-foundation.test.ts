@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { type CheckReport, runCheck, writeStackVariant } from "../support/check";
+import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 describe("npm run check (foundation)", () => {
   // The committed stacks' reports, each made once and read by every test that needs it.
@@ -31,22 +32,23 @@ describe("npm run check (foundation)", () => {
     }
   });
 
-  it("exits 1 naming the policy when production opens SSH to the world", () => {
-    const file = writeStackVariant("production", (c) => {
-      c["dropstack:adminCidrs"] = ["0.0.0.0/0"];
-    });
-    const report = runCheck("production", { configFile: file });
+  // Production's shared unsafe variant opens the admin ports to the world and turns droplet
+  // backups off, among other edits (test/support/unsafe-stacks.ts).
+  it("exits 1 naming the policy on the firewall when production opens SSH to the world", () => {
+    const report = checkUnsafeVariant("production");
     assert.equal(report.status, 1, report.stderr);
-    assert.ok(report.json?.violations.some((v) => v.policy === "firewall-no-public-admin-ports" && v.enforcementLevel === "mandatory"));
+    const found = report.json?.violations.find((v) => v.policy === "firewall-no-public-admin-ports");
+    assert.equal(found?.enforcementLevel, "mandatory");
+    assert.match(found?.urn ?? "", /digitalocean:index\/firewall:Firewall::dropstack-production-firewall$/);
+    assert.match(found?.message ?? "", /0\.0\.0\.0\/0/);
   });
 
-  it("exits 1 naming the policy when production turns droplet backups off", () => {
-    const file = writeStackVariant("production", (c) => {
-      (c["dropstack:droplet"] as Record<string, unknown>).backups = false;
-    });
-    const report = runCheck("production", { configFile: file });
+  it("exits 1 naming the policy on the droplet when production turns droplet backups off", () => {
+    const report = checkUnsafeVariant("production");
     assert.equal(report.status, 1, report.stderr);
-    assert.ok(report.json?.violations.some((v) => v.policy === "droplet-backups-enabled" && v.enforcementLevel === "mandatory"));
+    const found = report.json?.violations.find((v) => v.policy === "droplet-backups-enabled");
+    assert.equal(found?.enforcementLevel, "mandatory");
+    assert.match(found?.urn ?? "", /digitalocean:index\/droplet:Droplet::dropstack-production-droplet$/);
   });
 
   it("only warns when staging has droplet backups off", () => {

@@ -36,10 +36,12 @@ interface Snapshot {
 // that image, and prints what the engine would diff.
 const RUNNER = `
 import { setStackReferenceOutputs } from ${JSON.stringify(path.join(ROOT, "tools/check/mocks"))};
-import { runStack } from ${JSON.stringify(path.join(ROOT, "test/support/program"))};
+import { Graph } from ${JSON.stringify(path.join(ROOT, "tools/check/graph"))};
+import { evaluateStack } from ${JSON.stringify(path.join(ROOT, "test/support/program"))};
 const app = JSON.parse(process.argv[2]);
 setStackReferenceOutputs(${JSON.stringify(stagingStack)}, { promotedImage: app.image });
-runStack({ stack: "production", override: { "dropstack:app": app } }).then(({ graph }) => {
+evaluateStack({ stack: "production", override: { "dropstack:app": app } }).then((run) => {
+  const graph = new Graph(run.registrations);
   const pick = (r, keys) => Object.fromEntries(keys.map((k) => [k, r.inputs[k]]));
   const hook = (suffix) => pick(graph.one("command:remote:Command", suffix), ["triggers", "create", "stdin", "update"]);
   process.stdout.write(JSON.stringify({

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { runCheck, writeStackVariant } from "../support/check";
+import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 const OTHER_DIGEST = `sha256:${"b".repeat(64)}`;
 
@@ -53,10 +54,8 @@ describe("npm run check: guardrail policies", () => {
   });
 
   it("staging: plain credentials are advisory", () => {
-    const file = writeStackVariant("staging", (c) => {
-      c["auth0:clientSecret"] = "plaintext";
-    });
-    const report = runCheck("staging", { configFile: file });
+    // Staging's shared unsafe variant stores auth0:clientSecret in plain text, among other edits.
+    const report = checkUnsafeVariant("staging");
     assert.equal(report.status, 0, report.stderr);
     const found = report.json?.violations.find((v) => v.policy === "config-secrets-encrypted");
     assert.equal(found?.enforcementLevel, "advisory");

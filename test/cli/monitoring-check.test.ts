@@ -2,12 +2,8 @@
 // production rule that alerts must reach someone, through the real policy analyzer.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runCheck, writeStackVariant } from "../support/check";
-
-const withoutEmails = (stack: string) =>
-  writeStackVariant(stack, (c) => {
-    c["dropstack:alerts"] = { emails: [] };
-  });
+import { runCheck } from "../support/check";
+import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 describe("npm run check (monitoring)", () => {
   it("lists the uptime check and its alerts for production", () => {
@@ -22,7 +18,8 @@ describe("npm run check (monitoring)", () => {
   });
 
   it("exits 1 naming monitoring-alerts-configured when production has no alert emails", () => {
-    const report = runCheck("production", { configFile: withoutEmails("production") });
+    // The shared unsafe variants have no alert emails, among other edits (test/support/unsafe-stacks.ts).
+    const report = checkUnsafeVariant("production");
     assert.equal(report.status, 1, report.stderr);
     const violation = report.json?.violations.find((v) => v.policy === "monitoring-alerts-configured");
     assert.equal(violation?.enforcementLevel, "mandatory");
@@ -30,7 +27,7 @@ describe("npm run check (monitoring)", () => {
   });
 
   it("only warns when staging has no alert emails", () => {
-    const report = runCheck("staging", { configFile: withoutEmails("staging") });
+    const report = checkUnsafeVariant("staging");
     assert.equal(report.status, 0, report.stderr);
     const violation = report.json?.violations.find((v) => v.policy === "monitoring-alerts-configured");
     assert.equal(violation?.enforcementLevel, "advisory");

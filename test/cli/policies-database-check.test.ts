@@ -1,22 +1,20 @@
 // The database policies through `npm run check`'s real analyzer, on stack variants.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runCheck, writeStackVariant } from "../support/check";
+import { runCheck } from "../support/check";
+import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 type Violation = { policy: string; enforcementLevel: string; message: string };
 
-function checkProductionWith(edit: (config: Record<string, unknown>) => void) {
-  const report = runCheck("production", { configFile: writeStackVariant("production", edit) });
+/** Production's shared unsafe variant: one node, PostgreSQL 12 and adminCidrs open to the world, among other edits. */
+function checkUnsafeProduction() {
+  const report = checkUnsafeVariant("production");
   return { status: report.status, stderr: report.stderr, violations: (report.json?.violations ?? []) as Violation[] };
 }
 
-const postgres = (config: Record<string, unknown>) => config["dropstack:postgres"] as Record<string, unknown>;
-
 describe("npm run check (database policies)", () => {
   it("exits 1 naming database-cluster-high-availability when production runs one node", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => {
-      postgres(c).nodes = 1;
-    });
+    const { status, stderr, violations } = checkUnsafeProduction();
     assert.equal(status, 1, stderr);
     const found = violations.find((v) => v.policy === "database-cluster-high-availability");
     assert.equal(found?.enforcementLevel, "mandatory");
@@ -24,9 +22,7 @@ describe("npm run check (database policies)", () => {
   });
 
   it("exits 1 naming database-cluster-supported-version for PostgreSQL 12", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => {
-      postgres(c).version = "12";
-    });
+    const { status, stderr, violations } = checkUnsafeProduction();
     assert.equal(status, 1, stderr);
     assert.ok(
       violations.some((v) => v.policy === "database-cluster-supported-version" && v.enforcementLevel === "mandatory"),
@@ -35,9 +31,7 @@ describe("npm run check (database policies)", () => {
   });
 
   it("exits 1 naming database-firewall-no-public-sources when adminCidrs opens the database to the world", () => {
-    const { status, stderr, violations } = checkProductionWith((c) => {
-      c["dropstack:adminCidrs"] = ["0.0.0.0/0"];
-    });
+    const { status, stderr, violations } = checkUnsafeProduction();
     assert.equal(status, 1, stderr);
     const found = violations.find((v) => v.policy === "database-firewall-no-public-sources");
     assert.equal(found?.enforcementLevel, "mandatory");

@@ -16,9 +16,9 @@ const tempDir = scopedTempDirs(after);
 
 // Prints every registration's inputs (secrets unwrapped) and options, keyed by URN.
 const RUNNER = `
-import { runStack } from ${JSON.stringify(path.join(ROOT, "test/support/program"))};
-runStack({ stack: process.argv[2] as "staging" | "production" }).then(({ graph }) => {
-  const out = Object.fromEntries(graph.registrations.map((r) => [r.urn, {
+import { evaluateStack } from ${JSON.stringify(path.join(ROOT, "test/support/program"))};
+evaluateStack({ stack: process.argv[2] as "staging" | "production" }).then(({ registrations }) => {
+  const out = Object.fromEntries(registrations.map((r) => [r.urn, {
     inputs: r.inputs, secretInputs: r.secretInputs, dependencies: [...r.dependencies].sort(),
     protect: r.protect, deleteBeforeReplace: r.deleteBeforeReplace, ignoreChanges: r.ignoreChanges,
     provider: r.provider, parent: r.parent,

@@ -2,11 +2,12 @@
 // modified copy, and returns its exit status and --json report.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { ROOT, TS_NODE } from "./program";
+import { sharedInRun } from "./shared-in-run";
 
 export interface CheckReport {
   status: number;
@@ -21,9 +22,15 @@ export interface CheckReport {
 }
 
 export function runCheck(stack: string, options: { configFile?: string; json?: boolean; extraArgs?: string[] } = {}): CheckReport {
-  const committed = options.configFile === undefined && (options.extraArgs ?? []).length === 0;
-  const cached = committed ? committedStackReport(stack, options.json !== false) : undefined;
-  if (cached?.report) return cached.report;
+  const json = options.json !== false;
+  const shareable = (options.extraArgs ?? []).length === 0 && (options.configFile === undefined || isSharedVariant(options.configFile));
+  // A committed stack's check, or a shared variant's, is the same for every file of the run.
+  return shareable
+    ? sharedInRun("check", [stack, options.configFile ?? null, json], () => spawnCheck(stack, options))
+    : spawnCheck(stack, options);
+}
+
+function spawnCheck(stack: string, options: { configFile?: string; json?: boolean; extraArgs?: string[] }): CheckReport {
   const args = [
     path.join(ROOT, "tools/check/main.ts"),
     stack,
@@ -38,43 +45,43 @@ export function runCheck(stack: string, options: { configFile?: string; json?: b
   });
   const report: CheckReport = { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   if (options.json !== false && result.stdout.trim().startsWith("{")) report.json = JSON.parse(result.stdout);
-  cached?.save(report);
   return report;
 }
 
-/**
- * The check of a committed stack file, as it stands, is the same for every test file of one
- * `npm test` run, and a dozen files ask for it. tools/run-tests.mjs gives each run a temp
- * folder of its own (TMPDIR) and says so in DROPSTACK_TEST_RUN, so a report is kept there
- * for the rest of that run, and never outlives the sources it was made from. The key
- * includes the environment, which some tests change.
- */
-function committedStackReport(stack: string, json: boolean): { report?: CheckReport; save: (report: CheckReport) => void } | undefined {
+const SHARED_VARIANTS = "shared-stack-variants";
+
+function isSharedVariant(configFile: string): boolean {
   const runDir = process.env.DROPSTACK_TEST_RUN;
-  if (!runDir) return undefined;
-  const key = createHash("sha256")
-    .update(JSON.stringify([stack, json, Object.entries(process.env).sort()]))
-    .digest("hex");
-  const file = path.join(runDir, `check-${key}.json`);
-  try {
-    return { report: JSON.parse(readFileSync(file, "utf8")) as CheckReport, save: () => undefined };
-  } catch {
-    return {
-      save: (report) => {
-        // Written whole under a name of its own, then renamed: a file reading it at the same
-        // time sees all of it or nothing.
-        writeFileSync(`${file}.${process.pid}`, JSON.stringify(report));
-        renameSync(`${file}.${process.pid}`, file);
-      },
-    };
+  return runDir !== undefined && path.dirname(path.dirname(configFile)) === path.join(runDir, SHARED_VARIANTS);
+}
+
+/**
+ * writeStackVariant's file, at a path named after its contents in the run's folder: every
+ * test file that makes the same variant gets the same path, and so shares one check of it.
+ */
+export function sharedStackVariant(stack: string, edit: (config: Record<string, unknown>) => void): string {
+  const runDir = process.env.DROPSTACK_TEST_RUN;
+  if (!runDir) return writeStackVariant(stack, edit);
+  const text = stackVariantText(stack, edit);
+  const dir = path.join(runDir, SHARED_VARIANTS, createHash("sha256").update(text).digest("hex").slice(0, 16));
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${file}.${process.pid}`, text);
+    renameSync(`${file}.${process.pid}`, file);
   }
+  return file;
+}
+
+function stackVariantText(stack: string, edit: (config: Record<string, unknown>) => void): string {
+  const document = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  edit(document.config);
+  return stringify(document);
 }
 
 /** A copy of a committed stack file with top-level `dropstack:` keys changed by `edit`. */
 export function writeStackVariant(stack: string, edit: (config: Record<string, unknown>) => void): string {
-  const document = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  edit(document.config);
   const file = path.join(mkdtempSync(path.join(tmpdir(), "dropstack-stack-")), `Pulumi.${stack}.yaml`);
-  writeFileSync(file, stringify(document));
+  writeFileSync(file, stackVariantText(stack, edit));
   return file;
 }

@@ -2,10 +2,10 @@
 // with some keys changed, and returns the registration graph. One run per test file:
 // Pulumi's runtime is process-global.
 import * as path from "node:path";
-import { Graph, runProgram } from "../../tools/check/harness";
-import { setStackReferenceOutputs } from "../../tools/check/mocks";
+import { Graph, type ProgramRun } from "../../tools/check/graph";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion/evaluate";
 import { readStackFile } from "../../tools/check/stack-file";
+import { sharedInRunAsync } from "./shared-in-run";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -21,9 +21,35 @@ export interface ProgramOptions {
   override?: Record<string, unknown>;
   /** What the staging stack promoted; defaults to the image under test (promotion holds). */
   stagingPromotedImage?: string;
+  /**
+   * Evaluate in this process even when another file already ran the same stack: for a test
+   * that reads the program's exports (its Outputs) after the run.
+   */
+  inThisProcess?: boolean;
 }
 
+/**
+ * The program's registrations and outputs for the stack and overrides. Several test files
+ * ask for the same run (the committed stacks, mostly), so it is made once per `npm test`
+ * run (test/support/shared-in-run.ts); a file that reads a run made elsewhere loads
+ * neither Pulumi nor the program.
+ */
 export async function runStack(options: ProgramOptions): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
+  const run = options.inThisProcess
+    ? await evaluateStack(options)
+    : await sharedInRunAsync("program", [options.stack, options.override ?? {}, options.stagingPromotedImage ?? null], () =>
+        evaluateStack(options),
+      );
+  return { graph: new Graph(run.registrations), outputs: run.stackOutputs };
+}
+
+/** runStack, evaluated in this process whatever other files did: for tests that compare runs of the program. */
+export async function evaluateStack(options: ProgramOptions): Promise<ProgramRun> {
+  // Loaded only here: Pulumi's runtime and the program cost about a second of CPU to load.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { runProgram } = require("../../tools/check/harness") as typeof import("../../tools/check/harness");
+  const { setStackReferenceOutputs } = require("../../tools/check/mocks") as typeof import("../../tools/check/mocks");
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const file = readStackFile(path.join(ROOT, `Pulumi.${options.stack}.yaml`));
   const config = { ...file.config };
   for (const [key, value] of Object.entries(options.override ?? {})) {
@@ -35,8 +61,7 @@ export async function runStack(options: ProgramOptions): Promise<{ graph: Graph;
   if (promotion.stagingStack) {
     setStackReferenceOutputs(promotion.stagingStack, { [PROMOTED_IMAGE_OUTPUT]: options.stagingPromotedImage ?? app.image });
   }
-  const run = await runProgram({ stack: options.stack, config, secretKeys: file.secretKeys });
-  return { graph: new Graph(run.registrations), outputs: run.stackOutputs };
+  return runProgram({ stack: options.stack, config, secretKeys: file.secretKeys });
 }
 
 /** The committed value of a key, parsed, for building overrides. */

@@ -14,7 +14,11 @@ describe("off-site backups (production, mocks)", () => {
   let program: Record<string, unknown>;
   before(async () => {
     // No promotion stack: the guard (it reads staging's outputs) stays out of a test about backups.
-    ({ graph } = await runStack({ stack: "production", override: { "dropstack:promotion": { allowUnpromoted: true } } }));
+    ({ graph } = await runStack({
+      inThisProcess: true,
+      stack: "production",
+      override: { "dropstack:promotion": { allowUnpromoted: true } },
+    }));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     program = require(path.join(ROOT, "index.ts"));
   });

@@ -26,7 +26,7 @@ describe("Cache component (production, mocks)", () => {
     setStackReferenceOutputs(committedValue<{ stagingStack: string }>("production", "dropstack:promotion").stagingStack, {
       [PROMOTED_IMAGE_OUTPUT]: committedValue<{ image: string }>("production", "dropstack:app").image,
     });
-    ({ graph, outputs } = await runStack({ stack: "production", override: { "dropstack:redis": REDIS } }));
+    ({ graph, outputs } = await runStack({ inThisProcess: true, stack: "production", override: { "dropstack:redis": REDIS } }));
     container = graph.one("docker:index/container:Container", "-redis");
     image = graph.one("docker:index/remoteImage:RemoteImage", "-redis-image");
     password = String(graph.one("random:index/randomPassword:RandomPassword", "-redis-password").outputs.result);

@@ -22,7 +22,11 @@ describe("database (production, mocks)", () => {
   let program: Record<string, unknown>;
   before(async () => {
     // No promotion stack: the guard (it reads staging's outputs) stays out of a test about the database.
-    ({ graph } = await runStack({ stack: "production", override: { "dropstack:promotion": { allowUnpromoted: true } } }));
+    ({ graph } = await runStack({
+      inThisProcess: true,
+      stack: "production",
+      override: { "dropstack:promotion": { allowUnpromoted: true } },
+    }));
     // The program module stays in require's cache, so its exports are the live Outputs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     program = require(path.join(ROOT, "index.ts"));

@@ -31,7 +31,7 @@ let outputs: Record<string, unknown>;
 before(async () => {
   // Promotion is not under test here: without a staging stack to read, the guard needs the override.
   const promotion = { ...committedValue("production", "dropstack:promotion"), allowUnpromoted: true };
-  ({ graph, outputs } = await runStack({ stack: "production", override: { "dropstack:promotion": promotion } }));
+  ({ graph, outputs } = await runStack({ inThisProcess: true, stack: "production", override: { "dropstack:promotion": promotion } }));
 });
 
 describe("Identity under mocks (production)", () => {
