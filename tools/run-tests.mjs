@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the tests under test/ with Node's own runner. Node's --test takes no globs here, so
-// the files are listed; each file runs in its own process, which keeps Pulumi's global mock
-// state from leaking between files.
+// the files are listed. A file that evaluates the program or loads Pulumi runs in a process
+// of its own, which keeps Pulumi's global mock state from leaking between files; the other
+// unit files share one process (sharesProcess).
 //
 //   node tools/run-tests.mjs [--group NAME]... [--concurrency N] [substring]...
 //       every test file (the default), the files of the named groups (a group is a folder
@@ -18,7 +19,7 @@
 // runs after the others, by itself (for a test that measures time or load). Node's runner
 // takes the files in path order, so test/cli and test/system (the longest files) start
 // before test/unit and no long file is started last as a slow tail.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -116,13 +117,42 @@ function withRunTmpdir(run) {
 }
 
 /**
- * Runs the files, `concurrency` at a time, then those that run alone one by one; returns
- * the worst exit status. `reporters(phase)` adds reporter arguments per phase.
+ * A unit test file that neither evaluates the program nor loads Pulumi leaves nothing behind
+ * in its process, so those files share one (see inOneProcess). The others keep a process
+ * each: Pulumi's runtime is process-global.
  */
-function runFiles(files, concurrency, reporters = () => [], env = process.env) {
+const NEEDS_OWN_PROCESS = /\b(runStack|evaluateStack|runProgram)\(|tools\/check\/harness|from "@pulumi\/pulumi"|run-tests: own process/;
+
+function sharesProcess(file) {
+  return groupOf(file) === "unit" && !NEEDS_OWN_PROCESS.test(readFileSync(join(root, file), "utf8"));
+}
+
+/**
+ * One test file that requires the given files, each inside a suite named after it, so each
+ * file's top-level hooks apply to its own tests only, as in a process of its own. A process
+ * costs about half a second of CPU to start and load the common modules, a pure unit file
+ * often less than that to run, and the suite is CPU-bound.
+ */
+function inOneProcess(files, dir) {
+  const file = join(dir, "unit-files-sharing-a-process.test.cjs");
+  const lines = files.map((f) => `describe(${JSON.stringify(f)}, () => require(${JSON.stringify(join(root, f))}));`);
+  writeFileSync(file, ["// Written by tools/run-tests.mjs.", 'const { describe } = require("node:test");', ...lines, ""].join("\n"));
+  return file;
+}
+
+/**
+ * Runs the files, `concurrency` at a time, then those that run alone one by one; returns
+ * the worst exit status. `reporters(phase)` adds reporter arguments per phase. With
+ * `shareProcesses`, the unit files that can share a process run in one.
+ */
+function runFiles(files, concurrency, reporters = () => [], env = process.env, shareProcesses = false) {
   const alone = files.filter(runsAlone);
+  const together = files.filter((f) => !alone.includes(f));
+  const shared = shareProcesses && env.DROPSTACK_TEST_RUN ? together.filter(sharesProcess) : [];
+  const sharing = shared.length > 1;
   const phases = [
-    [files.filter((f) => !alone.includes(f)), concurrency],
+    // The shared process is the longest "file": first, so that it is not the tail.
+    [sharing ? [inOneProcess(shared, env.DROPSTACK_TEST_RUN), ...together.filter((f) => !shared.includes(f))] : together, concurrency],
     [alone, 1],
   ].filter(([phaseFiles]) => phaseFiles.length > 0);
   let status = 0;
@@ -146,8 +176,10 @@ function runFiles(files, concurrency, reporters = () => [], env = process.env) {
     if (result.status !== 0) status = result.status ?? 1;
     // The wall time of each phase, so a run's log says how long the suite took without the
     // files that run alone (the rehearsal) and how long those took.
-    const files = `${phaseFiles.length} file${phaseFiles.length === 1 ? "" : "s"}`;
-    const what = phase === 0 ? `${files}, ${n} at a time` : `${files} run alone`;
+    const count = phase === 0 ? together.length : phaseFiles.length;
+    const files = `${count} file${count === 1 ? "" : "s"}`;
+    const what =
+      phase === 0 ? `${files}${sharing ? ` (${shared.length} unit files in one process)` : ""}, ${n} at a time` : `${files} run alone`;
     console.log(`\n=== ${what}: ${((performance.now() - started) / 1000).toFixed(0)} s wall, exit ${result.status ?? "signal"} ===`);
   }
   return status;
@@ -222,4 +254,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 if (options.repeat > 0) process.exit(repeat(files, options.repeat, options.concurrency) > 0 ? 1 : 0);
-process.exit(withRunTmpdir((env) => runFiles(files, options.concurrency, () => [], env)));
+// --repeat keeps a process per file: it compares results per file, across runs.
+process.exit(withRunTmpdir((env) => runFiles(files, options.concurrency, () => [], env, true)));

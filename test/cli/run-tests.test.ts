@@ -138,6 +138,31 @@ describe("run-tests.mjs selection and scheduling", () => {
     }
   });
 
+  it("runs the unit files that load no Pulumi in one process, each file's hooks applying to its own tests only", () => {
+    const pids = join(work, "pids");
+    rmSync(pids, { force: true });
+    // Each test records its file and process; a file-level afterEach marks only its own file's tests.
+    const recorder = (name: string, header = "") =>
+      `${header}import { appendFileSync } from "node:fs";\nimport { afterEach, it } from "node:test";\n` +
+      `afterEach(() => appendFileSync(${JSON.stringify(pids)}, "after ${name}\\n"));\n` +
+      `it("${name}", () => appendFileSync(${JSON.stringify(pids)}, \`${name} \${process.pid}\\n\`));\n`;
+    const env = testFolder("sharing", {
+      "unit/a.test.ts": recorder("a"),
+      "unit/b.test.ts": recorder("b"),
+      "unit/c.test.ts": recorder("c", "// run-tests: own process\n"),
+      "unit/d.test.ts": recorder("d", '// evaluates with runStack({ stack: "staging" })\n'),
+      "cli/e.test.ts": recorder("e"),
+    });
+    const result = runTests([], env);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /=== 5 files \(2 unit files in one process\), \d+ at a time: /);
+    const lines = readFileSync(pids, "utf8").trim().split("\n");
+    const pid = Object.fromEntries(lines.filter((l) => !l.startsWith("after")).map((l) => l.split(" ")));
+    assert.equal(pid.a, pid.b, "a and b share a process");
+    assert.equal(new Set([pid.a, pid.c, pid.d, pid.e]).size, 4, `c, d and e have a process each: ${lines.join(", ")}`);
+    assert.deepEqual(lines.filter((l) => l.startsWith("after")).sort(), ["after a", "after b", "after c", "after d", "after e"]);
+  });
+
   it("selects groups and substrings, and names the groups when asked for one that does not exist", () => {
     const result = runTests(["--group", "nope"]);
     assert.equal(result.status, 2);

@@ -105,6 +105,25 @@ describe("policy config-secrets-encrypted", () => {
     }
   });
 
+  it("leaves alone names where a stem is only part of a word, and blank credential leaves", () => {
+    // PWD and KEY count only as whole words: at the start or after a separator, and at the end.
+    for (const name of ["MONKEY", "TURKEY", "KEYBOARD", "HOCKEY_TEAM", "KEY_ID", "PUBLIC_KEY_PATH", "PWDX", "MYPWD", "PWD_FILE"])
+      assert.equal(looksSecret(name), false, name);
+    for (const name of ["PWD", "dbPwd", "SSH_KEY", "signingKey", "PRIVATEKEY", "privateKey", "ACCESSKEY"])
+      assert.equal(looksSecret(name), true, name);
+    // An unset credential (empty or null) is not a plain-text one; any other value is, at any depth.
+    for (const password of ["", null]) assert.deepEqual(plaintextSecrets({ "dropstack:registry": JSON.stringify({ password }) }, []), []);
+    for (const [value, path] of [
+      [{ password: "x" }, "password"],
+      [{ password: 0 }, "password"],
+      [{ a: { b: { token: "t" } } }, "a.b.token"],
+    ] as const) {
+      const found = plaintextSecrets({ "dropstack:registry": JSON.stringify(value) }, []);
+      assert.equal(found.length, 1, JSON.stringify(value));
+      assert.ok(found[0].startsWith(`dropstack:registry.${path} is a credential stored in plain text`), found[0]);
+    }
+  });
+
   it("flags credentials inside app.image", () => {
     for (const image of ["bot:token@ghcr.io/acme/api:1", "https://bot:token@ghcr.io/acme/api:1"]) {
       assert.deepEqual(plaintextSecrets({ "dropstack:app": JSON.stringify({ image }) }, []).length, 1, image);

@@ -35,6 +35,13 @@ describe("budget-monthly", () => {
     assert.match(violations[0], /1 item without a sourced price not counted/);
   });
 
+  it("counts the items it could not price, in the plural for more than one", async () => {
+    // Neither the droplet's size nor the database's has a sourced price: Spaces' $5 is counted.
+    const violations = await stackViolations(budgetMonthly, stack("s-99vcpu-1tb", false, "db-s-8vcpu-32gb"), { monthlyUsd: 1 });
+    assert.equal(violations.length, 1);
+    assert.match(violations[0], /; 2 items without a sourced price not counted\. Biggest items:/);
+  });
+
   it("passes a stack within its budget (the total exactly at it included), and one without a budget", async () => {
     for (const size of ["s-1vcpu-1gb", "s-2vcpu-4gb", "s-4vcpu-8gb"]) {
       assert.deepEqual(await stackViolations(budgetMonthly, stack(size, true), { monthlyUsd: 187.4 }), [], size);

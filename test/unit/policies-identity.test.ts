@@ -91,6 +91,17 @@ describe("auth0-spa-no-password-or-implicit-grant", () => {
     assert.match(violations[0], /allows the implicit, password, http:\/\/auth0\.com\/oauth\/grant-type\/password-realm grants/);
   });
 
+  it("names a single forbidden grant in the singular", async () => {
+    for (const grant of ["implicit", "password"]) {
+      const violations = await resourceViolations(
+        auth0SpaNoPasswordOrImplicitGrant,
+        client({ ...SPA, grantTypes: ["authorization_code", grant] }),
+      );
+      assert.equal(violations.length, 1, grant);
+      assert.match(violations[0], new RegExp(`allows the ${grant} grant: keep grantTypes`));
+    }
+  });
+
   it("flags an SPA with grantTypes unset, since Auth0 then enables implicit", async () => {
     const unset: Record<string, unknown> = { ...SPA };
     delete unset.grantTypes;

@@ -19,11 +19,16 @@ import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./syst
 const POSTGRES_LIB = "/usr/lib/postgresql";
 const MINIMUM_MAJOR_VERSION = 15;
 
-/** Durability is irrelevant for a server that lives for one test file; these make it fast. */
+// A test server lives for one test file and keeps nothing: no durability, and none of the work
+// that only pays off later (autovacuum workers visiting every database the tests create,
+// WAL kept for replicas that do not exist).
 const FAST_SETTINGS: Record<string, string> = {
   fsync: "off",
   synchronous_commit: "off",
   full_page_writes: "off",
+  autovacuum: "off",
+  wal_level: "minimal",
+  max_wal_senders: "0",
 };
 
 export interface PostgresOptions {
