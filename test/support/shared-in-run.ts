@@ -82,42 +82,64 @@ function save<T>(slot: Slot, value: T): T {
   return JSON.parse(text) as T;
 }
 
+/** Makes the result while holding the slot's lock, saves it, and lets the lock go whatever happens. */
+function makeHoldingLock<T>(slot: Slot, make: () => T): T {
+  const release = () => rmSync(slot.lock, { recursive: true, force: true });
+  let made: T;
+  try {
+    made = make();
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const settle = (value: unknown) => {
+    try {
+      return save(slot, value);
+    } finally {
+      release();
+    }
+  };
+  if (made instanceof Promise) {
+    return made.then(settle, (e: unknown) => {
+      release();
+      throw e;
+    }) as T;
+  }
+  return settle(made) as T;
+}
+
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * One look at the slot: its result, made here when the lock was free (a promise, for an
+ * asynchronous `make`), or undefined while another file makes it.
+ */
+function lookUp<T>(slot: Slot, make: () => T): { value: T } | undefined {
+  for (;;) {
+    const step = attempt<T>(slot);
+    if (step === "locked-by-us") return { value: makeHoldingLock(slot, make) };
+    if (step.done) return { value: step.value };
+    // A dead holder's lock was just removed: look again at once.
+    if (step.wait) return undefined;
+  }
 }
 
 /** `make()`'s result, made once per run for every file that asks with the same kind and parts. */
 export function sharedInRun<T>(kind: string, parts: unknown, make: () => T): T {
   const slot = slotFor(kind, parts);
   if (!slot) return make();
-  for (;;) {
-    const step = attempt<T>(slot);
-    if (step === "locked-by-us") {
-      try {
-        return save(slot, make());
-      } finally {
-        rmSync(slot.lock, { recursive: true, force: true });
-      }
-    }
-    if (step.done) return step.value;
-    if (step.wait) sleepSync(POLL_MS);
-  }
+  let found: { value: T } | undefined;
+  while (!(found = lookUp(slot, make))) sleepSync(POLL_MS);
+  return found.value;
 }
 
 /** sharedInRun for a result made asynchronously; waiting for another file does not block. */
 export async function sharedInRunAsync<T>(kind: string, parts: unknown, make: () => Promise<T>): Promise<T> {
   const slot = slotFor(kind, parts);
   if (!slot) return make();
-  for (;;) {
-    const step = attempt<T>(slot);
-    if (step === "locked-by-us") {
-      try {
-        return save(slot, await make());
-      } finally {
-        rmSync(slot.lock, { recursive: true, force: true });
-      }
-    }
-    if (step.done) return step.value;
-    if (step.wait) await delay(POLL_MS);
-  }
+  let found: { value: Promise<T> } | undefined;
+  while (!(found = lookUp(slot, make))) await delay(POLL_MS);
+  return found.value;
 }
