@@ -52,7 +52,7 @@ const SHARED_VARIANTS = "shared-stack-variants";
 
 function isSharedVariant(configFile: string): boolean {
   const runDir = process.env.DROPSTACK_TEST_RUN;
-  return runDir !== undefined && path.dirname(path.dirname(configFile)) === path.join(runDir, SHARED_VARIANTS);
+  return !!runDir && path.dirname(path.dirname(configFile)) === path.join(runDir, SHARED_VARIANTS);
 }
 
 /**

@@ -110,6 +110,25 @@ describe("mutation modules", () => {
     assert.deepEqual(reached, ["test/unit/direct.test.ts", "test/unit/helper.test.ts", "test/unit/cycle.test.ts"]);
   });
 
+  it("follows the harness to the program it runs by a computed path: a test evaluating the program reaches every module", () => {
+    const sources: Record<string, string> = {
+      "test/unit/graph.test.ts": `import { runStack } from "../support/program";`,
+      "test/support/program.ts": `const { runProgram } = require("../../tools/check/harness") as typeof import("../../tools/check/harness");`,
+      "tools/check/harness.ts": `const program = path.resolve(__dirname, "..", "..", "index.ts");`,
+      "index.ts": `import { all } from "./policies/index";`,
+      "policies/index.ts": ``,
+    };
+    assert.deepEqual(
+      testsReaching(POLICIES, ["test/unit/graph.test.ts"], (path) => sources[path]),
+      ["test/unit/graph.test.ts"],
+    );
+    delete sources["index.ts"];
+    assert.deepEqual(
+      testsReaching(POLICIES, ["test/unit/graph.test.ts"], (path) => sources[path]),
+      [],
+    );
+  });
+
   it("puts the tests nearest the module first, so a mutant meets its focused tests before the whole-program ones", () => {
     const sources: Record<string, string> = {
       "test/unit/a-program.test.ts": `import { run } from "../support/program";`,

@@ -69,7 +69,8 @@ function firstFailure(copy: string, testFile: string, runTmp: string, timeoutMs 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...PRELOAD, "--test", "--test-reporter=tap", testFile], {
       cwd: copy,
-      env: { ...process.env, TMPDIR: runTmp },
+      // No results shared through an `npm test` run's folder: the tests check the mutant.
+      env: { ...process.env, TMPDIR: runTmp, DROPSTACK_TEST_RUN: "" },
       detached: true,
       stdio: ["ignore", "pipe", "ignore"],
     });

@@ -184,6 +184,9 @@ async function main(): Promise<number> {
   const [major] = process.versions.node.split(".").map(Number);
   if (major < 22)
     throw new Error(`StrykerJS 10 needs Node 22 or later; this is Node ${process.versions.node} (the project's engines say >=22)`);
+  // A mutant's tests must make what they check from the mutated code: no results shared
+  // through an `npm test` run's folder (test/support/shared-in-run.ts) reach them.
+  delete process.env.DROPSTACK_TEST_RUN;
   // The tap runner starts `node` from PATH: the same Node as this one.
   process.env.PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ""}`;
   process.chdir(ROOT);
