@@ -151,7 +151,7 @@ function runFiles(files, concurrency, reporters = () => [], env = process.env, s
   const shared = shareProcesses && env.DROPSTACK_TEST_RUN ? together.filter(sharesProcess) : [];
   const sharing = shared.length > 1;
   const phases = [
-    // The shared process is the longest "file": first, so that it is not the tail.
+    // The shared process runs its files one after another: first, so that it is not the tail.
     [sharing ? [inOneProcess(shared, env.DROPSTACK_TEST_RUN), ...together.filter((f) => !shared.includes(f))] : together, concurrency],
     [alone, 1],
   ].filter(([phaseFiles]) => phaseFiles.length > 0);
