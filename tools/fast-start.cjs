@@ -80,6 +80,16 @@ function compileTypeScript(source, filename) {
   return code;
 }
 
+/**
+ * Puts each file's JavaScript in the cache, compiling those not there yet, all through one
+ * compiler. For tools/run-tests.mjs: a run's processes start together, and each would
+ * otherwise start its own compiler for its file and compile the files they share side by
+ * side (about a second of CPU per process after a fresh clone).
+ */
+function precompile(filenames) {
+  for (const filename of filenames) compileTypeScript(fs.readFileSync(filename, "utf8"), filename);
+}
+
 Module._extensions[".ts"] = function (module, filename) {
   module._compile(compileTypeScript(fs.readFileSync(filename, "utf8"), filename), filename);
 };
@@ -191,4 +201,4 @@ function boundCallsites(Resource, frames) {
   };
 }
 
-module.exports = { startup, deferredModule, DEFERRED, CACHE };
+module.exports = { startup, deferredModule, DEFERRED, CACHE, precompile };

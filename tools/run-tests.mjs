@@ -23,6 +23,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -100,6 +101,45 @@ function runsAlone(file) {
 }
 
 /**
+ * The TypeScript a run's processes load, compiled before they start (tools/fast-start.cjs,
+ * precompile): the selected test files and, in the repository's own suite, every source
+ * file they may import. Costs a few seconds after a fresh clone and saves a compiler start
+ * in each process; with the cache filled it is a hash per file (60 ms in all).
+ */
+function precompileTypeScript(files) {
+  const sources =
+    testDir === join(root, "test")
+      ? ["index.ts", "components", "policies", "tools", "test"].flatMap((entry) => typeScriptFiles(join(root, entry)))
+      : files.map((file) => join(root, file));
+  createRequire(import.meta.url)("./fast-start.cjs").precompile(sources);
+}
+
+function typeScriptFiles(path) {
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { recursive: true })
+    .filter((entry) => entry.endsWith(".ts") && !entry.endsWith(".d.ts") && !entry.split(sep).includes("node_modules"))
+    .map((entry) => join(path, entry));
+}
+
+/**
+ * Debian's psql, pg_dump and pg_restore on PATH are one Perl script (postgresql-common's
+ * pg_wrapper) that picks a version and execs it: 70 ms of CPU a call, 10 ms without it, and
+ * the hook scripts under test call them some 500 times a run. With no cluster configured the
+ * wrapper picks the newest installed version, so its bin folder goes first on the tests'
+ * PATH: the same programs, without Perl.
+ */
+function postgresClientsFirst(path) {
+  const lib = "/usr/lib/postgresql";
+  const newest = existsSync(lib)
+    ? readdirSync(lib)
+        .filter((entry) => /^\d+$/.test(entry) && existsSync(join(lib, entry, "bin", "psql")))
+        .sort((a, b) => Number(b) - Number(a))[0]
+    : undefined;
+  return newest === undefined ? path : `${join(lib, newest, "bin")}:${path}`;
+}
+
+/**
  * A temp folder for one run's files: every test file gets it as TMPDIR, so what a test
  * leaves behind (a killed server's folder, a stack variant) goes with the run instead of
  * piling up in /tmp. A failed run keeps it for a look. Other users traverse it: the
@@ -110,7 +150,7 @@ function withRunTmpdir(run) {
   chmodSync(dir, 0o755);
   // DROPSTACK_TEST_RUN: what the files may share within this run (test/support/check.ts
   // keeps the committed stacks' check reports there, tools/lib/postgres.ts its template).
-  const status = run({ ...process.env, TMPDIR: dir, DROPSTACK_TEST_RUN: dir });
+  const status = run({ ...process.env, TMPDIR: dir, DROPSTACK_TEST_RUN: dir, PATH: postgresClientsFirst(process.env.PATH ?? "") });
   if (status === 0) rmSync(dir, { recursive: true, force: true });
   else console.log(`=== the run's temp files are kept in ${dir} ===`);
   return status;
@@ -253,6 +293,7 @@ if (files.length === 0) {
   console.error(`no test files matched ${[...options.groups.map((g) => `--group ${g}`), ...options.only].join(" ")}`);
   process.exit(1);
 }
+precompileTypeScript(files);
 if (options.repeat > 0) process.exit(repeat(files, options.repeat, options.concurrency) > 0 ? 1 : 0);
 // --repeat keeps a process per file: it compares results per file, across runs.
 process.exit(withRunTmpdir((env) => runFiles(files, options.concurrency, () => [], env, true)));

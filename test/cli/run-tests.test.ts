@@ -2,7 +2,7 @@
 // `npm run test:repeat` select, schedule and report.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
@@ -161,6 +161,43 @@ describe("run-tests.mjs selection and scheduling", () => {
     assert.equal(pid.a, pid.b, "a and b share a process");
     assert.equal(new Set([pid.a, pid.c, pid.d, pid.e]).size, 4, `c, d and e have a process each: ${lines.join(", ")}`);
     assert.deepEqual(lines.filter((l) => l.startsWith("after")).sort(), ["after a", "after b", "after c", "after d", "after e"]);
+  });
+
+  it("compiles every file's TypeScript before the files start, so no test process starts a compiler", () => {
+    const compiled = join(work, "compiled");
+    rmSync(compiled, { force: true });
+    // Each file records how many TypeScript files its own process compiled (tools/fast-start.cjs).
+    const recorder = (name: string) =>
+      `import { appendFileSync } from "node:fs";\nimport { it } from "node:test";\n` +
+      `const { startup } = require(${JSON.stringify(join(ROOT, "tools", "fast-start.cjs"))});\n` +
+      `it("${name}", () => appendFileSync(${JSON.stringify(compiled)}, \`${name} \${startup.compiled}\\n\`));\n`;
+    const cache = mkdtempSync(join(work, "ts-cache-"));
+    const env = testFolder("precompile", {
+      "cli/a.test.ts": recorder("a"),
+      "cli/b.test.ts": recorder("b"),
+      "system/c.test.ts": recorder("c"),
+    });
+    const result = runTests([], { ...env, DROPSTACK_TS_CACHE: cache });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.deepEqual(readFileSync(compiled, "utf8").trim().split("\n").sort(), ["a 0", "b 0", "c 0"]);
+  });
+
+  it("puts the newest PostgreSQL's own client programs first on the files' PATH, not Debian's Perl wrapper", (t) => {
+    const lib = "/usr/lib/postgresql";
+    if (!existsSync(lib)) return t.skip("PostgreSQL is not installed (.ci/run installs it)");
+    const newest = readdirSync(lib)
+      .filter((entry) => /^\d+$/.test(entry))
+      .sort((a, b) => Number(b) - Number(a))[0];
+    const found = join(work, "psql-found");
+    const env = testFolder("postgres-path", {
+      "system/a.test.ts":
+        `import { spawnSync } from "node:child_process";\nimport { writeFileSync } from "node:fs";\nimport { it } from "node:test";\n` +
+        `it("a", () => writeFileSync(${JSON.stringify(found)}, spawnSync("sh", ["-c", "for c in psql pg_dump pg_restore; do command -v $c; done"], { encoding: "utf8" }).stdout));\n`,
+    });
+    const result = runTests([], env);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const bin = join(lib, newest, "bin");
+    assert.deepEqual(readFileSync(found, "utf8").trim().split("\n"), [join(bin, "psql"), join(bin, "pg_dump"), join(bin, "pg_restore")]);
   });
 
   it("selects groups and substrings, and names the groups when asked for one that does not exist", () => {
