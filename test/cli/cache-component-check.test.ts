@@ -1,22 +1,18 @@
 // `npm run check` end to end for the cache: the rendered redis.conf it emits, and the
 // pinned-image policy blocking production through the real analyzer.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
-import { runCheck } from "../support/check";
+import { describe, it } from "node:test";
+import { emittedCommittedStack } from "../support/check";
 import { checkUnsafeVariant } from "../support/unsafe-stacks";
 import { committedValue } from "../support/program";
 
 describe("npm run check (cache)", () => {
-  const emitDir = mkdtempSync(path.join(tmpdir(), "dropstack-emit-"));
-  after(() => rmSync(emitDir, { recursive: true, force: true }));
-
   it("emits the redis.conf production ships, with a password and the committed memory settings", () => {
-    const report = runCheck("production", { extraArgs: ["--emit", emitDir] });
+    const { report, dir } = emittedCommittedStack("production");
     assert.equal(report.status, 0, report.stderr);
-    const conf = readFileSync(path.join(emitDir, "redis.conf"), "utf8").split("\n");
+    const conf = readFileSync(path.join(dir, "redis.conf"), "utf8").split("\n");
     const redis = committedValue<{ maxmemory: string; evictionPolicy: string }>("production", "dropstack:redis");
     assert.ok(
       conf.some((line) => /^requirepass "[^"]{32,}"$/.test(line)),

@@ -2,7 +2,7 @@
 // modified copy, and returns its exit status and --json report.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
@@ -84,4 +84,21 @@ export function writeStackVariant(stack: string, edit: (config: Record<string, u
   const file = path.join(mkdtempSync(path.join(tmpdir(), "dropstack-stack-")), `Pulumi.${stack}.yaml`);
   writeFileSync(file, stackVariantText(stack, edit));
   return file;
+}
+
+/**
+ * `npm run check -- <stack> --json --emit <dir>` on a committed stack: its report and the
+ * folder the server files went to. Within a run the check is made once and the folder shared
+ * (each file would otherwise make the same check again), so readers must not change the files.
+ */
+export function emittedCommittedStack(stack: string): { report: CheckReport; dir: string } {
+  const runDir = process.env.DROPSTACK_TEST_RUN;
+  const dir = runDir ? path.join(runDir, "shared-emits", stack) : mkdtempSync(path.join(tmpdir(), `dropstack-emit-${stack}-`));
+  // Outside a run the folder is this process's; a run removes its own folder.
+  if (!runDir) process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const report = sharedInRun("emit", [stack, dir], () => {
+    mkdirSync(dir, { recursive: true });
+    return spawnCheck(stack, { extraArgs: ["--emit", dir] });
+  });
+  return { report, dir };
 }

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { nginxHealthcheckTest } from "../../components/proxy/commands";
 import { hasHsts, nginxDirectives, tlsProtocolsIn } from "../../components/proxy/render";
-import { runCheck } from "../support/check";
+import { type CheckReport, emittedCommittedStack } from "../support/check";
 import { committedValue } from "../support/program";
-import { makeTempDir, requireTools } from "../../tools/lib/system";
+import { requireTools } from "../../tools/lib/system";
 import {
   httpRequest,
   httpsRequest,
@@ -57,21 +57,20 @@ for (const stack of ["production", "staging"] as const) {
   describe(`npm run check -- ${stack} --emit: nginx.conf`, () => {
     const hosts = committedValue<{ api: string; app?: string }>(stack, "dropstack:hosts");
     const served = [hosts.api, ...(hosts.app ? [hosts.app] : [])];
-    const emitDir = makeTempDir(`emit-${stack}`);
+    let emitDir: string;
     let emitted: string;
     let local: LocalNginxCopy;
     let nginx: RunningNginx | undefined;
-    let report: ReturnType<typeof runCheck>;
+    let report: CheckReport;
 
     before(async () => {
-      report = runCheck(stack, { extraArgs: ["--emit", emitDir] });
+      ({ report, dir: emitDir } = emittedCommittedStack(stack));
       emitted = readFileSync(join(emitDir, "nginx.conf"), "utf8");
       local = await localNginxCopy(emitted, localNginxVersion(tools.nginx));
       assert.deepEqual([...local.hosts].sort(), [...served].sort(), "placeholder certificates for every host it serves");
     });
     after(async () => {
       await nginx?.stop();
-      rmSync(emitDir, { recursive: true, force: true });
       if (local) rmSync(local.dir, { recursive: true, force: true });
     });
 
