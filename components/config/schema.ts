@@ -580,3 +580,27 @@ function editDistance(a: string, b: string): number {
   }
   return d[a.length][b.length];
 }
+
+/**
+ * Pulumi stores `pulumi config set --path app.port 8000` as a JSON object under
+ * `dropstack:app`, and plain values as strings; this reads both shapes.
+ */
+export function decodeConfigValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Every `dropstack:` key of the stack, decoded, unknown keys included (they are errors,
+ * not ignored). `config` maps full keys to Pulumi's stored strings.
+ */
+export function rawNamespaceConfig(config: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(config)) {
+    if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = decodeConfigValue(text);
+  }
+  return raw;
+}

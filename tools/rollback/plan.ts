@@ -1,7 +1,7 @@
 // The code rollback of docs/rollback.md as data: which image a breached post-deploy watch named,
 // and the pulumi commands that deploy it again. Pure, so the tests need no pulumi.
 import { WATCH_ROLLBACK_MARKER } from "../../components/hooks/commands";
-import { rawNamespaceConfig, parseStackConfig, type StackConfig } from "../../components/config";
+import { rawNamespaceConfig, parseStackConfig, type StackConfig } from "../../components/config/schema";
 import { isDigestPinned } from "../../components/common/patterns";
 import type { StackFile } from "../check/stack-file";
 
