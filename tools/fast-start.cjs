@@ -84,7 +84,7 @@ function compileTypeScript(source, filename) {
  * Puts each file's JavaScript in the cache, compiling those not there yet, all through one
  * compiler. For tools/run-tests.mjs: a run's processes start together, and each would
  * otherwise start its own compiler for its file and compile the files they share side by
- * side (about a second of CPU per process after a fresh clone).
+ * side (0.8 s more CPU for a check's process after a fresh clone, measured).
  */
 function precompile(filenames) {
   for (const filename of filenames) compileTypeScript(fs.readFileSync(filename, "utf8"), filename);

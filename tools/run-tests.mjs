@@ -67,13 +67,14 @@ function parseArgs(argv) {
   return options;
 }
 
-function findTests(dir) {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return findTests(path);
-    return entry.endsWith(".test.ts") ? [path] : [];
-  });
+/** Every file under `path` (or `path` itself when it is a file), node_modules left out. */
+function filesUnder(path) {
+  if (!existsSync(path)) return [];
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path).flatMap((entry) => (entry === "node_modules" ? [] : filesUnder(join(path, entry))));
 }
+
+const findTests = (dir) => filesUnder(dir).filter((file) => file.endsWith(".test.ts"));
 
 // RUN_TESTS_DIR replaces test/ (the runner's own tests point it at fixtures).
 const testDir = process.env.RUN_TESTS_DIR ?? join(root, "test");
@@ -100,43 +101,37 @@ function runsAlone(file) {
   return /run-tests: alone/.test(readFileSync(join(root, file), "utf8").split("\n", 20).join("\n"));
 }
 
+const requireHere = createRequire(import.meta.url);
+/** The check's preload: it compiles ahead (precompile), and once loaded, `.ts` modules load through it. */
+const fastStart = () => requireHere("./fast-start.cjs");
+
 /**
  * The TypeScript a run's processes load, compiled before they start (tools/fast-start.cjs,
- * precompile): the selected test files and, in the repository's own suite, every source
- * file they may import. Costs a few seconds after a fresh clone and saves a compiler start
+ * precompile): the selected test files and, in the repository's own suite, every file
+ * tsconfig.json includes. Costs a few seconds after a fresh clone and saves a compiler start
  * in each process; with the cache filled it is a hash per file (60 ms in all).
  */
 function precompileTypeScript(files) {
+  const included = JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")).include.map((glob) => glob.split("/")[0]);
   const sources =
     testDir === join(root, "test")
-      ? ["index.ts", "components", "policies", "tools", "test"].flatMap((entry) => typeScriptFiles(join(root, entry)))
+      ? [...new Set(included)].flatMap((entry) => filesUnder(join(root, entry)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")))
       : files.map((file) => join(root, file));
-  createRequire(import.meta.url)("./fast-start.cjs").precompile(sources);
-}
-
-function typeScriptFiles(path) {
-  if (!existsSync(path)) return [];
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path, { recursive: true })
-    .filter((entry) => entry.endsWith(".ts") && !entry.endsWith(".d.ts") && !entry.split(sep).includes("node_modules"))
-    .map((entry) => join(path, entry));
+  fastStart().precompile(sources);
 }
 
 /**
  * Debian's psql, pg_dump and pg_restore on PATH are one Perl script (postgresql-common's
  * pg_wrapper) that picks a version and execs it: 70 ms of CPU a call, 10 ms without it, and
- * the hook scripts under test call them some 500 times a run. With no cluster configured the
- * wrapper picks the newest installed version, so its bin folder goes first on the tests'
- * PATH: the same programs, without Perl.
+ * the hook scripts under test call them some 540 times a run. With no cluster configured the
+ * wrapper picks the newest installed version, the one the tests' servers run
+ * (tools/lib/postgres.ts), so its bin folder goes first on the tests' PATH: the same
+ * programs, without Perl.
  */
 function postgresClientsFirst(path) {
-  const lib = "/usr/lib/postgresql";
-  const newest = existsSync(lib)
-    ? readdirSync(lib)
-        .filter((entry) => /^\d+$/.test(entry) && existsSync(join(lib, entry, "bin", "psql")))
-        .sort((a, b) => Number(b) - Number(a))[0]
-    : undefined;
-  return newest === undefined ? path : `${join(lib, newest, "bin")}:${path}`;
+  fastStart();
+  const server = requireHere("./lib/postgres.ts").findPostgresBinDir();
+  return server === undefined ? path : `${server.binDir}:${path}`;
 }
 
 /**

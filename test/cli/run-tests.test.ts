@@ -2,11 +2,12 @@
 // `npm run test:repeat` select, schedule and report.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
 import { ROOT } from "../support/program";
+import { findPostgresBinDir } from "../../tools/lib/postgres";
 
 const work = mkdtempSync(join(tmpdir(), "dropstack-run-tests-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -183,11 +184,8 @@ describe("run-tests.mjs selection and scheduling", () => {
   });
 
   it("puts the newest PostgreSQL's own client programs first on the files' PATH, not Debian's Perl wrapper", (t) => {
-    const lib = "/usr/lib/postgresql";
-    if (!existsSync(lib)) return t.skip("PostgreSQL is not installed (.ci/run installs it)");
-    const newest = readdirSync(lib)
-      .filter((entry) => /^\d+$/.test(entry))
-      .sort((a, b) => Number(b) - Number(a))[0];
+    const server = findPostgresBinDir();
+    if (server === undefined) return t.skip("PostgreSQL is not installed (.ci/run installs it)");
     const found = join(work, "psql-found");
     const env = testFolder("postgres-path", {
       "system/a.test.ts":
@@ -196,7 +194,8 @@ describe("run-tests.mjs selection and scheduling", () => {
     });
     const result = runTests([], env);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    const bin = join(lib, newest, "bin");
+    const bin = server.binDir;
+    assert.match(bin, /^\/usr\/lib\/postgresql\/\d+\/bin$/);
     assert.deepEqual(readFileSync(found, "utf8").trim().split("\n"), [join(bin, "psql"), join(bin, "pg_dump"), join(bin, "pg_restore")]);
   });
 
