@@ -146,6 +146,26 @@ describe("mutation modules", () => {
       ["test/unit/c-direct.test.ts", "test/unit/b-helper.test.ts", "test/unit/a-program.test.ts"],
     );
   });
+
+  it("among files as near the module, runs those that start processes last", () => {
+    const sources: Record<string, string> = {
+      "test/unit/a-shell.test.ts": `import { spawnSync } from "node:child_process";\nimport { x } from "../../policies/host";`,
+      "test/unit/b-required.test.ts": `const { execFileSync } = require("node:child_process");\nimport { x } from "../../policies/host";`,
+      "test/unit/c-direct.test.ts": `import { x } from "../../policies/host";`,
+      "test/unit/d-program.test.ts": `import { run } from "../support/program";`,
+      "test/unit/e-mentions.test.ts": `// no child_process here\nimport { x } from "../../policies/host";`,
+      "test/support/program.ts": `import { all } from "../../policies/host";`,
+      "policies/host.ts": ``,
+    };
+    const tests = Object.keys(sources).filter((path) => path.endsWith(".test.ts"));
+    assert.deepEqual(testsReaching(POLICIES, tests, (path) => sources[path]), [
+      "test/unit/c-direct.test.ts",
+      "test/unit/e-mentions.test.ts",
+      "test/unit/a-shell.test.ts",
+      "test/unit/b-required.test.ts",
+      "test/unit/d-program.test.ts",
+    ]);
+  });
 });
 
 describe("mutant keys", () => {
