@@ -12,6 +12,7 @@ import {
   mutantKeys,
   relativeImports,
   scoreModule,
+  testCost,
   testsReaching,
   type MutantOutcome,
   type MutantStatus,
@@ -147,24 +148,30 @@ describe("mutation modules", () => {
     );
   });
 
-  it("among files as near the module, runs those that start processes last", () => {
+  it("among files as near the module, runs the pure ones first, then those evaluating the program, then those starting processes", () => {
+    const direct = `import { x } from "../../policies/host";`;
     const sources: Record<string, string> = {
-      "test/unit/a-shell.test.ts": `import { spawnSync } from "node:child_process";\nimport { x } from "../../policies/host";`,
-      "test/unit/b-required.test.ts": `const { execFileSync } = require("node:child_process");\nimport { x } from "../../policies/host";`,
-      "test/unit/c-direct.test.ts": `import { x } from "../../policies/host";`,
-      "test/unit/d-program.test.ts": `import { run } from "../support/program";`,
-      "test/unit/e-mentions.test.ts": `// no child_process here\nimport { x } from "../../policies/host";`,
-      "test/support/program.ts": `import { all } from "../../policies/host";`,
+      "test/unit/a-shell.test.ts": `import { spawnSync } from "node:child_process";\n${direct}`,
+      "test/unit/b-required.test.ts": `const { execFileSync } = require("node:child_process");\n${direct}`,
+      "test/unit/c-mocks.test.ts": `${direct}\nbefore(() => pulumi.runtime.setMocks(mocks));`,
+      "test/unit/d-stack.test.ts": `${direct}\nconst stack = await runStack(config);`,
+      "test/unit/e-direct.test.ts": direct,
+      "test/unit/f-mentions.test.ts": `// neither child_process nor setMocks here\n${direct}`,
+      "test/unit/g-program.test.ts": `import { run } from "../support/program";`,
+      "test/support/program.ts": direct,
       "policies/host.ts": ``,
     };
     const tests = Object.keys(sources).filter((path) => path.endsWith(".test.ts"));
     assert.deepEqual(testsReaching(POLICIES, tests, (path) => sources[path]), [
-      "test/unit/c-direct.test.ts",
-      "test/unit/e-mentions.test.ts",
+      "test/unit/e-direct.test.ts",
+      "test/unit/f-mentions.test.ts",
+      "test/unit/c-mocks.test.ts",
+      "test/unit/d-stack.test.ts",
       "test/unit/a-shell.test.ts",
       "test/unit/b-required.test.ts",
-      "test/unit/d-program.test.ts",
+      "test/unit/g-program.test.ts",
     ]);
+    assert.equal(testCost(`import { runStack } from "../support/program";`), 1);
   });
 });
 

@@ -82,10 +82,16 @@ export function relativeImports(file: string, source: string, exists: (path: str
 }
 
 /**
- * A test file that starts processes of its own (shells, nginx, the hook scripts) takes seconds
- * to tens of seconds where one that only calls the code takes a fraction of one.
+ * How long a test file takes, roughly, from what its source shows: one that only calls the
+ * code runs in a fraction of a second; one that evaluates the program under Pulumi's mocks
+ * loads the SDK and registers every resource (1 to 2 s); one that starts processes of its
+ * own (shells, nginx, the hook scripts) takes seconds to tens of seconds.
  */
-const STARTS_PROCESSES = /\bfrom\s+["']node:child_process["']|\brequire\(\s*["']node:child_process["']\s*\)/;
+export function testCost(source: string): 0 | 1 | 2 {
+  if (/\bfrom\s+["']node:child_process["']|\brequire\(\s*["']node:child_process["']\s*\)/.test(source)) return 2;
+  if (/\bsetMocks\(|\b(runStack|evaluateStack|runProgram)\(|support\/program["']/.test(source)) return 1;
+  return 0;
+}
 
 /**
  * The test files whose imports reach one of the module's files, in process: only those can
@@ -94,9 +100,9 @@ const STARTS_PROCESSES = /\bfrom\s+["']node:child_process["']|\brequire\(\s*["']
  * module is a child process Stryker cannot see the coverage of). The files nearest the module
  * in the import graph come first: Stryker runs a mutant's tests in this order and stops at the
  * first failure, and the focused tests that import the module kill most mutants in a second,
- * where a whole-program test found first would take a minute. Among files as near, those
- * that start processes come last: a mutant of a zod schema built at load runs every file
- * until one fails, and one such file first (36 s of shell runs) cost each of them that much.
+ * where a whole-program test found first would take a minute. Among files as near, the
+ * cheaper come first (testCost): a mutant of a zod schema built at load runs every file until
+ * one fails, and a shell-heavy file first (36 s) cost each such mutant that much.
  */
 export function testsReaching(
   module: MutationModule,
@@ -128,9 +134,9 @@ export function testsReaching(
   };
   return testFiles
     .filter((file) => !excluded(file, read(file) ?? ""))
-    .map((file) => ({ file, hops: distance(file), spawns: STARTS_PROCESSES.test(read(file) ?? "") ? 1 : 0 }))
-    .filter((reached): reached is { file: string; hops: number; spawns: number } => reached.hops !== undefined)
-    .sort((a, b) => a.hops - b.hops || a.spawns - b.spawns)
+    .map((file) => ({ file, hops: distance(file), cost: testCost(read(file) ?? "") }))
+    .filter((reached): reached is { file: string; hops: number; cost: 0 | 1 | 2 } => reached.hops !== undefined)
+    .sort((a, b) => a.hops - b.hops || a.cost - b.cost)
     .map(({ file }) => file);
 }
 
