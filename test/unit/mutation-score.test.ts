@@ -162,15 +162,18 @@ describe("mutation modules", () => {
       "policies/host.ts": ``,
     };
     const tests = Object.keys(sources).filter((path) => path.endsWith(".test.ts"));
-    assert.deepEqual(testsReaching(POLICIES, tests, (path) => sources[path]), [
-      "test/unit/e-direct.test.ts",
-      "test/unit/f-mentions.test.ts",
-      "test/unit/c-mocks.test.ts",
-      "test/unit/d-stack.test.ts",
-      "test/unit/a-shell.test.ts",
-      "test/unit/b-required.test.ts",
-      "test/unit/g-program.test.ts",
-    ]);
+    assert.deepEqual(
+      testsReaching(POLICIES, tests, (path) => sources[path]),
+      [
+        "test/unit/e-direct.test.ts",
+        "test/unit/f-mentions.test.ts",
+        "test/unit/c-mocks.test.ts",
+        "test/unit/d-stack.test.ts",
+        "test/unit/a-shell.test.ts",
+        "test/unit/b-required.test.ts",
+        "test/unit/g-program.test.ts",
+      ],
+    );
     assert.equal(testCost(`import { runStack } from "../support/program";`), 1);
   });
 });
