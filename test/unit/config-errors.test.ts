@@ -15,4 +15,9 @@ describe("the error a stack with invalid config stops with", () => {
       'invalid config for stack "production" (2 problems):\n  dropstack:domain: required\n  dropstack:app.port: expected a number',
     );
   });
+
+  it("is named InvalidConfigError, which is how the check tells invalid input (exit 2) from a failure (exit 3)", () => {
+    const error = new InvalidConfigError(["dropstack:domain: required"], "staging");
+    assert.equal(error.name, "InvalidConfigError");
+  });
 });
