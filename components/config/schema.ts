@@ -36,7 +36,10 @@ export { REDIS_EVICTION_POLICIES };
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
 const SIZE_SLUG = /^[a-z0-9-]+$/;
-const IMAGE_REF = /^[a-z0-9]+([._\-/:][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+// [registry host:port/]path[:tag][@sha256:digest], where a host without a port reads as the
+// path's first part. A colon only before a port or the tag, so that the tag's 128-character
+// limit holds.
+const IMAGE_REF = /^([a-z0-9]+([._-][a-z0-9]+)*:\d{1,5}\/)?[a-z0-9]+([._\-/][a-z0-9]+)*(:\w[\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 /** A string checked by `problem` (undefined when fine); the problem is the whole message. */
 function checkedString(problem: (value: string) => string | undefined) {
