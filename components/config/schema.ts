@@ -52,9 +52,8 @@ function checkedString(problem: (value: string) => string | undefined) {
 /** A whole number in [min, max]; the message states the range and repeats the value. */
 function intIn(min: number, max: number) {
   const message = (value: unknown) => `must be a whole number from ${min} to ${max}, got ${describe(value)}`;
-  return z
-    .number({ error: (i) => message(i.input) })
-    .refine((v) => Number.isInteger(v) && v >= min && v <= max, { error: (i) => message(i.input) });
+  // A schema's error covers the issues of its checks too, so the refinement needs none.
+  return z.number({ error: (i) => message(i.input) }).refine((v) => Number.isInteger(v) && v >= min && v <= max);
 }
 
 /** A string matching `pattern`; the message says what was expected and repeats the value. */
@@ -250,9 +249,7 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
             seconds: intIn(0, 3600).default(0),
             max5xxPercent: z
               .number({ error: (i) => `must be a percentage from 0 to 100 with at most two decimals, got ${describe(i.input)}` })
-              .refine((v) => v >= 0 && v <= 100 && Math.abs(Math.round(v * 100) - v * 100) < 1e-6, {
-                error: (i) => `must be a percentage from 0 to 100 with at most two decimals, got ${describe(i.input)}`,
-              })
+              .refine((v) => v >= 0 && v <= 100 && Math.abs(Math.round(v * 100) - v * 100) < 1e-6)
               .default(1),
             p95LatencyMs: intIn(1, 600000).default(2000),
             minRequests: intIn(1, 1000000).default(20),
