@@ -67,6 +67,13 @@ describe("an image reference with a scheme or credentials", () => {
       assert.deepEqual(imageProblems(image), [`dropstack:app.image: ${SCHEME_OR_CREDENTIALS}${JSON.stringify(image)}`]);
   });
 
+  it("is a scheme only at the start: a :// further on makes a malformed reference, not a scheme", () => {
+    for (const image of ["registry.example.com/a://b", "ghcr.io/acme/api:https://x"])
+      assert.deepEqual(imageProblems(image), [
+        `dropstack:app.image: expected an image reference like registry.example.com/app:1.2.3@sha256:<64 hex>, got ${JSON.stringify(image)}`,
+      ]);
+  });
+
   it("is told apart from a plain reference whose tag or digest holds a colon", () => {
     for (const image of [
       "registry.example.com:5000/acme/api:1.0.0",

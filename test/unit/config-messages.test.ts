@@ -1,0 +1,177 @@
+// The messages of the config keys whose values are checked by rules of their own: a missing
+// choice, sizes the price table does not price, SSH keys shown shortened, environment variable
+// names and values (secret values never repeated), and the commands that only need to be
+// non-blank.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DO_REGIONS, parseStackConfig } from "../../components/config/schema";
+import { DROPLET_PRICES, POSTGRES_NODE_PRICES } from "../../components/cost/prices";
+import { minimalConfig } from "../support/config";
+
+type Raw = ReturnType<typeof minimalConfig>;
+
+function problems(change: (raw: Raw) => void, stack = "staging"): string[] {
+  const raw = minimalConfig();
+  change(raw);
+  const result = parseStackConfig(raw, stack);
+  return result.ok ? [] : result.problems;
+}
+
+describe("a missing value where a choice is needed", () => {
+  it('says "got nothing"', () => {
+    assert.deepEqual(
+      problems((raw) => delete raw.region),
+      [`dropstack:region: expected a DigitalOcean region slug (${DO_REGIONS.join(", ")}), got nothing`],
+    );
+  });
+});
+
+describe("sizes", () => {
+  const tables = [
+    { key: "droplet.size", table: DROPLET_PRICES, example: "s-2vcpu-4gb", set: (raw: Raw, v: string) => void (raw.droplet = { size: v }) },
+    {
+      key: "postgres.size",
+      table: POSTGRES_NODE_PRICES,
+      example: "db-s-1vcpu-2gb",
+      set: (raw: Raw, v: string) => void (raw.postgres = { size: v }),
+    },
+  ];
+
+  for (const { key, table, example, set } of tables) {
+    const priced = Object.keys(table).filter((size) => table[size].monthlyUsd !== null);
+    const unpriced = Object.keys(table).filter((size) => table[size].monthlyUsd === null);
+    const expected = `expected a size the price table prices (${priced.join(", ")}), e.g. ${example}, got`;
+
+    it(`${key}: every priced size is taken, and one the table does not know is refused with the priced ones listed`, () => {
+      for (const size of priced)
+        assert.deepEqual(
+          problems((raw) => set(raw, size)),
+          [],
+          size,
+        );
+      for (const size of ["s-99", "", `${priced[0]}x`, priced[0].toUpperCase()])
+        assert.deepEqual(
+          problems((raw) => set(raw, size)),
+          [`dropstack:${key}: ${expected} ${JSON.stringify(size)}`],
+          size,
+        );
+    });
+
+    it(`${key}: a size the table lists without a sourced price is refused, saying so`, () => {
+      for (const size of unpriced)
+        assert.deepEqual(
+          problems((raw) => set(raw, size)),
+          [`dropstack:${key}: ${expected} ${JSON.stringify(size)}, which the price table lists without a sourced price`],
+          size,
+        );
+    });
+  }
+
+  it("the price tables have sizes without a sourced price, so the case above is tried", () => {
+    assert.ok(Object.values(POSTGRES_NODE_PRICES).some((price) => price.monthlyUsd === null));
+  });
+});
+
+describe("an SSH public key that is refused", () => {
+  it("is repeated whole up to 48 characters and shortened to its first 45 and ... beyond", () => {
+    for (const length of [12, 47, 48, 49, 50, 120]) {
+      const key = `ssh-rsa ${"A".repeat(length - "ssh-rsa ".length)}`;
+      const shown = length > 48 ? `${key.slice(0, 45)}...` : key;
+      const found = problems((raw) => void (raw.sshPublicKeys = [key]));
+      assert.equal(found.length, 1, key);
+      assert.ok(found[0].startsWith(`dropstack:sshPublicKeys.0: ${JSON.stringify(shown)}: `), found[0]);
+      assert.ok(found[0].length > `dropstack:sshPublicKeys.0: ${JSON.stringify(shown)}: `.length, "the problem follows");
+    }
+  });
+});
+
+describe("environment variables in app.env and appSecrets", () => {
+  const good = ["A", "_", "_X", "a1", "DATABASE_POOL_SIZE", "x_2_y"];
+  const bad = ["1A", "A-B", "A B", "A.B", "É", "9"];
+
+  it("take names of letters, digits and _ that do not start with a digit", () => {
+    for (const name of good) {
+      assert.deepEqual(
+        problems((raw) => void (raw.app.env = { [name]: "v" })),
+        [],
+        name,
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.appSecrets = { [name]: "v" })),
+        [],
+        name,
+      );
+    }
+  });
+
+  it("refuse any other name, naming it", () => {
+    for (const name of bad) {
+      const message = `${JSON.stringify(name)} is not an environment variable name (letters, digits and _, not starting with a digit)`;
+      assert.deepEqual(
+        problems((raw) => void (raw.app.env = { [name]: "v" })),
+        [`dropstack:app.env.${name}: ${message}`],
+        name,
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.appSecrets = { [name]: "v" })),
+        [`dropstack:appSecrets.${name}: ${message}`],
+        name,
+      );
+    }
+  });
+
+  it("take only text as values, repeating a wrong app.env value and never a secret one", () => {
+    for (const value of [5, true, null, ["x"], { a: "b" }]) {
+      assert.deepEqual(
+        problems((raw) => void (raw.app.env = { OK: value })),
+        [`dropstack:app.env.OK: expected text, got ${JSON.stringify(value)}`],
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.appSecrets = { OK: value })),
+        ["dropstack:appSecrets.OK: expected text"],
+      );
+    }
+  });
+});
+
+describe("commands and queries that need only be non-blank", () => {
+  const keys = [
+    {
+      key: "app.migrate",
+      expected: "the migration command, e.g. alembic upgrade head",
+      set: (raw: Raw, v: string) => void (raw.app.migrate = v),
+    },
+    {
+      key: "app.workers.0.command",
+      expected: "the worker's command, e.g. celery -A app worker",
+      set: (raw: Raw, v: string) => void (raw.app.workers = [{ name: "worker", command: v }]),
+    },
+    {
+      key: "app.workers.0.healthcheck",
+      expected: "a command run in the worker's container",
+      set: (raw: Raw, v: string) => void (raw.app.workers = [{ name: "worker", command: "celery -A app worker", healthcheck: v }]),
+    },
+    {
+      key: "app.verify.sql.0.query",
+      expected: "one line of SQL returning true, e.g. SELECT count(*) = 43 FROM information_schema.tables WHERE table_schema = 'app'",
+      set: (raw: Raw, v: string) => void (raw.app.verify = { sql: [{ name: "tables", query: v }] }),
+    },
+  ];
+
+  for (const { key, expected, set } of keys) {
+    it(`${key} takes any text with a visible character and refuses blank text, saying what it is for`, () => {
+      for (const value of ["x", " x ", "celery -A app worker", "SELECT true"])
+        assert.deepEqual(
+          problems((raw) => set(raw, value)),
+          [],
+          value,
+        );
+      for (const value of ["", " ", "   ", "\t"])
+        assert.deepEqual(
+          problems((raw) => set(raw, value)),
+          [`dropstack:${key}: expected ${expected}, got ${JSON.stringify(value)}`],
+          value,
+        );
+    });
+  }
+});
