@@ -12,6 +12,7 @@ import {
   mutantKeys,
   relativeImports,
   scoreModule,
+  checkerTsconfig,
   testCost,
   testsReaching,
   type MutantOutcome,
@@ -175,6 +176,19 @@ describe("mutation modules", () => {
       ],
     );
     assert.equal(testCost(`import { runStack } from "../support/program";`), 1);
+  });
+});
+
+describe("the checker's TypeScript project", () => {
+  it("holds the module's files, spawned ones included, on the repository's compiler options, and no tests", () => {
+    const guard = MODULES.find((module) => module.name === "guard");
+    assert.ok(guard);
+    assert.deepEqual(checkerTsconfig(guard), { extends: "./tsconfig.json", include: ["tools/guard/guard.ts", "tools/guard/main.ts"] });
+    for (const module of MODULES) {
+      const project = checkerTsconfig(module);
+      assert.deepEqual(project.include, [...module.mutate, ...(module.spawned?.mutate ?? [])], module.name);
+      assert.ok(!project.include.some((glob) => glob.startsWith("test/")), module.name);
+    }
   });
 });
 

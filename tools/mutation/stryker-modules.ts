@@ -51,6 +51,21 @@ export const MODULES: readonly MutationModule[] = [
   },
 ];
 
+/** The file `npm run test:mutation` writes checkerTsconfig's answer to, at the repository's root (ignored by git). */
+export const CHECKER_TSCONFIG = "tsconfig.mutation.json";
+
+/**
+ * The TypeScript project Stryker's checker compiles each mutant in: the module's own files and
+ * what they import, not the whole repository. With all of it (tests included), every mutant of
+ * a module the rest imports re-checked hundreds of dependent files, and the one checker
+ * process Stryker gives 2 workers took a core for the whole run while only one test process
+ * ran beside it. A mutant whose only type error would be in a dependent file is then run by
+ * the tests instead, like any other.
+ */
+export function checkerTsconfig(module: MutationModule): { extends: string; include: string[] } {
+  return { extends: "./tsconfig.json", include: [...module.mutate, ...(module.spawned?.mutate ?? [])] };
+}
+
 /** Does a repository path match one of the module's globs (`*` within one folder, no `**`)? */
 export function matchesModule(module: MutationModule, file: string): boolean {
   return [...module.mutate, ...(module.spawned?.mutate ?? [])].some((glob) => {

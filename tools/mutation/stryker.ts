@@ -12,12 +12,14 @@
 // `npm test`. Mutants are checked by the TypeScript compiler first, so a mutant the types
 // refuse costs no test run. Each module keeps an incremental file under reports/mutation/,
 // so a re-run only re-tests the mutants whose code or tests changed (--fresh ignores it).
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { commandLine, integerOption, UsageError } from "../cli";
 import { readEquivalents } from "./equivalents";
 import {
+  CHECKER_TSCONFIG,
+  checkerTsconfig,
   formatScore,
   MODULES,
   repositoryPath,
@@ -103,6 +105,7 @@ async function runStryker(
   // (Its types are reachable only through package exports, which this tsconfig's "node"
   // resolution does not read: the little used here is declared above.)
   const { Stryker } = (await import(STRYKER_CORE)) as StrykerCore;
+  writeFileSync(join(ROOT, CHECKER_TSCONFIG), `${JSON.stringify(checkerTsconfig({ name, mutate }), null, 2)}\n`);
   const stryker = new Stryker({
     mutate: [...mutate],
     // Without per-test coverage, Stryker's command runner runs the test files as `npm test`
@@ -124,7 +127,7 @@ async function runStryker(
           coverageAnalysis: "off",
         }),
     checkers: ["typescript"],
-    tsconfigFile: "tsconfig.json",
+    tsconfigFile: CHECKER_TSCONFIG,
     typescriptChecker: { prioritizePerformanceOverAccuracy: true },
     concurrency,
     incremental: true,
