@@ -175,3 +175,62 @@ describe("commands and queries that need only be non-blank", () => {
     });
   }
 });
+
+describe("smoke checks and schema assertions", () => {
+  const cases = [
+    {
+      key: "app.smoke.0.path",
+      expected: "a request path like /api/users/me (RFC 3986 characters, starting with /)",
+      set: (raw: Raw, v: string) => void (raw.app.smoke = [{ path: v }]),
+      accepted: ["/", "/health", "/api/users/me?x=1&y=%20", "/a:b@c"],
+      refused: ["", "health", "/a b", '/a"b', "/a<b", "//" + "é"],
+    },
+    {
+      key: "app.smoke.0.bodyContains",
+      expected: "text the response body must contain, without tabs",
+      set: (raw: Raw, v: string) => void (raw.app.smoke = [{ path: "/health", bodyContains: v }]),
+      accepted: ["ok", " ok ", '{"status":"ok"}'],
+      refused: ["", " ", "a\tb"],
+    },
+    {
+      key: "app.verify.sql.0.name",
+      expected: "a short name for the assertion (up to 100 characters, no tabs)",
+      set: (raw: Raw, v: string) => void (raw.app.verify = { sql: [{ name: v, query: "SELECT true" }] }),
+      accepted: ["tables", "x", "a".repeat(100), "users have emails"],
+      refused: ["", " ", "a".repeat(101), "a\tb"],
+    },
+  ];
+
+  for (const { key, expected, set, accepted, refused } of cases) {
+    it(`${key} takes its examples and refuses others, saying what it expects`, () => {
+      for (const value of accepted)
+        assert.deepEqual(
+          problems((raw) => set(raw, value)),
+          [],
+          value,
+        );
+      for (const value of refused) {
+        // A tab is also a control character: that problem comes first.
+        const found = problems((raw) => set(raw, value)).filter((p) => !p.includes("control character"));
+        assert.deepEqual(found, [`dropstack:${key}: expected ${expected}, got ${JSON.stringify(value)}`], value);
+      }
+    });
+  }
+
+  it("app.workers, app.smoke and app.verify.sql must be lists, and say of what", () => {
+    for (const value of ["worker", 3, { name: "w" }]) {
+      assert.deepEqual(
+        problems((raw) => void (raw.app.workers = value)),
+        [`dropstack:app.workers: expected a list of {name, command}, got ${JSON.stringify(value)}`],
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.app.smoke = value)),
+        [`dropstack:app.smoke: expected a list of {path, status, …}, got ${JSON.stringify(value)}`],
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.app.verify = { sql: value })),
+        [`dropstack:app.verify.sql: expected a list of {name, query}, got ${JSON.stringify(value)}`],
+      );
+    }
+  });
+});
