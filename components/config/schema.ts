@@ -135,7 +135,8 @@ const sqlAssertion = z.strictObject({
 
 /** A list whose items are checked one by one, so each bad item is named by its index. */
 function list<T extends z.ZodTypeAny>(item: T, empty?: string) {
-  const array = z.array(item, { error: (i) => `expected a list, got ${describe(i.input)}` });
+  // Not a list at all: issueMessage says "expected a list, got …".
+  const array = z.array(item);
   return empty ? array.min(1, empty) : array;
 }
 

@@ -234,3 +234,34 @@ describe("smoke checks and schema assertions", () => {
     }
   });
 });
+
+describe("lists and role names", () => {
+  it("a key that takes a list refuses anything else, repeating it", () => {
+    for (const value of ["10.0.0.0/8", 3, true, { cidr: "10.0.0.0/8" }]) {
+      assert.deepEqual(
+        problems((raw) => void (raw.adminCidrs = value)),
+        [`dropstack:adminCidrs: expected a list, got ${JSON.stringify(value)}`],
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.sshPublicKeys = value)),
+        [`dropstack:sshPublicKeys: expected a list, got ${JSON.stringify(value)}`],
+      );
+      assert.deepEqual(
+        problems((raw) => void (raw.alerts = { emails: value })),
+        [`dropstack:alerts.emails: expected a list, got ${JSON.stringify(value)}`],
+      );
+    }
+  });
+
+  it("auth0.roles takes lowercase role names starting with a letter and names each other one", () => {
+    const withRole = (role: string) => (raw: Raw) =>
+      void (raw.auth0 = { apiIdentifier: "https://api.example.com", roles: { [role]: ["read:all"] } });
+    for (const role of ["a", "admin", "super_admin", "read-only", "r2"]) assert.deepEqual(problems(withRole(role)), [], role);
+    for (const role of ["Admin", "1admin", "_admin", "-admin", "super admin", "", "admin!"])
+      assert.deepEqual(
+        problems(withRole(role)),
+        [`dropstack:auth0.roles.${role}: expected a role name like super_admin, got ${JSON.stringify(role)}`],
+        role,
+      );
+  });
+});
