@@ -110,7 +110,8 @@ describe("app.watch.max5xxPercent", () => {
   it("takes a percentage from 0 to 100 with at most two decimals", () => {
     const at = (value: unknown) => problemsAt((raw) => void (raw.app.watch = { max5xxPercent: value }), "app.watch.max5xxPercent");
     for (const value of [0, 0.01, 0.5, 1, 12.34, 99.99, 100]) assert.deepEqual(at(value).all, [], `${value}`);
-    for (const value of [-0.01, 100.01, 0.001, 12.345, 101, "1", null])
+    // 1e-8 is off a whole hundredth by exactly the tolerance floating-point error is allowed.
+    for (const value of [-0.01, 100.01, 0.001, 12.345, 101, 1e-8, 50 + 1e-8, "1", null])
       assert.deepEqual(
         at(value).at,
         [`dropstack:app.watch.max5xxPercent: must be a percentage from 0 to 100 with at most two decimals, got ${JSON.stringify(value)}`],
