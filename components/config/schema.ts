@@ -498,10 +498,7 @@ function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): st
           : issue.expected;
     return `expected ${expected}, got ${describe(value)}`;
   }
-  if (issue.code === "too_small" || issue.code === "too_big") {
-    const bound = issue.code === "too_small" ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
-    return `must have ${bound} ${issue.origin === "array" ? "entries" : "characters"}`;
-  }
+  // Every length bound of the schema carries its own message ("list at least one CIDR").
   return issue.message;
 }
 

@@ -265,3 +265,31 @@ describe("lists and role names", () => {
       );
   });
 });
+
+describe("registry.password", () => {
+  const withPassword = (password: unknown) => (raw: Raw) => {
+    raw.registry = { server: "ghcr.io", username: "bot", password };
+  };
+
+  it("must be non-empty text, and a wrong one is never repeated", () => {
+    assert.deepEqual(problems(withPassword("s3cr3t")), []);
+    assert.deepEqual(problems(withPassword("")), ["dropstack:registry.password: must not be empty"]);
+    for (const password of [12345678, true, ["s3cr3t"], { value: "s3cr3t" }]) {
+      const found = problems(withPassword(password));
+      assert.deepEqual(found, ["dropstack:registry.password: expected text"], JSON.stringify(password));
+    }
+  });
+});
+
+describe("an empty list where one entry is needed", () => {
+  it("says what to list", () => {
+    assert.deepEqual(
+      problems((raw) => void (raw.adminCidrs = [])),
+      ["dropstack:adminCidrs: list at least one CIDR"],
+    );
+    assert.deepEqual(
+      problems((raw) => void (raw.sshPublicKeys = [])),
+      ["dropstack:sshPublicKeys: list at least one OpenSSH public key"],
+    );
+  });
+});
