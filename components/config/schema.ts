@@ -338,13 +338,12 @@ export function stackConfigSchema(stack: string, project = "dropstack") {
       if (config.tls.email === "") {
         ctx.addIssue({ code: "custom", path: ["tls", "email"], message: "required: the ACME account email for Let's Encrypt" });
       }
-      const zoneHosts = [config.hosts.api, config.hosts.app].filter((h): h is string => h !== undefined);
       for (const [key, host] of Object.entries(config.hosts)) {
         if (host && config.manageDns && !(host === config.domain || host.endsWith(`.${config.domain}`))) {
           ctx.addIssue({ code: "custom", path: ["hosts", key], message: `"${host}" is not inside the managed zone "${config.domain}"` });
         }
       }
-      if (new Set(zoneHosts).size !== zoneHosts.length) {
+      if (config.hosts.app === config.hosts.api) {
         ctx.addIssue({ code: "custom", path: ["hosts", "app"], message: "must differ from hosts.api" });
       }
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
