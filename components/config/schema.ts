@@ -480,7 +480,8 @@ function cachedSchema(stack: string, project: string): ReturnType<typeof stackCo
 }
 
 function fullKey(path: PropertyKey[]): string {
-  return [CONFIG_NAMESPACE + ":" + String(path[0] ?? ""), ...path.slice(1).map(String)].join(".");
+  // Every issue has a path: parseStackConfig is given an object, so none is about the whole.
+  return [CONFIG_NAMESPACE + ":" + String(path[0]), ...path.slice(1).map(String)].join(".");
 }
 
 function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {

@@ -229,4 +229,22 @@ describe("the app's environment", () => {
       );
     }
   });
+
+  it("may set the Auth0 variables when the stack has no Auth0 tenant, and not when it has one", () => {
+    for (const name of ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"]) {
+      assert.deepEqual(
+        problems((raw) => void (raw.app.env = { [name]: "x" })),
+        [],
+        name,
+      );
+      assert.deepEqual(
+        problems((raw) => {
+          raw.app.env = { [name]: "x" };
+          raw.auth0 = AUTH0;
+        }),
+        [`dropstack:app.env.${name}: is set by dropstack in the app's environment; remove it`],
+        name,
+      );
+    }
+  });
 });
