@@ -442,9 +442,6 @@ export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 /** Top-level keys of the namespace, as Pulumi config stores them (objects under one key). */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(stackConfigSchema("staging").shape);
 
-/** Keys whose whole value is a secret (`pulumi config set --secret`). */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["appSecrets"]);
-
 export type ParseResult = { ok: true; config: StackConfig } | { ok: false; problems: string[] };
 
 /**
