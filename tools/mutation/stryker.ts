@@ -145,11 +145,20 @@ async function runStryker(
     fileLogLevel: "off",
     cleanTempDir: true,
   });
+  // The sources as Stryker read them: the keys come from the mutated code, not from edits made
+  // to the files while the run went on (which shifted every line after them).
+  const sources = new Map(
+    [...new Set(mutate.map((glob) => dirname(glob)))].flatMap((folder) =>
+      readdirSync(join(ROOT, folder))
+        .filter((name) => name.endsWith(".ts"))
+        .map((name): [string, string] => [`${folder}/${name}`, readSource(`${folder}/${name}`) ?? ""]),
+    ),
+  );
   const results = await stryker.runMutationTest();
   return results.map((result) => {
     const file = repositoryPath(ROOT, resolve(ROOT, result.fileName));
     const location = result.location;
-    const source = readSource(file) ?? "";
+    const source = sources.get(file) ?? readSource(file) ?? "";
     return {
       file,
       context: source.split("\n")[location.start.line - 1] ?? "",
