@@ -141,6 +141,9 @@ async function runStryker(
     tempDirName: ".stryker-tmp",
     ignorePatterns: ["reports", ".emit", "out"],
     timeoutMS: 20_000,
+    // The first run of every test file, for coverage, takes 2 to 3 minutes on an idle machine:
+    // Stryker's 5-minute default failed it with a test suite running beside.
+    dryRunTimeoutMinutes: 20,
     logLevel: "warn",
     fileLogLevel: "off",
     cleanTempDir: true,
