@@ -1,5 +1,7 @@
 // The smallest raw dropstack config the schema accepts for staging (production needs more:
 // adminCidrs, backups, promotion), for tests that change one key of it.
+import { parseStackConfig } from "../../components/config/schema";
+
 export function minimalConfig(): Record<string, unknown> & { app: Record<string, unknown> } {
   return {
     region: "fra1",
@@ -9,4 +11,14 @@ export function minimalConfig(): Record<string, unknown> & { app: Record<string,
     app: { image: "ghcr.io/acme/api:1.0.0", migrate: "alembic upgrade head" },
     tls: { email: "ops@example.com" },
   };
+}
+
+export type MinimalConfig = ReturnType<typeof minimalConfig>;
+
+/** The problems parseStackConfig finds in the smallest config after `change` (none when it parses). */
+export function problemsAfter(change: (raw: MinimalConfig) => void, stack = "staging"): string[] {
+  const raw = minimalConfig();
+  change(raw);
+  const result = parseStackConfig(raw, stack);
+  return result.ok ? [] : result.problems;
 }

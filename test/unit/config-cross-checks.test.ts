@@ -3,21 +3,19 @@
 // compliant variants.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseStackConfig } from "../../components/config/schema";
-import { minimalConfig } from "../support/config";
+import { type MinimalConfig, problemsAfter } from "../support/config";
 
-type Raw = ReturnType<typeof minimalConfig>;
+type Raw = MinimalConfig;
 
 const AUTH0 = { apiIdentifier: "https://api.example.com", roles: { reader: ["read:all"], admin: ["write:all"] } };
 /** What production needs besides staging's minimal config. */
 const PRODUCTION = { adminCidrs: ["203.0.113.0/24"], backups: { offsite: false } };
 
 function problems(change: (raw: Raw) => void, stack = "staging"): string[] {
-  const raw = minimalConfig();
-  if (stack === "production") Object.assign(raw, PRODUCTION);
-  change(raw);
-  const result = parseStackConfig(raw, stack);
-  return result.ok ? [] : result.problems;
+  return problemsAfter((raw) => {
+    if (stack === "production") Object.assign(raw, PRODUCTION);
+    change(raw);
+  }, stack);
 }
 
 describe("tls.email", () => {

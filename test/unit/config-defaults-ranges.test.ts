@@ -3,7 +3,7 @@
 // edges, with the message the user reads.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DO_REGIONS, DRILL_SCHEDULES, parseStackConfig, WEEKDAYS } from "../../components/config/schema";
+import { DO_REGIONS, DRILL_SCHEDULES, parseStackConfig, REDIS_EVICTION_POLICIES, WEEKDAYS } from "../../components/config/schema";
 import { minimalConfig } from "../support/config";
 
 type Raw = ReturnType<typeof minimalConfig>;
@@ -148,18 +148,8 @@ const CHOICES: Choice[] = [
   },
   {
     key: "redis.evictionPolicy",
-    choices: [
-      "noeviction",
-      "allkeys-lru",
-      "allkeys-lfu",
-      "allkeys-random",
-      "volatile-lru",
-      "volatile-lfu",
-      "volatile-random",
-      "volatile-ttl",
-    ],
-    message:
-      "expected one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl",
+    choices: REDIS_EVICTION_POLICIES,
+    message: `expected one of ${REDIS_EVICTION_POLICIES.join(", ")}`,
     set: (raw, v) => void (raw.redis = { evictionPolicy: v }),
   },
   {

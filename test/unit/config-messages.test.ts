@@ -4,18 +4,13 @@
 // non-blank.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DO_REGIONS, parseStackConfig } from "../../components/config/schema";
+import { DO_REGIONS } from "../../components/config/schema";
 import { DROPLET_PRICES, POSTGRES_NODE_PRICES } from "../../components/cost/prices";
-import { minimalConfig } from "../support/config";
+import { type MinimalConfig, problemsAfter } from "../support/config";
 
-type Raw = ReturnType<typeof minimalConfig>;
+type Raw = MinimalConfig;
 
-function problems(change: (raw: Raw) => void, stack = "staging"): string[] {
-  const raw = minimalConfig();
-  change(raw);
-  const result = parseStackConfig(raw, stack);
-  return result.ok ? [] : result.problems;
-}
+const problems = problemsAfter;
 
 describe("a missing value where a choice is needed", () => {
   it('says "got nothing"', () => {

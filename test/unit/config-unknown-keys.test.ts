@@ -5,17 +5,10 @@
 // characters are named by their code point wherever they sit.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { nearestKey, parseStackConfig, TOP_LEVEL_KEYS } from "../../components/config/schema";
-import { minimalConfig } from "../support/config";
+import { nearestKey, TOP_LEVEL_KEYS } from "../../components/config/schema";
+import { problemsAfter } from "../support/config";
 
-type Raw = ReturnType<typeof minimalConfig>;
-
-function problems(change: (raw: Raw) => void): string[] {
-  const raw = minimalConfig();
-  change(raw);
-  const result = parseStackConfig(raw, "staging");
-  return result.ok ? [] : result.problems;
-}
+const problems = problemsAfter;
 
 /** Every single edit of `key` of one kind. */
 function edits(key: string): { kind: string; typo: string }[] {
