@@ -56,11 +56,11 @@ export const CHECKER_TSCONFIG = "tsconfig.mutation.json";
 
 /**
  * The TypeScript project Stryker's checker compiles each mutant in: the module's own files and
- * what they import, not the whole repository. With all of it (tests included), every mutant of
- * a module the rest imports re-checked hundreds of dependent files, and the one checker
- * process Stryker gives 2 workers took a core for the whole run while only one test process
- * ran beside it. A mutant whose only type error would be in a dependent file is then run by
- * the tests instead, like any other.
+ * what they import, not the whole repository: a cold check of the whole (tests included) took
+ * 21 s of CPU, of the config's files and their imports 4 s. With 2 workers Stryker runs one
+ * checker beside one test process until the checker is done, and with the whole repository
+ * that checker kept 90 % of a core through config's run. A mutant whose only type error would
+ * be in a dependent file is then run by the tests instead, like any other.
  */
 export function checkerTsconfig(module: MutationModule): { extends: string; include: string[] } {
   return { extends: "./tsconfig.json", include: [...module.mutate, ...(module.spawned?.mutate ?? [])] };
