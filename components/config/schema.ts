@@ -451,16 +451,16 @@ export type ParseResult = { ok: true; config: StackConfig } | { ok: false; probl
  */
 export function parseStackConfig(raw: Record<string, unknown>, stack: string, project = "dropstack"): ParseResult {
   const schema = cachedSchema(stack, project);
-  const result = schema.safeParse(raw);
+  // reportInput: each issue carries the value it is about, for messages that show what was given.
+  const result = schema.safeParse(raw, { reportInput: true });
   const problems = [...controlCharacterProblems(raw, [])];
   if (!result.success) {
     for (const issue of result.error.issues) {
       if (issue.code === "unrecognized_keys") {
-        const known = knownKeysAt(schema, issue.path);
-        for (const key of issue.keys) problems.push(`${fullKey([...issue.path, key])}: ${unknownKeyMessage(key, issue.path, known)}`);
+        for (const key of issue.keys) problems.push(`${fullKey([...issue.path, key])}: ${unknownKeyMessage(schema, issue.path, key)}`);
         continue;
       }
-      problems.push(`${fullKey(issue.path)}: ${issueMessage(issue, raw)}`);
+      problems.push(`${fullKey(issue.path)}: ${issueMessage(issue)}`);
     }
   }
   if (problems.length === 0 && result.success) return { ok: true, config: result.data };
@@ -481,8 +481,8 @@ function fullKey(path: PropertyKey[]): string {
   return [CONFIG_NAMESPACE + ":" + String(path[0]), ...path.slice(1).map(String)].join(".");
 }
 
-function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
-  const value = valueAt(raw, issue.path);
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const value = issue.input;
   if (issue.code === "invalid_type") {
     if (value === undefined) return "required";
     // Our own messages (intIn, checkedString, …) already say what was expected; zod's start "Invalid input".
@@ -497,10 +497,6 @@ function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): st
   }
   // Every length bound of the schema carries its own message ("list at least one CIDR").
   return issue.message;
-}
-
-function valueAt(raw: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw);
 }
 
 /** Every string in the namespace with a line break or control character (components/config/text.ts); secret values unrepeated. */
@@ -543,13 +539,19 @@ function knownKeysAt(schema: unknown, path: PropertyKey[]): string[] {
   return current._zod.def.type === "object" ? Object.keys(current._zod.def.shape as object) : [];
 }
 
-function unknownKeyMessage(key: string, path: PropertyKey[], known: string[]): string {
-  const nested = path.length === 0 && key.includes(".") ? key.split(".")[0] : undefined;
-  if (nested !== undefined && known.includes(nested)) {
-    return `unknown key; nested keys live inside ${fullKey([nested])}: set it with pulumi config set --path '${fullKey([nested])}.${key.split(".").slice(1).join(".")}' <value>`;
+/**
+ * What to say about `key`, which the strict object of `schema` at `path` does not know: where
+ * it belongs when it is a dotted path typed as one top-level key, else the nearest known key.
+ */
+export function unknownKeyMessage(schema: unknown, path: PropertyKey[], key: string): string {
+  const known = knownKeysAt(schema, path);
+  const head = key.split(".")[0];
+  // A key without a dot is its own head, and it is unknown: only a dotted key gets here.
+  if (path.length === 0 && known.includes(head)) {
+    return `unknown key; nested keys live inside ${fullKey([head])}: set it with pulumi config set --path '${fullKey([key])}' <value>`;
   }
   const nearest = nearestKey(key, known);
-  return nearest ? `unknown key; did you mean ${fullKey([...path, nearest])}?` : "unknown key";
+  return nearest === undefined ? "unknown key" : `unknown key; did you mean ${fullKey([...path, nearest])}?`;
 }
 
 /** The known key with the smallest edit distance (case-insensitive, transpositions count once). */
@@ -563,14 +565,14 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
 }
 
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  // Row 0 and column 0 are the distances from an empty prefix; the loop below fills the rest.
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : i)));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      // Where i or j is 1, a[-1] or b[-1] is undefined, so the swap test fails there by itself.
+      if (a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
