@@ -4,6 +4,7 @@
 // ConfigureStack (policies/stack-config.ts); values are never repeated in messages.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { stackConfig } from "./stack-config";
+import { asProps } from "./util";
 
 /** Provider keys that are credentials, whatever their name says. */
 export const PROVIDER_CREDENTIAL_KEYS = [
@@ -34,22 +35,27 @@ export function hasUrlCredentials(value: string): boolean {
   }
 }
 
-function parseObject(text: string | undefined): Record<string, unknown> | undefined {
+/** A stored config value as JSON (Pulumi stores objects and lists so); undefined for plain text. */
+function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
 }
 
-/** Leaves of an object whose key looks secret, as dotted paths. */
-function secretLeaves(value: unknown, path: string[]): string[] {
+/**
+ * Leaves of an object or list whose key looks secret, as paths `pulumi config set --path`
+ * takes (`dropstack:registry.password`, `docker:registryAuth[0].password`).
+ */
+function secretLeaves(value: unknown, path: string): string[] {
   if (typeof value !== "object" || value === null) return [];
   return Object.entries(value).flatMap(([key, item]) => {
-    if (typeof item === "object" && item !== null) return secretLeaves(item, [...path, key]);
-    return looksSecret(key) && item !== "" && item !== null ? [[...path, key].join(".")] : [];
+    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+    // A null item is an object to typeof; the walk answers [] for it, as for any unset credential.
+    if (typeof item === "object") return secretLeaves(item, at);
+    return looksSecret(key) && item !== "" ? [at] : [];
   });
 }
 
@@ -65,9 +71,12 @@ export function plaintextSecrets(config: Record<string, string>, secretKeys: rea
   for (const key of Object.keys(config).sort()) {
     if (secret.has(key) || config[key] === "") continue;
     const [namespace, name = ""] = key.split(":");
-    if (namespace === "dropstack") continue;
-    if ((PROVIDER_CREDENTIAL_KEYS as readonly string[]).includes(key) || looksSecret(name)) {
+    if (namespace !== "dropstack" && ((PROVIDER_CREDENTIAL_KEYS as readonly string[]).includes(key) || looksSecret(name))) {
       found.push(`${key} is a credential stored in plain text: ${setSecret(key)} (or use the provider's environment variable)`);
+    } else if (key !== "dropstack:app" && key !== "dropstack:appSecrets") {
+      // Structured values in any namespace (a provider's registryAuth list as much as dropstack:registry).
+      for (const leaf of secretLeaves(parseJson(config[key]), key))
+        found.push(`${leaf} is a credential stored in plain text: ${setSecret(leaf)}`);
     }
   }
 
@@ -76,7 +85,7 @@ export function plaintextSecrets(config: Record<string, string>, secretKeys: rea
   }
 
   if (!secret.has("dropstack:app")) {
-    const app = parseObject(config["dropstack:app"]) ?? {};
+    const app = asProps(parseJson(config["dropstack:app"]));
     const env = typeof app.env === "object" && app.env !== null ? (app.env as Record<string, unknown>) : {};
     for (const [name, value] of Object.entries(env)) {
       const text = String(value ?? "");
@@ -94,13 +103,6 @@ export function plaintextSecrets(config: Record<string, string>, secretKeys: rea
     }
   }
 
-  for (const key of Object.keys(config)
-    .filter((k) => k.startsWith("dropstack:") && k !== "dropstack:app" && k !== "dropstack:appSecrets")
-    .sort()) {
-    if (secret.has(key)) continue;
-    for (const leaf of secretLeaves(parseObject(config[key]), [key]))
-      found.push(`${leaf} is a credential stored in plain text: ${setSecret(leaf)}`);
-  }
   return found;
 }
 
