@@ -10,7 +10,6 @@ import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
 import { DIGEST } from "../components/common/patterns";
 import { known, label } from "./util";
 
-const CONTAINER = "docker:index/container:Container";
 const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 
 export interface ImageReference {
@@ -26,7 +25,8 @@ export function parseImageReference(reference: string): ImageReference | undefin
   if (reference.startsWith("sha256:") || reference.length === 0) return undefined;
   const [nameAndTag, digest] = reference.split("@", 2);
   const lastSlash = nameAndTag.lastIndexOf("/");
-  const colon = nameAndTag.indexOf(":", lastSlash + 1);
+  // Searching from the slash itself (or from 0 when there is none) finds the tag's colon, not a port's.
+  const colon = nameAndTag.indexOf(":", lastSlash);
   const name = colon === -1 ? nameAndTag : nameAndTag.slice(0, colon);
   const tag = colon === -1 ? undefined : nameAndTag.slice(colon + 1);
   const parts = name.split("/");
@@ -54,8 +54,9 @@ function isRedisReference(reference: string | undefined): boolean {
 
 type ContainerProps = NonNullable<ReturnType<typeof asContainer>>;
 
+// asType answers undefined for any other type: the analyzer compares type tokens.
 function asContainer(resource: PolicyResource) {
-  return resource.type === CONTAINER ? resource.asType(docker.Container) : undefined;
+  return resource.asType(docker.Container);
 }
 
 export interface CacheContainer {
@@ -71,11 +72,11 @@ export interface CacheContainer {
  * (the app waits for the whole Cache, Redis' image included) gets no name from them.
  */
 function pulledImageName(container: PolicyResource): string | undefined {
-  const fromImageInput = (container.propertyDependencies?.image ?? []).filter((d) => d.type === REMOTE_IMAGE);
+  const fromImageInput = (container.propertyDependencies.image ?? []).filter((d) => d.type === REMOTE_IMAGE);
   const waitedFor = container.dependencies.filter((d) => d.type === REMOTE_IMAGE);
   const source = fromImageInput.length === 1 ? fromImageInput[0] : waitedFor.length === 1 ? waitedFor[0] : undefined;
-  const name = source ? known(() => source.asType(docker.RemoteImage)?.name) : undefined;
-  return typeof name === "string" ? name : undefined;
+  // The analyzer hands over a RemoteImage's name as a string, or throws while it is unknown.
+  return source ? known(() => source.asType(docker.RemoteImage)?.name) : undefined;
 }
 
 /** Redis containers: labelled by components/cache, or running an image named redis. */
