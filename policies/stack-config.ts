@@ -41,18 +41,18 @@ export function captureStackConfig(): void {
   const prototype = grpc.Server.prototype;
   const addService = prototype.addService;
   prototype.addService = function (this: unknown, service: unknown, impl: Record<string, Handler>) {
+    // The pack's process adds one service, the analyzer, which has configureStack; a service
+    // without that method never routes a call to the wrapper.
     const configureStack = impl.configureStack;
-    if (configureStack) {
-      impl = {
-        ...impl,
-        configureStack: (call, callback) => {
-          const config: Record<string, string> = {};
-          call.request.getConfigMap().forEach((value, key) => (config[key] = value));
-          setStackConfig(config, call.request.getConfigSecretKeysList());
-          configureStack(call, callback);
-        },
-      };
-    }
-    return addService.call(this, service, impl);
+    const wrapped: Record<string, Handler> = {
+      ...impl,
+      configureStack: (call, callback) => {
+        const config: Record<string, string> = {};
+        call.request.getConfigMap().forEach((value, key) => (config[key] = value));
+        setStackConfig(config, call.request.getConfigSecretKeysList());
+        configureStack(call, callback);
+      },
+    };
+    return addService.call(this, service, wrapped);
   };
 }
