@@ -32,7 +32,8 @@ export const databaseClusterSupportedVersion: ResourceValidationPolicy = {
   name: "database-cluster-supported-version",
   description: `PostgreSQL runs a supported major version (${MIN_POSTGRES_MAJOR} or newer), which the hooks and the privilege model assume.`,
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
-    const major = Number(String(cluster.version ?? "").split(".")[0]);
+    // An unset version reads as NaN, which is refused like an old one.
+    const major = Number(String(cluster.version).split(".")[0]);
     if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {
       reportViolation(
         `PostgreSQL version "${String(cluster.version ?? "unset")}" is not supported: set dropstack:postgres.version to "${MIN_POSTGRES_MAJOR}" or newer (e.g. "16")`,
