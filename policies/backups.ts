@@ -56,13 +56,12 @@ export const backupsRetentionMinimum: StackValidationPolicy = {
   name: "backups-retention-minimum",
   description: `The stack keeps at least ${MIN_BACKUPS_KEPT} verified backups (dropstack:backups.keep), so a problem noticed days later can still be rolled back.`,
   validateStack: (_args, reportViolation) => {
-    const { config, received } = stackConfig();
-    if (!received) return;
-    let keep: unknown = 7;
+    let keep: unknown;
     try {
-      keep = (JSON.parse(config["dropstack:backups"] ?? "{}") as { keep?: unknown }).keep ?? 7;
+      keep = (JSON.parse(stackConfig().config["dropstack:backups"]) as { keep?: unknown }).keep;
     } catch {
-      return;
+      // Unset (also before the engine sends the config; the default keeps 7), or not JSON (the
+      // stack's config validation reports that): JSON.parse throws on both, nothing to judge.
     }
     if (typeof keep === "number" && keep < MIN_BACKUPS_KEPT) {
       reportViolation(`dropstack:backups.keep is ${keep}: keep at least ${MIN_BACKUPS_KEPT} verified backups`);
