@@ -3,6 +3,7 @@
 // creates the alerts only when dropstack:alerts.emails lists someone.
 import * as digitalocean from "@pulumi/digitalocean";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { asList } from "./util";
 
 const UPTIME_CHECK = "digitalocean:index/uptimeCheck:UptimeCheck";
 const UPTIME_ALERT = "digitalocean:index/uptimeAlert:UptimeAlert";
@@ -26,14 +27,13 @@ export const alertsHaveRecipients: ResourceValidationPolicy = {
   name: "monitoring-alerts-have-recipients",
   description: "Every uptime and droplet alert notifies at least one email address or Slack channel.",
   validateResource: (args, reportViolation) => {
-    if (args.type === UPTIME_ALERT) {
-      const alert = args.asType(digitalocean.UptimeAlert);
-      if (alert && !(alert.notifications ?? []).some((n) => hasRecipients(n as Recipients)))
-        reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
-    } else if (args.type === MONITOR_ALERT) {
-      const alert = args.asType(digitalocean.MonitorAlert);
-      if (alert && !hasRecipients(alert.alerts as Recipients | undefined)) reportViolation(`droplet alert ${args.name} ${NO_RECIPIENTS}`);
-    }
+    // asType answers undefined for a resource of another type, so each check sees only its own.
+    const uptimeAlert = args.asType(digitalocean.UptimeAlert);
+    if (uptimeAlert && !asList<Recipients>(uptimeAlert.notifications).some((n) => hasRecipients(n)))
+      reportViolation(`uptime alert ${args.name} ${NO_RECIPIENTS}`);
+    const dropletAlert = args.asType(digitalocean.MonitorAlert);
+    if (dropletAlert && !hasRecipients(dropletAlert.alerts as Recipients | undefined))
+      reportViolation(`droplet alert ${args.name} ${NO_RECIPIENTS}`);
   },
 };
 
