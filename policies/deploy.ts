@@ -33,6 +33,11 @@ interface AppContainer {
   role: string;
 }
 
+/** The app's pull, `<name>-app-image` (components/app), told from Redis's and nginx's. */
+function isAppImage(resource: PolicyResource): boolean {
+  return resource.type === REMOTE_IMAGE && resource.name.endsWith(APP_IMAGE_SUFFIX);
+}
+
 function appContainers(resources: PolicyResource[]): AppContainer[] {
   return resources.flatMap((resource) => {
     if (resource.type !== CONTAINER) return [];
@@ -73,7 +78,7 @@ export const appImagePinned: StackValidationPolicy = {
   description:
     "The app image is named by an @sha256: digest, and app containers run it by image ID or digest, so what was tested is exactly what runs.",
   validateStack: (args, reportViolation) => {
-    for (const remoteImage of args.resources.filter((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX))) {
+    for (const remoteImage of args.resources.filter(isAppImage)) {
       const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
       if (typeof name === "string" && !isDigestPinned(name)) {
         reportViolation(`the app image "${name}" can change under the same name: ${PIN_HINT}`, remoteImage.urn);
@@ -113,10 +118,9 @@ const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
 /** True for the docker socket itself or any directory above it (mounting /var/run exposes it too). */
 export function exposesDockerSocket(hostPath: string): boolean {
-  const path = hostPath.length > 1 ? hostPath.replace(/\/+$/, "") : hostPath;
-  return (
-    path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket === path || socket.startsWith(path === "/" ? "/" : `${path}/`))
-  );
+  // The root strips to "", and every socket starts with "/".
+  const path = hostPath.replace(/\/+$/, "");
+  return path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`));
 }
 
 /** Capabilities that each amount to root on the droplet (or the kernel) for a compromised container. */
@@ -147,13 +151,14 @@ export const containerIsolated: ResourceValidationPolicy = {
     if (container.privileged === true) {
       reportViolation(`container ${label(args)} is privileged: remove privileged: true (add only the capabilities it needs)`);
     }
-    if (!(container.securityOpts ?? []).some((option) => NO_NEW_PRIVILEGES.test(String(option)))) {
+    const securityOpts = asList(container.securityOpts).map(String);
+    if (!securityOpts.some((option) => NO_NEW_PRIVILEGES.test(option))) {
       reportViolation(`container ${label(args)} can gain privileges through setuid binaries: add securityOpts: ["no-new-privileges:true"]`);
     }
-    for (const option of (container.securityOpts ?? []).map(String).filter((o) => UNCONFINED.test(o))) {
+    for (const option of securityOpts.filter((o) => UNCONFINED.test(o))) {
       reportViolation(`container ${label(args)} turns off a kernel confinement with securityOpts "${option}": remove it`);
     }
-    const added = (container.capabilities?.adds ?? []).map((c) => String(c).toUpperCase().replace(/^CAP_/, ""));
+    const added = asList(container.capabilities?.adds).map((c) => String(c).toUpperCase().replace(/^CAP_/, ""));
     for (const capability of added.filter((c) => HOST_LEVEL_CAPABILITIES.includes(c))) {
       reportViolation(`container ${label(args)} adds the capability ${capability}, which amounts to root on the droplet: remove it`);
     }
@@ -186,16 +191,16 @@ export const deployPromotionOverride: StackValidationPolicy = {
   description:
     "When dropstack:promotion.allowUnpromoted lets an image ship that staging did not promote, the preview says so, with the digest (advisory: the override is deliberate, never silent).",
   validateStack: (args, reportViolation) => {
-    const { config, received } = stackConfig();
-    if (!received) return;
+    // Until the engine sends the config (older CLIs never do) it is empty: the override is off.
+    const { config } = stackConfig();
     let allowUnpromoted = false;
     try {
       allowUnpromoted = (JSON.parse(config["dropstack:promotion"] ?? "{}") as { allowUnpromoted?: unknown }).allowUnpromoted === true;
     } catch {
-      return;
+      // Not a JSON object: the config checks report that, and the override stays off.
     }
     if (!allowUnpromoted) return;
-    const appImage = args.resources.find((r) => r.type === REMOTE_IMAGE && r.name.endsWith(APP_IMAGE_SUFFIX));
+    const appImage = args.resources.find(isAppImage);
     const image = appImage ? known(() => appImage.asType(docker.RemoteImage)?.name) : undefined;
     if (typeof image !== "string") return;
     const shipped = imageDigest(image) ?? `${image} (not pinned by digest)`;
