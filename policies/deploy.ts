@@ -4,6 +4,7 @@
 // Hooks are found by their logical names (components/hooks HOOK_SUFFIX), which are known
 // during preview, unlike their rendered scripts; app containers by the `dropstack.role`
 // label components/app sets.
+import { posix } from "node:path";
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { APP_IMAGE_SUFFIX, CONTAINER_ROLES, HOOK_SUFFIX, ROLE_LABEL } from "../components/common/names";
@@ -118,8 +119,9 @@ const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
 /** True for the docker socket itself or any directory above it (mounting /var/run exposes it too). */
 export function exposesDockerSocket(hostPath: string): boolean {
-  // The root strips to "", and every socket starts with "/".
-  const path = hostPath.replace(/\/+$/, "");
+  // The kernel resolves /var//run and /srv/../var/run to /var/run, so the check must too.
+  // normalize leaves at most one trailing slash; the root strips to "", and every socket starts with "/".
+  const path = posix.normalize(hostPath).replace(/\/$/, "");
   return path.endsWith("docker.sock") || DOCKER_SOCKETS.some((socket) => socket.startsWith(`${path}/`));
 }
 

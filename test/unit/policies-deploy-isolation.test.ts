@@ -2,7 +2,8 @@
 // documented names (not the exported list, so a name dropped from it shows), CAP_ dropped only
 // as a prefix, security options matched whole (characters before or after, spaces, quotes,
 // profiles merely named after "unconfined"), only bind mounts and host paths taken for host
-// paths, and a host path with any number of trailing slashes. Cases are generated over every
+// paths, and a host path with any number of trailing slashes or spelled with doubled slashes,
+// . or .. (the kernel resolves those to the same directory). Cases are generated over every
 // socket path and each directory above it.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -129,6 +130,26 @@ describe("container-isolated: host paths", () => {
         ]);
       }
     for (const path of ["/", "//", "///"]) assert.equal(exposesDockerSocket(path), true, path);
+  });
+
+  it("sees the socket through a path spelled with doubled slashes, . or ..", async () => {
+    const spellings = (path: string) => [
+      path.replaceAll("/", "//"),
+      path.replace(/^\//, "/./"),
+      `${path}/.`,
+      `/srv/..${path}`,
+      `/srv/backups/../..${path}`,
+      `${path}/../${path.split("/").pop() ?? ""}`,
+    ];
+    for (const path of SOCKET_PATHS)
+      for (const spelled of spellings(path)) {
+        assert.equal(exposesDockerSocket(spelled), true, spelled);
+        assert.deepEqual(await violations({ mounts: [{ type: "bind", source: spelled, target: "/host" }] }), [
+          `container c mounts ${spelled}, which exposes the Docker socket (root on the droplet): remove that mount`,
+        ]);
+      }
+    for (const path of ["/var/run/../lib", "/run/..//srv", "/var//lib/docker", "/./srv/backups"])
+      assert.equal(exposesDockerSocket(path), false, path);
     for (const path of ["/srv/backups/", "/var/lib/docker//", "/running///", "/var/runtime/"])
       assert.equal(exposesDockerSocket(path), false, path);
   });
