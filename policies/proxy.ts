@@ -19,8 +19,14 @@ import { asList, asProps, known, label } from "./util";
 
 /** The proxy's containers by their role label (components/common/names.ts). */
 const PROXY_ROLES = { nginx: CONTAINER_ROLES.proxy, certbot: CONTAINER_ROLES.certbot } as const;
-/** Repositories of the images the proxy runs, by role. */
-const PROXY_REPOSITORIES: Record<string, string> = { nginx: PROXY_ROLES.nginx, "certbot/certbot": PROXY_ROLES.certbot };
+/**
+ * The proxy's roles by the repository of the image each runs. A Map, not an object literal:
+ * an object answers for the properties it inherits too, and `constructor` is a valid image name.
+ */
+const PROXY_REPOSITORIES = new Map<string, string>([
+  ["nginx", PROXY_ROLES.nginx],
+  ["certbot/certbot", PROXY_ROLES.certbot],
+]);
 
 const COMMAND = "command:remote:Command";
 const CONTAINER = "docker:index/container:Container";
@@ -89,9 +95,9 @@ function roleOfContainer(resource: PolicyResource): string | undefined {
   return Object.values(PROXY_ROLES).find((r) => r === role);
 }
 
-function roleOfImage(reference: string | undefined): string | undefined {
-  const repository = reference === undefined ? undefined : parseImageReference(reference)?.repository;
-  return repository === undefined ? undefined : PROXY_REPOSITORIES[repository];
+function roleOfImage(reference: unknown): string | undefined {
+  const repository = typeof reference === "string" ? parseImageReference(reference)?.repository : undefined;
+  return repository === undefined ? undefined : PROXY_REPOSITORIES.get(repository);
 }
 
 function pinHint(role: string): string {
@@ -116,7 +122,7 @@ export const proxyImagesPinned: StackValidationPolicy = {
     for (const resource of args.resources) {
       if (resource.type === REMOTE_IMAGE) {
         const name = known(() => resource.asType(docker.RemoteImage)?.name);
-        const role = roleOfImage(typeof name === "string" ? name : undefined);
+        const role = roleOfImage(name);
         if (role && typeof name === "string") check(name, role, resource.urn);
         continue;
       }
@@ -129,8 +135,8 @@ export const proxyImagesPinned: StackValidationPolicy = {
         check(ownReference, role, resource.urn);
         continue;
       }
+      // asType answers only for a RemoteImage: other dependencies give no name.
       const pulled = resource.dependencies
-        .filter((d) => d.type === REMOTE_IMAGE)
         .map((d) => known(() => d.asType(docker.RemoteImage)?.name))
         .filter((n): n is string => typeof n === "string");
       // An nginx or certbot RemoteImage is checked above, where the message points at it.
