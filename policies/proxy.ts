@@ -151,19 +151,13 @@ export const proxyImagesPinned: StackValidationPolicy = {
   },
 };
 
-/** The certbot scripts a resource carries: the certbot container's upload, or an issuing Command's stdin. */
-function certbotScriptsOf(type: string, props: Record<string, unknown>): string[] {
-  if (type === COMMAND) {
-    const stdin = known(() => props.stdin);
-    return typeof stdin === "string" && stdin.includes("ACME_STAGING=") ? [stdin] : [];
-  }
-  if (type === CONTAINER) {
-    return asList(known(() => props.uploads))
-      .map(asProps)
-      .filter((u) => typeof u.content === "string" && (u.content as string).includes("ACME_STAGING="))
-      .map((u) => u.content as string);
-  }
-  return [];
+const isStagingCaScript = (text: unknown) => typeof text === "string" && certbotUsesStagingCa(text);
+
+/** Whether a resource carries a certbot script that asks the staging CA: an issuing Command's stdin, or a container's upload. */
+function carriesStagingCaScript(type: string, props: Record<string, unknown>): boolean {
+  if (type === COMMAND) return isStagingCaScript(known(() => props.stdin));
+  if (type === CONTAINER) return asList(known(() => props.uploads)).some((u) => isStagingCaScript(asProps(u).content));
+  return false;
 }
 
 export const proxyTrustedCertificates: ResourceValidationPolicy = {
@@ -171,7 +165,7 @@ export const proxyTrustedCertificates: ResourceValidationPolicy = {
   description:
     "Production certificates come from Let's Encrypt's real CA: tls.staging ships untrusted certificates, and the smoke test then has to ignore them.",
   validateResource: (args, reportViolation) => {
-    if (certbotScriptsOf(args.type, args.props).some(certbotUsesStagingCa)) {
+    if (carriesStagingCaScript(args.type, args.props)) {
       reportViolation(
         `${label(args)} issues certificates from Let's Encrypt's staging CA, which browsers do not trust: set dropstack:tls.staging to false`,
       );
