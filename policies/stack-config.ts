@@ -11,11 +11,10 @@ export interface StackConfigView {
   config: Record<string, string>;
   /** Full keys whose value is stored encrypted (`secure:`), wholly or in part. */
   secretKeys: string[];
-  /** False until the engine has called ConfigureStack (older CLIs never send config). */
-  received: boolean;
 }
 
-let current: StackConfigView = { config: {}, secretKeys: [], received: false };
+// Empty until the engine calls ConfigureStack (older CLIs never do): policies read an unset key.
+let current: StackConfigView = { config: {}, secretKeys: [] };
 
 export function stackConfig(): StackConfigView {
   return current;
@@ -23,7 +22,7 @@ export function stackConfig(): StackConfigView {
 
 /** For tests that call policies directly, as the analyzer would after ConfigureStack. */
 export function setStackConfig(config: Record<string, string>, secretKeys: string[]): void {
-  current = { config: { ...config }, secretKeys: [...secretKeys], received: true };
+  current = { config: { ...config }, secretKeys: [...secretKeys] };
 }
 
 interface ConfigureStackRequest {
