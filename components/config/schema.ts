@@ -21,7 +21,9 @@ import {
 } from "../database/restore";
 import { ASSERTION_NAME, SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
 
-export const CONFIG_NAMESPACE = "dropstack";
+/** The Pulumi project (Pulumi.yaml's name); Pulumi names the stack config's namespace after it. */
+export const PROJECT = "dropstack";
+export const CONFIG_NAMESPACE = PROJECT;
 
 /** Stacks that get production rules: no silent defaults for safety-relevant keys. */
 export function isProductionStack(stack: string): boolean {
@@ -173,7 +175,7 @@ export const DRILL_SCHEDULES = ["off", "daily", "weekly"] as const;
 export type DrillSchedule = (typeof DRILL_SCHEDULES)[number];
 
 /** Defaults that are safe everywhere; production must still state adminCidrs, backups and tls.email. */
-export function stackConfigSchema(stack: string, project = "dropstack") {
+export function stackConfigSchema(stack: string, project: string) {
   const production = isProductionStack(stack);
   const requiredInProduction = <T extends z.ZodTypeAny>(schema: T, fallback: z.input<T>) =>
     production ? schema : schema.default(fallback as never);
@@ -440,7 +442,7 @@ export { stackAppEnvironmentNames };
 export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 
 /** Top-level keys of the namespace, as Pulumi config stores them (objects under one key). */
-export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(stackConfigSchema("staging").shape);
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(stackConfigSchema("staging", PROJECT).shape);
 
 export type ParseResult = { ok: true; config: StackConfig } | { ok: false; problems: string[] };
 
@@ -449,7 +451,7 @@ export type ParseResult = { ok: true; config: StackConfig } | { ok: false; probl
  * `raw` holds every key of the namespace (unknown ones included) with Pulumi's stored
  * shapes decoded; `project` is the Pulumi project, for promotion.stagingStack.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string, project = "dropstack"): ParseResult {
+export function parseStackConfig(raw: Record<string, unknown>, stack: string, project = PROJECT): ParseResult {
   const schema = cachedSchema(stack, project);
   // reportInput: each issue carries the value it is about, for messages that show what was given.
   const result = schema.safeParse(raw, { reportInput: true });
@@ -529,12 +531,10 @@ function knownKeysAt(schema: unknown, path: PropertyKey[]): string[] {
   let current = unwrap(schema as AnySchema);
   for (const key of path) {
     const def = current._zod.def;
-    if (def.type === "object") current = (def.shape as Record<string, AnySchema>)[String(key)];
-    else if (def.type === "array") current = def.element as AnySchema;
-    else if (def.type === "record") current = def.valueType as AnySchema;
-    else return [];
-    if (!current) return [];
-    current = unwrap(current);
+    // Each container's definition holds only its own child: an object's shape, a list's element, a record's valueType.
+    const child = (def.shape as Record<string, AnySchema> | undefined)?.[String(key)] ?? def.element ?? def.valueType;
+    if (!child) return [];
+    current = unwrap(child as AnySchema);
   }
   return current._zod.def.type === "object" ? Object.keys(current._zod.def.shape as object) : [];
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseStackConfig, stackConfigSchema } from "../../components/config/schema";
+import { parseStackConfig, PROJECT, stackConfigSchema } from "../../components/config/schema";
 import {
   DROPLET_BACKUP_SHARES,
   DROPLET_PRICES,
@@ -19,7 +19,7 @@ import { minimalConfig } from "../support/config";
 const minimal = minimalConfig;
 
 // Built once: the candidate list below parses a few thousand configs.
-const schema = stackConfigSchema("staging");
+const schema = stackConfigSchema("staging", PROJECT);
 const accepts = (key: "droplet" | "postgres", size: string) => schema.safeParse({ ...minimal(), [key]: { size } }).success;
 
 /** Size slugs DigitalOcean uses across its droplet and database families, and near misses. */
