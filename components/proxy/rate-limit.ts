@@ -7,7 +7,11 @@ export function rateLimitZone(rateLimit: number): string[] {
   return [`limit_req_zone $binary_remote_addr zone=${RATE_ZONE}:10m rate=${rateLimit}r/s;`, "limit_req_status 429;"];
 }
 
-/** The line that applies the zone in a location, allowing `burst` requests above the rate at once. */
+/**
+ * The line that applies the zone in a location, allowing `burst` requests above the rate at once.
+ * A burst of 0 is the rate alone: nginx refuses `burst=0` ("invalid burst value"), and without a
+ * burst there is no queue for `nodelay` to skip.
+ */
 export function rateLimited(burst: number): string {
-  return `limit_req zone=${RATE_ZONE} burst=${burst} nodelay;`;
+  return burst === 0 ? `limit_req zone=${RATE_ZONE};` : `limit_req zone=${RATE_ZONE} burst=${burst} nodelay;`;
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
+import { MAX_RATE } from "../../components/proxy/settings";
 import { run } from "../../tools/lib/system";
 import {
   API_HOST,
@@ -47,6 +48,15 @@ describe("nginx -t accepts every shape of the rendered config", () => {
       { staticRoot: undefined, contentSecurityPolicy: { app: "default-src 'self'", api: "default-src 'none'" } },
     ],
     ["Docker's embedded DNS as resolver", { resolver: undefined }],
+    // Every numeric setting at both ends of what validateProxySettings accepts.
+    ...[
+      { rateLimit: 1, burst: 0 },
+      { rateLimit: 1, burst: 1 },
+      { rateLimit: MAX_RATE, burst: MAX_RATE },
+    ].map((settings): [string, Partial<NginxConfInput>] => [
+      `rate ${settings.rateLimit} r/s, burst ${settings.burst}`,
+      { settings: { ...settings, maxBodySize: "1k" } },
+    ]),
   ];
   for (const [name, change] of variants) {
     test(name, () => {

@@ -168,6 +168,14 @@ test("rate limiting: per client IP at the configured rate, burst on the API, non
   assert.deepEqual(values(renderNginxConf({ ...base, settings: { maxBodySize: "25m" } }), "client_max_body_size"), ["25m"]);
 });
 
+test("rate limiting: a burst of 0 applies the rate alone, without burst= (which nginx refuses) or nodelay", () => {
+  for (const burst of [0, 1, 2, 40]) {
+    const conf = renderNginxConf({ ...base, settings: { rateLimit: 20, burst } });
+    const expected = burst === 0 ? "zone=dropstack_per_ip" : `zone=dropstack_per_ip burst=${burst} nodelay`;
+    assert.deepEqual(values(conf, "limit_req", /^location \/$/), [expected], `burst ${burst}`);
+  }
+});
+
 test("the app is reached through its Docker alias, re-resolved, with retries that never replay a sent POST", () => {
   const conf = renderNginxConf(base);
   assert.deepEqual(values(conf, "resolver"), [`${DOCKER_DNS_RESOLVER} valid=5s ipv6=off`]);
