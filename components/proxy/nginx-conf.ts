@@ -91,6 +91,8 @@ export interface NginxConfInput {
 }
 
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const DEFAULT_HTTP_PORT = 80;
+const DEFAULT_HTTPS_PORT = 443;
 
 /** Every problem with an nginx.conf input, as `field: message`. Empty means renderNginxConf accepts it. */
 export function validateNginxConfInput(input: NginxConfInput): string[] {
@@ -147,7 +149,14 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
     if (listen[key] !== undefined && !isPort(listen[key]))
       add(`listen.${key}`, `expected a port from 1 to 65535, got ${value(listen[key])}`);
   }
-  if (listen.httpPort !== undefined && listen.httpPort === listen.httpsPort) add("listen.httpsPort", "must differ from listen.httpPort");
+  // Against the ports rendered, defaults included: a port set to the other's default collides as
+  // surely as two equal ones (nginx -t: "a duplicate default server").
+  const httpPort = listen.httpPort ?? DEFAULT_HTTP_PORT;
+  if (httpPort === (listen.httpsPort ?? DEFAULT_HTTPS_PORT))
+    add(
+      "listen.httpsPort",
+      `must differ from listen.httpPort (${DEFAULT_HTTP_PORT} and ${DEFAULT_HTTPS_PORT} when unset), both are ${httpPort}`,
+    );
   const user = input.runtime?.user;
   if (user !== undefined && user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
     add("runtime.user", `expected a user name, got ${value(user)}`);
@@ -177,8 +186,8 @@ export function renderNginxConf(input: NginxConfInput): string {
   const runtime = input.runtime ?? {};
   const user = runtime.user === undefined ? "nginx" : runtime.user;
   const address = input.listen?.address;
-  const httpPort = input.listen?.httpPort ?? 80;
-  const httpsPort = input.listen?.httpsPort ?? 443;
+  const httpPort = input.listen?.httpPort ?? DEFAULT_HTTP_PORT;
+  const httpsPort = input.listen?.httpsPort ?? DEFAULT_HTTPS_PORT;
   const timeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
   const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : [])];
 

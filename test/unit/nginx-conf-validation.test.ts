@@ -261,7 +261,7 @@ test("the nginx version must parse and be no older than the oldest version check
   }
 });
 
-test("listen takes an IPv4 address and two different ports from 1 to 65535", () => {
+test("listen takes an IPv4 address and two ports from 1 to 65535 that differ once the defaults 80 and 443 fill in", () => {
   for (const address of ["localhost", "::1", "127.0.0.1:80", "127.0.0.1 ", "256.0.0.1", ""]) {
     assert.deepEqual(
       problemsWith((i) => (i.listen = { address })),
@@ -292,10 +292,28 @@ test("listen takes an IPv4 address and two different ports from 1 to 65535", () 
       );
     }
   }
-  assert.deepEqual(
-    problemsWith((i) => (i.listen = { httpPort: 8443, httpsPort: 8443 })),
-    ["listen.httpsPort: must differ from listen.httpPort"],
-  );
+  // Unset ports are 80 and 443 in the rendered file, so a port set to the other's default
+  // collides too (nginx -t: "a duplicate default server").
+  for (const [listen, port] of [
+    [{ httpPort: 8443, httpsPort: 8443 }, 8443],
+    [{ httpPort: 443 }, 443],
+    [{ httpsPort: 80 }, 80],
+    [{ httpPort: 443, httpsPort: 443 }, 443],
+    [{ address: "127.0.0.1", httpPort: 80, httpsPort: 80 }, 80],
+  ] as const) {
+    assert.deepEqual(
+      problemsWith((i) => (i.listen = listen)),
+      [`listen.httpsPort: must differ from listen.httpPort (80 and 443 when unset), both are ${port}`],
+      json(listen),
+    );
+  }
+  for (const listen of [{}, { httpPort: 8080 }, { httpsPort: 8443 }, { httpPort: 443, httpsPort: 80 }, { httpPort: 80, httpsPort: 443 }]) {
+    assert.deepEqual(
+      problemsWith((i) => (i.listen = listen)),
+      [],
+      json(listen),
+    );
+  }
   assert.deepEqual(
     problemsWith((i) => (i.listen = { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 })),
     [],
