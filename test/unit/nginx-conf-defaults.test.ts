@@ -1,7 +1,8 @@
 // The lines renderNginxConf writes for the inputs a caller may leave out or override: the
 // worker user (default, custom, none), the access-log format the post-deploy watch parses,
-// the certificate directory, the ACME webroot and the health path. Each is rendered with
-// the default and with one or more overrides, and the whole rendered line is compared.
+// the certificate directory, the ACME webroot, the health path and the listen ports. Each
+// is rendered with the default and with one or more overrides, and the whole rendered line
+// is compared.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
@@ -97,5 +98,27 @@ test("each proxied host exempts /health from rate limiting and logs unless anoth
     const health = lines.flatMap((line, i) => (line === `location = ${expected} {` ? [i] : []));
     assert.equal(health.length, 2, "the API and the proxied app host");
     for (const at of health) assert.ok(lines.slice(at, lines.indexOf("}", at)).includes("access_log off;"));
+  }
+});
+
+test("servers listen on ports 80 and 443 of every address unless an address or other ports are given", () => {
+  for (const [listen, http, https] of [
+    [undefined, "80", "443"],
+    [{ httpPort: 8080 }, "8080", "443"],
+    [{ httpsPort: 8443 }, "80", "8443"],
+    [{ address: "127.0.0.1" }, "127.0.0.1:80", "127.0.0.1:443"],
+    [{ address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 }, "127.0.0.1:8080", "127.0.0.1:8443"],
+  ] as const) {
+    assert.deepEqual(
+      linesOf(renderNginxConf({ ...base, listen })).filter((line) => line.startsWith("listen ")),
+      [
+        `listen ${http};`,
+        `listen ${http} default_server;`,
+        `listen ${https} ssl default_server;`,
+        `listen ${https} ssl;`,
+        `listen ${https} ssl;`,
+      ],
+      JSON.stringify(listen),
+    );
   }
 });
