@@ -1,0 +1,88 @@
+// The whole nginx.conf renderNginxConf writes, compared byte for byte with a reviewed file
+// under test/fixtures/nginx/ for three inputs: the smallest valid one (every default), an app
+// host serving a static single-page app with Content-Security-Policy and every runtime path
+// and process setting given, and one with every setting at a value other than its default
+// (proxied app host, older nginx, loopback address and high ports, no worker user). Each file
+// was read line by line and passed `nginx -t` before it was committed, so any change to a
+// directive, a comment, a location or the layout fails here and needs the same review again.
+// After a deliberate change to the rendering, UPDATE_NGINX_FIXTURES=1 rewrites the files;
+// review their diff line by line before committing it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
+
+const fixtures = join(__dirname, "..", "fixtures", "nginx");
+
+const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
+  [
+    "minimal.conf",
+    "an API host alone, with every default, renders the production file",
+    { hosts: { api: "api.example.com" }, upstream: { alias: "app", port: 8000 }, hsts: true },
+  ],
+  [
+    "static-app.conf",
+    "an app host serving a static single-page app, with CSP and every runtime setting given, renders its caching locations",
+    {
+      hosts: { api: "api.example.com", app: "www.example.com" },
+      upstream: { alias: "app", port: 8000 },
+      hsts: true,
+      staticRoot: "/srv/frontend/dist",
+      contentSecurityPolicy: {
+        api: "default-src 'none'; frame-ancestors 'none'",
+        app: "default-src 'self'; img-src 'self' data:; connect-src https://api.example.com",
+      },
+      runtime: {
+        user: "www-data",
+        pidFile: "/run/dropstack/nginx.pid",
+        errorLog: "/var/log/dropstack/error.log",
+        accessLog: "/var/log/dropstack/access.log",
+        tempDir: "/var/cache/dropstack",
+        mimeTypes: "/etc/dropstack/mime.types",
+        workerProcesses: 4,
+      },
+    },
+  ],
+  [
+    "non-default.conf",
+    "every setting away from its default renders where nginx reads it",
+    {
+      hosts: { api: "api.internal.example.org", app: "app.internal.example.org" },
+      upstream: { alias: "backend-web", port: 3000 },
+      hsts: false,
+      settings: { rateLimit: 50, burst: 5, maxBodySize: "512k" },
+      resolver: "10.0.0.2:5353",
+      resolverValidSeconds: 30,
+      certificates: {
+        "api.internal.example.org": { certificate: "/srv/tls/api/cert.pem", key: "/srv/tls/api/key.pem" },
+      },
+      certDir: "/srv/certs",
+      acmeWebroot: "/srv/acme",
+      healthPath: "/healthz",
+      contentSecurityPolicy: { api: "default-src 'none'", app: "default-src 'self'" },
+      ocspStapling: true,
+      nginxVersion: "1.22.1",
+      listen: { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 },
+      runtime: {
+        user: null,
+        pidFile: "/srv/run/nginx.pid",
+        errorLog: "/srv/log/error.log",
+        accessLog: "/srv/log/access.log",
+        tempDir: "/srv/tmp",
+        mimeTypes: "/srv/conf/mime.types",
+        workerProcesses: 2,
+      },
+      timeouts: { connect: 3, send: 30, read: 120 },
+    },
+  ],
+];
+
+for (const [file, behaviour, input] of inputs) {
+  test(`${behaviour} (test/fixtures/nginx/${file})`, () => {
+    const path = join(fixtures, file);
+    const rendered = renderNginxConf(input);
+    if (process.env.UPDATE_NGINX_FIXTURES === "1") writeFileSync(path, rendered);
+    assert.equal(rendered, readFileSync(path, "utf8"));
+  });
+}
