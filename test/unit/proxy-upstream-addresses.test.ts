@@ -64,11 +64,16 @@ test("takes a resolver as a bare IPv4 or IPv6 address, IPv4:port, or [IPv6]:port
   for (const address of good) assert.equal(isResolverAddress(address), true, address);
 });
 
-test("refuses resolvers in brackets with port 0, a port past 65535, an IPv4 address, or something that is no address", () => {
+test("refuses resolvers with port 0 or past 65535, IPv4 in brackets, text before or after the address, or digits that are no IPv4 address", () => {
   const bad = ["", "localhost", "127.0.0.11:0", "127.0.0.11:65536", "::1:53x", "[::1]", "[::1]:", "127.0.0.11 ", " 127.0.0.11"];
   for (const v6 of ["::1", "fd00::53", "2001:db8::1"]) bad.push(`[${v6}]:0`, `[${v6}]:65536`, `[${v6}]:99999`, `[${v6}]:053x`);
   for (const v4 of ["127.0.0.1", "10.0.0.2", "1.2.3.4"]) bad.push(`[${v4}]:53`, `[${v4}]:5353`);
   bad.push("[1.2.3]:53", "[::g]:53", "[:::]:53", "[1::2::3]:53");
+  for (const address of ["[::1]:53", "127.0.0.11:53"]) {
+    for (const c of ["x", " ", "[", ":", ".", "1", ";"]) bad.push(`${c}${address}`, `${address}${c === "1" ? "x" : c}`);
+  }
+  // Digits and dots that are no IPv4 address, with a port.
+  bad.push("1.2.3:53", "999.0.0.1:53", "1.2.3.4.5:53", "1..2.3:53", "127.0.0.011:53", ".:53");
   for (const address of bad) assert.equal(isResolverAddress(address), false, JSON.stringify(address));
 });
 
