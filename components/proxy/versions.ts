@@ -22,8 +22,9 @@ export function nginxVersionAtLeast(version: string, since: string): boolean {
   const a = parseNginxVersion(version);
   const b = parseNginxVersion(since);
   if (!a || !b) throw new Error(`expected nginx versions like 1.28.0, got ${JSON.stringify(version)} and ${JSON.stringify(since)}`);
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
-  return true;
+  // The first part that differs decides; equal versions count as "at least".
+  const difference = a.map((part, i) => part - b[i]).find((d) => d !== 0) ?? 0;
+  return difference >= 0;
 }
 
 /**
@@ -31,9 +32,6 @@ export function nginxVersionAtLeast(version: string, since: string): boolean {
  * `nginx:1.28-alpine` → "1.28". Undefined for tags without a version (`nginx:alpine`).
  */
 export function nginxVersionFromImage(image: string): string | undefined {
-  const withoutDigest = image.split("@")[0];
-  const colon = withoutDigest.lastIndexOf(":");
-  if (colon < 0 || withoutDigest.lastIndexOf("/") > colon) return undefined;
-  const match = /^(\d+\.\d+(?:\.\d+)?)(?:-|$)/.exec(withoutDigest.slice(colon + 1));
-  return match?.[1];
+  // Only the tag's colon can be followed by a version: a registry's port has no dot, a digest is hex.
+  return /:(\d+\.\d+(?:\.\d+)?)(?:[-@]|$)/.exec(image)?.[1];
 }
