@@ -15,6 +15,7 @@ import {
   freeUpstreamPort,
   httpRequest,
   httpsRequest,
+  localNginxCopy,
   localNginxVersion,
   prepareNginxSite,
   requireNginxTools,
@@ -66,6 +67,17 @@ describe("nginx -t accepts every shape of the rendered config", () => {
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stderr, /test is successful/);
       // Catches directives this nginx deprecates (they only warn) as well as errors.
+      assert.doesNotMatch(result.stderr, /\[(warn|emerg|alert|crit)\]/, result.stderr);
+    });
+  }
+
+  // The reviewed whole files of test/unit/nginx-conf-whole.test.ts that keep the container's
+  // paths, moved onto loopback as the emitted file is (localNginxCopy).
+  for (const fixture of ["minimal.conf", "ipv6-resolver-rate-only.conf"]) {
+    test(`the reviewed rendering test/fixtures/nginx/${fixture}`, async () => {
+      const copy = await localNginxCopy(readFileSync(join(__dirname, "..", "fixtures", "nginx", fixture), "utf8"), version);
+      const result = testNginxConf(tools.nginx, copy.confPath);
+      assert.equal(result.status, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /\[(warn|emerg|alert|crit)\]/, result.stderr);
     });
   }

@@ -1,8 +1,9 @@
 // The whole nginx.conf renderNginxConf writes, compared byte for byte with a reviewed file
-// under test/fixtures/nginx/ for three inputs: the smallest valid one (every default), an app
+// under test/fixtures/nginx/ for four inputs: the smallest valid one (every default), an app
 // host serving a static single-page app with Content-Security-Policy and every runtime path
 // and process setting given, and one with every setting at a value other than its default
-// (proxied app host, older nginx, loopback address and high ports, no worker user). Each file
+// (proxied app host, older nginx, loopback address and high ports, no worker user), and an
+// IPv6 resolver with a burst of 0. Each file
 // was read line by line and passed `nginx -t` before it was committed, so any change to a
 // directive, a comment, a location or the layout fails here and needs the same review again.
 // After a deliberate change to the rendering, UPDATE_NGINX_FIXTURES=1 rewrites the files;
@@ -74,6 +75,19 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
         workerProcesses: 2,
       },
       timeouts: { connect: 3, send: 30, read: 120 },
+    },
+  ],
+  [
+    "ipv6-resolver-rate-only.conf",
+    "an IPv6 resolver with a port, a burst of 0 (the rate alone) and some timeouts left at their defaults render as nginx reads them",
+    {
+      hosts: { api: "api.example.com" },
+      upstream: { alias: "dropstack-api", port: 3000 },
+      hsts: true,
+      resolver: "[fd00::53]:5353",
+      resolverValidSeconds: 2,
+      settings: { rateLimit: 5, burst: 0, maxBodySize: "25m" },
+      timeouts: { connect: 2, read: 120 },
     },
   ],
 ];
