@@ -205,7 +205,9 @@ export class App extends pulumi.ComponentResource {
               .all([replica.name, this.ingressNetwork.name])
               .apply(([container, network]) => renderIngressJoinCommand({ container, network, alias: API_ALIAS })),
           },
-          { parent: this, dependsOn: [replica, this.ingressNetwork] },
+          // No dependsOn: `create` reads the replica's and the network's names, outputs that
+          // resolve only once each is created, so the join already waits for both.
+          { parent: this },
         ),
       );
     }
