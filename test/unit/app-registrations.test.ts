@@ -2,12 +2,14 @@
 // replicas, a worker with a healthcheck and a Celery beat singleton), as the engine receives
 // it under mocks: the component's type (part of every app resource's URN, so of the state),
 // the parent and provider of each resource, what waits for the droplet, the container and
-// network settings, and the droplet commands' options. Every resource the App registers is
+// network settings, the droplet commands' options and triggers, and the outputs the App
+// records in the state. Every resource the App registers is
 // checked, found by the names the program gives them.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { CONTAINER_ROLES, INGRESS_NETWORK, ROLE_LABEL, componentType } from "../../components/common/names";
-import type { Graph, Registration } from "../../tools/check/harness";
+import { type Graph, type Registration, unwrapSecrets } from "../../tools/check/harness";
 import { mocks } from "../../tools/check/mocks";
 import { committedValue, runStack } from "../support/program";
 
@@ -25,6 +27,8 @@ describe("App registrations (staging, mocks)", () => {
   let commands: Registration[];
   // How many times each type and name was registered: the engine refuses a URN registered twice.
   const registered = new Map<string, number>();
+  // What each component registered as its outputs (the harness records inputs only).
+  const componentOutputs = new Map<string, unknown>();
 
   before(async () => {
     const newResource = mocks.newResource.bind(mocks);
@@ -33,6 +37,16 @@ describe("App registrations (staging, mocks)", () => {
       registered.set(key, (registered.get(key) ?? 0) + 1);
       return newResource(args);
     };
+    type OutputsRequest = { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined };
+    const registerOutputs = MockMonitor.prototype.registerResourceOutputs;
+    MockMonitor.prototype.registerResourceOutputs = function (
+      this: MockMonitor,
+      req: OutputsRequest,
+      callback: (err: unknown, response: unknown) => void,
+    ) {
+      componentOutputs.set(req.getUrn(), unwrapSecrets(req.getOutputs()?.toJavaScript()));
+      return registerOutputs.call(this, req, callback);
+    } as typeof registerOutputs;
     ({ graph } = await runStack({ stack: "staging", inThisProcess: true }));
     component = graph.one("dropstack:index:App");
     dockerProvider = graph.one("pulumi:providers:docker");
@@ -111,6 +125,18 @@ describe("App registrations (staging, mocks)", () => {
       assert.equal(c.inputs.logging, "stdoutAndStderr", c.name);
       assert.equal(c.inputs.addPreviousOutputInEnv, false, c.name);
     }
+  });
+
+  it("checks each worker anew whenever its container is replaced", () => {
+    for (const worker of workers) assert.deepEqual(graph.one(COMMAND, `${worker.name}-check`).inputs.triggers, [worker.id], worker.name);
+  });
+
+  it("records the deployed image, the replicas' and the workers' IDs as the App's outputs, in rollout order", () => {
+    assert.deepEqual(componentOutputs.get(component.urn), {
+      imageReference: graph.one("docker:index/remoteImage:RemoteImage", "-app-image").outputs.repoDigest,
+      api: api.map((c) => c.id),
+      workers: app.workers.map((w) => workers.find((c) => c.name.endsWith(`-worker-${w.name}`))?.id),
+    });
   });
 
   it("registers the start-up check once, for the first replica, and every other resource once", () => {
