@@ -241,7 +241,8 @@ export class App extends pulumi.ComponentResource {
             ...onHost([workerContainer.id]),
             create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
           },
-          { parent: this, dependsOn: [workerContainer] },
+          // Waits for the worker through its name in `create`, as the ingress join does.
+          { parent: this },
         ),
       );
     }
