@@ -3,8 +3,8 @@
 // it under mocks: the component's type (part of every app resource's URN, so of the state),
 // the parent and provider of each resource, what waits for the droplet, the container and
 // network settings, the droplet commands' options and triggers, and the outputs the App
-// records in the state. Every resource the App registers is
-// checked, found by the names the program gives them.
+// records in the state. Every resource the App registers is checked, found by the names the
+// program gives them.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
