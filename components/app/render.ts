@@ -201,7 +201,9 @@ export function imageRegistry(reference: string): string {
 export function imageRepository(reference: string): string {
   const unpinned = withoutDigest(reference);
   const lastSlash = unpinned.lastIndexOf("/");
-  const colon = unpinned.indexOf(":", lastSlash + 1);
+  // The tag's colon is the first after the last slash (a registry's port comes before it);
+  // the slash itself is no colon, and with no slash the search starts at 0.
+  const colon = unpinned.indexOf(":", lastSlash);
   const repository = colon === -1 ? unpinned : unpinned.slice(0, colon);
   // Docker lists Hub images by their short name.
   return repository.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, "").replace(/^library\//, "");
