@@ -111,6 +111,17 @@ function run(argv: string[], what: string, env?: NodeJS.ProcessEnv): string {
 }
 
 /**
+ * The environment the package installs in the chroot get: none of this process's. A test
+ * run's TMPDIR (a folder outside the chroot) made mktemp fail in ssl-cert's postinst, which
+ * left PostgreSQL unconfigured.
+ */
+const CHROOT_ENV: NodeJS.ProcessEnv = {
+  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  HOME: "/root",
+  LANG: "C.UTF-8",
+};
+
+/**
  * The droplet's root filesystem as a tarball, made once per package list, suite and
  * rootfs files: debootstrap's minbase, then every package in one apt-get run inside it.
  * Done outside the engine, so the whole thing becomes one imported layer (no build step
@@ -154,7 +165,11 @@ export function baseRootfs(cache: string, timings: Timing[]): string {
       `chroot ${root} /bin/sh -c ${shellQuote(setup)}`,
     ].join(" && ");
     timed(timings, "install packages", false, () =>
-      run(["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inChroot], "install the droplet's packages"),
+      run(
+        ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inChroot],
+        "install the droplet's packages",
+        CHROOT_ENV,
+      ),
     );
     run(
       [
