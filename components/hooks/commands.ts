@@ -229,7 +229,7 @@ export function renderOffsitePrune(remote: string, rule: OffsiteRetentionRule): 
     `    echo "dropstack: off-site holds \${#complete[@]} complete copies (keeping at least $keep); nothing to prune" >&2`,
     "    return 0",
     "  fi",
-    `  oldest_kept=$(printf '%s\n' "\${complete[@]}" | sort -r | sed -n "\${keep}p")`,
+    `  oldest_kept=$(printf '%s\\n' "\${complete[@]}" | sort -r | sed -n "\${keep}p")`,
     "  cutoff=$(($(date -u +%s) - days * 86400))",
     `  for object in "\${objects[@]}"; do`,
     "    [[ $object =~ $backup_name ]] || continue",
