@@ -571,12 +571,9 @@ export function renderWatchCommand(input: WatchCommandInput): string {
   };
   // Hundredths of a percent, so the script compares integers and a share exactly at the limit passes.
   const basisPoints = Math.round(input.max5xxPercent * 100);
-  if (
-    !Number.isFinite(input.max5xxPercent) ||
-    basisPoints < 0 ||
-    basisPoints > 10000 ||
-    Math.abs(basisPoints - input.max5xxPercent * 100) > 1e-6
-  )
+  // n / 100 is the double nearest n hundredths, as a decimal with two places is, so this holds
+  // exactly for at most two decimals (0.29 * 100 is 28.999…96), and never for NaN.
+  if (basisPoints < 0 || basisPoints > 10000 || basisPoints / 100 !== input.max5xxPercent)
     throw new Error(`the watch's 5xx limit must be a percentage from 0 to 100 with at most two decimals, got ${input.max5xxPercent}`);
   if (!DIGEST.test(input.currentImage)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.currentImage}"`);
   return renderScriptFile(join(__dirname, "watch.sh"), {

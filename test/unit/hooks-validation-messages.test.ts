@@ -184,3 +184,37 @@ describe("other values the hooks refuse or pin", () => {
     assert.equal(postgresClientImage("18"), "postgres:18-bookworm");
   });
 });
+
+describe("the watch's 5xx limit", () => {
+  it("takes every percentage from 0 to 100 in hundredths as its basis points, whatever the float error of times 100", () => {
+    const ok = {
+      nginxContainer: "nginx",
+      windowSeconds: 300,
+      p95LatencyMs: 800,
+      minRequests: 20,
+      currentImage: IMAGE_ID,
+      stack: "s",
+      rollback: true,
+    };
+    for (let n = 0; n <= 10000; n += n < 300 ? 1 : 37) {
+      const max5xxPercent = Number(`${Math.floor(n / 100)}.${String(n % 100).padStart(2, "0")}`);
+      assert.match(renderWatchCommand({ ...ok, max5xxPercent }), new RegExp(`^MAX_5XX_BASIS_POINTS='${n}'$`, "m"), String(max5xxPercent));
+    }
+  });
+
+  it("refuses a share finer than hundredths, however small the excess", () => {
+    const ok = {
+      nginxContainer: "nginx",
+      windowSeconds: 300,
+      p95LatencyMs: 800,
+      minRequests: 20,
+      currentImage: IMAGE_ID,
+      stack: "s",
+      rollback: true,
+    };
+    for (const max5xxPercent of [1e-8, 0.00001, 0.29000001, 99.999999, 1.005])
+      assert.throws(() => renderWatchCommand({ ...ok, max5xxPercent }), {
+        message: `the watch's 5xx limit must be a percentage from 0 to 100 with at most two decimals, got ${max5xxPercent}`,
+      });
+  });
+});
