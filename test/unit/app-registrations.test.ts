@@ -7,10 +7,9 @@
 // program gives them.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { CONTAINER_ROLES, INGRESS_NETWORK, ROLE_LABEL, componentType } from "../../components/common/names";
-import { type Graph, type Registration, unwrapSecrets } from "../../tools/check/harness";
-import { mocks } from "../../tools/check/mocks";
+import { type Graph, type Registration } from "../../tools/check/harness";
+import { watchRegistrations } from "../support/registration-watch";
 import { committedValue, runStack } from "../support/program";
 
 const CONTAINER = "docker:index/container:Container";
@@ -26,27 +25,12 @@ describe("App registrations (staging, mocks)", () => {
   let workers: Registration[];
   let commands: Registration[];
   // How many times each type and name was registered: the engine refuses a URN registered twice.
-  const registered = new Map<string, number>();
+  let registered: Map<string, number>;
   // What each component registered as its outputs (the harness records inputs only).
-  const componentOutputs = new Map<string, unknown>();
+  let componentOutputs: Map<string, unknown>;
 
   before(async () => {
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = (args) => {
-      const key = `${args.type}::${args.name}`;
-      registered.set(key, (registered.get(key) ?? 0) + 1);
-      return newResource(args);
-    };
-    type OutputsRequest = { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined };
-    const registerOutputs = MockMonitor.prototype.registerResourceOutputs;
-    MockMonitor.prototype.registerResourceOutputs = function (
-      this: MockMonitor,
-      req: OutputsRequest,
-      callback: (err: unknown, response: unknown) => void,
-    ) {
-      componentOutputs.set(req.getUrn(), unwrapSecrets(req.getOutputs()?.toJavaScript()));
-      return registerOutputs.call(this, req, callback);
-    } as typeof registerOutputs;
+    ({ registered, componentOutputs } = watchRegistrations());
     ({ graph } = await runStack({ stack: "staging", inThisProcess: true }));
     component = graph.one("dropstack:index:App");
     dockerProvider = graph.one("pulumi:providers:docker");

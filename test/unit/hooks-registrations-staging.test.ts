@@ -6,12 +6,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { before, describe, it } from "node:test";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { HOOK_SCRIPTS, backupStdin, DROPLET_PATHS } from "../../components/hooks/commands";
 import { SCHEDULE_FILES, UNIT_DIR, renderInstallFileCommand } from "../../components/hooks/schedule";
 import { componentType } from "../../components/common/names";
 import { type Graph, type Registration, unwrapSecrets } from "../../tools/check/harness";
-import { mocks } from "../../tools/check/mocks";
+import { watchRegistrations } from "../support/registration-watch";
 import { runStack } from "../support/program";
 
 const COMMAND = "command:remote:Command";
@@ -26,29 +25,14 @@ describe("Hooks registrations (staging, mocks)", () => {
   let scheduleFiles: Registration[];
   let units: Registration[];
   let timers: Registration;
-  const registered = new Map<string, number>();
-  const componentOutputs = new Map<string, unknown>();
+  let registered: Map<string, number>;
+  let componentOutputs: Map<string, unknown>;
 
   // What a resource waits for inside the component; the connection brings the Host's resources.
   const inHooks = (r: Registration) => r.dependencies.filter((u) => u.includes("dropstack:index:Hooks$")).sort();
 
   before(async () => {
-    const newResource = mocks.newResource.bind(mocks);
-    mocks.newResource = (args) => {
-      const key = `${args.type}::${args.name}`;
-      registered.set(key, (registered.get(key) ?? 0) + 1);
-      return newResource(args);
-    };
-    type OutputsRequest = { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined };
-    const registerOutputs = MockMonitor.prototype.registerResourceOutputs;
-    MockMonitor.prototype.registerResourceOutputs = function (
-      this: MockMonitor,
-      req: OutputsRequest,
-      callback: (err: unknown, response: unknown) => void,
-    ) {
-      componentOutputs.set(req.getUrn(), unwrapSecrets(req.getOutputs()?.toJavaScript()));
-      return registerOutputs.call(this, req, callback);
-    } as typeof registerOutputs;
+    ({ registered, componentOutputs } = watchRegistrations());
     ({ graph } = await runStack({ stack: "staging", inThisProcess: true }));
     hooks = graph.one(componentType("Hooks"));
     ready = graph.one(COMMAND, "-ready");
