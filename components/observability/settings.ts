@@ -162,3 +162,26 @@ export const NGINX_LOG_METRICS = {
   /** Histogram of $request_time in seconds; labels host. */
   requestSeconds: "loki_process_custom_nginx_http_request_duration_seconds",
 } as const;
+
+/**
+ * The labels Alloy gives the log streams it ships to Loki, which the dashboards query.
+ * Container logs carry `role` (the container's dropstack.role label, which the json-file log
+ * driver writes into each line's attrs) and `stream` (stdout or stderr).
+ */
+export const LOG_LABELS = {
+  /** `job` of every container's log lines. */
+  containersJob: "containers",
+  /** `job` of the deploy markers. */
+  deploysJob: "deploys",
+  /** The label carrying the container's dropstack.role. */
+  role: "role",
+  stream: "stream",
+} as const;
+
+/**
+ * One JSON line per finished deploy ({"image", "stack", "at"}), appended on the droplet after
+ * the smoke test passed; Alloy ships it to Loki, and Grafana marks each as an annotation.
+ */
+export const DEPLOY_LOG = `${OBSERVABILITY_DATA_DIR}/deploys/deploys.log`;
+/** Where Alloy sees the Docker engine's json-file logs (mounted read-only). */
+export const DOCKER_LOG_DIR = "/var/lib/docker/containers";
