@@ -17,13 +17,18 @@ export const PROVIDER_CREDENTIAL_KEYS = [
   "postgresql:password",
 ] as const;
 
-/** Names that say "this is a credential": *SECRET*, *PASSWORD*, *TOKEN*, *_KEY, private and API keys. */
+/**
+ * Names that say "this is a credential": *SECRET*, *PASSWORD*, *TOKEN*, *_KEY, private and API
+ * keys, and webhook URLs (Slack's, PagerDuty's and most others carry their token in the URL).
+ */
 export function looksSecret(name: string): boolean {
   const upper = name
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, "_");
-  return /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|(^|_)PWD$|(^|_)KEY$/.test(upper);
+  return /SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|WEBHOOK_?URL|(^|_)PWD$|(^|_)KEY$/.test(
+    upper,
+  );
 }
 
 /** True when the value is a URL (a DSN) that carries a password. */

@@ -16,6 +16,8 @@ export const DATA_DIRS = {
   proxy: `${DATA_MOUNT}/proxy`,
   /** The hook scripts and their scratch files (components/hooks). */
   dropstack: `${DATA_MOUNT}/dropstack`,
+  /** Metrics, logs, alert state and Grafana's database (components/observability). */
+  observability: `${DATA_MOUNT}/observability`,
 } as const;
 
 /** The Docker label that says what a dropstack container is; policies find containers by it. */
@@ -32,6 +34,8 @@ export const CONTAINER_ROLES = {
   proxy: "proxy",
   /** certbot, beside nginx. */
   certbot: "certbot",
+  /** Prometheus, Alertmanager, Loki, Grafana, Alloy and the exporters (components/observability). */
+  monitoring: "monitoring",
 } as const;
 export type ContainerRole = (typeof CONTAINER_ROLES)[keyof typeof CONTAINER_ROLES];
 

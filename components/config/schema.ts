@@ -20,6 +20,7 @@ import {
   restoredClusterName,
 } from "../database/restore";
 import { ASSERTION_NAME, SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
+import { DEFAULT_ALERT_THRESHOLDS } from "../observability/settings";
 
 /** The Pulumi project (Pulumi.yaml's name); Pulumi names the stack config's namespace after it. */
 export const PROJECT = "dropstack";
@@ -135,6 +136,116 @@ const sqlAssertion = z.strictObject({
   ),
 });
 
+/** Prometheus's size units (--storage.tsdb.retention.size), in bytes. */
+const SIZE_UNITS = { KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 } as const;
+const RETENTION_SIZE = /^([1-9]\d{0,5})(KB|MB|GB|TB)$/;
+
+/** Bytes in a retention size like "5GB"; undefined when it is not one. */
+export function retentionSizeBytes(size: string): number | undefined {
+  const match = RETENTION_SIZE.exec(size);
+  return match ? Number(match[1]) * SIZE_UNITS[match[2] as keyof typeof SIZE_UNITS] : undefined;
+}
+
+/** A request path the access log is matched against (loginPath, appMetricsPath). */
+const requestPath = matching(/^\/[\w\-./~]*$/, "a request path like /auth/login");
+const httpsUrl = checkedString((v) => {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return "expected an https:// URL";
+  }
+  if (url.protocol !== "https:") return `expected an https:// URL, got a ${url.protocol.replace(/:$/, "")} URL`;
+  // Credentials belong in the secret password keys, never in a URL.
+  if (url.username !== "" || url.password !== "") return "expected a URL without credentials in it";
+  return undefined;
+});
+// Secret values: never repeated in messages.
+const secretText = z.string({ error: "expected text" }).min(1, "must not be empty");
+
+/** dropstack:observability: metrics, logs, alerts and dashboards on the droplet (components/observability). */
+function observability(production: boolean) {
+  const percent = (fallback: number) =>
+    z
+      .number({ error: (i) => `must be a percentage from 0 to 100, got ${describe(i.input)}` })
+      .refine((v) => v >= 0 && v <= 100)
+      .default(fallback);
+  return z
+    .strictObject({
+      // On by default in production, where the observability-enabled policy requires it.
+      enabled: bool.default(production),
+      metricsRetentionSize: matching(RETENTION_SIZE, "a size like 512MB or 5GB").default("2GB"),
+      metricsRetentionDays: intIn(1, 3650).default(15),
+      logRetentionDays: intIn(1, 3650).default(14),
+      // Requests to this path count as login attempts: 2xx/3xx are successes.
+      loginPath: requestPath.optional(),
+      // The api's own Prometheus metrics, scraped from every replica when set.
+      appMetricsPath: requestPath.optional(),
+      smtp: z
+        .strictObject({
+          smarthost: matching(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?:\d{1,5}$/i, "host:port of the mail relay, e.g. smtp.example.com:587"),
+          from: email,
+          username: matching(/^\S+$/, "the relay's user name").optional(),
+          password: secretText.optional(),
+          // STARTTLS; off only for a relay on a private network.
+          requireTls: bool.default(true),
+        })
+        .optional(),
+      // An Alertmanager webhook (Slack, PagerDuty, …); secret, since the URL is the credential.
+      webhookUrl: secretText.optional(),
+      remoteLoki: z
+        .strictObject({ url: httpsUrl, username: matching(/^\S+$/, "the Loki user or tenant").optional(), password: secretText.optional() })
+        .optional(),
+      thresholds: z
+        .strictObject({
+          max5xxPercent: percent(DEFAULT_ALERT_THRESHOLDS.max5xxPercent),
+          p95LatencyMs: intIn(1, 600000).default(DEFAULT_ALERT_THRESHOLDS.p95LatencyMs),
+          minLoginSuccessPercent: percent(DEFAULT_ALERT_THRESHOLDS.minLoginSuccessPercent),
+          minDiskFreePercent: percent(DEFAULT_ALERT_THRESHOLDS.minDiskFreePercent),
+          minMemoryAvailablePercent: percent(DEFAULT_ALERT_THRESHOLDS.minMemoryAvailablePercent),
+          maxDatabaseCpuPercent: percent(DEFAULT_ALERT_THRESHOLDS.maxDatabaseCpuPercent),
+          maxDatabaseConnectionsPercent: percent(DEFAULT_ALERT_THRESHOLDS.maxDatabaseConnectionsPercent),
+          minCertificateDays: intIn(1, 89).default(DEFAULT_ALERT_THRESHOLDS.minCertificateDays),
+        })
+        .prefault({}),
+    })
+    .prefault({});
+}
+
+type ObservabilityConfig = z.output<ReturnType<typeof observability>>;
+
+/** Problems only the whole config shows: mail needs a relay, the retention must fit the volume. */
+export function observabilityProblems(
+  config: ObservabilityConfig,
+  alertEmails: readonly string[],
+  volumeGb: number,
+): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  if (alertEmails.length > 0 && !config.smtp)
+    problems.push({
+      path: ["smtp"],
+      message: "required to mail dropstack:alerts.emails: the relay Alertmanager sends through (smarthost, from)",
+    });
+  if (config.smtp && (config.smtp.username === undefined) !== (config.smtp.password === undefined))
+    problems.push({
+      path: ["smtp", config.smtp.username === undefined ? "username" : "password"],
+      message: "set both smtp.username and smtp.password (secret), or neither for a relay without authentication",
+    });
+  if (config.remoteLoki && (config.remoteLoki.username === undefined) !== (config.remoteLoki.password === undefined))
+    problems.push({
+      path: ["remoteLoki", config.remoteLoki.username === undefined ? "username" : "password"],
+      message: "set both remoteLoki.username and remoteLoki.password (secret), or neither",
+    });
+  const bytes = retentionSizeBytes(config.metricsRetentionSize);
+  // Backups, Redis and the logs share the volume: metrics may take at most half of it.
+  if (bytes !== undefined && bytes > (volumeGb * 2 ** 30) / 2)
+    problems.push({
+      path: ["metricsRetentionSize"],
+      message: `${config.metricsRetentionSize} is more than half of the ${volumeGb} GB data volume (dropstack:droplet.volumeGb), which backups, Redis and logs share`,
+    });
+  return problems;
+}
+
 /** A list whose items are checked one by one, so each bad item is named by its index. */
 function list<T extends z.ZodTypeAny>(item: T, empty?: string) {
   // Not a list at all: issueMessage says "expected a list, got …".
@@ -187,7 +298,8 @@ export function stackConfigSchema(stack: string, project: string) {
       }),
       domain: hostname,
       manageDns: bool.default(false),
-      hosts: z.strictObject({ api: hostname, app: hostname.optional() }),
+      // monitoring: Grafana's FQDN; monitoring.<domain> when observability is on and it is unset.
+      hosts: z.strictObject({ api: hostname, app: hostname.optional(), monitoring: hostname.optional() }),
       adminCidrs: requiredInProduction(list(cidr, "list at least one CIDR"), ["127.0.0.1/32"]),
       sshPublicKeys: list(sshPublicKey, "list at least one OpenSSH public key"),
       droplet: z
@@ -306,6 +418,7 @@ export function stackConfigSchema(stack: string, project: string) {
         { keep: 7, offsite: false, intervalHours: DEFAULT_BACKUP_INTERVAL_HOURS.staging, drill: "weekly" },
       ),
       alerts: z.strictObject({ emails: z.array(email).default([]) }).prefault({}),
+      observability: observability(production),
       proxy: z
         .strictObject({
           rateLimit: proxySetting("rateLimit", z.number()).default(DEFAULT_PROXY_SETTINGS.rateLimit),
@@ -347,6 +460,18 @@ export function stackConfigSchema(stack: string, project: string) {
       }
       if (config.hosts.app === config.hosts.api) {
         ctx.addIssue({ code: "custom", path: ["hosts", "app"], message: "must differ from hosts.api" });
+      }
+      const monitoring = config.hosts.monitoring;
+      if (monitoring !== undefined && (monitoring === config.hosts.api || monitoring === config.hosts.app)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["hosts", "monitoring"],
+          message: "must differ from hosts.api and hosts.app: Grafana gets a name of its own",
+        });
+      }
+      if (config.observability.enabled) {
+        for (const problem of observabilityProblems(config.observability, config.alerts.emails, config.droplet.volumeGb))
+          ctx.addIssue({ code: "custom", path: ["observability", ...problem.path], message: problem.message });
       }
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
         ctx.addIssue({

@@ -2,10 +2,10 @@
 // listens and keeps its data, the images they run, and the settings every renderer reads.
 // The renderers (prometheus.ts, rules.ts, alertmanager.ts, loki.ts, alloy.ts, grafana.ts)
 // are pure functions of ObservabilitySettings; index.ts wires their output into containers.
-import { DATA_MOUNT } from "../common/names";
+import { DATA_DIRS } from "../common/names";
 
 /** Where the monitoring services keep their data on the protected volume. */
-export const OBSERVABILITY_DATA_DIR = `${DATA_MOUNT}/observability`;
+export const OBSERVABILITY_DATA_DIR = DATA_DIRS.observability;
 
 /**
  * The services, each one container on the droplet's private app network, reachable by its

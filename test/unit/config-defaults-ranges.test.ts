@@ -3,6 +3,7 @@
 // edges, with the message the user reads.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DEFAULT_ALERT_THRESHOLDS } from "../../components/observability/settings";
 import { DO_REGIONS, DRILL_SCHEDULES, parseStackConfig, REDIS_EVICTION_POLICIES, WEEKDAYS } from "../../components/config/schema";
 import { minimalConfig } from "../support/config";
 
@@ -44,6 +45,13 @@ function expectedDefaults(production: boolean) {
     tls: { email: "ops@example.com", staging: !production },
     backups: { keep: 7, offsite: false, intervalHours: production ? 4 : 24, drill: "weekly" },
     alerts: { emails: [] },
+    observability: {
+      enabled: production,
+      metricsRetentionSize: "2GB",
+      metricsRetentionDays: 15,
+      logRetentionDays: 14,
+      thresholds: DEFAULT_ALERT_THRESHOLDS,
+    },
     proxy: { rateLimit: 10, burst: 20, maxBodySize: "10m" },
     promotion: { allowUnpromoted: production },
   };

@@ -109,8 +109,33 @@ describe("policy config-secrets-encrypted", () => {
     // PWD and KEY count only as whole words: at the start or after a separator, and at the end.
     for (const name of ["MONKEY", "TURKEY", "KEYBOARD", "HOCKEY_TEAM", "KEY_ID", "PUBLIC_KEY_PATH", "PWDX", "MYPWD", "PWD_FILE"])
       assert.equal(looksSecret(name), false, name);
-    for (const name of ["PWD", "dbPwd", "SSH_KEY", "signingKey", "PRIVATEKEY", "privateKey", "ACCESSKEY"])
+    for (const name of [
+      "PWD",
+      "dbPwd",
+      "SSH_KEY",
+      "signingKey",
+      "PRIVATEKEY",
+      "privateKey",
+      "ACCESSKEY",
+      "webhookUrl",
+      "SLACK_WEBHOOK_URL",
+      "webhookurl",
+    ])
       assert.equal(looksSecret(name), true, name);
+    // A webhook's name or its events are not the URL that carries the token.
+    for (const name of ["WEBHOOK_NAME", "webhookEvents", "WEBHOOK"]) assert.equal(looksSecret(name), false, name);
+    assert.deepEqual(
+      plaintextSecrets({ "dropstack:observability": JSON.stringify({ webhookUrl: "https://hooks.example.com/T0/B0/x" }) }, []),
+      [
+        "dropstack:observability.webhookUrl is a credential stored in plain text: pulumi config set --secret --path 'dropstack:observability.webhookUrl' <value>",
+      ],
+    );
+    assert.deepEqual(
+      plaintextSecrets({ "dropstack:observability": JSON.stringify({ webhookUrl: "https://hooks.example.com/T0/B0/x" }) }, [
+        "dropstack:observability",
+      ]),
+      [],
+    );
     // An unset credential (empty or null) is not a plain-text one; any other value is, at any depth.
     for (const password of ["", null]) assert.deepEqual(plaintextSecrets({ "dropstack:registry": JSON.stringify({ password }) }, []), []);
     for (const [value, path] of [

@@ -141,6 +141,7 @@ describe("insecureUrlReason", () => {
         "tls",
         "backups",
         "alerts",
+        "observability",
         "proxy",
         "promotion",
       ].map((k) => [k, committedValue("production", `dropstack:${k}`)]),

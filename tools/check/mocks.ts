@@ -37,6 +37,8 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
     privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
     clusterUrn: `do:dbaas:${id}`,
     version: i.version,
+    // DigitalOcean's Prometheus endpoint per node (the provider's metrics_endpoints).
+    metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
   }),
   "digitalocean:index/databaseUser:DatabaseUser": (n) => ({ password: `mock-${n}-password`.padEnd(32, "x"), role: "normal" }),
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": (n, i) => ({
@@ -85,6 +87,15 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   }),
 };
 
+/** What provider functions answer, by token; the rest echo their inputs. */
+const MOCK_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  "digitalocean:index/getDatabaseMetricsCredentials:getDatabaseMetricsCredentials": () => ({
+    id: "metrics-credentials",
+    username: "mock-metrics-user",
+    password: "mock-metrics-password",
+  }),
+};
+
 export const mocks: pulumi.runtime.Mocks = {
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } {
     const id = args.type.startsWith("digitalocean:") ? numericId() : `${args.name}-id`;
@@ -92,7 +103,7 @@ export const mocks: pulumi.runtime.Mocks = {
     return { id, state: { ...args.inputs, ...outputs } };
   },
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    return args.inputs;
+    return MOCK_CALLS[args.token]?.(args.inputs) ?? args.inputs;
   },
 };
 
