@@ -39,6 +39,8 @@ export { REDIS_EVICTION_POLICIES };
 export const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
 const SIZE_SLUG = /^[a-z0-9-]+$/;
+/** An Auth0 role's name as auth0.roles keys it. */
+const ROLE_NAME = /^[a-z][a-z0-9_-]*$/;
 // [registry host:port/]path[:tag][@sha256:digest], where a host without a port reads as the
 // path's first part. A colon only before a port or the tag, so that the tag's 128-character
 // limit holds.
@@ -196,6 +198,15 @@ function observability(production: boolean) {
       remoteLoki: z
         .strictObject({ url: httpsUrl, username: matching(/^\S+$/, "the Loki user or tenant").optional(), password: secretText.optional() })
         .optional(),
+      // Auth0 roles (auth0.roles) that sign in to Grafana as Admin, Editor or Viewer; users with
+      // none of them are refused, since the tenant also holds the app's own users.
+      grafanaRoles: z
+        .strictObject({
+          admin: z.array(matching(ROLE_NAME, "a role name from auth0.roles")).default([]),
+          editor: z.array(matching(ROLE_NAME, "a role name from auth0.roles")).default([]),
+          viewer: z.array(matching(ROLE_NAME, "a role name from auth0.roles")).default([]),
+        })
+        .prefault({}),
       thresholds: z
         .strictObject({
           max5xxPercent: percent(DEFAULT_ALERT_THRESHOLDS.max5xxPercent),
@@ -387,7 +398,7 @@ export function stackConfigSchema(stack: string, project: string) {
           roles: z
             .record(z.string(), z.array(matching(/^[\w:.-]+$/, "a permission like read:patients")))
             .superRefine((roles, ctx) => {
-              for (const role of Object.keys(roles).filter((r) => !/^[a-z][a-z0-9_-]*$/.test(r))) {
+              for (const role of Object.keys(roles).filter((r) => !ROLE_NAME.test(r))) {
                 ctx.addIssue({ code: "custom", path: [role], message: `expected a role name like super_admin, got ${describe(role)}` });
               }
             })
@@ -472,6 +483,17 @@ export function stackConfigSchema(stack: string, project: string) {
       if (config.observability.enabled) {
         for (const problem of observabilityProblems(config.observability, config.alerts.emails, config.droplet.volumeGb))
           ctx.addIssue({ code: "custom", path: ["observability", ...problem.path], message: problem.message });
+      }
+      for (const [grafanaRole, roles] of Object.entries(config.observability.grafanaRoles)) {
+        // A malformed name has its own message already.
+        for (const role of roles.filter((r) => ROLE_NAME.test(r) && !Object.hasOwn(config.auth0?.roles ?? {}, r)))
+          ctx.addIssue({
+            code: "custom",
+            path: ["observability", "grafanaRoles", grafanaRole],
+            message: config.auth0
+              ? `"${role}" is not a role in auth0.roles`
+              : "needs dropstack:auth0: Grafana's roles come from its tenant",
+          });
       }
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
         ctx.addIssue({

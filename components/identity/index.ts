@@ -13,6 +13,7 @@ import {
   apiScopes,
   attackProtectionSettings,
   claimNamespace,
+  grafanaClientUrls,
   managementApiAudience,
   resolveTenantDomain,
   rolesHolding,
@@ -34,6 +35,8 @@ export interface IdentityArgs {
    * the API with these permissions, so the client-credentials grant issues a token for it.
    */
   smokeScopes?: string[];
+  /** Grafana's FQDN (dropstack:hosts.monitoring), when observability is on: Grafana signs in through this tenant. */
+  grafanaHost?: string;
 }
 
 /**
@@ -70,6 +73,8 @@ export class Identity extends pulumi.ComponentResource {
   readonly m2mClientSecret: pulumi.Output<string>;
   /** Secret, for the user migration: AUTH0_DOMAIN, AUTH0_MANAGEMENT_CLIENT_ID, AUTH0_MANAGEMENT_CLIENT_SECRET. */
   readonly managementEnvironment: pulumi.Output<Record<string, string>>;
+  /** Grafana's sign-in client (a regular web app), with args.grafanaHost. */
+  readonly grafana?: { client: auth0.Client; clientId: pulumi.Output<string>; clientSecret: pulumi.Output<string> };
 
   constructor(name: string, args: IdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     // Config problems surface before the component registers anything.
@@ -216,6 +221,32 @@ export class Identity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (args.grafanaHost) {
+      const grafanaUrls = grafanaClientUrls(args.grafanaHost);
+      const client = new auth0.Client(
+        `${name}-grafana`,
+        {
+          name: `${name}-grafana`,
+          description: "Grafana at hosts.monitoring: sign-in with the authorization code flow; roles map to Grafana roles",
+          appType: "regular_web",
+          isFirstParty: true,
+          oidcConformant: true,
+          grantTypes: ["authorization_code"],
+          callbacks: grafanaUrls.callbacks,
+          allowedLogoutUrls: grafanaUrls.logoutUrls,
+          crossOriginAuth: false,
+          jwtConfiguration: { alg: SIGNING_ALG },
+        },
+        { parent: this },
+      );
+      const credentials = new auth0.ClientCredentials(
+        `${name}-grafana-credentials`,
+        { clientId: client.clientId, authenticationMethod: "client_secret_post" },
+        { parent: this, additionalSecretOutputs: ["clientSecret"] },
+      );
+      this.grafana = { client, clientId: client.clientId, clientSecret: pulumi.secret(credentials.clientSecret) };
+    }
 
     this.attackProtection = new auth0.AttackProtection(`${name}-attack-protection`, attackProtectionSettings(args.alertEmails), {
       parent: this,

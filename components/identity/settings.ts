@@ -170,3 +170,8 @@ export function attackProtectionSettings(alertEmails: string[]) {
     },
   };
 }
+
+/** Grafana's generic OAuth callback and where it sends users after signing out. */
+export function grafanaClientUrls(host: string): { callbacks: string[]; logoutUrls: string[] } {
+  return { callbacks: [`https://${host}/login/generic_oauth`], logoutUrls: [`https://${host}/login`] };
+}

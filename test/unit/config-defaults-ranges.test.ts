@@ -50,6 +50,7 @@ function expectedDefaults(production: boolean) {
       metricsRetentionSize: "2GB",
       metricsRetentionDays: 15,
       logRetentionDays: 14,
+      grafanaRoles: { admin: [], editor: [], viewer: [] },
       thresholds: DEFAULT_ALERT_THRESHOLDS,
     },
     proxy: { rateLimit: 10, burst: 20, maxBodySize: "10m" },

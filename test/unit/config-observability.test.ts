@@ -168,3 +168,30 @@ describe("retentionSizeBytes", () => {
     for (const bad of ["2G", "GB", "-1GB", "1.5GB", "01GB", "2 GB"]) assert.equal(retentionSizeBytes(bad), undefined, bad);
   });
 });
+
+describe("observability.grafanaRoles", () => {
+  const AUTH0 = { apiIdentifier: "https://api.example.com", roles: { super_admin: ["write:all"], support: ["read:all"], patient: [] } };
+
+  it("maps roles of auth0.roles to Grafana's, and refuses roles the tenant does not have", () => {
+    const roles = (grafanaRoles: Record<string, string[]>) => (raw: MinimalConfig) =>
+      Object.assign(raw, { auth0: AUTH0, observability: { grafanaRoles } });
+    assert.deepEqual(parsed(roles({ admin: ["super_admin"], viewer: ["support"] })).observability.grafanaRoles, {
+      admin: ["super_admin"],
+      editor: [],
+      viewer: ["support"],
+    });
+    assert.deepEqual(problemsAfter(roles({ admin: ["admin"], editor: ["support", "constructor"] })), [
+      'dropstack:observability.grafanaRoles.admin: "admin" is not a role in auth0.roles',
+      'dropstack:observability.grafanaRoles.editor: "constructor" is not a role in auth0.roles',
+    ]);
+    assert.deepEqual(problemsAfter(roles({ viewer: ["Support"] })), [
+      'dropstack:observability.grafanaRoles.viewer.0: expected a role name from auth0.roles, got "Support"',
+    ]);
+  });
+
+  it("needs the tenant the roles come from", () => {
+    assert.deepEqual(problemsAfter(withObservability({ grafanaRoles: { admin: ["ops"] } })), [
+      "dropstack:observability.grafanaRoles.admin: needs dropstack:auth0: Grafana's roles come from its tenant",
+    ]);
+  });
+});
