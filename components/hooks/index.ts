@@ -437,7 +437,8 @@ export class SmokeTest extends pulumi.ComponentResource {
       );
     }
     // Resolves only once the smoke test (and the watch, when on) passed: staging's promotedImage.
-    this.passedImage = pulumi.all([this.command.stdout, this.watch?.stdout ?? "", args.image]).apply(([, , image]) => image);
+    const checked = this.watch ? [this.command.stdout, this.watch.stdout] : [this.command.stdout];
+    this.passedImage = pulumi.all([args.image, ...checked]).apply(([image]) => image);
     const pruneImages = args.pruneImages;
     if (pruneImages) {
       this.prune = new command.remote.Command(
