@@ -49,6 +49,11 @@ export const CONFIG_PATHS = {
   alertmanagerWebhookUrlFile: "/etc/alertmanager/secrets/webhook-url",
   loki: "/etc/loki/loki.yaml",
   alloy: "/etc/alloy/config.alloy",
+  /**
+   * The remote Loki's basic auth password (dropstack:observability.remoteLoki), read by Alloy's
+   * local.file: exactly the password, with no trailing newline (local.file does not trim).
+   */
+  alloyRemoteLokiPasswordFile: "/etc/alloy/secrets/remote-loki-password",
   blackbox: "/etc/blackbox/blackbox.yml",
   /** redis_exporter's --redis.password-file: a JSON map of Redis URI to password. */
   redisExporterPasswordFile: "/etc/redis-exporter/passwords.json",
@@ -153,13 +158,18 @@ export const JOBS = {
 } as const;
 
 /**
- * The metrics Alloy derives from nginx's access log (loki.process stage.metrics). Alloy
- * exposes them with the `loki_process_custom_` prefix, which the names below include.
+ * The metrics Alloy derives from nginx's access log (loki.process stage.metrics, alloy.ts).
+ * Alloy exposes them with the `loki_process_custom_` prefix, which the names below include,
+ * on its own /metrics, where every component metric also carries component_id and
+ * component_path. `host` is a host nginx serves, or "other" (alloy.ts UNKNOWN_HOST).
  */
 export const NGINX_LOG_METRICS = {
-  /** Counter; labels host, status (e.g. "200"), and login="true" for loginPath requests. */
+  /**
+   * Counter; labels host, status (e.g. "200"), and, only when loginPath is set, login: "true"
+   * for requests whose path starts with it, else "false".
+   */
   requests: "loki_process_custom_nginx_http_requests_total",
-  /** Histogram of $request_time in seconds; labels host. */
+  /** Histogram of $request_time in seconds (series _bucket with le, _sum, _count); labels host. */
   requestSeconds: "loki_process_custom_nginx_http_request_duration_seconds",
 } as const;
 
