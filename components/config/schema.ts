@@ -21,6 +21,7 @@ import {
 } from "../database/restore";
 import { ASSERTION_NAME, SMOKE_BODY, SMOKE_METHODS, SMOKE_PATH } from "../hooks/commands";
 import { DEFAULT_ALERT_THRESHOLDS } from "../observability/settings";
+import { MAX_LOG_RETENTION_DAYS, MIN_LOG_RETENTION_DAYS } from "../observability/loki";
 
 /** The Pulumi project (Pulumi.yaml's name); Pulumi names the stack config's namespace after it. */
 export const PROJECT = "dropstack";
@@ -178,7 +179,7 @@ function observability(production: boolean) {
       enabled: bool.default(production),
       metricsRetentionSize: matching(RETENTION_SIZE, "a size like 512MB or 5GB").default("2GB"),
       metricsRetentionDays: intIn(1, 3650).default(15),
-      logRetentionDays: intIn(1, 3650).default(14),
+      logRetentionDays: intIn(MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS).default(14),
       // Requests to this path count as login attempts: 2xx/3xx are successes.
       loginPath: requestPath.optional(),
       // The api's own Prometheus metrics, scraped from every replica when set.

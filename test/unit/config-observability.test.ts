@@ -53,7 +53,7 @@ describe("observability keys", () => {
     [{ metricsRetentionSize: "0GB" }, 'dropstack:observability.metricsRetentionSize: expected a size like 512MB or 5GB, got "0GB"'],
     [{ metricsRetentionSize: "5gb" }, 'dropstack:observability.metricsRetentionSize: expected a size like 512MB or 5GB, got "5gb"'],
     [{ metricsRetentionDays: 0 }, "dropstack:observability.metricsRetentionDays: must be a whole number from 1 to 3650, got 0"],
-    [{ logRetentionDays: 1.5 }, "dropstack:observability.logRetentionDays: must be a whole number from 1 to 3650, got 1.5"],
+    [{ logRetentionDays: 1.5 }, "dropstack:observability.logRetentionDays: must be a whole number from 1 to 365, got 1.5"],
     [{ loginPath: "auth/login" }, 'dropstack:observability.loginPath: expected a request path like /auth/login, got "auth/login"'],
     [
       { appMetricsPath: "/metrics?x=1" },
