@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # dropstack post-deploy watch (dropstack:app.watch), run on the droplet after the smoke test:
 # for WINDOW_S seconds, the requests nginx serves are read from its access log (the
-# `dropstack` log_format: combined plus $request_time, components/proxy/nginx-conf.ts), and
-# their 5xx share and 95th-percentile latency are held against the limits. A breach fails
-# the deploy and prints the code rollback to the previous image (docs/rollback.md), whose
-# digest the droplet still holds; the image prune does not run after a failed watch.
+# `dropstack` log_format: combined plus "$host" and $request_time,
+# components/proxy/nginx-conf.ts), and their 5xx share and 95th-percentile latency are held
+# against the limits. A breach fails the deploy and prints the code rollback to the previous
+# image (docs/rollback.md), whose digest the droplet still holds; the image prune does not
+# run after a failed watch.
 #
 # Parameters (components/hooks/commands.ts renderWatchCommand pins them above this text):
 #   NGINX_CONTAINER        nginx's container; its stdout is the access log
@@ -21,6 +22,9 @@
 set -euo pipefail
 
 # Lines that are not requests in the dropstack format (nginx's own messages) are skipped.
+# nginx writes a " inside a logged value as \x22, so only the format's own quotes split a
+# line on ": the status is the first word after the request's closing quote, and the
+# request time the line's last word, whatever the user agent or host hold.
 # $request_time has millisecond resolution; p95 is the nearest-rank percentile.
 analyze() {
   awk -F'"' '{

@@ -23,10 +23,15 @@ import {
 } from "./upstream";
 import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
 
-/** The access log's format: `combined`, then the request's total time in seconds (ms resolution). */
+/**
+ * The access log's format: `combined`, then the host the request was for (quoted: nginx escapes
+ * a `"` in it as \x22) and the request's total time in seconds (ms resolution). The post-deploy
+ * watch (components/hooks/watch.sh) takes the status as the first word after the request's
+ * closing quote and the time as the last field, so $request_time stays last.
+ */
 export const ACCESS_LOG_FORMAT_NAME = "dropstack";
 export const ACCESS_LOG_FORMAT =
-  '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';
+  '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$host" $request_time';
 
 export interface ProxyHosts {
   /** FQDN of the API, proxied to the app. */
@@ -252,7 +257,7 @@ export function renderNginxConf(input: NginxConfInput): string {
   const http = block("http", [
     `include ${runtime.mimeTypes ?? "/etc/nginx/mime.types"};`,
     "default_type application/octet-stream;",
-    // nginx's combined format plus $request_time: the post-deploy watch (components/hooks/watch.sh) reads status and latency from it.
+    // nginx's combined format plus the host and $request_time (ACCESS_LOG_FORMAT says who reads which field).
     `log_format ${ACCESS_LOG_FORMAT_NAME} '${ACCESS_LOG_FORMAT}';`,
     `access_log ${runtime.accessLog ?? "/var/log/nginx/access.log"} ${ACCESS_LOG_FORMAT_NAME};`,
     "sendfile on;",

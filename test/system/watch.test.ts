@@ -1,19 +1,23 @@
 // The post-deploy watch (components/hooks/watch.sh, rendered by renderWatchCommand): its log
 // analysis on generated access logs (classes: empty window, all 2xx, a 5xx share exactly at
 // the limit and just above it, a latency breach and latency exactly at the limit, nginx's
-// own messages mixed in, too few requests), checked against a reference computed here; the
-// whole hook run by bash with a docker stand-in; and the analysis of the access log that
-// real nginx writes with the rendered config.
+// own messages mixed in, lines from before the host joined the format, hosts holding quotes,
+// backslashes, spaces and numbers, too few requests), checked against a reference computed
+// here; the whole hook run by bash with a docker stand-in; and the analysis of the access log
+// that real nginx writes with the rendered config, odd Host headers included.
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { WATCH_ROLLBACK_MARKER, renderWatchCommand } from "../../components/hooks/commands";
 import { makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
 import {
   API_HOST,
   APP_ALIAS,
+  APP_HOST,
   freeUpstreamPort,
   httpsRequest,
   localNginxVersion,
@@ -34,9 +38,32 @@ interface Request {
   seconds: number;
 }
 
+/**
+ * $host as nginx logs it (a `"` escaped as \x22, a backslash as \x5C, bytes above 126 as
+ * \xNN; `_` for a request without a usable Host), and hosts built to mislead a parser that
+ * splits on quotes or spaces: nginx refuses a Host with a space (400), but the analysis must
+ * not depend on that.
+ */
+const LOGGED_HOSTS = [
+  "api.example.com",
+  "grafana.example.com",
+  "_",
+  "evil\\x22host",
+  "x\\x5Cy",
+  "\\xC3\\xA9.test",
+  "a\\x22 500 9.999 \\x22b",
+  "a b 503",
+  "",
+];
+
 /** A line as nginx writes it with the `dropstack` log_format (quotes in values escaped as \x22). */
 function logLine({ status, seconds }: Request, i: number): string {
-  return `203.0.113.${i % 250} - - [28/Nov/2026:23:00:${String(i % 60).padStart(2, "0")} +0000] "GET /api/items?page=${i} HTTP/1.1" ${status} ${100 + i} "-" "Mozilla/5.0 (\\x22x\\x22)" ${seconds.toFixed(3)}`;
+  return `203.0.113.${i % 250} - - [28/Nov/2026:23:00:${String(i % 60).padStart(2, "0")} +0000] "GET /api/items?page=${i} HTTP/1.1" ${status} ${100 + i} "-" "Mozilla/5.0 (\\x22x\\x22)" "${LOGGED_HOSTS[i % LOGGED_HOSTS.length]}" ${seconds.toFixed(3)}`;
+}
+
+/** A line in the format before the host joined it: what nginx wrote until the reload that brought the new one. */
+function logLineWithoutHost({ status, seconds }: Request, i: number): string {
+  return `203.0.113.${i % 250} - - [28/Nov/2026:23:00:00 +0000] "POST /api/items HTTP/1.1" ${status} 0 "-" "curl/8.5.0" ${seconds.toFixed(3)}`;
 }
 
 /** What the analysis must print: requests, 5xx, nearest-rank p95 in ms. */
@@ -87,6 +114,36 @@ describe("watch.sh analyze on generated access logs", () => {
       "",
     ].join("\n");
     assert.deepEqual(analyze(text), reference(requests));
+  });
+
+  it("reads every host nginx may log, quotes, backslashes, spaces and numbers in it included", () => {
+    for (const [h, host] of LOGGED_HOSTS.entries()) {
+      const requests = [
+        { status: 200, seconds: 0.004 },
+        { status: 502, seconds: 1.25 },
+        { status: 404, seconds: 0 },
+      ];
+      // Every line of this variant carries `host`.
+      const lines = requests.map((request, i) => logLine(request, h + i * LOGGED_HOSTS.length));
+      assert.ok(
+        lines.every((line) => line.includes(`"${host}" `)),
+        lines.join("\n"),
+      );
+      assert.deepEqual(analyze(lines.join("\n")), reference(requests), host);
+    }
+  });
+
+  it("reads lines from before and after the host joined the format alike (nginx reloads mid-window)", () => {
+    const random = generator(16);
+    for (let variant = 0; variant < 10; variant++) {
+      const requests = Array.from({ length: 50 }, () => ({
+        status: [200, 404, 500, 503][Math.floor(random() * 4)],
+        seconds: Math.round(random() * 2000) / 1000,
+      }));
+      const switchAt = Math.floor(random() * requests.length);
+      const text = requests.map((r, i) => (i < switchAt ? logLineWithoutHost(r, i) : logLine(r, i))).join("\n");
+      assert.deepEqual(analyze(text), reference(requests), `variant ${variant}, switch at ${switchAt}`);
+    }
   });
 
   it("reports an empty window as no requests", () => {
@@ -285,5 +342,64 @@ describe("the watch reads the access log real nginx writes with the rendered con
     assert.equal(requests, 6, "the health path is not logged");
     assert.equal(errors, 2);
     assert.ok(p95 >= 300 && p95 < 3000, `p95 ${p95} ms is the slow request's time`);
+  });
+
+  /** One request with a Host header as given (which an HTTP client would refuse to send); the status line, or "" when nginx closed without one. */
+  function rawRequest(port: number, host: string, path: string, sni?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = sni
+        ? tlsConnect({ port, host: "127.0.0.1", servername: sni, rejectUnauthorized: false })
+        : connect({ port, host: "127.0.0.1" });
+      let answer = "";
+      socket.once(sni ? "secureConnect" : "connect", () =>
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+      );
+      socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+      socket.on("close", () => resolve(answer.split("\r\n")[0]));
+      socket.on("error", reject);
+      socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer for Host ${JSON.stringify(host)}`)));
+    });
+  }
+
+  it("reads the lines of requests with quotes, backslashes, spaces and other bytes in their Host header", async () => {
+    const dns = await startLoopbackDns();
+    cleanups.push(() => dns.close());
+    const address = "127.0.0.2";
+    const port = await freeUpstreamPort([address]);
+    const app = http.createServer((req, res) => {
+      res.statusCode = req.url === "/down" ? 503 : 200;
+      res.end("x");
+    });
+    await new Promise<void>((resolve) => app.listen(port, address, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => app.close(() => resolve())));
+    dns.set(APP_ALIAS, [address]);
+    const site = await prepareNginxSite(localNginxVersion(tools.nginx), { resolver: dns.address, upstreamPort: port });
+    const nginx = await startNginx(tools.nginx, site);
+    cleanups.push(() => nginx.stop());
+    // [Host sent, TLS server name (none: port 80), path, status line ("": closed unanswered, 444), $host as logged]
+    const cases: [string, string | undefined, string, string, string][] = [
+      ['Evil"Host', undefined, "/", "", "evil\\x22host"],
+      ["x\\y", undefined, "/", "", "x\\x5Cy"],
+      ["é.test", undefined, "/", "", "\\xC3\\xA9.test"],
+      // nginx refuses a space in Host; the request is logged under the server's name.
+      ["a b", undefined, "/", "HTTP/1.1 400 Bad Request", "_"],
+      [`${API_HOST}"x`, API_HOST, "/nothing-here", "HTTP/1.1 404 Not Found", `${API_HOST}\\x22x`],
+      [API_HOST.toUpperCase(), API_HOST, "/down", "HTTP/1.1 503 Service Unavailable", API_HOST],
+      [APP_HOST, APP_HOST, "/", "HTTP/1.1 200 OK", APP_HOST],
+    ];
+    for (const [host, sni, path, status] of cases) {
+      assert.equal(await rawRequest(sni ? site.httpsPort : site.httpPort, host, path, sni), status, host);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const log = readFileSync(join(site.dir, "access.log"), "utf8");
+    const lines = log.split("\n").filter((line) => line !== "");
+    assert.deepEqual(
+      lines.map((line) => / "([^"]*)" \d+\.\d{3}$/.exec(line)?.[1]),
+      cases.map(([, , , , logged]) => logged),
+      log,
+    );
+    const [requests, errors] = analyze(log);
+    assert.equal(requests, cases.length, log);
+    assert.equal(errors, 1, log);
   });
 });

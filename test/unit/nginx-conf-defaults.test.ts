@@ -33,14 +33,14 @@ test("the file opens with the worker user (nginx by default, the given one, or n
   assert.ok(!linesOf(renderNginxConf({ ...base, runtime: { user: null } })).some((line) => line.startsWith("user")));
 });
 
-test("the access log is written in the dropstack format: combined plus the request time, the last field the watch reads", () => {
+test("the access log is written in the dropstack format: combined plus the host and the request time, the last field the watch reads", () => {
   for (const accessLog of [undefined, "/tmp/access.log"]) {
     const lines = linesOf(renderNginxConf({ ...base, runtime: { accessLog } }));
     assert.deepEqual(
       lines.filter((line) => line.startsWith("log_format ")),
       [
         'log_format dropstack \'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ' +
-          '"$http_referer" "$http_user_agent" $request_time\';',
+          '"$http_referer" "$http_user_agent" "$host" $request_time\';',
       ],
     );
     assert.deepEqual(
