@@ -28,3 +28,22 @@ export function securityHeaders(hsts: boolean, csp: string | undefined): string[
     ...(csp ? [`add_header Content-Security-Policy "${csp}" always;`] : []),
   ];
 }
+
+// Every header securityHeaders may set but the Content-Security-Policy, which a proxied
+// service may set itself when nginx sets none.
+const SECURITY_HEADER_NAMES = [
+  "Strict-Transport-Security",
+  "X-Frame-Options",
+  "X-Content-Type-Options",
+  "X-XSS-Protection",
+  "Referrer-Policy",
+];
+
+/**
+ * proxy_hide_header lines for a proxied service that sends its own security headers (Grafana
+ * sends X-Frame-Options, X-Content-Type-Options and X-XSS-Protection "1; mode=block"), so the
+ * browser gets nginx's value alone and never two that disagree.
+ */
+export function hideUpstreamSecurityHeaders(): string[] {
+  return SECURITY_HEADER_NAMES.map((name) => `proxy_hide_header ${name};`);
+}

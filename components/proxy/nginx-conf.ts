@@ -1,10 +1,10 @@
 // nginx.conf for the proxy container, composed from one module per concern: TLS (tls.ts),
-// security headers (headers.ts), reaching the replicas (upstream.ts), rate limiting
+// security headers (headers.ts), reaching the replicas and Grafana (upstream.ts), rate limiting
 // (rate-limit.ts), the nginx versions it targets (versions.ts) and the container paths
 // (paths.ts). This module validates the input and lays the blocks out.
 import { isIP } from "node:net";
 import { isHostname } from "../config/hostname";
-import { isHeaderValue, securityHeaders } from "./headers";
+import { hideUpstreamSecurityHeaders, isHeaderValue, securityHeaders } from "./headers";
 import { ACME_WEBROOT, CERT_DIR, type CertificatePaths, certificatePathsFor, isConfPath } from "./paths";
 import { rateLimitZone, rateLimited } from "./rate-limit";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, validateProxySettings } from "./settings";
@@ -13,13 +13,17 @@ import {
   DEFAULT_UPSTREAM_TIMEOUTS,
   DOCKER_DNS_RESOLVER,
   RESOLVER_VALID_SECONDS,
+  connectionUpgradeMap,
   isAlias,
   isPort,
   isResolverAddress,
+  monitoringTarget,
   proxyToApp,
+  proxyToMonitoring,
   resolverSettings,
   retrySettings,
   upstreamTarget,
+  webSocketUpgrade,
 } from "./upstream";
 import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
 
@@ -38,12 +42,22 @@ export interface ProxyHosts {
   api: string;
   /** FQDN of the frontend: static files when `staticRoot` is set, else proxied to the app too. */
   app?: string;
+  /** FQDN of Grafana (dropstack:hosts.monitoring), proxied to `monitoringUpstream`. */
+  monitoring?: string;
 }
+
+/**
+ * The largest request body to Grafana: dashboards and alert rules saved as JSON fit many
+ * times over. Its own limit, since dropstack:proxy.maxBodySize is sized for the app.
+ */
+export const MONITORING_MAX_BODY_SIZE = "10m";
 
 export interface NginxConfInput {
   hosts: ProxyHosts;
   /** The app containers: their shared Docker network alias and the port the app listens on. */
   upstream: { alias: string; port: number };
+  /** Grafana's Docker network alias and port (observability SERVICES.grafana); needed with hosts.monitoring. */
+  monitoringUpstream?: { alias: string; port: number };
   /** HSTS on every HTTPS response; on in production. */
   hsts: boolean;
   /** Overrides of DEFAULT_PROXY_SETTINGS. */
@@ -110,9 +124,24 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
     if (!isHostname(input.hosts.app)) add("hosts.app", `expected a fully qualified hostname, got ${value(input.hosts.app)}`);
     else if (input.hosts.app === input.hosts.api) add("hosts.app", "must differ from hosts.api");
   }
+  const monitoringHost = input.hosts?.monitoring;
+  if (monitoringHost !== undefined) {
+    if (!isHostname(monitoringHost)) add("hosts.monitoring", `expected a fully qualified hostname, got ${value(monitoringHost)}`);
+    else if (monitoringHost === input.hosts.api) add("hosts.monitoring", "must differ from hosts.api");
+    else if (monitoringHost === input.hosts.app) add("hosts.monitoring", "must differ from hosts.app");
+  }
   if (!isAlias(input.upstream?.alias ?? ""))
     add("upstream.alias", `expected a Docker network alias like app, got ${value(input.upstream?.alias)}`);
   if (!isPort(input.upstream?.port)) add("upstream.port", `expected a port from 1 to 65535, got ${value(input.upstream?.port)}`);
+  const grafana = input.monitoringUpstream;
+  if (grafana === undefined) {
+    if (monitoringHost !== undefined) add("monitoringUpstream", "needed with hosts.monitoring: Grafana's network alias and port");
+  } else {
+    if (monitoringHost === undefined) add("monitoringUpstream", "needs hosts.monitoring, the host that serves it");
+    if (typeof grafana.alias !== "string" || !isAlias(grafana.alias))
+      add("monitoringUpstream.alias", `expected a Docker network alias like grafana, got ${value(grafana.alias)}`);
+    if (!isPort(grafana.port)) add("monitoringUpstream.port", `expected a port from 1 to 65535, got ${value(grafana.port)}`);
+  }
   for (const problem of validateProxySettings(input.settings ?? {})) add(`settings.${problem.setting}`, problem.message);
   if (input.resolver !== undefined && !isResolverAddress(input.resolver)) {
     add("resolver", `expected an IP address with an optional port, like 127.0.0.11 or 127.0.0.1:5353, got ${value(input.resolver)}`);
@@ -194,7 +223,8 @@ export function renderNginxConf(input: NginxConfInput): string {
   const httpPort = input.listen?.httpPort ?? DEFAULT_HTTP_PORT;
   const httpsPort = input.listen?.httpsPort ?? DEFAULT_HTTPS_PORT;
   const timeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
-  const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : [])];
+  const monitoringHost = input.hosts.monitoring;
+  const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : []), ...(monitoringHost ? [monitoringHost] : [])];
 
   const listenOn = (port: number) => (address ? `${address}:${port}` : `${port}`);
   const redirectTarget = httpsPort === 443 ? "https://$host$request_uri" : `https://$host:${httpsPort}$request_uri`;
@@ -248,6 +278,27 @@ export function renderNginxConf(input: NginxConfInput): string {
       staticLocation("/", "no-cache", "$uri $uri/ /index.html"),
     ]);
 
+  // Grafana, for hosts.monitoring: no health path (nothing probes Grafana through nginx), and
+  // every location that reaches Grafana rate-limited, its login included.
+  const monitoringServer = (host: string, grafana: { alias: string; port: number }) =>
+    block("server", [
+      ...tlsHead(host),
+      `client_max_body_size ${MONITORING_MAX_BODY_SIZE};`,
+      "",
+      monitoringTarget(grafana.alias, grafana.port),
+      ...hideUpstreamSecurityHeaders(),
+      ...headers(undefined),
+      "",
+      "# Grafana Live: the browser's WebSocket to Grafana.",
+      block("location /api/live/", [rateLimited(settings.burst), ...proxyToMonitoring(), ...webSocketUpgrade()]),
+      "",
+      "# Grafana's own metrics are for Prometheus on the private network, not for the internet.",
+      block("location = /metrics", ["return 404;"]),
+      block("location ^~ /metrics/", ["return 404;"]),
+      "",
+      block("location /", [rateLimited(settings.burst), ...proxyToMonitoring()]),
+    ]);
+
   const appServer = input.hosts.app
     ? input.staticRoot
       ? staticServer(input.hosts.app, input.staticRoot)
@@ -274,6 +325,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     "",
     ...retrySettings(timeouts),
     "",
+    ...(monitoringHost ? ["# Grafana Live's WebSocket on the monitoring host.", ...connectionUpgradeMap(), ""] : []),
     ...tlsSettings(),
     "",
     "# Port 80 only answers ACME HTTP-01 challenges and redirects everything else.",
@@ -289,6 +341,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     "",
     proxiedServer(input.hosts.api, input.contentSecurityPolicy?.api),
     ...(appServer ? ["", appServer] : []),
+    ...(monitoringHost && input.monitoringUpstream ? ["", monitoringServer(monitoringHost, input.monitoringUpstream)] : []),
   ]);
 
   return [

@@ -1,4 +1,4 @@
-// How nginx reaches the api replicas.
+// How nginx reaches the api replicas, and Grafana for the monitoring host.
 //
 // Through a variable in proxy_pass and Docker's DNS instead of an `upstream` block: the
 // replicas are containers that come and go under one network alias during a rollout. With a
@@ -24,6 +24,10 @@ export const RESOLVER_VALID_SECONDS = 5;
 export const MIN_REPLICA_OVERLAP_SECONDS = RESOLVER_VALID_SECONDS + 2;
 
 const UPSTREAM_VARIABLE = "$dropstack_upstream";
+// Grafana is one container under its alias: the same per-request resolving lets nginx start,
+// and serve the other hosts, while Grafana is not up yet (its host answers 502 meanwhile).
+const MONITORING_VARIABLE = "$dropstack_monitoring";
+const CONNECTION_UPGRADE_VARIABLE = "$dropstack_connection_upgrade";
 const ALIAS = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252})$/;
 
 /** Upstream timeouts in seconds. */
@@ -81,10 +85,40 @@ export function upstreamTarget(alias: string, port: number): string {
   return `set ${UPSTREAM_VARIABLE} ${alias}:${port};`;
 }
 
+/** The monitoring server's line that names Grafana: its alias and port, resolved per request. */
+export function monitoringTarget(alias: string, port: number): string {
+  return `set ${MONITORING_VARIABLE} ${alias}:${port};`;
+}
+
 /** A location's lines that pass the request to the replicas. */
 export function proxyToApp(): string[] {
+  return proxyThrough(UPSTREAM_VARIABLE);
+}
+
+/** A location's lines that pass the request to Grafana. */
+export function proxyToMonitoring(): string[] {
+  return proxyThrough(MONITORING_VARIABLE);
+}
+
+/**
+ * The http block's map behind webSocketUpgrade: `Connection: upgrade` to the upstream when the
+ * client asks for an upgrade, and `close` (what nginx sends without the map) when it does not.
+ */
+export function connectionUpgradeMap(): string[] {
+  return [`map $http_upgrade ${CONNECTION_UPGRADE_VARIABLE} {`, "    default upgrade;", "    '' close;", "}"];
+}
+
+/**
+ * A location's extra lines that pass a WebSocket handshake on: Upgrade and Connection are
+ * hop-by-hop headers, which nginx drops unless set again (connectionUpgradeMap supplies the value).
+ */
+export function webSocketUpgrade(): string[] {
+  return ["proxy_set_header Upgrade $http_upgrade;", `proxy_set_header Connection ${CONNECTION_UPGRADE_VARIABLE};`];
+}
+
+function proxyThrough(variable: string): string[] {
   return [
-    `proxy_pass http://${UPSTREAM_VARIABLE};`,
+    `proxy_pass http://${variable};`,
     "proxy_http_version 1.1;",
     "proxy_set_header Host $host;",
     "proxy_set_header X-Real-IP $remote_addr;",

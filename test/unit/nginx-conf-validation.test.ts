@@ -87,6 +87,87 @@ test("both hosts must be fully qualified lowercase hostnames, and the app host d
   );
 });
 
+test("the monitoring host is a fully qualified lowercase hostname other than the API and app hosts", () => {
+  const grafana = { alias: "grafana", port: 3000 };
+  const monitoring = (hosts: NginxConfInput["hosts"]) =>
+    problemsWith((i) => {
+      i.hosts = hosts;
+      i.monitoringUpstream = grafana;
+    });
+  for (const host of BAD_HOSTNAMES) {
+    for (const hosts of [
+      { api: "api.example.com", monitoring: host },
+      { api: "api.example.com", app: "app.example.com", monitoring: host },
+    ])
+      assert.deepEqual(monitoring(hosts), [`hosts.monitoring: expected a fully qualified hostname, got ${json(host)}`], host);
+  }
+  for (const host of GOOD_HOSTNAMES) {
+    assert.deepEqual(monitoring({ api: "other.example.net", monitoring: host }), [], host);
+    assert.deepEqual(monitoring({ api: "other.example.net", app: "www.example.net", monitoring: host }), [], host);
+  }
+  assert.deepEqual(monitoring({ api: "api.example.com", monitoring: "api.example.com" }), ["hosts.monitoring: must differ from hosts.api"]);
+  assert.deepEqual(monitoring({ api: "api.example.com", app: "app.example.com", monitoring: "api.example.com" }), [
+    "hosts.monitoring: must differ from hosts.api",
+  ]);
+  assert.deepEqual(monitoring({ api: "api.example.com", app: "app.example.com", monitoring: "app.example.com" }), [
+    "hosts.monitoring: must differ from hosts.app",
+  ]);
+  assert.throws(
+    () => renderNginxConf({ ...valid, hosts: { ...valid.hosts, monitoring: "app.example.com" }, monitoringUpstream: grafana }),
+    {
+      message: "invalid nginx config input: hosts.monitoring: must differ from hosts.app",
+    },
+  );
+});
+
+test("the monitoring host comes with Grafana's alias and port, and Grafana's upstream with the monitoring host", () => {
+  const withMonitoring = (monitoringUpstream: NginxConfInput["monitoringUpstream"]) =>
+    problemsWith((i) => {
+      i.hosts.monitoring = "grafana.example.com";
+      i.monitoringUpstream = monitoringUpstream;
+    });
+  assert.deepEqual(withMonitoring(undefined), ["monitoringUpstream: needed with hosts.monitoring: Grafana's network alias and port"]);
+  assert.deepEqual(
+    problemsWith((i) => (i.monitoringUpstream = { alias: "grafana", port: 3000 })),
+    ["monitoringUpstream: needs hosts.monitoring, the host that serves it"],
+  );
+  for (const alias of ["", "grafana;", "-grafana", "grafana name", "grafana:3000", "grafana$x", "a".repeat(254), undefined, 3000]) {
+    assert.deepEqual(
+      withMonitoring({ alias: alias as string, port: 3000 }),
+      [`monitoringUpstream.alias: expected a Docker network alias like grafana, got ${json(alias)}`],
+      String(alias),
+    );
+  }
+  for (const alias of ["grafana", "Grafana_1", "acme-production-grafana.internal", "a".repeat(253)]) {
+    assert.deepEqual(withMonitoring({ alias, port: 3000 }), [], alias);
+  }
+  for (const port of [0, -1, 65536, 3000.5, Number.NaN, "3000" as unknown as number, undefined as unknown as number]) {
+    assert.deepEqual(
+      withMonitoring({ alias: "grafana", port }),
+      [`monitoringUpstream.port: expected a port from 1 to 65535, got ${json(port)}`],
+      String(port),
+    );
+  }
+  for (const port of [1, 3000, 65535]) assert.deepEqual(withMonitoring({ alias: "grafana", port }), [], String(port));
+  // An untyped config: every field named, the host's problem first.
+  assert.deepEqual(
+    problemsWith((i) => {
+      i.hosts.monitoring = "grafana";
+      i.monitoringUpstream = {} as NginxConfInput["monitoringUpstream"];
+    }),
+    [
+      'hosts.monitoring: expected a fully qualified hostname, got "grafana"',
+      "monitoringUpstream.alias: expected a Docker network alias like grafana, got undefined",
+      "monitoringUpstream.port: expected a port from 1 to 65535, got undefined",
+    ],
+  );
+  assert.throws(() => renderNginxConf({ ...valid, monitoringUpstream: { alias: "grafana;", port: 3000 } }), {
+    message:
+      "invalid nginx config input: monitoringUpstream: needs hosts.monitoring, the host that serves it; " +
+      'monitoringUpstream.alias: expected a Docker network alias like grafana, got "grafana;"',
+  });
+});
+
 test("the upstream is a Docker network alias and a port from 1 to 65535", () => {
   for (const alias of ["", "app;", "-app", "app name", "app:8000", "app$x", "a".repeat(254)]) {
     assert.deepEqual(

@@ -3,7 +3,8 @@
 // host serving a static single-page app with Content-Security-Policy and every runtime path
 // and process setting given, and one with every setting at a value other than its default
 // (proxied app host, older nginx, loopback address and high ports, no worker user), and an
-// IPv6 resolver with a burst of 0. Each file
+// IPv6 resolver with a burst of 0; and Grafana's monitoring host beside a proxied app host
+// with every default, and beside the API host alone with its other settings changed. Each file
 // was read line by line and passed `nginx -t` before it was committed, so any change to a
 // directive, a comment, a location or the layout fails here and needs the same review again.
 // After a deliberate change to the rendering, UPDATE_NGINX_FIXTURES=1 rewrites the files;
@@ -88,6 +89,36 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
       resolverValidSeconds: 2,
       settings: { rateLimit: 5, burst: 0, maxBodySize: "25m" },
       timeouts: { connect: 2, read: 120 },
+    },
+  ],
+  [
+    "monitoring.conf",
+    "Grafana's monitoring host beside the API and a proxied app host, with every default, renders the production file",
+    {
+      hosts: { api: "api.example.com", app: "app.example.com", monitoring: "grafana.example.com" },
+      upstream: { alias: "app", port: 8000 },
+      monitoringUpstream: { alias: "grafana", port: 3000 },
+      hsts: true,
+    },
+  ],
+  [
+    "monitoring-non-default.conf",
+    "the monitoring host beside the API host alone, without HSTS, on an older nginx, with its own certificate and a burst of 0",
+    {
+      hosts: { api: "api.internal.example.org", monitoring: "metrics.ops.example.net" },
+      upstream: { alias: "backend-web", port: 3001 },
+      monitoringUpstream: { alias: "acme-production-grafana", port: 13000 },
+      hsts: false,
+      settings: { rateLimit: 3, burst: 0, maxBodySize: "1k" },
+      certificates: {
+        "metrics.ops.example.net": { certificate: "/srv/tls/grafana/cert.pem", key: "/srv/tls/grafana/key.pem" },
+      },
+      certDir: "/srv/certs",
+      healthPath: "/healthz",
+      contentSecurityPolicy: { api: "default-src 'none'" },
+      ocspStapling: true,
+      nginxVersion: "1.22.1",
+      listen: { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 },
     },
   ],
 ];

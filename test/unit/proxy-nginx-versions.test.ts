@@ -59,6 +59,8 @@ const DIRECTIVES: Record<string, Availability> = {
   proxy_pass: ANCIENT,
   proxy_http_version: { since: "1.1.4" },
   proxy_set_header: ANCIENT,
+  proxy_hide_header: ANCIENT,
+  map: ANCIENT, // in the http block; its entries are not directives (see problemsFor)
   ssl_protocols: { since: "1.13.0" }, // the TLSv1.3 parameter
   ssl_ciphers: ANCIENT,
   ssl_prefer_server_ciphers: ANCIENT,
@@ -113,6 +115,8 @@ function problemsFor(version: string, conf: string): string[] {
     }
   };
   for (const directive of nginxDirectives(conf)) {
+    // A map block holds value pairs (`default upgrade;`, `'' close;`), not directives.
+    if (directive.context.some((context) => context.startsWith("map "))) continue;
     check(directive.name, DIRECTIVES[directive.name]);
     if (directive.name === "listen") {
       for (const parameter of directive.args.slice(1)) check(`listen ${parameter}`, LISTEN_PARAMETERS[parameter]);
@@ -126,6 +130,7 @@ for (const version of [MIN_NGINX_VERSION, DEBIAN_NGINX_VERSION, "1.25.0", "1.25.
     for (const variant of [
       input,
       { ...input, hsts: false, hosts: { api: "api.example.com" }, staticRoot: undefined, ocspStapling: false },
+      { ...input, hosts: { ...input.hosts, monitoring: "grafana.example.com" }, monitoringUpstream: { alias: "grafana", port: 3000 } },
     ]) {
       assert.deepEqual(problemsFor(version, renderNginxConf({ ...variant, nginxVersion: version })), []);
     }
