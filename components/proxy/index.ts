@@ -17,6 +17,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { API_ALIAS, CONTAINER_ROLES, roleLabel, componentType } from "../common/names";
+import { SERVICES } from "../observability/settings";
 import {
   CERTBOT_IMAGE,
   NGINX_IMAGE,
@@ -92,8 +93,8 @@ const NGINX_SYSCTLS = { "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_ra
 const LOG_OPTIONS = { logDriver: "json-file", logOpts: { "max-size": "20m", "max-file": "5" } };
 
 export interface ProxyArgs {
-  /** dropstack:hosts */
-  hosts: { api: string; app?: string };
+  /** dropstack:hosts; `monitoring` is Grafana's, proxied to the Observability component's Grafana. */
+  hosts: { api: string; app?: string; monitoring?: string };
   /** dropstack:app.port, where the api replicas listen. */
   appPort: number;
   /** dropstack:app.healthPath: never rate-limited nor logged. */
@@ -122,9 +123,9 @@ export function proxyConfigProblems(settings: Partial<ProxySettings>): string[] 
   return validateProxySettings(settings).map((p) => `dropstack:proxy.${p.setting}: ${p.message}`);
 }
 
-/** The hosts nginx serves and certbot certifies: hosts.api, then hosts.app when set. */
+/** The hosts nginx serves and certbot certifies: hosts.api, then hosts.app and hosts.monitoring when set. */
 export function proxyDomains(hosts: ProxyArgs["hosts"]): string[] {
-  return [hosts.api, ...(hosts.app ? [hosts.app] : [])];
+  return [hosts.api, ...(hosts.app ? [hosts.app] : []), ...(hosts.monitoring ? [hosts.monitoring] : [])];
 }
 
 export class Proxy extends pulumi.ComponentResource {
@@ -152,6 +153,8 @@ export class Proxy extends pulumi.ComponentResource {
     this.nginxConf = renderNginxConf({
       hosts: args.hosts,
       upstream: { alias: API_ALIAS, port: args.appPort },
+      // Grafana is on the app network, which nginx joins; resolved per request, so nginx starts without it.
+      ...(args.hosts.monitoring ? { monitoringUpstream: { alias: SERVICES.grafana.alias, port: SERVICES.grafana.port } } : {}),
       hsts: args.hsts,
       settings: args.settings,
       resolver: DOCKER_DNS_RESOLVER,
