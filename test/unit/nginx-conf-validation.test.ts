@@ -112,6 +112,11 @@ test("the monitoring host is a fully qualified lowercase hostname other than the
   assert.deepEqual(monitoring({ api: "api.example.com", app: "app.example.com", monitoring: "app.example.com" }), [
     "hosts.monitoring: must differ from hosts.app",
   ]);
+  // One name for all three: each later host is told about the API host, once.
+  assert.deepEqual(monitoring({ api: "api.example.com", app: "api.example.com", monitoring: "api.example.com" }), [
+    "hosts.app: must differ from hosts.api",
+    "hosts.monitoring: must differ from hosts.api",
+  ]);
   assert.throws(
     () => renderNginxConf({ ...valid, hosts: { ...valid.hosts, monitoring: "app.example.com" }, monitoringUpstream: grafana }),
     {
