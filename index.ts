@@ -14,12 +14,15 @@ import { Host } from "./components/host";
 import { Identity } from "./components/identity";
 import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
+import { monitoringHost } from "./components/observability/config";
 import { Project } from "./components/project";
 import { Proxy } from "./components/proxy";
 import { PromotionGuard } from "./components/promotion";
 
 const config = loadStackConfig();
 const name = `${config.project}-${config.stack}`;
+// Grafana's name (hosts.monitoring, else monitoring.<domain>), when observability is on.
+const grafanaHost = config.observability.enabled ? monitoringHost(config.domain, config.hosts) : undefined;
 
 // The Auth0 tenant, when dropstack:auth0 is set; its IDs reach the app through these outputs.
 // First, because it validates the tenant domain and origins: bad config must stop the
@@ -190,6 +193,7 @@ const smoke = new SmokeTest(name, {
           minRequests: config.app.watch.minRequests,
           stack: config.stack,
           rollback: config.app.watch.rollback,
+          ignoredHosts: grafanaHost ? [grafanaHost] : [],
         },
       }
     : {}),

@@ -11,6 +11,7 @@ import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
 import { DIGEST, ENV_NAME } from "../common/patterns";
 import { join } from "node:path";
 import { renderScriptFile, shellQuote } from "../common/shell";
+import { isHostname } from "../config/hostname";
 import { offsiteRetention } from "../backups/settings";
 
 export { HOOK_SUFFIX };
@@ -554,6 +555,8 @@ export interface WatchCommandInput {
   stack: string;
   /** dropstack:app.watch.rollback: the deploy job rolls back on a breach (npm run rollback). */
   rollback: boolean;
+  /** Hosts whose requests are not the deploy's: Grafana's (hosts.monitoring), when observability is on. */
+  ignoredHosts: string[];
   historyFile?: string;
 }
 
@@ -576,6 +579,8 @@ export function renderWatchCommand(input: WatchCommandInput): string {
   if (basisPoints < 0 || basisPoints > 10000 || basisPoints / 100 !== input.max5xxPercent)
     throw new Error(`the watch's 5xx limit must be a percentage from 0 to 100 with at most two decimals, got ${input.max5xxPercent}`);
   if (!DIGEST.test(input.currentImage)) throw new Error(`expected an image ID (sha256:<64 hex>), got "${input.currentImage}"`);
+  const badHost = input.ignoredHosts.find((host) => !isHostname(host));
+  if (badHost !== undefined) throw new Error(`the watch's ignored hosts must be hostnames like monitoring.example.com, got "${badHost}"`);
   return renderScriptFile(join(__dirname, "watch.sh"), {
     header: [`dropstack watch hook: ${input.windowSeconds}s of requests through nginx against the 5xx and latency limits`],
     source: "components/hooks/watch.sh",
@@ -590,6 +595,7 @@ export function renderWatchCommand(input: WatchCommandInput): string {
       ["STACK", input.stack],
       ["ROLLBACK_MARKER", WATCH_ROLLBACK_MARKER],
       ["AUTO_ROLLBACK", input.rollback ? "true" : "false"],
+      ["IGNORED_HOSTS", input.ignoredHosts.join(" ")],
     ],
   });
 }

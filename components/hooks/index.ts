@@ -379,6 +379,8 @@ export interface SmokeTestArgs {
     stack: string;
     /** dropstack:app.watch.rollback */
     rollback: boolean;
+    /** Hosts whose requests the watch leaves out (Grafana's). */
+    ignoredHosts: string[];
   };
   /** After a passing smoke test, prune older images of this repository (renderPruneImagesCommand). */
   pruneImages?: { repository: string; imageId: pulumi.Input<string> };

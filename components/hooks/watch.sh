@@ -18,16 +18,25 @@
 #   STACK                  for the printed commands
 #   ROLLBACK_MARKER        starts the one line that names the rollback image, for `npm run rollback`
 #   AUTO_ROLLBACK          true when dropstack:app.watch.rollback has the deploy job roll back
-# `watch.sh analyze` only reads an access log on stdin and prints "<requests> <5xx> <p95 ms>".
+#   IGNORED_HOSTS          hosts whose requests are not the deploy's, space-separated, maybe
+#                          none: Grafana's (hosts.monitoring), whose WebSockets log their whole
+#                          lifetime as request time
+# `watch.sh analyze [HOST...]` only reads an access log on stdin and prints "<requests> <5xx>
+# <p95 ms>", leaving out requests to the given hosts.
 set -euo pipefail
 
 # Lines that are not requests in the dropstack format (nginx's own messages) are skipped.
 # nginx writes a " inside a logged value as \x22, so only the format's own quotes split a
 # line on ": the status is the first word after the request's closing quote, and the
 # request time the line's last word, whatever the user agent or host hold.
-# $request_time has millisecond resolution; p95 is the nearest-rank percentile.
+# $request_time has millisecond resolution; p95 is the nearest-rank percentile. The host is
+# the quoted field before the request time; a line from before the host joined the format
+# (fewer fields) has none, and counts.
 analyze() {
-  awk -F'"' '{
+  awk -F'"' -v hosts="$*" '
+    BEGIN { count = split(hosts, list, " "); for (i = 1; i <= count; i++) ignored[list[i]] = 1 }
+    {
+      if (NF >= 9 && ($(NF - 1) in ignored)) next
       split($3, after_request, " ")
       fields = split($0, all, " ")
       if (after_request[1] !~ /^[1-5][0-9][0-9]$/ || all[fields] !~ /^[0-9]+(\.[0-9]+)?$/) next
@@ -43,12 +52,13 @@ analyze() {
 }
 
 if [[ ${1:-} == analyze ]]; then
-  analyze
+  shift
+  analyze "$@"
   exit 0
 fi
 
 : "${NGINX_CONTAINER:?}" "${WINDOW_S:?}" "${MAX_5XX_BASIS_POINTS:?}" "${MAX_P95_MS:?}" "${MIN_REQUESTS:?}"
-: "${CURRENT_IMAGE:?}" "${HISTORY:?}" "${STACK:?}" "${ROLLBACK_MARKER:?}" "${AUTO_ROLLBACK:?}"
+: "${CURRENT_IMAGE:?}" "${HISTORY:?}" "${STACK:?}" "${ROLLBACK_MARKER:?}" "${AUTO_ROLLBACK:?}" "${IGNORED_HOSTS?}"
 
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
@@ -60,7 +70,8 @@ if ! docker logs --since "$start" "$NGINX_CONTAINER" >"$work/access.log" 2>"$wor
   echo "dropstack: cannot read nginx's access log from $NGINX_CONTAINER: $(tail -n 1 "$work/stderr")" >&2
   exit 1
 fi
-read -r requests errors p95 < <(analyze <"$work/access.log")
+# shellcheck disable=SC2086 # IGNORED_HOSTS is a list of hostnames, split on purpose
+read -r requests errors p95 < <(analyze $IGNORED_HOSTS <"$work/access.log")
 
 limit_percent=$(awk -v bp="$MAX_5XX_BASIS_POINTS" 'BEGIN { printf "%.2f", bp / 100 }')
 if ((requests == 0)); then

@@ -423,6 +423,7 @@ test("every rendered hook command passes shellcheck", () => {
       minRequests: 20,
       currentImage: `sha256:${"c".repeat(64)}`,
       stack: "production",
+      ignoredHosts: [],
       rollback: true,
     }),
     "smoke-token.sh": renderSmokeCommand({

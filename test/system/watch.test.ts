@@ -73,8 +73,8 @@ function reference(requests: Request[]): [number, number, number] {
   return [requests.length, requests.filter((r) => r.status >= 500).length, times[Math.ceil(0.95 * times.length) - 1]];
 }
 
-function analyze(text: string): number[] {
-  const result = run(["bash", WATCH, "analyze"], { input: text });
+function analyze(text: string, ignoredHosts: string[] = []): number[] {
+  const result = run(["bash", WATCH, "analyze", ...ignoredHosts], { input: text });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim().split(" ").map(Number);
 }
@@ -146,6 +146,25 @@ describe("watch.sh analyze on generated access logs", () => {
     }
   });
 
+  it("leaves out the requests to the ignored hosts (Grafana's), and only those", () => {
+    const random = generator(7);
+    for (let variant = 0; variant < 20; variant++) {
+      const requests = Array.from({ length: 90 }, () => ({
+        status: [200, 404, 500, 503][Math.floor(random() * 4)],
+        seconds: Math.round(random() * 2000) / 1000,
+      }));
+      const lines = requests.map(logLine);
+      const hostOf = (i: number) => LOGGED_HOSTS[i % LOGGED_HOSTS.length];
+      for (const ignored of [["grafana.example.com"], ["grafana.example.com", "api.example.com"], ["monitoring.example.com"]]) {
+        const kept = requests.filter((_, i) => !ignored.includes(hostOf(i)));
+        assert.deepEqual(analyze(lines.join("\n"), ignored), reference(kept), `variant ${variant}, ignoring ${ignored.join(" ")}`);
+      }
+      // A line from before the host joined the format has no host to leave out.
+      const old = requests.map(logLineWithoutHost);
+      assert.deepEqual(analyze(old.join("\n"), ["grafana.example.com"]), reference(requests));
+    }
+  });
+
   it("reports an empty window as no requests", () => {
     assert.deepEqual(analyze(""), [0, 0, 0]);
   });
@@ -182,6 +201,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
     limits: { percent?: number; p95?: number; min?: number } = {},
     deployed = [OLDER, PREVIOUS],
     rollback = false,
+    ignoredHosts: string[] = [],
   ) => {
     writeFileSync(join(root, "access.log"), requests.map(logLine).join("\n") + (requests.length ? "\n" : ""));
     writeFileSync(history, deployed.map((id) => `${id}\n`).join(""));
@@ -193,6 +213,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
       minRequests: limits.min ?? 20,
       currentImage: CURRENT,
       stack: "production",
+      ignoredHosts,
       rollback,
       historyFile: history,
     });
@@ -210,6 +231,17 @@ describe("the watch hook, run as the remote Command runs it", () => {
     assert.equal(few.status, 0, few.stderr);
     assert.match(few.stdout, /19 requests in 1s: 19 5xx \(100\.00%, limit 5\.00%\), p95 9000 ms \(limit 1000 ms\)/);
     assert.match(few.stdout, /fewer than 20 requests: too few to judge/);
+  });
+
+  it("judges without the ignored host's requests: Grafana's slow or failing requests do not fail the deploy", async () => {
+    // logLine gives request i the host LOGGED_HOSTS[i % 9]; index 1 is grafana.example.com.
+    const grafana = (i: number) => LOGGED_HOSTS[i % LOGGED_HOSTS.length] === "grafana.example.com";
+    const requests = times(180, (i) => (grafana(i) ? failed(30) : ok(0.01)));
+    const judged = await watch(requests, {}, [OLDER, PREVIOUS], false, ["grafana.example.com"]);
+    assert.equal(judged.status, 0, judged.stdout + judged.stderr);
+    assert.match(judged.stdout, /160 requests in 1s: 0 5xx/);
+    const all = await watch(requests);
+    assert.equal(all.status, 1, "the same log breaches when nothing is ignored");
   });
 
   it("passes all 2xx within the latency limit, and a 5xx share and a p95 exactly at their limits", async () => {
@@ -291,6 +323,7 @@ describe("the watch hook, run as the remote Command runs it", () => {
       currentImage: CURRENT,
       stack: "s",
       rollback: false,
+      ignoredHosts: [],
     };
     for (const change of [
       { windowSeconds: 0 },

@@ -380,6 +380,7 @@ describe("hook settings that make no sense are refused", () => {
       currentImage: IMAGE_ID,
       stack: "production",
       rollback: true,
+      ignoredHosts: ["monitoring.example.com"],
     };
     for (const max5xxPercent of [-0.01, 100.01, 0.125, Number.NaN, Number.POSITIVE_INFINITY])
       assert.throws(() => renderWatchCommand({ ...ok, max5xxPercent }), /5xx limit must be a percentage/, String(max5xxPercent));
@@ -403,6 +404,13 @@ describe("hook settings that make no sense are refused", () => {
         );
     for (const currentImage of ["sha256:abc", "ghcr.io/acme/api:1", `sha256:${"AB".repeat(32)}`])
       assert.throws(() => renderWatchCommand({ ...ok, currentImage }), /expected an image ID/, currentImage);
+    for (const host of ["grafana", "a b.example.com", "Grafana.example.com", "x.example.com;rm", ""])
+      assert.throws(
+        () => renderWatchCommand({ ...ok, ignoredHosts: ["monitoring.example.com", host] }),
+        new RegExp(`ignored hosts must be hostnames like monitoring.example.com, got "${host.replace(/[.;]/g, "\\$&")}"`),
+        host,
+      );
+    assert.ok(renderWatchCommand({ ...ok, ignoredHosts: [] }).includes("\nIGNORED_HOSTS=''\n"));
     const text = renderWatchCommand(ok);
     for (const line of [
       "NGINX_CONTAINER='nginx'",

@@ -189,6 +189,7 @@ describe("the watch hook's script on the droplet", () => {
             currentImage: IMAGE_ID,
             stack: "acme/prod",
             rollback,
+            ignoredHosts: ["monitoring.example.com"],
             ...(history === undefined ? {} : { historyFile: history }),
           });
           assert.deepEqual(
@@ -204,6 +205,7 @@ describe("the watch hook's script on the droplet", () => {
               ["STACK", "acme/prod"],
               ["ROLLBACK_MARKER", "dropstack-rollback-image:"],
               ["AUTO_ROLLBACK", rollback ? "true" : "false"],
+              ["IGNORED_HOSTS", "monitoring.example.com"],
             ]),
           );
         }

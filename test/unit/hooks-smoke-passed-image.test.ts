@@ -37,6 +37,7 @@ const WATCH: NonNullable<SmokeTestArgs["watch"]> = {
   minRequests: 20,
   stack: "staging",
   rollback: true,
+  ignoredHosts: [],
 };
 
 function smokeTest(name: string, watch?: SmokeTestArgs["watch"]): SmokeTest {

@@ -41,6 +41,7 @@ const WATCH: NonNullable<SmokeTestArgs["watch"]> = {
   minRequests: 20,
   stack: "staging",
   rollback: true,
+  ignoredHosts: [],
 };
 
 function smokeTest(name: string, extra: Partial<SmokeTestArgs> = {}): SmokeTest {

@@ -72,6 +72,7 @@ describe("numbers the hooks refuse, with the value they got", () => {
       currentImage: IMAGE_ID,
       stack: "production",
       rollback: true,
+      ignoredHosts: [],
     };
     for (const [key, what] of [
       ["windowSeconds", "window"],
@@ -195,6 +196,7 @@ describe("the watch's 5xx limit", () => {
       currentImage: IMAGE_ID,
       stack: "s",
       rollback: true,
+      ignoredHosts: [],
     };
     for (let n = 0; n <= 10000; n += n < 300 ? 1 : 37) {
       const max5xxPercent = Number(`${Math.floor(n / 100)}.${String(n % 100).padStart(2, "0")}`);
@@ -211,6 +213,7 @@ describe("the watch's 5xx limit", () => {
       currentImage: IMAGE_ID,
       stack: "s",
       rollback: true,
+      ignoredHosts: [],
     };
     for (const max5xxPercent of [1e-8, 0.00001, 0.29000001, 99.999999, 1.005])
       assert.throws(() => renderWatchCommand({ ...ok, max5xxPercent }), {
