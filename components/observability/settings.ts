@@ -42,6 +42,11 @@ export const CONFIG_PATHS = {
   prometheusRulesDir: "/etc/prometheus/rules",
   /** The DigitalOcean database metrics password (basic_auth password_file). */
   prometheusDatabasePasswordFile: "/etc/prometheus/secrets/database-metrics-password",
+  /**
+   * The database cluster's CA certificate (tls_config ca_file): the metrics endpoint's
+   * certificate is signed by the cluster's own CA, as its PostgreSQL port's is, not a public one.
+   */
+  prometheusDatabaseCaFile: "/etc/prometheus/database-ca.crt",
   alertmanager: "/etc/alertmanager/alertmanager.yml",
   /** The SMTP password (smtp_auth_password_file). */
   alertmanagerSmtpPasswordFile: "/etc/alertmanager/secrets/smtp-password",
@@ -140,6 +145,14 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   maxDatabaseConnectionsPercent: 80,
   minCertificateDays: 14,
 };
+
+/**
+ * The always-firing alert that proves rules are evaluated and alerts reach Alertmanager (a
+ * dead man's switch); Alertmanager routes it to a receiver that notifies no one.
+ */
+export const WATCHDOG_ALERT = "Watchdog";
+/** The `severity` label's values: both notify every receiver; a critical inhibits its warning. */
+export const ALERT_SEVERITIES = { critical: "critical", warning: "warning" } as const;
 
 /** The Prometheus job names, which the rules, the dashboards and the scrape config share. */
 export const JOBS = {
