@@ -10,9 +10,10 @@ import { isAlias, isPort } from "../proxy/upstream";
 import { CONFIG_PATHS, JOBS, SERVICES, type ObservabilitySettings } from "./settings";
 
 /**
- * How often every target is scraped and every rule evaluated. Twice Prometheus's default
- * period halves what one droplet stores under metricsRetentionSize, and is still well inside
- * the alerts' windows (minutes); rate() over [2m] or longer keeps four samples or more.
+ * How often every target is scraped and every rule evaluated. Twice the usual 15s halves what
+ * the droplet stores under metricsRetentionSize, and stays well inside the alerts' windows of
+ * minutes: rate() over [2m] or longer keeps four samples or more (Prometheus's built-in 1m
+ * would leave two).
  */
 export const SCRAPE_INTERVAL = "30s";
 export const EVALUATION_INTERVAL = "30s";
@@ -138,9 +139,9 @@ function certificatesJob(settings: ObservabilitySettings) {
   return {
     job_name: JOBS.certificates,
     metrics_path: "/probe",
-    // One group per host: the host is the instance, and its own module presents its name as SNI.
-    // Every probe connects to the nginx container, which answers a handshake without the right
-    // SNI with nothing (ssl_reject_handshake), so the network never sees a public address.
+    // One group per host: the host is the instance, and its own module presents its name as
+    // SNI. Every probe connects to the nginx container on the private network, and nginx
+    // refuses a handshake for a name it does not serve (ssl_reject_handshake).
     static_configs: settings.tlsHosts.map((host) => ({
       targets: [`${settings.nginxContainer}:${NGINX_HTTPS_PORT}`],
       labels: { __param_module: certificateModule(host), instance: host },
