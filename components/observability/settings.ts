@@ -133,6 +133,13 @@ export interface ObservabilitySettings {
   thresholds: AlertThresholds;
   /** How often the backup freshness check runs; the backup alert allows for one missed run. */
   backupCheckIntervalMinutes: number;
+  /**
+   * The connections the managed PostgreSQL cluster takes from dropstack's roles: its
+   * max_connections less the ones DigitalOcean keeps for maintenance (backendConnections in
+   * components/database/settings.ts). DigitalOcean's metrics endpoint does not expose
+   * max_connections, so the connections alert measures against this figure.
+   */
+  databaseConnectionLimit: number;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
