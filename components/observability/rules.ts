@@ -261,10 +261,10 @@ function databaseRules(settings: ObservabilitySettings): AlertRule[] {
       severity: "warning",
       for: "5m",
       expr: `sum by (instance) (${selector("postgresql_pg_stat_activity_conn_count", database)}) / ${limit} * 100 > ${maxDatabaseConnectionsPercent}`,
-      summary: `Database node {{ $labels.instance }} uses {{ $value | printf "%.0f" }}% of its connections`,
+      summary: `Database node {{ $labels.instance }} uses {{ $value | printf "%.1f" }}% of its connections`,
       description:
         `The managed PostgreSQL node {{ $labels.instance }} has held more than ${maxDatabaseConnectionsPercent}% of the ${limit} ` +
-        `connections it accepts for 5 minutes ({{ $value | printf "%.0f" }}%); new connections are refused at 100%.`,
+        `connections it accepts for 5 minutes ({{ $value | printf "%.1f" }}%); new connections are refused at 100%.`,
     }),
   ];
 }
