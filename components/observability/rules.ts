@@ -15,9 +15,9 @@
 import { Document } from "yaml";
 import { DATA_MOUNT } from "../common/names";
 import { UNITS } from "../hooks/schedule";
-import { JOBS, NGINX_LOG_METRICS, WATCHDOG_ALERT, type AlertThresholds, type ObservabilitySettings } from "./settings";
+import { ALERT_SEVERITIES, JOBS, NGINX_LOG_METRICS, WATCHDOG_ALERT, type AlertThresholds, type ObservabilitySettings } from "./settings";
 
-export type Severity = "critical" | "warning";
+export type Severity = (typeof ALERT_SEVERITIES)[keyof typeof ALERT_SEVERITIES];
 
 /** Every alert the rules define, in rule-file order. */
 export const ALERT_NAMES = [
@@ -148,7 +148,7 @@ function requestRules(settings: ObservabilitySettings): AlertRule[] {
   const rules = [
     rule(settings, {
       alert: "HttpErrorRatioHigh",
-      severity: "critical",
+      severity: ALERT_SEVERITIES.critical,
       for: "5m",
       expr:
         `sum by (host) (rate(${requests}{status=~"5.."}[${w}])) / sum by (host) (rate(${requests}[${w}])) * 100 > ${max5xxPercent}` +
@@ -160,7 +160,7 @@ function requestRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "HttpLatencyP95High",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "10m",
       expr:
         `histogram_quantile(0.95, sum by (host, le) (rate(${seconds}_bucket[${w}]))) * 1000 > ${p95LatencyMs}` +
@@ -178,7 +178,7 @@ function requestRules(settings: ObservabilitySettings): AlertRule[] {
     rules.push(
       rule(settings, {
         alert: "LoginSuccessLow",
-        severity: "critical",
+        severity: ALERT_SEVERITIES.critical,
         for: "10m",
         expr:
           `(1 - sum by (host) (rate(${requests}{login="true", status!~"[23].."}[${LOGIN_WINDOW}])) / sum by (host) (rate(${attempts}[${LOGIN_WINDOW}]))) * 100` +
@@ -200,7 +200,7 @@ function hostRules(settings: ObservabilitySettings): AlertRule[] {
   return [
     rule(settings, {
       alert: "ScrapeTargetDown",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "5m",
       expr: `up{job!=${JSON.stringify(JOBS.node)}} == 0`,
       summary: `Prometheus cannot scrape {{ $labels.job }} ({{ $labels.instance }})`,
@@ -210,7 +210,7 @@ function hostRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "HostMetricsDown",
-      severity: "critical",
+      severity: ALERT_SEVERITIES.critical,
       for: "5m",
       expr: `${selector("up", node)} == 0`,
       summary: `Host metrics are down: node-exporter ({{ $labels.instance }}) does not answer`,
@@ -220,7 +220,7 @@ function hostRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "DiskFreeLow",
-      severity: "critical",
+      severity: ALERT_SEVERITIES.critical,
       for: "5m",
       expr: `${selector("node_filesystem_avail_bytes", node, mounts)} / ${selector("node_filesystem_size_bytes", node, mounts)} * 100 < ${minDiskFreePercent}`,
       summary: `{{ $labels.mountpoint }} has {{ $value | printf "%.1f" }}% free space left`,
@@ -230,7 +230,7 @@ function hostRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "MemoryAvailableLow",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "10m",
       expr: `${selector("node_memory_MemAvailable_bytes", node)} / ${selector("node_memory_MemTotal_bytes", node)} * 100 < ${minMemoryAvailablePercent}`,
       summary: `The droplet has {{ $value | printf "%.1f" }}% of its memory available`,
@@ -248,7 +248,7 @@ function databaseRules(settings: ObservabilitySettings): AlertRule[] {
   return [
     rule(settings, {
       alert: "DatabaseCpuHigh",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "10m",
       expr: `100 - ${selector("cpu_usage_idle", { ...database, cpu: "cpu-total" })} > ${maxDatabaseCpuPercent}`,
       summary: `Database node {{ $labels.instance }} is {{ $value | printf "%.1f" }}% busy`,
@@ -258,7 +258,7 @@ function databaseRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "DatabaseConnectionsHigh",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "5m",
       expr: `sum by (instance) (${selector("postgresql_pg_stat_activity_conn_count", database)}) / ${limit} * 100 > ${maxDatabaseConnectionsPercent}`,
       summary: `Database node {{ $labels.instance }} uses {{ $value | printf "%.1f" }}% of its connections`,
@@ -275,7 +275,7 @@ function certificateRules(settings: ObservabilitySettings): AlertRule[] {
   return [
     rule(settings, {
       alert: "CertificateExpiringSoon",
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "30m",
       expr: `(${selector("probe_ssl_earliest_cert_expiry", certificates)} - time()) / 86400 < ${minCertificateDays}`,
       summary: `The TLS certificate of {{ $labels.instance }} expires in {{ $value | printf "%.1f" }} days`,
@@ -288,7 +288,7 @@ function certificateRules(settings: ObservabilitySettings): AlertRule[] {
     }),
     rule(settings, {
       alert: "CertificateProbeFailed",
-      severity: "critical",
+      severity: ALERT_SEVERITIES.critical,
       for: "10m",
       expr: `${selector("probe_success", certificates)} == 0`,
       summary: `The HTTPS probe of {{ $labels.instance }} fails`,
@@ -307,7 +307,7 @@ function backupRules(settings: ObservabilitySettings): AlertRule[] {
   return [
     rule(settings, {
       alert: "BackupsStale",
-      severity: "critical",
+      severity: ALERT_SEVERITIES.critical,
       for: `${tolerated}m`,
       expr: `${selector("probe_success", { job: JOBS.backups })} == 0`,
       summary: `Backups are stale or the last restore drill failed`,
@@ -323,13 +323,13 @@ function watchdogRules(settings: ObservabilitySettings): AlertRule[] {
   return [
     rule(settings, {
       alert: WATCHDOG_ALERT,
-      severity: "warning",
+      severity: ALERT_SEVERITIES.warning,
       for: "0s",
       expr: "vector(1)",
       summary: "Watchdog: the alerting pipeline is alive",
       description:
-        "This alert always fires, as a dead man's switch: it proves Prometheus evaluates rules and Alertmanager delivers. " +
-        "It is routed to a heartbeat receiver, which raises the alarm when it stops arriving.",
+        "This alert always fires, as a dead man's switch: while it shows in Alertmanager, Prometheus evaluates the rules " +
+        "and its alerts arrive. Alertmanager routes it to a receiver that notifies no one.",
     }),
   ];
 }
