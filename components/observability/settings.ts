@@ -64,6 +64,10 @@ export const CONFIG_PATHS = {
   redisExporterPasswordFile: "/etc/redis-exporter/passwords.json",
   grafanaProvisioning: "/etc/grafana/provisioning",
   grafanaDashboards: "/var/lib/grafana/dashboards",
+  /** The admin user's password (GF_SECURITY_ADMIN_PASSWORD__FILE). */
+  grafanaAdminPasswordFile: "/etc/grafana/secrets/admin-password",
+  /** The Auth0 client's secret, when Grafana signs users in with Auth0 (GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET__FILE). */
+  grafanaOauthClientSecretFile: "/etc/grafana/secrets/oauth-client-secret",
 } as const;
 
 /** Outgoing mail for Alertmanager (dropstack:observability.smtp; the password is separate and secret). */
