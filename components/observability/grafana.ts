@@ -167,6 +167,42 @@ export function dashboards(settings: ObservabilitySettings): Record<string, Dash
   return { overview: overviewDashboard(settings), database: databaseDashboard(settings) };
 }
 
+/** The queries a dashboard runs, by the language they are written in. */
+export interface DashboardQueries {
+  promql: string[];
+  logql: string[];
+}
+
+/**
+ * Every query a dashboard runs, its panels' and its annotations', sorted by the datasource
+ * that runs them: for checking each with that language's own tools. A query naming a
+ * datasource that is not provisioned is an error.
+ */
+export function dashboardQueries(dashboard: Dashboard): DashboardQueries {
+  const found: DashboardQueries = { promql: [], logql: [] };
+  const add = (uid: string | undefined, expr: unknown, where: string) => {
+    if (typeof expr !== "string") throw new Error(`${where} has no query expression`);
+    if (uid === DATASOURCE_UIDS.prometheus) found.promql.push(expr);
+    else if (uid === DATASOURCE_UIDS.loki) found.logql.push(expr);
+    else throw new Error(`${where} queries datasource ${JSON.stringify(uid)}, which is not provisioned`);
+  };
+  const panels = (dashboard.panels ?? []).flatMap((panel) =>
+    panel.type === "row" && "panels" in panel ? [panel, ...panel.panels] : [panel],
+  );
+  for (const panel of panels) {
+    if (!("targets" in panel)) continue;
+    for (const target of panel.targets ?? []) {
+      const ref = target.datasource ?? panel.datasource;
+      const uid = typeof ref === "object" && ref !== null && "uid" in ref && typeof ref.uid === "string" ? ref.uid : undefined;
+      add(uid, target.expr, `panel "${panel.title}"`);
+    }
+  }
+  for (const annotation of dashboard.annotations?.list ?? []) {
+    add(annotation.datasource?.uid, "expr" in annotation ? annotation.expr : undefined, `annotation "${annotation.name}"`);
+  }
+  return found;
+}
+
 /** A dashboard as the JSON file the provider reads. */
 export function renderDashboard(dashboard: Dashboard): string {
   return `${JSON.stringify(dashboard, null, 2)}\n`;
