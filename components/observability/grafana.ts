@@ -51,18 +51,17 @@ function validateDashboardSettings(settings: ObservabilitySettings): void {
   for (const key of PERCENT_THRESHOLDS) {
     const value = settings.thresholds[key];
     if (!Number.isFinite(value) || value <= 0 || value > 100) {
-      throw new Error(`thresholds.${key} must be a percentage above 0 and at most 100, got ${value}`);
+      throw new Error(`dropstack:observability.thresholds.${key} must be a percentage above 0 and at most 100, got ${value}`);
     }
   }
   const latency = settings.thresholds.p95LatencyMs;
   if (!Number.isFinite(latency) || latency <= 0)
-    throw new Error(`thresholds.p95LatencyMs must be a positive number of milliseconds, got ${latency}`);
+    throw new Error(`dropstack:observability.thresholds.p95LatencyMs must be a positive number of milliseconds, got ${latency}`);
   const maxConnections = settings.databaseMaxConnections;
   if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) {
-    throw new Error(`databaseMaxConnections must be a positive whole number, got ${maxConnections}`);
-  }
-  if (settings.loginPath !== undefined && (!settings.loginPath.startsWith("/") || controlCharacterAt(settings.loginPath) !== -1)) {
-    throw new Error(`loginPath must be a request path starting with /, got ${JSON.stringify(settings.loginPath)}`);
+    throw new Error(
+      `databaseMaxConnections (the database size's backend connections) must be a positive whole number, got ${maxConnections}`,
+    );
   }
 }
 
@@ -74,21 +73,22 @@ function validateDashboardSettings(settings: ObservabilitySettings): void {
  */
 export function lokiQueryUrl(settings: ObservabilitySettings): string {
   if (settings.remoteLoki === undefined) return `http://${SERVICES.loki.alias}:${SERVICES.loki.port}`;
+  const setting = "dropstack:observability.remoteLoki.url";
   const text = settings.remoteLoki.url;
-  const shown = JSON.stringify(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`remoteLoki.url must be an http(s) URL ending in ${LOKI_PUSH_PATH}, got ${shown}`);
+    throw new Error(`${setting} must be an https URL ending in ${LOKI_PUSH_PATH}, got ${JSON.stringify(text)}`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`remoteLoki.url must be an http(s) URL, got ${shown}`);
-  // A URL's user:password would be a secret in a rendered file.
-  if (url.username !== "" || url.password !== "")
-    throw new Error(`remoteLoki.url must not carry credentials, got a URL with user:password@ for ${url.host}`);
-  if (url.search !== "" || url.hash !== "") throw new Error(`remoteLoki.url must have no query or fragment, got ${shown}`);
-  if (!url.pathname.endsWith(LOKI_PUSH_PATH))
-    throw new Error(`remoteLoki.url must be Loki's push URL, ending in ${LOKI_PUSH_PATH}, got ${shown}`);
+  // Checked first, and the URL left out of the message: its user:password part is a secret.
+  if (url.username !== "" || url.password !== "") throw new Error(`${setting} must not carry credentials (user:password@${url.host})`);
+  // Log lines travel to it: never in clear text (alloy.ts refuses the same URL).
+  if (url.protocol !== "https:") throw new Error(`${setting} must use https, got ${JSON.stringify(text)}`);
+  if (url.search !== "" || url.hash !== "") throw new Error(`${setting} must have no query or fragment, got ${JSON.stringify(text)}`);
+  if (!url.pathname.endsWith(LOKI_PUSH_PATH)) {
+    throw new Error(`${setting} must be Loki's push URL, ending in ${LOKI_PUSH_PATH}, got ${JSON.stringify(text)}`);
+  }
   return `${url.origin}${url.pathname.slice(0, -LOKI_PUSH_PATH.length)}`;
 }
 
@@ -208,6 +208,9 @@ export function renderDashboard(dashboard: Dashboard): string {
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }
 
+/** The config key the Auth0 roles that map to Grafana roles come from. */
+const GRAFANA_ROLES_SETTING = "dropstack:observability.grafanaRoles";
+
 /** Signing in to Grafana with the Auth0 tenant (Grafana's generic OAuth). */
 export interface GrafanaOAuth {
   /** The tenant's domain, e.g. `example.eu.auth0.com` or a custom domain. */
@@ -216,9 +219,9 @@ export interface GrafanaOAuth {
   clientId: string;
   /** The ID token claim holding the user's roles (components/identity rolesClaim). */
   rolesClaim: string;
-  /** Roles that make a user a Grafana Admin. */
+  /** Roles that make a user a Grafana Admin (dropstack:observability.grafanaRoles.admin). */
   adminRoles: string[];
-  /** Roles that make a user an Editor (Admin wins when a user holds both kinds). */
+  /** Roles that make a user an Editor (grafanaRoles.editor; Admin wins when a user holds both kinds). */
   editorRoles: string[];
 }
 
@@ -227,7 +230,7 @@ function validateRoles(setting: string, roles: readonly string[]): void {
     // Grafana's go-jmespath and other implementations disagree on backslashes inside a
     // raw string, and a quote would end it: roles are plain names, so both are refused.
     if (role === "" || /['\\]/.test(role) || controlCharacterAt(role) !== -1) {
-      throw new Error(`${setting} must be role names without quotes, backslashes or control characters, got ${JSON.stringify(role)}`);
+      throw new Error(`${setting} must hold role names without quotes, backslashes or control characters, got ${JSON.stringify(role)}`);
     }
   }
 }
@@ -241,12 +244,13 @@ function validateRoles(setting: string, roles: readonly string[]): void {
  */
 export function grafanaRoleAttributePath(rolesClaim: string, adminRoles: readonly string[], editorRoles: readonly string[]): string {
   if (rolesClaim === "" || controlCharacterAt(rolesClaim) !== -1)
-    throw new Error(`oauth.rolesClaim must be a claim name, got ${JSON.stringify(rolesClaim)}`);
-  validateRoles("oauth.adminRoles", adminRoles);
-  validateRoles("oauth.editorRoles", editorRoles);
+    throw new Error(`the roles claim must be a claim name, got ${JSON.stringify(rolesClaim)}`);
+  validateRoles(`${GRAFANA_ROLES_SETTING}.admin`, adminRoles);
+  validateRoles(`${GRAFANA_ROLES_SETTING}.editor`, editorRoles);
   const both = adminRoles.filter((role) => editorRoles.includes(role));
-  if (both.length > 0)
-    throw new Error(`oauth.adminRoles and oauth.editorRoles both name ${JSON.stringify(both[0])}; a role maps to one Grafana role`);
+  if (both.length > 0) {
+    throw new Error(`${GRAFANA_ROLES_SETTING}.admin and .editor both name ${JSON.stringify(both[0])}; a role maps to one Grafana role`);
+  }
   // A quoted identifier is a JSON string: the claim is a URL, which a bare identifier cannot be.
   const roles = `(${JSON.stringify(rolesClaim)}[*] || \`[]\`)`;
   const holdsAny = (names: readonly string[]) => `(${names.map((name) => `contains(${roles}, '${name}')`).join(" || ")})`;
@@ -258,9 +262,10 @@ export function grafanaRoleAttributePath(rolesClaim: string, adminRoles: readonl
 }
 
 function oauthEnvironment(settings: ObservabilitySettings, oauth: GrafanaOAuth): Record<string, string> {
-  if (!isHostname(oauth.domain)) throw new Error(`oauth.domain must be the Auth0 tenant's hostname, got ${JSON.stringify(oauth.domain)}`);
+  if (!isHostname(oauth.domain))
+    throw new Error(`the Auth0 tenant domain (auth0:domain) must be a hostname, got ${JSON.stringify(oauth.domain)}`);
   if (!/^[A-Za-z0-9_-]+$/.test(oauth.clientId))
-    throw new Error(`oauth.clientId must be an Auth0 client ID, got ${JSON.stringify(oauth.clientId)}`);
+    throw new Error(`Grafana's Auth0 client ID must be one, got ${JSON.stringify(oauth.clientId)}`);
   const tenant = `https://${oauth.domain}`;
   const logout = new URL(`${tenant}/v2/logout`);
   logout.searchParams.set("client_id", oauth.clientId);
@@ -275,6 +280,9 @@ function oauthEnvironment(settings: ObservabilitySettings, oauth: GrafanaOAuth):
     GF_AUTH_GENERIC_OAUTH_TOKEN_URL: `${tenant}/oauth/token`,
     GF_AUTH_GENERIC_OAUTH_API_URL: `${tenant}/userinfo`,
     GF_AUTH_GENERIC_OAUTH_USE_PKCE: "true",
+    // Identity's Grafana client authenticates with client_secret_post; Grafana's default
+    // (auto-detect) would send the secret in a header first and fail once per start.
+    GF_AUTH_GENERIC_OAUTH_AUTH_STYLE: "InParams",
     // Creates the Grafana user at a first Auth0 sign-in; users.allow_sign_up (off) is the
     // sign-up form, a different door.
     GF_AUTH_GENERIC_OAUTH_ALLOW_SIGN_UP: "true",
@@ -303,7 +311,7 @@ function oauthEnvironment(settings: ObservabilitySettings, oauth: GrafanaOAuth):
  */
 export function grafanaEnvironment(settings: ObservabilitySettings, oauth?: GrafanaOAuth): Record<string, string> {
   if (!isHostname(settings.monitoringHost))
-    throw new Error(`monitoringHost must be a hostname, got ${JSON.stringify(settings.monitoringHost)}`);
+    throw new Error(`dropstack:hosts.monitoring must be a hostname, got ${JSON.stringify(settings.monitoringHost)}`);
   return {
     GF_SERVER_PROTOCOL: "http",
     GF_SERVER_HTTP_PORT: String(SERVICES.grafana.port),

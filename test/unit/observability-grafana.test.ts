@@ -264,19 +264,23 @@ describe("renderGrafanaDatasources", () => {
 
   it("refuses a remote Loki URL it cannot query, or one carrying credentials, naming the setting", () => {
     const refused: Array<[string, RegExp]> = [
-      ["logs.example.net/loki/api/v1/push", /remoteLoki\.url must be an http\(s\) URL/],
-      ["ftp://logs.example.net/loki/api/v1/push", /remoteLoki\.url must be an http\(s\) URL/],
+      ["logs.example.net/loki/api/v1/push", /dropstack:observability\.remoteLoki\.url must be an https URL/],
+      ["http://logs.example.net/loki/api/v1/push", /remoteLoki\.url must use https/],
       ["https://logs.example.net/api/prom/push", /remoteLoki\.url must be Loki's push URL/],
       ["https://logs.example.net/loki/api/v1/push?tenant=a", /remoteLoki\.url must have no query/],
       ["https://user:hunter2@logs.example.net/loki/api/v1/push", /remoteLoki\.url must not carry credentials/],
+      ["http://user:hunter2@logs.example.net/loki/api/v1/push", /remoteLoki\.url must not carry credentials/],
     ];
     for (const [url, message] of refused) {
       assert.throws(() => lokiQueryUrl({ ...BASE, remoteLoki: { url } }), message, url);
+      assert.throws(() => renderGrafanaDatasources({ ...BASE, remoteLoki: { url } }), message, url);
+      // The message must not repeat a password it was handed.
+      assert.throws(
+        () => lokiQueryUrl({ ...BASE, remoteLoki: { url } }),
+        (error: Error) => !error.message.includes("hunter2"),
+        url,
+      );
     }
-    assert.throws(
-      () => lokiQueryUrl({ ...BASE, remoteLoki: { url: "https://user:hunter2@logs.example.net/loki/api/v1/push" } }),
-      (error: Error) => !error.message.includes("hunter2"),
-    );
   });
 });
 
@@ -366,14 +370,18 @@ describe("dashboards", () => {
       }
     });
 
-    it(`queries Loki only for the log streams Alloy labels (${label})`, () => {
+    it(`queries Loki only for the log streams Alloy labels, this stack's on a shared Loki (${label})`, () => {
       const jobs = new Set<string>([LOG_LABELS.containersJob, LOG_LABELS.deploysJob]);
       for (const dashboard of Object.values(dashboards(settings))) {
-        for (const expr of dashboardQueries(dashboard).logql) {
+        const { logql } = dashboardQueries(dashboard);
+        assert.ok(logql.length > 0);
+        for (const expr of logql) {
           const stream = /^\{([^}]*)\}/.exec(expr);
           assert.ok(stream, `${expr} starts with a stream selector`);
-          const job = /(?:^|,)\s*job="([^"]*)"/.exec(stream[1]);
-          assert.ok(job && jobs.has(job[1]), `${expr} selects a job Alloy ships`);
+          const matchers = new Map([...stream[1].matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+          assert.ok(jobs.has(matchers.get("job") ?? ""), `${expr} selects a job Alloy ships`);
+          // Alloy labels streams with their stack only when it ships them to a remote Loki.
+          assert.equal(matchers.get("stack"), settings.remoteLoki ? settings.stack : undefined, expr);
         }
       }
     });
@@ -385,7 +393,8 @@ describe("dashboards", () => {
         const annotation = deploys[0] as (typeof deploys)[0] & Record<string, unknown>;
         assert.equal(annotation.datasource?.uid, DATASOURCE_UIDS.loki);
         assert.equal(annotation.enable, true);
-        assert.equal(annotation.expr, `{job="${LOG_LABELS.deploysJob}"} | json | stack = "${settings.stack}"`);
+        const stack = settings.remoteLoki ? `,stack="${settings.stack}"` : "";
+        assert.equal(annotation.expr, `{job="${LOG_LABELS.deploysJob}"${stack}} | json`);
         // The line's JSON fields become labels, which title, text and tags are drawn from.
         assert.equal(annotation.textFormat, "{{image}}");
         assert.match(String(annotation.titleFormat), /\{\{stack\}\}/);
@@ -440,10 +449,6 @@ describe("the login panel", () => {
       assert.ok(selectors.every((s) => s.matchers.some((m) => m.label === "login" && m.op === "=" && m.value === "true")));
       assert.ok(selectors.some((s) => s.matchers.some((m) => m.label === "status" && m.op === "=~" && m.value === "[23]..")));
     }
-  });
-
-  it("refuses a loginPath that is not a path", () => {
-    assert.throws(() => dashboards({ ...BASE, loginPath: "login" }), /loginPath must be a request path starting with \/, got "login"/);
   });
 });
 
@@ -504,7 +509,7 @@ describe("thresholds on the panels", () => {
   it("refuses thresholds no panel can draw, naming the setting", () => {
     assert.throws(
       () => dashboards({ ...BASE, thresholds: { ...DEFAULT_ALERT_THRESHOLDS, max5xxPercent: 0 } }),
-      /thresholds\.max5xxPercent .* got 0/,
+      /dropstack:observability\.thresholds\.max5xxPercent .* got 0/,
     );
     assert.throws(
       () => dashboards({ ...BASE, thresholds: { ...DEFAULT_ALERT_THRESHOLDS, minDiskFreePercent: 101 } }),
@@ -516,7 +521,7 @@ describe("thresholds on the panels", () => {
     );
     assert.throws(
       () => dashboards({ ...BASE, databaseMaxConnections: 0 }),
-      /databaseMaxConnections must be a positive whole number, got 0/,
+      /databaseMaxConnections .* must be a positive whole number, got 0/,
     );
     assert.throws(() => dashboards({ ...BASE, databaseMaxConnections: 22.5 }), /databaseMaxConnections .* got 22.5/);
   });
@@ -581,11 +586,11 @@ describe("grafanaRoleAttributePath", () => {
   });
 
   it("refuses role names a raw string cannot carry the same way in every implementation, and overlaps", () => {
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["o'brien"], []), /oauth\.adminRoles .* got "o'brien"/);
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], ["a\\b"]), /oauth\.editorRoles/);
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, [""], []), /oauth\.adminRoles/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["o'brien"], []), /dropstack:observability\.grafanaRoles\.admin .* got "o'brien"/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], ["a\\b"]), /grafanaRoles\.editor/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [""], []), /grafanaRoles\.admin/);
     assert.throws(() => grafanaRoleAttributePath(CLAIM, ["ops"], ["pharmacist", "ops"]), /both name "ops"/);
-    assert.throws(() => grafanaRoleAttributePath("", ["ops"], []), /oauth\.rolesClaim/);
+    assert.throws(() => grafanaRoleAttributePath("", ["ops"], []), /roles claim/);
   });
 });
 
@@ -639,6 +644,8 @@ describe("grafanaEnvironment", () => {
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_AUTH_URL, "https://shop.eu.auth0.com/authorize");
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_TOKEN_URL, "https://shop.eu.auth0.com/oauth/token");
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_API_URL, "https://shop.eu.auth0.com/userinfo");
+    // The Identity component's Grafana client takes its secret in the request body.
+    assert.equal(env.GF_AUTH_GENERIC_OAUTH_AUTH_STYLE, "InParams");
     assert.deepEqual(env.GF_AUTH_GENERIC_OAUTH_SCOPES.split(" ").sort(), ["email", "openid", "profile"]);
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH, grafanaRoleAttributePath(CLAIM, OAUTH.adminRoles, OAUTH.editorRoles));
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT, "false");
@@ -662,13 +669,13 @@ describe("grafanaEnvironment", () => {
   it("refuses a monitoring host, tenant or client ID that is not one, naming the setting", () => {
     assert.throws(
       () => grafanaEnvironment({ ...BASE, monitoringHost: "https://monitoring.example.com" }),
-      /monitoringHost must be a hostname/,
+      /dropstack:hosts\.monitoring must be a hostname/,
     );
     assert.throws(
       () => grafanaEnvironment(BASE, { ...OAUTH, domain: "shop.eu.auth0.com/" }),
-      /oauth\.domain .* got "shop\.eu\.auth0\.com\/"/,
+      /auth0:domain.* got "shop\.eu\.auth0\.com\/"/,
     );
-    assert.throws(() => grafanaEnvironment(BASE, { ...OAUTH, clientId: "abc\nGF_X=1" }), /oauth\.clientId/);
-    assert.throws(() => grafanaEnvironment(BASE, { ...OAUTH, clientId: "" }), /oauth\.clientId/);
+    assert.throws(() => grafanaEnvironment(BASE, { ...OAUTH, clientId: "abc\nGF_X=1" }), /Auth0 client ID/);
+    assert.throws(() => grafanaEnvironment(BASE, { ...OAUTH, clientId: "" }), /Auth0 client ID/);
   });
 });

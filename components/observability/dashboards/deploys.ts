@@ -3,14 +3,11 @@
 // dashboard marks it on its charts, so a change in a graph can be read against what shipped.
 import { LOG_LABELS, type ObservabilitySettings } from "../settings";
 import { type LokiAnnotation, lokiAnnotation } from "./panels";
-import { equals, quoted, streamSelector } from "./promql";
+import { stackStreams, streamSelector } from "./promql";
 
-/**
- * The LogQL of this stack's deploy lines. The stack filter matters when Loki is shared
- * (settings.remoteLoki): another stack's deploys would otherwise be marked here too.
- */
+/** The LogQL of this stack's deploy lines, whose JSON fields become labels. */
 export function deployMarkersQuery(settings: ObservabilitySettings): string {
-  return `${streamSelector(equals("job", LOG_LABELS.deploysJob))} | json | stack = ${quoted(settings.stack)}`;
+  return `${streamSelector(...stackStreams(settings, LOG_LABELS.deploysJob))} | json`;
 }
 
 /** The annotation marking each deploy: titled with the stack, the image as its text. */

@@ -8,7 +8,7 @@ import { DATA_MOUNT } from "../../common/names";
 import { JOBS, LOG_LABELS, NGINX_LOG_METRICS, type ObservabilitySettings } from "../settings";
 import { deployAnnotation } from "./deploys";
 import { type Section, dashboard, logsPanel, timeSeriesPanel } from "./panels";
-import { differs, equals, matches, oneOf, rate, selector, streamSelector } from "./promql";
+import { differs, equals, matches, oneOf, rate, selector, stackStreams, streamSelector } from "./promql";
 
 export const OVERVIEW_UID = "dropstack-overview";
 
@@ -185,12 +185,12 @@ function redisSection(): Section {
   };
 }
 
-/** Lines that say error, fatal, panic or exception, in any case, from any container. */
-export function errorLogsQuery(): string {
-  return `${streamSelector(equals("job", LOG_LABELS.containersJob))} |~ \`(?i)\\b(error|fatal|panic|exception)\\b\``;
+/** Lines that say error, fatal, panic or exception, in any case, from any of this stack's containers. */
+export function errorLogsQuery(settings: ObservabilitySettings): string {
+  return `${streamSelector(...stackStreams(settings, LOG_LABELS.containersJob))} |~ \`(?i)\\b(error|fatal|panic|exception)\\b\``;
 }
 
-function logsSection(): Section {
+function logsSection(settings: ObservabilitySettings): Section {
   return {
     title: "Logs",
     panels: [
@@ -200,7 +200,7 @@ function logsSection(): Section {
         width: 24,
         height: 12,
         maxLines: 200,
-        expr: errorLogsQuery(),
+        expr: errorLogsQuery(settings),
       }),
     ],
   };
@@ -211,7 +211,7 @@ export function overviewDashboard(settings: ObservabilitySettings): Dashboard {
     uid: OVERVIEW_UID,
     title: "Overview",
     description: `${settings.name}: traffic, the droplet, containers, Redis and errors.`,
-    sections: [trafficSection(settings), hostSection(settings), containersSection(), redisSection(), logsSection()],
+    sections: [trafficSection(settings), hostSection(settings), containersSection(), redisSection(), logsSection(settings)],
     annotations: [deployAnnotation(settings)],
   });
 }

@@ -1,5 +1,6 @@
 // The few pieces of PromQL and LogQL the dashboards assemble queries from, so label values
 // are always quoted and regex alternatives always escaped the same way.
+import type { ObservabilitySettings } from "../settings";
 
 /** The window every rate() and increase() on the dashboards looks back over. */
 export const RATE_WINDOW = "5m";
@@ -50,4 +51,13 @@ export function increase(series: string): string {
 /** A LogQL stream selector: `{matcher,...}`. */
 export function streamSelector(...matchers: string[]): string {
   return `{${matchers.join(",")}}`;
+}
+
+/**
+ * The matchers of this stack's log streams of a job. A remote Loki holds other stacks'
+ * streams too, told apart by the `stack` label Alloy adds there (alloy.ts external_labels);
+ * the Loki on the droplet has no such label, and only this stack's streams.
+ */
+export function stackStreams(settings: ObservabilitySettings, job: string): string[] {
+  return [equals("job", job), ...(settings.remoteLoki === undefined ? [] : [equals("stack", settings.stack)])];
 }
