@@ -3,6 +3,7 @@
 import { API_ALIAS } from "../common/names";
 import { REDIS_HOST_ALIAS } from "../cache";
 import { REDIS_DEFAULT_PORT } from "../cache/render";
+import { backendConnections } from "../database/settings";
 import { BACKUP_PROBE, CHECK_INTERVAL_MINUTES } from "../hooks/schedule";
 import { DEFAULT_ALERT_THRESHOLDS, type ObservabilitySettings } from "./settings";
 
@@ -13,6 +14,8 @@ export interface ObservabilityInput {
   hosts: { api: string; app?: string; monitoring?: string };
   appPort: number;
   alertEmails: readonly string[];
+  /** dropstack:postgres.size: its connection limit is what the connections alert measures against. */
+  postgres: { size: string };
   observability: {
     metricsRetentionSize: string;
     metricsRetentionDays: number;
@@ -64,5 +67,6 @@ export function observabilitySettings(input: ObservabilityInput, nginxContainer:
     webhook: o.webhookUrl !== undefined,
     thresholds: { ...DEFAULT_ALERT_THRESHOLDS, ...o.thresholds },
     backupCheckIntervalMinutes: CHECK_INTERVAL_MINUTES,
+    databaseConnectionLimit: backendConnections(input.postgres.size),
   };
 }

@@ -57,10 +57,10 @@ function validateDashboardSettings(settings: ObservabilitySettings): void {
   const latency = settings.thresholds.p95LatencyMs;
   if (!Number.isFinite(latency) || latency <= 0)
     throw new Error(`dropstack:observability.thresholds.p95LatencyMs must be a positive number of milliseconds, got ${latency}`);
-  const maxConnections = settings.databaseMaxConnections;
-  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) {
+  const maxConnections = settings.databaseConnectionLimit;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new Error(
-      `databaseMaxConnections (the database size's backend connections) must be a positive whole number, got ${maxConnections}`,
+      `databaseConnectionLimit (the database size's backend connections) must be a positive whole number, got ${maxConnections}`,
     );
   }
 }
@@ -223,6 +223,8 @@ export interface GrafanaOAuth {
   adminRoles: string[];
   /** Roles that make a user an Editor (grafanaRoles.editor; Admin wins when a user holds both kinds). */
   editorRoles: string[];
+  /** Roles that make a user a Viewer (grafanaRoles.viewer); a user with none of the three is refused. */
+  viewerRoles: string[];
 }
 
 function validateRoles(setting: string, roles: readonly string[]): void {
@@ -237,19 +239,33 @@ function validateRoles(setting: string, roles: readonly string[]): void {
 
 /**
  * Grafana's role_attribute_path: a JMESPath over the ID token's claims giving Admin to a
- * holder of an admin role, else Editor to a holder of an editor role, else Viewer. The roles
+ * holder of an admin role, else Editor to a holder of an editor role, else Viewer to a holder
+ * of a viewer role, else nothing, which strict mode refuses: the tenant also holds the app's
+ * own users, who must not read the dashboards and their logs. The roles
  * claim is an array the post-login Action sets; when it is missing or not an array, the
  * expression reads it as no roles (contains() on null would be an error, and Grafana would
  * log it on every login).
  */
-export function grafanaRoleAttributePath(rolesClaim: string, adminRoles: readonly string[], editorRoles: readonly string[]): string {
+export function grafanaRoleAttributePath(
+  rolesClaim: string,
+  adminRoles: readonly string[],
+  editorRoles: readonly string[],
+  viewerRoles: readonly string[],
+): string {
   if (rolesClaim === "" || controlCharacterAt(rolesClaim) !== -1)
     throw new Error(`the roles claim must be a claim name, got ${JSON.stringify(rolesClaim)}`);
   validateRoles(`${GRAFANA_ROLES_SETTING}.admin`, adminRoles);
   validateRoles(`${GRAFANA_ROLES_SETTING}.editor`, editorRoles);
-  const both = adminRoles.filter((role) => editorRoles.includes(role));
-  if (both.length > 0) {
-    throw new Error(`${GRAFANA_ROLES_SETTING}.admin and .editor both name ${JSON.stringify(both[0])}; a role maps to one Grafana role`);
+  validateRoles(`${GRAFANA_ROLES_SETTING}.viewer`, viewerRoles);
+  const lists = { admin: adminRoles, editor: editorRoles, viewer: viewerRoles };
+  for (const [a, b] of [
+    ["admin", "editor"],
+    ["admin", "viewer"],
+    ["editor", "viewer"],
+  ] as const) {
+    const both = lists[a].filter((role) => lists[b].includes(role));
+    if (both.length > 0)
+      throw new Error(`${GRAFANA_ROLES_SETTING}.${a} and .${b} both name ${JSON.stringify(both[0])}; a role maps to one Grafana role`);
   }
   // A quoted identifier is a JSON string: the claim is a URL, which a bare identifier cannot be.
   const roles = `(${JSON.stringify(rolesClaim)}[*] || \`[]\`)`;
@@ -257,7 +273,8 @@ export function grafanaRoleAttributePath(rolesClaim: string, adminRoles: readonl
   const clauses: string[] = [];
   if (adminRoles.length > 0) clauses.push(`${holdsAny(adminRoles)} && 'Admin'`);
   if (editorRoles.length > 0) clauses.push(`${holdsAny(editorRoles)} && 'Editor'`);
-  clauses.push("'Viewer'");
+  if (viewerRoles.length > 0) clauses.push(`${holdsAny(viewerRoles)} && 'Viewer'`);
+  clauses.push("''");
   return clauses.join(" || ");
 }
 
@@ -286,16 +303,19 @@ function oauthEnvironment(settings: ObservabilitySettings, oauth: GrafanaOAuth):
     // Creates the Grafana user at a first Auth0 sign-in; users.allow_sign_up (off) is the
     // sign-up form, a different door.
     GF_AUTH_GENERIC_OAUTH_ALLOW_SIGN_UP: "true",
-    GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH: grafanaRoleAttributePath(oauth.rolesClaim, oauth.adminRoles, oauth.editorRoles),
-    // Viewer is the floor, not "no access": strict mode refuses the login of anyone the path
-    // maps to nothing, and the post-login Action leaves the roles claim out altogether when
-    // its namespace secret is missing, which would lock out every user, admins included,
-    // over one deployment slip. Who may sign in at all is decided in Auth0 (the client's
-    // connections), not by this mapping.
-    GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT: "false",
+    GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH: grafanaRoleAttributePath(
+      oauth.rolesClaim,
+      oauth.adminRoles,
+      oauth.editorRoles,
+      oauth.viewerRoles,
+    ),
+    // Anyone the path maps to nothing is refused. Should the roles claim go missing (the
+    // post-login Action without its namespace secret), the generated admin still signs in
+    // with the login form, kept for that: /login?disableAutoLogin.
+    GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT: "true",
+    GF_AUTH_OAUTH_AUTO_LOGIN: "true",
     // The role is set again at each sign-in, so a role removed in Auth0 is removed here.
     GF_AUTH_GENERIC_OAUTH_SKIP_ORG_ROLE_SYNC: "false",
-    GF_AUTH_DISABLE_LOGIN_FORM: "true",
     // Signing out of Grafana also ends the Auth0 session; otherwise "Sign in" would let the
     // same user straight back in.
     GF_AUTH_SIGNOUT_REDIRECT_URL: logout.toString(),

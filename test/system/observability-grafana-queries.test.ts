@@ -29,12 +29,13 @@ const BASE: ObservabilitySettings = {
   webhook: false,
   thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
+  databaseConnectionLimit: 22,
 };
 
 /** Each shape of dashboard: the login panel on and off, thresholds that print as decimals, the connections line on and off. */
 const VARIANTS: Array<[string, ObservabilitySettings]> = [
   ["defaults", BASE],
-  ["login path, connection limit", { ...BASE, loginPath: "/api/login", databaseMaxConnections: 97 }],
+  ["login path, connection limit", { ...BASE, loginPath: "/api/login", databaseConnectionLimit: 97 }],
   [
     "fractional thresholds, remote Loki",
     {
@@ -42,7 +43,7 @@ const VARIANTS: Array<[string, ObservabilitySettings]> = [
       stack: "staging",
       loginPath: "/login",
       remoteLoki: { url: "https://logs.example.net/loki/api/v1/push" },
-      databaseMaxConnections: 22,
+      databaseConnectionLimit: 22,
       thresholds: { ...DEFAULT_ALERT_THRESHOLDS, max5xxPercent: 0.25, p95LatencyMs: 87.5, minLoginSuccessPercent: 99.9 },
     },
   ],

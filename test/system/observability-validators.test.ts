@@ -57,6 +57,7 @@ const BASE: ObservabilitySettings = {
   webhook: true,
   thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 15,
+  databaseConnectionLimit: 22,
 };
 const DATABASE: DatabaseMetrics = {
   targets: [

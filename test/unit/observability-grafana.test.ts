@@ -53,12 +53,13 @@ const BASE: ObservabilitySettings = {
   webhook: false,
   thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
+  databaseConnectionLimit: 22,
 };
 
 /** Settings the way different stacks have them, each threshold different from the others. */
 const VARIANTS: Array<{ label: string; settings: ObservabilitySettings }> = [
   { label: "defaults", settings: BASE },
-  { label: "login path", settings: { ...BASE, loginPath: "/api/auth/login", databaseMaxConnections: 97 } },
+  { label: "login path", settings: { ...BASE, loginPath: "/api/auth/login", databaseConnectionLimit: 97 } },
   {
     label: "staging, remote Loki, own thresholds",
     settings: {
@@ -68,7 +69,7 @@ const VARIANTS: Array<{ label: string; settings: ObservabilitySettings }> = [
       monitoringHost: "monitoring.staging.shop.example.com",
       loginPath: "/login",
       remoteLoki: { url: "https://logs.example.net/loki/api/v1/push", username: "1234" },
-      databaseMaxConnections: 22,
+      databaseConnectionLimit: 22,
       thresholds: {
         max5xxPercent: 2.5,
         p95LatencyMs: 420,
@@ -461,7 +462,7 @@ describe("thresholds on the panels", () => {
 
   for (const thresholds of variants) {
     it(`draws each alert threshold where the alert fires (5xx ${thresholds.max5xxPercent}%, p95 ${thresholds.p95LatencyMs} ms)`, () => {
-      const all = dashboards({ ...BASE, loginPath: "/login", databaseMaxConnections: 47, thresholds });
+      const all = dashboards({ ...BASE, loginPath: "/login", databaseConnectionLimit: 47, thresholds });
       const bad: Array<[Dashboard, string, "above" | "below", number]> = [
         [all.overview, "5xx responses", "above", thresholds.max5xxPercent],
         [all.overview, "Request time", "above", thresholds.p95LatencyMs / 1000],
@@ -489,10 +490,9 @@ describe("thresholds on the panels", () => {
     });
   }
 
-  it("draws no connections line when the cluster's connection limit is unknown", () => {
-    const panel = panelTitled(dashboards(BASE).database, "Database connections");
-    assert.deepEqual(steps(panel), [[null, "green"]]);
-    assert.equal(thresholdsStyle(panel), "off");
+  it("refuses a connection limit that is not a positive whole number", () => {
+    for (const databaseConnectionLimit of [0, -1, 2.5, Number.NaN])
+      assert.throws(() => dashboards({ ...BASE, databaseConnectionLimit }), /databaseConnectionLimit .* must be a positive whole number/);
   });
 
   it("watches free space on / and the data volume", () => {
@@ -520,10 +520,10 @@ describe("thresholds on the panels", () => {
       /thresholds\.p95LatencyMs .* got NaN/,
     );
     assert.throws(
-      () => dashboards({ ...BASE, databaseMaxConnections: 0 }),
-      /databaseMaxConnections .* must be a positive whole number, got 0/,
+      () => dashboards({ ...BASE, databaseConnectionLimit: 0 }),
+      /databaseConnectionLimit .* must be a positive whole number, got 0/,
     );
-    assert.throws(() => dashboards({ ...BASE, databaseMaxConnections: 22.5 }), /databaseMaxConnections .* got 22.5/);
+    assert.throws(() => dashboards({ ...BASE, databaseConnectionLimit: 22.5 }), /databaseConnectionLimit .* got 22.5/);
   });
 });
 
@@ -534,6 +534,7 @@ const OAUTH: GrafanaOAuth = {
   rolesClaim: CLAIM,
   adminRoles: ["super_admin", "ops"],
   editorRoles: ["pharmacist", "store manager"],
+  viewerRoles: ["support"],
 };
 
 /** The Grafana role the path gives a user whose ID token carries these claims. */
@@ -542,55 +543,67 @@ function roleFor(path: string, claims: Record<string, unknown>): unknown {
 }
 
 describe("grafanaRoleAttributePath", () => {
-  const path = grafanaRoleAttributePath(OAUTH.rolesClaim, OAUTH.adminRoles, OAUTH.editorRoles);
+  const path = grafanaRoleAttributePath(OAUTH.rolesClaim, OAUTH.adminRoles, OAUTH.editorRoles, OAUTH.viewerRoles);
   const cases: Array<[string, unknown, string]> = [
     ["an admin role", ["super_admin"], "Admin"],
     ["the other admin role", ["ops"], "Admin"],
     ["an admin and an editor role", ["pharmacist", "ops"], "Admin"],
     ["an editor role", ["pharmacist"], "Editor"],
     ["an editor role with a space", ["store manager"], "Editor"],
-    ["an unmapped role", ["customer"], "Viewer"],
-    ["no roles", [], "Viewer"],
-    ["a role that only contains an admin role's name", ["super_admin_trainee", "admin"], "Viewer"],
-    ["the roles as one string", "super_admin", "Viewer"],
-    ["a null claim", null, "Viewer"],
+    ["a viewer role", ["support"], "Viewer"],
+    ["a viewer and an editor role", ["support", "pharmacist"], "Editor"],
+    ["an unmapped role", ["customer"], ""],
+    ["no roles", [], ""],
+    ["a role that only contains an admin role's name", ["super_admin_trainee", "admin"], ""],
+    ["the roles as one string", "super_admin", ""],
+    ["a null claim", null, ""],
   ];
   for (const [what, roles, expected] of cases) {
-    it(`maps ${what} to ${expected}`, () => {
+    it(`maps ${what} to ${expected || "no role (refused)"}`, () => {
       assert.equal(roleFor(path, { sub: "auth0|1", email: "a@shop.example.com", [CLAIM]: roles }), expected);
     });
   }
 
-  it("maps a token without the roles claim to Viewer, and reads no other claim", () => {
-    assert.equal(roleFor(path, { sub: "auth0|1" }), "Viewer");
-    assert.equal(roleFor(path, { sub: "auth0|1", roles: ["super_admin"], "https://other.example.com/roles": ["super_admin"] }), "Viewer");
+  it("maps a token without the roles claim to no role, and reads no other claim", () => {
+    assert.equal(roleFor(path, { sub: "auth0|1" }), "");
+    assert.equal(roleFor(path, { sub: "auth0|1", roles: ["super_admin"], "https://other.example.com/roles": ["super_admin"] }), "");
   });
 
-  it("gives Viewer to everyone when no role maps higher, and Admin only through adminRoles", () => {
-    const viewerOnly = grafanaRoleAttributePath(CLAIM, [], []);
-    assert.equal(roleFor(viewerOnly, { [CLAIM]: ["super_admin"] }), "Viewer");
-    const editorsOnly = grafanaRoleAttributePath(CLAIM, [], ["super_admin"]);
+  it("refuses everyone when no role is mapped, and gives each Grafana role only through its own list", () => {
+    const nobody = grafanaRoleAttributePath(CLAIM, [], [], []);
+    assert.equal(roleFor(nobody, { [CLAIM]: ["super_admin"] }), "");
+    const editorsOnly = grafanaRoleAttributePath(CLAIM, [], ["super_admin"], []);
     assert.equal(roleFor(editorsOnly, { [CLAIM]: ["super_admin"] }), "Editor");
-    const adminsOnly = grafanaRoleAttributePath(CLAIM, ["pharmacist"], []);
+    const adminsOnly = grafanaRoleAttributePath(CLAIM, ["pharmacist"], [], []);
     assert.equal(roleFor(adminsOnly, { [CLAIM]: ["pharmacist"] }), "Admin");
-    assert.equal(roleFor(adminsOnly, { [CLAIM]: ["ops"] }), "Viewer");
+    assert.equal(roleFor(adminsOnly, { [CLAIM]: ["ops"] }), "");
+    const viewersOnly = grafanaRoleAttributePath(CLAIM, [], [], ["ops"]);
+    assert.equal(roleFor(viewersOnly, { [CLAIM]: ["ops"] }), "Viewer");
+    assert.equal(roleFor(viewersOnly, { [CLAIM]: ["pharmacist"] }), "");
   });
 
   it("reads claims whose names a bare identifier cannot spell", () => {
     for (const claim of ["roles", "https://example.com/roles", "urn:example:roles", 'we"ird/roles.v2']) {
-      const p = grafanaRoleAttributePath(claim, ["a"], ["b"]);
+      const p = grafanaRoleAttributePath(claim, ["a"], ["b"], ["c"]);
       assert.equal(roleFor(p, { [claim]: ["a"] }), "Admin", claim);
       assert.equal(roleFor(p, { [claim]: ["b"] }), "Editor", claim);
       assert.equal(roleFor(p, { [claim]: ["c"] }), "Viewer", claim);
+      assert.equal(roleFor(p, { [claim]: ["d"] }), "", claim);
     }
   });
 
   it("refuses role names a raw string cannot carry the same way in every implementation, and overlaps", () => {
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["o'brien"], []), /dropstack:observability\.grafanaRoles\.admin .* got "o'brien"/);
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], ["a\\b"]), /grafanaRoles\.editor/);
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, [""], []), /grafanaRoles\.admin/);
-    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["ops"], ["pharmacist", "ops"]), /both name "ops"/);
-    assert.throws(() => grafanaRoleAttributePath("", ["ops"], []), /roles claim/);
+    assert.throws(
+      () => grafanaRoleAttributePath(CLAIM, ["o'brien"], [], []),
+      /dropstack:observability\.grafanaRoles\.admin .* got "o'brien"/,
+    );
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], ["a\\b"], []), /grafanaRoles\.editor/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], [], ["x'y"]), /grafanaRoles\.viewer/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [""], [], []), /grafanaRoles\.admin/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["ops"], ["pharmacist", "ops"], []), /admin and \.editor both name "ops"/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, ["ops"], [], ["ops"]), /admin and \.viewer both name "ops"/);
+    assert.throws(() => grafanaRoleAttributePath(CLAIM, [], ["ops"], ["ops"]), /editor and \.viewer both name "ops"/);
+    assert.throws(() => grafanaRoleAttributePath("", ["ops"], [], []), /roles claim/);
   });
 });
 
@@ -635,7 +648,7 @@ describe("grafanaEnvironment", () => {
     }
   }
 
-  it("signs in with the Auth0 tenant when asked, Viewer as the floor, the login form gone", () => {
+  it("signs in with the Auth0 tenant when asked, refusing unmapped users, the login form kept for the generated admin", () => {
     const env = grafanaEnvironment(BASE, OAUTH);
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_ENABLED, "true");
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_CLIENT_ID, OAUTH.clientId);
@@ -647,10 +660,14 @@ describe("grafanaEnvironment", () => {
     // The Identity component's Grafana client takes its secret in the request body.
     assert.equal(env.GF_AUTH_GENERIC_OAUTH_AUTH_STYLE, "InParams");
     assert.deepEqual(env.GF_AUTH_GENERIC_OAUTH_SCOPES.split(" ").sort(), ["email", "openid", "profile"]);
-    assert.equal(env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH, grafanaRoleAttributePath(CLAIM, OAUTH.adminRoles, OAUTH.editorRoles));
-    assert.equal(env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT, "false");
+    assert.equal(
+      env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH,
+      grafanaRoleAttributePath(CLAIM, OAUTH.adminRoles, OAUTH.editorRoles, OAUTH.viewerRoles),
+    );
+    assert.equal(env.GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_STRICT, "true");
+    assert.equal(env.GF_AUTH_OAUTH_AUTO_LOGIN, "true");
     assert.equal(env.GF_USERS_AUTO_ASSIGN_ORG_ROLE, "Viewer");
-    assert.equal(env.GF_AUTH_DISABLE_LOGIN_FORM, "true");
+    assert.equal(env.GF_AUTH_DISABLE_LOGIN_FORM, undefined);
     const signout = new URL(env.GF_AUTH_SIGNOUT_REDIRECT_URL);
     assert.equal(`${signout.origin}${signout.pathname}`, "https://shop.eu.auth0.com/v2/logout");
     assert.equal(signout.searchParams.get("client_id"), OAUTH.clientId);

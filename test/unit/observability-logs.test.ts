@@ -55,6 +55,7 @@ const base: ObservabilitySettings = {
   webhook: false,
   thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
+  databaseConnectionLimit: 22,
 };
 
 function settings(overrides: Partial<ObservabilitySettings> = {}): ObservabilitySettings {

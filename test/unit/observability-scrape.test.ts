@@ -40,6 +40,7 @@ const BASE: ObservabilitySettings = {
   webhook: false,
   thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 15,
+  databaseConnectionLimit: 22,
 };
 const SMTP = { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true };
 const DATABASE: DatabaseMetrics = {

@@ -31,12 +31,11 @@ export const DATABASE_METRICS = {
 } as const;
 
 /**
- * The connection count at which maxDatabaseConnectionsPercent is reached, when the cluster's
- * connection limit is known; the endpoint does not report max_connections itself.
+ * The connection count at which maxDatabaseConnectionsPercent is reached; the endpoint does
+ * not report max_connections itself.
  */
-export function connectionsLimit(settings: ObservabilitySettings): Limit | undefined {
-  if (settings.databaseMaxConnections === undefined) return undefined;
-  return { above: Math.floor((settings.databaseMaxConnections * settings.thresholds.maxDatabaseConnectionsPercent) / 100) };
+export function connectionsLimit(settings: ObservabilitySettings): Limit {
+  return { above: Math.floor((settings.databaseConnectionLimit * settings.thresholds.maxDatabaseConnectionsPercent) / 100) };
 }
 
 export function databaseDashboard(settings: ObservabilitySettings): Dashboard {
@@ -75,10 +74,8 @@ export function databaseDashboard(settings: ObservabilitySettings): Dashboard {
           timeSeriesPanel({
             title: "Database connections",
             description:
-              connections === undefined
-                ? "Backends connected, all databases. The cluster's connection limit is not configured, so no threshold is drawn."
-                : `Backends connected, all databases. The line is ${thresholds.maxDatabaseConnectionsPercent}% of the cluster's ` +
-                  `${settings.databaseMaxConnections} connections (the alert threshold).`,
+              `Backends connected, all databases. The line is ${thresholds.maxDatabaseConnectionsPercent}% of the cluster's ` +
+              `${settings.databaseConnectionLimit} connections (the alert threshold).`,
             width: 10,
             unit: "short",
             min: 0,
