@@ -1,6 +1,7 @@
 // dropstack: one `pulumi up` takes a containerised web app to production on DigitalOcean.
 // This file only wires components together; each lives in components/<name>/, and
 // docs/design.md explains how they depend on each other.
+import * as pulumi from "@pulumi/pulumi";
 import { App, buildAppEnvironment, imageRepository } from "./components/app";
 import { Backups } from "./components/backups";
 import { ROLE_NAMES } from "./components/database/privileges";
@@ -14,9 +15,10 @@ import { Host } from "./components/host";
 import { Identity } from "./components/identity";
 import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
-import { monitoringHost } from "./components/observability/config";
+import { Observability } from "./components/observability";
+import { monitoringHost, observabilitySettings } from "./components/observability/config";
 import { Project } from "./components/project";
-import { Proxy } from "./components/proxy";
+import { Proxy, nginxContainerName } from "./components/proxy";
 import { PromotionGuard } from "./components/promotion";
 
 const config = loadStackConfig();
@@ -34,6 +36,7 @@ const identity = config.auth0
       alertEmails: config.alerts.emails,
       // Smoke checks that send a token need the M2M client granted on the API.
       ...(config.app.smoke.some((c) => c.token) ? { smokeScopes: config.app.smoke.flatMap((c) => c.scopes) } : {}),
+      ...(grafanaHost ? { grafanaHost } : {}),
     })
   : undefined;
 
@@ -140,7 +143,7 @@ const app = new App(name, {
   dependsOn: [cache],
 });
 
-const hostnames = [config.hosts.api, config.hosts.app].filter((h): h is string => h !== undefined);
+const hostnames = [config.hosts.api, config.hosts.app, grafanaHost].filter((h): h is string => h !== undefined);
 const dns = config.manageDns
   ? new Dns(name, {
       zone: config.domain,
@@ -152,7 +155,7 @@ const dns = config.manageDns
 
 // nginx with TLS in front of the api replicas; certbot renews. HSTS in production only.
 const proxy = new Proxy(name, {
-  hosts: config.hosts,
+  hosts: { ...config.hosts, ...(grafanaHost ? { monitoring: grafanaHost } : {}) },
   appPort: config.app.port,
   healthPath: config.app.healthPath,
   settings: config.proxy,
@@ -200,6 +203,41 @@ const smoke = new SmokeTest(name, {
   // Keeps the running and the previous app image (rollback without a pull), removes older ones.
   pruneImages: { repository: imageRepository(config.app.image), imageId: app.image.imageId },
 });
+
+// Prometheus, Alertmanager, Loki, Grafana and Alloy on the droplet; Grafana behind nginx at grafanaHost.
+const observability = grafanaHost
+  ? new Observability(name, {
+      settings: observabilitySettings({ ...config, appPort: config.app.port, alertEmails: config.alerts.emails }, nginxContainerName(name)),
+      dockerProvider: host.dockerProvider,
+      networkName: host.appNetwork.name,
+      ingressNetworkName: app.ingressNetwork.name,
+      connection: host.connection,
+      hostReady: host.ready,
+      databaseCluster: database.cluster,
+      redisPassword: cache.password.result,
+      secrets: {
+        smtpPassword: config.observability.smtp?.password,
+        webhookUrl: config.observability.webhookUrl,
+        remoteLokiPassword: config.observability.remoteLoki?.password,
+      },
+      ...(identity?.grafana
+        ? {
+            oauth: {
+              settings: pulumi.all([identity.grafana.clientId, identity.domain]).apply(([clientId, domain]) => ({
+                domain,
+                clientId,
+                rolesClaim: identity.rolesClaim,
+                adminRoles: config.observability.grafanaRoles.admin,
+                editorRoles: config.observability.grafanaRoles.editor,
+                viewerRoles: config.observability.grafanaRoles.viewer,
+              })),
+              clientSecret: identity.grafana.clientSecret,
+            },
+          }
+        : {}),
+      deploy: { image: app.imageReference, triggers: app.rolloutTriggers, dependsOn: [smoke] },
+    })
+  : undefined;
 
 new Project(name, {
   stack: config.stack,
@@ -258,3 +296,7 @@ export const proxyContainers = { nginx: proxy.nginx.name, certbot: proxy.certbot
 export const appImage = app.imageReference;
 // Staging's smoke-tested image; production's PromotionGuard reads it (PROMOTED_IMAGE_OUTPUT).
 export const promotedImage = smoke.passedImage;
+// Grafana (README "Observability"); null when dropstack:observability.enabled is false.
+export const grafanaUrl = observability?.grafanaUrl ?? null;
+// Secret; the break-glass sign-in as `admin` (`pulumi stack output --show-secrets grafanaAdminPassword`).
+export const grafanaAdminPassword = observability?.grafanaAdminPassword ?? null;

@@ -8,6 +8,7 @@ import { hostPolicies } from "./host";
 import { identityPolicies } from "./identity";
 import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
+import { observabilityPolicies } from "./observability";
 import { proxyPolicies } from "./proxy";
 import { secretsPolicies } from "./secrets";
 
@@ -17,6 +18,7 @@ export const policies = [
   ...identityPolicies,
   ...cachePolicies,
   ...monitoringPolicies,
+  ...observabilityPolicies,
   ...databasePolicies,
   ...backupsPolicies,
   ...deployPolicies,

@@ -30,7 +30,7 @@ import {
   workerHealthcheckTest,
 } from "./render";
 
-import { API_ALIAS, APP_IMAGE_SUFFIX, CONTAINER_ROLES, INGRESS_NETWORK, roleLabel, componentType } from "../common/names";
+import { API_ALIAS, APP_IMAGE_SUFFIX, CONTAINER_ROLES, INGRESS_NETWORK, ROLE_LOG_OPTION, roleLabel, componentType } from "../common/names";
 import { isDigestPinned } from "../common/patterns";
 
 export { appEnvironment, imageRegistry, imageRepository } from "./render";
@@ -144,7 +144,7 @@ export class App extends pulumi.ComponentResource {
       stopTimeout: STOP_TIMEOUT_SECONDS,
       destroyGraceSeconds: STOP_TIMEOUT_SECONDS + 15,
       logDriver: "json-file",
-      logOpts: { "max-size": "20m", "max-file": "5" },
+      logOpts: { "max-size": "20m", "max-file": "5", ...ROLE_LOG_OPTION },
     });
     // The migration, and the schema assertions after it when there are any (Hooks.schemaReady).
     const after = [this.hooks.schemaReady, this.image, ...(args.dependsOn ?? [])];

@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CONTAINER_ROLES, DATA_DIRS, roleLabel, componentType } from "../common/names";
+import { CONTAINER_ROLES, DATA_DIRS, ROLE_LOG_OPTION, roleLabel, componentType } from "../common/names";
 import {
   REDIS_DEFAULT_DATA_DIR,
   REDIS_DEFAULT_PORT,
@@ -136,7 +136,7 @@ export class Cache extends pulumi.ComponentResource {
         stopTimeout: 30,
         destroyGraceSeconds: 30,
         logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
+        logOpts: { "max-size": "10m", "max-file": "3", ...ROLE_LOG_OPTION },
       },
       {
         parent: this,

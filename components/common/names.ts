@@ -39,6 +39,13 @@ export const CONTAINER_ROLES = {
 } as const;
 export type ContainerRole = (typeof CONTAINER_ROLES)[keyof typeof CONTAINER_ROLES];
 
+/**
+ * The json-file log options every dropstack container adds to its own (docker.Container
+ * logOpts, with logDriver "json-file"): `labels` makes the driver copy the container's
+ * ROLE_LABEL into each line's `attrs`, where the log shipper (components/observability) reads it.
+ */
+export const ROLE_LOG_OPTION = { labels: ROLE_LABEL } as const;
+
 /** A container's role label as docker.Container's `labels` takes it. */
 export function roleLabel(role: ContainerRole): { label: string; value: ContainerRole } {
   return { label: ROLE_LABEL, value: role };

@@ -6,17 +6,13 @@
 // gets no Docker socket (the container-isolated policy refuses one), so a container's role
 // reaches Alloy only through the log line itself, as the json-file driver's `attrs`.
 import { posix } from "node:path";
-import { CONTAINER_ROLES, ROLE_LABEL } from "../common/names";
+import { CONTAINER_ROLES, ROLE_LABEL, ROLE_LOG_OPTION } from "../common/names";
 import { isHostname } from "../config/hostname";
 import { controlCharacterAt } from "../config/text";
 import { CONFIG_PATHS, DEPLOY_LOG, DOCKER_LOG_DIR, LOG_LABELS, NGINX_LOG_METRICS, SERVICES, type ObservabilitySettings } from "./settings";
 
-/**
- * The json-file log options every dropstack container is started with (docker.Container
- * logOpts, with logDriver "json-file"): `labels` makes the driver copy the container's
- * dropstack.role label into each line's `attrs`, where Alloy reads it.
- */
-export const JSON_FILE_LOG_OPTIONS = { labels: ROLE_LABEL } as const;
+/** The json-file log options that put each line's role where Alloy reads it (common/names.ts). */
+export const JSON_FILE_LOG_OPTIONS = ROLE_LOG_OPTION;
 
 /**
  * The host folders Alloy reads, each mounted read-only at the same path in its container:

@@ -161,8 +161,11 @@ export function renderDashboardProvider(): string {
   });
 }
 
+/** The dashboards' keys, which name their files (dashboardPath). */
+export const DASHBOARD_KEYS = ["overview", "database"] as const;
+
 /** The dashboards, by the key their file is named after (dashboardPath). */
-export function dashboards(settings: ObservabilitySettings): Record<string, Dashboard> {
+export function dashboards(settings: ObservabilitySettings): Record<(typeof DASHBOARD_KEYS)[number], Dashboard> {
   validateDashboardSettings(settings);
   return { overview: overviewDashboard(settings), database: databaseDashboard(settings) };
 }

@@ -20,7 +20,7 @@ export const SERVICES = {
   alloy: { alias: "alloy", port: 12345, image: "grafana/alloy:v1.10.1" },
   nodeExporter: { alias: "node-exporter", port: 9100, image: "prom/node-exporter:v1.9.1" },
   cadvisor: { alias: "cadvisor", port: 8080, image: "gcr.io/cadvisor/cadvisor:v0.52.1" },
-  redisExporter: { alias: "redis-exporter", port: 9121, image: "oliver006/redis_exporter:v1.74.0" },
+  redisExporter: { alias: "cache-exporter", port: 9121, image: "oliver006/redis_exporter:v1.74.0" },
   /** TLS certificate expiry and the backup freshness probe, through nginx. */
   blackbox: { alias: "blackbox", port: 9115, image: "prom/blackbox-exporter:v0.27.0" },
 } as const;
@@ -63,7 +63,7 @@ export const CONFIG_PATHS = {
   /** redis_exporter's --redis.password-file: a JSON map of Redis URI to password. */
   redisExporterPasswordFile: "/etc/redis-exporter/passwords.json",
   grafanaProvisioning: "/etc/grafana/provisioning",
-  grafanaDashboards: "/var/lib/grafana/dashboards",
+  grafanaDashboards: "/etc/grafana/dashboards",
   /** The admin user's password (GF_SECURITY_ADMIN_PASSWORD__FILE). */
   grafanaAdminPasswordFile: "/etc/grafana/secrets/admin-password",
   /** The Auth0 client's secret, when Grafana signs users in with Auth0 (GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET__FILE). */

@@ -16,7 +16,7 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ALIAS, CONTAINER_ROLES, roleLabel, componentType } from "../common/names";
+import { API_ALIAS, CONTAINER_ROLES, ROLE_LOG_OPTION, roleLabel, componentType } from "../common/names";
 import { SERVICES } from "../observability/settings";
 import {
   CERTBOT_IMAGE,
@@ -90,7 +90,12 @@ export function publishedPorts(ports: number[], addresses: string[]): PublishedP
 // nginx opens a new connection to the app per request (NGINX-VERSIONS.md "No keep-alive"):
 // reuse TIME_WAIT ports and widen the range, both namespaced sysctls.
 const NGINX_SYSCTLS = { "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.ip_local_port_range": "1024 65535" };
-const LOG_OPTIONS = { logDriver: "json-file", logOpts: { "max-size": "20m", "max-file": "5" } };
+/** The nginx container's name: fixed, so the monitoring's probes reach nginx by it on the app network. */
+export function nginxContainerName(name: string): string {
+  return `${name}-nginx`;
+}
+
+const LOG_OPTIONS = { logDriver: "json-file", logOpts: { "max-size": "20m", "max-file": "5", ...ROLE_LOG_OPTION } };
 
 export interface ProxyArgs {
   /** dropstack:hosts; `monitoring` is Grafana's, proxied to the Observability component's Grafana. */
@@ -219,7 +224,7 @@ export class Proxy extends pulumi.ComponentResource {
     this.nginx = new docker.Container(
       `${name}-nginx`,
       {
-        name: `${name}-nginx`,
+        name: nginxContainerName(name),
         image: this.nginxImage.imageId,
         entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
         uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],

@@ -5,13 +5,15 @@
 // file and fails once the file is broken the way its program would refuse.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { appendFileSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, copyFileSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { NGINX_IMAGE } from "../../components/proxy/commands";
 import { nginxVersionFromImage } from "../../components/proxy/render";
 import { UNITS } from "../../components/hooks/schedule";
+import { DASHBOARD_KEYS } from "../../components/observability/grafana";
+import { ALERT_RULES_FILE } from "../../components/observability/rules";
 import { type CheckReport, emittedCommittedStack, runCheck } from "../support/check";
 import { ROOT } from "../support/program";
 import { scriptArgv } from "../support/scripts";
@@ -24,7 +26,22 @@ const BREAKS: Record<string, string> = {
   "nginx.conf": "\nnot_a_directive on;\n",
   "redis.conf": "\nnot-an-option yes\n",
   ...Object.fromEntries(Object.values(UNITS).map((unit) => [unit, "\nNotADirective=yes\n"])),
+  // The monitoring's configs (production only): a key none of them knows.
+  "prometheus.yml": "\nnot_a_setting: 1\n",
+  [ALERT_RULES_FILE]: "\nnot_a_setting: 1\n",
+  "alertmanager.yml": "\nnot_a_setting: 1\n",
+  "blackbox.yml": "\nnot_a_setting: 1\n",
 };
+/** Files no program on the build machines reads (their sections say what checks them instead). */
+const NOT_VALIDATED_HERE = [
+  "loki.yaml",
+  "config.alloy",
+  "grafana-datasources.yaml",
+  "grafana-dashboards.yaml",
+  ...DASHBOARD_KEYS.map((k) => `grafana-dashboard-${k}.json`),
+];
+/** What dropstack:observability adds, on in production only. */
+const MONITORING_FILES = ["prometheus.yml", ALERT_RULES_FILE, "alertmanager.yml", "blackbox.yml", ...NOT_VALIDATED_HERE];
 
 interface Section {
   file: string;
@@ -95,11 +112,19 @@ for (const stack of ["staging", "production"]) {
       if (breaksFiles) rmSync(dir, { recursive: true, force: true });
     });
 
-    test("has one section per file written, each with what reads it and exactly one command naming that file", () => {
-      assert.deepEqual(emitted, Object.keys(BREAKS).sort(), "this stack renders every server file");
+    test("has one section per file written, each with what reads it and exactly one command naming that file, or why none runs here", () => {
+      const expected = [...Object.keys(BREAKS), ...NOT_VALIDATED_HERE].filter(
+        (f) => stack === "production" || !MONITORING_FILES.includes(f),
+      );
+      assert.deepEqual(emitted, expected.sort(), "this stack renders every server file");
       assert.deepEqual(readme.map((s) => s.file).sort(), emitted);
       for (const section of readme) {
         assert.match(section.text, /^For \S.*\.$/m, section.file);
+        if (NOT_VALIDATED_HERE.includes(section.file)) {
+          assert.deepEqual(section.commands, [], section.file);
+          assert.match(section.text, /^Not validated here: no \w+ binary is packaged for the build machines.*\.$/m, section.file);
+          continue;
+        }
         assert.equal(section.commands.length, 1, `${section.file}: ${section.commands.join(" | ")}`);
         assert.ok(section.commands[0].includes(join(dir, section.file)), section.commands[0]);
       }
@@ -108,21 +133,30 @@ for (const stack of ["staging", "production"]) {
     });
 
     test("each command the README names validates its file with the real program (exit 0)", async () => {
-      const valid = await Promise.all(readme.map((s) => sh(s.commands[0])));
-      readme.forEach((section, i) => {
+      const validated = readme.filter((s) => s.commands.length > 0);
+      const valid = await Promise.all(validated.map((s) => sh(s.commands[0])));
+      validated.forEach((section, i) => {
         assert.equal(valid[i].status, 0, `${section.commands[0]}\n${valid[i].output}`);
         assert.match(valid[i].output, new RegExp(`^valid ${join(dir, section.file).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `, "m"));
       });
     });
 
     // What refuses a broken file is the command, the same for both stacks' files: staging's
-    // stand for both, which saves a second round of the slowest validators.
-    if (!breaksFiles) return;
+    // stand for both, which saves a second round of the slowest validators. The monitoring's
+    // files are production's only: copies of them are broken, the shared folder left alone.
     test("each command refuses its file broken (exit 1)", async () => {
-      for (const section of readme) appendFileSync(join(dir, section.file), BREAKS[section.file]);
-      const broken = await Promise.all(readme.map((s) => sh(s.commands[0])));
-      readme.forEach((section, i) => {
-        assert.equal(broken[i].status, 1, `${section.commands[0]}\n${broken[i].output}`);
+      const sectionsToBreak = readme.filter((s) => s.commands.length > 0 && (breaksFiles || MONITORING_FILES.includes(s.file)));
+      assert.ok(sectionsToBreak.length > 0);
+      const brokenDir = breaksFiles ? dir : makeTempDir(`emit-readme-broken-${stack}`);
+      const commands = sectionsToBreak.map((section) => {
+        if (!breaksFiles) copyFileSync(join(dir, section.file), join(brokenDir, section.file));
+        appendFileSync(join(brokenDir, section.file), BREAKS[section.file]);
+        return section.commands[0].replace(join(dir, section.file), join(brokenDir, section.file));
+      });
+      const broken = await Promise.all(commands.map((command) => sh(command)));
+      if (!breaksFiles) rmSync(brokenDir, { recursive: true, force: true });
+      sectionsToBreak.forEach((section, i) => {
+        assert.equal(broken[i].status, 1, `${commands[i]}\n${broken[i].output}`);
         assert.match(broken[i].output, new RegExp(`^INVALID .*${section.file.replace(".", "\\.")}: `, "m"));
       });
     });

@@ -98,7 +98,7 @@ function logins(successTenths: number): InputSeries[] {
 const TARGETS = {
   prometheus: { job: JOBS.prometheus, instance: "localhost:9090" },
   node: { job: JOBS.node, instance: "node-exporter:9100" },
-  redis: { job: JOBS.redis, instance: "redis-exporter:9121" },
+  redis: { job: JOBS.redis, instance: "cache-exporter:9121" },
 };
 
 const FILESYSTEM_SIZE = 100_000_000_000;

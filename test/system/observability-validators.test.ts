@@ -366,7 +366,7 @@ describe("Prometheus running with the rendered flags and prometheus.yml", () => 
       [...DATABASE.targets].sort().map((target) => `https://${target}/metrics`),
     );
     assert.deepEqual(byJob(JOBS.nginx), [{ url: "http://alloy:12345/metrics", instance: "alloy:12345" }]);
-    assert.deepEqual(byJob(JOBS.redis), [{ url: "http://redis-exporter:9121/metrics", instance: "redis-exporter:9121" }]);
+    assert.deepEqual(byJob(JOBS.redis), [{ url: "http://cache-exporter:9121/metrics", instance: "cache-exporter:9121" }]);
   });
 });
 
@@ -563,7 +563,9 @@ describe("Alertmanager running with the rendered alertmanager.yml", { timeout: 1
   });
 
   test("the webhook read from its file is sent each group once the group wait is over; never the Watchdog", async () => {
-    await poll("two notifications at the webhook", async () => (delivered.length >= 2 ? true : undefined), 90_000);
+    await poll("two notifications at the webhook", async () => (delivered.length >= 2 ? true : undefined), 90_000).catch((error: Error) => {
+      throw new Error(`${error.message} (${delivered.length} arrived); Alertmanager's log:\n${alertmanager.log}`);
+    });
     // Whatever else is on its way arrives within a second or two of the first ones.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const titles = delivered.map((d) => (JSON.parse(d.text) as { attachments: { title: string }[] }).attachments[0].title).sort();

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { monitoringHost } from "../../components/observability/config";
 import { nginxHealthcheckTest } from "../../components/proxy/commands";
 import { hasHsts, nginxDirectives, tlsProtocolsIn } from "../../components/proxy/render";
 import { type CheckReport, emittedCommittedStack } from "../support/check";
@@ -55,8 +56,10 @@ function runHealthcheck(host: string, port: number) {
 
 for (const stack of ["production", "staging"] as const) {
   describe(`npm run check -- ${stack} --emit: nginx.conf`, () => {
-    const hosts = committedValue<{ api: string; app?: string }>(stack, "dropstack:hosts");
-    const served = [hosts.api, ...(hosts.app ? [hosts.app] : [])];
+    const hosts = committedValue<{ api: string; app?: string; monitoring?: string }>(stack, "dropstack:hosts");
+    // Production runs the monitoring (dropstack:observability's default there), so nginx serves Grafana's host too.
+    const grafana = stack === "production" ? [monitoringHost(committedValue<string>(stack, "dropstack:domain"), hosts)] : [];
+    const served = [hosts.api, ...(hosts.app ? [hosts.app] : []), ...grafana];
     let emitDir: string;
     let emitted: string;
     let local: LocalNginxCopy;

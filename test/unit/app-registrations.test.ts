@@ -85,7 +85,7 @@ describe("App registrations (staging, mocks)", () => {
     for (const c of [...api, ...workers]) {
       assert.equal(c.inputs.init, true, `${c.name}: init reaps the app's children and forwards SIGTERM`);
       assert.equal(c.inputs.logDriver, "json-file", c.name);
-      assert.deepEqual(c.inputs.logOpts, { "max-size": "20m", "max-file": "5" }, c.name);
+      assert.deepEqual(c.inputs.logOpts, { "max-size": "20m", "max-file": "5", labels: "dropstack.role" }, c.name);
     }
   });
 

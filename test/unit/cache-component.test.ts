@@ -88,7 +88,7 @@ describe("Cache component (production, mocks)", () => {
     assert.equal(container.inputs.restart, "unless-stopped");
     assert.equal(container.inputs.wait, true);
     assert.equal(container.inputs.logDriver, "json-file");
-    assert.deepEqual(container.inputs.logOpts, { "max-size": "10m", "max-file": "3" });
+    assert.deepEqual(container.inputs.logOpts, { "max-size": "10m", "max-file": "3", labels: "dropstack.role" });
   });
 
   it("stops the old container before a replacement starts on the same AOF", () => {

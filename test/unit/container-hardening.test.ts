@@ -43,6 +43,47 @@ const EXPECTED_CONTAINERS: Record<string, Record<string, unknown>> = {
       { containerPath: "/etc/letsencrypt", hostPath: "/srv/proxy/letsencrypt", readOnly: false },
     ],
   },
+  // The monitoring (dropstack:observability, on in production): its own data folder each,
+  // the host read-only where an exporter must see it, never the Docker socket.
+  prometheus: {
+    securityOpts: NO_NEW_PRIVILEGES,
+    user: "65534:65534",
+    volumes: [{ containerPath: "/prometheus", hostPath: "/srv/observability/prometheus" }],
+  },
+  alertmanager: {
+    securityOpts: NO_NEW_PRIVILEGES,
+    user: "65534:65534",
+    volumes: [{ containerPath: "/alertmanager", hostPath: "/srv/observability/alertmanager" }],
+  },
+  loki: {
+    securityOpts: NO_NEW_PRIVILEGES,
+    user: "10001:10001",
+    volumes: [{ containerPath: "/loki", hostPath: "/srv/observability/loki" }],
+  },
+  grafana: {
+    securityOpts: NO_NEW_PRIVILEGES,
+    user: "472:0",
+    volumes: [{ containerPath: "/var/lib/grafana", hostPath: "/srv/observability/grafana" }],
+  },
+  alloy: {
+    securityOpts: NO_NEW_PRIVILEGES,
+    volumes: [
+      { containerPath: "/var/lib/alloy/data", hostPath: "/srv/observability/alloy" },
+      { containerPath: "/var/lib/docker/containers", hostPath: "/var/lib/docker/containers", readOnly: true },
+      { containerPath: "/srv/observability/deploys", hostPath: "/srv/observability/deploys", readOnly: true },
+    ],
+  },
+  "node-exporter": {
+    securityOpts: NO_NEW_PRIVILEGES,
+    volumes: [
+      { containerPath: "/host/proc", hostPath: "/proc", readOnly: true },
+      { containerPath: "/host/sys", hostPath: "/sys", readOnly: true },
+      { containerPath: "/srv", hostPath: "/srv", readOnly: true },
+    ],
+  },
+  cadvisor: { securityOpts: NO_NEW_PRIVILEGES, volumes: [{ containerPath: "/sys", hostPath: "/sys", readOnly: true }] },
+  "cache-exporter": { securityOpts: NO_NEW_PRIVILEGES },
+  blackbox: { securityOpts: NO_NEW_PRIVILEGES },
 };
 
 const CLIENT = ["--cap-drop ALL", "--security-opt no-new-privileges", '--user "$(id -u):$(id -g)"'];

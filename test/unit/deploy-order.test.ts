@@ -196,7 +196,7 @@ describe("deploy order and hooks (production, mocks)", () => {
       assert.ok(Number(replica.inputs.stopTimeout) > 0);
       assert.ok(Number(replica.inputs.destroyGraceSeconds) > Number(replica.inputs.stopTimeout));
       assert.equal(replica.inputs.restart, "unless-stopped");
-      assert.deepEqual(replica.inputs.logOpts, { "max-size": "20m", "max-file": "5" });
+      assert.deepEqual(replica.inputs.logOpts, { "max-size": "20m", "max-file": "5", labels: "dropstack.role" });
       assert.ok(
         (replica.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "dropstack.role" && l.value === "api"),
       );

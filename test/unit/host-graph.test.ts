@@ -103,11 +103,11 @@ describe("foundation resource graph (production, mocks)", () => {
     assert.ok(graph.dependsOn(release, graph.one("command:remote:Command", "-ready")));
   });
 
-  it("manages DNS records for both hosts when manageDns is on", () => {
+  it("manages DNS records for every host nginx serves when manageDns is on, Grafana's monitoring.<domain> included", () => {
     const records = graph
       .ofType("digitalocean:index/dnsRecord:DnsRecord")
       .map((r) => `${r.inputs.type} ${r.inputs.name}`)
       .sort();
-    assert.deepEqual(records, ["A api", "A app", "AAAA api", "AAAA app"]);
+    assert.deepEqual(records, ["A api", "A app", "A monitoring", "AAAA api", "AAAA app", "AAAA monitoring"]);
   });
 });

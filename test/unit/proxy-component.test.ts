@@ -163,11 +163,12 @@ describe("Proxy component (production, mocks)", () => {
   it("runs the entrypoint and the certbot script as uploaded files, for every host", () => {
     assert.deepEqual(nginx.inputs.entrypoints, ["/bin/sh", NGINX_ENTRYPOINT_PATH]);
     const entrypoint = (nginx.inputs.uploads as Upload[]).find((u) => u.file === NGINX_ENTRYPOINT_PATH)?.content ?? "";
-    assert.match(entrypoint, new RegExp(`^DOMAINS='${hosts.api} ${hosts.app}'$`, "m"));
+    // Production runs the monitoring, so Grafana's monitoring.<domain> is served and certified too.
+    assert.match(entrypoint, new RegExp(`^DOMAINS='${hosts.api} ${hosts.app} monitoring.example.com'$`, "m"));
     assert.deepEqual(certbot.inputs.entrypoints, ["/bin/sh", CERTBOT_SCRIPT_PATH]);
     assert.deepEqual(certbot.inputs.command, ["loop"]);
     const script = (certbot.inputs.uploads as Upload[]).find((u) => u.file === CERTBOT_SCRIPT_PATH)?.content ?? "";
-    assert.match(script, new RegExp(`^DOMAINS='${hosts.api} ${hosts.app}'$`, "m"));
+    assert.match(script, new RegExp(`^DOMAINS='${hosts.api} ${hosts.app} monitoring.example.com'$`, "m"));
     assert.match(script, new RegExp(`^ACME_EMAIL='${tls.email}'$`, "m"));
     assert.match(script, /^ACME_STAGING='0'$/m, "production uses Let's Encrypt's production CA");
     assert.equal(placeholder.inputs.stdin, script, "the one-shot steps run the same script");

@@ -16,9 +16,84 @@ import {
 import { shellQuote } from "../../components/common/shell";
 import { DROPLET_PATHS } from "../../components/hooks/commands";
 import { SCHEDULE_DIR, UNITS, UNIT_DIR } from "../../components/hooks/schedule";
+import { DASHBOARD_KEYS, GRAFANA_PROVISIONING_FILES, dashboardPath } from "../../components/observability/grafana";
+import { ALERT_RULES_FILE } from "../../components/observability/rules";
+import { CONFIG_PATHS, SERVICES } from "../../components/observability/settings";
 import type { Registration } from "./harness";
 
 type Finder = (registrations: Registration[]) => string | undefined;
+
+/**
+ * The monitoring's files by the name `--emit` gives them: where each lands in its container,
+ * and what reads it there.
+ */
+const MONITORING_FILES: Record<string, { path: string; readBy: string; expects: string[]; noLocalReader?: string }> = {
+  "prometheus.yml": {
+    path: CONFIG_PATHS.prometheus,
+    readBy: `Prometheus in the image \`${SERVICES.prometheus.image}\``,
+    expects: [
+      `rule files under \`${CONFIG_PATHS.prometheusRulesDir}\`, the database metrics password and CA beside them (secret uploads)`,
+      "the services' aliases on the app network; the api replicas' on the ingress network",
+    ],
+  },
+  [ALERT_RULES_FILE]: {
+    path: `${CONFIG_PATHS.prometheusRulesDir}/${ALERT_RULES_FILE}`,
+    readBy: `Prometheus in the image \`${SERVICES.prometheus.image}\`, as its alerting rules`,
+    expects: ["each rule has a firing and a quiet case in test/system/observability-promtool-rules.test.ts (promtool test rules)"],
+  },
+  "alertmanager.yml": {
+    path: CONFIG_PATHS.alertmanager,
+    readBy: `Alertmanager in the image \`${SERVICES.alertmanager.image}\``,
+    expects: [
+      `the mail relay's password and the webhook URL in files beside it (\`${CONFIG_PATHS.alertmanagerSmtpPasswordFile}\`, \`${CONFIG_PATHS.alertmanagerWebhookUrlFile}\`)`,
+    ],
+  },
+  "blackbox.yml": {
+    path: CONFIG_PATHS.blackbox,
+    readBy: `the blackbox exporter in the image \`${SERVICES.blackbox.image}\``,
+    expects: ["probes nginx by its container name on the app network: each host's certificate, the backup freshness file"],
+  },
+  "loki.yaml": {
+    path: CONFIG_PATHS.loki,
+    readBy: `Loki in the image \`${SERVICES.loki.image}\``,
+    expects: [`data under \`/loki\` (the volume's \`/srv/observability/loki\`)`],
+    noLocalReader:
+      "no Loki binary is packaged for the build machines; test/unit/observability-logs.test.ts checks its structure and retention",
+  },
+  "config.alloy": {
+    path: CONFIG_PATHS.alloy,
+    readBy: `Grafana Alloy in the image \`${SERVICES.alloy.image}\``,
+    expects: ["the Docker engine's json-file logs and the deploy markers, mounted read-only"],
+    noLocalReader:
+      "no Alloy binary is packaged for the build machines; test/unit/observability-logs.test.ts parses it and replays its access-log metrics",
+  },
+  "grafana-datasources.yaml": {
+    path: GRAFANA_PROVISIONING_FILES.datasources,
+    readBy: `Grafana in the image \`${SERVICES.grafana.image}\`, as provisioning`,
+    expects: ["Prometheus, Loki and Alertmanager by their aliases on the app network"],
+    noLocalReader:
+      "no Grafana binary is packaged for the build machines; test/unit/observability-grafana.test.ts checks every uid a panel names",
+  },
+  "grafana-dashboards.yaml": {
+    path: GRAFANA_PROVISIONING_FILES.dashboards,
+    readBy: `Grafana in the image \`${SERVICES.grafana.image}\`, as provisioning`,
+    expects: [`the dashboards under \`${CONFIG_PATHS.grafanaDashboards}\``],
+    noLocalReader: "no Grafana binary is packaged for the build machines; test/unit/observability-grafana.test.ts checks it",
+  },
+  ...Object.fromEntries(
+    DASHBOARD_KEYS.map((key) => [
+      `grafana-dashboard-${key}.json`,
+      {
+        path: dashboardPath(key),
+        readBy: `Grafana in the image \`${SERVICES.grafana.image}\`, as a provisioned dashboard`,
+        expects: [
+          "typed by @grafana/schema at build time; every PromQL query parsed by promtool in test/system/observability-grafana-queries.test.ts",
+        ],
+        noLocalReader: "no Grafana binary is packaged for the build machines",
+      },
+    ]),
+  ),
+};
 
 function uploadEndingWith(suffix: string): Finder {
   return (registrations) => {
@@ -50,6 +125,8 @@ export const EMITTED_FILES: Record<string, Finder> = {
   "nginx.conf": (registrations) => stdinInstalledAs("/nginx.conf")(registrations) ?? uploadEndingWith("/nginx.conf")(registrations),
   "redis.conf": uploadEndingWith("/redis.conf"),
   ...Object.fromEntries(Object.values(UNITS).map((file) => [file, stdinInstalledAs(`/${file}`)])),
+  // The monitoring's files (dropstack:observability), as the containers get them.
+  ...Object.fromEntries(Object.entries(MONITORING_FILES).map(([file, { path }]) => [file, uploadEndingWith(path)])),
 };
 
 /** What reads an emitted file on the droplet, and what it expects there. */
@@ -58,6 +135,8 @@ export interface EmittedFileNotes {
   readBy: string;
   /** Where it lands and the paths the program expects around it. */
   expects: string[];
+  /** Why no command validates it on a build machine, and what checks it instead. */
+  noLocalReader?: string;
 }
 
 const imageNamed = (registrations: Registration[], prefix: string) =>
@@ -97,6 +176,12 @@ export const EMITTED_FILE_NOTES: Record<string, (registrations: Registration[]) 
       }),
     ]),
   ),
+  ...Object.fromEntries(
+    Object.entries(MONITORING_FILES).map(([file, { readBy, expects, noLocalReader }]) => [
+      file,
+      (): EmittedFileNotes => ({ readBy, expects, ...(noLocalReader ? { noLocalReader } : {}) }),
+    ]),
+  ),
   "redis.conf": (registrations) => ({
     readBy: `redis-server in the image \`${imageNamed(registrations, "redis:") ?? "redis"}\` (the Cache container)`,
     expects: [
@@ -121,11 +206,15 @@ export function renderEmitReadme(dir: string, written: string[], registrations: 
       `For ${notes.readBy}.`,
       ...notes.expects.map((line) => `- ${line}`),
       "",
-      "Validate it locally (from the repository; it runs the real program on this machine, whose version may differ):",
-      "",
-      "```sh",
-      validationCommand(path.join(path.resolve(dir), file)),
-      "```",
+      ...(notes.noLocalReader
+        ? [`Not validated here: ${notes.noLocalReader}.`]
+        : [
+            "Validate it locally (from the repository; it runs the real program on this machine, whose version may differ):",
+            "",
+            "```sh",
+            validationCommand(path.join(path.resolve(dir), file)),
+            "```",
+          ]),
     ].join("\n");
   });
   return [

@@ -94,6 +94,11 @@ const MOCK_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<str
     username: "mock-metrics-user",
     password: "mock-metrics-password",
   }),
+  "digitalocean:index/getDatabaseCa:getDatabaseCa": (inputs) => ({
+    id: String(inputs.clusterId),
+    clusterId: inputs.clusterId,
+    certificate: "-----BEGIN CERTIFICATE-----\nmock database CA\n-----END CERTIFICATE-----\n",
+  }),
 };
 
 export const mocks: pulumi.runtime.Mocks = {

@@ -6,9 +6,10 @@
 // redis-server on it (loopback, a temp data dir), the systemd units by `systemd-analyze verify`.
 // Exit 0: all valid; 1: one is not.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { UNITS } from "../../components/hooks/schedule";
+import { ALERT_RULES_FILE } from "../../components/observability/rules";
 import { commandLine, UsageError } from "../cli";
 import { freePort, makeTempDir, requireTools, run } from "../lib/system";
 import { localNginxCopy, localNginxVersion, requireNginxTools, testNginxConf } from "../lib/nginx-harness";
@@ -47,7 +48,75 @@ const systemdUnit: Validator = async (file) => {
   }
 };
 
+/**
+ * A copy of a monitoring config with the container's config folders (`/etc/prometheus/…`)
+ * moved into a temp dir, where the files it names are placeholders: secrets as "placeholder",
+ * a CA as a throwaway self-signed certificate (the checkers read both).
+ */
+function monitoringCopy(file: string): { dir: string; copy: string } {
+  const dir = makeTempDir("monitoring-emitted");
+  const text = readFileSync(file, "utf8").replace(/(^|\s)(\/etc\/(?:prometheus|alertmanager|blackbox)\/)/gm, `$1${dir}$2`);
+  for (const [, named] of text.matchAll(/_file:\s*(\S+)/g)) {
+    if (!named.startsWith(dir) || existsSync(named)) continue;
+    mkdirSync(dirname(named), { recursive: true });
+    if (/ca[._-]?[^/]*\.(crt|pem)$/.test(named)) {
+      const openssl = requireTools([{ command: "openssl", debianPackage: "openssl" }]).openssl;
+      const made = run([
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=placeholder CA",
+        "-keyout",
+        `${named}.key`,
+        "-out",
+        named,
+      ]);
+      if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
+    } else writeFileSync(named, "placeholder", { mode: 0o600 });
+  }
+  const copy = join(dir, basename(file));
+  writeFileSync(copy, text, { mode: 0o600 });
+  return { dir, copy };
+}
+
+/** Runs a checker on a monitoringCopy of the file; valid when it exits 0. */
+function monitoringCheck(tool: { command: string; debianPackage: string }, args: (copy: string) => string[], version: string[]): Validator {
+  return async (file) => {
+    const binary = requireTools([tool])[tool.command];
+    const { dir, copy } = monitoringCopy(file);
+    try {
+      const result = run([binary, ...args(copy)]);
+      const versionLine = run([binary, ...version]);
+      return {
+        valid: result.status === 0,
+        ran: `${tool.command} ${args(basename(file)).join(" ")} on a copy with its config folder in a temp dir (${(versionLine.stdout + versionLine.stderr).split("\n")[0].trim()})`,
+        output: result.stdout + result.stderr,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+const PROMTOOL = { command: "promtool", debianPackage: "prometheus" };
+
 const VALIDATORS: Record<string, Validator> = {
+  "prometheus.yml": monitoringCheck(PROMTOOL, (copy) => ["check", "config", copy], ["--version"]),
+  [ALERT_RULES_FILE]: monitoringCheck(PROMTOOL, (copy) => ["check", "rules", copy], ["--version"]),
+  "alertmanager.yml": monitoringCheck({ command: "amtool", debianPackage: "prometheus-alertmanager" }, (copy) => ["check-config", copy], [
+    "--version",
+  ]),
+  "blackbox.yml": monitoringCheck(
+    { command: "prometheus-blackbox-exporter", debianPackage: "prometheus-blackbox-exporter" },
+    (copy) => ["--config.check", `--config.file=${copy}`],
+    ["--version"],
+  ),
   ...Object.fromEntries(Object.values(UNITS).map((unit) => [unit, systemdUnit])),
   "cloud-init.yaml": async (file) => {
     const cloudInit = requireTools([{ command: "cloud-init", debianPackage: "cloud-init" }])["cloud-init"];
@@ -139,6 +208,12 @@ read them, on this machine (names decide how):
                     on loopback
   dropstack-*.service, dropstack-*.timer
                     systemd-analyze verify, beside the other units of the same directory
+  prometheus.yml    promtool check config, on a copy with /etc/prometheus in a temp dir and
+                    placeholders for the files it names (secrets, the database CA)
+  ${ALERT_RULES_FILE}
+                    promtool check rules
+  alertmanager.yml  amtool check-config, likewise on a copy
+  blackbox.yml      prometheus-blackbox-exporter --config.check
 Exit: 0 all valid, 1 one is not, 2 bad arguments.`,
   options: {},
   positionals: { min: 1, max: Infinity, name: "files" },
