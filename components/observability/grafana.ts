@@ -9,7 +9,7 @@ import { isHostname } from "../config/hostname";
 import { DATASOURCE_UIDS } from "./dashboards/datasources";
 import { databaseDashboard } from "./dashboards/database";
 import { overviewDashboard } from "./dashboards/overview";
-import { CONFIG_PATHS, SERVICES, type AlertThresholds, type ObservabilitySettings } from "./settings";
+import { CONFIG_PATHS, PERCENT_THRESHOLDS, SERVICES, type ObservabilitySettings } from "./settings";
 
 export { DATASOURCE_UIDS } from "./dashboards/datasources";
 
@@ -36,16 +36,6 @@ export function dashboardPath(key: string): string {
 
 /** Where Loki's push API lives under its base URL; Grafana queries the base. */
 const LOKI_PUSH_PATH = "/loki/api/v1/push";
-
-/** The thresholds the dashboards draw, as percentages. */
-const PERCENT_THRESHOLDS = [
-  "max5xxPercent",
-  "minLoginSuccessPercent",
-  "minDiskFreePercent",
-  "minMemoryAvailablePercent",
-  "maxDatabaseCpuPercent",
-  "maxDatabaseConnectionsPercent",
-] as const satisfies ReadonlyArray<keyof AlertThresholds>;
 
 function validateDashboardSettings(settings: ObservabilitySettings): void {
   for (const key of PERCENT_THRESHOLDS) {

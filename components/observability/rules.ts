@@ -15,7 +15,15 @@
 import { Document } from "yaml";
 import { DATA_MOUNT } from "../common/names";
 import { UNITS } from "../hooks/schedule";
-import { ALERT_SEVERITIES, JOBS, NGINX_LOG_METRICS, WATCHDOG_ALERT, type AlertThresholds, type ObservabilitySettings } from "./settings";
+import {
+  ALERT_SEVERITIES,
+  JOBS,
+  NGINX_LOG_METRICS,
+  PERCENT_THRESHOLDS,
+  WATCHDOG_ALERT,
+  type AlertThresholds,
+  type ObservabilitySettings,
+} from "./settings";
 
 export type Severity = (typeof ALERT_SEVERITIES)[keyof typeof ALERT_SEVERITIES];
 
@@ -69,14 +77,6 @@ const CERTBOT_RENEWAL_DAYS = 30;
 /** The filesystems whose free space is watched: the droplet's root and the data volume. */
 export const WATCHED_MOUNTPOINTS = ["/", DATA_MOUNT] as const;
 
-const PERCENT_THRESHOLDS = [
-  "max5xxPercent",
-  "minLoginSuccessPercent",
-  "minDiskFreePercent",
-  "minMemoryAvailablePercent",
-  "maxDatabaseCpuPercent",
-  "maxDatabaseConnectionsPercent",
-] as const satisfies readonly (keyof AlertThresholds)[];
 const POSITIVE_THRESHOLDS = ["p95LatencyMs", "minCertificateDays"] as const satisfies readonly (keyof AlertThresholds)[];
 
 // Label values and annotations are Go templates in Prometheus, so what the settings put into

@@ -146,6 +146,16 @@ export interface ObservabilitySettings {
   databaseConnectionLimit: number;
 }
 
+/** The thresholds that are percentages (0 to 100); the rest are positive counts of ms or days. */
+export const PERCENT_THRESHOLDS = [
+  "max5xxPercent",
+  "minLoginSuccessPercent",
+  "minDiskFreePercent",
+  "minMemoryAvailablePercent",
+  "maxDatabaseCpuPercent",
+  "maxDatabaseConnectionsPercent",
+] as const satisfies readonly (keyof AlertThresholds)[];
+
 export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   max5xxPercent: 1,
   p95LatencyMs: 150,

@@ -88,6 +88,38 @@ export function run(argv: string[], options: { input?: string; env?: NodeJS.Proc
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "", error: result.error };
 }
 
+/**
+ * A throwaway self-signed certificate and its unencrypted RSA key, written to `certFile` and
+ * `keyFile` (openssl req -x509). `extensions` are -addext values, e.g. `subjectAltName=DNS:x`.
+ */
+export function writeSelfSignedCertificate(options: {
+  certFile: string;
+  keyFile: string;
+  subject: string;
+  days: number;
+  extensions?: string[];
+}): void {
+  const { openssl } = requireTools([{ command: "openssl", debianPackage: "openssl" }]);
+  const made = run([
+    openssl,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    String(options.days),
+    "-subj",
+    options.subject,
+    ...(options.extensions ?? []).flatMap((extension) => ["-addext", extension]),
+    "-keyout",
+    options.keyFile,
+    "-out",
+    options.certFile,
+  ]);
+  if (made.status !== 0) throw new Error(`openssl req -x509 (${options.subject}): ${made.stderr}`);
+}
+
 export interface Finished {
   status: number | null;
   stdout: string;

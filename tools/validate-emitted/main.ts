@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { UNITS } from "../../components/hooks/schedule";
 import { ALERT_RULES_FILE } from "../../components/observability/rules";
 import { commandLine, UsageError } from "../cli";
-import { freePort, makeTempDir, requireTools, run } from "../lib/system";
+import { freePort, makeTempDir, requireTools, run, writeSelfSignedCertificate } from "../lib/system";
 import { localNginxCopy, localNginxVersion, requireNginxTools, testNginxConf } from "../lib/nginx-harness";
 
 interface Verdict {
@@ -60,24 +60,7 @@ function monitoringCopy(file: string): { dir: string; copy: string } {
     if (!named.startsWith(dir) || existsSync(named)) continue;
     mkdirSync(dirname(named), { recursive: true });
     if (/ca[._-]?[^/]*\.(crt|pem)$/.test(named)) {
-      const openssl = requireTools([{ command: "openssl", debianPackage: "openssl" }]).openssl;
-      const made = run([
-        openssl,
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=placeholder CA",
-        "-keyout",
-        `${named}.key`,
-        "-out",
-        named,
-      ]);
-      if (made.status !== 0) throw new Error(`openssl: ${made.stderr}`);
+      writeSelfSignedCertificate({ certFile: named, keyFile: `${named}.key`, subject: "/CN=placeholder CA", days: 1 });
     } else writeFileSync(named, "placeholder", { mode: 0o600 });
   }
   const copy = join(dir, basename(file));
