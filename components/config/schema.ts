@@ -481,6 +481,13 @@ export function stackConfigSchema(stack: string, project: string) {
           message: "must differ from hosts.api and hosts.app: Grafana gets a name of its own",
         });
       }
+      if (monitoring !== undefined && !config.observability.enabled) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["hosts", "monitoring"],
+          message: "is Grafana's name, and the monitoring is off: set observability.enabled: true, or remove hosts.monitoring",
+        });
+      }
       if (config.observability.enabled) {
         for (const problem of observabilityProblems(config.observability, config.alerts.emails, config.droplet.volumeGb))
           ctx.addIssue({ code: "custom", path: ["observability", ...problem.path], message: problem.message });

@@ -142,18 +142,43 @@ describe("observability checks across keys (only when it is on)", () => {
     assert.deepEqual(problemsAfter(withObservability({ enabled: false, metricsRetentionSize: "1TB" })), [], "off: nothing is stored");
   });
 
-  it("gives Grafana a name of its own", () => {
-    for (const monitoring of ["api.example.com", "app.example.com"])
-      assert.deepEqual(
-        problemsAfter((raw) => void (raw.hosts = { api: "api.example.com", app: "app.example.com", monitoring })),
-        ["dropstack:hosts.monitoring: must differ from hosts.api and hosts.app: Grafana gets a name of its own"],
-      );
+  it("names Grafana's host only when the monitoring is on", () => {
+    const hosts = { api: "api.example.com", monitoring: "grafana.example.com" };
     assert.deepEqual(
-      problemsAfter((raw) => void (raw.hosts = { api: "api.example.com", monitoring: "grafana.example.com" })),
+      problemsAfter((raw) => Object.assign(raw, { hosts })),
+      [
+        "dropstack:hosts.monitoring: is Grafana's name, and the monitoring is off: set observability.enabled: true, or remove hosts.monitoring",
+      ],
+    );
+    assert.deepEqual(
+      problemsAfter((raw) => Object.assign(raw, { hosts, observability: { enabled: true } })),
       [],
     );
     assert.deepEqual(
-      problemsAfter((raw) => Object.assign(raw, { manageDns: true, hosts: { api: "api.example.com", monitoring: "grafana.other.org" } })),
+      problemsAfter((raw) => Object.assign(raw, { hosts }), "production").filter((p) => p.includes("monitoring")),
+      [],
+    );
+  });
+
+  it("gives Grafana a name of its own", () => {
+    const ON = { enabled: true };
+    for (const monitoring of ["api.example.com", "app.example.com"])
+      assert.deepEqual(
+        problemsAfter((raw) =>
+          Object.assign(raw, { hosts: { api: "api.example.com", app: "app.example.com", monitoring }, observability: ON }),
+        ),
+        ["dropstack:hosts.monitoring: must differ from hosts.api and hosts.app: Grafana gets a name of its own"],
+      );
+    assert.deepEqual(
+      problemsAfter((raw) =>
+        Object.assign(raw, { hosts: { api: "api.example.com", monitoring: "grafana.example.com" }, observability: ON }),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      problemsAfter((raw) =>
+        Object.assign(raw, { manageDns: true, hosts: { api: "api.example.com", monitoring: "grafana.other.org" }, observability: ON }),
+      ),
       ['dropstack:hosts.monitoring: "grafana.other.org" is not inside the managed zone "example.com"'],
     );
   });
