@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml";
 import { alertRules, renderAlertRules, type AlertName, type AlertRule } from "../../components/observability/rules";
 import { JOBS, NGINX_LOG_METRICS, WATCHDOG_ALERT, type ObservabilitySettings } from "../../components/observability/settings";
 import { requireTools, run, scopedTempDirs } from "../../tools/lib/system";
-import { observabilitySettings } from "../unit/observability-rules-settings";
+import { observabilitySettings } from "../support/observability";
 
 const tempDir = scopedTempDirs(after);
 

@@ -18,7 +18,7 @@ import {
   type AlertThresholds,
   type ObservabilitySettings,
 } from "../../components/observability/settings";
-import { observabilitySettings } from "./observability-rules-settings";
+import { observabilitySettings } from "../support/observability";
 
 function ruleNamed(rules: AlertRule[], name: AlertName): AlertRule {
   const found = rules.find((r) => r.alert === name);

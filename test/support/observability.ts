@@ -1,5 +1,5 @@
-// ObservabilitySettings for the alert rule tests (unit and promtool): a staging stack with the
-// default thresholds, which each test changes where it needs to.
+// ObservabilitySettings for the observability tests (unit and system): a staging stack with the
+// default thresholds, which each test or file changes where it needs to.
 import { API_ALIAS } from "../../components/common/names";
 import { backendConnections } from "../../components/database/settings";
 import { BACKUP_PROBE, CHECK_INTERVAL_MINUTES } from "../../components/hooks/schedule";
