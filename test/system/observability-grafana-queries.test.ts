@@ -9,11 +9,12 @@ import { stringify } from "yaml";
 import { dashboardQueries, dashboards } from "../../components/observability/grafana";
 import { DEFAULT_ALERT_THRESHOLDS, type ObservabilitySettings } from "../../components/observability/settings";
 import { requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { observabilitySettings } from "../support/observability";
 
 const tools = requireTools([{ command: "promtool", debianPackage: "prometheus" }]);
 const tempDir = scopedTempDirs(after);
 
-const BASE: ObservabilitySettings = {
+const BASE: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
   stack: "production",
   monitoringHost: "monitoring.shop.example.com",
@@ -21,16 +22,9 @@ const BASE: ObservabilitySettings = {
   nginxContainer: "shop-production-nginx",
   backupProbe: { host: "api.shop.example.com", path: "/.well-known/dropstack/backup" },
   app: { alias: "api", port: 8080 },
-  redis: { alias: "redis", port: 6379 },
-  metricsRetentionSize: "5GB",
-  metricsRetentionDays: 15,
-  logRetentionDays: 14,
   alertEmails: [],
-  webhook: false,
-  thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
-  databaseConnectionLimit: 22,
-};
+});
 
 /** Each shape of dashboard: the login panel on and off, thresholds that print as decimals, the connections line on and off. */
 const VARIANTS: Array<[string, ObservabilitySettings]> = [

@@ -21,14 +21,9 @@ import {
   renderPrometheusConfig,
   type DatabaseMetrics,
 } from "../../components/observability/prometheus";
-import {
-  CONFIG_PATHS,
-  DEFAULT_ALERT_THRESHOLDS,
-  JOBS,
-  WATCHDOG_ALERT,
-  type ObservabilitySettings,
-} from "../../components/observability/settings";
+import { CONFIG_PATHS, JOBS, WATCHDOG_ALERT, type ObservabilitySettings } from "../../components/observability/settings";
 import { freePort, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { observabilitySettings } from "../support/observability";
 
 const tools = requireTools([
   { command: "promtool", debianPackage: "prometheus" },
@@ -40,25 +35,15 @@ const tools = requireTools([
 ]);
 const tempDir = scopedTempDirs(after);
 
-const BASE: ObservabilitySettings = {
+const BASE: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
   stack: "production",
-  monitoringHost: "monitoring.example.com",
-  tlsHosts: ["api.example.com", "app.example.com", "monitoring.example.com"],
   nginxContainer: "shop-production-nginx",
-  backupProbe: { host: "api.example.com", path: "/.well-known/acme-challenge/dropstack-backups" },
   app: { alias: "api", port: 8000, metricsPath: "/metrics" },
-  redis: { alias: "redis", port: 6379 },
-  metricsRetentionSize: "5GB",
-  metricsRetentionDays: 15,
-  logRetentionDays: 14,
   alertEmails: ["ops@example.com", "dev@example.org"],
   smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true },
   webhook: true,
-  thresholds: DEFAULT_ALERT_THRESHOLDS,
-  backupCheckIntervalMinutes: 15,
-  databaseConnectionLimit: 22,
-};
+});
 const DATABASE: DatabaseMetrics = {
   targets: [
     "db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",

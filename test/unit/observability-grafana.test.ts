@@ -36,8 +36,9 @@ import {
   type AlertThresholds,
   type ObservabilitySettings,
 } from "../../components/observability/settings";
+import { observabilitySettings } from "../support/observability";
 
-const BASE: ObservabilitySettings = {
+const BASE: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
   stack: "production",
   monitoringHost: "monitoring.shop.example.com",
@@ -45,16 +46,9 @@ const BASE: ObservabilitySettings = {
   nginxContainer: "shop-production-nginx",
   backupProbe: { host: "api.shop.example.com", path: "/.well-known/dropstack/backup" },
   app: { alias: "api", port: 8080, metricsPath: "/metrics" },
-  redis: { alias: "redis", port: 6379 },
-  metricsRetentionSize: "5GB",
-  metricsRetentionDays: 15,
-  logRetentionDays: 14,
   alertEmails: ["ops@shop.example.com"],
-  webhook: false,
-  thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
-  databaseConnectionLimit: 22,
-};
+});
 
 /** Settings the way different stacks have them, each threshold different from the others. */
 const VARIANTS: Array<{ label: string; settings: ObservabilitySettings }> = [

@@ -35,28 +35,18 @@ import {
   SERVICES,
   type ObservabilitySettings,
 } from "../../components/observability/settings";
+import { observabilitySettings } from "../support/observability";
 
 // ---------------------------------------------------------------------------------------------
 // Settings variants
 
-const base: ObservabilitySettings = {
+const base: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
   stack: "production",
-  monitoringHost: "monitoring.example.com",
-  tlsHosts: ["api.example.com", "app.example.com", "monitoring.example.com"],
   nginxContainer: "shop-production-nginx",
   backupProbe: { host: "api.example.com", path: "/.dropstack/backup" },
-  app: { alias: "api", port: 8000 },
-  redis: { alias: "redis", port: 6379 },
-  metricsRetentionSize: "5GB",
-  metricsRetentionDays: 15,
-  logRetentionDays: 14,
-  alertEmails: ["ops@example.com"],
-  webhook: false,
-  thresholds: DEFAULT_ALERT_THRESHOLDS,
   backupCheckIntervalMinutes: 60,
-  databaseConnectionLimit: 22,
-};
+});
 
 function settings(overrides: Partial<ObservabilitySettings> = {}): ObservabilitySettings {
   return { ...base, ...overrides };

@@ -15,33 +15,15 @@ import {
   type DatabaseMetrics,
 } from "../../components/observability/prometheus";
 import { RECIPIENTS_RECEIVER, WATCHDOG_RECEIVER, renderAlertmanagerConfig } from "../../components/observability/alertmanager";
-import {
-  CONFIG_PATHS,
-  DEFAULT_ALERT_THRESHOLDS,
-  JOBS,
-  SERVICES,
-  WATCHDOG_ALERT,
-  type ObservabilitySettings,
-} from "../../components/observability/settings";
+import { CONFIG_PATHS, JOBS, SERVICES, WATCHDOG_ALERT, type ObservabilitySettings } from "../../components/observability/settings";
+import { observabilitySettings } from "../support/observability";
 
-const BASE: ObservabilitySettings = {
+const BASE: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
   stack: "production",
-  monitoringHost: "monitoring.example.com",
-  tlsHosts: ["api.example.com", "app.example.com", "monitoring.example.com"],
   nginxContainer: "shop-production-nginx",
-  backupProbe: { host: "api.example.com", path: "/.well-known/acme-challenge/dropstack-backups" },
-  app: { alias: "api", port: 8000 },
-  redis: { alias: "redis", port: 6379 },
-  metricsRetentionSize: "5GB",
-  metricsRetentionDays: 15,
-  logRetentionDays: 14,
   alertEmails: [],
-  webhook: false,
-  thresholds: DEFAULT_ALERT_THRESHOLDS,
-  backupCheckIntervalMinutes: 15,
-  databaseConnectionLimit: 22,
-};
+});
 const SMTP = { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true };
 const DATABASE: DatabaseMetrics = {
   targets: [
