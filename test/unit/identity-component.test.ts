@@ -6,42 +6,12 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidConfigError } from "../../components/config";
 import { Auth0Settings, Identity, IdentityArgs } from "../../components/identity";
-import { mocks } from "../../tools/check/mocks";
+import { outputValue, recordResources } from "../support/pulumi-mocks";
 
-const created = new Map<string, pulumi.runtime.MockResourceArgs>();
-
-before(async () => {
+before(() => {
   delete process.env.AUTH0_DOMAIN;
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        created.set(args.name, args);
-        return mocks.newResource(args);
-      },
-      call: mocks.call,
-    },
-    "dropstack",
-    "test",
-    false,
-  );
 });
-
-function value<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) =>
-    output.apply((v) => {
-      resolve(v);
-      return v;
-    }),
-  );
-}
-
-/** The inputs the mock provider received for a resource, once it is registered. */
-async function inputsOf(resource: pulumi.CustomResource): Promise<Record<string, unknown>> {
-  const name = await value(resource.urn).then((urn) => urn.split("::").pop() as string);
-  const args = created.get(name);
-  assert.ok(args, `${name} was never registered`);
-  return args.inputs as Record<string, unknown>;
-}
+const created = recordResources();
 
 const AUTH0: Auth0Settings = {
   apiIdentifier: "https://api.example.com",
@@ -62,16 +32,16 @@ function identity(name: string, overrides: Partial<IdentityArgs> = {}): Identity
 describe("Identity outputs", () => {
   it("gives the app its Auth0 environment, in the clear", async () => {
     const tenant = identity("outputs");
-    assert.deepEqual(await value(tenant.appEnvironment), {
+    assert.deepEqual(await outputValue(tenant.appEnvironment), {
       AUTH0_DOMAIN: "acme.eu.auth0.com",
       AUTH0_AUDIENCE: "https://api.example.com",
       AUTH0_CLIENT_ID: "mock-client-id-outputs-spa",
       AUTH0_ROLES_CLAIM: "https://api.example.com/roles",
     });
     assert.equal(await pulumi.isSecret(tenant.appEnvironment), false);
-    assert.equal(await value(tenant.spaClientId), "mock-client-id-outputs-spa");
-    assert.equal(await value(tenant.audience), "https://api.example.com");
-    assert.equal(await value(tenant.domain), "acme.eu.auth0.com");
+    assert.equal(await outputValue(tenant.spaClientId), "mock-client-id-outputs-spa");
+    assert.equal(await outputValue(tenant.audience), "https://api.example.com");
+    assert.equal(await outputValue(tenant.domain), "acme.eu.auth0.com");
   });
 
   it("keeps the user-management credentials secret", async () => {
@@ -79,7 +49,7 @@ describe("Identity outputs", () => {
     assert.equal(await pulumi.isSecret(tenant.m2mClientSecret), true);
     assert.equal(await pulumi.isSecret(tenant.m2mClientId), true);
     assert.equal(await pulumi.isSecret(tenant.managementEnvironment), true);
-    assert.deepEqual(await value(tenant.managementEnvironment), {
+    assert.deepEqual(await outputValue(tenant.managementEnvironment), {
       AUTH0_DOMAIN: "acme.eu.auth0.com",
       AUTH0_MANAGEMENT_CLIENT_ID: "mock-client-id-secrets-user-management",
       AUTH0_MANAGEMENT_CLIENT_SECRET: "mock-client-secret-secrets-user-management-credentials",
@@ -90,7 +60,9 @@ describe("Identity outputs", () => {
 describe("Identity resources", () => {
   it("uses auth0.claimNamespace for the Action secret and the roles claim when set", async () => {
     const tenant = identity("namespace", { auth0: { ...AUTH0, claimNamespace: "https://claims.example.com/" } });
-    assert.deepEqual((await inputsOf(tenant.postLogin)).secrets, [{ name: "CLAIM_NAMESPACE", value: "https://claims.example.com/" }]);
+    assert.deepEqual((await created.inputsOf(tenant.postLogin)).secrets, [
+      { name: "CLAIM_NAMESPACE", value: "https://claims.example.com/" },
+    ]);
     assert.equal(tenant.rolesClaim, "https://claims.example.com/roles");
   });
 
@@ -99,16 +71,16 @@ describe("Identity resources", () => {
       hosts: { api: "api.example.com" },
       auth0: { ...AUTH0, spa: { callbacks: ["https://api.example.com/callback"] } },
     });
-    const spa = await inputsOf(tenant.spa);
+    const spa = await created.inputsOf(tenant.spa);
     assert.deepEqual(spa.callbacks, ["https://api.example.com/callback"]);
     assert.deepEqual(spa.allowedLogoutUrls, ["https://api.example.com"]);
     assert.deepEqual(spa.webOrigins, ["https://api.example.com"]);
   });
 
   it("turns admin notifications on only with alert emails", async () => {
-    const quiet = await inputsOf(identity("quiet").attackProtection);
+    const quiet = await created.inputsOf(identity("quiet").attackProtection);
     assert.ok(!(quiet.suspiciousIpThrottling as { shields: string[] }).shields.includes("admin_notification"));
-    const alerting = await inputsOf(identity("alerting", { alertEmails: ["ops@example.com"] }).attackProtection);
+    const alerting = await created.inputsOf(identity("alerting", { alertEmails: ["ops@example.com"] }).attackProtection);
     assert.ok((alerting.breachedPasswordDetection as { shields: string[] }).shields.includes("admin_notification"));
   });
 
@@ -117,7 +89,7 @@ describe("Identity resources", () => {
     assert.deepEqual(Object.keys(some.roles).sort(), ["guest", "pharmacist", "super_admin"]);
     assert.deepEqual(Object.keys(some.rolePermissions).sort(), ["pharmacist", "super_admin"]);
     assert.ok(some.scopes);
-    assert.deepEqual((await inputsOf(some.scopes)).scopes, [
+    assert.deepEqual((await created.inputsOf(some.scopes)).scopes, [
       { name: "read:prescriptions", description: "Held by pharmacist" },
       { name: "read:users", description: "Held by super_admin" },
       { name: "write:users", description: "Held by super_admin" },
@@ -126,7 +98,7 @@ describe("Identity resources", () => {
     const none = identity("no-permissions", { auth0: { ...AUTH0, roles: { guest: [] } } });
     assert.equal(none.scopes, undefined);
     assert.deepEqual(none.rolePermissions, {});
-    assert.equal((await inputsOf(none.roles.guest)).name, "guest");
+    assert.equal((await created.inputsOf(none.roles.guest)).name, "guest");
   });
 });
 
@@ -136,10 +108,10 @@ describe("Identity tenant domain", () => {
     process.env.AUTH0_DOMAIN = "from-env.eu.auth0.com";
     try {
       const fromConfig = identity("domain-config", { domain: undefined });
-      assert.equal((await inputsOf(fromConfig.m2mGrant)).audience, "https://from-config.eu.auth0.com/api/v2/");
+      assert.equal((await created.inputsOf(fromConfig.m2mGrant)).audience, "https://from-config.eu.auth0.com/api/v2/");
       pulumi.runtime.setConfig("auth0:domain", "");
       const fromEnv = identity("domain-env", { domain: undefined });
-      assert.equal((await inputsOf(fromEnv.m2mGrant)).audience, "https://from-env.eu.auth0.com/api/v2/");
+      assert.equal((await created.inputsOf(fromEnv.m2mGrant)).audience, "https://from-env.eu.auth0.com/api/v2/");
     } finally {
       delete process.env.AUTH0_DOMAIN;
     }

@@ -1,30 +1,13 @@
 // With observability on, Grafana signs in through the stack's tenant: a confidential client
 // for the authorization code flow only, whose callback is Grafana's on hosts.monitoring.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Identity } from "../../components/identity";
 import { grafanaClientUrls } from "../../components/identity/settings";
-import { mocks } from "../../tools/check/mocks";
+import { outputValue, recordResources } from "../support/pulumi-mocks";
 
-const created = new Map<string, pulumi.runtime.MockResourceArgs>();
-
-before(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        created.set(args.name, args);
-        return mocks.newResource(args);
-      },
-      call: mocks.call,
-    },
-    "dropstack",
-    "test",
-    false,
-  );
-});
-
-const value = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply((v) => (resolve(v), v)));
+const created = recordResources();
 
 function identity(name: string, grafanaHost?: string): Identity {
   return new Identity(name, {
@@ -41,7 +24,7 @@ describe("Identity's Grafana client", () => {
     for (const host of ["monitoring.example.com", "grafana.ops.example.org"]) {
       const tenant = identity(`with-${host.split(".")[0]}`, host);
       assert.ok(tenant.grafana);
-      await value(tenant.grafana.clientSecret);
+      await outputValue(tenant.grafana.clientSecret);
       const client = created.get(`with-${host.split(".")[0]}-grafana`);
       assert.ok(client, "the client is registered");
       assert.equal(client.type, "auth0:index/client:Client");
@@ -53,13 +36,13 @@ describe("Identity's Grafana client", () => {
       const credentials = created.get(`with-${host.split(".")[0]}-grafana-credentials`);
       assert.equal(credentials?.inputs.authenticationMethod, "client_secret_post");
       assert.equal(await pulumi.isSecret(tenant.grafana.clientSecret), true);
-      assert.match(await value(tenant.grafana.clientSecret), /^mock-client-secret-/);
+      assert.match(await outputValue(tenant.grafana.clientSecret), /^mock-client-secret-/);
     }
   });
 
   it("is not created when observability is off", async () => {
     const tenant = identity("without");
-    await value(tenant.spaClientId);
+    await outputValue(tenant.spaClientId);
     assert.equal(tenant.grafana, undefined);
     assert.equal(created.has("without-grafana"), false);
   });

@@ -1,3 +1,4 @@
+// run-tests: own process (Pulumi's mocks, set by test/support/pulumi-mocks.ts, are process-wide)
 // The Proxy component on its own under Pulumi mocks, with and without hosts.monitoring (which
 // the committed stacks do not set yet): Grafana's alias and port from the Observability
 // settings reach nginx.conf, and the monitoring host joins every list of domains, the
@@ -6,45 +7,13 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-import * as pulumi from "@pulumi/pulumi";
 import { API_ALIAS } from "../../components/common/names";
 import { SERVICES } from "../../components/observability/settings";
 import { Proxy, type ProxyArgs } from "../../components/proxy";
 import { DEFAULT_PROXY_SETTINGS, DOCKER_DNS_RESOLVER, IMAGE_NGINX_VERSION, renderNginxConf } from "../../components/proxy/render";
-import { mocks } from "../../tools/check/mocks";
+import { recordResources } from "../support/pulumi-mocks";
 
-const created = new Map<string, pulumi.runtime.MockResourceArgs>();
-
-before(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        created.set(args.name, args);
-        return mocks.newResource(args);
-      },
-      call: mocks.call,
-    },
-    "dropstack",
-    "test",
-    false,
-  );
-});
-
-function value<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) =>
-    output.apply((v) => {
-      resolve(v);
-      return v;
-    }),
-  );
-}
-
-async function inputsOf(resource: pulumi.CustomResource): Promise<Record<string, unknown>> {
-  const name = await value(resource.urn).then((urn) => urn.split("::").pop() as string);
-  const args = created.get(name);
-  assert.ok(args, `${name} was never registered`);
-  return args.inputs as Record<string, unknown>;
-}
+const created = recordResources();
 
 function proxy(name: string, hosts: ProxyArgs["hosts"]): Proxy {
   const connection = { host: "203.0.113.10", user: "deploy" };
@@ -64,7 +33,8 @@ function proxy(name: string, hosts: ProxyArgs["hosts"]): Proxy {
   });
 }
 
-const uploaded = async (container: docker.Container) => (((await inputsOf(container)).uploads as { content: string }[]) ?? [])[0].content;
+const uploaded = async (container: docker.Container) =>
+  (((await created.inputsOf(container)).uploads as { content: string }[]) ?? [])[0].content;
 
 const variants: [string, ProxyArgs["hosts"], string[]][] = [
   ["api alone", { api: "api.example.com" }, ["api.example.com"]],
@@ -105,9 +75,12 @@ describe("Proxy with and without hosts.monitoring (mocks)", () => {
         const quoted = `'${domains.join(" ")}'`;
         assert.match(await uploaded(component.certbot), new RegExp(`^DOMAINS=${quoted}$`, "m"));
         assert.match(await uploaded(component.nginx), new RegExp(`^DOMAINS=${quoted}$`, "m"));
-        assert.match(String((await inputsOf(component.placeholder)).create), new RegExp(`certificates for ${domains.join(", ")} until`));
         assert.match(
-          String((await inputsOf(component.issuance)).create),
+          String((await created.inputsOf(component.placeholder)).create),
+          new RegExp(`certificates for ${domains.join(", ")} until`),
+        );
+        assert.match(
+          String((await created.inputsOf(component.issuance)).create),
           new RegExp(`\\nfor host in ${domains.map((d) => `'${d}'`).join(" ")}; do\\n`),
         );
       });
