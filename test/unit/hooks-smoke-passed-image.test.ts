@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { HOOK_SUFFIX, SmokeTest, SmokeTestArgs } from "../../components/hooks";
-import { healthSmokeCheck } from "../../components/hooks/commands";
+import { HOOK_SUFFIX } from "../../components/hooks";
 import { mocks } from "../../tools/check/mocks";
+import { outputValue } from "../support/pulumi-mocks";
+import { SMOKE_IMAGE, SMOKE_WATCH, smokeTest } from "../support/smoke-test";
 
 /** Resource name suffix to the release of its held-back registration. */
 const held = new Map<string, () => void>();
@@ -28,30 +29,6 @@ before(async () => {
   );
 });
 
-const WATCH: NonNullable<SmokeTestArgs["watch"]> = {
-  nginxContainer: "acme-nginx",
-  imageId: "sha256:" + "a".repeat(64),
-  windowSeconds: 120,
-  max5xxPercent: 1,
-  p95LatencyMs: 800,
-  minRequests: 20,
-  stack: "staging",
-  rollback: true,
-  ignoredHosts: [],
-};
-
-function smokeTest(name: string, watch?: SmokeTestArgs["watch"]): SmokeTest {
-  return new SmokeTest(name, {
-    connection: { host: "203.0.113.10", user: "deploy" },
-    checks: [healthSmokeCheck("api.example.com", "/healthz")],
-    insecure: false,
-    image: `ghcr.io/acme/api@sha256:${"b".repeat(64)}`,
-    triggers: ["deploy-1"],
-    dependsOn: [],
-    ...(watch ? { watch } : {}),
-  });
-}
-
 /** Whether the output has resolved after the event loop has had time to settle the rest. */
 async function resolvesWithoutWaiting(output: pulumi.Output<string>): Promise<boolean> {
   let resolved = false;
@@ -61,10 +38,6 @@ async function resolvesWithoutWaiting(output: pulumi.Output<string>): Promise<bo
   });
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   return resolved;
-}
-
-async function resolved(output: pulumi.Output<string>): Promise<string> {
-  return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
 }
 
 /** Holds back the registration of the resource whose name ends in `suffix` until released. */
@@ -81,7 +54,7 @@ describe("SmokeTest.passedImage (mocks)", () => {
   it("resolves to the deployed image once the smoke test has run, with no watch", async () => {
     const test = smokeTest("plain");
     assert.equal(test.watch, undefined);
-    assert.equal(await resolved(test.passedImage), `ghcr.io/acme/api@sha256:${"b".repeat(64)}`);
+    assert.equal(await outputValue(test.passedImage), SMOKE_IMAGE);
   });
 
   it("waits for the smoke test", async () => {
@@ -89,28 +62,24 @@ describe("SmokeTest.passedImage (mocks)", () => {
     const test = smokeTest("held-smoke");
     assert.equal(await resolvesWithoutWaiting(test.passedImage), false, "passedImage resolved before the smoke test ran");
     release();
-    assert.match(await resolved(test.passedImage), /@sha256:/);
+    assert.match(await outputValue(test.passedImage), /@sha256:/);
   });
 
   it("waits for the watch as well, when app.watch is on", async () => {
     const release = holdBack(`held-watch${HOOK_SUFFIX.watch}`);
-    const test = smokeTest("held-watch", WATCH);
+    const test = smokeTest("held-watch", { watch: SMOKE_WATCH });
     assert.ok(test.watch, "the watch is registered");
     assert.equal(await resolvesWithoutWaiting(test.passedImage), false, "passedImage resolved before the watch ran");
     release();
-    assert.match(await resolved(test.passedImage), /@sha256:/);
+    assert.match(await outputValue(test.passedImage), /@sha256:/);
   });
 
   it("does not wait for a held-back resource that is not one of its checks", async () => {
     // The control for the two tests above: holding back the prune does not hold the image.
     const release = holdBack("held-prune-prune-images");
-    const test = new SmokeTest("held-prune", {
-      connection: { host: "203.0.113.10", user: "deploy" },
-      checks: [healthSmokeCheck("api.example.com", "/healthz")],
-      insecure: false,
+    const test = smokeTest("held-prune", {
       image: "ghcr.io/acme/api:rc",
       triggers: [],
-      dependsOn: [],
       pruneImages: { repository: "ghcr.io/acme/api", imageId: "sha256:" + "c".repeat(64) },
     });
     assert.equal(await resolvesWithoutWaiting(test.passedImage), true);
