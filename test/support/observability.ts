@@ -3,7 +3,13 @@
 import { API_ALIAS } from "../../components/common/names";
 import { backendConnections } from "../../components/database/settings";
 import { BACKUP_PROBE, CHECK_INTERVAL_MINUTES } from "../../components/hooks/schedule";
-import { DEFAULT_ALERT_THRESHOLDS, type AlertThresholds, type ObservabilitySettings } from "../../components/observability/settings";
+import type { DatabaseMetrics } from "../../components/observability/prometheus";
+import {
+  DEFAULT_ALERT_THRESHOLDS,
+  type AlertThresholds,
+  type ObservabilitySettings,
+  type SmtpSettings,
+} from "../../components/observability/settings";
 
 export function observabilitySettings(
   overrides: Partial<Omit<ObservabilitySettings, "thresholds">> & { thresholds?: Partial<AlertThresholds> } = {},
@@ -29,3 +35,15 @@ export function observabilitySettings(
     thresholds: { ...DEFAULT_ALERT_THRESHOLDS, ...thresholds },
   };
 }
+
+/** Outgoing mail through a relay that takes a login, over STARTTLS. */
+export const SMTP: SmtpSettings = { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true };
+
+/** DigitalOcean's metrics endpoints of a database cluster and its standby, and the metrics user. */
+export const DATABASE_METRICS: DatabaseMetrics = {
+  targets: [
+    "db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
+    "replica-db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
+  ],
+  username: "doadmin-metrics",
+};

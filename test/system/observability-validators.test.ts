@@ -23,7 +23,7 @@ import {
 } from "../../components/observability/prometheus";
 import { CONFIG_PATHS, JOBS, WATCHDOG_ALERT, type ObservabilitySettings } from "../../components/observability/settings";
 import { freePort, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
-import { observabilitySettings } from "../support/observability";
+import { DATABASE_METRICS, SMTP, observabilitySettings } from "../support/observability";
 
 const tools = requireTools([
   { command: "promtool", debianPackage: "prometheus" },
@@ -41,19 +41,12 @@ const BASE: ObservabilitySettings = observabilitySettings({
   nginxContainer: "shop-production-nginx",
   app: { alias: "api", port: 8000, metricsPath: "/metrics" },
   alertEmails: ["ops@example.com", "dev@example.org"],
-  smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true },
+  smtp: SMTP,
   webhook: true,
 });
-const DATABASE: DatabaseMetrics = {
-  targets: [
-    "db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
-    "replica-db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
-  ],
-  username: "doadmin-metrics",
-};
 
 const VARIANTS: [string, ObservabilitySettings, DatabaseMetrics | undefined][] = [
-  ["everything: app metrics, database, emails with a login, webhook, three hosts", BASE, DATABASE],
+  ["everything: app metrics, database, emails with a login, webhook, three hosts", BASE, DATABASE_METRICS],
   [
     "the least: no app metrics, no database, no recipients, one host",
     {
@@ -75,7 +68,7 @@ const VARIANTS: [string, ObservabilitySettings, DatabaseMetrics | undefined][] =
       smtp: { smarthost: "10.0.0.5:25", from: "alerts@example.com", requireTls: false },
       webhook: false,
     },
-    { targets: [DATABASE.targets[0]], username: "metrics" },
+    { targets: [DATABASE_METRICS.targets[0]], username: "metrics" },
   ],
   [
     "webhook only, app metrics on their own path",
@@ -85,7 +78,7 @@ const VARIANTS: [string, ObservabilitySettings, DatabaseMetrics | undefined][] =
   [
     "small retention, two hosts",
     { ...BASE, tlsHosts: ["api.example.com", "app.example.com"], metricsRetentionSize: "512MB", metricsRetentionDays: 3 },
-    DATABASE,
+    DATABASE_METRICS,
   ],
 ];
 
@@ -287,7 +280,7 @@ describe("Prometheus running with the rendered flags and prometheus.yml", () => 
 
   before(async () => {
     const root = tempDir("obs-prometheus");
-    const files = containerFiles(root, settings, DATABASE, certificateAuthority(root, []).caFile);
+    const files = containerFiles(root, settings, DATABASE_METRICS, certificateAuthority(root, []).caFile);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // The container's flags, with its paths moved under root and the listen address on loopback.
@@ -348,7 +341,7 @@ describe("Prometheus running with the rendered flags and prometheus.yml", () => 
     ]);
     assert.deepEqual(
       byJob(JOBS.database).map((target) => target.url),
-      [...DATABASE.targets].sort().map((target) => `https://${target}/metrics`),
+      [...DATABASE_METRICS.targets].sort().map((target) => `https://${target}/metrics`),
     );
     assert.deepEqual(byJob(JOBS.nginx), [{ url: "http://alloy:12345/metrics", instance: "alloy:12345" }]);
     assert.deepEqual(byJob(JOBS.redis), [{ url: "http://cache-exporter:9121/metrics", instance: "cache-exporter:9121" }]);

@@ -16,7 +16,7 @@ import {
 } from "../../components/observability/prometheus";
 import { RECIPIENTS_RECEIVER, WATCHDOG_RECEIVER, renderAlertmanagerConfig } from "../../components/observability/alertmanager";
 import { CONFIG_PATHS, JOBS, SERVICES, WATCHDOG_ALERT, type ObservabilitySettings } from "../../components/observability/settings";
-import { observabilitySettings } from "../support/observability";
+import { DATABASE_METRICS, SMTP, observabilitySettings } from "../support/observability";
 
 const BASE: ObservabilitySettings = observabilitySettings({
   name: "shop-production",
@@ -24,20 +24,12 @@ const BASE: ObservabilitySettings = observabilitySettings({
   nginxContainer: "shop-production-nginx",
   alertEmails: [],
 });
-const SMTP = { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "apikey", requireTls: true };
-const DATABASE: DatabaseMetrics = {
-  targets: [
-    "db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
-    "replica-db-postgresql-nyc3-1-do-user-2-0.b.db.ondigitalocean.com:9273",
-  ],
-  username: "doadmin-metrics",
-};
 
 /** Every combination of the settings that change what is scraped, probed and notified. */
 function variants(): { label: string; settings: ObservabilitySettings; database: DatabaseMetrics | undefined }[] {
   const out = [];
   for (const metricsPath of [undefined, "/metrics", "/internal/prometheus"])
-    for (const database of [undefined, DATABASE, { targets: [DATABASE.targets[0]], username: "metrics" }])
+    for (const database of [undefined, DATABASE_METRICS, { targets: [DATABASE_METRICS.targets[0]], username: "metrics" }])
       for (const tlsHosts of [["api.example.com"], BASE.tlsHosts])
         for (const [alertEmails, smtp] of [
           [[], undefined],
@@ -203,8 +195,8 @@ describe("prometheus.yml", () => {
     ["a database URL as target", {}, { targets: ["https://db.example.com:9273/metrics"], username: "m" }, /database\.targets: .*https/],
     ["a database target without port", {}, { targets: ["db.example.com"], username: "m" }, /database\.targets: .*"db\.example\.com"/],
     ["a database port out of range", {}, { targets: ["db.example.com:99999"], username: "m" }, /database\.targets: /],
-    ["an empty metrics user", {}, { targets: DATABASE.targets, username: "" }, /database\.username: /],
-    ["a metrics user with a space", {}, { targets: DATABASE.targets, username: "a b" }, /database\.username: /],
+    ["an empty metrics user", {}, { targets: DATABASE_METRICS.targets, username: "" }, /database\.username: /],
+    ["a metrics user with a space", {}, { targets: DATABASE_METRICS.targets, username: "a b" }, /database\.username: /],
   ];
   for (const [what, change, database, message] of refusals) {
     test(`refuses ${what}, naming the setting`, () => {
