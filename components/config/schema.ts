@@ -158,7 +158,7 @@ const httpsUrl = checkedString((v) => {
   } catch {
     return "expected an https:// URL";
   }
-  if (url.protocol !== "https:") return `expected an https:// URL, got a ${url.protocol.replace(/:$/, "")} URL`;
+  if (url.protocol !== "https:") return `expected an https:// URL, got a ${url.protocol.slice(0, -1)} URL`;
   // Credentials belong in the secret password keys, never in a URL.
   if (url.username !== "" || url.password !== "") return "expected a URL without credentials in it";
   return undefined;
