@@ -1,7 +1,8 @@
 // dropstack:observability's user names and Grafana role names: a relay or Loki user name is one
 // word (no space before, inside or after it), and a malformed Grafana role name under each
 // Grafana role is refused with the message that says what is expected. Cases are generated over
-// whitespace at each edge and every Grafana role.
+// whitespace at each edge and every Grafana role; the relay's smarthost is host:port with nothing
+// before or after, and a one-character host is a host.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type MinimalConfig, problemsAfter } from "../support/config";
@@ -35,4 +36,24 @@ describe("observability.grafanaRoles names", () => {
           `dropstack:observability.grafanaRoles.${grafanaRole}: needs dropstack:auth0: Grafana's roles come from its tenant`,
         ]);
       });
+});
+
+describe("observability.smtp.smarthost is host:port and nothing else", () => {
+  const SMARTHOST = "expected host:port of the mail relay, e.g. smtp.example.com:587";
+  for (const smarthost of [
+    " smtp.example.com:587",
+    "-smtp.example.com:587",
+    "smtp.example.com:587 ",
+    "smtp.example.com:587x",
+    "smtp.example.com:587/",
+  ])
+    it(`refuses ${JSON.stringify(smarthost)}`, () => {
+      assert.deepEqual(problemsAfter(withObservability({ smtp: { ...SMTP, smarthost } })), [
+        `dropstack:observability.smtp.smarthost: ${SMARTHOST}, got ${JSON.stringify(smarthost)}`,
+      ]);
+    });
+  for (const smarthost of ["s:25", "1:587", "SMTP.example.com:465", "10.0.0.5:2525"])
+    it(`takes ${smarthost}`, () => {
+      assert.deepEqual(problemsAfter(withObservability({ smtp: { ...SMTP, smarthost } })), []);
+    });
 });
