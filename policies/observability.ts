@@ -1,6 +1,6 @@
 // Observability policies: production runs the monitoring stack (every go/no-go and rollback
 // decision reads its metrics), and a droplet that runs it has the memory for it and the app.
-import { StackValidationPolicy } from "@pulumi/policy";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CONTAINER_ROLES, ROLE_LABEL, componentType } from "../components/common/names";
 import { known } from "./util";
 
@@ -43,10 +43,12 @@ export const observabilityDropletMemory: StackValidationPolicy = {
         ),
     );
     if (monitoring.length === 0) return;
-    const unlimited = monitoring.filter((r) => !(typeof r.props.memory === "number" && r.props.memory > 0));
+    const limitOf = (r: PolicyResource) => (typeof r.props.memory === "number" && r.props.memory > 0 ? r.props.memory : undefined);
+    const unlimited = monitoring.filter((r) => limitOf(r) === undefined);
     for (const r of unlimited)
       reportViolation(`monitoring container ${r.name} has no memory limit: set memory (MiB) so it cannot starve the app`);
-    const limits = monitoring.reduce((sum, r) => sum + (typeof r.props.memory === "number" ? r.props.memory : 0), 0);
+    // The droplet is sized by the limits that are limits; the others are reported above.
+    const limits = monitoring.reduce((sum, r) => sum + (limitOf(r) ?? 0), 0);
     for (const droplet of args.resources.filter((r) => r.type === DROPLET)) {
       const size = known(() => droplet.props.size);
       if (typeof size !== "string") continue;
