@@ -213,7 +213,8 @@ const observability = grafanaHost
       ingressNetworkName: app.ingressNetwork.name,
       connection: host.connection,
       hostReady: host.ready,
-      databaseCluster: database.cluster,
+      // The cluster the app runs on: the restored one after a point-in-time recovery.
+      databaseCluster: database.restored?.cluster ?? database.cluster,
       redisPassword: cache.password.result,
       secrets: {
         smtpPassword: config.observability.smtp?.password,
