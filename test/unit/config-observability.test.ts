@@ -128,6 +128,12 @@ describe("observability checks across keys (only when it is on)", () => {
       problemsAfter(withObservability({ enabled: true, remoteLoki: { url: "https://logs.example.com/loki/api/v1/push", password: "p" } })),
       ["dropstack:observability.remoteLoki.username: set both remoteLoki.username and remoteLoki.password (secret), or neither"],
     );
+    assert.deepEqual(
+      problemsAfter(
+        withObservability({ enabled: true, remoteLoki: { url: "https://logs.example.com/loki/api/v1/push", username: "tenant" } }),
+      ),
+      ["dropstack:observability.remoteLoki.password: set both remoteLoki.username and remoteLoki.password (secret), or neither"],
+    );
   });
 
   it("keeps the metrics to half of the data volume", () => {
