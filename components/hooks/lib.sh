@@ -32,12 +32,18 @@ start_lock_session() {
 # hence the lookup) or statement_timeout would end it, and the lock with it, halfway.
 wait_for_lock() {
   local marker=dropstack-lock-acquired line
-  printf '%s\n' \
-    "SET application_name = '$1';" \
-    "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
-    "SET statement_timeout = 0;" \
-    "SET lock_timeout = '${2}s';" \
-    "SELECT '$marker' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" 1>&"$lock_in"
+  # psql may already have exited (refused the password, say): the write then meets a pipe
+  # without a reader, whose SIGPIPE would kill the script before it reads psql's last words.
+  # In a subshell that ignores it, the write just fails, and the loop below reads the reason.
+  (
+    trap '' PIPE
+    printf '%s\n' \
+      "SET application_name = '$1';" \
+      "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
+      "SET statement_timeout = 0;" \
+      "SET lock_timeout = '${2}s';" \
+      "SELECT '$marker' FROM pg_advisory_lock($DATABASE_LOCK_SQL);" 1>&"$lock_in"
+  ) 2>/dev/null
   lock_output=''
   while IFS= read -r line <&"$lock_out"; do
     if [[ $line == "$marker" ]]; then

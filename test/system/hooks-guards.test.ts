@@ -280,5 +280,25 @@ describe("hook guards", () => {
       const missing = libCall("backup_created_epoch", `{\n  "label": null\n}\n`);
       assert.equal(missing.status, 1);
     });
+
+    test("wait_for_lock reports why, not a dead script, when the lock session's psql has already exited", () => {
+      // psql refused the password and exited before the lock request was written: a pipe
+      // without a reader. The request must fail quietly and the reason be read back.
+      const reasons = ['psql: error: password authentication failed for user "app"', "FATAL:  too many connections"];
+      for (const reason of reasons) {
+        const script = [
+          "set -euo pipefail",
+          `source '${LIB}'`,
+          "exec {lock_in}> >(exec true)",
+          "sleep 0.3",
+          `exec {lock_out}< <(printf '%s\\n' ${JSON.stringify(reason)})`,
+          "if wait_for_lock 'dropstack test lock' 5; then echo acquired; else echo \"refused ($?): $lock_output\"; fi",
+        ].join("\n");
+        const result = run(["bash", "-c", script], { env: { PATH: process.env.PATH } });
+        assert.equal(result.status, 0, `killed by a signal? ${result.status} ${result.stderr}`);
+        assert.equal(result.stdout, `refused (1): ${reason}\n`);
+        assert.doesNotMatch(result.stderr, /broken pipe/i, "the failed write says nothing of its own");
+      }
+    });
   });
 });
