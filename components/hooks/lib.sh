@@ -34,9 +34,8 @@ wait_for_lock() {
   local marker=dropstack-lock-acquired line
   # psql may already have exited (refused the password, say): the write then meets a pipe
   # without a reader, whose SIGPIPE would kill the script before it reads psql's last words.
-  # In a subshell that ignores it, the write just fails, and the loop below reads the reason.
+  # Written from a subshell, only the subshell dies, and the loop below reads the reason.
   (
-    trap '' PIPE
     printf '%s\n' \
       "SET application_name = '$1';" \
       "DO \$\$ BEGIN PERFORM set_config(name, '0', false) FROM pg_settings WHERE name = 'idle_session_timeout'; END \$\$;" \
