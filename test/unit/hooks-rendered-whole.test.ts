@@ -411,6 +411,12 @@ describe("hook settings that make no sense are refused", () => {
         host,
       );
     assert.ok(renderWatchCommand({ ...ok, ignoredHosts: [] }).includes("\nIGNORED_HOSTS=''\n"));
+    // One word per host: watch.sh splits the list on spaces.
+    assert.ok(
+      renderWatchCommand({ ...ok, ignoredHosts: ["monitoring.example.com", "grafana.example.org"] }).includes(
+        "\nIGNORED_HOSTS='monitoring.example.com grafana.example.org'\n",
+      ),
+    );
     const text = renderWatchCommand(ok);
     for (const line of [
       "NGINX_CONTAINER='nginx'",
