@@ -302,6 +302,28 @@ describe("module score", () => {
     );
   });
 
+  it("neither confirms nor calls stale a listed entry whose mutant timed out, and says so; a killed one is still stale", () => {
+    const outcomes = [...many("Killed", 3), ...many("Timeout", 1, 100)];
+    const [killedKey] = mutantKeys([outcomes[0]]);
+    const [timedOutKey] = mutantKeys([outcomes[3]]);
+    const reason = "the mutant changes nothing a caller can see";
+    const score = scoreModule(POLICIES, outcomes, [
+      { key: killedKey, reason },
+      { key: timedOutKey, reason },
+    ]);
+    assert.deepEqual(
+      score.stale.map((entry) => entry.key),
+      [killedKey],
+    );
+    assert.deepEqual(
+      score.equivalentTimedOut.map((entry) => entry.key),
+      [timedOutKey],
+    );
+    assert.equal(score.equivalent, 0, "not counted as equivalent either");
+    const onlyTimedOut = scoreModule(POLICIES, outcomes, [{ key: timedOutKey, reason }]);
+    assert.match(formatScore(onlyTimedOut, 90, 1), / ok$/);
+  });
+
   it("prints ok only at or over the target with nothing unexplained or stale", () => {
     const passing = scoreModule(POLICIES, [...many("Killed", 9), ...many("Timeout", 1, 50)], []);
     assert.match(formatScore(passing, 90, 12), /^policies\s+100\.0%\s+10 mutants: 9 killed, 1 timeout, 0 survived.* 12 s {2}ok$/);
@@ -342,6 +364,13 @@ describe("the committed equivalents", () => {
     assert.deepEqual(verdict.unexplained, ["a|2", "b|1"]);
     assert.deepEqual(
       verdict.stale.map((entry) => entry.key),
+      ["a|3"],
+    );
+    assert.deepEqual(verdict.timedOut, []);
+    const withTimeout = judgeSurvivors([], [{ key: "a|3", reason }], () => true, ["a|3", "b|9"]);
+    assert.deepEqual(withTimeout.stale, []);
+    assert.deepEqual(
+      withTimeout.timedOut.map((entry) => entry.key),
       ["a|3"],
     );
   });

@@ -33,18 +33,24 @@ export function parseEquivalents(parsed: unknown, source: string): Equivalent[] 
 /**
  * Splits the survivors into those the list explains and those it does not, and finds the
  * stale entries among `inScope` (the entries the run could have judged: a run of one module
- * says nothing about another module's entries).
+ * says nothing about another module's entries). An entry whose mutant timed out is neither:
+ * a timeout shows no test kills it, only that the tests ran out of time (a loaded machine),
+ * so it is reported apart as `timedOut`.
  */
 export function judgeSurvivors(
   survivorKeys: readonly string[],
   equivalents: readonly Equivalent[],
   inScope: (key: string) => boolean,
-): { explained: string[]; unexplained: string[]; stale: Equivalent[] } {
+  timedOutKeys: readonly string[] = [],
+): { explained: string[]; unexplained: string[]; stale: Equivalent[]; timedOut: Equivalent[] } {
   const listed = new Set(equivalents.map((entry) => entry.key));
   const surviving = new Set(survivorKeys);
+  const timedOut = new Set(timedOutKeys);
+  const unjudged = equivalents.filter((entry) => inScope(entry.key) && !surviving.has(entry.key));
   return {
     explained: survivorKeys.filter((key) => listed.has(key)),
     unexplained: survivorKeys.filter((key) => !listed.has(key)),
-    stale: equivalents.filter((entry) => inScope(entry.key) && !surviving.has(entry.key)),
+    stale: unjudged.filter((entry) => !timedOut.has(entry.key)),
+    timedOut: unjudged.filter((entry) => timedOut.has(entry.key)),
   };
 }

@@ -233,6 +233,8 @@ export interface ModuleScore {
   score: number;
   unexplained: { key: string; outcome: MutantOutcome }[];
   stale: Equivalent[];
+  /** Listed equivalents whose mutant timed out this run: neither confirmed nor stale. */
+  equivalentTimedOut: Equivalent[];
 }
 
 /**
@@ -246,10 +248,11 @@ export function scoreModule(module: MutationModule, outcomes: readonly MutantOut
   const survivorIndexes = sorted.flatMap((outcome, index) =>
     outcome.status === "Survived" || outcome.status === "NoCoverage" ? [index] : [],
   );
-  const { explained, unexplained, stale } = judgeSurvivors(
+  const { explained, unexplained, stale, timedOut } = judgeSurvivors(
     survivorIndexes.map((index) => keys[index]),
     equivalents,
     (key) => matchesModule(module, key.split("|")[0]),
+    sorted.flatMap((outcome, index) => (outcome.status === "Timeout" ? [keys[index]] : [])),
   );
   const killed = count("Killed");
   const timeout = count("Timeout");
@@ -269,6 +272,7 @@ export function scoreModule(module: MutationModule, outcomes: readonly MutantOut
     score: judged === 0 ? 100 : (100 * (killed + timeout)) / judged,
     unexplained: unexplained.map((key) => ({ key, outcome: sorted[keys.indexOf(key)] })),
     stale,
+    equivalentTimedOut: timedOut,
   };
 }
 

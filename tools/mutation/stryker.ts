@@ -219,6 +219,8 @@ async function main(): Promise<number> {
     for (const { key, outcome } of score.unexplained)
       console.log(`  needs a test (${outcome.status}, ${outcome.file}:${outcome.line}): ${key}`);
     for (const entry of score.stale) console.log(`  stale equivalent (no surviving mutant has this key): ${entry.key}`);
+    for (const entry of score.equivalentTimedOut)
+      console.log(`  listed equivalent timed out this run (not judged; a loaded machine): ${entry.key}`);
     console.log(lines[lines.length - 1]);
     failed ||= score.score < TARGET || score.unexplained.length > 0 || score.stale.length > 0;
   }
