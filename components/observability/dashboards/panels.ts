@@ -113,6 +113,17 @@ export function thresholdsFor(limit: Limit | undefined): ThresholdsConfig {
 }
 
 /** A refId per query, in order: A, B, C... */
+/** What every panel states the same way: its plugin, title, description, datasource and size (layOut places it). */
+function panelHead(type: string, datasource: Parameters<typeof datasourceRef>[0], spec: PanelSpec) {
+  return {
+    type,
+    title: spec.title,
+    description: spec.description,
+    datasource: datasourceRef(datasource),
+    gridPos: { w: spec.width, h: spec.height ?? DEFAULT_PANEL_HEIGHT, x: 0, y: 0 },
+  };
+}
+
 function refId(index: number): string {
   return String.fromCharCode("A".charCodeAt(0) + index);
 }
@@ -148,11 +159,7 @@ export function timeSeriesPanel(
     thresholdsStyle: { mode: schemaEnum<GraphThresholdsStyleMode>(spec.limit === undefined ? "off" : "dashed") },
   };
   return {
-    type: "timeseries",
-    title: spec.title,
-    description: spec.description,
-    datasource: datasourceRef("prometheus"),
-    gridPos: { w: spec.width, h: spec.height ?? DEFAULT_PANEL_HEIGHT, x: 0, y: 0 },
+    ...panelHead("timeseries", "prometheus", spec),
     targets: prometheusTargets(spec.series),
     fieldConfig: {
       defaults: {
@@ -183,11 +190,7 @@ export function statPanel(spec: PanelSpec & { unit: string; expr: string; limit?
     wideLayout: true,
   };
   return {
-    type: "stat",
-    title: spec.title,
-    description: spec.description,
-    datasource: datasourceRef("prometheus"),
-    gridPos: { w: spec.width, h: spec.height ?? DEFAULT_PANEL_HEIGHT, x: 0, y: 0 },
+    ...panelHead("stat", "prometheus", spec),
     targets: prometheusTargets([{ expr: spec.expr, legend: spec.title }]),
     fieldConfig: {
       defaults: { unit: spec.unit, color: { mode: schemaEnum<FieldColorModeId>("thresholds") }, thresholds: thresholdsFor(spec.limit) },
@@ -219,11 +222,7 @@ export function logsPanel(spec: PanelSpec & { expr: string; maxLines: number }):
     wrapLogMessage: true,
   };
   return {
-    type: "logs",
-    title: spec.title,
-    description: spec.description,
-    datasource: datasourceRef("loki"),
-    gridPos: { w: spec.width, h: spec.height ?? DEFAULT_PANEL_HEIGHT, x: 0, y: 0 },
+    ...panelHead("logs", "loki", spec),
     targets: [{ ...query }],
     options: { ...options },
   };
