@@ -4,6 +4,7 @@
 // the timers), the file installs and the validation of the hook settings.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { WATCH_COMMAND_INPUT } from "../support/watch-command";
 import { scheduleResourceKey } from "../../components/hooks";
 import { HOOK_SUFFIX } from "../../components/common/names";
 import {
@@ -371,17 +372,7 @@ describe("hook settings that make no sense are refused", () => {
   });
 
   it("the watch takes a percentage with at most two decimals, positive limits and an image ID", () => {
-    const ok = {
-      nginxContainer: "nginx",
-      windowSeconds: 300,
-      max5xxPercent: 1,
-      p95LatencyMs: 800,
-      minRequests: 20,
-      currentImage: IMAGE_ID,
-      stack: "production",
-      rollback: true,
-      ignoredHosts: ["monitoring.example.com"],
-    };
+    const ok = { ...WATCH_COMMAND_INPUT, ignoredHosts: ["monitoring.example.com"] };
     for (const max5xxPercent of [-0.01, 100.01, 0.125, Number.NaN, Number.POSITIVE_INFINITY])
       assert.throws(() => renderWatchCommand({ ...ok, max5xxPercent }), /5xx limit must be a percentage/, String(max5xxPercent));
     for (const [max5xxPercent, basisPoints] of [

@@ -5,6 +5,7 @@
 // the message names the right check.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { WATCH_COMMAND_INPUT } from "../support/watch-command";
 import {
   migrateStdin,
   postgresClientImage,
@@ -63,17 +64,7 @@ describe("numbers the hooks refuse, with the value they got", () => {
   });
 
   it("watch limits that are not positive whole numbers, a 5xx share outside 0-100 or finer than hundredths, and an image that is not an ID", () => {
-    const ok = {
-      nginxContainer: "nginx",
-      windowSeconds: 300,
-      max5xxPercent: 1,
-      p95LatencyMs: 800,
-      minRequests: 20,
-      currentImage: IMAGE_ID,
-      stack: "production",
-      rollback: true,
-      ignoredHosts: [],
-    };
+    const ok = WATCH_COMMAND_INPUT;
     for (const [key, what] of [
       ["windowSeconds", "window"],
       ["p95LatencyMs", "latency limit"],
@@ -188,16 +179,7 @@ describe("other values the hooks refuse or pin", () => {
 
 describe("the watch's 5xx limit", () => {
   it("takes every percentage from 0 to 100 in hundredths as its basis points, whatever the float error of times 100", () => {
-    const ok = {
-      nginxContainer: "nginx",
-      windowSeconds: 300,
-      p95LatencyMs: 800,
-      minRequests: 20,
-      currentImage: IMAGE_ID,
-      stack: "s",
-      rollback: true,
-      ignoredHosts: [],
-    };
+    const ok = { ...WATCH_COMMAND_INPUT, stack: "s" };
     for (let n = 0; n <= 10000; n += n < 300 ? 1 : 37) {
       const max5xxPercent = Number(`${Math.floor(n / 100)}.${String(n % 100).padStart(2, "0")}`);
       assert.match(renderWatchCommand({ ...ok, max5xxPercent }), new RegExp(`^MAX_5XX_BASIS_POINTS='${n}'$`, "m"), String(max5xxPercent));
@@ -205,16 +187,7 @@ describe("the watch's 5xx limit", () => {
   });
 
   it("refuses a share finer than hundredths, however small the excess", () => {
-    const ok = {
-      nginxContainer: "nginx",
-      windowSeconds: 300,
-      p95LatencyMs: 800,
-      minRequests: 20,
-      currentImage: IMAGE_ID,
-      stack: "s",
-      rollback: true,
-      ignoredHosts: [],
-    };
+    const ok = { ...WATCH_COMMAND_INPUT, stack: "s" };
     for (const max5xxPercent of [1e-8, 0.00001, 0.29000001, 99.999999, 1.005])
       assert.throws(() => renderWatchCommand({ ...ok, max5xxPercent }), {
         message: `the watch's 5xx limit must be a percentage from 0 to 100 with at most two decimals, got ${max5xxPercent}`,
