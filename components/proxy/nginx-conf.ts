@@ -4,27 +4,45 @@
 // (paths.ts). This module validates the input and lays the blocks out.
 import { isIP } from "node:net";
 import { isHostname } from "../config/hostname";
-import { hideUpstreamSecurityHeaders, isHeaderValue, securityHeaders } from "./headers";
+import { hideUpstreamSecurityHeaders, isHeaderValue, securityHeaders as headersFor } from "./headers";
 import { ACME_WEBROOT, CERT_DIR, type CertificatePaths, certificatePathsFor, isConfPath } from "./paths";
 import { rateLimitZone, rateLimited } from "./rate-limit";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, validateProxySettings } from "./settings";
 import { httpsListen, tlsServerHead, tlsSettings } from "./tls";
 import {
+  API_SERVICE,
+  FRONTEND_SERVICE,
+  type ProxyRoute,
+  describeRoutePathProblem,
+  routeLocations,
+  routesOfHost,
+  workerOfService,
+} from "./routes";
+import {
+  DEFAULT_UPSTREAM_KEEPALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
   DOCKER_DNS_RESOLVER,
   RESOLVER_VALID_SECONDS,
+  UPSTREAM_RESOLVE_SINCE,
+  type UpstreamKeepalive,
+  type UpstreamService,
+  type UpstreamTimeouts,
   connectionUpgradeMap,
   isAlias,
   isPort,
   isResolverAddress,
   monitoringTarget,
-  proxyToApp,
   proxyToMonitoring,
+  proxyToService,
   resolverSettings,
   retrySettings,
+  upstreamGroup,
+  upstreamMode,
   upstreamTarget,
+  validateUpstreamTuning,
   webSocketUpgrade,
 } from "./upstream";
+import { block } from "./block";
 import { IMAGE_NGINX_VERSION, MIN_NGINX_VERSION, nginxVersionAtLeast, parseNginxVersion } from "./versions";
 
 /**
@@ -40,7 +58,7 @@ export const ACCESS_LOG_FORMAT =
 export interface ProxyHosts {
   /** FQDN of the API, proxied to the app. */
   api: string;
-  /** FQDN of the frontend: static files when `staticRoot` is set, else proxied to the app too. */
+  /** FQDN of the frontend: its `/` goes to the `frontend` service when there is one, else to the api. */
   app?: string;
   /** FQDN of Grafana (dropstack:hosts.monitoring), proxied to `monitoringUpstream`. */
   monitoring?: string;
@@ -54,8 +72,12 @@ export const MONITORING_MAX_BODY_SIZE = "10m";
 
 export interface NginxConfInput {
   hosts: ProxyHosts;
-  /** The app containers: their shared Docker network alias and the port the app listens on. */
-  upstream: { alias: string; port: number };
+  /** The api replicas (the `api` service): their shared Docker network alias and the port the app listens on. */
+  upstream: UpstreamService;
+  /** The other services routes may name: `frontend`, and `worker:<name>` for workers that serve HTTP. */
+  services?: Record<string, UpstreamService>;
+  /** Path prefixes to services on hosts.api and hosts.app; `/` of a host without one goes to its default. */
+  routes?: ProxyRoute[];
   /** Grafana's Docker network alias and port (observability SERVICES.grafana); needed with hosts.monitoring. */
   monitoringUpstream?: { alias: string; port: number };
   /** HSTS on every HTTPS response; on in production. */
@@ -72,12 +94,10 @@ export interface NginxConfInput {
   certDir?: string;
   /** Default ACME_WEBROOT. */
   acmeWebroot?: string;
-  /** Directory of the built frontend (index.html + assets) served for `hosts.app`. */
-  staticRoot?: string;
   /** Path exempt from rate limiting and access logs (the container healthcheck path). Default `/health`. */
   healthPath?: string;
-  /** Content-Security-Policy per host; none is sent for a host without one. */
-  contentSecurityPolicy?: { api?: string; app?: string };
+  /** Content-Security-Policy of every answer on hosts.api and hosts.app (Grafana sets its own); none when unset. */
+  contentSecurityPolicy?: string;
   /**
    * OCSP stapling. Off by default: Let's Encrypt stopped running OCSP in 2025, so its
    * certificates carry no responder URL. nginx skips stapling, with a warning, for a
@@ -105,8 +125,10 @@ export interface NginxConfInput {
     /** Default `auto`. */
     workerProcesses?: number | "auto";
   };
-  /** Upstream timeouts in seconds. Defaults: connect 5, send 60, read 60. */
-  timeouts?: { connect?: number; send?: number; read?: number };
+  /** Upstream timeouts in seconds, within UPSTREAM_TIMEOUT_BOUNDS. Defaults: DEFAULT_UPSTREAM_TIMEOUTS. */
+  timeouts?: Partial<UpstreamTimeouts>;
+  /** Idle connections kept to each service (nginx ≥ UPSTREAM_RESOLVE_SINCE). Default DEFAULT_UPSTREAM_KEEPALIVE. */
+  keepalive?: Partial<UpstreamKeepalive>;
 }
 
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
@@ -152,7 +174,6 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
   const paths: [string, string | undefined][] = [
     ["certDir", input.certDir],
     ["acmeWebroot", input.acmeWebroot],
-    ["staticRoot", input.staticRoot],
     ["runtime.pidFile", input.runtime?.pidFile],
     ["runtime.errorLog", input.runtime?.errorLog],
     ["runtime.accessLog", input.runtime?.accessLog],
@@ -165,13 +186,34 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
   for (const [field, path] of paths) {
     if (path !== undefined && !isConfPath(path)) add(field, `expected an absolute path of letters, digits and ._@+-/, got ${value(path)}`);
   }
-  if (input.staticRoot !== undefined && input.hosts?.app === undefined) add("staticRoot", "needs hosts.app, the host that serves it");
+  for (const [service, target] of Object.entries(input.services ?? {})) {
+    if (service !== FRONTEND_SERVICE && !/^[a-z][a-z0-9-]{0,30}$/.test(workerOfService(service) ?? ""))
+      add(`services.${service}`, "expected frontend or worker:<name>, the services routes may name besides the api");
+    if (!isAlias(target?.alias ?? "")) add(`services.${service}.alias`, `expected a Docker network alias, got ${value(target?.alias)}`);
+    if (!isPort(target?.port)) add(`services.${service}.port`, `expected a port from 1 to 65535, got ${value(target?.port)}`);
+  }
+  const routed = [input.hosts?.api, input.hosts?.app].filter((h): h is string => h !== undefined);
+  const seen = new Set<string>();
+  (input.routes ?? []).forEach((route, i) => {
+    const field = `routes[${i}]`;
+    if (!routed.includes(route.host))
+      add(`${field}.host`, `expected one of the hosts routes serve (${routed.join(", ")}), got ${value(route.host)}`);
+    const pathProblem = describeRoutePathProblem(route.path);
+    if (pathProblem) add(`${field}.path`, pathProblem);
+    if (route.service !== API_SERVICE && input.services?.[route.service] === undefined)
+      add(
+        `${field}.service`,
+        `expected api or a service given in services (${Object.keys(input.services ?? {}).join(", ") || "none"}), got ${value(route.service)}`,
+      );
+    const key = `${route.host} ${route.path}`;
+    if (seen.has(key)) add(`${field}.path`, `${route.host} already routes ${route.path}`);
+    seen.add(key);
+  });
   if (input.healthPath !== undefined && !URL_PATH.test(input.healthPath))
     add("healthPath", `expected a URL path like /health, got ${value(input.healthPath)}`);
-  for (const [host, csp] of Object.entries(input.contentSecurityPolicy ?? {})) {
-    if (csp !== undefined && !isHeaderValue(csp))
-      add(`contentSecurityPolicy.${host}`, `expected a header value without quotes, backslashes or $, got ${value(csp)}`);
-  }
+  const csp = input.contentSecurityPolicy;
+  if (csp !== undefined && !isHeaderValue(csp))
+    add("contentSecurityPolicy", `expected a header value without quotes, backslashes or $, got ${value(csp)}`);
   const version = input.nginxVersion ?? IMAGE_NGINX_VERSION;
   if (!parseNginxVersion(version)) add("nginxVersion", `expected a version like 1.28.0, got ${value(version)}`);
   else if (!nginxVersionAtLeast(version, MIN_NGINX_VERSION))
@@ -197,10 +239,8 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
   const workers = input.runtime?.workerProcesses;
   if (workers !== undefined && workers !== "auto" && !(Number.isInteger(workers) && workers >= 1))
     add("runtime.workerProcesses", `expected auto or a positive integer, got ${value(workers)}`);
-  for (const [key, seconds] of Object.entries(input.timeouts ?? {})) {
-    if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1))
-      add(`timeouts.${key}`, `expected a whole number of seconds, at least 1, got ${value(seconds)}`);
-  }
+  for (const problem of validateUpstreamTuning({ timeouts: input.timeouts, keepalive: input.keepalive }))
+    add(problem.setting, problem.message);
   return problems;
 }
 
@@ -214,6 +254,7 @@ export function renderNginxConf(input: NginxConfInput): string {
 
   const settings: ProxySettings = { ...DEFAULT_PROXY_SETTINGS, ...definedOnly(input.settings ?? {}) };
   const version = input.nginxVersion ?? IMAGE_NGINX_VERSION;
+  const mode = upstreamMode(nginxVersionAtLeast(version, UPSTREAM_RESOLVE_SINCE));
   const certDir = input.certDir ?? CERT_DIR;
   const webroot = input.acmeWebroot ?? ACME_WEBROOT;
   const healthPath = input.healthPath ?? "/health";
@@ -222,9 +263,11 @@ export function renderNginxConf(input: NginxConfInput): string {
   const address = input.listen?.address;
   const httpPort = input.listen?.httpPort ?? DEFAULT_HTTP_PORT;
   const httpsPort = input.listen?.httpsPort ?? DEFAULT_HTTPS_PORT;
-  const timeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
+  const timeouts: UpstreamTimeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...definedOnly(input.timeouts ?? {}) };
+  const keepalive: UpstreamKeepalive = { ...DEFAULT_UPSTREAM_KEEPALIVE, ...definedOnly(input.keepalive ?? {}) };
   const monitoringHost = input.hosts.monitoring;
   const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : []), ...(monitoringHost ? [monitoringHost] : [])];
+  const services: Record<string, UpstreamService> = { ...input.services, [API_SERVICE]: input.upstream };
 
   const listenOn = (port: number) => (address ? `${address}:${port}` : `${port}`);
   const redirectTarget = httpsPort === 443 ? "https://$host$request_uri" : `https://$host:${httpsPort}$request_uri`;
@@ -235,48 +278,29 @@ export function renderNginxConf(input: NginxConfInput): string {
       input.certificates?.[host] ?? certificatePathsFor(host, certDir),
       input.ocspStapling === true,
     );
-  const headers = (csp: string | undefined) => securityHeaders(input.hsts, csp);
+  const securityHeaders = (csp: string | undefined) => headersFor(input.hsts, csp);
 
-  const proxiedServer = (host: string, csp: string | undefined) =>
-    block("server", [
+  // hosts.api and hosts.app: each route's locations, and the health path straight to the api
+  // replicas on a host that routes to them.
+  const routedServer = (host: string, fallback: string) => {
+    const routes = routesOfHost(input.routes ?? [], host, fallback);
+    const used = [...new Set(routes.map((route) => route.service))];
+    const serverHeaders = securityHeaders(input.contentSecurityPolicy);
+    return block("server", [
       ...tlsHead(host),
       "",
-      upstreamTarget(input.upstream.alias, input.upstream.port),
-      // add_header here is inherited by both locations because neither sets its own.
-      ...headers(csp),
+      ...(mode === "variable" ? used.map((service) => upstreamTarget(service, services[service])) : []),
+      // add_header here is inherited by every location that sets none of its own.
+      ...serverHeaders,
       "",
-      block(`location = ${healthPath}`, [...proxyToApp(), "access_log off;"]),
-      "",
-      block("location /", [rateLimited(settings.burst), ...proxyToApp()]),
+      ...(used.includes(API_SERVICE)
+        ? [block(`location = ${healthPath}`, [...proxyToService(API_SERVICE, mode), "access_log off;"]), ""]
+        : []),
+      ...routes.flatMap((route, index) =>
+        routeLocations(route, index, { mode, burst: settings.burst, securityHeaders: serverHeaders, timeouts }),
+      ),
     ]);
-
-  // A location with its own add_header drops every add_header of the server, so each
-  // location here repeats the security headers next to its Cache-Control.
-  const staticLocation = (match: string, cacheControl: string, tryFiles: string) =>
-    block(`location ${match}`, [
-      `try_files ${tryFiles};`,
-      ...headers(input.contentSecurityPolicy?.app),
-      `add_header Cache-Control "${cacheControl}" always;`,
-    ]);
-  const immutable = "public, max-age=31536000, immutable";
-  const staticServer = (host: string, root: string) =>
-    block("server", [
-      ...tlsHead(host),
-      `root ${root};`,
-      "index index.html;",
-      "gzip on;",
-      "gzip_vary on;",
-      "gzip_types text/css application/javascript application/json image/svg+xml;",
-      "",
-      "# index.html names the current asset files, so browsers must revalidate it.",
-      staticLocation("= /index.html", "no-cache", "$uri =404"),
-      "# Content-hashed files never change: /assets/ (Vite) and name.<hex hash>.ext (webpack).",
-      "# A missing one is a 404, never index.html, or the HTML would be cached as the asset.",
-      staticLocation("^~ /assets/", immutable, "$uri =404"),
-      staticLocation('~ "\\.[0-9a-f]{8,}\\.[A-Za-z0-9]+$"', immutable, "$uri =404"),
-      "# Anything else that is not a file is a client-side route of the single-page app.",
-      staticLocation("/", "no-cache", "$uri $uri/ /index.html"),
-    ]);
+  };
 
   // Grafana, for hosts.monitoring: no health path (nothing probes Grafana through nginx), and
   // every location that reaches Grafana rate-limited, its login included.
@@ -287,7 +311,7 @@ export function renderNginxConf(input: NginxConfInput): string {
       "",
       monitoringTarget(grafana.alias, grafana.port),
       ...hideUpstreamSecurityHeaders(),
-      ...headers(undefined),
+      ...securityHeaders(undefined),
       "",
       "# Grafana Live: the browser's WebSocket to Grafana.",
       block("location /api/live/", [rateLimited(settings.burst), ...proxyToMonitoring(), ...webSocketUpgrade()]),
@@ -299,11 +323,15 @@ export function renderNginxConf(input: NginxConfInput): string {
       block("location /", [rateLimited(settings.burst), ...proxyToMonitoring()]),
     ]);
 
-  const appServer = input.hosts.app
-    ? input.staticRoot
-      ? staticServer(input.hosts.app, input.staticRoot)
-      : proxiedServer(input.hosts.app, input.contentSecurityPolicy?.app)
-    : undefined;
+  const appHostDefault = services[FRONTEND_SERVICE] ? FRONTEND_SERVICE : API_SERVICE;
+  const routedServices = [
+    ...new Set(
+      [
+        ...routesOfHost(input.routes ?? [], input.hosts.api, API_SERVICE),
+        ...(input.hosts.app ? routesOfHost(input.routes ?? [], input.hosts.app, appHostDefault) : []),
+      ].map((route) => route.service),
+    ),
+  ].sort();
 
   const http = block("http", [
     `include ${runtime.mimeTypes ?? "/etc/nginx/mime.types"};`,
@@ -320,6 +348,12 @@ export function renderNginxConf(input: NginxConfInput): string {
       : []),
     "",
     ...resolverSettings(input.resolver ?? DOCKER_DNS_RESOLVER, input.resolverValidSeconds ?? RESOLVER_VALID_SECONDS),
+    ...(mode === "group"
+      ? [
+          "# Each service's alias, re-resolved like the replicas' addresses, with idle connections kept.",
+          ...routedServices.flatMap((service) => upstreamGroup(service, services[service], keepalive)),
+        ]
+      : []),
     "",
     ...rateLimitZone(settings.rateLimit),
     "",
@@ -339,8 +373,8 @@ export function renderNginxConf(input: NginxConfInput): string {
     block("server", [`listen ${listenOn(httpPort)} default_server;`, "server_name _;", "return 444;"]),
     block("server", [...httpsListen(listenOn(httpsPort), version, " default_server"), "server_name _;", "ssl_reject_handshake on;"]),
     "",
-    proxiedServer(input.hosts.api, input.contentSecurityPolicy?.api),
-    ...(appServer ? ["", appServer] : []),
+    routedServer(input.hosts.api, API_SERVICE),
+    ...(input.hosts.app ? ["", routedServer(input.hosts.app, appHostDefault)] : []),
     ...(monitoringHost && input.monitoringUpstream ? ["", monitoringServer(monitoringHost, input.monitoringUpstream)] : []),
   ]);
 
@@ -361,10 +395,4 @@ export function renderNginxConf(input: NginxConfInput): string {
 
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** `name { … }` with the body indented; blank body lines stay blank. */
-function block(name: string, body: string[]): string {
-  const inner = body.flatMap((entry) => entry.split("\n")).map((line) => (line === "" ? "" : `    ${line}`));
-  return [`${name} {`, ...inner, "}"].join("\n");
 }

@@ -23,20 +23,122 @@ export const RESOLVER_VALID_SECONDS = 5;
  */
 export const MIN_REPLICA_OVERLAP_SECONDS = RESOLVER_VALID_SECONDS + 2;
 
-const UPSTREAM_VARIABLE = "$dropstack_upstream";
 // Grafana is one container under its alias: the same per-request resolving lets nginx start,
 // and serve the other hosts, while Grafana is not up yet (its host answers 502 meanwhile).
 const MONITORING_VARIABLE = "$dropstack_monitoring";
 const CONNECTION_UPGRADE_VARIABLE = "$dropstack_connection_upgrade";
 const ALIAS = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252})$/;
 
-/** Upstream timeouts in seconds. */
+/**
+ * From this version open-source nginx re-resolves an upstream server's name (`server … resolve`
+ * in an upstream block with a shared zone). Only an upstream block keeps idle connections to the
+ * app (`keepalive`); older nginx reaches the replicas through a variable, without keepalive.
+ */
+export const UPSTREAM_RESOLVE_SINCE = "1.27.3";
+
+/** A service nginx proxies to: its Docker network alias and the port it listens on. */
+export interface UpstreamService {
+  alias: string;
+  port: number;
+}
+
+/** Idle connections to each service kept open by every worker, and how long one may stay idle. */
+export interface UpstreamKeepalive {
+  connections: number;
+  idleSeconds: number;
+}
+
+/**
+ * How the replicas are reached: through upstream blocks with `resolve` (nginx ≥
+ * UPSTREAM_RESOLVE_SINCE, with keepalive) or through per-request variables (older nginx).
+ */
+export type UpstreamMode = "group" | "variable";
+
+export function upstreamMode(supportsResolve: boolean): UpstreamMode {
+  return supportsResolve ? "group" : "variable";
+}
+
+/** The nginx name of a routed service (`api`, `frontend`, `worker:<name>`): an upstream block's name, or a variable's. */
+export function upstreamName(service: string): string {
+  // The api keeps the variable it always had, so renderings for older nginx do not change.
+  return service === "api" ? "dropstack_upstream" : `dropstack_${service.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/**
+ * The http block's upstream group of a service, for UpstreamMode "group": the alias re-resolved
+ * every `valid` seconds of the resolver, and idle connections kept when `keepalive.connections` > 0.
+ */
+export function upstreamGroup(service: string, target: UpstreamService, keepalive: UpstreamKeepalive): string[] {
+  const name = upstreamName(service);
+  return [
+    `upstream ${name} {`,
+    `    zone ${name} 64k;`,
+    `    server ${target.alias}:${target.port} resolve;`,
+    ...(keepalive.connections > 0 ? [`    keepalive ${keepalive.connections};`, `    keepalive_timeout ${keepalive.idleSeconds}s;`] : []),
+    "}",
+  ];
+}
+
+/** Upstream timeouts in seconds; `webSocketRead` and `webSocketSend` hold for upgraded connections only. */
 export interface UpstreamTimeouts {
   connect: number;
   send: number;
   read: number;
+  webSocketRead: number;
+  webSocketSend: number;
 }
-export const DEFAULT_UPSTREAM_TIMEOUTS: UpstreamTimeouts = { connect: 5, send: 60, read: 60 };
+export const DEFAULT_UPSTREAM_TIMEOUTS: Readonly<UpstreamTimeouts> = Object.freeze({
+  connect: 5,
+  send: 60,
+  read: 60,
+  webSocketRead: 3600,
+  webSocketSend: 3600,
+});
+/**
+ * The bounds of each timeout, in seconds. nginx's connect timeout "usually cannot exceed 75
+ * seconds" (the kernel's SYN retries end first); an hour bounds a request, a day a WebSocket,
+ * beyond which a client reconnects anyway.
+ */
+export const UPSTREAM_TIMEOUT_BOUNDS: Readonly<Record<keyof UpstreamTimeouts, readonly [number, number]>> = Object.freeze({
+  connect: [1, 75],
+  send: [1, 3600],
+  read: [1, 3600],
+  webSocketRead: [1, 86400],
+  webSocketSend: [1, 86400],
+});
+export const DEFAULT_UPSTREAM_KEEPALIVE: Readonly<UpstreamKeepalive> = Object.freeze({ connections: 16, idleSeconds: 2 });
+/**
+ * Bounds of the keepalive settings. The idle time must stay below the app server's own (uvicorn
+ * and Node close idle connections after 5 s, gunicorn after 2 s), or nginx may send a request on a
+ * connection the app is closing; the default is gunicorn's.
+ */
+export const UPSTREAM_KEEPALIVE_BOUNDS: Readonly<Record<keyof UpstreamKeepalive, readonly [number, number]>> = Object.freeze({
+  connections: [0, 1024],
+  idleSeconds: [1, 300],
+});
+
+/** Every problem with timeouts or keepalive settings, as `setting: message`, `setting` like `timeouts.read`. */
+export function validateUpstreamTuning(tuning: {
+  timeouts?: Partial<Record<string, unknown>>;
+  keepalive?: Partial<Record<string, unknown>>;
+}): { setting: string; message: string }[] {
+  const problems: { setting: string; message: string }[] = [];
+  const check = (group: "timeouts" | "keepalive", bounds: Readonly<Record<string, readonly [number, number]>>, values = {}) => {
+    for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+      const range = bounds[key];
+      if (range === undefined)
+        problems.push({ setting: `${group}.${key}`, message: `unknown setting; expected one of ${Object.keys(bounds).join(", ")}` });
+      else if (value !== undefined && !(Number.isInteger(value) && (value as number) >= range[0] && (value as number) <= range[1]))
+        problems.push({
+          setting: `${group}.${key}`,
+          message: `must be a whole number from ${range[0]} to ${range[1]}${group === "timeouts" || key === "idleSeconds" ? " (seconds)" : ""}, got ${JSON.stringify(value)}`,
+        });
+    }
+  };
+  check("timeouts", UPSTREAM_TIMEOUT_BOUNDS, tuning.timeouts);
+  check("keepalive", UPSTREAM_KEEPALIVE_BOUNDS, tuning.keepalive);
+  return problems;
+}
 
 export function isPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
@@ -66,12 +168,13 @@ export function resolverSettings(resolver: string, validSeconds: number): string
   ];
 }
 
-/** The http block's retries on the next address and the upstream timeouts. */
+/** The http block's retries on the next address and the upstream timeouts (the WebSocket ones are per location). */
 export function retrySettings(timeouts: UpstreamTimeouts): string[] {
   return [
-    "# A replica that refuses or drops the connection is skipped and the request goes to the",
-    "# next address. nginx never resends a POST/PATCH/LOCK once the app may have read it.",
-    "proxy_next_upstream error timeout http_502 http_503 http_504;",
+    "# A replica that refuses or drops the connection, or answers 502/503/504, is skipped and the",
+    "# request goes to the next address. nginx never resends a POST/PATCH/LOCK once the app may",
+    "# have read it, and a slow answer (a read timeout) is never sent again: it would double the load.",
+    "proxy_next_upstream error http_502 http_503 http_504;",
     "proxy_next_upstream_tries 3;",
     "proxy_next_upstream_timeout 10s;",
     `proxy_connect_timeout ${timeouts.connect}s;`,
@@ -80,9 +183,9 @@ export function retrySettings(timeouts: UpstreamTimeouts): string[] {
   ];
 }
 
-/** The server's line that names the replicas: their alias and port, resolved per request. */
-export function upstreamTarget(alias: string, port: number): string {
-  return `set ${UPSTREAM_VARIABLE} ${alias}:${port};`;
+/** The server's line that names a service for UpstreamMode "variable": its alias and port, resolved per request. */
+export function upstreamTarget(service: string, target: UpstreamService): string {
+  return `set $${upstreamName(service)} ${target.alias}:${target.port};`;
 }
 
 /** The monitoring server's line that names Grafana: its alias and port, resolved per request. */
@@ -90,14 +193,25 @@ export function monitoringTarget(alias: string, port: number): string {
   return `set ${MONITORING_VARIABLE} ${alias}:${port};`;
 }
 
-/** A location's lines that pass the request to the replicas. */
-export function proxyToApp(): string[] {
-  return proxyThrough(UPSTREAM_VARIABLE);
+/**
+ * A location's lines that pass the request to a service. A WebSocket handshake (`webSocket`)
+ * passes Upgrade and Connection on: both are hop-by-hop headers, which nginx drops unless set
+ * again. Otherwise, in "group" mode, the upstream connection is kept for the next request (an
+ * empty Connection header; nginx sends `close` without one).
+ */
+export function proxyToService(service: string, mode: UpstreamMode, webSocket = false): string[] {
+  const name = upstreamName(service);
+  const connection = webSocket
+    ? ["proxy_set_header Upgrade $http_upgrade;", 'proxy_set_header Connection "upgrade";']
+    : mode === "group"
+      ? ['proxy_set_header Connection "";']
+      : [];
+  return [...proxyThrough(mode === "group" ? `http://${name}` : `http://$${name}`), ...connection];
 }
 
 /** A location's lines that pass the request to Grafana. */
 export function proxyToMonitoring(): string[] {
-  return proxyThrough(MONITORING_VARIABLE);
+  return proxyThrough(`http://${MONITORING_VARIABLE}`);
 }
 
 /**
@@ -108,17 +222,14 @@ export function connectionUpgradeMap(): string[] {
   return [`map $http_upgrade ${CONNECTION_UPGRADE_VARIABLE} {`, "    default upgrade;", "    '' close;", "}"];
 }
 
-/**
- * A location's extra lines that pass a WebSocket handshake on: Upgrade and Connection are
- * hop-by-hop headers, which nginx drops unless set again (connectionUpgradeMap supplies the value).
- */
+/** Grafana's location's extra lines that pass a WebSocket handshake on (connectionUpgradeMap supplies the value). */
 export function webSocketUpgrade(): string[] {
   return ["proxy_set_header Upgrade $http_upgrade;", `proxy_set_header Connection ${CONNECTION_UPGRADE_VARIABLE};`];
 }
 
-function proxyThrough(variable: string): string[] {
+function proxyThrough(target: string): string[] {
   return [
-    `proxy_pass http://${variable};`,
+    `proxy_pass ${target};`,
     "proxy_http_version 1.1;",
     "proxy_set_header Host $host;",
     "proxy_set_header X-Real-IP $remote_addr;",

@@ -71,8 +71,8 @@ export interface NginxSite {
 }
 
 /**
- * A temp dir holding placeholder certificates for both hosts, an ACME webroot, a static
- * frontend and the rendered nginx.conf with loopback ports and paths inside the dir.
+ * A temp dir holding placeholder certificates for both hosts, an ACME webroot, a built
+ * frontend's files (for startStaticBackend) and the rendered nginx.conf with loopback ports and paths inside the dir.
  */
 export async function prepareNginxSite(
   nginxVersion: string,
@@ -100,7 +100,6 @@ export async function prepareNginxSite(
     resolver,
     certDir,
     acmeWebroot: webroot,
-    staticRoot,
     nginxVersion,
     listen: { address: "127.0.0.1", httpPort, httpsPort },
     runtime: {
