@@ -18,7 +18,8 @@ import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { monitoringHost, observabilitySettings } from "./components/observability/config";
 import { Project } from "./components/project";
-import { Proxy, nginxContainerName } from "./components/proxy";
+import { Proxy, nginxContainerName, proxyEdge } from "./components/proxy";
+import { Frontend } from "./components/frontend";
 import { PromotionGuard } from "./components/promotion";
 
 const config = loadStackConfig();
@@ -143,6 +144,22 @@ const app = new App(name, {
   dependsOn: [cache],
 });
 
+// The static frontend's replicas, rolled after the api's: a new frontend never calls an old api.
+const frontend = config.frontend
+  ? new Frontend(name, {
+      image: config.frontend.image,
+      port: config.frontend.port,
+      replicas: config.frontend.replicas,
+      healthPath: config.frontend.healthPath,
+      dockerProvider: host.dockerProvider,
+      networkName: host.appNetwork.name,
+      ingressNetworkName: app.ingressNetwork.name,
+      connection: host.connection,
+      hostReady: host.ready,
+      dependsOn: [app],
+    })
+  : undefined;
+
 const hostnames = [config.hosts.api, config.hosts.app, grafanaHost].filter((h): h is string => h !== undefined);
 const dns = config.manageDns
   ? new Dns(name, {
@@ -159,6 +176,7 @@ const proxy = new Proxy(name, {
   appPort: config.app.port,
   healthPath: config.app.healthPath,
   settings: config.proxy,
+  edge: proxyEdge(config),
   hsts: config.production,
   tls: config.tls,
   dockerProvider: host.dockerProvider,
@@ -182,8 +200,11 @@ const smoke = new SmokeTest(name, {
     clientSecret: identity.m2mClientSecret,
   },
   image: app.imageReference,
-  triggers: app.rolloutTriggers,
-  dependsOn: [app, proxy.ready, ...(identity?.smokeGrant ? [identity.smokeGrant] : [])],
+  // A new frontend alone is a rollout too: the smoke test runs again after it.
+  triggers: frontend
+    ? pulumi.all([app.rolloutTriggers, pulumi.all(frontend.replicas.map((c) => c.id))]).apply(([triggers, ids]) => [...triggers, ...ids])
+    : app.rolloutTriggers,
+  dependsOn: [app, proxy.ready, ...(frontend ? [frontend] : []), ...(identity?.smokeGrant ? [identity.smokeGrant] : [])],
   // With dropstack:app.watch.seconds, nginx's 5xx share and latency are watched after the smoke test.
   ...(config.app.watch.seconds > 0
     ? {

@@ -30,7 +30,16 @@ import {
   workerHealthcheckTest,
 } from "./render";
 
-import { API_ALIAS, APP_IMAGE_SUFFIX, CONTAINER_ROLES, INGRESS_NETWORK, ROLE_LOG_OPTION, roleLabel, componentType } from "../common/names";
+import {
+  API_ALIAS,
+  APP_IMAGE_SUFFIX,
+  CONTAINER_ROLES,
+  INGRESS_NETWORK,
+  ROLE_LOG_OPTION,
+  roleLabel,
+  componentType,
+  workerAlias,
+} from "../common/names";
 import { isDigestPinned } from "../common/patterns";
 
 export { appEnvironment, imageRegistry, imageRepository } from "./render";
@@ -43,6 +52,8 @@ export interface WorkerSpec {
   singleton?: boolean;
   /** Run by docker with /bin/sh in the container; the worker must turn healthy for the update to go on. */
   healthcheck?: string;
+  /** Where it serves HTTP: once healthy it joins the ingress network as workerAlias(name), for proxy.routes. */
+  port?: number;
 }
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -100,6 +111,8 @@ export class App extends pulumi.ComponentResource {
   readonly startupCheck!: command.remote.Command;
   /** Per worker: fails the update when the worker does not keep running. */
   readonly workerChecks: command.remote.Command[];
+  /** Per worker with a port: joins it to the ingress network once it is healthy and stable. */
+  readonly workerIngressJoins: command.remote.Command[];
   /** When these change, a rollout happened: the deploy triggers and every api replica's ID. */
   readonly rolloutTriggers: pulumi.Output<unknown[]>;
 
@@ -214,6 +227,7 @@ export class App extends pulumi.ComponentResource {
 
     this.workers = [];
     this.workerChecks = [];
+    this.workerIngressJoins = [];
     for (const worker of args.workers) {
       const healthcheck = worker.healthcheck
         ? {
@@ -234,17 +248,30 @@ export class App extends pulumi.ComponentResource {
         { ...onDroplet, dependsOn: after, deleteBeforeReplace: worker.singleton === true },
       );
       this.workers.push(workerContainer);
-      this.workerChecks.push(
-        new command.remote.Command(
-          `${name}-worker-${worker.name}-check`,
-          {
-            ...onHost([workerContainer.id]),
-            create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
-          },
-          // Waits for the worker through its name in `create`, as the ingress join does.
-          { parent: this },
-        ),
+      const check = new command.remote.Command(
+        `${name}-worker-${worker.name}-check`,
+        {
+          ...onHost([workerContainer.id]),
+          create: workerContainer.name.apply((containerName) => renderWorkerStableCommand({ container: containerName })),
+        },
+        // Waits for the worker through its name in `create`, as the ingress join does.
+        { parent: this },
       );
+      this.workerChecks.push(check);
+      if (worker.port !== undefined) {
+        this.workerIngressJoins.push(
+          new command.remote.Command(
+            `${name}-worker-${worker.name}-ingress`,
+            {
+              ...onHost([workerContainer.id]),
+              create: pulumi
+                .all([workerContainer.name, this.ingressNetwork.name])
+                .apply(([container, network]) => renderIngressJoinCommand({ container, network, alias: workerAlias(worker.name) })),
+            },
+            { parent: this, dependsOn: [check] },
+          ),
+        );
+      }
     }
 
     this.rolloutTriggers = pulumi

@@ -28,6 +28,8 @@ export const CONTAINER_ROLES = {
   api: "api",
   /** A worker (dropstack:app.workers). */
   worker: "worker",
+  /** A frontend replica (dropstack:frontend). */
+  frontend: "frontend",
   /** Redis. */
   cache: "cache",
   /** nginx. */
@@ -61,6 +63,13 @@ export function roleLabel(role: ContainerRole): { label: string; value: Containe
 export const INGRESS_NETWORK = "dropstack-ingress";
 /** The network alias every api replica answers to there; nginx proxies to it. */
 export const API_ALIAS = "api";
+/** The alias of the frontend replicas there (dropstack:frontend). */
+export const FRONTEND_ALIAS = "frontend";
+
+/** The alias of a worker that serves HTTP (dropstack:app.workers[].port) there. */
+export function workerAlias(worker: string): string {
+  return `worker-${worker}`;
+}
 
 /** Every dropstack component's Pulumi type is this prefix and its class name. */
 export const COMPONENT_TYPE_PREFIX = "dropstack:index:";
@@ -77,3 +86,5 @@ export function componentType(name: string): string {
 export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", verify: "-verify", smoke: "-smoke", watch: "-watch" } as const;
 /** The app's RemoteImage is `<name>-app-image`; policies tell it from Redis's and nginx's by this. */
 export const APP_IMAGE_SUFFIX = "-app-image";
+/** The frontend's RemoteImage is `<name>-frontend-image`. */
+export const FRONTEND_IMAGE_SUFFIX = "-frontend-image";

@@ -11,6 +11,14 @@ import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { isHostname } from "./hostname";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
+import { DEFAULT_CONTENT_SECURITY_POLICY, isHeaderValue } from "../proxy/headers";
+import { FRONTEND_SERVICE, describeRoutePathProblem, workerOfService } from "../proxy/routes";
+import {
+  DEFAULT_UPSTREAM_KEEPALIVE,
+  DEFAULT_UPSTREAM_TIMEOUTS,
+  UPSTREAM_KEEPALIVE_BOUNDS,
+  UPSTREAM_TIMEOUT_BOUNDS,
+} from "../proxy/upstream";
 import { DROPLET_PRICES, POSTGRES_NODE_PRICES, type Price } from "../cost/prices";
 import {
   CLUSTER_NAME,
@@ -114,7 +122,22 @@ const worker = z.strictObject({
   singleton: bool.default(false),
   // A command run in the container; the deploy waits for the worker to turn healthy.
   healthcheck: matching(/\S/, "a command run in the worker's container").optional(),
+  // The port a worker serves HTTP on: nginx reaches it through proxy.routes (service worker:<name>).
+  port: port.optional(),
 });
+
+// dropstack:proxy.routes[]: a path prefix on hosts.api (or `host`) answered by a service.
+const route = z.strictObject({
+  host: hostname.optional(),
+  path: checkedString(describeRoutePathProblem),
+  service: matching(/^(api|frontend|worker:[a-z][a-z0-9-]{0,30})$/, "api, frontend or worker:<name>"),
+  stripPrefix: bool.default(false),
+});
+
+/** A timeout or keepalive setting, within the renderer's bounds (components/proxy/upstream.ts). */
+function tuning(bounds: readonly [number, number], fallback: number) {
+  return intIn(bounds[0], bounds[1]).default(fallback);
+}
 
 // dropstack:app.smoke[]: a request through nginx after the rollout (components/hooks/smoke.sh).
 const smokeCheck = z.strictObject({
@@ -436,8 +459,43 @@ export function stackConfigSchema(stack: string, project: string) {
           rateLimit: proxySetting("rateLimit", z.number()).default(DEFAULT_PROXY_SETTINGS.rateLimit),
           burst: proxySetting("burst", z.number()).default(DEFAULT_PROXY_SETTINGS.burst),
           maxBodySize: proxySetting("maxBodySize", z.string()).default(DEFAULT_PROXY_SETTINGS.maxBodySize),
+          // The Content-Security-Policy of hosts.api and hosts.app.
+          csp: checkedString((v) =>
+            isHeaderValue(v) ? undefined : `expected a Content-Security-Policy without double quotes, backslashes or $, got ${describe(v)}`,
+          ).default(DEFAULT_CONTENT_SECURITY_POLICY),
+          // Production's policy nginx-csp-no-unsafe-inline-scripts refuses 'unsafe-inline' scripts unless this is set.
+          allowUnsafeInlineScripts: bool.default(false),
+          routes: z
+            .array(route, { error: (i) => `expected a list of {path, service, host?, stripPrefix?}, got ${describe(i.input)}` })
+            .default([]),
+          // Seconds; webSocket* hold for upgraded connections only.
+          timeouts: z
+            .strictObject({
+              connect: tuning(UPSTREAM_TIMEOUT_BOUNDS.connect, DEFAULT_UPSTREAM_TIMEOUTS.connect),
+              send: tuning(UPSTREAM_TIMEOUT_BOUNDS.send, DEFAULT_UPSTREAM_TIMEOUTS.send),
+              read: tuning(UPSTREAM_TIMEOUT_BOUNDS.read, DEFAULT_UPSTREAM_TIMEOUTS.read),
+              webSocketRead: tuning(UPSTREAM_TIMEOUT_BOUNDS.webSocketRead, DEFAULT_UPSTREAM_TIMEOUTS.webSocketRead),
+              webSocketSend: tuning(UPSTREAM_TIMEOUT_BOUNDS.webSocketSend, DEFAULT_UPSTREAM_TIMEOUTS.webSocketSend),
+            })
+            .prefault({}),
+          // Idle connections nginx keeps to each service, and for how long: below the app server's own idle timeout.
+          keepalive: z
+            .strictObject({
+              connections: tuning(UPSTREAM_KEEPALIVE_BOUNDS.connections, DEFAULT_UPSTREAM_KEEPALIVE.connections),
+              idleSeconds: tuning(UPSTREAM_KEEPALIVE_BOUNDS.idleSeconds, DEFAULT_UPSTREAM_KEEPALIVE.idleSeconds),
+            })
+            .prefault({}),
         })
         .prefault({}),
+      // A static frontend: a container serving the built files, rolled out like the api replicas.
+      frontend: z
+        .strictObject({
+          image: imageRef,
+          port: port.default(80),
+          replicas: intIn(1, 10).default(2),
+          healthPath: matching(/^\/[A-Za-z0-9._~/-]*$/, "a path the frontend answers with 200, like / or /index.html").default("/"),
+        })
+        .optional(),
       promotion: z
         .strictObject({
           stagingStack: checkedString((v) => {
@@ -568,6 +626,7 @@ export function stackConfigSchema(stack: string, project: string) {
           path: ["app", "verify", "sql"],
           message: `assertion names repeat: ${[...new Set(repeatedAssertions)].join(", ")}; a failure names its assertion`,
         });
+      for (const problem of routeProblems(config)) ctx.addIssue({ code: "custom", ...problem });
       const workerNames = config.app.workers.map((w) => w.name);
       const repeated = workerNames.filter((n, i) => workerNames.indexOf(n) !== i);
       if (repeated.length > 0) {
@@ -593,6 +652,51 @@ export function stackConfigSchema(stack: string, project: string) {
 }
 
 export { stackAppEnvironmentNames };
+
+type RouteConfig = {
+  hosts: { api: string; app?: string };
+  proxy: { routes: { host?: string; path: string; service: string }[] };
+  frontend?: unknown;
+  app: { workers: { name: string; port?: number; healthcheck?: string }[] };
+};
+
+/** What proxy.routes and frontend ask of the rest of the config: served hosts, existing services. */
+function routeProblems(config: RouteConfig): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const served = [config.hosts.api, ...(config.hosts.app ? [config.hosts.app] : [])];
+  const seen = new Set<string>();
+  config.proxy.routes.forEach((route, i) => {
+    const at = (key: string) => ["proxy", "routes", i, key];
+    const host = route.host ?? config.hosts.api;
+    if (!served.includes(host))
+      problems.push({ path: at("host"), message: `"${host}" is not hosts.api or hosts.app, so nginx does not serve it` });
+    if (seen.has(`${host} ${route.path}`)) problems.push({ path: at("path"), message: `${host} already routes ${route.path}` });
+    seen.add(`${host} ${route.path}`);
+    const worker = workerOfService(route.service);
+    if (route.service === FRONTEND_SERVICE && config.frontend === undefined)
+      problems.push({ path: at("service"), message: "needs dropstack:frontend: the frontend container to route to" });
+    if (worker !== undefined) {
+      const spec = config.app.workers.find((w) => w.name === worker);
+      if (spec === undefined) problems.push({ path: at("service"), message: `"${worker}" is not a worker in app.workers` });
+      else if (spec.port === undefined)
+        problems.push({ path: at("service"), message: `app.workers ${worker} has no port: set the port it serves HTTP on` });
+    }
+  });
+  config.app.workers.forEach((worker, i) => {
+    if (worker.port !== undefined && worker.healthcheck === undefined)
+      problems.push({
+        path: ["app", "workers", i, "port"],
+        message: "needs healthcheck: nginx reaches a worker only once it has proven healthy",
+      });
+  });
+  const frontendRouted = config.proxy.routes.some((route) => route.service === FRONTEND_SERVICE);
+  if (config.frontend !== undefined && config.hosts.app === undefined && !frontendRouted)
+    problems.push({
+      path: ["frontend"],
+      message: "no host serves it: set hosts.app (its / goes to the frontend), or a proxy.routes entry with service: frontend",
+    });
+  return problems;
+}
 
 export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
 

@@ -1,5 +1,11 @@
 // The security headers every HTTPS answer carries.
 
+/**
+ * dropstack:proxy.csp's default: what no page needs (plugins, a <base> elsewhere, being framed),
+ * so it breaks no app while the app's own script and connect sources are unknown.
+ */
+export const DEFAULT_CONTENT_SECURITY_POLICY = "base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
+
 /** A year, as browsers and the HSTS preload list expect. */
 export const HSTS_MAX_AGE_SECONDS = 31536000;
 

@@ -16,7 +16,9 @@ import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { API_ALIAS, CONTAINER_ROLES, ROLE_LOG_OPTION, roleLabel, componentType } from "../common/names";
+import { API_ALIAS, CONTAINER_ROLES, FRONTEND_ALIAS, ROLE_LOG_OPTION, componentType, roleLabel, workerAlias } from "../common/names";
+import { FRONTEND_SERVICE, type ProxyRoute, workerService } from "./routes";
+import type { UpstreamKeepalive, UpstreamService, UpstreamTimeouts } from "./upstream";
 import { SERVICES } from "../observability/settings";
 import {
   CERTBOT_IMAGE,
@@ -106,6 +108,8 @@ export interface ProxyArgs {
   healthPath: string;
   /** dropstack:proxy */
   settings: ProxySettings;
+  /** What nginx routes and how it talks to the services: proxyEdge(config). Without it, every path of every host goes to the api. */
+  edge?: ProxyEdge;
   /** Strict-Transport-Security on every HTTPS response: on in production. */
   hsts: boolean;
   /** dropstack:tls. With `staging` off a failed issuance fails the update. */
@@ -121,6 +125,43 @@ export interface ProxyArgs {
   hostReady: pulumi.CustomResource;
   /** What Let's Encrypt needs before it can reach the droplet by name: the firewall, DNS records when managed. */
   issuanceDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The routes, services, CSP and upstream tuning nginx renders (NginxConfInput's names). */
+export interface ProxyEdge {
+  contentSecurityPolicy: string;
+  routes: ProxyRoute[];
+  services: Record<string, UpstreamService>;
+  timeouts: UpstreamTimeouts;
+  keepalive: UpstreamKeepalive;
+}
+
+/**
+ * The edge from the stack config: routes on hosts.api unless they name a host, the frontend
+ * and every worker that serves HTTP as services under their ingress aliases.
+ */
+export function proxyEdge(config: {
+  hosts: { api: string };
+  proxy: {
+    csp: string;
+    routes: { host?: string; path: string; service: string; stripPrefix: boolean }[];
+    timeouts: UpstreamTimeouts;
+    keepalive: UpstreamKeepalive;
+  };
+  frontend?: { port: number };
+  app: { workers: { name: string; port?: number }[] };
+}): ProxyEdge {
+  const services: Record<string, UpstreamService> = {};
+  if (config.frontend) services[FRONTEND_SERVICE] = { alias: FRONTEND_ALIAS, port: config.frontend.port };
+  for (const worker of config.app.workers)
+    if (worker.port !== undefined) services[workerService(worker.name)] = { alias: workerAlias(worker.name), port: worker.port };
+  return {
+    contentSecurityPolicy: config.proxy.csp,
+    routes: config.proxy.routes.map((route) => ({ ...route, host: route.host ?? config.hosts.api })),
+    services,
+    timeouts: config.proxy.timeouts,
+    keepalive: config.proxy.keepalive,
+  };
 }
 
 /** Problems with the proxy settings, each named by its config key. */
@@ -165,8 +206,7 @@ export class Proxy extends pulumi.ComponentResource {
       resolver: DOCKER_DNS_RESOLVER,
       healthPath: args.healthPath,
       nginxVersion,
-      // No staticRoot: nothing in the stack builds or ships frontend files to the droplet, so
-      // hosts.app is proxied to the app like hosts.api.
+      ...args.edge,
     });
     const certbotScript = renderCertbotScript({ domains, email: args.tls.email, staging: args.tls.staging });
     const entrypoint = renderNginxEntrypoint({ domains });
