@@ -26,3 +26,6 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** An email address as far as a config check can tell: something@domain.tld, no spaces. */
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A worker's name (dropstack:app.workers[].name): also its container's and its ingress alias's suffix. */
+export const WORKER_NAME = /^[a-z][a-z0-9-]{0,30}$/;

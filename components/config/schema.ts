@@ -3,7 +3,7 @@
 // or every problem at once, each named by its full key.
 import { z } from "zod";
 import { imageRegistry, shadowedEnvironment, stackAppEnvironmentNames } from "../app/render";
-import { EMAIL, ENV_NAME } from "../common/patterns";
+import { EMAIL, ENV_NAME, WORKER_NAME } from "../common/patterns";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 import { describeSshPublicKeyProblem } from "../host/ssh-keys";
 import { describeAuth0UrlProblem } from "../identity/urls";
@@ -12,7 +12,7 @@ import { controlCharacterAt } from "./text";
 import { isHostname } from "./hostname";
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, describeHealthPathProblem, validateProxySettings } from "../proxy/settings";
 import { DEFAULT_CONTENT_SECURITY_POLICY, isHeaderValue } from "../proxy/headers";
-import { FRONTEND_SERVICE, describeRoutePathProblem, workerOfService } from "../proxy/routes";
+import { FRONTEND_SERVICE, describeRoutePathProblem, isRouteService, workerOfService } from "../proxy/routes";
 import {
   DEFAULT_UPSTREAM_KEEPALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
@@ -116,7 +116,7 @@ function describe(value: unknown): string {
 const QUALIFIED_STACK = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 
 const worker = z.strictObject({
-  name: matching(/^[a-z][a-z0-9-]{0,30}$/, "a short lowercase name like worker or beat"),
+  name: matching(WORKER_NAME, "a short lowercase name like worker or beat"),
   command: matching(/\S/, "the worker's command, e.g. celery -A app worker"),
   // Stopped before its replacement starts (e.g. Celery beat): never two at once.
   singleton: bool.default(false),
@@ -130,7 +130,7 @@ const worker = z.strictObject({
 const route = z.strictObject({
   host: hostname.optional(),
   path: checkedString(describeRoutePathProblem),
-  service: matching(/^(api|frontend|worker:[a-z][a-z0-9-]{0,30})$/, "api, frontend or worker:<name>"),
+  service: checkedString((v) => (isRouteService(v) ? undefined : `expected api, frontend or worker:<name>, got ${describe(v)}`)),
   stripPrefix: bool.default(false),
 });
 
@@ -672,7 +672,8 @@ function routeProblems(config: RouteConfig): { path: (string | number)[]; messag
       problems.push({ path: at("host"), message: `"${host}" is not hosts.api or hosts.app, so nginx does not serve it` });
     if (seen.has(`${host} ${route.path}`)) problems.push({ path: at("path"), message: `${host} already routes ${route.path}` });
     seen.add(`${host} ${route.path}`);
-    const worker = workerOfService(route.service);
+    // A malformed service has its own message already.
+    const worker = isRouteService(route.service) ? workerOfService(route.service) : undefined;
     if (route.service === FRONTEND_SERVICE && config.frontend === undefined)
       problems.push({ path: at("service"), message: "needs dropstack:frontend: the frontend container to route to" });
     if (worker !== undefined) {

@@ -16,7 +16,7 @@ import {
   describeRoutePathProblem,
   routeLocations,
   routesOfHost,
-  workerOfService,
+  isRouteService,
 } from "./routes";
 import {
   DEFAULT_UPSTREAM_KEEPALIVE,
@@ -187,7 +187,7 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
     if (path !== undefined && !isConfPath(path)) add(field, `expected an absolute path of letters, digits and ._@+-/, got ${value(path)}`);
   }
   for (const [service, target] of Object.entries(input.services ?? {})) {
-    if (service !== FRONTEND_SERVICE && !/^[a-z][a-z0-9-]{0,30}$/.test(workerOfService(service) ?? ""))
+    if (service === API_SERVICE || !isRouteService(service))
       add(`services.${service}`, "expected frontend or worker:<name>, the services routes may name besides the api");
     if (!isAlias(target?.alias ?? "")) add(`services.${service}.alias`, `expected a Docker network alias, got ${value(target?.alias)}`);
     if (!isPort(target?.port)) add(`services.${service}.port`, `expected a port from 1 to 65535, got ${value(target?.port)}`);

@@ -1,6 +1,7 @@
 // Which service answers which path on which host (dropstack:proxy.routes), and the locations
 // that pass the requests on: the api and HTTP workers proxied, WebSockets included; the
 // frontend with the caching and the client-side-route fallback of a single-page app.
+import { WORKER_NAME } from "../common/patterns";
 import { block } from "./block";
 import { rateLimited } from "./rate-limit";
 import { type UpstreamMode, type UpstreamTimeouts, proxyToService } from "./upstream";
@@ -12,6 +13,11 @@ const WORKER_PREFIX = "worker:";
 /** The route service of an app worker that serves HTTP (dropstack:app.workers[].port). */
 export function workerService(name: string): string {
   return `${WORKER_PREFIX}${name}`;
+}
+
+/** A service a route may name: `api`, `frontend` or `worker:<name>`. */
+export function isRouteService(service: string): boolean {
+  return service === API_SERVICE || service === FRONTEND_SERVICE || WORKER_NAME.test(workerOfService(service) ?? "");
 }
 
 /** The worker's name in a `worker:<name>` service, or undefined for another service. */
