@@ -1,5 +1,6 @@
-// Proxy policies: the nginx.conf dropstack ships allows nothing older than TLS 1.2 and, in
-// production, sends HSTS; the nginx and certbot images cannot change under the same name.
+// Proxy policies: the nginx.conf dropstack ships allows nothing older than TLS 1.2, sends no
+// Content-Security-Policy that lets inline scripts run and, in production, sends HSTS; the nginx
+// and certbot images cannot change under the same name.
 //
 // The config is read where the Proxy component hands it to the droplet: the stdin of the
 // remote Command that installs it (components/proxy/commands.ts marks that Command's first
@@ -7,14 +8,16 @@
 // known during preview. staging.json disables nginx-hsts-enabled: staging renders without
 // HSTS on purpose, since with includeSubDomains a year-long pin on the staging zone would bind
 // every other service under it too (and browsers ignore the header anyway while staging's
-// ACME staging certificates are untrusted, RFC 6797 §8.1).
+// ACME staging certificates are untrusted, RFC 6797 §8.1). It disables
+// nginx-csp-no-unsafe-inline-scripts too, so that staging can try a CSP out before production.
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";
-import { hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/parse";
+import { allowsInlineScripts, contentSecurityPoliciesIn, hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/parse";
 import { certbotUsesStagingCa } from "../components/proxy/scripts";
 import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
 import { isPinnedImage, parseImageReference } from "./cache";
+import { stackConfig } from "./stack-config";
 import { asList, asProps, known, label } from "./util";
 
 /** The proxy's containers by their role label (components/common/names.ts). */
@@ -81,6 +84,38 @@ export const nginxHstsEnabled: ResourceValidationPolicy = {
       if (!hasHsts(conf)) {
         reportViolation(
           `the nginx.conf of ${label(args)} sends no Strict-Transport-Security header: production renders it with hsts on (ProxyArgs.hsts = config.production in index.ts); do not turn it off`,
+        );
+      }
+    }
+  },
+};
+
+const UNSAFE_INLINE_OVERRIDE = "dropstack:proxy.allowUnsafeInlineScripts";
+
+/** Whether the stack accepts inline scripts on purpose: `allowUnsafeInlineScripts: true` in dropstack:proxy. */
+function unsafeInlineScriptsAccepted(): boolean {
+  // Until the engine sends the config (older CLIs never do) it is empty: the override is off.
+  try {
+    const proxy = JSON.parse(stackConfig().config["dropstack:proxy"] ?? "{}") as { allowUnsafeInlineScripts?: unknown } | null;
+    return proxy?.allowUnsafeInlineScripts === true;
+  } catch {
+    // Not JSON: the config checks report that, and the override stays off.
+    return false;
+  }
+}
+
+export const nginxCspNoUnsafeInlineScripts: ResourceValidationPolicy = {
+  name: "nginx-csp-no-unsafe-inline-scripts",
+  description: `The nginx.conf shipped to the droplet sends no Content-Security-Policy whose script directives allow 'unsafe-inline' without a nonce, a hash or 'strict-dynamic' (off with ${UNSAFE_INLINE_OVERRIDE}: true; disabled in staging).`,
+  validateResource: (args, reportViolation) => {
+    if (unsafeInlineScriptsAccepted()) return;
+    for (const conf of nginxConfsOf(args.type, args.props)) {
+      // Every host's server repeats the same header: one message per directive.
+      const offending = new Set(contentSecurityPoliciesIn(conf).map(allowsInlineScripts));
+      for (const directive of offending) {
+        if (directive === undefined) continue;
+        reportViolation(
+          `the nginx.conf of ${label(args)} lets inline scripts run (${directive}): remove 'unsafe-inline' from dropstack:proxy.csp (use nonces or hashes), or set ${UNSAFE_INLINE_OVERRIDE}: true to accept the risk`,
         );
       }
     }
@@ -173,4 +208,10 @@ export const proxyTrustedCertificates: ResourceValidationPolicy = {
   },
 };
 
-export const proxyPolicies = [nginxTlsMinimum, nginxHstsEnabled, proxyImagesPinned, proxyTrustedCertificates];
+export const proxyPolicies = [
+  nginxTlsMinimum,
+  nginxHstsEnabled,
+  nginxCspNoUnsafeInlineScripts,
+  proxyImagesPinned,
+  proxyTrustedCertificates,
+];
