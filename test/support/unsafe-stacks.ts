@@ -79,6 +79,12 @@ function edits(stack: string) {
       },
       breaks: [{ policy: "app-image-pinned", urn: new RegExp(`docker:index/remoteImage:RemoteImage::dropstack-${stack}-app-image$`) }],
     },
+    inlineScriptsCsp: {
+      apply: (c: Config) => {
+        c["dropstack:proxy"] = { ...section(c, "proxy"), csp: "default-src 'self'; script-src 'self' 'unsafe-inline'" };
+      },
+      breaks: [{ policy: "nginx-csp-no-unsafe-inline-scripts", urn: new RegExp(`command:remote:Command::dropstack-${stack}-nginx-conf$`) }],
+    },
     plainAuth0Secret: {
       apply: (c: Config) => {
         c["auth0:clientSecret"] = "plaintext";
@@ -100,6 +106,7 @@ export const PRODUCTION_EDITS: UnsafeEditName[] = [
   "noAlertEmails",
   "redisByTag",
   "appImageByTag",
+  "inlineScriptsCsp",
 ];
 
 /** Staging's variant: edits that production refuses and staging only warns about. */
