@@ -7,7 +7,7 @@
 import { posix } from "node:path";
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { APP_IMAGE_SUFFIX, CONTAINER_ROLES, HOOK_SUFFIX, ROLE_LABEL } from "../components/common/names";
+import { APP_IMAGE_SUFFIX, CONTAINER_ROLES, FRONTEND_IMAGE_SUFFIX, HOOK_SUFFIX, ROLE_LABEL } from "../components/common/names";
 import { imageDigest, isDigestPinned } from "../components/common/patterns";
 import { PROMOTED_IMAGE_OUTPUT } from "../components/promotion/evaluate";
 import { stackConfig } from "./stack-config";
@@ -23,15 +23,25 @@ const PIN_HINT =
 
 /** `api` or `worker` for dropstack's app containers, from their `dropstack.role` label. */
 export function appRole(labels: unknown): string | undefined {
-  const role = asList(labels)
-    .map(asProps)
-    .find((l) => l.label === ROLE_LABEL)?.value;
+  const role = roleOf(labels);
   return typeof role === "string" && APP_ROLES.includes(role) ? role : undefined;
 }
 
 interface AppContainer {
   resource: PolicyResource;
   role: string;
+}
+
+/** The frontend's pull, `<name>-frontend-image` (components/frontend). */
+function isFrontendImage(resource: PolicyResource): boolean {
+  return resource.type === REMOTE_IMAGE && resource.name.endsWith(FRONTEND_IMAGE_SUFFIX);
+}
+
+/** The role label of a container, whatever it is. */
+function roleOf(labels: unknown): unknown {
+  return asList(labels)
+    .map(asProps)
+    .find((l) => l.label === ROLE_LABEL)?.value;
 }
 
 /** The app's pull, `<name>-app-image` (components/app), told from Redis's and nginx's. */
@@ -77,8 +87,17 @@ export const deployHooksOrdered: StackValidationPolicy = {
 export const appImagePinned: StackValidationPolicy = {
   name: "app-image-pinned",
   description:
-    "The app image is named by an @sha256: digest, and app containers run it by image ID or digest, so what was tested is exactly what runs.",
+    "The app and frontend images are named by an @sha256: digest, and their containers run them by image ID or digest, so what was tested is exactly what runs.",
   validateStack: (args, reportViolation) => {
+    for (const remoteImage of args.resources.filter(isFrontendImage)) {
+      const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
+      if (typeof name === "string" && !isDigestPinned(name)) {
+        reportViolation(
+          `the frontend image "${name}" can change under the same name: ${PIN_HINT.replace("dropstack:app.image", "dropstack:frontend.image")}`,
+          remoteImage.urn,
+        );
+      }
+    }
     for (const remoteImage of args.resources.filter(isAppImage)) {
       const name = known(() => remoteImage.asType(docker.RemoteImage)?.name);
       if (typeof name === "string" && !isDigestPinned(name)) {
@@ -98,18 +117,21 @@ export const appImagePinned: StackValidationPolicy = {
 export const appHealthchecked: ResourceValidationPolicy = {
   name: "app-healthchecked",
   description:
-    "api containers have a healthcheck and `wait: true`, so a replica that never turns healthy fails the update while the old one keeps serving.",
+    "api and frontend containers have a healthcheck and `wait: true`, so a replica that never turns healthy fails the update while the old one keeps serving.",
   validateResource: validateResourceOfType(docker.Container, (container, args, reportViolation) => {
-    if (appRole(container.labels) !== "api") return;
+    const role = roleOf(container.labels);
+    if (role !== CONTAINER_ROLES.api && role !== CONTAINER_ROLES.frontend) return;
     const tests = (container.healthcheck?.tests ?? []).map(String);
     if (tests.length === 0 || tests[0] === "NONE") {
       reportViolation(
-        `api container ${label(args)} has no healthcheck: set healthcheck.tests (components/app probes dropstack:app.healthPath on dropstack:app.port)`,
+        role === CONTAINER_ROLES.api
+          ? `api container ${label(args)} has no healthcheck: set healthcheck.tests (components/app probes dropstack:app.healthPath on dropstack:app.port)`
+          : `frontend container ${label(args)} has no healthcheck: set healthcheck.tests (components/frontend probes dropstack:frontend.healthPath on dropstack:frontend.port)`,
       );
     }
     if (container.wait !== true) {
       reportViolation(
-        `api container ${label(args)} does not wait to turn healthy: set wait: true (and waitTimeout), or the rollout is not gated on health`,
+        `${role} container ${label(args)} does not wait to turn healthy: set wait: true (and waitTimeout), or the rollout is not gated on health`,
       );
     }
   }),
