@@ -25,7 +25,9 @@ export interface AppEnvironmentParts {
  * a silently shadowed DATABASE_URL would point the app at the wrong place.
  */
 export function appEnvironment(parts: AppEnvironmentParts): Record<string, string> {
-  const provided: Record<string, [string, string]> = { DATABASE_URL: [parts.databaseUrl, "the database (Database.appUri)"] };
+  const database = "the database (Database.appUri)";
+  const provided: Record<string, [string, string]> = { DATABASE_URL: [parts.databaseUrl, database] };
+  for (const [name, value] of Object.entries(postgresEnvironment(parts.databaseUrl))) provided[name] = [value, database];
   if (parts.redisUrl !== undefined) provided.REDIS_URL = [parts.redisUrl, "Redis (Cache.redisUrl)"];
   for (const [name, value] of Object.entries(parts.identity ?? {})) provided[name] = [value, "Auth0 (Identity)"];
   const problems = shadowedEnvironment(parts.env, parts.secrets, Object.keys(provided)).map(
@@ -45,7 +47,61 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
  * them. The config schema checks the same rule before any resource exists.
  */
 export function stackAppEnvironmentNames(auth0: boolean): string[] {
-  return ["DATABASE_URL", "REDIS_URL", ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : [])];
+  return [
+    "DATABASE_URL",
+    ...POSTGRES_ENVIRONMENT_NAMES,
+    "REDIS_URL",
+    ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : []),
+  ];
+}
+
+/** DATABASE_URL's connection as the separate variables many app settings read instead of a URL. */
+export const POSTGRES_ENVIRONMENT_NAMES = ["POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"] as const;
+
+/** libpq's port when a URL names none. */
+const POSTGRES_DEFAULT_PORT = "5432";
+
+/**
+ * The connection in a `postgresql://` URL as POSTGRES_HOST, _PORT, _USER, _PASSWORD and _DB,
+ * so that both forms always name the same role, host and database. connectionUri
+ * percent-encodes the user, password and database, so they are decoded here; through the
+ * pool the database is the pool's name, which is what a client connects to. The URL is a
+ * secret, so a refusal never repeats it.
+ */
+export function postgresEnvironment(databaseUrl: string): Record<(typeof POSTGRES_ENVIRONMENT_NAMES)[number], string> {
+  const refuse = (why: string) =>
+    new Error(
+      `the database URL (DATABASE_URL) ${why}, so POSTGRES_HOST and the others cannot be derived from it; its value is secret and not shown`,
+    );
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw refuse("is not a URL");
+  }
+  if (url.protocol !== "postgresql:" && url.protocol !== "postgres:") throw refuse("is not a postgresql:// URL");
+  const decoded = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw refuse(`has a malformed percent-encoding in its ${what}`);
+    }
+  };
+  // WHATWG URL keeps an IPv6 host in brackets; libpq's host parameter takes the bare address.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const user = decoded(url.username, "user");
+  const path = url.pathname.replace(/^\//, "");
+  if (host === "") throw refuse("names no host");
+  if (user === "") throw refuse("names no user");
+  if (path === "" || path.includes("/")) throw refuse("does not name one database in its path");
+  const database = decoded(path, "database");
+  return {
+    POSTGRES_HOST: host,
+    POSTGRES_PORT: url.port === "" ? POSTGRES_DEFAULT_PORT : url.port,
+    POSTGRES_USER: user,
+    POSTGRES_PASSWORD: decoded(url.password, "password"),
+    POSTGRES_DB: database,
+  };
 }
 
 /** The one shadowing rule: every app.env or appSecrets name that the stack already provides. */

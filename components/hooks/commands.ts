@@ -7,6 +7,7 @@
 // — printf is a builtin and the process substitution is a pipe, so nothing is written to
 // disk and no argv ever holds a value. (sshd's AcceptEnv would be the other way in, and the
 // droplet's sshd does not accept environment variables.)
+import { postgresEnvironment } from "../app/render";
 import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
 import { DIGEST, ENV_NAME } from "../common/patterns";
 import { join } from "node:path";
@@ -324,12 +325,14 @@ export interface MigrateCommandInput {
 /**
  * The migrate hook's stdin: the migrator URI (migrate.sh's DATABASE_URL), then the
  * migration container's environment as NAME=value lines — the app's own environment with
- * DATABASE_URL replaced by the migrator URI, so settings that the app reads at import time
- * are there while the schema changes run with the migrator's rights.
+ * its connection, DATABASE_URL and the split POSTGRES_* variables, replaced by the
+ * migrator's, so settings that the app reads at import time are there while the schema
+ * changes run with the migrator's rights whichever form the migration reads.
  */
 export function migrateStdin(databaseUrl: string, appEnvironment: Record<string, string>): string {
-  const environment = { ...appEnvironment, DATABASE_URL: databaseUrl };
-  return [stdinLine("the database URL", databaseUrl), ...envLines(environment)].map((l) => `${l}\n`).join("");
+  const firstLine = stdinLine("the database URL", databaseUrl);
+  const environment = { ...appEnvironment, DATABASE_URL: databaseUrl, ...postgresEnvironment(databaseUrl) };
+  return [firstLine, ...envLines(environment)].map((l) => `${l}\n`).join("");
 }
 
 /**

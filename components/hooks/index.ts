@@ -84,7 +84,7 @@ export interface HooksArgs {
   image: pulumi.Input<string>;
   /** dropstack:app.migrate */
   migrate: string;
-  /** Secret. The app containers' environment; the migration gets it with DATABASE_URL = migratorUri. */
+  /** Secret. The app containers' environment; the migration gets it with DATABASE_URL and POSTGRES_* naming migratorUri. */
   environment: pulumi.Input<Record<string, string>>;
   /** dropstack:backups.keep */
   backupKeep: number;

@@ -128,10 +128,20 @@ describe("app environment shadowing", () => {
     );
   });
 
+  it("refuses each split database variable in app.env or appSecrets, naming where the stack takes it from", () => {
+    for (const name of ["POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"]) {
+      for (const key of ["env", "secrets"] as const)
+        assert.throws(() => appEnvironment({ ...parts, [key]: { [name]: "elsewhere" } }), {
+          message: `dropstack:${key === "env" ? "app.env" : "appSecrets"}.${name}: already set by dropstack from the database (Database.appUri); remove it`,
+        });
+    }
+  });
+
   it("lists the names the stack sets, the Auth0 ones only with dropstack:auth0", () => {
-    assert.deepEqual(stackAppEnvironmentNames(false), ["DATABASE_URL", "REDIS_URL"]);
+    const database = ["DATABASE_URL", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"];
+    assert.deepEqual(stackAppEnvironmentNames(false), [...database, "REDIS_URL"]);
     assert.deepEqual(stackAppEnvironmentNames(true), [
-      "DATABASE_URL",
+      ...database,
       "REDIS_URL",
       "AUTH0_DOMAIN",
       "AUTH0_AUDIENCE",

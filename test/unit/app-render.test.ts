@@ -10,7 +10,7 @@ import { readStackFile } from "../../tools/check/stack-file";
 import { ROOT } from "../support/program";
 
 const parts = {
-  databaseUrl: "postgresql://app:pw@pool/app-pool",
+  databaseUrl: "postgresql://app:pw@pool:25061/app-pool?sslmode=require",
   redisUrl: "redis://:pw@redis:6379/0",
   identity: { AUTH0_DOMAIN: "acme.eu.auth0.com", AUTH0_AUDIENCE: "https://api.example.com" },
   env: { LOG_LEVEL: "info" },
@@ -18,11 +18,16 @@ const parts = {
 };
 
 describe("app environment", () => {
-  it("merges the stack's URLs, Auth0 settings, app.env and appSecrets", () => {
+  it("merges the stack's URLs, the database's parts, Auth0 settings, app.env and appSecrets", () => {
     assert.deepEqual(appEnvironment(parts), {
       LOG_LEVEL: "info",
       SENTRY_DSN: "https://key@sentry.example.com/1",
-      DATABASE_URL: "postgresql://app:pw@pool/app-pool",
+      DATABASE_URL: "postgresql://app:pw@pool:25061/app-pool?sslmode=require",
+      POSTGRES_HOST: "pool",
+      POSTGRES_PORT: "25061",
+      POSTGRES_USER: "app",
+      POSTGRES_PASSWORD: "pw",
+      POSTGRES_DB: "app-pool",
       REDIS_URL: "redis://:pw@redis:6379/0",
       AUTH0_DOMAIN: "acme.eu.auth0.com",
       AUTH0_AUDIENCE: "https://api.example.com",
@@ -30,8 +35,15 @@ describe("app environment", () => {
   });
 
   it("leaves out what the stack does not run", () => {
-    const env = appEnvironment({ databaseUrl: "postgresql://x", env: {}, secrets: {} });
-    assert.deepEqual(Object.keys(env), ["DATABASE_URL"]);
+    const env = appEnvironment({ databaseUrl: "postgresql://app@pool/app-pool", env: {}, secrets: {} });
+    assert.deepEqual(Object.keys(env), [
+      "DATABASE_URL",
+      "POSTGRES_HOST",
+      "POSTGRES_PORT",
+      "POSTGRES_USER",
+      "POSTGRES_PASSWORD",
+      "POSTGRES_DB",
+    ]);
   });
 
   it("refuses config that shadows a variable the stack sets, naming each key", () => {

@@ -214,7 +214,15 @@ describe("the app's environment", () => {
   });
 
   it("may not set what dropstack sets, in either place", () => {
-    for (const name of ["DATABASE_URL", "REDIS_URL"]) {
+    for (const name of [
+      "DATABASE_URL",
+      "POSTGRES_HOST",
+      "POSTGRES_PORT",
+      "POSTGRES_USER",
+      "POSTGRES_PASSWORD",
+      "POSTGRES_DB",
+      "REDIS_URL",
+    ]) {
       assert.deepEqual(
         problems((raw) => void (raw.app.env = { [name]: "x" })),
         [`dropstack:app.env.${name}: is set by dropstack in the app's environment; remove it`],

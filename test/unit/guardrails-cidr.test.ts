@@ -11,16 +11,9 @@ import { databaseFirewallNoPublicSources } from "../../policies/database";
 import { firewallNoPublicAdminPorts } from "../../policies/network";
 import { resourceViolations } from "../support/policy";
 import { minimalConfig } from "../support/config";
+import { seededRandom } from "../support/random";
 
-// A seeded generator, so a failure names a variant that reproduces.
-function random(seed: number) {
-  let state = seed;
-  return (n: number) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state % n;
-  };
-}
-const rand = random(20261128);
+const rand = seededRandom(20261128);
 const ipv4 = () => Array.from({ length: 4 }, () => rand(256)).join(".");
 const hex = () => rand(0x10000).toString(16);
 const ipv6Expanded = () => Array.from({ length: 8 }, () => hex().padStart(4, "0")).join(":");

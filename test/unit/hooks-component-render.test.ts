@@ -34,9 +34,29 @@ describe("hook stdin", () => {
     );
   });
 
-  it("migrate: the migrator URI, then the app's environment with DATABASE_URL replaced by it", () => {
-    const stdin = migrateStdin(DATABASE_URL, { DATABASE_URL: "postgresql://app@pool/app", SECRET_KEY: "k=v=w", LOG_LEVEL: "info" });
-    assert.deepEqual(stdin.split("\n"), [DATABASE_URL, "DATABASE_URL=" + DATABASE_URL, "SECRET_KEY=k=v=w", "LOG_LEVEL=info", ""]);
+  it("migrate: the migrator URI, then the app's environment with its connection replaced by the migrator's", () => {
+    const stdin = migrateStdin(DATABASE_URL, {
+      DATABASE_URL: "postgresql://app@pool/app",
+      POSTGRES_HOST: "pool",
+      POSTGRES_PORT: "25061",
+      POSTGRES_USER: "app",
+      POSTGRES_PASSWORD: "pool-password",
+      POSTGRES_DB: "app-pool",
+      SECRET_KEY: "k=v=w",
+      LOG_LEVEL: "info",
+    });
+    assert.deepEqual(stdin.split("\n"), [
+      DATABASE_URL,
+      "DATABASE_URL=" + DATABASE_URL,
+      "POSTGRES_HOST=private-db.example.com",
+      "POSTGRES_PORT=25060",
+      "POSTGRES_USER=migrator",
+      "POSTGRES_PASSWORD=s3cret-pass",
+      "POSTGRES_DB=app",
+      "SECRET_KEY=k=v=w",
+      "LOG_LEVEL=info",
+      "",
+    ]);
   });
 
   it("refuses values that would split into two lines, and names that are not variables", () => {

@@ -86,12 +86,35 @@ describe("the migrate hook's script on the droplet", () => {
       });
   });
 
-  it("reads the migrator URI, then the app's environment with DATABASE_URL replaced, and names any value that would split", () => {
+  it("reads the migrator URI, then the app's environment with its connection replaced, and names any value that would split", () => {
     const url = "postgresql://migrator:pw@db/app";
-    assert.equal(migrateStdin(url, {}), `${url}\nDATABASE_URL=${url}\n`);
+    const lines = (...l: string[]) => l.map((line) => `${line}\n`).join("");
     assert.equal(
-      migrateStdin(url, { A: "1", DATABASE_URL: "postgresql://app@db/app", B_2: "x=y z" }),
-      `${url}\nA=1\nDATABASE_URL=${url}\nB_2=x=y z\n`,
+      migrateStdin(url, {}),
+      lines(
+        url,
+        `DATABASE_URL=${url}`,
+        "POSTGRES_HOST=db",
+        "POSTGRES_PORT=5432",
+        "POSTGRES_USER=migrator",
+        "POSTGRES_PASSWORD=pw",
+        "POSTGRES_DB=app",
+      ),
+    );
+    // Replaced where the app's environment has them, the others after it.
+    assert.equal(
+      migrateStdin(url, { A: "1", DATABASE_URL: "postgresql://app@db/app", POSTGRES_USER: "app", B_2: "x=y z" }),
+      lines(
+        url,
+        "A=1",
+        `DATABASE_URL=${url}`,
+        "POSTGRES_USER=migrator",
+        "B_2=x=y z",
+        "POSTGRES_HOST=db",
+        "POSTGRES_PORT=5432",
+        "POSTGRES_PASSWORD=pw",
+        "POSTGRES_DB=app",
+      ),
     );
     for (const bad of ["\n", "\r", "\0"]) {
       assert.throws(() => migrateStdin(`postgresql://m${bad}@db/app`, { A: "1" }), {
