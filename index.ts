@@ -119,6 +119,7 @@ const app = new App(name, {
   port: config.app.port,
   replicas: config.app.replicas,
   healthPath: config.app.healthPath,
+  command: config.app.command,
   workers: config.app.workers,
   environment: buildAppEnvironment({
     databaseUrl: database.appUri,

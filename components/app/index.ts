@@ -15,18 +15,21 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { Hooks, HooksArgs } from "../hooks";
 import {
+  ApiCommand,
   AppEnvironmentParts,
   AppRole,
   HEALTHCHECK_TIMING,
   HEALTHY_WAIT_SECONDS,
   STOP_TIMEOUT_SECONDS,
   WORKER_HEALTHCHECK_TIMING,
+  apiContainerCommand,
   appEnvironment,
   environmentList,
   healthcheckTest,
   renderIngressJoinCommand,
   renderStartupCheckCommand,
   renderWorkerStableCommand,
+  shellCommand,
   workerHealthcheckTest,
 } from "./render";
 
@@ -73,6 +76,8 @@ export interface AppArgs {
   port: number;
   replicas: number;
   healthPath: string;
+  /** dropstack:app.command, for the api replicas only; unset, they run the image's own CMD. */
+  command?: ApiCommand;
   workers: WorkerSpec[];
   /** Secret: buildAppEnvironment(...). */
   environment: pulumi.Input<Record<string, string>>;
@@ -120,6 +125,8 @@ export class App extends pulumi.ComponentResource {
     super(componentType("App"), name, {}, opts);
     if (!Number.isInteger(args.replicas) || args.replicas < 1)
       throw new Error(`dropstack:app.replicas must be at least 1, got ${args.replicas}`);
+    // Unset, the replicas register no command and run the image's CMD, as before app.command existed.
+    const apiCommand = args.command === undefined ? undefined : apiContainerCommand(args.command);
     const onDroplet = { parent: this, provider: args.dockerProvider };
 
     // keepLocally: a code rollback to the previous digest starts without a pull.
@@ -190,6 +197,7 @@ export class App extends pulumi.ComponentResource {
         `${name}-api-${i}`,
         {
           ...container(CONTAINER_ROLES.api, { "dropstack.replica": String(i) }),
+          command: apiCommand,
           networksAdvanced: [{ name: args.networkName }],
           healthcheck: { tests: healthcheckTest(args.port, args.healthPath), ...HEALTHCHECK_TIMING },
           wait: true,
@@ -240,7 +248,7 @@ export class App extends pulumi.ComponentResource {
         `${name}-worker-${worker.name}`,
         {
           ...container(CONTAINER_ROLES.worker, { "dropstack.worker": worker.name }),
-          command: ["sh", "-c", worker.command],
+          command: shellCommand(worker.command),
           networksAdvanced: [{ name: args.networkName }],
           ...healthcheck,
           // A singleton (Celery beat) must never run twice, so the old one stops first.

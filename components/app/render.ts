@@ -122,6 +122,48 @@ export function shadowedEnvironment(
   );
 }
 
+/** dropstack:app.command: a command line run with `sh -c`, or the exact argv. */
+export type ApiCommand = string | readonly string[];
+
+const API_COMMAND_EXAMPLE = "uvicorn app.main:app --host 0.0.0.0 --port 8000";
+
+/**
+ * Everything wrong with a dropstack:app.command value, each with the list index it is about
+ * (none when about the whole value). The config schema and apiContainerCommand share it.
+ */
+export function apiCommandProblems(value: unknown): { index?: number; message: string }[] {
+  const shown = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
+  if (typeof value === "string")
+    return /\S/.test(value) ? [] : [{ message: `expected the api's command, e.g. ${API_COMMAND_EXAMPLE}, got ${shown(value)}` }];
+  if (!Array.isArray(value))
+    return [
+      {
+        message: `expected the api's command as text (run with sh -c) or as a list of arguments (run as given), got ${shown(value)}`,
+      },
+    ];
+  if (value.length === 0)
+    return [{ message: "expected at least the program to run, got an empty list; leave app.command unset to run the image's own CMD" }];
+  return value.flatMap((item: unknown, index) => {
+    if (typeof item !== "string") return [{ index, message: `expected an argument as text, got ${shown(item)}` }];
+    return item === "" ? [{ index, message: 'expected an argument, got ""' }] : [];
+  });
+}
+
+/** A command line as docker runs it through the image's shell, for app.command and the workers. */
+export function shellCommand(line: string): string[] {
+  return ["sh", "-c", line];
+}
+
+/** The api replicas' `command`: a text app.command through the shell, a list as the exact argv. */
+export function apiContainerCommand(command: ApiCommand): string[] {
+  const problems = apiCommandProblems(command);
+  if (problems.length > 0)
+    throw new Error(
+      problems.map(({ index, message }) => `dropstack:app.command${index === undefined ? "" : `.${index}`}: ${message}`).join("\n"),
+    );
+  return typeof command === "string" ? shellCommand(command) : [...command];
+}
+
 /** docker's `NAME=value` list, sorted so a reordered config causes no diff. */
 export function environmentList(environment: Record<string, string>): string[] {
   return Object.keys(environment)

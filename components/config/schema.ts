@@ -2,7 +2,7 @@
 // the raw values Pulumi config holds and the stack name, and returns a typed StackConfig
 // or every problem at once, each named by its full key.
 import { z } from "zod";
-import { imageRegistry, shadowedEnvironment, stackAppEnvironmentNames } from "../app/render";
+import { type ApiCommand, apiCommandProblems, imageRegistry, shadowedEnvironment, stackAppEnvironmentNames } from "../app/render";
 import { EMAIL, ENV_NAME, WORKER_NAME } from "../common/patterns";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 import { describeSshPublicKeyProblem } from "../host/ssh-keys";
@@ -138,6 +138,15 @@ const route = z.strictObject({
 function tuning(bounds: readonly [number, number], fallback: number) {
   return intIn(bounds[0], bounds[1]).default(fallback);
 }
+
+// dropstack:app.command: the api replicas' command, by the rule the App applies (components/app/render.ts).
+const apiCommand = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    for (const { index, message } of apiCommandProblems(value))
+      ctx.addIssue({ code: "custom", path: index === undefined ? [] : [index], message });
+  })
+  .pipe(z.custom<ApiCommand>());
 
 // dropstack:app.smoke[]: a request through nginx after the rollout (components/hooks/smoke.sh).
 const smokeCheck = z.strictObject({
@@ -386,6 +395,8 @@ export function stackConfigSchema(stack: string, project: string) {
         replicas: intIn(1, 10).default(2),
         healthPath: checkedString(describeHealthPathProblem).default("/health"),
         migrate: matching(/\S/, "the migration command, e.g. alembic upgrade head"),
+        // Unset: the api replicas run the image's own CMD. Workers and the migration have their own commands.
+        command: apiCommand.optional(),
         env: envMap(false).default({}),
         workers: z.array(worker, { error: (i) => `expected a list of {name, command}, got ${describe(i.input)}` }).default([]),
         verify: z

@@ -14,7 +14,10 @@ import { committedValue, runStack } from "../support/program";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:remote:Command";
-const app = committedValue<{ replicas: number; workers: { name: string }[] }>("staging", "dropstack:app");
+const app = committedValue<{ replicas: number; command?: unknown; workers: { name: string; command: string }[] }>(
+  "staging",
+  "dropstack:app",
+);
 
 describe("App registrations (staging, mocks)", () => {
   let graph: Graph;
@@ -32,6 +35,7 @@ describe("App registrations (staging, mocks)", () => {
   before(async () => {
     ({ registered, componentOutputs } = watchRegistrations());
     ({ graph } = await runStack({ stack: "staging", inThisProcess: true }));
+    assert.equal(app.command, undefined, "the committed staging stack sets no app.command");
     component = graph.one("dropstack:index:App");
     dockerProvider = graph.one("pulumi:providers:docker");
     ready = graph.one(COMMAND, "-ready");
@@ -101,6 +105,14 @@ describe("App registrations (staging, mocks)", () => {
         { label: ROLE_LABEL, value: CONTAINER_ROLES.worker },
         { label: "dropstack.worker", value: worker.name.replace(/^.*-worker-/, "") },
       ]);
+    }
+  });
+
+  it("registers no command for the replicas, which run the image's own CMD, and each worker's own through sh -c", () => {
+    for (const replica of api) assert.ok(!("command" in replica.inputs), `${replica.name} registers a command`);
+    for (const worker of workers) {
+      const spec = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
+      assert.deepEqual(worker.inputs.command, ["sh", "-c", spec?.command], worker.name);
     }
   });
 
