@@ -150,6 +150,23 @@ describe("backup and migrate hooks on a real PostgreSQL", () => {
     assert.equal(dockerInvocations().length, calls);
   });
 
+  test("migrate: the split POSTGRES_* variables connect the migration as the migrator too, whatever printable characters its name and password have", async () => {
+    const db = freshDatabase();
+    const database = `app${databaseCounter}`;
+    assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
+    const migrator = { user: `mig:r@tor/${databaseCounter} "x"`, password: `  ${printable}  ` };
+    const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+    pg.psql(`CREATE ROLE "${migrator.user.replace(/"/g, '""')}" LOGIN PASSWORD ${literal(migrator.password)}`);
+    const observed = join(root, `observed-split-${databaseCounter}`);
+    // Only the split variables: PGPASSWORD and the flags, the way an app's settings build a connection from them.
+    const migration = `PGPASSWORD="$POSTGRES_PASSWORD" psql -X -A -t -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c 'SELECT current_user, current_database()' > '${observed}'`;
+    const appEnvironment = { DATABASE_URL: "postgresql://app:pool@pool.invalid/app", POSTGRES_USER: "app", POSTGRES_PASSWORD: "pool" };
+    const result = await runHook(migrateCommand(db.paths, migration), migrateStdin(pg.url(database, migrator), appEnvironment), env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(readFileSync(observed, "utf8").trim(), `${migrator.user}|${database}`);
+  });
+
   test("migrate: after a backup, the migration runs in the app image with the app's environment, as the migrator, holding the lock", async () => {
     const db = freshDatabase();
     assert.equal((await runHook(backupCommand(db.paths), backupStdin({ databaseUrl: db.url }), env)).status, 0);
