@@ -53,7 +53,16 @@ function expectedDefaults(production: boolean) {
       grafanaRoles: { admin: [], editor: [], viewer: [] },
       thresholds: DEFAULT_ALERT_THRESHOLDS,
     },
-    proxy: { rateLimit: 10, burst: 20, maxBodySize: "10m" },
+    proxy: {
+      rateLimit: 10,
+      burst: 20,
+      maxBodySize: "10m",
+      csp: "base-uri 'self'; frame-ancestors 'none'; object-src 'none'",
+      allowUnsafeInlineScripts: false,
+      routes: [],
+      timeouts: { connect: 5, send: 60, read: 60, webSocketRead: 3600, webSocketSend: 3600 },
+      keepalive: { connections: 16, idleSeconds: 2 },
+    },
     promotion: { allowUnpromoted: production },
   };
 }
