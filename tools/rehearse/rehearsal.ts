@@ -8,6 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { APP_IMAGE_SUFFIX } from "../../components/common/names";
+import { stdinInstallPath } from "../../components/proxy/commands";
+import { adaptUpstreamsTo } from "../lib/nginx-adapt";
 import { PRELOAD } from "../check/analyzer";
 import type { ProgramRun, Registration } from "../check/harness";
 import { readStackFile } from "../check/stack-file";
@@ -31,6 +33,13 @@ export interface RehearsalOptions {
   configFile?: string;
   log?: (line: string) => void;
 }
+
+/**
+ * The nginx of the stand-in image (Debian trixie's), older than the pinned image's: it reads
+ * nginx.conf with the services as per-request variables, without upstream keepalive
+ * (tools/lib/nginx-adapt.ts).
+ */
+export const STAND_IN_NGINX_VERSION = "1.26.3";
 
 /** Stand-in roles by image repository: what the program pulls, the rehearsal builds. */
 export const STAND_INS: { role: string; matches: (repository: string) => boolean }[] = [
@@ -291,6 +300,8 @@ export class Rehearsal {
       dockerTarget: (provider) => dockerTarget(provider, droplet.sshPort, agent),
       publish: (port) => this.publishedPort(port),
       localImage: (reference) => this.images.get(reference) ?? reference,
+      stdinFor: (create, stdin) =>
+        stdinInstallPath(create)?.endsWith("/nginx.conf") ? adaptUpstreamsTo(stdin, STAND_IN_NGINX_VERSION) : stdin,
       log: this.log,
       afterCreate: (r, state) => {
         // The VPC: once the program's network exists, the cluster's private names resolve on it.

@@ -59,6 +59,8 @@ export interface ReplayContext {
   /** The local image standing in for an image reference (the engine has it tagged so). */
   localImage: (reference: string) => string;
   log: (line: string) => void;
+  /** The stdin a remote.Command gets on the droplet, from its `create` and its recorded stdin (the stand-ins' versions differ). */
+  stdinFor?: (create: string, stdin: string) => string;
   /** Called once a replayed resource exists (the rehearsal links the database to the network). */
   afterCreate?: (r: Registration, state: ResourceState) => void;
 }
@@ -403,7 +405,8 @@ export class Replay {
       throw new Error(`${r.name}: remote.Command environment needs sshd AcceptEnv, which the droplet's sshd does not set`);
     }
     const connection: Connection = connectionFrom(inputs.connection);
-    const result = await runRemote(connection, this.ctx.route, command, typeof inputs.stdin === "string" ? inputs.stdin : undefined);
+    const stdin = typeof inputs.stdin === "string" ? (this.ctx.stdinFor?.(command, inputs.stdin) ?? inputs.stdin) : undefined;
+    const result = await runRemote(connection, this.ctx.route, command, stdin);
     if (result.status !== 0) {
       throw new Error(
         `${r.name}: command failed with exit ${result.status}\n${(result.stdout + result.stderr).trim().split("\n").slice(-30).join("\n")}`,
