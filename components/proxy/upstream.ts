@@ -171,16 +171,26 @@ export function resolverSettings(resolver: string, validSeconds: number): string
 /** The http block's retries on the next address and the upstream timeouts (the WebSocket ones are per location). */
 export function retrySettings(timeouts: UpstreamTimeouts): string[] {
   return [
-    "# A replica that refuses or drops the connection, or answers 502/503/504, is skipped and the",
-    "# request goes to the next address. nginx never resends a POST/PATCH/LOCK once the app may",
-    "# have read it, and a slow answer (a read timeout) is never sent again: it would double the load.",
-    "proxy_next_upstream error http_502 http_503 http_504;",
+    "# A replica that refuses the connection, does not answer the connect in time (a removed",
+    "# replica's address), or answers 502/503/504, is skipped and the request goes to the next",
+    "# address. nginx never resends a POST/PATCH/LOCK once the app may have read it, and retries",
+    "# stop once the read timeout could have passed, so a slow answer is never asked for twice.",
+    "proxy_next_upstream error timeout http_502 http_503 http_504;",
     "proxy_next_upstream_tries 3;",
-    "proxy_next_upstream_timeout 10s;",
+    `proxy_next_upstream_timeout ${nextUpstreamSeconds(timeouts)}s;`,
     `proxy_connect_timeout ${timeouts.connect}s;`,
     `proxy_send_timeout ${timeouts.send}s;`,
     `proxy_read_timeout ${timeouts.read}s;`,
   ];
+}
+
+/**
+ * How long after the first try nginx may still pass a request on: 10 s, or the read timeout
+ * when shorter. A read timeout comes no sooner than `read` seconds after the try began, when
+ * nginx no longer retries (it stops at `>=`), so only connect failures and quick errors are retried.
+ */
+export function nextUpstreamSeconds(timeouts: Pick<UpstreamTimeouts, "read">): number {
+  return Math.min(10, timeouts.read);
 }
 
 /** The server's line that names a service for UpstreamMode "variable": its alias and port, resolved per request. */
