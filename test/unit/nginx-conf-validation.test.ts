@@ -3,7 +3,8 @@
 // values it must refuse (injection attempts such as `;` and spaces, values missing their
 // first or last character class, out-of-range numbers, fractions, NaN) and a list it must
 // accept (including the edges of each range); each refusal is asserted as the whole message,
-// field name included, since that message is all the user sees.
+// field name included, since that message is all the user sees. Routes, services, timeouts and
+// keepalive are in nginx-conf-routes-validation.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderNginxConf, validateNginxConfInput, type NginxConfInput } from "../../components/proxy/render";
@@ -35,9 +36,9 @@ test("an input without hosts or upstream (untyped config) is reported field by f
     "upstream.port: expected a port from 1 to 65535, got undefined",
   ];
   assert.deepEqual(validateNginxConfInput(bare), missing);
-  assert.deepEqual(validateNginxConfInput({ ...bare, staticRoot: "/srv/frontend" }), [
+  assert.deepEqual(validateNginxConfInput({ ...bare, healthPath: "health" }), [
     ...missing,
-    "staticRoot: needs hosts.app, the host that serves it",
+    'healthPath: expected a URL path like /health, got "health"',
   ]);
   assert.throws(() => renderNginxConf(bare), { message: `invalid nginx config input: ${missing.join("; ")}` });
 });
@@ -239,11 +240,10 @@ test("the resolver is an IP address with an optional port, trusted for a whole n
   }
 });
 
-// Each path field and how to set it on an input (staticRoot also needs hosts.app, which `valid` has).
+// Each path field and how to set it on an input.
 const PATH_FIELDS: [string, (input: NginxConfInput, path: string) => void][] = [
   ["certDir", (i, p) => (i.certDir = p)],
   ["acmeWebroot", (i, p) => (i.acmeWebroot = p)],
-  ["staticRoot", (i, p) => (i.staticRoot = p)],
   ["runtime.pidFile", (i, p) => (i.runtime = { pidFile: p })],
   ["runtime.errorLog", (i, p) => (i.runtime = { errorLog: p })],
   ["runtime.accessLog", (i, p) => (i.runtime = { accessLog: p })],
@@ -303,24 +303,21 @@ test("the health path is a URL path from its first to its last character", () =>
   }
 });
 
-test("a Content-Security-Policy must fit inside nginx's double quotes, per host", () => {
-  for (const host of ["api", "app"] as const) {
-    for (const csp of [`default-src 'self'" always; add_header X "y`, "default-src \\x", "default-src $host", "", "a\tb"]) {
-      assert.deepEqual(
-        problemsWith((i) => (i.contentSecurityPolicy = { [host]: csp })),
-        [`contentSecurityPolicy.${host}: expected a header value without quotes, backslashes or $, got ${json(csp)}`],
-        `${host} ${csp}`,
-      );
-    }
+test("the Content-Security-Policy must fit inside nginx's double quotes", () => {
+  for (const csp of [`default-src 'self'" always; add_header X "y`, "default-src \\x", "default-src $host", "", "a\tb", "a\nb"]) {
     assert.deepEqual(
-      problemsWith((i) => (i.contentSecurityPolicy = { [host]: "default-src 'self'; img-src * data:" })),
-      [],
+      problemsWith((i) => (i.contentSecurityPolicy = csp)),
+      [`contentSecurityPolicy: expected a header value without quotes, backslashes or $, got ${json(csp)}`],
+      csp,
     );
   }
-  assert.deepEqual(
-    problemsWith((i) => (i.contentSecurityPolicy = { api: undefined, app: "default-src 'self'" })),
-    [],
-  );
+  for (const csp of ["default-src 'self'; img-src * data:", "default-src 'none'; frame-ancestors 'none'", "a", undefined]) {
+    assert.deepEqual(
+      problemsWith((i) => (i.contentSecurityPolicy = csp)),
+      [],
+      String(csp),
+    );
+  }
 });
 
 test("the nginx version must parse and be no older than the oldest version checked", () => {
@@ -437,25 +434,6 @@ test("worker processes are auto or a positive whole number", () => {
       [],
       String(workers),
     );
-  }
-});
-
-test("each upstream timeout is a whole number of seconds, at least 1; an unset one keeps its default", () => {
-  for (const key of ["connect", "send", "read"] as const) {
-    for (const seconds of [0, -1, 0.5, 1.5, Number.NaN]) {
-      assert.deepEqual(
-        problemsWith((i) => (i.timeouts = { [key]: seconds })),
-        [`timeouts.${key}: expected a whole number of seconds, at least 1, got ${json(seconds)}`],
-        `${key} ${seconds}`,
-      );
-    }
-    for (const seconds of [1, 5, 60, 3600, undefined]) {
-      assert.deepEqual(
-        problemsWith((i) => (i.timeouts = { [key]: seconds })),
-        [],
-        `${key} ${seconds}`,
-      );
-    }
   }
 });
 

@@ -1,11 +1,14 @@
 // The whole nginx.conf renderNginxConf writes, compared byte for byte with a reviewed file
-// under test/fixtures/nginx/ for four inputs: the smallest valid one (every default), an app
-// host serving a static single-page app with Content-Security-Policy and every runtime path
-// and process setting given, and one with every setting at a value other than its default
-// (proxied app host, older nginx, loopback address and high ports, no worker user), and an
-// IPv6 resolver with a burst of 0; and Grafana's monitoring host beside a proxied app host
-// with every default, and beside the API host alone with its other settings changed. Each file
-// was read line by line and passed `nginx -t` before it was committed, so any change to a
+// under test/fixtures/nginx/ for six inputs: the smallest valid one (every default: the api
+// reached through an upstream group with keepalive, as on the image's nginx 1.28); an app host
+// whose `/` goes to a proxied frontend, with path prefixes routed to the api and to an HTTP
+// worker (one of them stripped), one Content-Security-Policy and every runtime path and process
+// setting given; one with every setting at a value other than its default (routes to a worker
+// and the frontend on the api host, Debian's nginx 1.22 and so the per-request variables,
+// every timeout, loopback address and high ports, no worker user); an IPv6 resolver with a
+// burst of 0 and no idle connections kept; and Grafana's monitoring host beside a proxied app
+// host with every default, and beside the API host alone with its other settings changed. Each
+// file was read line by line and passed `nginx -t` before it was committed, so any change to a
 // directive, a comment, a location or the layout fails here and needs the same review again.
 // After a deliberate change to the rendering, UPDATE_NGINX_FIXTURES=1 rewrites the files;
 // review their diff line by line before committing it.
@@ -24,17 +27,18 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
     { hosts: { api: "api.example.com" }, upstream: { alias: "app", port: 8000 }, hsts: true },
   ],
   [
-    "static-app.conf",
-    "an app host serving a static single-page app, with CSP and every runtime setting given, renders its caching locations",
+    "frontend-routes.conf",
+    "an app host whose / is a proxied frontend, with prefixes routed to the api and a worker, CSP and every runtime setting given",
     {
       hosts: { api: "api.example.com", app: "www.example.com" },
       upstream: { alias: "app", port: 8000 },
+      services: { frontend: { alias: "frontend", port: 8080 }, "worker:reports": { alias: "reports", port: 9000 } },
+      routes: [
+        { host: "www.example.com", path: "/api", service: "api", stripPrefix: true },
+        { host: "www.example.com", path: "/reports", service: "worker:reports" },
+      ],
       hsts: true,
-      staticRoot: "/srv/frontend/dist",
-      contentSecurityPolicy: {
-        api: "default-src 'none'; frame-ancestors 'none'",
-        app: "default-src 'self'; img-src 'self' data:; connect-src https://api.example.com",
-      },
+      contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; connect-src https://api.example.com",
       runtime: {
         user: "www-data",
         pidFile: "/run/dropstack/nginx.pid",
@@ -62,7 +66,13 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
       certDir: "/srv/certs",
       acmeWebroot: "/srv/acme",
       healthPath: "/healthz",
-      contentSecurityPolicy: { api: "default-src 'none'", app: "default-src 'self'" },
+      services: { frontend: { alias: "web-frontend", port: 4173 }, "worker:exports": { alias: "exports-worker", port: 9100 } },
+      routes: [
+        { host: "api.internal.example.org", path: "/exports/v2", service: "worker:exports", stripPrefix: true },
+        { host: "api.internal.example.org", path: "/docs", service: "frontend", stripPrefix: true },
+        { host: "app.internal.example.org", path: "/", service: "api" },
+      ],
+      contentSecurityPolicy: "default-src 'self'",
       ocspStapling: true,
       nginxVersion: "1.22.1",
       listen: { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 },
@@ -75,12 +85,13 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
         mimeTypes: "/srv/conf/mime.types",
         workerProcesses: 2,
       },
-      timeouts: { connect: 3, send: 30, read: 120 },
+      timeouts: { connect: 3, send: 30, read: 120, webSocketRead: 600, webSocketSend: 900 },
+      keepalive: { connections: 4, idleSeconds: 1 },
     },
   ],
   [
     "ipv6-resolver-rate-only.conf",
-    "an IPv6 resolver with a port, a burst of 0 (the rate alone) and some timeouts left at their defaults render as nginx reads them",
+    "an IPv6 resolver with a port, a burst of 0 (the rate alone), no idle connections kept and some timeouts left at their defaults render as nginx reads them",
     {
       hosts: { api: "api.example.com" },
       upstream: { alias: "dropstack-api", port: 3000 },
@@ -89,6 +100,7 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
       resolverValidSeconds: 2,
       settings: { rateLimit: 5, burst: 0, maxBodySize: "25m" },
       timeouts: { connect: 2, read: 120 },
+      keepalive: { connections: 0 },
     },
   ],
   [
@@ -115,7 +127,7 @@ const inputs: [file: string, behaviour: string, input: NginxConfInput][] = [
       },
       certDir: "/srv/certs",
       healthPath: "/healthz",
-      contentSecurityPolicy: { api: "default-src 'none'" },
+      contentSecurityPolicy: "default-src 'none'",
       ocspStapling: true,
       nginxVersion: "1.22.1",
       listen: { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 },

@@ -59,13 +59,13 @@ const VARIANTS: Variant[] = [
     },
   },
   {
-    name: "beside a static app host, on nginx 1.22 with loopback ports, another certificate directory and OCSP stapling",
+    name: "beside an app host with a proxied frontend, on nginx 1.22 with loopback ports, another certificate directory and OCSP stapling",
     input: {
       hosts: { api: "api.example.org", app: "www.example.org", monitoring: "dash.ops.example.org" },
       upstream: { alias: "app", port: 8000 },
+      services: { frontend: { alias: "frontend", port: 8080 } },
       monitoringUpstream: { alias: "grafana", port: 3000 },
       hsts: true,
-      staticRoot: "/srv/frontend",
       certDir: "/srv/certs",
       ocspStapling: true,
       nginxVersion: "1.22.1",

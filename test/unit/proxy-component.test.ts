@@ -134,8 +134,10 @@ describe("Proxy component (production, mocks)", () => {
     const directives = nginxDirectives(conf);
     const names = directives.filter((d) => d.name === "server_name").map((d) => d.args.join(" "));
     assert.ok(names.includes(hosts.api) && names.includes(hosts.app));
-    assert.ok(
-      directives.some((d) => d.name === "set" && d.args[1] === `${API_ALIAS}:${APP.port}`),
+    // The image's nginx (1.28) re-resolves an upstream group's alias: `server <alias>:<port> resolve;`.
+    assert.deepEqual(
+      directives.filter((d) => d.name === "server" && !d.block).map((d) => [d.context.at(-1), ...d.args]),
+      [["upstream dropstack_upstream", `${API_ALIAS}:${APP.port}`, "resolve"]],
       "proxies to the api replicas' alias",
     );
     assert.ok(

@@ -1,8 +1,9 @@
 // The claims of components/proxy/NGINX-VERSIONS.md as a test: every directive and listen
-// parameter the renderer emits, for Debian's nginx and for the official image, is one that
-// exists in that version and is not deprecated there. The table is nginx's own
-// documentation ("This directive appeared in version …") and CHANGES; a directive the
-// renderer starts to use has to be added here with its version, or this test fails.
+// parameter the renderer emits, and every parameter of an upstream group's server, for Debian's
+// nginx and for the official image, is one that exists in that version and is not deprecated
+// there. The table is nginx's own documentation ("This directive appeared in version …") and
+// CHANGES; a directive the renderer starts to use has to be added here with its version, or
+// this test fails.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -60,6 +61,11 @@ const DIRECTIVES: Record<string, Availability> = {
   proxy_http_version: { since: "1.1.4" },
   proxy_set_header: ANCIENT,
   proxy_hide_header: ANCIENT,
+  proxy_intercept_errors: ANCIENT,
+  error_page: ANCIENT, // `=` with a named location as the target: 0.6.x
+  if: ANCIENT,
+  rewrite: ANCIENT,
+  upstream: ANCIENT,
   map: ANCIENT, // in the http block; its entries are not directives (see problemsFor)
   ssl_protocols: { since: "1.13.0" }, // the TLSv1.3 parameter
   ssl_ciphers: ANCIENT,
@@ -87,7 +93,22 @@ const DIRECTIVES: Record<string, Availability> = {
   gzip: ANCIENT,
   gzip_vary: ANCIENT,
   gzip_types: ANCIENT,
+  gzip_proxied: ANCIENT,
   http2: { since: "1.25.1" },
+};
+
+// Inside an upstream block the names mean other directives (keepalive_timeout there is the
+// upstream module's, 1.15.3, not the http one's) or exist only there.
+const UPSTREAM_DIRECTIVES: Record<string, Availability> = {
+  zone: { since: "1.9.0" },
+  server: ANCIENT,
+  keepalive: { since: "1.1.4" },
+  keepalive_timeout: { since: "1.15.3" },
+};
+
+const UPSTREAM_SERVER_PARAMETERS: Record<string, Availability> = {
+  // Open-source nginx re-resolves a server's name from 1.27.3 (NGINX Plus had it before).
+  resolve: { since: "1.27.3" },
 };
 
 const LISTEN_PARAMETERS: Record<string, Availability> = {
@@ -99,8 +120,13 @@ const LISTEN_PARAMETERS: Record<string, Availability> = {
 const input: NginxConfInput = {
   hosts: { api: "api.example.com", app: "app.example.com" },
   upstream: { alias: "app", port: 8000 },
+  services: { frontend: { alias: "frontend", port: 8080 }, "worker:reports": { alias: "reports", port: 9000 } },
+  routes: [
+    { host: "app.example.com", path: "/api", service: "api", stripPrefix: true },
+    { host: "api.example.com", path: "/reports", service: "worker:reports" },
+  ],
   hsts: true,
-  staticRoot: "/srv/frontend",
+  contentSecurityPolicy: "default-src 'self'",
   ocspStapling: true,
   runtime: { tempDir: "/var/cache/nginx" },
 };
@@ -117,6 +143,13 @@ function problemsFor(version: string, conf: string): string[] {
   for (const directive of nginxDirectives(conf)) {
     // A map block holds value pairs (`default upgrade;`, `'' close;`), not directives.
     if (directive.context.some((context) => context.startsWith("map "))) continue;
+    if (directive.context.at(-1)?.startsWith("upstream ")) {
+      check(`upstream ${directive.name}`, UPSTREAM_DIRECTIVES[directive.name]);
+      if (directive.name === "server") {
+        for (const parameter of directive.args.slice(1)) check(`upstream server ${parameter}`, UPSTREAM_SERVER_PARAMETERS[parameter]);
+      }
+      continue;
+    }
     check(directive.name, DIRECTIVES[directive.name]);
     if (directive.name === "listen") {
       for (const parameter of directive.args.slice(1)) check(`listen ${parameter}`, LISTEN_PARAMETERS[parameter]);
@@ -125,11 +158,21 @@ function problemsFor(version: string, conf: string): string[] {
   return [...new Set(problems)];
 }
 
-for (const version of [MIN_NGINX_VERSION, DEBIAN_NGINX_VERSION, "1.25.0", "1.25.1", "1.26.3", "1.27.5", IMAGE_NGINX_VERSION]) {
+for (const version of [
+  MIN_NGINX_VERSION,
+  DEBIAN_NGINX_VERSION,
+  "1.25.0",
+  "1.25.1",
+  "1.26.3",
+  "1.27.2",
+  "1.27.3",
+  "1.27.5",
+  IMAGE_NGINX_VERSION,
+]) {
   test(`every directive rendered for nginx ${version} exists there and is not deprecated`, () => {
     for (const variant of [
       input,
-      { ...input, hsts: false, hosts: { api: "api.example.com" }, staticRoot: undefined, ocspStapling: false },
+      { ...input, hsts: false, hosts: { api: "api.example.com" }, services: undefined, routes: undefined, ocspStapling: false },
       { ...input, hosts: { ...input.hosts, monitoring: "grafana.example.com" }, monitoringUpstream: { alias: "grafana", port: 3000 } },
     ]) {
       assert.deepEqual(problemsFor(version, renderNginxConf({ ...variant, nginxVersion: version })), []);
@@ -139,7 +182,8 @@ for (const version of [MIN_NGINX_VERSION, DEBIAN_NGINX_VERSION, "1.25.0", "1.25.
 
 test("the check catches a directive used before its version", () => {
   const conf = renderNginxConf({ ...input, nginxVersion: IMAGE_NGINX_VERSION });
-  assert.deepEqual(problemsFor("1.22.1", conf), ["http2: needs nginx 1.25.1"]);
+  assert.deepEqual(problemsFor("1.22.1", conf), ["upstream server resolve: needs nginx 1.27.3", "http2: needs nginx 1.25.1"]);
+  assert.deepEqual(problemsFor("1.27.2", conf), ["upstream server resolve: needs nginx 1.27.3"]);
   const old = renderNginxConf({ ...input, nginxVersion: "1.22.1" });
   assert.deepEqual(problemsFor(IMAGE_NGINX_VERSION, old), ["listen http2: deprecated since nginx 1.25.1"]);
 });

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  DEBIAN_NGINX_VERSION,
   DEFAULT_PROXY_SETTINGS,
   DOCKER_DNS_RESOLVER,
   NGINX_CONF_PATH,
@@ -23,14 +24,21 @@ import { shellQuote } from "../../components/common/shell";
 const base: NginxConfInput = {
   hosts: { api: "api.example.com", app: "app.example.com" },
   upstream: { alias: "app", port: 8000 },
+  services: { frontend: { alias: "frontend", port: 8080 } },
   hsts: true,
-  staticRoot: "/srv/frontend",
 };
 
 /** Directives named `name` as "arg arg", optionally only those inside a context matching `within`. */
 function values(conf: string, name: string, within?: RegExp): string[] {
   return nginxDirectives(conf)
     .filter((d) => d.name === name && (!within || d.context.some((c) => within.test(c))))
+    .map((d) => d.args.join(" "));
+}
+
+/** Directives named `name` as "arg arg" whose innermost block is exactly `context`, nested blocks left out. */
+function valuesDirectlyIn(conf: string, name: string, context: string): string[] {
+  return nginxDirectives(conf)
+    .filter((d) => d.name === name && d.context.at(-1) === context)
     .map((d) => d.args.join(" "));
 }
 
@@ -77,8 +85,9 @@ test("the config refuses input that would inject directives or point nowhere", (
     hosts: { api: "api.example.com; return 200", app: "api.example.com" },
     upstream: { alias: "app;", port: 0 },
     resolver: "dns.example.com",
-    staticRoot: "/srv/front end",
-    contentSecurityPolicy: { app: `default-src 'self'" always; add_header X "y` },
+    services: { frontend: { alias: "front end", port: 8080 } },
+    routes: [{ host: "app.example.com", path: "/x; return 200", service: "api" }],
+    contentSecurityPolicy: `default-src 'self'" always; add_header X "y`,
     nginxVersion: "1.18.0",
     healthPath: "health",
   });
@@ -87,8 +96,9 @@ test("the config refuses input that would inject directives or point nowhere", (
     "upstream.alias",
     "upstream.port",
     "resolver",
-    "staticRoot",
-    "contentSecurityPolicy.app",
+    "services.frontend.alias",
+    "routes[0].path",
+    "contentSecurityPolicy",
     "nginxVersion",
     "healthPath",
   ]) {
@@ -98,9 +108,14 @@ test("the config refuses input that would inject directives or point nowhere", (
     );
   }
   assert.throws(() => renderNginxConf({ ...base, upstream: { alias: "app", port: 70000 } }), /upstream\.port/);
-  assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com" } }), [
-    "staticRoot: needs hosts.app, the host that serves it",
-  ]);
+  assert.deepEqual(
+    validateNginxConfInput({
+      ...base,
+      hosts: { api: "api.example.com" },
+      routes: [{ host: "app.example.com", path: "/", service: "frontend" }],
+    }),
+    ['routes[0].host: expected one of the hosts routes serve (api.example.com), got "app.example.com"'],
+  );
   assert.deepEqual(validateNginxConfInput({ ...base, hosts: { api: "api.example.com", app: "api.example.com" } }), [
     "hosts.app: must differ from hosts.api",
   ]);
@@ -137,23 +152,43 @@ test("HSTS follows the hsts flag; the other security headers are always sent", (
     );
     assert.ok(!headers.includes("Content-Security-Policy"), "no CSP unless one is configured");
   }
-  const withCsp = renderNginxConf({ ...base, contentSecurityPolicy: { app: "default-src 'self'" } });
-  assert.ok(values(withCsp, "add_header").includes("Content-Security-Policy default-src 'self' always"));
+  const withCsp = renderNginxConf({ ...base, contentSecurityPolicy: "default-src 'self'" });
+  for (const host of ["api.example.com", "app.example.com"]) {
+    const csp = serverOf(withCsp, host).filter((d) => d.name === "add_header" && d.args[0] === "Content-Security-Policy");
+    assert.ok(csp.length > 0, host);
+    assert.ok(
+      csp.every((d) => d.args.join(" ") === "Content-Security-Policy default-src 'self' always"),
+      host,
+    );
+  }
 });
 
-test("every location of the static server repeats the security headers next to its own Cache-Control", () => {
-  const app = serverOf(renderNginxConf(base), "app.example.com");
-  const locations = app.filter((d) => d.name === "location").map((d) => d.args.join(" "));
-  assert.equal(locations.length, 4);
-  for (const location of locations) {
-    const headers = app
-      .filter((d) => d.name === "add_header" && d.context[d.context.length - 1] === `location ${location}`)
-      .map((d) => d.args[0]);
-    assert.deepEqual(
-      headers.sort(),
-      ["Cache-Control", "Referrer-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "X-XSS-Protection"],
-      location,
-    );
+test("every location of the proxied frontend repeats the security headers next to its own Cache-Control", () => {
+  for (const [csp, version] of [
+    [undefined, undefined],
+    ["default-src 'self'", DEBIAN_NGINX_VERSION],
+  ] as const) {
+    const app = serverOf(renderNginxConf({ ...base, contentSecurityPolicy: csp, nginxVersion: version }), "app.example.com");
+    const locations = app.filter((d) => d.name === "location").map((d) => d.args.join(" "));
+    assert.deepEqual(locations, ["/", "^~ /assets/", "~ \\.[0-9a-f]{8,}\\.[A-Za-z0-9]+$", "@spa_0"]);
+    for (const location of locations) {
+      const headers = app
+        .filter((d) => d.name === "add_header" && d.context[d.context.length - 1] === `location ${location}`)
+        .map((d) => d.args[0]);
+      assert.deepEqual(
+        headers.sort(),
+        [
+          "Cache-Control",
+          ...(csp ? ["Content-Security-Policy"] : []),
+          "Referrer-Policy",
+          "Strict-Transport-Security",
+          "X-Content-Type-Options",
+          "X-Frame-Options",
+          "X-XSS-Protection",
+        ],
+        location,
+      );
+    }
   }
 });
 
@@ -163,7 +198,10 @@ test("rate limiting: per client IP at the configured rate, burst on the API, non
   assert.deepEqual(values(conf, "limit_req_status"), ["429"]);
   assert.deepEqual(values(conf, "limit_req", /^location \/$/), ["zone=dropstack_per_ip burst=40 nodelay"]);
   assert.deepEqual(values(conf, "limit_req", /^location = \/healthz$/), []);
-  assert.deepEqual(values(conf, "proxy_pass", /^location = \/healthz$/), ["http://$dropstack_upstream"]);
+  assert.deepEqual(values(conf, "proxy_pass", /^location = \/healthz$/), ["http://dropstack_upstream"]);
+  const variables = renderNginxConf({ ...base, healthPath: "/healthz", nginxVersion: DEBIAN_NGINX_VERSION });
+  assert.deepEqual(values(variables, "limit_req", /^location = \/healthz$/), []);
+  assert.deepEqual(values(variables, "proxy_pass", /^location = \/healthz$/), ["http://$dropstack_upstream"]);
   assert.deepEqual(values(conf, "client_max_body_size"), ["10m"]);
   assert.deepEqual(values(renderNginxConf({ ...base, settings: { maxBodySize: "25m" } }), "client_max_body_size"), ["25m"]);
 });
@@ -176,35 +214,58 @@ test("rate limiting: a burst of 0 applies the rate alone, without burst= (which 
   }
 });
 
-test("the app is reached through its Docker alias, re-resolved, with retries that never replay a sent POST", () => {
-  const conf = renderNginxConf(base);
-  assert.deepEqual(values(conf, "resolver"), [`${DOCKER_DNS_RESOLVER} valid=5s ipv6=off`]);
-  assert.deepEqual(values(renderNginxConf({ ...base, resolver: "127.0.0.1:5353", resolverValidSeconds: 2 }), "resolver"), [
-    "127.0.0.1:5353 valid=2s ipv6=off",
-  ]);
-  assert.deepEqual(values(conf, "set"), ["$dropstack_upstream app:8000"]);
-  assert.deepEqual(values(conf, "upstream"), [], "an upstream block would resolve the alias only once");
-  const retry = values(conf, "proxy_next_upstream")[0].split(" ");
-  assert.deepEqual(retry, ["error", "timeout", "http_502", "http_503", "http_504"]);
-  assert.ok(!retry.includes("non_idempotent"));
-  const headers = values(conf, "proxy_set_header", /^location \/$/);
-  for (const header of [
-    "Host $host",
-    "X-Real-IP $remote_addr",
-    "X-Forwarded-For $remote_addr",
-    "X-Forwarded-Proto $scheme",
-    "X-Forwarded-Host $host",
-  ]) {
-    assert.ok(headers.includes(header), header);
+test("the app is reached through its Docker alias, re-resolved, with retries that never replay a sent POST or a slow answer", () => {
+  for (const nginxVersion of [undefined, DEBIAN_NGINX_VERSION]) {
+    const conf = renderNginxConf({ ...base, nginxVersion });
+    assert.deepEqual(values(conf, "resolver"), [`${DOCKER_DNS_RESOLVER} valid=5s ipv6=off`]);
+    assert.deepEqual(values(renderNginxConf({ ...base, nginxVersion, resolver: "127.0.0.1:5353", resolverValidSeconds: 2 }), "resolver"), [
+      "127.0.0.1:5353 valid=2s ipv6=off",
+    ]);
+    const retry = values(conf, "proxy_next_upstream")[0].split(" ");
+    assert.deepEqual(retry, ["error", "http_502", "http_503", "http_504"]);
+    assert.ok(!retry.includes("non_idempotent"));
+    assert.ok(!retry.includes("timeout"), "a read timeout is not sent to another replica");
+    const headers = values(conf, "proxy_set_header", /^location \/$/);
+    for (const header of [
+      "Host $host",
+      "X-Real-IP $remote_addr",
+      "X-Forwarded-For $remote_addr",
+      "X-Forwarded-Proto $scheme",
+      "X-Forwarded-Host $host",
+    ]) {
+      assert.ok(headers.includes(header), header);
+    }
   }
+});
+
+test("on the image's nginx the services are upstream groups that re-resolve their alias and keep idle connections", () => {
+  const conf = renderNginxConf(base);
+  assert.deepEqual(values(conf, "set"), [], "no per-request variables");
+  assert.deepEqual(values(conf, "upstream"), ["dropstack_upstream", "dropstack_frontend"]);
+  assert.deepEqual(values(conf, "server", /^upstream dropstack_upstream$/), ["app:8000 resolve"]);
+  assert.deepEqual(values(conf, "server", /^upstream dropstack_frontend$/), ["frontend:8080 resolve"]);
+  assert.deepEqual(values(conf, "keepalive", /^upstream /), ["16", "16"]);
+  assert.deepEqual(values(conf, "keepalive_timeout", /^upstream /), ["2s", "2s"]);
+  assert.deepEqual(valuesDirectlyIn(conf, "proxy_pass", "location /"), ["http://dropstack_upstream", "http://dropstack_frontend"]);
+  // nginx sends `Connection: close` upstream unless told otherwise, which would end every kept connection.
+  assert.ok(valuesDirectlyIn(conf, "proxy_set_header", "location /").includes("Connection "), "an empty Connection header");
+});
+
+test("on Debian's nginx 1.22 the services are per-request variables, without keepalive", () => {
+  const conf = renderNginxConf({ ...base, nginxVersion: DEBIAN_NGINX_VERSION });
+  assert.deepEqual(values(conf, "set"), ["$dropstack_upstream app:8000", "$dropstack_frontend frontend:8080"]);
+  assert.deepEqual(values(conf, "upstream"), [], "an upstream block would resolve the alias only once before 1.27.3");
+  assert.deepEqual(values(conf, "keepalive"), []);
+  assert.deepEqual(valuesDirectlyIn(conf, "proxy_pass", "location /"), ["http://$dropstack_upstream", "http://$dropstack_frontend"]);
+  assert.ok(!values(conf, "proxy_set_header").includes("Connection "), "no empty Connection header");
 });
 
 test("port 80 redirects to HTTPS (with the port when it is not 443) except for ACME challenges", () => {
   const conf = renderNginxConf({ ...base, acmeWebroot: "/var/www/acme" });
-  assert.deepEqual(values(conf, "return", /^location \/$/), ["301 https://$host$request_uri"]);
+  assert.deepEqual(valuesDirectlyIn(conf, "return", "location /"), ["301 https://$host$request_uri"]);
   assert.deepEqual(values(conf, "root", /acme-challenge/), ["/var/www/acme"]);
   const test = renderNginxConf({ ...base, listen: { address: "127.0.0.1", httpPort: 8080, httpsPort: 8443 } });
-  assert.deepEqual(values(test, "return", /^location \/$/), ["301 https://$host:8443$request_uri"]);
+  assert.deepEqual(valuesDirectlyIn(test, "return", "location /"), ["301 https://$host:8443$request_uri"]);
   assert.ok(values(test, "listen").every((l) => l.startsWith("127.0.0.1:")));
 });
 
@@ -218,15 +279,20 @@ test("certificates come from CERT_DIR/<host>/ unless given per host", () => {
   assert.deepEqual(values(custom, "ssl_certificate_key")[0], "/c/api.key");
 });
 
-test("the app host is static with a staticRoot, proxied without one, absent when not configured", () => {
-  const staticApp = serverOf(renderNginxConf(base), "app.example.com");
-  assert.ok(staticApp.some((d) => d.name === "root" && d.args[0] === "/srv/frontend"));
-  assert.ok(!staticApp.some((d) => d.name === "proxy_pass"));
-  const proxiedApp = serverOf(renderNginxConf({ ...base, staticRoot: undefined }), "app.example.com");
+test("the app host goes to the frontend when there is one, to the api without one, and is absent when not configured", () => {
+  const frontendApp = serverOf(renderNginxConf(base), "app.example.com");
+  assert.deepEqual(
+    frontendApp.filter((d) => d.name === "proxy_pass").map((d) => d.args[0]),
+    ["http://dropstack_frontend", "http://dropstack_frontend", "http://dropstack_frontend", "http://dropstack_frontend"],
+  );
+  assert.ok(!frontendApp.some((d) => d.name === "limit_req"), "the frontend is not rate limited");
+  assert.ok(!frontendApp.some((d) => d.name === "root"), "nginx serves no files itself");
+  const proxiedApp = serverOf(renderNginxConf({ ...base, services: undefined }), "app.example.com");
   assert.ok(proxiedApp.some((d) => d.name === "limit_req"));
-  assert.ok(proxiedApp.some((d) => d.name === "proxy_pass"));
-  const apiOnly = renderNginxConf({ ...base, hosts: { api: "api.example.com" }, staticRoot: undefined });
+  assert.ok(proxiedApp.filter((d) => d.name === "proxy_pass").every((d) => d.args[0] === "http://dropstack_upstream"));
+  const apiOnly = renderNginxConf({ ...base, hosts: { api: "api.example.com" } });
   assert.ok(!apiOnly.includes("app.example.com"));
+  assert.ok(!apiOnly.includes("dropstack_frontend"), "a service no route uses gets no upstream group");
 });
 
 test("HTTP/2 uses the listen parameter before nginx 1.25.1 and the http2 directive from then on", () => {

@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  DEBIAN_NGINX_VERSION,
   MIN_REPLICA_OVERLAP_SECONDS,
   RESOLVER_VALID_SECONDS,
   isAlias,
@@ -28,10 +29,12 @@ test("takes every port from 1 to 65535 and refuses 0, 65536, fractions and numbe
   }
 });
 
-test("renders the app's port 1 and 65535 as the replicas' target, and refuses port 0", () => {
+test("renders the app's port 1 and 65535 as the replicas' target, in both forms, and refuses port 0", () => {
   for (const port of [1, 65535]) {
-    const conf = renderNginxConf({ ...base, upstream: { alias: "app", port } });
-    assert.ok(conf.includes(`\n        set $dropstack_upstream app:${port};\n`), String(port));
+    const group = renderNginxConf({ ...base, upstream: { alias: "app", port } });
+    assert.ok(group.includes(`\n        server app:${port} resolve;\n`), `upstream group, ${port}`);
+    const variable = renderNginxConf({ ...base, upstream: { alias: "app", port }, nginxVersion: DEBIAN_NGINX_VERSION });
+    assert.ok(variable.includes(`\n        set $dropstack_upstream app:${port};\n`), `variable, ${port}`);
   }
   assert.throws(() => renderNginxConf({ ...base, upstream: { alias: "app", port: 0 } }), {
     message: "invalid nginx config input: upstream.port: expected a port from 1 to 65535, got 0",
