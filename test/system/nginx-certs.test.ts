@@ -209,7 +209,6 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       resolver: dns.address,
       upstreamPort: await freeUpstreamPort(["127.0.0.2"]),
       hosts: { api: API_HOST },
-      staticRoot: undefined,
     });
     // Start from an empty certificate dir, as on a fresh droplet.
     const certDir = join(site.dir, "fresh-certs");

@@ -1,17 +1,20 @@
-// The rendered nginx.conf, read and served by Debian's real nginx on loopback, with
-// certificates from the real placeholder script and the app alias resolved through a
-// DNS server standing in for Docker's, as in production.
+// The rendered nginx.conf, read and served by Debian's real nginx on loopback (or the nginx
+// DROPSTACK_NGINX names, rendered for its version), with certificates from the real placeholder
+// script and the app's and the frontend's aliases resolved through a DNS server standing in for
+// Docker's, as in production. Routes, WebSockets and the frontend's caching and compression
+// in detail: nginx-edge.test.ts.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
+import { UPSTREAM_RESOLVE_SINCE, nginxVersionAtLeast, renderNginxConf, type NginxConfInput } from "../../components/proxy/render";
 import { MAX_RATE } from "../../components/proxy/settings";
 import { run } from "../../tools/lib/system";
 import {
   API_HOST,
   APP_ALIAS,
   APP_HOST,
+  FRONTEND_ALIAS,
   freeUpstreamPort,
   httpRequest,
   httpsRequest,
@@ -23,6 +26,7 @@ import {
   startEchoBackend,
   startLoopbackDns,
   startNginx,
+  startStaticBackend,
   testNginxConf,
   type EchoBackend,
   type LoopbackDns,
@@ -39,14 +43,48 @@ describe("nginx -t accepts every shape of the rendered config", () => {
     site = await prepareNginxSite(version, { resolver: "127.0.0.1:53", upstreamPort: 8000 });
   });
 
+  const frontend = { frontend: { alias: FRONTEND_ALIAS, port: 8080 } };
   const variants: [string, Partial<NginxConfInput>][] = [
-    ["HSTS on, static app host", { hsts: true }],
-    ["HSTS off, static app host", { hsts: false }],
-    ["HSTS on, api host only", { hsts: true, hosts: { api: API_HOST }, staticRoot: undefined }],
-    ["HSTS off, api host only", { hsts: false, hosts: { api: API_HOST }, staticRoot: undefined }],
+    ["HSTS on, the app host's / to the frontend", { hsts: true, services: frontend }],
+    ["HSTS off, the app host's / to the frontend", { hsts: false, services: frontend }],
+    ["HSTS on, api host only", { hsts: true, hosts: { api: API_HOST } }],
+    ["HSTS off, api host only", { hsts: false, hosts: { api: API_HOST } }],
+    ["app host proxied to the app, with CSP", { contentSecurityPolicy: "default-src 'self'" }],
     [
-      "app host proxied to the app, with CSP",
-      { staticRoot: undefined, contentSecurityPolicy: { app: "default-src 'self'", api: "default-src 'none'" } },
+      "routes to the api, a worker and the frontend, stripped and not, with CSP",
+      {
+        services: { ...frontend, "worker:reports": { alias: "reports", port: 9000 } },
+        routes: [
+          { host: APP_HOST, path: "/api", service: "api", stripPrefix: true },
+          { host: APP_HOST, path: "/v1", service: "api" },
+          { host: APP_HOST, path: "/reports/v2", service: "worker:reports" },
+          { host: API_HOST, path: "/docs", service: "frontend", stripPrefix: true },
+          { host: API_HOST, path: "/jobs", service: "worker:reports", stripPrefix: true },
+        ],
+        contentSecurityPolicy: "default-src 'self'; connect-src 'self' wss:",
+      },
+    ],
+    [
+      "a worker at / of the app host, the frontend at / of the api host",
+      {
+        services: { ...frontend, "worker:site": { alias: "site", port: 9000 } },
+        routes: [
+          { host: APP_HOST, path: "/", service: "worker:site" },
+          { host: API_HOST, path: "/", service: "frontend" },
+          { host: API_HOST, path: "/api", service: "api" },
+        ],
+      },
+    ],
+    [
+      "timeouts and keepalive at their lowest",
+      { timeouts: { connect: 1, send: 1, read: 1, webSocketRead: 1, webSocketSend: 1 }, keepalive: { connections: 0, idleSeconds: 1 } },
+    ],
+    [
+      "timeouts and keepalive at their highest",
+      {
+        timeouts: { connect: 75, send: 3600, read: 3600, webSocketRead: 86400, webSocketSend: 86400 },
+        keepalive: { connections: 1024, idleSeconds: 300 },
+      },
     ],
     ["Docker's embedded DNS as resolver", { resolver: undefined }],
     // Every numeric setting at both ends of what validateProxySettings accepts.
@@ -72,10 +110,15 @@ describe("nginx -t accepts every shape of the rendered config", () => {
   }
 
   // The reviewed whole files of test/unit/nginx-conf-whole.test.ts that keep the container's
-  // paths, moved onto loopback as the emitted file is (localNginxCopy).
+  // paths, moved onto loopback as the emitted file is (localNginxCopy). Both are rendered for
+  // the image's nginx, with upstream groups: a local nginx older than 1.27.3 reads them as
+  // per-request variables.
   for (const fixture of ["minimal.conf", "ipv6-resolver-rate-only.conf"]) {
     test(`the reviewed rendering test/fixtures/nginx/${fixture}`, async () => {
       const copy = await localNginxCopy(readFileSync(join(__dirname, "..", "fixtures", "nginx", fixture), "utf8"), version);
+      const groups = nginxVersionAtLeast(version, UPSTREAM_RESOLVE_SINCE);
+      assert.equal(/^ *upstream dropstack_upstream \{$/m.test(copy.text), groups, "upstream groups on nginx ≥ 1.27.3 only");
+      assert.equal(/^ *set \$dropstack_upstream \S+;$/m.test(copy.text), !groups, "variables before 1.27.3");
       const result = testNginxConf(tools.nginx, copy.confPath);
       assert.equal(result.status, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /\[(warn|emerg|alert|crit)\]/, result.stderr);
@@ -95,6 +138,7 @@ describe("nginx serving the rendered config", () => {
   const REPLICA_A = "127.0.0.2";
   const REPLICA_B = "127.0.0.3";
   const REPLICA_C = "127.0.0.4";
+  const FRONTEND = "127.0.0.5";
   let site: NginxSite;
   let dns: LoopbackDns;
   let nginx: RunningNginx | undefined;
@@ -106,16 +150,20 @@ describe("nginx serving the rendered config", () => {
   before(async () => {
     dns = await startLoopbackDns();
     cleanups.push(() => dns.close());
-    upstreamPort = await freeUpstreamPort([REPLICA_A, REPLICA_B, REPLICA_C]);
+    upstreamPort = await freeUpstreamPort([REPLICA_A, REPLICA_B, REPLICA_C, FRONTEND]);
     replicaA = await startEchoBackend(REPLICA_A, upstreamPort, "a");
     cleanups.push(() => replicaA.close());
     dns.set(APP_ALIAS, [REPLICA_A]);
+    dns.set(FRONTEND_ALIAS, [FRONTEND]);
     site = await prepareNginxSite(version, {
       resolver: dns.address,
       upstreamPort,
+      services: { frontend: { alias: FRONTEND_ALIAS, port: upstreamPort } },
       resolverValidSeconds: 1,
       settings: { rateLimit: 5, burst: 10, maxBodySize: "1k" },
     });
+    const frontend = await startStaticBackend(FRONTEND, upstreamPort, site.staticRoot);
+    cleanups.push(() => frontend.close());
     ca = {
       api: readFileSync(join(site.certDir, API_HOST, "fullchain.pem"), "utf8"),
       app: readFileSync(join(site.certDir, APP_HOST, "fullchain.pem"), "utf8"),
@@ -220,7 +268,7 @@ describe("nginx serving the rendered config", () => {
     assert.equal(big.status, 413);
   });
 
-  test("the static frontend: hashed assets cached for a year, index.html revalidated, SPA fallback", async () => {
+  test("the proxied frontend: hashed assets cached for a year, index.html revalidated, SPA fallback", async () => {
     const vite = await app("/assets/index-Bx3kP9aQ.js");
     assert.equal(vite.status, 200);
     assert.equal(vite.headers["cache-control"], "public, max-age=31536000, immutable");
@@ -238,6 +286,9 @@ describe("nginx serving the rendered config", () => {
     assert.equal(robots.headers["cache-control"], "no-cache");
     const gone = await app("/assets/index-OldHash1.js");
     assert.equal(gone.status, 404, "a missing asset must not be answered with index.html");
+    assert.doesNotMatch(gone.body, /<!doctype html>/);
+    const goneWebpack = await app("/static/js/main.00000000.js");
+    assert.equal(goneWebpack.status, 404, "nor a missing webpack-hashed file");
   });
 
   // Each request comes from an address of its own so the rate limit stays out of the way.

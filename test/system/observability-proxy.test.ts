@@ -16,6 +16,7 @@ import {
   API_HOST,
   APP_ALIAS,
   APP_HOST,
+  FRONTEND_ALIAS,
   freeUpstreamPort,
   httpRequest,
   httpsRequest,
@@ -60,14 +61,12 @@ describe("nginx -t accepts the rendered config with a monitoring host", () => {
     site = await prepareMonitoringSite({ resolver: "127.0.0.1:53", upstreamPort: 8000 }, 3000);
   });
 
+  const FRONTEND = { frontend: { alias: FRONTEND_ALIAS, port: 8080 } };
   const variants: [string, (input: NginxConfInput) => Partial<NginxConfInput>][] = [
-    ["beside a static app host, HSTS on", () => ({ hsts: true })],
-    ["beside a static app host, HSTS off", () => ({ hsts: false })],
-    ["beside the api host alone", (i) => ({ hosts: { api: i.hosts.api, monitoring: MONITORING_HOST }, staticRoot: undefined })],
-    [
-      "beside a proxied app host with CSP",
-      () => ({ staticRoot: undefined, contentSecurityPolicy: { app: "default-src 'self'", api: "default-src 'none'" } }),
-    ],
+    ["beside an app host with a proxied frontend, HSTS on", () => ({ hsts: true, services: FRONTEND })],
+    ["beside an app host with a proxied frontend, HSTS off", () => ({ hsts: false, services: FRONTEND })],
+    ["beside the api host alone", (i) => ({ hosts: { api: i.hosts.api, monitoring: MONITORING_HOST } })],
+    ["beside an app host proxied to the app, with CSP", () => ({ contentSecurityPolicy: "default-src 'self'" })],
     ["Grafana on another alias and port", () => ({ monitoringUpstream: { alias: "acme-production-grafana", port: 65535 } })],
     ["Docker's embedded DNS as resolver", () => ({ resolver: undefined })],
     ...[

@@ -6,16 +6,17 @@
 // on the same port, as replicas behind one alias are.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { extname, join, resolve as resolvePath } from "node:path";
 import { HEALTH_PROBE } from "../../components/proxy/commands";
 import {
   ACME_WEBROOT,
   CERT_DIR,
   HTTP2_DIRECTIVE_SINCE,
+  UPSTREAM_RESOLVE_SINCE,
   nginxDirectives,
   nginxVersionAtLeast,
   renderCertbotScript,
@@ -27,13 +28,23 @@ import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./syst
 export const API_HOST = "api.dropstack.test";
 export const APP_HOST = "app.dropstack.test";
 export const APP_ALIAS = "app";
+/** The frontend service's alias in the tests (NginxConfInput.services.frontend). */
+export const FRONTEND_ALIAS = "frontend";
 
+/**
+ * The nginx the system tests run: Debian's from PATH, or the binary DROPSTACK_NGINX names (an
+ * absolute path), to run the same tests by hand against another build, such as the image's
+ * version. Render for it with localNginxVersion(nginx).
+ */
 export function requireNginxTools(): { nginx: string; openssl: string } {
+  const override = process.env.DROPSTACK_NGINX;
+  if (override !== undefined && !override.startsWith("/"))
+    throw new Error(`DROPSTACK_NGINX must be an absolute path to an nginx binary, got ${JSON.stringify(override)}`);
   const tools = requireTools([
-    { command: "nginx", debianPackage: "nginx" },
+    override ? { command: override, debianPackage: "nginx" } : { command: "nginx", debianPackage: "nginx" },
     { command: "openssl", debianPackage: "openssl" },
   ]);
-  return { nginx: tools.nginx, openssl: tools.openssl };
+  return { nginx: tools[override ?? "nginx"], openssl: tools.openssl };
 }
 
 /** "1.22.1" from `nginx -v`. */
@@ -117,9 +128,14 @@ export async function prepareNginxSite(
   return { dir, certDir, webroot, staticRoot, httpPort, httpsPort, confPath, input };
 }
 
+// Until it has read the config, nginx logs to its compiled-in error log: stderr in Debian's
+// build, a file under the install prefix in a default build, which the unprivileged user may
+// not open (an [alert] before every run). `-e stderr` makes every build start like Debian's.
+const START_ERROR_LOG = ["-e", "stderr"];
+
 /** `nginx -t` on a config, as the unprivileged user. */
 export function testNginxConf(nginx: string, confPath: string) {
-  return run(asUnprivileged([nginx, "-t", "-c", confPath]));
+  return run(asUnprivileged([nginx, ...START_ERROR_LOG, "-t", "-c", confPath]));
 }
 
 /** Swaps `from` for `to` and throws unless it occurred exactly `times` times (or at least once). */
@@ -148,8 +164,10 @@ export interface LocalNginxCopy {
  * runnable here with exactly these changes, each asserted to have happened: the
  * container's paths (certificates, ACME webroot, pid, logs) move into a temp dir with
  * placeholder certificates for every server_name, the ports to free loopback ones, nginx
- * gets temp dirs and no `user` (it runs unprivileged); and for a local nginx older than
- * 1.25.1, HTTP/2 goes back to `listen … http2` (the one difference between the renderings).
+ * gets temp dirs and no `user` (it runs unprivileged); for a local nginx older than 1.25.1,
+ * HTTP/2 goes back to `listen … http2`; and for one older than UPSTREAM_RESOLVE_SINCE, the
+ * upstream groups go back to per-request variables (upstreamGroupsAsVariables). Those are the
+ * two differences between the renderings for the image's nginx and for older ones.
  */
 export async function localNginxCopy(emitted: string, localVersion: string): Promise<LocalNginxCopy> {
   const dir = makeTempDir("nginx-emitted");
@@ -191,9 +209,38 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
         `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`,
         httpsServers,
       );
+  if (!nginxVersionAtLeast(localVersion, UPSTREAM_RESOLVE_SINCE)) text = upstreamGroupsAsVariables(text);
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, text);
   return { dir, confPath, certDir, webroot, httpPort, httpsPort, hosts, text };
+}
+
+const UPSTREAM_GROUP =
+  /^( *)upstream (dropstack_\w+) \{\n\1 {4}zone \2 64k;\n\1 {4}server (\S+) resolve;\n(?:\1 {4}keepalive \d+;\n\1 {4}keepalive_timeout \d+s;\n)?\1\}\n/gm;
+
+/**
+ * An nginx.conf rendered for nginx ≥ UPSTREAM_RESOLVE_SINCE, made readable by an older one the
+ * way renderNginxConf writes it for such a version: every upstream group goes, each
+ * `proxy_pass http://<group>;` becomes `proxy_pass http://$<group>;`, and every server that
+ * proxies to a group sets `$<group>` to the group's `alias:port` before its add_header lines. Each
+ * change is asserted; what keepalive needs (`Connection ""`) stays, and means nothing without it.
+ */
+export function upstreamGroupsAsVariables(conf: string): string {
+  const groups = [...conf.matchAll(UPSTREAM_GROUP)].map((match) => ({ name: match[2], target: match[3] }));
+  const blocks = (conf.match(/^ *upstream \S+ \{$/gm) ?? []).length;
+  if (groups.length !== blocks) throw new Error(`expected ${blocks} upstream groups of the dropstack shape, found ${groups.length}`);
+  let text = replaceCounted(conf, UPSTREAM_GROUP, "", groups.length);
+  for (const { name } of groups) text = replaceCounted(text, `proxy_pass http://${name};`, `proxy_pass http://$${name};`);
+  // Each server block of the http block (4 spaces in), with the variables its locations use,
+  // set where renderNginxConf sets them: after the TLS lines, before the security headers.
+  return text.replace(/^( {4})server \{\n[\s\S]*?^\1\}$/gm, (server) => {
+    const used = groups.filter(({ name }) => server.includes(`proxy_pass http://$${name};`));
+    if (used.length === 0) return server;
+    const headers = server.indexOf("\n        add_header ");
+    if (headers === -1) throw new Error(`expected security headers in the server that proxies to ${used.map((g) => g.name).join(", ")}`);
+    const sets = used.map(({ name, target }) => `\n        set $${name} ${target};`).join("");
+    return server.slice(0, headers) + sets + server.slice(headers);
+  });
 }
 
 export interface RunningNginx {
@@ -258,7 +305,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** Runs nginx in the foreground as the unprivileged user until stop(). */
 export async function startNginx(nginx: string, site: NginxSite): Promise<RunningNginx> {
-  const argv = asUnprivileged([nginx, "-c", site.confPath, "-g", "daemon off;"]);
+  const argv = asUnprivileged([nginx, ...START_ERROR_LOG, "-c", site.confPath, "-g", "daemon off;"]);
   const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -380,6 +427,8 @@ export interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body as received: compressed when nginx compressed it. */
+  bytes: Buffer;
 }
 
 export interface RequestOptions {
@@ -419,7 +468,10 @@ function send(request: typeof http.request, options: RequestOptions, tls: Record
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on("end", () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString(), bytes });
+        });
         res.on("error", reject);
       },
     );
@@ -462,6 +514,81 @@ export async function startEchoBackend(address: string, port: number, name: stri
         server.close(() => resolve());
       }),
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// A frontend container for the tests: a built single-page app's files, served as a static
+// file server in a container would, with caching headers of its own that nginx must replace.
+
+/** What the static backend sends as its own caching, for tests to check that none of it reaches the client. */
+export const STATIC_BACKEND_CACHE_CONTROL = "max-age=600";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "application/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".svg": "image/svg+xml",
+  ".xml": "application/xml",
+  ".txt": "text/plain; charset=utf-8",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+};
+
+export interface StaticBackend {
+  address: string;
+  /** The method and path of every request it answered, in order. */
+  seen: () => { method: string; url: string; headers: http.IncomingHttpHeaders }[];
+  close: () => Promise<void>;
+}
+
+/**
+ * Serves the files under `root` on `address:port`: the content type by extension, index.html
+ * for a directory, 404 for anything else; always uncompressed (it ignores Accept-Encoding,
+ * so a compressed answer is nginx's work), with `Cache-Control: max-age=600` and an Expires
+ * of its own on every answer.
+ */
+export async function startStaticBackend(address: string, port: number, root: string): Promise<StaticBackend> {
+  const seen: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+    res.setHeader("cache-control", STATIC_BACKEND_CACHE_CONTROL);
+    res.setHeader("expires", new Date(Date.now() + 600_000).toUTCString());
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://static").pathname);
+    const file = fileUnder(root, path.endsWith("/") ? `${path}index.html` : path);
+    const found = file !== undefined && existsSync(file) && statSync(file).isFile() ? file : undefined;
+    if ((req.method !== "GET" && req.method !== "HEAD") || found === undefined) {
+      res.statusCode = found === undefined ? 404 : 405;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
+      res.end(found === undefined ? "no such file\n" : "method not allowed\n");
+      return;
+    }
+    const body = readFileSync(found);
+    res.setHeader("content-type", CONTENT_TYPES[extname(found)] ?? "application/octet-stream");
+    res.setHeader("content-length", body.length);
+    res.end(req.method === "HEAD" ? undefined : body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => resolve());
+  });
+  return {
+    address,
+    seen: () => [...seen],
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** `path` inside `root`, or undefined for one that would leave it (`..`). */
+function fileUnder(root: string, path: string): string | undefined {
+  const file = resolvePath(root, `.${path}`);
+  return file === root || file.startsWith(`${root}/`) ? file : undefined;
 }
 
 /** A port free on every loopback address the replicas use (they all listen on it). */
