@@ -2,7 +2,7 @@
 // changed from the committed ones so every value is seen to flow from config into nginx.conf.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { API_ALIAS } from "../../components/common/names";
+import { API_ALIAS, FRONTEND_ALIAS } from "../../components/common/names";
 import { PROMOTED_IMAGE_OUTPUT } from "../../components/promotion";
 import {
   CERTBOT_IMAGE,
@@ -134,11 +134,19 @@ describe("Proxy component (production, mocks)", () => {
     const directives = nginxDirectives(conf);
     const names = directives.filter((d) => d.name === "server_name").map((d) => d.args.join(" "));
     assert.ok(names.includes(hosts.api) && names.includes(hosts.app));
-    // The image's nginx (1.28) re-resolves an upstream group's alias: `server <alias>:<port> resolve;`.
+    // The image's nginx (1.28) re-resolves an upstream group's alias: `server <alias>:<port> resolve;`,
+    // one group for the api replicas and one for the committed frontend's.
     assert.deepEqual(
       directives.filter((d) => d.name === "server" && !d.block).map((d) => [d.context.at(-1), ...d.args]),
-      [["upstream dropstack_upstream", `${API_ALIAS}:${APP.port}`, "resolve"]],
-      "proxies to the api replicas' alias",
+      [
+        ["upstream dropstack_upstream", `${API_ALIAS}:${APP.port}`, "resolve"],
+        [
+          "upstream dropstack_frontend",
+          `${FRONTEND_ALIAS}:${committedValue<{ port: number }>("production", "dropstack:frontend").port}`,
+          "resolve",
+        ],
+      ],
+      "proxies to the api replicas' alias and the frontend's",
     );
     assert.ok(
       directives.some((d) => d.name === "resolver" && d.args[0] === "127.0.0.11"),

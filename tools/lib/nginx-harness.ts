@@ -23,13 +23,14 @@ import {
   renderNginxConf,
   type NginxConfInput,
 } from "../../components/proxy/render";
+import { adaptUpstreamsTo } from "./nginx-adapt";
 import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "./system";
 
 export const API_HOST = "api.dropstack.test";
 export const APP_HOST = "app.dropstack.test";
 export const APP_ALIAS = "app";
-/** The frontend service's alias in the tests (NginxConfInput.services.frontend). */
-export const FRONTEND_ALIAS = "frontend";
+/** The frontend's alias, as the stack names it (NginxConfInput.services.frontend). */
+export { FRONTEND_ALIAS } from "../../components/common/names";
 
 /**
  * The nginx the system tests run: Debian's from PATH, or the binary DROPSTACK_NGINX names (an
@@ -166,8 +167,8 @@ export interface LocalNginxCopy {
  * placeholder certificates for every server_name, the ports to free loopback ones, nginx
  * gets temp dirs and no `user` (it runs unprivileged); for a local nginx older than 1.25.1,
  * HTTP/2 goes back to `listen … http2`; and for one older than UPSTREAM_RESOLVE_SINCE, the
- * upstream groups go back to per-request variables (upstreamGroupsAsVariables). Those are the
- * two differences between the renderings for the image's nginx and for older ones.
+ * upstream groups go back to per-request variables (adaptUpstreamsTo). Those are the two
+ * differences between the renderings for the image's nginx and for older ones.
  */
 export async function localNginxCopy(emitted: string, localVersion: string): Promise<LocalNginxCopy> {
   const dir = makeTempDir("nginx-emitted");
@@ -209,38 +210,15 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
         `listen 127.0.0.1:${httpsPort} ssl http2$1;\n`,
         httpsServers,
       );
-  if (!nginxVersionAtLeast(localVersion, UPSTREAM_RESOLVE_SINCE)) text = upstreamGroupsAsVariables(text);
+  if (!nginxVersionAtLeast(localVersion, UPSTREAM_RESOLVE_SINCE)) {
+    const groups = (text.match(/^ *upstream \S+ \{$/gm) ?? []).length;
+    text = adaptUpstreamsTo(text, localVersion);
+    const left = (text.match(/^ *upstream \S+ \{$/gm) ?? []).length;
+    if (left > 0) throw new Error(`expected all ${groups} upstream groups of the emitted nginx.conf turned into variables, ${left} left`);
+  }
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, text);
   return { dir, confPath, certDir, webroot, httpPort, httpsPort, hosts, text };
-}
-
-const UPSTREAM_GROUP =
-  /^( *)upstream (dropstack_\w+) \{\n\1 {4}zone \2 64k;\n\1 {4}server (\S+) resolve;\n(?:\1 {4}keepalive \d+;\n\1 {4}keepalive_timeout \d+s;\n)?\1\}\n/gm;
-
-/**
- * An nginx.conf rendered for nginx ≥ UPSTREAM_RESOLVE_SINCE, made readable by an older one the
- * way renderNginxConf writes it for such a version: every upstream group goes, each
- * `proxy_pass http://<group>;` becomes `proxy_pass http://$<group>;`, and every server that
- * proxies to a group sets `$<group>` to the group's `alias:port` before its add_header lines. Each
- * change is asserted; what keepalive needs (`Connection ""`) stays, and means nothing without it.
- */
-export function upstreamGroupsAsVariables(conf: string): string {
-  const groups = [...conf.matchAll(UPSTREAM_GROUP)].map((match) => ({ name: match[2], target: match[3] }));
-  const blocks = (conf.match(/^ *upstream \S+ \{$/gm) ?? []).length;
-  if (groups.length !== blocks) throw new Error(`expected ${blocks} upstream groups of the dropstack shape, found ${groups.length}`);
-  let text = replaceCounted(conf, UPSTREAM_GROUP, "", groups.length);
-  for (const { name } of groups) text = replaceCounted(text, `proxy_pass http://${name};`, `proxy_pass http://$${name};`);
-  // Each server block of the http block (4 spaces in), with the variables its locations use,
-  // set where renderNginxConf sets them: after the TLS lines, before the security headers.
-  return text.replace(/^( {4})server \{\n[\s\S]*?^\1\}$/gm, (server) => {
-    const used = groups.filter(({ name }) => server.includes(`proxy_pass http://$${name};`));
-    if (used.length === 0) return server;
-    const headers = server.indexOf("\n        add_header ");
-    if (headers === -1) throw new Error(`expected security headers in the server that proxies to ${used.map((g) => g.name).join(", ")}`);
-    const sets = used.map(({ name, target }) => `\n        set $${name} ${target};`).join("");
-    return server.slice(0, headers) + sets + server.slice(headers);
-  });
 }
 
 export interface RunningNginx {
