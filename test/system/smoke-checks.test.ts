@@ -1,8 +1,9 @@
 // The smoke hook (components/hooks/smoke.sh, rendered by renderSmokeCommand) run by bash as
 // sshd runs it, against the rendered nginx.conf served by real nginx on loopback, an app
-// stand-in behind it, and a stub of Auth0's token endpoint (the client-credentials grant)
-// on loopback. Every check runs, all failures are reported together, and neither the client
-// secret nor the token ever shows in the output.
+// stand-in behind it, the frontend (a static-file server) at the app host, and a stub of
+// Auth0's token endpoint (the client-credentials grant) on loopback. Every check runs, all
+// failures are reported together, and neither the client secret nor the token ever shows in
+// the output.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -12,15 +13,18 @@ import {
   API_HOST,
   APP_ALIAS,
   APP_HOST,
+  FRONTEND_ALIAS,
   freeUpstreamPort,
   localNginxVersion,
   prepareNginxSite,
   requireNginxTools,
   startLoopbackDns,
   startNginx,
+  startStaticBackend,
   type LoopbackDns,
   type NginxSite,
   type RunningNginx,
+  type StaticBackend,
 } from "../../tools/lib/nginx-harness";
 
 const CLIENT_ID = "smoke-client-id";
@@ -28,6 +32,7 @@ const CLIENT_SECRET = "s3cret-value-never-printed";
 const TOKEN = "tok-ABCdef.0123456789-never-printed";
 const AUDIENCE = "https://api.dropstack.test";
 const REPLICA = "127.0.0.2";
+const FRONTEND = "127.0.0.5";
 
 describe("smoke checks through real nginx on loopback", () => {
   const tools = requireNginxTools();
@@ -36,6 +41,7 @@ describe("smoke checks through real nginx on loopback", () => {
   let dns: LoopbackDns;
   let nginx: RunningNginx;
   let app: http.Server;
+  let frontend: StaticBackend | undefined;
   let tokenServer: http.Server;
   let tokenPort: number;
   let closedPort: number;
@@ -44,7 +50,7 @@ describe("smoke checks through real nginx on loopback", () => {
 
   before(async () => {
     dns = await startLoopbackDns();
-    const upstreamPort = await freeUpstreamPort([REPLICA]);
+    const upstreamPort = await freeUpstreamPort([REPLICA, FRONTEND]);
     // The app stand-in: /status/<code> answers that code; /api/me wants the bearer token.
     app = http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
@@ -69,11 +75,14 @@ describe("smoke checks through real nginx on loopback", () => {
     });
     await new Promise<void>((resolve) => app.listen(upstreamPort, REPLICA, resolve));
     dns.set(APP_ALIAS, [REPLICA]);
+    dns.set(FRONTEND_ALIAS, [FRONTEND]);
     site = await prepareNginxSite(localNginxVersion(tools.nginx), {
       resolver: dns.address,
       upstreamPort,
+      services: { frontend: { alias: FRONTEND_ALIAS, port: upstreamPort } },
       settings: { rateLimit: 10000, burst: 10000, maxBodySize: "1m" },
     });
+    frontend = await startStaticBackend(FRONTEND, upstreamPort, site.staticRoot);
     nginx = await startNginx(tools.nginx, site);
 
     // Auth0's /oauth/token as the client-credentials grant uses it (form-encoded, client_secret_post).
@@ -106,6 +115,7 @@ describe("smoke checks through real nginx on loopback", () => {
   after(async () => {
     await nginx?.stop();
     await new Promise<void>((resolve) => (app ? app.close(() => resolve()) : resolve()));
+    await frontend?.close();
     await new Promise<void>((resolve) => (tokenServer ? tokenServer.close(() => resolve()) : resolve()));
     await dns?.close();
   });
