@@ -668,7 +668,7 @@ type RouteConfig = {
   hosts: { api: string; app?: string };
   proxy: { routes: { host?: string; path: string; service: string }[] };
   frontend?: unknown;
-  app: { workers: { name: string; port?: number; healthcheck?: string }[] };
+  app: { healthPath: string; workers: { name: string; port?: number; healthcheck?: string }[] };
 };
 
 /** What proxy.routes and frontend ask of the rest of the config: served hosts, existing services. */
@@ -682,6 +682,8 @@ function routeProblems(config: RouteConfig): { path: (string | number)[]; messag
     if (!served.includes(host))
       problems.push({ path: at("host"), message: `"${host}" is not hosts.api or hosts.app, so nginx does not serve it` });
     if (seen.has(`${host} ${route.path}`)) problems.push({ path: at("path"), message: `${host} already routes ${route.path}` });
+    if (route.path === config.app.healthPath)
+      problems.push({ path: at("path"), message: `${route.path} is app.healthPath, which always goes straight to the api` });
     seen.add(`${host} ${route.path}`);
     // A malformed service has its own message already.
     const worker = isRouteService(route.service) ? workerOfService(route.service) : undefined;

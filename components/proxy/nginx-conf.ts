@@ -197,9 +197,14 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
   (input.routes ?? []).forEach((route, i) => {
     const field = `routes[${i}]`;
     if (!routed.includes(route.host))
-      add(`${field}.host`, `expected one of the hosts routes serve (${routed.join(", ")}), got ${value(route.host)}`);
+      add(
+        `${field}.host`,
+        `expected hosts.api or hosts.app${routed.length > 0 ? ` (${routed.join(", ")})` : ""}, got ${value(route.host)}`,
+      );
     const pathProblem = describeRoutePathProblem(route.path);
     if (pathProblem) add(`${field}.path`, pathProblem);
+    else if (route.path === (input.healthPath ?? "/health"))
+      add(`${field}.path`, `${route.path} is the health path, which always goes straight to the api`);
     if (route.service !== API_SERVICE && input.services?.[route.service] === undefined)
       add(
         `${field}.service`,
@@ -350,7 +355,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     ...resolverSettings(input.resolver ?? DOCKER_DNS_RESOLVER, input.resolverValidSeconds ?? RESOLVER_VALID_SECONDS),
     ...(mode === "group"
       ? [
-          "# Each service's alias, re-resolved like the replicas' addresses, with idle connections kept.",
+          `# Each service's alias, re-resolved like the replicas' addresses${keepalive.connections > 0 ? ", with idle connections kept" : ""}.`,
           ...routedServices.flatMap((service) => upstreamGroup(service, services[service], keepalive)),
         ]
       : []),

@@ -127,12 +127,13 @@ function frontendLocations(
   const fallback = `@spa_${index}`;
   const base = route.path === "/" ? "" : route.path;
   // The upstream's own caching headers give way to the two rules here.
+  // `always` only for no-cache: a year-long immutable 404 for a missing hashed file would outlive its fix.
   const cached = (cacheControl: string) => [
     ...proxyToService(FRONTEND_SERVICE, context.mode),
     "proxy_hide_header Cache-Control;",
     "proxy_hide_header Expires;",
     ...context.securityHeaders,
-    `add_header Cache-Control "${cacheControl}" always;`,
+    `add_header Cache-Control "${cacheControl}"${cacheControl === IMMUTABLE_CACHE_CONTROL ? "" : " always"};`,
   ];
   const hashed = (match: string) =>
     block(`location ${match}`, [

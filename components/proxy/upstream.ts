@@ -73,7 +73,10 @@ export function upstreamGroup(service: string, target: UpstreamService, keepaliv
   return [
     `upstream ${name} {`,
     `    zone ${name} 64k;`,
-    `    server ${target.alias}:${target.port} resolve;`,
+    // max_fails=0: one slow or refused request must not take the only other replica out of
+    // rotation for fail_timeout while one is draining (nginx before 1.27.3, with per-request
+    // variables, keeps no such state either); a refused replica is skipped per request instead.
+    `    server ${target.alias}:${target.port} resolve max_fails=0;`,
     ...(keepalive.connections > 0 ? [`    keepalive ${keepalive.connections};`, `    keepalive_timeout ${keepalive.idleSeconds}s;`] : []),
     "}",
   ];

@@ -110,6 +110,12 @@ test("proxy.routes: paths, services and hosts are checked one by one, naming the
     [],
   );
   assert.match(withRoutes([{ path: "/x", service: "api", weight: 2 }])[0], /^dropstack:proxy\.routes\.0\.weight: /);
+  // The health path's exact location always goes to the api: a route there would render it twice.
+  for (const healthPath of ["/health", "/healthz", "/ops/ready"])
+    assert.deepEqual(
+      withRoutes([{ path: healthPath, service: "api" }], (raw) => (raw.app.healthPath = healthPath)),
+      [`dropstack:proxy.routes.0.path: ${healthPath} is app.healthPath, which always goes straight to the api`],
+    );
 });
 
 test("dropstack:frontend: defaults, bounds, and a host that serves it", () => {

@@ -42,10 +42,10 @@ const targetOf: Record<string, string> = {
 for (const [i, input] of inputs.entries()) {
   test(`rendering ${i} (${JSON.stringify(input.routes?.map((r) => `${r.path}→${r.service}${r.stripPrefix ? " stripped" : ""}`) ?? "api only")}, hosts ${Object.values(input.hosts).join(" ")})`, () => {
     const image = renderNginxConf(input);
-    assert.match(image, /server api:8000 resolve;/);
+    assert.match(image, /server api:8000 resolve max_fails=0;/);
     for (const version of ["1.22.1", "1.26.3", "1.27.2"]) {
       const adapted = adaptUpstreamsTo(image, version);
-      assert.doesNotMatch(adapted, /\bresolve;|^\s*upstream |^\s*zone /m, version);
+      assert.doesNotMatch(adapted, /\bresolve\b|^\s*upstream |^\s*zone /m, version);
       const passes = [...adapted.matchAll(/proxy_pass http:\/\/(\$?)([A-Za-z0-9_]+);/g)];
       assert.ok(passes.length > 0);
       for (const [, dollar, name] of passes) if (name !== "dropstack_monitoring") assert.equal(dollar, "$", `${name} through a variable`);

@@ -149,7 +149,7 @@ test("a route's host is hosts.api or hosts.app: never the monitoring host, anoth
         i.monitoringUpstream = { alias: "grafana", port: 3000 };
         i.routes = [{ host, path: "/x", service: "api" }];
       }),
-      [`routes[0].host: expected one of the hosts routes serve (${API}, ${APP}), got ${json(host)}`],
+      [`routes[0].host: expected hosts.api or hosts.app (${API}, ${APP}), got ${json(host)}`],
       host,
     );
   }
@@ -158,7 +158,7 @@ test("a route's host is hosts.api or hosts.app: never the monitoring host, anoth
       i.hosts = { api: API };
       i.routes = [{ host: APP, path: "/", service: "frontend" }];
     }),
-    [`routes[0].host: expected one of the hosts routes serve (${API}), got ${json(APP)}`],
+    [`routes[0].host: expected hosts.api or hosts.app (${API}), got ${json(APP)}`],
   );
   for (const host of [API, APP]) {
     assert.deepEqual(
@@ -250,7 +250,7 @@ test("every problem of every route is reported, in route order", () => {
         ]),
     ),
     [
-      `routes[0].host: expected one of the hosts routes serve (${API}, ${APP}), got "elsewhere.example.com"`,
+      `routes[0].host: expected hosts.api or hosts.app (${API}, ${APP}), got "elsewhere.example.com"`,
       `routes[0].path: ${describeRoutePathProblem("api")}`,
       'routes[0].service: expected api or a service given in services (frontend, worker:reports), got "nope"',
       'routes[2].service: expected api or a service given in services (frontend, worker:reports), got "worker:none"',
@@ -334,4 +334,27 @@ test("every tuning problem is reported, timeouts first, and renderNginxConf refu
   ];
   assert.deepEqual(validateNginxConfInput(input), expected);
   assert.throws(() => renderNginxConf(input), { message: `invalid nginx config input: ${expected.join("; ")}` });
+});
+
+test("a route on the health path is refused, whatever the health path: its exact location goes to the api", () => {
+  for (const healthPath of [undefined, "/healthz", "/ops/ready"]) {
+    const path = healthPath ?? "/health";
+    for (const service of ["api", "frontend", "worker:reports"])
+      assert.deepEqual(
+        problemsWith((input) => {
+          input.healthPath = healthPath;
+          input.routes = [{ host: API, path, service }];
+        }),
+        [`routes[0].path: ${path} is the health path, which always goes straight to the api`],
+        `${path} → ${service}`,
+      );
+    // A longer prefix under it is another path.
+    assert.deepEqual(
+      problemsWith((input) => {
+        input.healthPath = healthPath;
+        input.routes = [{ host: API, path: `${path}/deep`, service: "api" }];
+      }),
+      [],
+    );
+  }
 });

@@ -134,16 +134,17 @@ describe("Proxy component (production, mocks)", () => {
     const directives = nginxDirectives(conf);
     const names = directives.filter((d) => d.name === "server_name").map((d) => d.args.join(" "));
     assert.ok(names.includes(hosts.api) && names.includes(hosts.app));
-    // The image's nginx (1.28) re-resolves an upstream group's alias: `server <alias>:<port> resolve;`,
+    // The image's nginx (1.28) re-resolves an upstream group's alias: `server <alias>:<port> resolve max_fails=0;`,
     // one group for the api replicas and one for the committed frontend's.
     assert.deepEqual(
       directives.filter((d) => d.name === "server" && !d.block).map((d) => [d.context.at(-1), ...d.args]),
       [
-        ["upstream dropstack_upstream", `${API_ALIAS}:${APP.port}`, "resolve"],
+        ["upstream dropstack_upstream", `${API_ALIAS}:${APP.port}`, "resolve", "max_fails=0"],
         [
           "upstream dropstack_frontend",
           `${FRONTEND_ALIAS}:${committedValue<{ port: number }>("production", "dropstack:frontend").port}`,
           "resolve",
+          "max_fails=0",
         ],
       ],
       "proxies to the api replicas' alias and the frontend's",

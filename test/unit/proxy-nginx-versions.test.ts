@@ -109,6 +109,7 @@ const UPSTREAM_DIRECTIVES: Record<string, Availability> = {
 const UPSTREAM_SERVER_PARAMETERS: Record<string, Availability> = {
   // Open-source nginx re-resolves a server's name from 1.27.3 (NGINX Plus had it before).
   resolve: { since: "1.27.3" },
+  "max_fails=0": ANCIENT,
 };
 
 const LISTEN_PARAMETERS: Record<string, Availability> = {

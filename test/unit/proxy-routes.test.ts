@@ -300,7 +300,11 @@ test("a frontend route: not rate limited, gzip, upstream caching hidden, no-cach
             assert.deepEqual(valuesIn(directives, location, "proxy_hide_header"), ["Cache-Control", "Expires"], `${where} ${location}`);
             assert.deepEqual(
               valuesIn(directives, location, "add_header"),
-              [...nginxDirectives(HEADERS.join("\n")).map((d) => d.args.join(" ")), `Cache-Control ${cacheControl} always`],
+              [
+                ...nginxDirectives(HEADERS.join("\n")).map((d) => d.args.join(" ")),
+                // Not `always` for the immutable one: a missing hashed file's 404 must not be cached for a year.
+                cacheControl === IMMUTABLE_CACHE_CONTROL ? `Cache-Control ${cacheControl}` : `Cache-Control ${cacheControl} always`,
+              ],
               `${where} ${location}: the server's security headers, then its own Cache-Control`,
             );
           }

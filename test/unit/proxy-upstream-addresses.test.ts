@@ -32,7 +32,7 @@ test("takes every port from 1 to 65535 and refuses 0, 65536, fractions and numbe
 test("renders the app's port 1 and 65535 as the replicas' target, in both forms, and refuses port 0", () => {
   for (const port of [1, 65535]) {
     const group = renderNginxConf({ ...base, upstream: { alias: "app", port } });
-    assert.ok(group.includes(`\n        server app:${port} resolve;\n`), `upstream group, ${port}`);
+    assert.ok(group.includes(`\n        server app:${port} resolve max_fails=0;\n`), `upstream group, ${port}`);
     const variable = renderNginxConf({ ...base, upstream: { alias: "app", port }, nginxVersion: DEBIAN_NGINX_VERSION });
     assert.ok(variable.includes(`\n        set $dropstack_upstream app:${port};\n`), `variable, ${port}`);
   }
