@@ -80,7 +80,10 @@ describe(`a frontend with ${replicas} replicas and an HTTP worker`, () => {
   it("renders nginx's routes to the frontend and the worker, and the smoke test waits for every frontend replica", () => {
     const conf = String(graph.one(COMMAND, "-nginx-conf").inputs.stdin);
     assert.match(conf, /upstream dropstack_frontend \{\n\s+zone dropstack_frontend 64k;\n\s+server frontend:8080 resolve max_fails=0;/);
-    assert.match(conf, /upstream dropstack_worker_hooks \{\n\s+zone dropstack_worker_hooks 64k;\n\s+server worker-hooks:9000 resolve max_fails=0;/);
+    assert.match(
+      conf,
+      /upstream dropstack_worker_hooks \{\n\s+zone dropstack_worker_hooks 64k;\n\s+server worker-hooks:9000 resolve max_fails=0;/,
+    );
     const hooks = conf.slice(conf.indexOf("location ^~ /hooks/ {"));
     assert.ok(hooks.length < conf.length, "a location for /hooks/");
     assert.match(

@@ -7,7 +7,8 @@
 // other, so the copy behaves as the rendering for that nginx would, keepalive aside.
 import { UPSTREAM_RESOLVE_SINCE, nginxVersionAtLeast } from "../../components/proxy/render";
 
-const RESOLVED_GROUP = /^([ \t]*)upstream (\S+) \{\n(?:\1[ \t]+[^\n]*\n)*?\1[ \t]+server (\S+) resolve[^;\n]*;\n(?:\1[ \t]+[^\n]*\n)*?\1\}\n/gm;
+const RESOLVED_GROUP =
+  /^([ \t]*)upstream (\S+) \{\n(?:\1[ \t]+[^\n]*\n)*?\1[ \t]+server (\S+) resolve[^;\n]*;\n(?:\1[ \t]+[^\n]*\n)*?\1\}\n/gm;
 
 /** `conf` as nginx `localVersion` reads it: unchanged from UPSTREAM_RESOLVE_SINCE on. */
 export function adaptUpstreamsTo(conf: string, localVersion: string): string {
