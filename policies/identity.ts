@@ -3,6 +3,7 @@
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
   CURRENT_ACTION_RUNTIMES,
+  ESCALATING_MANAGEMENT_SCOPES,
   FORBIDDEN_SPA_GRANTS,
   PERMISSION_TOKEN_DIALECTS,
   insecureUrlReason,
@@ -14,6 +15,7 @@ export const AUTH0_TYPES = {
   action: "auth0:index/action:Action",
   resourceServer: "auth0:index/resourceServer:ResourceServer",
   attackProtection: "auth0:index/attackProtection:AttackProtection",
+  clientGrant: "auth0:index/clientGrant:ClientGrant",
 } as const;
 
 function forType(type: string, check: (props: Props, args: ResourceValidationArgs, report: ReportViolation) => void) {
@@ -131,7 +133,24 @@ export const auth0AttackProtectionPresent: StackValidationPolicy = {
   },
 };
 
+export const auth0ManagementGrantsLeastPrivilege: ResourceValidationPolicy = {
+  name: "auth0-management-grants-least-privilege",
+  description:
+    "No client's Management API grant holds a wildcard or a scope that widens access (clients, grants, credentials, Actions, connections, MFA, attack protection, APIs, tenant settings).",
+  validateResource: forType(AUTH0_TYPES.clientGrant, (grant, args, report) => {
+    const audience = grant.audience;
+    if (typeof audience !== "string" || !/^https:\/\/[^/]+\/api\/v2\/?$/.test(audience)) return;
+    const scopes = asList(grant.scopes).filter((s): s is string => typeof s === "string");
+    const wide = scopes.filter((scope) => scope.includes("*") || ESCALATING_MANAGEMENT_SCOPES.includes(scope));
+    if (wide.length > 0)
+      report(
+        `${args.name} grants the Management API ${wide.join(", ")}: a client holding it can widen its own access; grant only the scopes the client's work needs (dropstack:auth0.appManagementScopes for the app)`,
+      );
+  }),
+};
+
 export const identityPolicies = [
+  auth0ManagementGrantsLeastPrivilege,
   auth0ClientNoInsecureUrls,
   auth0SpaNoPasswordOrImplicitGrant,
   auth0ActionCurrentRuntime,

@@ -46,12 +46,15 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
  * dropstack:auth0, the Identity component's settings); app.env and appSecrets may not shadow
  * them. The config schema checks the same rule before any resource exists.
  */
+/** The app's own Management API client (dropstack:auth0.appManagementScopes), reserved whenever auth0 is set. */
+export const APP_MANAGEMENT_ENVIRONMENT_NAMES = ["AUTH0_MANAGEMENT_CLIENT_ID", "AUTH0_MANAGEMENT_CLIENT_SECRET"] as const;
+
 export function stackAppEnvironmentNames(auth0: boolean): string[] {
   return [
     "DATABASE_URL",
     ...POSTGRES_ENVIRONMENT_NAMES,
     "REDIS_URL",
-    ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM"] : []),
+    ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM", ...APP_MANAGEMENT_ENVIRONMENT_NAMES] : []),
   ];
 }
 

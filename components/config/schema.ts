@@ -7,6 +7,7 @@ import { EMAIL, ENV_NAME, WORKER_NAME } from "../common/patterns";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 import { describeSshPublicKeyProblem } from "../host/ssh-keys";
 import { describeAuth0UrlProblem } from "../identity/urls";
+import { describeAppManagementScopeProblem } from "../identity/settings";
 import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { isHostname } from "./hostname";
@@ -446,6 +447,16 @@ export function stackConfigSchema(stack: string, project: string) {
             })
             .prefault({}),
           claimNamespace: matching(/^\S+$/, "a namespace like https://example.com").optional(),
+          // The Management API scopes the app itself needs; its own M2M client, in its environment.
+          appManagementScopes: z
+            .array(checkedString(describeAppManagementScopeProblem), {
+              error: (i) => `expected a list of Management API scopes like read:users, got ${describe(i.input)}`,
+            })
+            .superRefine((scopes, ctx) => {
+              const repeated = scopes.filter((s, i) => scopes.indexOf(s) !== i);
+              if (repeated.length > 0) ctx.addIssue({ code: "custom", message: `scopes repeat: ${[...new Set(repeated)].join(", ")}` });
+            })
+            .default([]),
         })
         .optional(),
       // intervalHours: the backup timer's period, so the logical-dump RPO (README); drill: how

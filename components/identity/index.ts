@@ -21,7 +21,9 @@ import {
   webOriginProblems,
 } from "./settings";
 
-export type Auth0Settings = NonNullable<StackConfig["auth0"]>;
+type ParsedAuth0 = NonNullable<StackConfig["auth0"]>;
+/** dropstack:auth0 as parsed; keys the schema defaults may be left out by callers that build it by hand. */
+export type Auth0Settings = Omit<ParsedAuth0, "appManagementScopes"> & Partial<Pick<ParsedAuth0, "appManagementScopes">>;
 
 export interface IdentityArgs {
   auth0: Auth0Settings;
@@ -67,12 +69,17 @@ export class Identity extends pulumi.ComponentResource {
   readonly spaClientId: pulumi.Output<string>;
   /** The claim holding the user's roles in ID and access tokens, e.g. `https://api.example.com/roles`. */
   readonly rolesClaim: string;
-  /** For the app: AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_CLIENT_ID (the SPA's) and AUTH0_ROLES_CLAIM. */
+  /**
+   * For the app: AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_CLIENT_ID (the SPA's) and AUTH0_ROLES_CLAIM; with
+   * auth0.appManagementScopes also AUTH0_MANAGEMENT_CLIENT_ID and _SECRET (then the whole map is secret).
+   */
   readonly appEnvironment: pulumi.Output<Record<string, string>>;
   readonly m2mClientId: pulumi.Output<string>;
   readonly m2mClientSecret: pulumi.Output<string>;
   /** Secret, for the user migration: AUTH0_DOMAIN, AUTH0_MANAGEMENT_CLIENT_ID, AUTH0_MANAGEMENT_CLIENT_SECRET. */
   readonly managementEnvironment: pulumi.Output<Record<string, string>>;
+  /** The app's own Management API client, with auth0.appManagementScopes: exactly those scopes. */
+  readonly appManagement?: { client: auth0.Client; grant: auth0.ClientGrant };
   /** Grafana's sign-in client (a regular web app), with args.grafanaHost. */
   readonly grafana?: { client: auth0.Client; clientId: pulumi.Output<string>; clientSecret: pulumi.Output<string> };
 
@@ -222,6 +229,36 @@ export class Identity extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const appManagementScopes = [...new Set(settings.appManagementScopes ?? [])].sort();
+    let appManagementSecret: pulumi.Output<string> | undefined;
+    if (appManagementScopes.length > 0) {
+      const client = new auth0.Client(
+        `${name}-app-management`,
+        {
+          name: `${name}-app-management`,
+          description: "The app's own Management API access: exactly dropstack:auth0.appManagementScopes",
+          appType: "non_interactive",
+          isFirstParty: true,
+          oidcConformant: true,
+          grantTypes: ["client_credentials"],
+          jwtConfiguration: { alg: SIGNING_ALG },
+        },
+        { parent: this },
+      );
+      const credentials = new auth0.ClientCredentials(
+        `${name}-app-management-credentials`,
+        { clientId: client.clientId, authenticationMethod: "client_secret_post" },
+        { parent: this, additionalSecretOutputs: ["clientSecret"] },
+      );
+      const grant = new auth0.ClientGrant(
+        `${name}-app-management-grant`,
+        { clientId: client.clientId, audience: managementApiAudience(domain), scopes: appManagementScopes },
+        { parent: this },
+      );
+      this.appManagement = { client, grant };
+      appManagementSecret = pulumi.secret(credentials.clientSecret);
+    }
+
     if (args.grafanaHost) {
       const grafanaUrls = grafanaClientUrls(args.grafanaHost);
       const client = new auth0.Client(
@@ -256,12 +293,18 @@ export class Identity extends pulumi.ComponentResource {
     this.tokenUrl = pulumi.output(`https://${domain}/oauth/token`);
     this.audience = this.api.identifier;
     this.spaClientId = this.spa.clientId;
-    this.appEnvironment = pulumi.all([this.audience, this.spaClientId]).apply(([audience, clientId]): Record<string, string> => ({
-      AUTH0_DOMAIN: domain,
-      AUTH0_AUDIENCE: audience,
-      AUTH0_CLIENT_ID: clientId,
-      AUTH0_ROLES_CLAIM: this.rolesClaim,
-    }));
+    const appManagementClientId = this.appManagement?.client.clientId;
+    this.appEnvironment = pulumi
+      .all([this.audience, this.spaClientId, appManagementClientId, appManagementSecret])
+      .apply(([audience, clientId, managementClientId, managementSecret]): Record<string, string> => ({
+        AUTH0_DOMAIN: domain,
+        AUTH0_AUDIENCE: audience,
+        AUTH0_CLIENT_ID: clientId,
+        AUTH0_ROLES_CLAIM: this.rolesClaim,
+        ...(managementClientId !== undefined && managementSecret !== undefined
+          ? { AUTH0_MANAGEMENT_CLIENT_ID: managementClientId, AUTH0_MANAGEMENT_CLIENT_SECRET: managementSecret }
+          : {}),
+      }));
     this.m2mClientId = pulumi.secret(this.m2m.clientId);
     this.m2mClientSecret = pulumi.secret(m2mCredentials.clientSecret);
     this.managementEnvironment = pulumi.secret(

@@ -106,6 +106,58 @@ export function claimNamespace(auth0: { apiIdentifier: string; claimNamespace?: 
 }
 
 /** The Management API audience of a tenant: `https://<tenant domain>/api/v2/`. */
+/**
+ * Management API scopes that let their holder widen access: give a client (itself included)
+ * new grants, credentials or clients, change what runs at login, the connections, MFA, attack
+ * protection, the API's definition or the tenant. The app never gets them
+ * (dropstack:auth0.appManagementScopes) and no client's Management API grant may hold them
+ * (policy auth0-management-grants-least-privilege).
+ */
+export const ESCALATING_MANAGEMENT_SCOPES: readonly string[] = [
+  "create:client_grants",
+  "update:client_grants",
+  "delete:client_grants",
+  "create:clients",
+  "update:clients",
+  "delete:clients",
+  "update:client_keys",
+  "create:client_credentials",
+  "update:client_credentials",
+  "delete:client_credentials",
+  "create:actions",
+  "update:actions",
+  "delete:actions",
+  "update:triggers",
+  "create:connections",
+  "update:connections",
+  "delete:connections",
+  "update:guardian_factors",
+  "delete:guardian_enrollments",
+  "update:attack_protection",
+  "create:resource_servers",
+  "update:resource_servers",
+  "delete:resource_servers",
+  "update:tenant_settings",
+  "create:custom_domains",
+  "update:custom_domains",
+  "create:hooks",
+  "update:hooks",
+  "create:rules",
+  "update:rules",
+];
+
+const MANAGEMENT_SCOPE = /^(read|create|update|delete):[a-z_]+$/;
+
+/** Why `scope` cannot be one of the app's Management API scopes, or undefined when it can. */
+export function describeAppManagementScopeProblem(scope: string): string | undefined {
+  const shown = JSON.stringify(scope);
+  if (scope.includes("*")) return `${shown} is a wildcard: list each scope the app needs, like read:users`;
+  if (!MANAGEMENT_SCOPE.test(scope)) return `expected a Management API scope like read:users or create:role_members, got ${shown}`;
+  if (ESCALATING_MANAGEMENT_SCOPES.includes(scope))
+    return `${shown} lets its holder widen its own access (clients, grants, Actions, connections, tenant settings); the app must not hold it`;
+  return undefined;
+}
+
 export function managementApiAudience(domain: string): string {
   return `https://${domain}/api/v2/`;
 }

@@ -50,7 +50,9 @@ describe("Identity under mocks (production)", () => {
     const scopes = graph.one(T.scopes);
     assert.equal(scopes.inputs.resourceServerIdentifier, "https://api.example.com");
     const names = (scopes.inputs.scopes as { name: string }[]).map((s) => s.name);
-    assert.deepEqual(names, ["read:records", "read:users", "write:records", "write:users"]);
+    // Sorted, each once, however many roles hold it.
+    assert.deepEqual(names, [...new Set(Object.values(roles.roles).flat())].sort());
+    assert.deepEqual(names, ["read:prescriptions", "read:records", "read:users", "write:prescriptions", "write:records", "write:users"]);
     assert.ok(graph.dependsOn(scopes, graph.one(T.api, "-api")));
   });
 
@@ -95,7 +97,7 @@ describe("Identity under mocks (production)", () => {
     const m2m = graph.one(T.client, "-user-management");
     assert.equal(m2m.inputs.appType, "non_interactive");
     assert.deepEqual(m2m.inputs.grantTypes, ["client_credentials"]);
-    const grant = graph.one(T.grant);
+    const grant = graph.one(T.grant, "-user-management-grant");
     assert.equal(grant.inputs.audience, `https://${committedValue<string>("production", "auth0:domain")}/api/v2/`);
     assert.equal(grant.inputs.clientId, "mock-client-id-dropstack-production-user-management");
     assert.deepEqual(grant.inputs.scopes, ["read:users", "create:users", "update:users", "read:roles", "create:role_members"]);
