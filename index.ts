@@ -189,6 +189,12 @@ const proxy = new Proxy(name, {
   issuanceDependsOn: [network.firewall, ...(dns ? [dns] : [])],
 });
 
+// What makes a deploy: the app's rollout, and a new frontend alone is one too (the smoke test
+// runs again after it, and the dashboards mark it).
+const rolloutTriggers = frontend
+  ? pulumi.all([app.rolloutTriggers, pulumi.all(frontend.replicas.map((c) => c.id))]).apply(([triggers, ids]) => [...triggers, ...ids])
+  : app.rolloutTriggers;
+
 // After the rollout, the API's health path and dropstack:app.smoke must answer through nginx on the droplet.
 const smoke = new SmokeTest(name, {
   connection: host.connection,
@@ -201,10 +207,7 @@ const smoke = new SmokeTest(name, {
     clientSecret: identity.m2mClientSecret,
   },
   image: app.imageReference,
-  // A new frontend alone is a rollout too: the smoke test runs again after it.
-  triggers: frontend
-    ? pulumi.all([app.rolloutTriggers, pulumi.all(frontend.replicas.map((c) => c.id))]).apply(([triggers, ids]) => [...triggers, ...ids])
-    : app.rolloutTriggers,
+  triggers: rolloutTriggers,
   dependsOn: [app, proxy.ready, ...(frontend ? [frontend] : []), ...(identity?.smokeGrant ? [identity.smokeGrant] : [])],
   // With dropstack:app.watch.seconds, nginx's 5xx share and latency are watched after the smoke test.
   ...(config.app.watch.seconds > 0
@@ -258,7 +261,7 @@ const observability = grafanaHost
             },
           }
         : {}),
-      deploy: { image: app.imageReference, triggers: app.rolloutTriggers, dependsOn: [smoke] },
+      deploy: { image: app.imageReference, triggers: rolloutTriggers, dependsOn: [smoke] },
     })
   : undefined;
 

@@ -35,7 +35,7 @@ describe("App registrations (staging, mocks)", () => {
   before(async () => {
     ({ registered, componentOutputs } = watchRegistrations());
     ({ graph } = await runStack({ stack: "staging", inThisProcess: true }));
-    assert.equal(app.command, undefined, "the committed staging stack sets no app.command");
+    assert.ok(Array.isArray(app.command), "the committed staging stack sets app.command as an argv");
     component = graph.one("dropstack:index:App");
     dockerProvider = graph.one("pulumi:providers:docker");
     ready = graph.one(COMMAND, "-ready");
@@ -108,8 +108,8 @@ describe("App registrations (staging, mocks)", () => {
     }
   });
 
-  it("registers no command for the replicas, which run the image's own CMD, and each worker's own through sh -c", () => {
-    for (const replica of api) assert.ok(!("command" in replica.inputs), `${replica.name} registers a command`);
+  it("registers app.command's argv for the replicas, exactly, and each worker's own command through sh -c", () => {
+    for (const replica of api) assert.deepEqual(replica.inputs.command, app.command, replica.name);
     for (const worker of workers) {
       const spec = app.workers.find((w) => worker.name.endsWith(`-worker-${w.name}`));
       assert.deepEqual(worker.inputs.command, ["sh", "-c", spec?.command], worker.name);

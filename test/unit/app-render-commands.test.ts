@@ -147,6 +147,8 @@ describe("app environment shadowing", () => {
       "AUTH0_AUDIENCE",
       "AUTH0_CLIENT_ID",
       "AUTH0_ROLES_CLAIM",
+      "AUTH0_MANAGEMENT_CLIENT_ID",
+      "AUTH0_MANAGEMENT_CLIENT_SECRET",
     ]);
   });
 });

@@ -25,6 +25,8 @@ function isolation(inputs: Record<string, unknown>): Record<string, unknown> {
 const EXPECTED_CONTAINERS: Record<string, Record<string, unknown>> = {
   "api-": { securityOpts: NO_NEW_PRIVILEGES },
   "worker-": { securityOpts: NO_NEW_PRIVILEGES },
+  // The static frontend (dropstack:frontend, in the production stack): no mounts, no privileges.
+  "frontend-": { securityOpts: NO_NEW_PRIVILEGES },
   redis: { securityOpts: NO_NEW_PRIVILEGES, volumes: [{ containerPath: "/data", hostPath: "/srv/redis" }] },
   nginx: {
     securityOpts: NO_NEW_PRIVILEGES,

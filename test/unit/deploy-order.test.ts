@@ -32,6 +32,7 @@ describe("deploy order and hooks (production, mocks)", () => {
   let migrate: Registration;
   let smoke: Registration;
   let api: Registration[];
+  let frontendReplicas: Registration[];
   let workers: Registration[];
 
   before(async () => {
@@ -43,6 +44,8 @@ describe("deploy order and hooks (production, mocks)", () => {
     smoke = graph.one(COMMAND, "-smoke");
     const containers = graph.ofType(CONTAINER);
     api = containers.filter((c) => /-api-\d+$/.test(c.name)).sort((a, b) => a.name.localeCompare(b.name));
+    frontendReplicas = containers.filter((c) => /-frontend-\d+$/.test(c.name)).sort((a, b) => a.name.localeCompare(b.name));
+    assert.ok(frontendReplicas.length > 0, "the production stack runs a frontend");
     workers = containers.filter((c) => c.name.includes("-worker-"));
   });
 
@@ -94,8 +97,8 @@ describe("deploy order and hooks (production, mocks)", () => {
     assert.deepEqual((smoke.inputs.triggers as unknown[]).slice(0, 2), [app.image, app.migrate]);
     assert.deepEqual(
       (smoke.inputs.triggers as unknown[]).slice(2),
-      api.map((c) => `${c.name}-id`),
-      "a new replica means a new smoke test",
+      [...api, ...frontendReplicas].map((c) => `${c.name}-id`),
+      "a new api or frontend replica means a new smoke test",
     );
   });
 
