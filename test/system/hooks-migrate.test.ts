@@ -250,7 +250,7 @@ describe("migrate.sh", () => {
     assert.match(result.stderr, /the migration lock session ended during the migration; another migration may have overlapped it/);
   });
 
-  test("runs the migration with DATABASE_URL behind a fresh backup and exits with its status", () => {
+  test("runs the migration with DATABASE_URL behind a fresh backup and exits with its status", async () => {
     const ok = migrateNow({
       ...base(),
       MIGRATE_COMMAND: `psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c 'CREATE TABLE migrated (id int)' && echo migrated`,
