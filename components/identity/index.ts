@@ -165,36 +165,14 @@ export class Identity extends pulumi.ComponentResource {
     // a public client, so it must use PKCE and holds no secret.
     new auth0.ClientCredentials(`${name}-spa-credentials`, { clientId: this.spa.clientId, authenticationMethod: "none" }, { parent: this });
 
-    this.m2m = new auth0.Client(
+    const userManagement = this.managementClient(
       `${name}-user-management`,
-      {
-        name: `${name}-user-management`,
-        description: "Server-side user management (user migration, role assignment) through the Management API",
-        appType: "non_interactive",
-        isFirstParty: true,
-        oidcConformant: true,
-        grantTypes: ["client_credentials"],
-        jwtConfiguration: { alg: SIGNING_ALG },
-      },
-      { parent: this },
+      "Server-side user management (user migration, role assignment) through the Management API",
+      domain,
+      [...MANAGEMENT_API_SCOPES],
     );
-    const m2mCredentials = new auth0.ClientCredentials(
-      `${name}-user-management-credentials`,
-      {
-        clientId: this.m2m.clientId,
-        authenticationMethod: "client_secret_post",
-      },
-      { parent: this, additionalSecretOutputs: ["clientSecret"] },
-    );
-    this.m2mGrant = new auth0.ClientGrant(
-      `${name}-user-management-grant`,
-      {
-        clientId: this.m2m.clientId,
-        audience: managementApiAudience(domain),
-        scopes: [...MANAGEMENT_API_SCOPES],
-      },
-      { parent: this },
-    );
+    this.m2m = userManagement.client;
+    this.m2mGrant = userManagement.grant;
 
     if (args.smokeScopes) {
       this.smokeGrant = new auth0.ClientGrant(
@@ -232,31 +210,14 @@ export class Identity extends pulumi.ComponentResource {
     const appManagementScopes = [...new Set(settings.appManagementScopes ?? [])].sort();
     let appManagementSecret: pulumi.Output<string> | undefined;
     if (appManagementScopes.length > 0) {
-      const client = new auth0.Client(
+      const { client, grant, clientSecret } = this.managementClient(
         `${name}-app-management`,
-        {
-          name: `${name}-app-management`,
-          description: "The app's own Management API access: exactly dropstack:auth0.appManagementScopes",
-          appType: "non_interactive",
-          isFirstParty: true,
-          oidcConformant: true,
-          grantTypes: ["client_credentials"],
-          jwtConfiguration: { alg: SIGNING_ALG },
-        },
-        { parent: this },
-      );
-      const credentials = new auth0.ClientCredentials(
-        `${name}-app-management-credentials`,
-        { clientId: client.clientId, authenticationMethod: "client_secret_post" },
-        { parent: this, additionalSecretOutputs: ["clientSecret"] },
-      );
-      const grant = new auth0.ClientGrant(
-        `${name}-app-management-grant`,
-        { clientId: client.clientId, audience: managementApiAudience(domain), scopes: appManagementScopes },
-        { parent: this },
+        "The app's own Management API access: exactly dropstack:auth0.appManagementScopes",
+        domain,
+        appManagementScopes,
       );
       this.appManagement = { client, grant };
-      appManagementSecret = pulumi.secret(credentials.clientSecret);
+      appManagementSecret = clientSecret;
     }
 
     if (args.grafanaHost) {
@@ -306,9 +267,9 @@ export class Identity extends pulumi.ComponentResource {
           : {}),
       }));
     this.m2mClientId = pulumi.secret(this.m2m.clientId);
-    this.m2mClientSecret = pulumi.secret(m2mCredentials.clientSecret);
+    this.m2mClientSecret = userManagement.clientSecret;
     this.managementEnvironment = pulumi.secret(
-      pulumi.all([this.m2m.clientId, m2mCredentials.clientSecret]).apply(([clientId, clientSecret]): Record<string, string> => ({
+      pulumi.all([this.m2m.clientId, userManagement.clientSecret]).apply(([clientId, clientSecret]): Record<string, string> => ({
         AUTH0_DOMAIN: domain,
         AUTH0_MANAGEMENT_CLIENT_ID: clientId,
         AUTH0_MANAGEMENT_CLIENT_SECRET: clientSecret,
@@ -323,6 +284,37 @@ export class Identity extends pulumi.ComponentResource {
       m2mClientId: this.m2mClientId,
       m2mClientSecret: this.m2mClientSecret,
     });
+  }
+
+  /**
+   * A client-credentials client for the Management API: its secret kept secret, and a grant of
+   * exactly `scopes` on the tenant's Management API.
+   */
+  private managementClient(name: string, description: string, domain: string, scopes: string[]) {
+    const client = new auth0.Client(
+      name,
+      {
+        name,
+        description,
+        appType: "non_interactive",
+        isFirstParty: true,
+        oidcConformant: true,
+        grantTypes: ["client_credentials"],
+        jwtConfiguration: { alg: SIGNING_ALG },
+      },
+      { parent: this },
+    );
+    const credentials = new auth0.ClientCredentials(
+      `${name}-credentials`,
+      { clientId: client.clientId, authenticationMethod: "client_secret_post" },
+      { parent: this, additionalSecretOutputs: ["clientSecret"] },
+    );
+    const grant = new auth0.ClientGrant(
+      `${name}-grant`,
+      { clientId: client.clientId, audience: managementApiAudience(domain), scopes },
+      { parent: this },
+    );
+    return { client, grant, clientSecret: pulumi.secret(credentials.clientSecret) };
   }
 }
 
