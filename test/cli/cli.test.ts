@@ -22,6 +22,7 @@ const VALID_ARGS: Record<string, string[]> = {
   "ci-access": ["close", "--state", "no-such-state.json"],
   drift: ["no-such-preview.json", "0"],
   rollback: ["staging", "no-such-up.log"],
+  "users:import": ["staging", "no-such-users.json", "--connection-id", "con_0123456789abcdef"],
   "new-stack": ["cli-test-stack"],
   "validate-emitted": ["nginx.conf"],
   "bench:backup": ["--rounds", "1"],
