@@ -101,6 +101,8 @@ describe("npm run users:import against a stand-in of Auth0's jobs API", () => {
   it("imports every user in jobs under Auth0's size limit, one at a time, and reports each", async () => {
     const users = makeUsers(700, "first", 700);
     assert.ok(JSON.stringify(users).length > USERS_FILE_MAX_BYTES, "the file needs more than one job");
+    // A report left readable by an earlier run is made private again.
+    writeFileSync(join(dir, "report.json"), "{}", { mode: 0o644 });
     const result = await run(importArgs(writeUsers(users)));
     assert.equal(result.code, 0, result.err + result.out);
 
@@ -137,7 +139,7 @@ describe("npm run users:import against a stand-in of Auth0's jobs API", () => {
     assert.match(result.out, /batch 1\/2: job job_\w+ processing \d+%/);
     assert.match(result.out, /total: 700 users: 700 imported, 0 skipped \(already exist\), 0 failed/);
     for (const hash of hashes(users)) assert.ok(!reportText().includes(hash) && !result.out.includes(hash));
-    assert.equal(statSync(join(dir, "report.json")).mode & 0o777, 0o600);
+    for (const file of ["report.json", "report.txt"]) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
     assert.ok(
       result.sleeps.every((ms) => ms >= 1000 && ms <= 30_000),
       "polls back off within bounds",
@@ -274,6 +276,7 @@ describe("npm run users:import against a stand-in of Auth0's jobs API", () => {
       "export.import-staging-<time>.json",
       "export.import-staging-<time>.txt",
     ]);
+    for (const file of written) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
     const over = await run([...args, "--report", file]);
     assert.equal(over.code, 2);
     assert.match(over.err, /would overwrite the input/);

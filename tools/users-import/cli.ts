@@ -4,7 +4,7 @@
 // runs them one after another and writes a report. Exit: 0 every user imported or already
 // there; 1 a user failed, a job failed or was left unfinished, or Auth0 refused the client;
 // 2 bad arguments, environment, stack file or users file (nothing was sent).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { UsageError, asksForHelp, helpText, integerOption, parseCommand } from "../cli";
 import { StackFileError, readStackFile } from "../check/stack-file";
@@ -205,12 +205,18 @@ async function importUsers(args: Arguments, io: ImportIo): Promise<number> {
     users.length,
     results,
   );
-  // Emails are personal data: the report is readable by its owner only.
-  writeFileSync(paths.json, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  // On screen first: should the files fail to write, the outcome is still known.
   const summary = formatSummary(report);
-  writeFileSync(paths.text, summary, { mode: 0o600 });
   io.out("");
   io.out(summary.trimEnd());
+  // Emails are personal data: the report is readable by its owner only (an existing file too).
+  for (const [path, content] of [
+    [paths.json, `${JSON.stringify(report, null, 2)}\n`],
+    [paths.text, summary],
+  ]) {
+    writeFileSync(path, content, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
   io.out(`\nreport: ${paths.json} (summary: ${paths.text})`);
   return exitCodeFor(report);
 }
