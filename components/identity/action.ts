@@ -1,8 +1,9 @@
 // What the Identity component needs to create the post-login Action (post-login.js beside this file): its code,
-// runtime, trigger and secret name. The behaviour itself lives in post-login.js, which is
+// runtime, trigger and secrets. The behaviour itself lives in post-login.js, which is
 // uploaded unchanged.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** The Auth0 Actions runtime the code is written for (`auth0.Action` `runtime`). */
 export const POST_LOGIN_RUNTIME = "node22";
@@ -15,6 +16,52 @@ export const POST_LOGIN_TRIGGER = { id: "post-login", version: "v3" } as const;
  * `auth0.apiIdentifier` when that is not set. Without it the Action adds no roles claim.
  */
 export const CLAIM_NAMESPACE_SECRET = "CLAIM_NAMESPACE";
+
+/** Name of the Action secret holding `auth0.defaultRole`, the role of users who hold none. */
+export const DEFAULT_ROLE_SECRET = "DEFAULT_ROLE";
+
+/**
+ * Names of the Action secrets of its own Management API client, set with
+ * `auth0.assignDefaultRole`: the tenant domain and the client's ID and secret.
+ */
+export const MANAGEMENT_SECRETS = {
+  domain: "AUTH0_DOMAIN",
+  clientId: "MANAGEMENT_CLIENT_ID",
+  clientSecret: "MANAGEMENT_CLIENT_SECRET",
+} as const;
+
+export interface ActionSecret {
+  name: string;
+  value: pulumi.Input<string>;
+}
+
+export interface PostLoginSecretSettings {
+  namespace: string;
+  defaultRole?: string;
+  /** The Action's own Management API client, when it assigns the default role. */
+  management?: { domain: string; clientId: pulumi.Input<string>; clientSecret: pulumi.Input<string> };
+}
+
+/**
+ * The Action's secrets (`auth0.Action` `secrets`): the claim namespace always, the default
+ * role when there is one, and the management client's credentials only to assign it.
+ */
+export function postLoginSecrets(settings: PostLoginSecretSettings): ActionSecret[] {
+  const secrets: ActionSecret[] = [{ name: CLAIM_NAMESPACE_SECRET, value: settings.namespace }];
+  if (settings.defaultRole === undefined) {
+    if (settings.management) throw new Error("a management client for the Action needs a default role to assign");
+    return secrets;
+  }
+  secrets.push({ name: DEFAULT_ROLE_SECRET, value: settings.defaultRole });
+  if (settings.management) {
+    secrets.push(
+      { name: MANAGEMENT_SECRETS.domain, value: settings.management.domain },
+      { name: MANAGEMENT_SECRETS.clientId, value: settings.management.clientId },
+      { name: MANAGEMENT_SECRETS.clientSecret, value: settings.management.clientSecret },
+    );
+  }
+  return secrets;
+}
 
 export const POST_LOGIN_ACTION_PATH = join(__dirname, "post-login.js");
 

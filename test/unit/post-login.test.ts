@@ -1,99 +1,17 @@
 // The Auth0 post-login Action, run under Node twice: loaded with require, and evaluated the
 // way Auth0 runs it, as a script in a fresh VM context that has nothing but `exports` and
-// `module`. The event and api doubles follow Auth0's documented post-login objects
-// (auth0.com/docs/customize/actions/reference/post-login/post-login-event-object and
-// .../post-login-api-object).
+// `module` (test/support/post-login.ts). The default role and its assignment are in
+// post-login-default-role.test.ts.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import vm from "node:vm";
 import {
-  CLAIM_NAMESPACE_SECRET,
-  POST_LOGIN_ACTION_PATH,
   POST_LOGIN_RUNTIME,
   POST_LOGIN_TRIGGER,
+  postLoginSecrets,
   readPostLoginActionCode,
   rolesClaimName,
 } from "../../components/identity/action";
-
-type PostLoginHandler = (event: unknown, api: unknown) => Promise<void>;
-
-function loadWithRequire(): PostLoginHandler {
-  const load = createRequire(__filename);
-  return (load(POST_LOGIN_ACTION_PATH) as { onExecutePostLogin: PostLoginHandler }).onExecutePostLogin;
-}
-
-function loadInFreshContext(): PostLoginHandler {
-  const module = { exports: {} as Record<string, unknown> };
-  const context = vm.createContext({ module, exports: module.exports });
-  vm.runInContext(readPostLoginActionCode(), context, { filename: "post-login.js" });
-  const handler = module.exports.onExecutePostLogin;
-  assert.equal(typeof handler, "function", "the Action exports onExecutePostLogin");
-  return handler as PostLoginHandler;
-}
-
-const NAMESPACE = "https://api.example.com";
-
-/** A post-login event shaped like Auth0's documented one. */
-function loginEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    authorization: { roles: ["admin", "editor"] },
-    client: { client_id: "spa-client-id", metadata: {}, name: "Example SPA" },
-    connection: { id: "con_0000000000000001", name: "Username-Password-Authentication", strategy: "auth0" },
-    request: {
-      body: {},
-      geoip: { countryCode: "DE" },
-      hostname: "example.eu.auth0.com",
-      ip: "203.0.113.10",
-      language: "en",
-      method: "GET",
-      query: { audience: NAMESPACE, scope: "openid profile" },
-      user_agent: "Mozilla/5.0",
-    },
-    resource_server: { identifier: NAMESPACE },
-    secrets: { [CLAIM_NAMESPACE_SECRET]: NAMESPACE },
-    stats: { logins_count: 3 },
-    tenant: { id: "example" },
-    transaction: { protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile"] },
-    user: {
-      app_metadata: {},
-      email: "ada@example.com",
-      email_verified: true,
-      user_id: "auth0|0000000000000001",
-      user_metadata: {},
-    },
-    ...overrides,
-  };
-}
-
-/**
- * A post-login api double that records what the Action asks for. Claim values go through
- * JSON as they do on their way into a JWT, which also makes values from the VM realm
- * comparable here.
- */
-function recordingApi() {
-  const idToken: Record<string, unknown> = {};
-  const accessToken: Record<string, unknown> = {};
-  const denials: string[] = [];
-  const toJwtValue = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
-  const api = {
-    access: { deny: (reason: string) => (denials.push(reason), api) },
-    accessToken: {
-      setCustomClaim: (name: string, value: unknown) => ((accessToken[name] = toJwtValue(value)), api),
-      addScope: () => api,
-      removeScope: () => api,
-    },
-    idToken: { setCustomClaim: (name: string, value: unknown) => ((idToken[name] = toJwtValue(value)), api) },
-    user: { setAppMetadata: () => api, setUserMetadata: () => api },
-  };
-  return { api, idToken, accessToken, denials };
-}
-
-async function runAction(handler: PostLoginHandler, event: Record<string, unknown>) {
-  const recorded = recordingApi();
-  await handler(event, recorded.api);
-  return recorded;
-}
+import { NAMESPACE, PostLoginHandler, loadInFreshContext, loadWithRequire, loginEvent, runAction } from "../support/post-login";
 
 const loaders: [string, () => PostLoginHandler][] = [
   ["loaded with require", loadWithRequire],
@@ -176,6 +94,34 @@ describe("post-login Action packaging", () => {
     assert.doesNotMatch(code, /\brequire\s*\(/, "Auth0 runs the code without installed dependencies");
     assert.equal(POST_LOGIN_RUNTIME, "node22");
     assert.deepEqual(POST_LOGIN_TRIGGER, { id: "post-login", version: "v3" });
+  });
+
+  it("gives the Action the namespace, the default role only when set, and management credentials only to assign it", () => {
+    const management = { domain: "acme.eu.auth0.com", clientId: "action-client", clientSecret: "action-secret" };
+    assert.deepEqual(postLoginSecrets({ namespace: NAMESPACE }), [{ name: "CLAIM_NAMESPACE", value: NAMESPACE }]);
+    assert.deepEqual(postLoginSecrets({ namespace: NAMESPACE, defaultRole: "guest" }), [
+      { name: "CLAIM_NAMESPACE", value: NAMESPACE },
+      { name: "DEFAULT_ROLE", value: "guest" },
+    ]);
+    assert.deepEqual(postLoginSecrets({ namespace: NAMESPACE, defaultRole: "guest", management }), [
+      { name: "CLAIM_NAMESPACE", value: NAMESPACE },
+      { name: "DEFAULT_ROLE", value: "guest" },
+      { name: "AUTH0_DOMAIN", value: "acme.eu.auth0.com" },
+      { name: "MANAGEMENT_CLIENT_ID", value: "action-client" },
+      { name: "MANAGEMENT_CLIENT_SECRET", value: "action-secret" },
+    ]);
+    assert.throws(() => postLoginSecrets({ namespace: NAMESPACE, management }), /needs a default role/);
+  });
+
+  it("reads exactly the secrets the component gives it", () => {
+    const code = readPostLoginActionCode();
+    const read = [...code.matchAll(/secretText\(secrets, "(\w+)"\)/g)].map((m) => m[1]).sort();
+    const given = postLoginSecrets({
+      namespace: NAMESPACE,
+      defaultRole: "guest",
+      management: { domain: "d", clientId: "i", clientSecret: "s" },
+    }).map((secret) => secret.name);
+    assert.deepEqual(read, [...given].sort());
   });
 
   it("refuses an empty namespace when naming the claim", () => {
