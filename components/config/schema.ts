@@ -457,6 +457,10 @@ export function stackConfigSchema(stack: string, project: string) {
               if (repeated.length > 0) ctx.addIssue({ code: "custom", message: `scopes repeat: ${[...new Set(repeated)].join(", ")}` });
             })
             .default([]),
+          // The role the post-login Action puts in the tokens of a user who holds none.
+          defaultRole: matching(ROLE_NAME, "a role name from auth0.roles").optional(),
+          // Also assign defaultRole to such a user once, through the Management API. Unset means false.
+          assignDefaultRole: bool.optional(),
         })
         .optional(),
       // intervalHours: the backup timer's period, so the logical-dump RPO (README); drill: how
@@ -582,6 +586,23 @@ export function stackConfigSchema(stack: string, project: string) {
               ? `"${role}" is not a role in auth0.roles`
               : "needs dropstack:auth0: Grafana's roles come from its tenant",
           });
+      }
+      const defaultRole = config.auth0?.defaultRole;
+      // A malformed name has its own message already.
+      if (config.auth0 && defaultRole !== undefined && ROLE_NAME.test(defaultRole) && !Object.hasOwn(config.auth0.roles, defaultRole)) {
+        const roles = Object.keys(config.auth0.roles);
+        ctx.addIssue({
+          code: "custom",
+          path: ["auth0", "defaultRole"],
+          message: `"${defaultRole}" is not a role in auth0.roles (${roles.length > 0 ? `roles: ${roles.join(", ")}` : "it has none"})`,
+        });
+      }
+      if (config.auth0?.assignDefaultRole && defaultRole === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["auth0", "assignDefaultRole"],
+          message: "assigns auth0.defaultRole, which is not set: set auth0.defaultRole too, or remove assignDefaultRole",
+        });
       }
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
         ctx.addIssue({
