@@ -2,11 +2,12 @@ import * as auth0 from "@pulumi/auth0";
 import { componentType } from "../common/names";
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidConfigError, StackConfig } from "../config";
-import { CLAIM_NAMESPACE_SECRET, POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, readPostLoginActionCode, rolesClaimName } from "./action";
+import { POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, postLoginSecrets, readPostLoginActionCode, rolesClaimName } from "./action";
 import {
   API_TOKEN_LIFETIME_FOR_WEB_S,
   API_TOKEN_LIFETIME_S,
   MANAGEMENT_API_SCOPES,
+  POST_LOGIN_MANAGEMENT_SCOPES,
   SIGNING_ALG,
   SPA_GRANT_TYPES,
   SPA_REFRESH_TOKEN,
@@ -61,6 +62,11 @@ export class Identity extends pulumi.ComponentResource {
   /** The tenant's token endpoint (client-credentials grant). */
   readonly tokenUrl: pulumi.Output<string>;
   readonly postLogin: auth0.Action;
+  /**
+   * The post-login Action's own Management API client, which assigns `auth0.defaultRole`;
+   * only with `auth0.assignDefaultRole`. Its secret goes to the Action's secrets, nowhere else.
+   */
+  readonly postLoginManagement?: { client: auth0.Client; grant: auth0.ClientGrant };
   readonly postLoginBinding: auth0.TriggerActions;
   readonly attackProtection: auth0.AttackProtection;
 
@@ -184,6 +190,36 @@ export class Identity extends pulumi.ComponentResource {
 
     const namespace = claimNamespace(settings);
     this.rolesClaim = rolesClaimName(namespace);
+    let management: { domain: string; clientId: pulumi.Output<string>; clientSecret: pulumi.Output<string> } | undefined;
+    if (settings.defaultRole !== undefined && settings.assignDefaultRole) {
+      // A client of its own, not the user-management one: the Action holds only what assigning
+      // a role needs, and its secret can be rotated without touching the app's.
+      const client = new auth0.Client(
+        `${name}-post-login-management`,
+        {
+          name: `${name}-post-login-management`,
+          description: "The post-login Action: assigns the default role to users who hold none, through the Management API",
+          appType: "non_interactive",
+          isFirstParty: true,
+          oidcConformant: true,
+          grantTypes: ["client_credentials"],
+          jwtConfiguration: { alg: SIGNING_ALG },
+        },
+        { parent: this },
+      );
+      const credentials = new auth0.ClientCredentials(
+        `${name}-post-login-management-credentials`,
+        { clientId: client.clientId, authenticationMethod: "client_secret_post" },
+        { parent: this, additionalSecretOutputs: ["clientSecret"] },
+      );
+      const grant = new auth0.ClientGrant(
+        `${name}-post-login-management-grant`,
+        { clientId: client.clientId, audience: managementApiAudience(domain), scopes: [...POST_LOGIN_MANAGEMENT_SCOPES] },
+        { parent: this },
+      );
+      this.postLoginManagement = { client, grant };
+      management = { domain, clientId: client.clientId, clientSecret: pulumi.secret(credentials.clientSecret) };
+    }
     this.postLogin = new auth0.Action(
       `${name}-post-login`,
       {
@@ -192,9 +228,10 @@ export class Identity extends pulumi.ComponentResource {
         runtime: POST_LOGIN_RUNTIME,
         deploy: true,
         supportedTriggers: { ...POST_LOGIN_TRIGGER },
-        secrets: [{ name: CLAIM_NAMESPACE_SECRET, value: namespace }],
+        secrets: postLoginSecrets({ namespace, defaultRole: settings.defaultRole, management }),
       },
-      { parent: this },
+      // The grant first, so the first logins after a deploy are not refused by the Management API.
+      { parent: this, dependsOn: this.postLoginManagement ? [this.postLoginManagement.grant] : [] },
     );
     // TriggerActions owns the whole post-login flow: an Action bound by hand is removed, so
     // what runs at login is exactly what is reviewed here.

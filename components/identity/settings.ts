@@ -53,6 +53,19 @@ export const MANAGEMENT_API_SCOPES = [
   "create:role_members",
 ] as const;
 
+/**
+ * The Management API scopes of the post-login Action's own client, which assigns
+ * `auth0.defaultRole`: Auth0 documents `read:roles` for GET /api/v2/roles and either
+ * `update:users` or `create:role_members` for POST /api/v2/users/{id}/roles. `update:users`
+ * would also let it change any user's profile, email or password, so it gets the narrower one.
+ */
+export const POST_LOGIN_MANAGEMENT_SCOPES = [
+  // The default role is looked up by name (GET /api/v2/roles?name_filter=…) for its ID.
+  "read:roles",
+  // Assigning it (POST /api/v2/users/{id}/roles).
+  "create:role_members",
+] as const;
+
 export interface SpaUrlSettings {
   callbacks?: string[];
   logoutUrls?: string[];
