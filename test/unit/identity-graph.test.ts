@@ -1,6 +1,7 @@
 // The Auth0 tenant the committed production stack declares, under mocks: the API and its
-// scopes, roles and their permissions, the SPA and M2M clients, the Management API grant,
-// the post-login Action and its binding, attack protection, and the outputs.
+// scopes, roles and their permissions, the SPA and M2M clients, the Management API grants,
+// the post-login Action (with its default role and its own management client) and its
+// binding, attack protection, and the outputs.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import * as path from "node:path";
@@ -23,7 +24,10 @@ const T = {
   attackProtection: "auth0:index/attackProtection:AttackProtection",
 };
 
-const roles = committedValue<{ roles: Record<string, string[]>; apiIdentifier: string }>("production", "dropstack:auth0");
+const roles = committedValue<{ roles: Record<string, string[]>; apiIdentifier: string; defaultRole?: string; assignDefaultRole?: boolean }>(
+  "production",
+  "dropstack:auth0",
+);
 
 let graph: Graph;
 let outputs: Record<string, unknown>;
@@ -104,13 +108,42 @@ describe("Identity under mocks (production)", () => {
     assert.ok(graph.dependsOn(grant, m2m));
   });
 
-  it("deploys the post-login Action on node22 with the CLAIM_NAMESPACE secret", () => {
+  it("deploys the post-login Action on node22 with the claim namespace, the default role and its management client's credentials", () => {
     const action = graph.one(T.action, "-post-login");
     assert.equal(action.inputs.code, readPostLoginActionCode());
     assert.equal(action.inputs.runtime, "node22");
     assert.equal(action.inputs.deploy, true);
     assert.deepEqual(action.inputs.supportedTriggers, { id: "post-login", version: "v3" });
-    assert.deepEqual(action.inputs.secrets, [{ name: "CLAIM_NAMESPACE", value: roles.apiIdentifier }]);
+    assert.equal(roles.defaultRole, "guest");
+    assert.equal(roles.assignDefaultRole, true);
+    assert.deepEqual(action.inputs.secrets, [
+      { name: "CLAIM_NAMESPACE", value: roles.apiIdentifier },
+      { name: "DEFAULT_ROLE", value: "guest" },
+      { name: "AUTH0_DOMAIN", value: committedValue<string>("production", "auth0:domain") },
+      { name: "MANAGEMENT_CLIENT_ID", value: "mock-client-id-dropstack-production-post-login-management" },
+      { name: "MANAGEMENT_CLIENT_SECRET", value: "mock-client-secret-dropstack-production-post-login-management-credentials" },
+    ]);
+    assert.ok(action.secretInputs.includes("secrets"), "the Action's secrets go to the engine as a secret");
+  });
+
+  it("gives the Action a Management API client of its own, granted only what assigning the default role needs", () => {
+    const client = graph.one(T.client, "-post-login-management");
+    assert.equal(client.inputs.appType, "non_interactive");
+    assert.deepEqual(client.inputs.grantTypes, ["client_credentials"]);
+    assert.equal(graph.one(T.credentials, "-post-login-management-credentials").inputs.clientId, client.outputs.clientId);
+    const grant = graph.one(T.grant, "-post-login-management-grant");
+    assert.equal(grant.inputs.clientId, client.outputs.clientId);
+    assert.equal(grant.inputs.audience, `https://${committedValue<string>("production", "auth0:domain")}/api/v2/`);
+    assert.deepEqual(grant.inputs.scopes, ["read:roles", "create:role_members"]);
+    assert.ok(graph.dependsOn(graph.one(T.action, "-post-login"), grant), "the Action is deployed once its client may assign roles");
+  });
+
+  it("keeps the Action's client secret in the Action's secrets only: no output, no other resource", () => {
+    const secret = String(graph.one(T.credentials, "-post-login-management-credentials").outputs.clientSecret);
+    assert.match(secret, /^mock-client-secret-/);
+    assert.ok(!JSON.stringify(outputs).includes(secret), "a stack output holds the Action's client secret");
+    const holders = graph.registrations.filter((r) => JSON.stringify(r.inputs).includes(secret)).map((r) => r.name);
+    assert.deepEqual(holders, [graph.one(T.action, "-post-login").name]);
   });
 
   it("binds exactly that Action to the post-login trigger", () => {
