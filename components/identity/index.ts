@@ -194,31 +194,14 @@ export class Identity extends pulumi.ComponentResource {
     if (settings.defaultRole !== undefined && settings.assignDefaultRole) {
       // A client of its own, not the user-management one: the Action holds only what assigning
       // a role needs, and its secret can be rotated without touching the app's.
-      const client = new auth0.Client(
+      const { client, grant, clientSecret } = this.managementClient(
         `${name}-post-login-management`,
-        {
-          name: `${name}-post-login-management`,
-          description: "The post-login Action: assigns the default role to users who hold none, through the Management API",
-          appType: "non_interactive",
-          isFirstParty: true,
-          oidcConformant: true,
-          grantTypes: ["client_credentials"],
-          jwtConfiguration: { alg: SIGNING_ALG },
-        },
-        { parent: this },
-      );
-      const credentials = new auth0.ClientCredentials(
-        `${name}-post-login-management-credentials`,
-        { clientId: client.clientId, authenticationMethod: "client_secret_post" },
-        { parent: this, additionalSecretOutputs: ["clientSecret"] },
-      );
-      const grant = new auth0.ClientGrant(
-        `${name}-post-login-management-grant`,
-        { clientId: client.clientId, audience: managementApiAudience(domain), scopes: [...POST_LOGIN_MANAGEMENT_SCOPES] },
-        { parent: this },
+        "The post-login Action: assigns the default role to users who hold none, through the Management API",
+        domain,
+        [...POST_LOGIN_MANAGEMENT_SCOPES],
       );
       this.postLoginManagement = { client, grant };
-      management = { domain, clientId: client.clientId, clientSecret: pulumi.secret(credentials.clientSecret) };
+      management = { domain, clientId: client.clientId, clientSecret };
     }
     this.postLogin = new auth0.Action(
       `${name}-post-login`,
