@@ -6,8 +6,21 @@ import { type ApiCommand, apiCommandProblems, imageRegistry, shadowedEnvironment
 import { EMAIL, ENV_NAME, WORKER_NAME } from "../common/patterns";
 import { REDIS_EVICTION_POLICIES, describeMaxmemoryProblem } from "../cache/render";
 import { describeSshPublicKeyProblem } from "../host/ssh-keys";
+import {
+  CONNECTION_NAME,
+  DEFAULT_DATABASE_CONNECTION_NAME,
+  DEFAULT_PASSWORD_HISTORY,
+  DEFAULT_PASSWORD_MIN_LENGTH,
+  DEFAULT_PASSWORD_POLICY,
+  MFA_FACTORS,
+  MFA_POLICIES,
+  PASSWORD_HISTORY_BOUNDS,
+  PASSWORD_MIN_LENGTH_BOUNDS,
+  PASSWORD_POLICIES,
+  describeAppManagementScopeProblem,
+  mfaProblems,
+} from "../identity/settings";
 import { describeAuth0UrlProblem } from "../identity/urls";
-import { describeAppManagementScopeProblem } from "../identity/settings";
 import { describeCidrProblem } from "../network/cidr";
 import { controlCharacterAt } from "./text";
 import { isHostname } from "./hostname";
@@ -115,6 +128,19 @@ function describe(value: unknown): string {
 
 /** The stack a fully qualified name (`org/project/stack`) points at. */
 const QUALIFIED_STACK = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
+
+// A social connection's OAuth app at the provider; the secret is set with
+// `pulumi config set --secret --path` and never repeated in messages.
+const socialConnection = z.strictObject({
+  clientId: matching(/^\S+$/, "the OAuth client ID the provider issued"),
+  clientSecret: z.string({ error: "expected text" }).min(1, "must not be empty"),
+  scopes: z
+    .array(matching(/^[a-z][a-z0-9_]*$/, "an Auth0 attribute name like email, profile or read_user"), {
+      error: (i) => `expected a list of attribute names, got ${describe(i.input)}`,
+    })
+    .min(1, "list at least one attribute, e.g. email, or leave scopes out for the defaults")
+    .optional(),
+});
 
 const worker = z.strictObject({
   name: matching(WORKER_NAME, "a short lowercase name like worker or beat"),
@@ -461,6 +487,54 @@ export function stackConfigSchema(stack: string, project: string) {
           defaultRole: matching(ROLE_NAME, "a role name from auth0.roles").optional(),
           // Also assign defaultRole to such a user once, through the Management API. Unset means false.
           assignDefaultRole: bool.optional(),
+          // Where users sign in; each connection is enabled for the stack's sign-in clients only.
+          connections: z
+            .strictObject({
+              database: z
+                .strictObject({
+                  name: matching(CONNECTION_NAME, "a connection name of letters, digits and inner hyphens (at most 128)").default(
+                    DEFAULT_DATABASE_CONNECTION_NAME,
+                  ),
+                  // Nested: flat names like passwordPolicy would read as credentials to config-secrets-encrypted.
+                  password: z
+                    .strictObject({
+                      policy: z
+                        .enum(PASSWORD_POLICIES, {
+                          error: (i) => `expected one of ${PASSWORD_POLICIES.join(", ")}, got ${describe(i.input)}`,
+                        })
+                        .default(production ? DEFAULT_PASSWORD_POLICY.production : DEFAULT_PASSWORD_POLICY.staging),
+                      minLength: intIn(PASSWORD_MIN_LENGTH_BOUNDS.min, PASSWORD_MIN_LENGTH_BOUNDS.max).default(DEFAULT_PASSWORD_MIN_LENGTH),
+                      // How many previous passwords a user may not reuse; 0 turns the check off.
+                      history: intIn(PASSWORD_HISTORY_BOUNDS.min, PASSWORD_HISTORY_BOUNDS.max).default(DEFAULT_PASSWORD_HISTORY),
+                      noPersonalInfo: bool.default(true),
+                      // Auth0's list of the 10,000 most common passwords.
+                      dictionary: bool.default(true),
+                    })
+                    .prefault({}),
+                  disableSignup: bool.default(false),
+                  requiresUsername: bool.default(false),
+                })
+                .optional(),
+              google: socialConnection.optional(),
+              github: socialConnection.optional(),
+            })
+            .optional(),
+          // Unset: optional with otp (resolveMfa in components/identity/settings.ts).
+          mfa: z
+            .strictObject({
+              policy: z
+                .enum(MFA_POLICIES, { error: (i) => `expected one of ${MFA_POLICIES.join(", ")}, got ${describe(i.input)}` })
+                .optional(),
+              factors: z
+                .array(z.enum(MFA_FACTORS, { error: (i) => `expected one of ${MFA_FACTORS.join(", ")}, got ${describe(i.input)}` }), {
+                  error: (i) => `expected a list of factors, got ${describe(i.input)}`,
+                })
+                .optional(),
+            })
+            .superRefine((mfa, ctx) => {
+              for (const problem of mfaProblems(mfa)) ctx.addIssue({ code: "custom", path: [problem.key], message: problem.message });
+            })
+            .optional(),
         })
         .optional(),
       // intervalHours: the backup timer's period, so the logical-dump RPO (README); drill: how

@@ -240,3 +240,198 @@ export function attackProtectionSettings(alertEmails: string[]) {
 export function grafanaClientUrls(host: string): { callbacks: string[]; logoutUrls: string[] } {
   return { callbacks: [`https://${host}/login/generic_oauth`], logoutUrls: [`https://${host}/login`] };
 }
+
+// Connections: where users sign in. Each one is enabled only for the tenant's interactive
+// clients (components/identity/index.ts), never the machine-to-machine ones.
+
+/** Auth0's password strength levels, weakest first (`options.passwordPolicy` of a database connection). */
+export const PASSWORD_POLICIES = ["none", "low", "fair", "good", "excellent"] as const;
+export type PasswordPolicy = (typeof PASSWORD_POLICIES)[number];
+
+/** Default strength: `good` (8+ characters, three of lower, upper, digit, symbol) in production, `fair` elsewhere. */
+export const DEFAULT_PASSWORD_POLICY = { production: "good", staging: "fair" } as const satisfies Record<string, PasswordPolicy>;
+
+/** Auth0's bounds for `passwordComplexityOptions.minLength`, and dropstack's default length. */
+export const PASSWORD_MIN_LENGTH_BOUNDS = { min: 1, max: 128 } as const;
+export const DEFAULT_PASSWORD_MIN_LENGTH = 12;
+
+/** Auth0 remembers at most 24 previous passwords per user; 0 turns the history check off here. */
+export const PASSWORD_HISTORY_BOUNDS = { min: 0, max: 24 } as const;
+export const DEFAULT_PASSWORD_HISTORY = 5;
+
+/**
+ * The weakest database connection production accepts (policy auth0-database-password-policy).
+ * NIST SP 800-63B makes 8 characters the floor for any user-chosen password (revision 4 keeps
+ * 8 only where the password is one of two factors, and asks 15 where it stands alone); with
+ * MFA optional, most production passwords stand alone, so the floor here is 10, Auth0's own
+ * minimum for its strongest level, and the default is 12. Below `fair`, Auth0 checks nothing
+ * but a length of 1 (`none`) or 6 (`low`).
+ */
+export const PRODUCTION_PASSWORD_FLOOR = { policy: "fair", minLength: 10 } as const satisfies {
+  policy: PasswordPolicy;
+  minLength: number;
+};
+
+/** True when `level` is at least as strong as `floor` in Auth0's order; false for anything that is not a level. */
+export function passwordPolicyAtLeast(level: unknown, floor: PasswordPolicy): boolean {
+  const rank = (PASSWORD_POLICIES as readonly unknown[]).indexOf(level);
+  return rank >= 0 && rank >= PASSWORD_POLICIES.indexOf(floor);
+}
+
+/** Connection names: Auth0 allows letters, digits and inner hyphens, up to 128 characters. */
+export const CONNECTION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
+export const DEFAULT_DATABASE_CONNECTION_NAME = "dropstack-users";
+
+/** `auth0.connections.database` as the config schema gives it (every key defaulted). */
+export interface DatabaseConnectionSettings {
+  name: string;
+  password: {
+    policy: PasswordPolicy;
+    minLength: number;
+    history: number;
+    noPersonalInfo: boolean;
+    dictionary: boolean;
+  };
+  disableSignup: boolean;
+  requiresUsername: boolean;
+}
+
+/**
+ * The `auth0.Connection` options of the database connection (strategy `auth0`). Every
+ * password setting is stated, so Auth0's defaults never decide one. Brute-force protection
+ * is always on: it is what makes the tenant's attack-protection lockout apply to this
+ * connection. Breached passwords are blocked tenant-wide (attackProtectionSettings).
+ */
+export function databaseConnectionOptions(database: DatabaseConnectionSettings) {
+  const { password } = database;
+  return {
+    passwordPolicy: password.policy,
+    passwordComplexityOptions: { minLength: password.minLength },
+    passwordHistories: [{ enable: password.history > 0, size: password.history }],
+    passwordNoPersonalInfo: { enable: password.noPersonalInfo },
+    passwordDictionary: { enable: password.dictionary },
+    bruteForceProtection: true,
+    disableSignup: database.disableSignup,
+    requiresUsername: database.requiresUsername,
+  };
+}
+
+/** The social connections dropstack declares: config key to Auth0 strategy (also the connection's name). */
+export const SOCIAL_STRATEGIES = { google: "google-oauth2", github: "github" } as const;
+export type SocialProvider = keyof typeof SOCIAL_STRATEGIES;
+
+/**
+ * What each social connection asks the provider for, unless `scopes` says otherwise: enough
+ * to sign in and know the user's email, nothing of their mail, files or repositories.
+ * Names are Auth0's attribute names for the strategy (`email`, `profile`, `read_user`, ...).
+ */
+export const DEFAULT_SOCIAL_SCOPES: Record<SocialProvider, readonly string[]> = {
+  google: ["email", "profile"],
+  github: ["email"],
+};
+
+/** `auth0.connections.google` / `.github` as the config schema gives them; the secret stays out of messages. */
+export interface SocialConnectionSettings {
+  clientId: string;
+  clientSecret: string;
+  scopes?: string[];
+}
+
+/** The options of a social connection, without its client secret (the component adds it as a secret). */
+export function socialConnectionOptions(provider: SocialProvider, social: Omit<SocialConnectionSettings, "clientSecret">) {
+  return { clientId: social.clientId, scopes: [...(social.scopes ?? DEFAULT_SOCIAL_SCOPES[provider])] };
+}
+
+// Multi-factor authentication: `auth0.mfa`, declared as the tenant's auth0.Guardian.
+
+export const MFA_POLICIES = ["off", "optional", "required"] as const;
+export type MfaPolicy = (typeof MFA_POLICIES)[number];
+
+/**
+ * Factors Auth0 runs without another provider (no Twilio, Duo or SNS): one-time passwords,
+ * security keys, device biometrics, push through the Auth0 Guardian app, and the two fallbacks.
+ */
+export const MFA_FACTORS = ["otp", "webauthn-roaming", "webauthn-platform", "push", "email", "recovery-code"] as const;
+export type MfaFactor = (typeof MFA_FACTORS)[number];
+
+/** Email and recovery codes are fallbacks: Auth0 enables them only beside one of these. */
+export const PRIMARY_MFA_FACTORS = ["otp", "webauthn-roaming", "webauthn-platform", "push"] as const satisfies readonly MfaFactor[];
+
+/**
+ * Guardian's `policy` per dropstack policy. Auth0 knows `all-applications` (every login),
+ * `confidence-score` (Adaptive MFA, an Enterprise add-on) and `never`. `optional` is `never`
+ * plus the MFA opt-in Action (mfa-opt-in.js beside this file): users who enrolled a factor
+ * are challenged at every login, and the app enrols a user by asking for MFA (`acr_values`).
+ * Without that Action, `never` would leave every factor unused.
+ */
+export const GUARDIAN_POLICY: Record<MfaPolicy, "never" | "all-applications"> = {
+  off: "never",
+  optional: "never",
+  required: "all-applications",
+};
+
+/** Guardian policies that challenge logins on their own, without the opt-in Action. */
+export const ENFORCING_GUARDIAN_POLICIES = ["all-applications", "confidence-score"] as const;
+
+/** `auth0.mfa` when unset: optional, with authenticator-app codes. */
+export const DEFAULT_MFA: { policy: MfaPolicy; factors: MfaFactor[] } = { policy: "optional", factors: ["otp"] };
+
+export interface MfaSettings {
+  policy?: MfaPolicy;
+  factors?: MfaFactor[];
+}
+
+/** `auth0.mfa` with its defaults: optional with otp; factors default to none when the policy is off, otp otherwise. */
+export function resolveMfa(mfa: MfaSettings | undefined): { policy: MfaPolicy; factors: MfaFactor[] } {
+  const policy = mfa?.policy ?? DEFAULT_MFA.policy;
+  const factors = mfa?.factors ?? (policy === "off" ? [] : DEFAULT_MFA.factors);
+  return { policy, factors: [...factors] };
+}
+
+/** What is wrong with `auth0.mfa`, as [key under auth0.mfa, message] pairs (none when it is usable). */
+export function mfaProblems(mfa: MfaSettings): { key: "factors"; message: string }[] {
+  const { policy, factors } = resolveMfa(mfa);
+  const problems: { key: "factors"; message: string }[] = [];
+  const repeated = [...new Set(factors.filter((f, i) => factors.indexOf(f) !== i))];
+  if (repeated.length > 0) problems.push({ key: "factors", message: `lists ${repeated.join(", ")} more than once` });
+  if (policy === "off") {
+    if (factors.length > 0)
+      problems.push({
+        key: "factors",
+        message: `policy "off" uses no factor, got ${[...new Set(factors)].join(", ")}: remove factors, or set policy to "optional" or "required"`,
+      });
+  } else if (!factors.some((f) => (PRIMARY_MFA_FACTORS as readonly string[]).includes(f))) {
+    problems.push({
+      key: "factors",
+      message: `policy "${policy}" needs one of ${PRIMARY_MFA_FACTORS.join(", ")}${factors.length > 0 ? `: Auth0 offers ${factors.join(" and ")} only beside one of them` : ""}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The auth0.Guardian arguments for `auth0.mfa`. Every factor is stated, phone and Duo as off:
+ * the provider keeps a factor block that is left out as it is in the tenant, so a factor
+ * removed from the config, or turned on in the dashboard, would stay on.
+ */
+export function guardianSettings(mfa: MfaSettings | undefined) {
+  const { policy, factors } = resolveMfa(mfa);
+  const on = (factor: MfaFactor) => factors.includes(factor);
+  return {
+    policy: GUARDIAN_POLICY[policy],
+    otp: on("otp"),
+    email: on("email"),
+    recoveryCode: on("recovery-code"),
+    webauthnRoaming: { enabled: on("webauthn-roaming") },
+    webauthnPlatform: { enabled: on("webauthn-platform") },
+    // Push through the Auth0 Guardian app, which needs no SNS or FCM account.
+    push: on("push") ? { enabled: true, provider: "guardian" } : { enabled: false },
+    phone: { enabled: false },
+    duo: { enabled: false },
+  };
+}
+
+/** True when `auth0.mfa` needs the opt-in Action: only `optional` does. */
+export function needsMfaOptInAction(mfa: MfaSettings | undefined): boolean {
+  return resolveMfa(mfa).policy === "optional";
+}
