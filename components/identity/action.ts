@@ -80,3 +80,11 @@ export function rolesClaimName(namespace: string): string {
   if (base === "") throw new Error("the claim namespace is empty");
   return `${base}/roles`;
 }
+
+/** The MFA opt-in Action (mfa-opt-in.js beside this file), bound with `auth0.mfa.policy: optional`. */
+export const MFA_OPT_IN_ACTION_PATH = join(__dirname, "mfa-opt-in.js");
+
+/** The MFA opt-in Action's source, for `auth0.Action` `code` and for policy auth0-mfa-required to recognise it. */
+export function readMfaOptInActionCode(): string {
+  return readFileSync(MFA_OPT_IN_ACTION_PATH, "utf8");
+}

@@ -2,23 +2,36 @@ import * as auth0 from "@pulumi/auth0";
 import { componentType } from "../common/names";
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidConfigError, StackConfig } from "../config";
-import { POST_LOGIN_RUNTIME, POST_LOGIN_TRIGGER, postLoginSecrets, readPostLoginActionCode, rolesClaimName } from "./action";
+import {
+  POST_LOGIN_RUNTIME,
+  POST_LOGIN_TRIGGER,
+  postLoginSecrets,
+  readMfaOptInActionCode,
+  readPostLoginActionCode,
+  rolesClaimName,
+} from "./action";
 import {
   API_TOKEN_LIFETIME_FOR_WEB_S,
   API_TOKEN_LIFETIME_S,
   MANAGEMENT_API_SCOPES,
   POST_LOGIN_MANAGEMENT_SCOPES,
   SIGNING_ALG,
+  SOCIAL_STRATEGIES,
   SPA_GRANT_TYPES,
   SPA_REFRESH_TOKEN,
+  type SocialProvider,
   apiScopes,
   attackProtectionSettings,
   claimNamespace,
+  databaseConnectionOptions,
   grafanaClientUrls,
+  guardianSettings,
   managementApiAudience,
+  needsMfaOptInAction,
   resolveTenantDomain,
   rolesHolding,
   spaUrls,
+  socialConnectionOptions,
   webOriginProblems,
 } from "./settings";
 
@@ -44,8 +57,9 @@ export interface IdentityArgs {
 
 /**
  * The Auth0 tenant as code: the API with RBAC, its roles and permissions, the SPA and the
- * user-management (M2M) clients, the post-login Action that puts roles in tokens, and attack
- * protection. Its outputs replace the IDs people used to paste into env files.
+ * user-management (M2M) clients, the post-login Action that puts roles in tokens, attack
+ * protection, MFA, and the connections users sign in with. Its outputs replace the IDs people
+ * used to paste into env files.
  */
 export class Identity extends pulumi.ComponentResource {
   readonly api: auth0.ResourceServer;
@@ -69,6 +83,16 @@ export class Identity extends pulumi.ComponentResource {
   readonly postLoginManagement?: { client: auth0.Client; grant: auth0.ClientGrant };
   readonly postLoginBinding: auth0.TriggerActions;
   readonly attackProtection: auth0.AttackProtection;
+  /** The tenant's MFA (`auth0.mfa`): policy and factors. */
+  readonly guardian: auth0.Guardian;
+  /** Bound after the post-login Action when `auth0.mfa.policy` is optional (mfa-opt-in.js). */
+  readonly mfaOptIn?: auth0.Action;
+  /** `auth0.connections.database`: the users' email-and-password connection (strategy auth0). */
+  readonly databaseConnection?: auth0.Connection;
+  /** `auth0.connections.google` / `.github`. */
+  readonly socialConnections: Partial<Record<SocialProvider, auth0.Connection>>;
+  /** Per connection, the one owner of its enabled clients: the SPA, and Grafana's client when it signs in here. */
+  readonly connectionClients: auth0.ConnectionClients[];
 
   readonly domain: pulumi.Output<string>;
   readonly audience: pulumi.Output<string>;
@@ -216,13 +240,31 @@ export class Identity extends pulumi.ComponentResource {
       // The grant first, so the first logins after a deploy are not refused by the Management API.
       { parent: this, dependsOn: this.postLoginManagement ? [this.postLoginManagement.grant] : [] },
     );
+    // auth0.mfa optional: the Guardian policy is `never`, and this Action asks enrolled users
+    // (and users the app asks MFA of) for their second factor.
+    this.mfaOptIn = needsMfaOptInAction(settings.mfa)
+      ? new auth0.Action(
+          `${name}-mfa-opt-in`,
+          {
+            name: `${name}-mfa-opt-in`,
+            code: readMfaOptInActionCode(),
+            runtime: POST_LOGIN_RUNTIME,
+            deploy: true,
+            supportedTriggers: { ...POST_LOGIN_TRIGGER },
+          },
+          { parent: this },
+        )
+      : undefined;
     // TriggerActions owns the whole post-login flow: an Action bound by hand is removed, so
     // what runs at login is exactly what is reviewed here.
     this.postLoginBinding = new auth0.TriggerActions(
       `${name}-post-login-flow`,
       {
         trigger: POST_LOGIN_TRIGGER.id,
-        actions: [{ id: this.postLogin.id, displayName: this.postLogin.name }],
+        actions: [this.postLogin, ...(this.mfaOptIn ? [this.mfaOptIn] : [])].map((action) => ({
+          id: action.id,
+          displayName: action.name,
+        })),
       },
       { parent: this },
     );
@@ -269,6 +311,51 @@ export class Identity extends pulumi.ComponentResource {
     this.attackProtection = new auth0.AttackProtection(`${name}-attack-protection`, attackProtectionSettings(args.alertEmails), {
       parent: this,
     });
+
+    this.guardian = new auth0.Guardian(`${name}-mfa`, guardianSettings(settings.mfa), { parent: this });
+
+    // Users sign in through these connections from the SPA (and Grafana, which shares the
+    // tenant's users); the M2M client gets none.
+    const signInClients = [this.spa.clientId, ...(this.grafana ? [this.grafana.clientId] : [])];
+    this.connectionClients = [];
+    const enableForSignInClients = (key: string, connection: auth0.Connection) => {
+      // One ConnectionClients per connection owns the whole list, so previews do not churn
+      // and a client enabled by hand is removed again.
+      this.connectionClients.push(
+        new auth0.ConnectionClients(
+          `${name}-connection-${key}-clients`,
+          { connectionId: connection.id, enabledClients: signInClients },
+          { parent: this },
+        ),
+      );
+    };
+    const database = settings.connections?.database;
+    if (database) {
+      this.databaseConnection = new auth0.Connection(
+        `${name}-connection-database`,
+        { name: database.name, strategy: "auth0", options: databaseConnectionOptions(database) },
+        { parent: this },
+      );
+      enableForSignInClients("database", this.databaseConnection);
+    }
+    this.socialConnections = {};
+    for (const provider of Object.keys(SOCIAL_STRATEGIES) as SocialProvider[]) {
+      const social = settings.connections?.[provider];
+      if (!social) continue;
+      const strategy = SOCIAL_STRATEGIES[provider];
+      const connection = new auth0.Connection(
+        `${name}-connection-${provider}`,
+        {
+          // Auth0's dashboard shows one connection per social provider, under the strategy's name.
+          name: strategy,
+          strategy,
+          options: { ...socialConnectionOptions(provider, social), clientSecret: pulumi.secret(social.clientSecret) },
+        },
+        { parent: this, additionalSecretOutputs: ["options"] },
+      );
+      this.socialConnections[provider] = connection;
+      enableForSignInClients(provider, connection);
+    }
 
     this.domain = pulumi.output(domain);
     this.tokenUrl = pulumi.output(`https://${domain}/oauth/token`);

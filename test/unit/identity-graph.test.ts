@@ -146,11 +146,15 @@ describe("Identity under mocks (production)", () => {
     assert.deepEqual(holders, [graph.one(T.action, "-post-login").name]);
   });
 
-  it("binds exactly that Action to the post-login trigger", () => {
+  it("binds exactly that Action, then the MFA opt-in Action (auth0.mfa optional), to the post-login trigger", () => {
     const action = graph.one(T.action, "-post-login");
+    const optIn = graph.one(T.action, "-mfa-opt-in");
     const binding = graph.one(T.triggerActions);
     assert.equal(binding.inputs.trigger, "post-login");
-    assert.deepEqual(binding.inputs.actions, [{ id: `${action.name}-id`, displayName: action.name }]);
+    assert.deepEqual(binding.inputs.actions, [
+      { id: `${action.name}-id`, displayName: action.name },
+      { id: `${optIn.name}-id`, displayName: optIn.name },
+    ]);
     assert.ok(graph.dependsOn(binding, action));
   });
 
