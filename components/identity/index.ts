@@ -334,7 +334,9 @@ export class Identity extends pulumi.ComponentResource {
       this.databaseConnection = new auth0.Connection(
         `${name}-connection-database`,
         { name: database.name, strategy: "auth0", options: databaseConnectionOptions(database) },
-        { parent: this },
+        // Deleting a database connection deletes its users and their password hashes, and the
+        // name cannot change in place: a rename would do exactly that.
+        { parent: this, protect: true },
       );
       enableForSignInClients("database", this.databaseConnection);
     }

@@ -59,6 +59,8 @@ describe("Identity connections (production with social connections, mocks)", () 
     assert.deepEqual(options.passwordComplexityOptions, { minLength: 12 });
     assert.equal(options.bruteForceProtection, true);
     assert.deepEqual(database.secretInputs, []);
+    assert.equal(database.protect, true, "deleting it would delete the users");
+    for (const provider of ["google", "github"]) assert.equal(graph.one(T.connection, `-connection-${provider}`).protect, false);
   });
 
   it("declares google-oauth2 and github under their strategy names, with the configured or default scopes", () => {
