@@ -1,14 +1,18 @@
 // Auth0 tenant policies. They match resources by type token, so the pack does not load the
 // whole Auth0 SDK; properties arrive under the SDK's camelCase names.
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { POST_LOGIN_TRIGGER, readMfaOptInActionCode } from "../components/identity/action";
 import {
   CURRENT_ACTION_RUNTIMES,
+  ENFORCING_GUARDIAN_POLICIES,
   ESCALATING_MANAGEMENT_SCOPES,
   FORBIDDEN_SPA_GRANTS,
   PERMISSION_TOKEN_DIALECTS,
+  PRODUCTION_PASSWORD_FLOOR,
   insecureUrlReason,
+  passwordPolicyAtLeast,
 } from "../components/identity/settings";
-import { Props, asList, asProps } from "./util";
+import { Props, asList, asProps, known } from "./util";
 
 export const AUTH0_TYPES = {
   client: "auth0:index/client:Client",
@@ -16,6 +20,9 @@ export const AUTH0_TYPES = {
   resourceServer: "auth0:index/resourceServer:ResourceServer",
   attackProtection: "auth0:index/attackProtection:AttackProtection",
   clientGrant: "auth0:index/clientGrant:ClientGrant",
+  connection: "auth0:index/connection:Connection",
+  guardian: "auth0:index/guardian:Guardian",
+  triggerActions: "auth0:index/triggerActions:TriggerActions",
 } as const;
 
 function forType(type: string, check: (props: Props, args: ResourceValidationArgs, report: ReportViolation) => void) {
@@ -149,6 +156,93 @@ export const auth0ManagementGrantsLeastPrivilege: ResourceValidationPolicy = {
   }),
 };
 
+export const auth0DatabasePasswordPolicy: ResourceValidationPolicy = {
+  name: "auth0-database-password-policy",
+  description: `Database connections ask for passwords Auth0 rates at least "${PRODUCTION_PASSWORD_FLOOR.policy}" and at least ${PRODUCTION_PASSWORD_FLOOR.minLength} characters long (NIST SP 800-63B's floor is 8), with brute-force protection on.`,
+  validateResource: forType(AUTH0_TYPES.connection, (connection, args, report) => {
+    if (connection.strategy !== "auth0") return;
+    const options = asProps(connection.options);
+    const key = "dropstack:auth0.connections.database";
+    const level = options.passwordPolicy;
+    if (!passwordPolicyAtLeast(level, PRODUCTION_PASSWORD_FLOOR.policy))
+      report(
+        `database connection ${args.name} has password policy ${level === undefined ? "unset" : `"${String(level)}"`}: set ${key}.password.policy to "${PRODUCTION_PASSWORD_FLOOR.policy}" or stronger ("good" is the production default)`,
+      );
+    const minLength = asProps(options.passwordComplexityOptions).minLength;
+    if (typeof minLength !== "number" || minLength < PRODUCTION_PASSWORD_FLOOR.minLength)
+      report(
+        `database connection ${args.name} accepts passwords ${typeof minLength === "number" ? `of ${minLength} characters` : "of any length its policy allows"}: set ${key}.password.minLength to ${PRODUCTION_PASSWORD_FLOOR.minLength} or more`,
+      );
+    if (options.bruteForceProtection !== true)
+      report(
+        `database connection ${args.name} has brute-force protection off: set options.bruteForceProtection to true (databaseConnectionOptions in components/identity/settings.ts)`,
+      );
+  }),
+};
+
+// Factors a user can enrol as their second factor; email and recovery codes are only fallbacks.
+const GUARDIAN_PRIMARY_FACTORS: { property: string; label: string }[] = [
+  { property: "otp", label: "otp" },
+  { property: "webauthnRoaming", label: "webauthn-roaming" },
+  { property: "webauthnPlatform", label: "webauthn-platform" },
+  { property: "push", label: "push" },
+  { property: "phone", label: "phone" },
+  { property: "duo", label: "duo" },
+];
+
+function factorEnabled(value: unknown): boolean {
+  return value === true || asProps(value).enabled === true;
+}
+
+export const auth0MfaRequired: StackValidationPolicy = {
+  name: "auth0-mfa-required",
+  description:
+    "A stack that manages an Auth0 tenant offers MFA: an auth0.Guardian with a factor users can enrol, whose policy challenges logins itself or is bound with the MFA opt-in Action (auth0.mfa.policy optional or required).",
+  validateStack: (args, report) => {
+    const auth0Resources = args.resources.filter((r) => r.type.startsWith("auth0:"));
+    if (auth0Resources.length === 0) return;
+    const fix = 'set dropstack:auth0.mfa.policy to "optional" or "required"';
+    const guardians = auth0Resources.filter((r) => r.type === AUTH0_TYPES.guardian);
+    if (guardians.length === 0) {
+      report(
+        `the stack manages ${auth0Resources.length} Auth0 resource(s) but no auth0.Guardian, so MFA is whatever the dashboard says: ${fix}`,
+      );
+      return;
+    }
+    for (const guardian of guardians) {
+      const props = guardian.props;
+      if (!GUARDIAN_PRIMARY_FACTORS.some(({ property }) => factorEnabled(known(() => props[property]))))
+        report(
+          `${guardian.name} enables no factor users can enrol (${GUARDIAN_PRIMARY_FACTORS.map((f) => f.label).join(", ")}): ${fix}, with dropstack:auth0.mfa.factors listing one`,
+        );
+      const policy = known(() => props.policy);
+      if ((ENFORCING_GUARDIAN_POLICIES as readonly unknown[]).includes(policy)) continue;
+      if (policy !== "never") {
+        report(`${guardian.name} has MFA policy ${policy === undefined ? "unset" : `"${String(policy)}"`}: ${fix}`);
+        continue;
+      }
+      if (!mfaOptInBound(auth0Resources))
+        report(
+          `${guardian.name} has MFA policy "never" and the post-login flow lacks the MFA opt-in Action, so no login is ever asked for a second factor: ${fix}`,
+        );
+    }
+  },
+};
+
+/** True when a deployed Action runs mfa-opt-in.js and the post-login flow binds it by name. */
+function mfaOptInBound(resources: { type: string; props: Props }[]): boolean {
+  const code = readMfaOptInActionCode();
+  const names = resources
+    .filter((r) => r.type === AUTH0_TYPES.action && known(() => r.props.code) === code && known(() => r.props.deploy) === true)
+    .map((r) => known(() => r.props.name))
+    .filter((name): name is string => typeof name === "string");
+  return resources
+    .filter((r) => r.type === AUTH0_TYPES.triggerActions && known(() => r.props.trigger) === POST_LOGIN_TRIGGER.id)
+    .some((flow) =>
+      asList(known(() => flow.props.actions)).some((bound) => names.includes(String(known(() => asProps(bound).displayName)))),
+    );
+}
+
 export const identityPolicies = [
   auth0ManagementGrantsLeastPrivilege,
   auth0ClientNoInsecureUrls,
@@ -157,4 +251,6 @@ export const identityPolicies = [
   auth0ApiRbacEnforced,
   auth0AttackProtectionEnabled,
   auth0AttackProtectionPresent,
+  auth0DatabasePasswordPolicy,
+  auth0MfaRequired,
 ];
