@@ -315,7 +315,7 @@ export class Identity extends pulumi.ComponentResource {
     this.guardian = new auth0.Guardian(`${name}-mfa`, guardianSettings(settings.mfa), { parent: this });
 
     // Users sign in through these connections from the SPA (and Grafana, which shares the
-    // tenant's users); the M2M client gets none.
+    // tenant's users); the machine-to-machine clients get none.
     const signInClients = [this.spa.clientId, ...(this.grafana ? [this.grafana.clientId] : [])];
     this.connectionClients = [];
     const enableForSignInClients = (key: string, connection: auth0.Connection) => {
