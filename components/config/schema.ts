@@ -593,7 +593,8 @@ export function stackConfigSchema(stack: string, project: string) {
           image: imageRef,
           port: port.default(80),
           replicas: intIn(1, 10).default(2),
-          healthPath: matching(/^\/[A-Za-z0-9._~/-]*$/, "a path the frontend answers with 200, like / or /index.html").default("/"),
+          // The healthcheck's own rule (healthcheckTest in components/app/render.ts).
+          healthPath: matching(/^\/[\w\-./]*$/, "a path the frontend answers with 200, like / or /index.html").default("/"),
         })
         .optional(),
       promotion: z

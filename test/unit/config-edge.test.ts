@@ -162,6 +162,25 @@ test("dropstack:frontend: defaults, bounds, and a host that serves it", () => {
     /^dropstack:frontend\.image: /,
   );
   assert.match(problemsAfter((raw) => (raw.frontend = { port: 80 }))[0] ?? "", /^dropstack:frontend\.image: /);
+  // Every path the schema takes, the replicas' healthcheck takes too; the others are refused here, by key.
+  for (const healthPath of ["/", "/index.html", "/healthz", "/a/b-c_d.e"])
+    assert.deepEqual(
+      problemsAfter((raw) => {
+        raw.hosts = { api: "api.example.com", app: "www.example.com" };
+        raw.frontend = { image: FRONTEND_IMAGE, healthPath };
+      }),
+      [],
+      healthPath,
+    );
+  for (const healthPath of ["/~user", "index.html", "/a b", "/a?b"])
+    assert.match(
+      problemsAfter((raw) => {
+        raw.hosts = { api: "api.example.com", app: "www.example.com" };
+        raw.frontend = { image: FRONTEND_IMAGE, healthPath };
+      })[0] ?? "",
+      /^dropstack:frontend\.healthPath: expected a path the frontend answers with 200/,
+      healthPath,
+    );
 });
 
 test("a worker with a port needs a healthcheck: nginx reaches only healthy workers", () => {
