@@ -295,6 +295,8 @@ export const auth0SpaClientId = identity?.spaClientId ?? null;
 export const auth0RolesClaim = identity?.rolesClaim ?? null;
 export const auth0M2mClientId = identity?.m2mClientId ?? null;
 export const auth0M2mClientSecret = identity?.m2mClientSecret ?? null;
+// The users:import tool's --connection-id (dropstack:auth0.connections.database).
+export const auth0DatabaseConnectionId = identity?.databaseConnection?.id ?? null;
 export const promotionVerdict = promotion?.verdict ?? null;
 export const databaseClusterId = database.cluster.id;
 // The cluster restored to dropstack:postgres.restore.timestamp, which the app then runs on (docs/rollback.md).

@@ -173,6 +173,8 @@ describe("Identity under mocks (production)", () => {
     assert.equal(outputs.auth0RolesClaim, "https://api.example.com/roles");
     assert.equal(outputs.auth0M2mClientId, "mock-client-id-dropstack-production-user-management");
     assert.equal(outputs.auth0M2mClientSecret, "mock-client-secret-dropstack-production-user-management-credentials");
+    // The managed database connection's ID, for users:import --connection-id.
+    assert.equal(outputs.auth0DatabaseConnectionId, `${graph.one("auth0:index/connection:Connection", "-database").name}-id`);
 
     // The program module the harness ran, for the Output objects themselves (secrecy is not in resolved values).
     const program = createRequire(__filename)(path.join(ROOT, "index.ts")) as Record<string, pulumi.Output<unknown>>;
