@@ -9,13 +9,15 @@
 // echoed through every kind of route, kept open past the read timeout of plain requests, and
 // closed cleanly (1001) when their replica drains during a rollout, the next one reaching the
 // other replica; a killed replica's for contrast (1006). Also: a replica whose answer once
-// timed out still takes requests when the other one goes away.
+// timed out still takes requests when the other one goes away, and upstream keepalive where
+// the nginx has it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import * as http from "node:http";
 import { gunzipSync } from "node:zlib";
-import type { NginxConfInput } from "../../components/proxy/render";
+import { UPSTREAM_RESOLVE_SINCE, nginxVersionAtLeast, type NginxConfInput } from "../../components/proxy/render";
 import { GZIP_TYPES, IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL, type ProxyRoute } from "../../components/proxy/routes";
 import {
   API_HOST,
@@ -786,4 +788,40 @@ describe("WebSockets across a rollout: the replica is killed (for contrast)", ()
     );
     await restart(killed);
   });
+});
+
+// Upstream keepalive: from nginx 1.27.3 (the image's) the services are upstream groups that keep
+// idle connections (proxy.keepalive), so sequential requests share one connection to a replica;
+// with connections 0, or on older nginx (variables), each request opens its own.
+describe("upstream keepalive: requests share a connection to the replica only where nginx can keep one", () => {
+  const REQUESTS = 12;
+  for (const connections of [16, 0]) {
+    test(`keepalive.connections ${connections} on nginx ${version}`, async (t) => {
+      let opened = 0;
+      const backend = http.createServer((req, res) => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ instance: "a", url: req.url }));
+      });
+      backend.on("connection", () => opened++);
+      let edge: Edge | undefined;
+      try {
+        edge = await startEdge(
+          () => ({ keepalive: { connections, idleSeconds: 30 } }),
+          async (_site, port, cleanups) => {
+            await new Promise<void>((resolve) => backend.listen(port, REPLICA_A, resolve));
+            cleanups.push(() => new Promise<void>((resolve) => backend.close(() => resolve())));
+          },
+          { [APP_ALIAS]: [REPLICA_A] },
+        );
+        for (let i = 0; i < REQUESTS; i++) assert.equal((await edge.request(API_HOST, `/item/${i}`)).status, 200);
+      } finally {
+        backend.closeAllConnections();
+        await stopEdge(edge);
+      }
+      const keeps = connections > 0 && nginxVersionAtLeast(version, UPSTREAM_RESOLVE_SINCE);
+      t.diagnostic(`${REQUESTS} requests opened ${opened} connection(s) to the replica`);
+      if (keeps) assert.equal(opened, 1, "one worker, sequential requests: one kept connection");
+      else assert.equal(opened, REQUESTS, "no upstream keepalive: a connection per request");
+    });
+  }
 });
