@@ -18,6 +18,7 @@ import {
   type NginxConfInput,
 } from "../../components/proxy/render";
 import { describeRoutePathProblem } from "../../components/proxy/routes";
+import { problemsAfterChange } from "../support/nginx-input";
 
 const API = "api.example.com";
 const APP = "app.example.com";
@@ -34,12 +35,7 @@ const valid: NginxConfInput = {
 
 const json = (v: unknown) => JSON.stringify(v);
 
-/** The problems with `valid` changed by `change` (a copy; `valid` itself stays valid). */
-function problemsWith(change: (input: NginxConfInput) => void): string[] {
-  const input = structuredClone(valid);
-  change(input);
-  return validateNginxConfInput(input);
-}
+const problemsWith = (change: (input: NginxConfInput) => void) => problemsAfterChange(valid, change);
 
 test("the base input, with a frontend, a worker and routes on both hosts, has no problems", () => {
   assert.deepEqual(validateNginxConfInput(valid), []);

@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderNginxConf, validateNginxConfInput, type NginxConfInput } from "../../components/proxy/render";
+import { problemsAfterChange } from "../support/nginx-input";
 
 const valid: NginxConfInput = {
   hosts: { api: "api.example.com", app: "app.example.com" },
@@ -17,12 +18,7 @@ const valid: NginxConfInput = {
 
 const json = (v: unknown) => JSON.stringify(v);
 
-/** The problems with `valid` changed by `change` (a copy; `valid` itself stays valid). */
-function problemsWith(change: (input: NginxConfInput) => void): string[] {
-  const input = structuredClone(valid);
-  change(input);
-  return validateNginxConfInput(input);
-}
+const problemsWith = (change: (input: NginxConfInput) => void) => problemsAfterChange(valid, change);
 
 test("the valid base input has no problems", () => {
   assert.deepEqual(validateNginxConfInput(valid), []);
