@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Droplet } from "./droplet";
 import { freePort } from "./net";
+import { writeSelfSignedCertificate } from "../lib/system";
 
 const CONTAINER = "dropstack-rehearsal-pebble";
 /** Issued certificates live this long, so certbot's `--keep-until-expiring` (30 days) renews on every pass. */
@@ -42,24 +43,7 @@ export async function startAcme(
   const managementPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "dropstack-rehearsal-acme-"));
   // The certificate pebble's API answers with, for the address containers reach it at.
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=rehearsal ACME CA",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.pem",
-    ],
-    dir,
-  );
+  writeSelfSignedCertificate({ certFile: join(dir, "ca.pem"), keyFile: join(dir, "ca.key"), subject: "/CN=rehearsal ACME CA", days: 2 });
   openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rehearsal ACME", "-keyout", "key.pem", "-out", "req.pem"], dir);
   writeFileSync(join(dir, "san.ext"), `subjectAltName=IP:${gateway},IP:127.0.0.1\n`);
   openssl(
