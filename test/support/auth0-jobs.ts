@@ -220,14 +220,7 @@ export class Auth0JobsStandIn {
     };
     this.failNextJob = undefined;
     this.jobs.set(job.id, job);
-    send(202, {
-      status: job.status,
-      type: "users_import",
-      created_at: job.created_at,
-      id: job.id,
-      connection_id: job.connection_id,
-      ...(job.external_id ? { external_id: job.external_id } : {}),
-    });
+    send(202, jobFields(job));
   }
 
   /** Each read moves the job on: processing, then done after `readsToFinish` reads. */
@@ -239,12 +232,7 @@ export class Auth0JobsStandIn {
     }
     const done = job.status === "completed" || job.status === "failed";
     return {
-      status: job.status,
-      type: "users_import",
-      created_at: job.created_at,
-      id: job.id,
-      connection_id: job.connection_id,
-      ...(job.external_id ? { external_id: job.external_id } : {}),
+      ...jobFields(job),
       ...(done ? {} : { percentage_done: Math.min(99, Math.round((100 * job.reads) / this.readsToFinish)), time_left_seconds: 1 }),
       ...(job.status_details ? { status_details: job.status_details } : {}),
       ...(job.summary ? { summary: job.summary } : {}),
@@ -290,4 +278,16 @@ export class Auth0JobsStandIn {
     if (job.errors.length === 0) return send(204);
     send(200, job.errors);
   }
+}
+
+/** What every answer about a job says of it (POST /api/v2/jobs/users-imports and GET /api/v2/jobs/{id}). */
+function jobFields(job: StoredJob): Record<string, unknown> {
+  return {
+    status: job.status,
+    type: "users_import",
+    created_at: job.created_at,
+    id: job.id,
+    connection_id: job.connection_id,
+    ...(job.external_id ? { external_id: job.external_id } : {}),
+  };
 }
