@@ -351,6 +351,27 @@ function proxySetting<K extends keyof ProxySettings, T extends z.ZodTypeAny>(set
 }
 
 /** How often the backup timer runs by default: production's figure is its logical-dump RPO (README). */
+/** scale.droplets: one droplet, or up to this many behind a load balancer. */
+export const MAX_APP_DROPLETS = 10;
+/** postgres.readReplicas */
+export const MAX_READ_REPLICAS = 5;
+
+/**
+ * What scale.droplets > 1 needs from the rest of the config. The load balancer's certificate is
+ * DigitalOcean's Let's Encrypt one, which DigitalOcean issues only for a zone it serves.
+ */
+export function scaleProblems(config: { scale: { droplets: number }; manageDns: boolean }): { path: string[]; message: string }[] {
+  if (config.scale.droplets === 1) return [];
+  const problems: { path: string[]; message: string }[] = [];
+  if (!config.manageDns)
+    problems.push({
+      path: ["manageDns"],
+      message:
+        "must be true with scale.droplets > 1: the load balancer's Let's Encrypt certificate is issued by DigitalOcean for a zone it serves",
+    });
+  return problems;
+}
+
 export const DEFAULT_BACKUP_INTERVAL_HOURS = { staging: 24, production: 4 } as const;
 /** How often the restore drill runs (components/hooks/schedule.ts). */
 export const DRILL_SCHEDULES = ["off", "daily", "weekly"] as const;
@@ -395,6 +416,9 @@ export function stackConfigSchema(stack: string, project: string) {
               hour: intIn(0, 23).default(3),
             })
             .prefault({}),
+          // Read-only standbys the app reads from (DATABASE_READ_URLS); their size is the cluster's unless set.
+          readReplicas: intIn(0, MAX_READ_REPLICAS).default(0),
+          readReplicaSize: pricedSize(POSTGRES_NODE_PRICES, "db-s-2vcpu-4gb").optional(),
           // Point-in-time recovery into a new cluster beside this one (docs/rollback.md).
           restore: z
             .strictObject({
@@ -403,6 +427,21 @@ export function stackConfigSchema(stack: string, project: string) {
               fromCluster: matching(CLUSTER_NAME, "a DigitalOcean database cluster name like dropstack-production-pg").optional(),
             })
             .optional(),
+        })
+        .prefault({}),
+      // Past one droplet (README "Growing past one droplet"): app droplets behind a DigitalOcean
+      // load balancer, with managed Valkey instead of the Redis container.
+      scale: z
+        .strictObject({
+          droplets: intIn(1, MAX_APP_DROPLETS).default(1),
+          loadBalancer: z.strictObject({ sizeUnit: intIn(1, 100).default(1) }).prefault({}),
+          valkey: z
+            .strictObject({
+              version: matching(/^\d{1,2}$/, 'a major version like "8" (quoted)').default("8"),
+              size: matching(SIZE_SLUG, "a database size slug like db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
+              nodes: intIn(1, 3).default(production ? 2 : 1),
+            })
+            .prefault({}),
         })
         .prefault({}),
       redis: z
@@ -679,6 +718,7 @@ export function stackConfigSchema(stack: string, project: string) {
           message: "assigns auth0.defaultRole, which is not set: set auth0.defaultRole too, or remove assignDefaultRole",
         });
       }
+      for (const problem of scaleProblems(config)) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
         ctx.addIssue({
           code: "custom",
