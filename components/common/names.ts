@@ -88,3 +88,9 @@ export const HOOK_SUFFIX = { backup: "-backup", migrate: "-migrate", verify: "-v
 export const APP_IMAGE_SUFFIX = "-app-image";
 /** The frontend's RemoteImage is `<name>-frontend-image`. */
 export const FRONTEND_IMAGE_SUFFIX = "-frontend-image";
+
+/**
+ * With scale.droplets > 1: where the load balancer's health check asks each droplet's nginx
+ * whether it takes traffic (the api's health through nginx, 503 while the droplet is drained).
+ */
+export const LOAD_BALANCER_HEALTH_PATH = "/dropstack/lb-health";
