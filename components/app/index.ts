@@ -70,6 +70,13 @@ export function buildAppEnvironment(parts: Inputs<AppEnvironmentParts>): pulumi.
   );
 }
 
+/** A droplet after the first behind a load balancer: the first droplet's hooks, and this droplet's SSH connection. */
+export interface FollowingHooks {
+  ranOnFirstDroplet: Hooks;
+  /** Host.connection of this droplet. */
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+}
+
 export interface AppArgs {
   /** dropstack:app.image, or PromotionGuard.approvedImage in production. */
   image: pulumi.Input<string>;
@@ -86,8 +93,17 @@ export interface AppArgs {
   networkName: pulumi.Input<string>;
   /** Host.ready */
   hostReady: pulumi.CustomResource;
-  /** The hook settings; the image, environment, network and host come from the args above. */
-  hooks: Omit<HooksArgs, "image" | "environment" | "networkName" | "hostReady">;
+  /**
+   * The hook settings; the image, environment, network and host come from the args above.
+   * Behind a load balancer, the droplets after the first get the first droplet's Hooks: the
+   * backup and the migration run once per deploy, and their replicas roll after it.
+   */
+  hooks: Omit<HooksArgs, "image" | "environment" | "networkName" | "hostReady"> | FollowingHooks;
+  /**
+   * Behind a load balancer: a step on the droplet, after the migration and before the first
+   * replica is replaced, that takes the droplet out of the load balancer; re-run when `triggers` change.
+   */
+  drain?: { create: string; triggers: pulumi.Input<unknown>[] };
   /** What the containers need running first besides the migration, e.g. the Redis container. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -101,7 +117,10 @@ export class App extends pulumi.ComponentResource {
    * The containers themselves run the pulled image by its ID.
    */
   readonly imageReference: pulumi.Output<string>;
+  /** The deploy's hooks: this droplet's, or the first droplet's behind a load balancer. */
   readonly hooks: Hooks;
+  /** Takes the droplet out of the load balancer before its replicas are replaced (args.drain). */
+  readonly drain?: command.remote.Command;
   /** api replicas in rollout order; each waits for the previous one. */
   readonly api: docker.Container[];
   /** The network nginx resolves API_ALIAS on; replicas join it once healthy. */
@@ -137,18 +156,23 @@ export class App extends pulumi.ComponentResource {
     );
     this.imageReference = pulumi.output(args.image).apply((ref) => (isDigestPinned(ref) ? pulumi.output(ref) : this.image.repoDigest));
 
-    this.hooks = new Hooks(
-      name,
-      {
-        ...args.hooks,
-        image: this.imageReference,
-        environment: args.environment,
-        networkName: args.networkName,
-        hostReady: args.hostReady,
-        dependsOn: [...(args.hooks.dependsOn ?? []), this.image],
-      },
-      { parent: this },
-    );
+    const hooks = args.hooks;
+    this.hooks =
+      "ranOnFirstDroplet" in hooks
+        ? hooks.ranOnFirstDroplet
+        : new Hooks(
+            name,
+            {
+              ...hooks,
+              image: this.imageReference,
+              environment: args.environment,
+              networkName: args.networkName,
+              hostReady: args.hostReady,
+              dependsOn: [...(hooks.dependsOn ?? []), this.image],
+            },
+            { parent: this },
+          );
+    const connection = hooks.connection;
 
     const envs = pulumi.secret(pulumi.output(args.environment).apply(environmentList));
     const container = (role: AppRole, extraLabels: Record<string, string>): docker.ContainerArgs => ({
@@ -169,7 +193,7 @@ export class App extends pulumi.ComponentResource {
     // The migration, and the schema assertions after it when there are any (Hooks.schemaReady).
     const after = [this.hooks.schemaReady, this.image, ...(args.dependsOn ?? [])];
     const onHost = (triggers: pulumi.Input<unknown>[]) => ({
-      connection: args.hooks.connection,
+      connection,
       triggers,
       logging: "stdoutAndStderr" as const,
       addPreviousOutputInEnv: false,
@@ -189,6 +213,14 @@ export class App extends pulumi.ComponentResource {
       { ...onDroplet, dependsOn: [args.hostReady] },
     );
 
+    if (args.drain)
+      this.drain = new command.remote.Command(
+        `${name}-drain`,
+        { ...onHost(args.drain.triggers), create: args.drain.create },
+        { parent: this, dependsOn: after },
+      );
+    const rolloutAfter = this.drain ? [...after, this.drain] : after;
+
     this.api = [];
     this.ingressJoins = [];
     for (let i = 0; i < args.replicas; i++) {
@@ -203,7 +235,7 @@ export class App extends pulumi.ComponentResource {
           wait: true,
           waitTimeout: HEALTHY_WAIT_SECONDS,
         },
-        { ...onDroplet, dependsOn: previous ? [...after, previous] : after, deleteBeforeReplace: false },
+        { ...onDroplet, dependsOn: previous ? [...rolloutAfter, previous] : rolloutAfter, deleteBeforeReplace: false },
       );
       this.api.push(replica);
       if (i === 0) {

@@ -7,6 +7,7 @@
 // — printf is a builtin and the process substitution is a pipe, so nothing is written to
 // disk and no argv ever holds a value. (sshd's AcceptEnv would be the other way in, and the
 // droplet's sshd does not accept environment variables.)
+import { isIP } from "node:net";
 import { postgresEnvironment } from "../app/render";
 import { DATA_DIRS, DEPLOY_USER, HOOK_SUFFIX } from "../common/names";
 import { DIGEST, ENV_NAME } from "../common/patterns";
@@ -459,6 +460,8 @@ export interface SmokeCommandInput {
   token?: { url: string; audience: string };
   /** nginx's HTTPS port on the host. */
   port?: number;
+  /** Behind a load balancer: its IPv4 address, where the checks go instead of nginx on this host. */
+  address?: string;
   retries?: number;
   retryDelaySeconds?: number;
   maxTimeSeconds?: number;
@@ -526,6 +529,10 @@ export function renderSmokeCommand(input: SmokeCommandInput): string {
     if (check.token && !input.token) throw new Error(`smoke check ${i} sends a bearer token, but no token endpoint is given`);
     return [check.method, check.host, check.path, String(check.status), check.token ? 1 : 0, check.bodyContains ?? ""].join("\t");
   });
+  if (input.address !== undefined) {
+    if (isIP(input.address) !== 4) throw new Error(`the smoke test's address must be an IPv4 address, got "${input.address}"`);
+    parameters.push(["ADDRESS", input.address]);
+  }
   parameters.push(["CHECKS", lines.join("\n")]);
   if (input.token) parameters.push(["TOKEN_URL", input.token.url], ["TOKEN_AUDIENCE", input.token.audience]);
   const described = input.checks.map((c) => `${c.method} ${c.host}${c.path}`).join(", ");

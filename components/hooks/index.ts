@@ -384,6 +384,13 @@ export interface SmokeTestArgs {
   };
   /** After a passing smoke test, prune older images of this repository (renderPruneImagesCommand). */
   pruneImages?: { repository: string; imageId: pulumi.Input<string> };
+  /** Behind a load balancer: its IPv4 address, where the checks go instead of nginx on this droplet. */
+  address?: pulumi.Input<string>;
+}
+
+/** The smoke command's address parameter, when there is one. */
+function through(address: string | undefined): { address?: string } {
+  return address === undefined ? {} : { address };
 }
 
 /** The post-rollout checks: the API's health path and dropstack:app.smoke answer through nginx on the droplet. */
@@ -406,9 +413,13 @@ export class SmokeTest extends pulumi.ComponentResource {
         connection: args.connection,
         create: token
           ? pulumi
-              .all([token.url, token.audience])
-              .apply(([url, audience]) => renderSmokeCommand({ checks: args.checks, insecure: args.insecure, token: { url, audience } }))
-          : renderSmokeCommand({ checks: args.checks, insecure: args.insecure }),
+              .all([token.url, token.audience, args.address])
+              .apply(([url, audience, address]) =>
+                renderSmokeCommand({ checks: args.checks, insecure: args.insecure, token: { url, audience }, ...through(address) }),
+              )
+          : args.address === undefined
+            ? renderSmokeCommand({ checks: args.checks, insecure: args.insecure })
+            : pulumi.output(args.address).apply((address) => renderSmokeCommand({ checks: args.checks, insecure: args.insecure, address })),
         ...(token
           ? {
               stdin: pulumi.secret(

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # dropstack smoke checks, run on the droplet after the rollout (components/hooks/commands.ts
-# renderSmokeCommand pins the parameters above this text). Every request goes through nginx
-# on this host over HTTPS: curl --resolve pins each name to loopback, so DNS and the reserved
-# IP play no part. Every check runs, whatever the others did; the failures are listed
+# renderSmokeCommand pins the parameters above this text). Every request goes over HTTPS
+# to ADDRESS: curl --resolve pins each name to it, so DNS plays no part. That is nginx on this
+# host (loopback), or, behind a load balancer, the load balancer's address. Every check runs, whatever the others did; the failures are listed
 # together at the end and the script exits 1 if there was any, 0 when all passed.
 #
 # Parameters (environment):
-#   PORT            nginx's HTTPS port on this host
+#   PORT            the HTTPS port at ADDRESS
+#   ADDRESS         where the requests go; 127.0.0.1 (nginx on this host) when unset
 #   INSECURE        1 only with tls.staging: the staging CA is in no trust store
 #   RETRIES, RETRY_DELAY_S
 #                   a check that gets no answer (000) or a 5xx it did not expect is retried,
@@ -87,7 +88,7 @@ for i in "${!checks[@]}"; do
     continue
   fi
   request=(curl --silent --show-error --output "$work/body" --write-out '%{http_code} %{time_total}'
-    --max-time "$MAX_TIME_S" --resolve "$host:$PORT:127.0.0.1")
+    --max-time "$MAX_TIME_S" --resolve "$host:$PORT:${ADDRESS:-127.0.0.1}")
   if [[ $INSECURE == 1 ]]; then request+=(--insecure); fi
   if [[ $method == HEAD ]]; then request+=(--head); else request+=(--request "$method"); fi
   attempt=0

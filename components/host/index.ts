@@ -25,7 +25,8 @@ export interface HostArgs {
   sshPublicKeys: string[];
   vpcId: pulumi.Input<string>;
   tag: pulumi.Input<string>;
-  reservedIp: digitalocean.ReservedIp;
+  /** The address SSH and Docker reach it on; without one (the load-balanced droplets after the first), its public IPv4. */
+  reservedIp?: digitalocean.ReservedIp;
   /** dropstack:registry: the provider pulls a private app image with these (password secret). */
   registryAuth?: { address: string; username: string; password: pulumi.Input<string> };
 }
@@ -111,16 +112,18 @@ export class Host extends pulumi.ComponentResource {
       { parent: this, deleteBeforeReplace: true },
     );
 
-    const assignment = new digitalocean.ReservedIpAssignment(
-      `${name}-ip-assignment`,
-      {
-        ipAddress: args.reservedIp.ipAddress,
-        dropletId: this.droplet.id.apply(Number),
-      },
-      { parent: this, deleteBeforeReplace: true },
-    );
+    const assignment = args.reservedIp
+      ? new digitalocean.ReservedIpAssignment(
+          `${name}-ip-assignment`,
+          {
+            ipAddress: args.reservedIp.ipAddress,
+            dropletId: this.droplet.id.apply(Number),
+          },
+          { parent: this, deleteBeforeReplace: true },
+        )
+      : undefined;
 
-    this.address = pulumi.all([assignment.ipAddress, assignment.id]).apply(([ip]) => ip);
+    this.address = assignment ? pulumi.all([assignment.ipAddress, assignment.id]).apply(([ip]) => ip) : this.droplet.ipv4Address;
     this.connection = sshConnection(this.address, this.hostKey.publicKeyOpenssh);
 
     this.ready = new command.remote.Command(
@@ -130,7 +133,7 @@ export class Host extends pulumi.ComponentResource {
         create: renderReadinessCommand(),
         triggers: [this.droplet.id, attachment.id],
       },
-      { parent: this, dependsOn: [attachment, assignment] },
+      { parent: this, dependsOn: [attachment, ...(assignment ? [assignment] : [])] },
     );
 
     // Before the volume leaves a droplet (replacement or removal), stop what writes to it and

@@ -17,8 +17,8 @@ import { componentType } from "../common/names";
 export interface MonitoringArgs {
   /** The droplet's region (dropstack:region); picks the probe regions. */
   region: string;
-  /** The droplet the CPU, memory and disk alerts watch (its monitoring agent must be on). */
-  dropletId: pulumi.Input<string>;
+  /** The droplets the CPU, memory and disk alerts watch (their monitoring agent must be on). */
+  dropletIds: pulumi.Input<string>[];
   /** dropstack:hosts.api */
   apiHost: string;
   /** dropstack:app.healthPath */
@@ -89,7 +89,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 compare: "GreaterThan",
                 value: rule.value,
                 window: rule.window,
-                entities: [args.dropletId],
+                entities: args.dropletIds,
                 enabled: true,
                 alerts: { emails },
               },

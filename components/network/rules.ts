@@ -7,7 +7,11 @@ export const SSH_PORT = "22";
 export interface InboundRule {
   protocol: "tcp" | "udp" | "icmp";
   portRange?: string;
-  sourceAddresses: string[];
+  sourceAddresses?: string[];
+  /** The load balancer's ID: only it may connect (scale.droplets > 1). */
+  sourceLoadBalancerUids?: string[];
+  /** Droplets carrying these tags may connect. */
+  sourceTags?: string[];
 }
 
 export interface OutboundRule {
@@ -20,6 +24,22 @@ export interface OutboundRule {
 export function dropletInboundRules(adminCidrs: string[]): InboundRule[] {
   return [
     ...WEB_PORTS.map((port): InboundRule => ({ protocol: "tcp", portRange: port, sourceAddresses: WORLD })),
+    { protocol: "tcp", portRange: SSH_PORT, sourceAddresses: [...adminCidrs] },
+  ];
+}
+
+/** Where the load balancer sends every request (HTTPS ends at the load balancer). */
+export const BALANCED_PORT = "80";
+
+/**
+ * Behind a load balancer: port 80 from the load balancer only, nothing else on 80/443, SSH
+ * from the admin CIDRs, and `peerPorts` from the app droplets themselves (Grafana on the
+ * first droplet, proxied by every droplet's nginx).
+ */
+export function balancedInboundRules(adminCidrs: string[], balancer: { loadBalancerUid: string; dropletTag: string; peerPorts: string[] }): InboundRule[] {
+  return [
+    { protocol: "tcp", portRange: BALANCED_PORT, sourceLoadBalancerUids: [balancer.loadBalancerUid] },
+    ...balancer.peerPorts.map((port): InboundRule => ({ protocol: "tcp", portRange: port, sourceTags: [balancer.dropletTag] })),
     { protocol: "tcp", portRange: SSH_PORT, sourceAddresses: [...adminCidrs] },
   ];
 }

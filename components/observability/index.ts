@@ -50,6 +50,16 @@ export interface ObservabilityArgs {
   databaseCluster: { id: pulumi.Input<string>; metricsEndpoints: pulumi.Input<string[]> };
   /** The Redis password (secret), for redis_exporter's password file. */
   redisPassword: pulumi.Input<string>;
+  /**
+   * scale.droplets > 1: redis_exporter watches the managed Valkey over TLS (its private
+   * `rediss://host:port`, verified with the cluster's CA) instead of the Redis container.
+   */
+  managedValkey?: { address: pulumi.Input<string>; clusterId: pulumi.Input<string> };
+  /**
+   * scale.droplets > 1: the droplet's private address, where Grafana is published for the
+   * other droplets' nginx (the load balancer may send its host's requests to any droplet).
+   */
+  grafanaPrivateAddress?: pulumi.Input<string>;
   /** Secret values from config. */
   secrets: {
     smtpPassword?: pulumi.Input<string>;
@@ -69,6 +79,8 @@ interface ServiceSpec {
   volumes?: docker.types.input.ContainerVolume[];
   /** Networks besides the app network. */
   networks?: pulumi.Input<string>[];
+  /** Published on this address of the droplet, at the service's own port. */
+  publishedOn?: pulumi.Input<string>;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -163,6 +175,7 @@ export class Observability extends pulumi.ComponentResource {
           .apply((oauth) => Object.entries(grafanaEnvironment(settings, oauth)).map(([key, value]) => `${key}=${value}`)),
         uploads: grafanaFiles,
         volumes: [data("grafana", "/var/lib/grafana")],
+        ...(args.grafanaPrivateAddress ? { publishedOn: args.grafanaPrivateAddress } : {}),
       },
       alloy: {
         command: alloyCommand(),
@@ -190,18 +203,20 @@ export class Observability extends pulumi.ComponentResource {
         command: ["--docker_only=false", "--housekeeping_interval=30s", "--store_container_labels=false"],
         volumes: [readOnly("/sys")],
       },
-      redisExporter: {
-        command: [
-          `--redis.addr=redis://${settings.redis.alias}:${settings.redis.port}`,
-          `--redis.password-file=${CONFIG_PATHS.redisExporterPasswordFile}`,
-        ],
-        uploads: [
-          secretFile(
-            CONFIG_PATHS.redisExporterPasswordFile,
-            pulumi.output(args.redisPassword).apply((password) => redisPasswordFile(settings, password)),
-          ),
-        ],
-      },
+      redisExporter: args.managedValkey
+        ? managedValkeyExporter(args.managedValkey, args.redisPassword, this)
+        : {
+            command: [
+              `--redis.addr=redis://${settings.redis.alias}:${settings.redis.port}`,
+              `--redis.password-file=${CONFIG_PATHS.redisExporterPasswordFile}`,
+            ],
+            uploads: [
+              secretFile(
+                CONFIG_PATHS.redisExporterPasswordFile,
+                pulumi.output(args.redisPassword).apply((password) => redisPasswordFile(settings, password)),
+              ),
+            ],
+          },
       blackbox: {
         command: [`--config.file=${CONFIG_PATHS.blackbox}`],
         uploads: [{ file: CONFIG_PATHS.blackbox, content: renderBlackboxConfig(settings) }],
@@ -250,6 +265,7 @@ export class Observability extends pulumi.ComponentResource {
         ...(spec.volumes ? { volumes: spec.volumes } : {}),
         ...(user ? { user } : {}),
         networksAdvanced: [{ name: args.networkName, aliases: [alias] }, ...(spec.networks ?? []).map((network) => ({ name: network }))],
+        ...(spec.publishedOn ? { ports: [{ internal: SERVICES[service].port, external: SERVICES[service].port, ip: spec.publishedOn }] } : {}),
         labels: [roleLabel(CONTAINER_ROLES.monitoring)],
         memory: MEMORY_LIMITS_MB[service],
         restart: "unless-stopped",
@@ -267,6 +283,31 @@ export class Observability extends pulumi.ComponentResource {
 /** An upload whose content is a secret (a password file). */
 function secretFile(file: string, value: pulumi.Input<string>): docker.types.input.ContainerUpload {
   return { file, content: pulumi.secret(value) };
+}
+
+/** Where redis_exporter finds the managed Valkey's CA certificate. */
+export const VALKEY_CA_FILE = "/etc/redis-exporter/valkey-ca.pem";
+
+function managedValkeyExporter(
+  valkey: NonNullable<ObservabilityArgs["managedValkey"]>,
+  password: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): ServiceSpec {
+  const ca = digitalocean.getDatabaseCaOutput({ clusterId: valkey.clusterId }, { parent });
+  return {
+    command: [
+      pulumi.interpolate`--redis.addr=${valkey.address}`,
+      `--redis.password-file=${CONFIG_PATHS.redisExporterPasswordFile}`,
+      `--tls-ca-cert-file=${VALKEY_CA_FILE}`,
+    ],
+    uploads: [
+      secretFile(
+        CONFIG_PATHS.redisExporterPasswordFile,
+        pulumi.all([valkey.address, password]).apply(([address, secret]) => JSON.stringify({ [address]: secret })),
+      ),
+      { file: VALKEY_CA_FILE, content: ca.certificate },
+    ],
+  };
 }
 
 /** redis_exporter's --redis.password-file: a JSON map of the Redis URI to its password. */

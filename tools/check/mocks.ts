@@ -16,12 +16,24 @@ const MOCK_HOST_KEY_PRIVATE =
 
 /** Computed outputs per resource type; everything else echoes its inputs. */
 export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
-  "digitalocean:index/droplet:Droplet": (_n, _i, id) => ({
-    ipv4Address: "203.0.113.10",
-    ipv4AddressPrivate: "10.110.0.2",
-    ipv6Address: "2001:db8::10",
-    dropletUrn: `do:droplet:${id}`,
+  // Behind a load balancer, droplet n (named <stack>-<n>-droplet) gets addresses of its own.
+  "digitalocean:index/droplet:Droplet": (n, _i, id) => {
+    const number = Number(/-(\d+)-droplet$/.exec(n)?.[1] ?? 1);
+    return {
+      ipv4Address: `203.0.113.${9 + number}`,
+      ipv4AddressPrivate: `10.110.0.${1 + number}`,
+      ipv6Address: `2001:db8::${9 + number}`,
+      dropletUrn: `do:droplet:${id}`,
+    };
+  },
+  "digitalocean:index/loadBalancer:LoadBalancer": (_n, _i, id) => ({
+    ip: "203.0.113.30",
+    ipv6: "2001:db8::30",
+    status: "active",
+    loadBalancerUrn: `do:loadbalancer:${id}`,
   }),
+  // Auto-named like the provider's autonaming: the logical name and a suffix.
+  "digitalocean:index/certificate:Certificate": (n, i) => ({ name: String(i.name ?? `${n}-1a2b3c4`), state: "verified", uuid: `mock-${n}` }),
   "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "203.0.113.20", reservedIpUrn: "do:reservedip:203.0.113.20" }),
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
