@@ -5,6 +5,14 @@ import { MIN_POSTGRES_MAJOR } from "../components/database/settings";
 import { asList, asProps } from "./util";
 
 const CLUSTER_TYPE = "digitalocean:index/databaseCluster:DatabaseCluster";
+
+/**
+ * A PostgreSQL cluster: engine "pg", or no engine said, as before managed Valkey (scale-out)
+ * put a second engine in the stack.
+ */
+export function isPostgres(cluster: { engine?: unknown }): boolean {
+  return cluster.engine === undefined || cluster.engine === "pg";
+}
 const FIREWALL_TYPE = "digitalocean:index/databaseFirewall:DatabaseFirewall";
 
 export const databaseClusterProtected: ResourceValidationPolicy = {
@@ -16,15 +24,25 @@ export const databaseClusterProtected: ResourceValidationPolicy = {
   }),
 };
 
+/** The config key that sets a managed cluster's node count, by engine (PostgreSQL when it cannot be told). */
+const NODES_KEY: Record<string, string> = { pg: "dropstack:postgres.nodes", valkey: "dropstack:scale.valkey.nodes" };
+
+/**
+ * Why a cluster has no standby node to fail over to, or undefined when it has one: shared by
+ * database-cluster-high-availability and, past one droplet, scale-postgres-standby.
+ */
+export function standbyProblem(cluster: { engine?: unknown; nodeCount?: unknown }): string | undefined {
+  if (Number(cluster.nodeCount) >= 2) return undefined;
+  const key = NODES_KEY[String(cluster.engine)] ?? NODES_KEY.pg;
+  return `the cluster has ${String(cluster.nodeCount)} node(s): set ${key} to 2 or 3 for a standby that takes over on failure`;
+}
+
 export const databaseClusterHighlyAvailable: ResourceValidationPolicy = {
   name: "database-cluster-high-availability",
   description: "Production databases run a standby node, so a node failure or maintenance fails over instead of taking the app down.",
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
-    const nodes = Number(cluster.nodeCount);
-    if (!(nodes >= 2))
-      reportViolation(
-        `the cluster has ${String(cluster.nodeCount)} node(s): set dropstack:postgres.nodes to 2 or 3 for a standby that takes over on failure`,
-      );
+    const problem = standbyProblem(cluster);
+    if (problem) reportViolation(problem);
   }),
 };
 
@@ -32,6 +50,8 @@ export const databaseClusterSupportedVersion: ResourceValidationPolicy = {
   name: "database-cluster-supported-version",
   description: `PostgreSQL runs a supported major version (${MIN_POSTGRES_MAJOR} or newer), which the hooks and the privilege model assume.`,
   validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, _args, reportViolation) => {
+    // Valkey's versions (scale.valkey.version, "8") are not PostgreSQL's.
+    if (!isPostgres(cluster)) return;
     // An unset version reads as NaN, which is refused like an old one.
     const major = Number(String(cluster.version).split(".")[0]);
     if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {

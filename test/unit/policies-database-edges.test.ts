@@ -1,12 +1,15 @@
 // Database policies at their edges: the full messages users read (the version they set, or
 // "unset"), maintenance windows missing a day or an hour (every combination of the two), an
 // address rule without a value, and stacks of several clusters, firewalls and other resources
-// that depend on a cluster without guarding it.
+// that depend on a cluster without guarding it. Beside PostgreSQL, managed Valkey (scale-out) is
+// a DatabaseCluster too: the PostgreSQL version rule leaves it alone, and the standby rule
+// names the key that sets its nodes.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as digitalocean from "@pulumi/digitalocean";
 import {
   databaseClusterHasFirewall,
+  databaseClusterHighlyAvailable,
   databaseClusterMaintenanceWindow,
   databaseClusterPrivateNetwork,
   databaseClusterSupportedVersion,
@@ -40,6 +43,30 @@ describe("database-cluster-supported-version messages", () => {
         [`PostgreSQL version "${shown}" is not supported: set dropstack:postgres.version to "15" or newer (e.g. "16")`],
         String(version),
       );
+    }
+  });
+});
+
+describe("database policies on a managed Valkey cluster", () => {
+  it("judge Valkey's versions by no PostgreSQL rule, while a PostgreSQL cluster of the same version is refused", async () => {
+    for (const version of ["7", "8", "9"]) {
+      assert.deepEqual(await resourceViolations(databaseClusterSupportedVersion, cluster({ engine: "valkey", version })), [], version);
+      assert.equal((await resourceViolations(databaseClusterSupportedVersion, cluster({ engine: "pg", version }))).length, 1, version);
+    }
+  });
+
+  it("name the key that sets each engine's nodes when a cluster has no standby", async () => {
+    for (const [engine, key] of [
+      ["pg", "dropstack:postgres.nodes"],
+      ["valkey", "dropstack:scale.valkey.nodes"],
+      [undefined, "dropstack:postgres.nodes"],
+    ] as const) {
+      assert.deepEqual(
+        await resourceViolations(databaseClusterHighlyAvailable, cluster({ engine, nodeCount: 1 })),
+        [`the cluster has 1 node(s): set ${key} to 2 or 3 for a standby that takes over on failure`],
+        String(engine),
+      );
+      assert.deepEqual(await resourceViolations(databaseClusterHighlyAvailable, cluster({ engine, nodeCount: 2 })), [], String(engine));
     }
   });
 });
