@@ -10,6 +10,7 @@ import { monitoringPolicies } from "./monitoring";
 import { networkPolicies } from "./network";
 import { observabilityPolicies } from "./observability";
 import { proxyPolicies } from "./proxy";
+import { scalePolicies } from "./scale";
 import { secretsPolicies } from "./secrets";
 
 export const policies = [
@@ -25,4 +26,5 @@ export const policies = [
   ...proxyPolicies,
   ...secretsPolicies,
   ...costPolicies,
+  ...scalePolicies,
 ];

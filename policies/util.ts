@@ -41,10 +41,19 @@ function directDependencies(r: PolicyResource): PolicyResource[] {
  * UnknownValueError on unknowns; a stack policy looks past those instead of giving up.
  */
 export function known<T>(read: () => T): T | undefined {
+  const value = knownOr(read);
+  return value === NOT_YET_KNOWN ? undefined : value;
+}
+
+/** What knownOr answers for a value unknown until the update. */
+export const NOT_YET_KNOWN: unique symbol = Symbol("not yet known");
+
+/** known() for a policy that must tell a property left unset from one not known yet. */
+export function knownOr<T>(read: () => T): T | typeof NOT_YET_KNOWN {
   try {
     return read();
   } catch (e) {
-    if ((e as Error)?.constructor?.name === "UnknownValueError") return undefined;
+    if ((e as Error)?.constructor?.name === "UnknownValueError") return NOT_YET_KNOWN;
     throw e;
   }
 }
