@@ -18,7 +18,9 @@ const FIREWALL_TYPE = "digitalocean:index/databaseFirewall:DatabaseFirewall";
 export const databaseClusterProtected: ResourceValidationPolicy = {
   name: "database-cluster-protected",
   description: "The managed PostgreSQL cluster holds the app's data: it must be protected from deletion and replacement.",
-  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (_cluster, args, reportViolation) => {
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, args, reportViolation) => {
+    // Managed Valkey holds a cache, which the app survives losing: not the app's data.
+    if (!isPostgres(cluster)) return;
     if (!args.opts.protect)
       reportViolation("set `protect: true` on the database cluster so `pulumi destroy` or a replace cannot delete the data");
   }),

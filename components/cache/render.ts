@@ -218,10 +218,15 @@ export interface RedisUrlParts {
   port?: number;
   /** Database number, default 0. */
   db?: number;
+  /** The ACL user, default `default`; a managed cluster reports its own. */
+  user?: string;
+  /** `rediss://`: the server takes TLS connections only (managed Valkey). */
+  tls?: boolean;
 }
 
 /**
- * `redis://default:<password>@<host>:<port>/<db>` with the password percent-encoded. The user
+ * `redis://default:<password>@<host>:<port>/<db>` (`rediss://` with `tls`) with the user and
+ * password percent-encoded. The user
  * is named `default` (the ACL user requirepass configures) rather than left empty: redis-cli
  * 6.2+ sends an empty user name as-is and fails AUTH (redis/redis-doc#2604), while clients
  * that ignore user names still send the password alone, which Redis 7 accepts.
@@ -235,8 +240,11 @@ export function buildRedisUrl(parts: RedisUrlParts): string {
   }
   if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new Error(`expected a port from 1 to 65535, got ${port}`);
   if (!(Number.isInteger(db) && db >= 0)) throw new Error(`expected a database number >= 0, got ${db}`);
+  const user = parts.user ?? "default";
+  if (user === "") throw new Error("expected a Redis user name, got an empty one");
   const hostPart = isIP(host) === 6 ? `[${host}]` : host;
-  return `redis://default:${encodeURIComponent(password)}@${hostPart}:${port}/${db}`;
+  const scheme = parts.tls ? "rediss" : "redis";
+  return `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPart}:${port}/${db}`;
 }
 
 /**

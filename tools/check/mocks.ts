@@ -38,7 +38,39 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
   "digitalocean:index/vpc:Vpc": (_n, _i, id) => ({ ipRange: "10.110.0.0/20", vpcUrn: `do:vpc:${id}` }),
-  "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) => ({
+  "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) =>
+    i.engine === "valkey"
+      ? {
+          // DigitalOcean's Valkey: user `default`, TLS on 25061 (its connect how-to).
+          host: `${n}.db.example.com`,
+          privateHost: `private-${n}.db.example.com`,
+          port: 25061,
+          user: "default",
+          password: `mock-valkey-password-${n}`,
+          database: "",
+          uri: `rediss://default:mock-valkey-password-${n}@${n}.db.example.com:25061`,
+          privateUri: `rediss://default:mock-valkey-password-${n}@private-${n}.db.example.com:25061`,
+          clusterUrn: `do:dbaas:${id}`,
+          version: i.version,
+          metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
+        }
+      : {
+          host: `${n}.db.example.com`,
+          privateHost: `private-${n}.db.example.com`,
+          port: 25060,
+          user: "doadmin",
+          password: `mock-admin-password-${n}`,
+          database: "defaultdb",
+          uri: `postgresql://doadmin:mock-admin-password-${n}@${n}.db.example.com:25060/defaultdb?sslmode=require`,
+          privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
+          clusterUrn: `do:dbaas:${id}`,
+          version: i.version,
+          // DigitalOcean's Prometheus endpoint per node (the provider's metrics_endpoints).
+          metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
+        },
+  // A read-only replica: a host of its own, the primary's port and admin user.
+  "digitalocean:index/databaseReplica:DatabaseReplica": (n, _i, id) => ({
+    uuid: `mock-replica-uuid-${id}`,
     host: `${n}.db.example.com`,
     privateHost: `private-${n}.db.example.com`,
     port: 25060,
@@ -47,10 +79,6 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
     database: "defaultdb",
     uri: `postgresql://doadmin:mock-admin-password-${n}@${n}.db.example.com:25060/defaultdb?sslmode=require`,
     privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
-    clusterUrn: `do:dbaas:${id}`,
-    version: i.version,
-    // DigitalOcean's Prometheus endpoint per node (the provider's metrics_endpoints).
-    metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
   }),
   "digitalocean:index/databaseUser:DatabaseUser": (n) => ({ password: `mock-${n}-password`.padEnd(32, "x"), role: "normal" }),
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": (n, i) => ({

@@ -1,0 +1,80 @@
+// The database policies on the managed Valkey cluster (a DatabaseCluster with engine
+// "valkey"): the rules about PostgreSQL's data and versions leave it alone, the rules every
+// cluster follows (VPC, maintenance window, standby, firewall) still hold it, and a
+// PostgreSQL cluster, or one that names no engine, is held to every rule as before.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as digitalocean from "@pulumi/digitalocean";
+import {
+  databaseClusterHasFirewall,
+  databaseClusterHighlyAvailable,
+  databaseClusterMaintenanceWindow,
+  databaseClusterPrivateNetwork,
+  databaseClusterProtected,
+  databaseClusterSupportedVersion,
+} from "../../policies/database";
+import { resourceViolations, stackViolations, typeOf } from "../support/policy";
+
+const CLUSTER = typeOf(digitalocean.DatabaseCluster);
+const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
+
+const valkey = {
+  engine: "valkey",
+  version: "8",
+  nodeCount: 2,
+  size: "db-s-1vcpu-2gb",
+  region: "fra1",
+  privateNetworkUuid: "vpc-1",
+  maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
+};
+
+describe("database policies on the Valkey cluster", () => {
+  it("need not protect it, nor run PostgreSQL's versions: it holds a cache", async () => {
+    for (const version of ["7", "8", "9"]) {
+      assert.deepEqual(await resourceViolations(databaseClusterProtected, { type: CLUSTER, props: { ...valkey, version } }), []);
+      assert.deepEqual(await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...valkey, version } }), []);
+    }
+  });
+
+  it("still hold a PostgreSQL cluster, or one without an engine, to protection and version", async () => {
+    for (const engine of ["pg", undefined]) {
+      const props = { ...valkey, engine, version: "8" };
+      assert.equal((await resourceViolations(databaseClusterProtected, { type: CLUSTER, props })).length, 1, String(engine));
+      assert.equal((await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props })).length, 1, String(engine));
+    }
+  });
+
+  it("want a standby, naming scale.valkey.nodes", async () => {
+    const found = await resourceViolations(databaseClusterHighlyAvailable, { type: CLUSTER, props: { ...valkey, nodeCount: 1 } });
+    assert.equal(found.length, 1);
+    assert.match(found[0], /dropstack:scale\.valkey\.nodes/);
+    assert.deepEqual(await resourceViolations(databaseClusterHighlyAvailable, { type: CLUSTER, props: valkey }), []);
+  });
+
+  it("want it in the VPC with a maintenance window", async () => {
+    assert.equal(
+      (await resourceViolations(databaseClusterPrivateNetwork, { type: CLUSTER, props: { ...valkey, privateNetworkUuid: undefined } }))
+        .length,
+      1,
+    );
+    assert.equal(
+      (await resourceViolations(databaseClusterMaintenanceWindow, { type: CLUSTER, props: { ...valkey, maintenanceWindows: [] } })).length,
+      1,
+    );
+    assert.deepEqual(await resourceViolations(databaseClusterPrivateNetwork, { type: CLUSTER, props: valkey }), []);
+    assert.deepEqual(await resourceViolations(databaseClusterMaintenanceWindow, { type: CLUSTER, props: valkey }), []);
+  });
+
+  it("want a firewall on it", async () => {
+    const cluster = { type: CLUSTER, name: "valkey", props: valkey };
+    const found = await stackViolations(databaseClusterHasFirewall, [cluster]);
+    assert.match(found[0], /database cluster valkey has no DatabaseFirewall/);
+    assert.deepEqual(
+      await stackViolations(databaseClusterHasFirewall, [
+        cluster,
+        { type: FIREWALL, name: "fw", props: { clusterId: "1", rules: [{ type: "tag", value: "app" }] }, dependsOn: ["valkey"] },
+      ]),
+      [],
+    );
+  });
+});
