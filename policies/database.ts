@@ -14,6 +14,7 @@ export function isPostgres(cluster: { engine?: unknown }): boolean {
   return cluster.engine === undefined || cluster.engine === "pg";
 }
 const FIREWALL_TYPE = "digitalocean:index/databaseFirewall:DatabaseFirewall";
+const REPLICA_TYPE = "digitalocean:index/databaseReplica:DatabaseReplica";
 
 export const databaseClusterProtected: ResourceValidationPolicy = {
   name: "database-cluster-protected",
@@ -103,7 +104,8 @@ export const databaseFirewallNoPublicSources: ResourceValidationPolicy = {
 
 export const databaseClusterHasFirewall: StackValidationPolicy = {
   name: "database-cluster-has-firewall",
-  description: "Every database cluster has a firewall (trusted sources); without one DigitalOcean accepts connections from anywhere.",
+  description:
+    "Every database cluster and read replica has a firewall (trusted sources); without one DigitalOcean accepts connections from anywhere.",
   validateStack: (args, reportViolation) => {
     const firewalls = args.resources.filter((r) => r.type === FIREWALL_TYPE);
     for (const cluster of args.resources.filter((r) => r.type === CLUSTER_TYPE)) {
@@ -111,6 +113,15 @@ export const databaseClusterHasFirewall: StackValidationPolicy = {
         reportViolation(
           `database cluster ${cluster.name} has no DatabaseFirewall whose clusterId is this cluster's id: add one admitting only the droplet tag and dropstack:adminCidrs`,
           cluster.urn,
+        );
+      }
+    }
+    // A read replica keeps trusted sources of its own; its firewall names it by uuid.
+    for (const replica of args.resources.filter((r) => r.type === REPLICA_TYPE)) {
+      if (!firewalls.some((f) => firewallGuards(f, replica))) {
+        reportViolation(
+          `read replica ${replica.name} has no DatabaseFirewall whose clusterId is this replica's uuid: add one admitting only the droplet tag`,
+          replica.urn,
         );
       }
     }

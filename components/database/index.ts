@@ -3,7 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { POOL_ROLE, RoleKind, privilegeModel } from "./privileges";
-import { appPoolSize, connectionUri, maintenanceWindow, trustedSources } from "./settings";
+import { appPoolSize, connectionUri, maintenanceWindow, readReplicaName, readReplicaSizeProblem, trustedSources } from "./settings";
 import { clusterNameFor, normalizedRestoreTimestamp, restoredClusterName } from "./restore";
 import { componentType } from "../common/names";
 
@@ -27,6 +27,11 @@ export interface DatabaseArgs {
    * from `fromCluster`'s point-in-time backups (this cluster's when unset).
    */
   restore?: { timestamp: string; fromCluster?: string };
+  /**
+   * dropstack:postgres.readReplicas and .readReplicaSize: read-only replicas of the cluster
+   * that serves, for the app's reads (DATABASE_READ_URLS). Absent or a count of 0: none.
+   */
+  readReplicas?: { count: number; size: string };
 }
 
 /** A cluster restored to a point in time, with what the fork does not bring: trusted sources and the app's pool. */
@@ -47,6 +52,9 @@ export interface RestoredCluster {
  * (docs/rollback.md, "Point-in-time recovery"). The fork brings the databases, roles,
  * passwords, schema and grants as they were at that time, so the roles and grants stay
  * managed on the first cluster and the same credentials log in to the second.
+ *
+ * With `readReplicas`, read-only replicas of the cluster that serves, each with a firewall of
+ * its own; they copy the roles and passwords, so the readonly role reads from them (readUris).
  */
 export class Database extends pulumi.ComponentResource {
   /** This stack's own cluster: the roles, schema and grants are managed on it. */
@@ -71,10 +79,25 @@ export class Database extends pulumi.ComponentResource {
   readonly privateHost: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
   readonly databaseName: pulumi.Output<string>;
+  /** The read replicas of the cluster that serves, in order; empty without dropstack:postgres.readReplicas. */
+  readonly replicas: digitalocean.DatabaseReplica[];
+  /** One per replica, admitting the droplet tag only: a replica keeps trusted sources of its own. */
+  readonly replicaFirewalls: digitalocean.DatabaseFirewall[];
+  /**
+   * Secret. The readonly role (readonlyUri's user and password: the replicas copy the roles)
+   * on each replica's private host and the app database, in replica order; empty without replicas.
+   */
+  readonly readUris: pulumi.Output<string[]>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Database"), name, {}, opts);
     const model = privilegeModel();
+    const replicaCount = args.readReplicas?.count ?? 0;
+    if (!Number.isInteger(replicaCount) || replicaCount < 0)
+      throw new pulumi.RunError(`dropstack:postgres.readReplicas must be a whole number of replicas, got ${replicaCount}`);
+    const replicaSize = args.readReplicas?.size ?? args.size;
+    const sizeProblem = replicaCount > 0 ? readReplicaSizeProblem(args.size, replicaSize) : undefined;
+    if (sizeProblem) throw new pulumi.RunError(`dropstack:postgres.readReplicaSize: ${sizeProblem}`);
 
     const clusterName = clusterNameFor(name);
     const clusterArgs = (doName: string): digitalocean.DatabaseClusterArgs => ({
@@ -306,6 +329,50 @@ export class Database extends pulumi.ComponentResource {
         .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
     );
 
+    // The replicas follow the cluster that serves: after a point-in-time recovery the first
+    // cluster no longer gets the app's writes, so replicas of it would serve a past that
+    // drifts further from the truth with every write. A restore therefore replaces them
+    // (other names, another source cluster) with replicas of the restored cluster.
+    const servingName = args.restore ? restoredClusterName(clusterName, args.restore.timestamp) : clusterName;
+    this.replicas = [];
+    this.replicaFirewalls = [];
+    for (let n = 1; n <= replicaCount; n++) {
+      const replicaName = readReplicaName(servingName, n);
+      const replica = new digitalocean.DatabaseReplica(
+        replicaName,
+        {
+          clusterId: serving.cluster.id,
+          name: replicaName,
+          region: args.region,
+          size: replicaSize,
+          privateNetworkUuid: args.vpcId,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      this.replicas.push(replica);
+      // DigitalOcean: "Like primary nodes, you can limit access to read-only nodes to trusted
+      // sources"; its firewall names the replica by uuid (the provider's DatabaseReplica docs).
+      // Only the app reads from it, so the admin CIDRs stay on the primary's.
+      this.replicaFirewalls.push(
+        new digitalocean.DatabaseFirewall(
+          `${replicaName}-firewall`,
+          { clusterId: replica.uuid, rules: trustedSources(args.dropletTag, []) },
+          { parent: this },
+        ),
+      );
+    }
+    const [readonlyUser, readonlyPassword] = credentials("readonly");
+    this.readUris = pulumi.secret(
+      pulumi.all(
+        this.replicas.map((replica, i) =>
+          pulumi
+            .all([readonlyUser, readonlyPassword, replica.privateHost, replica.port, this.appDatabase.name, this.replicaFirewalls[i].id])
+            .apply(([user, password, host, port, database]) => connectionUri({ user, password, host, port, database })),
+        ),
+      ),
+    );
+
     this.registerOutputs({
       clusterId: this.cluster.id,
       restoredClusterId: this.restored?.cluster.id,
@@ -314,6 +381,8 @@ export class Database extends pulumi.ComponentResource {
       migratorUri: this.migratorUri,
       appUri: this.appUri,
       readonlyUri: this.readonlyUri,
+      // Only with replicas, so a stack without them registers the outputs it always did.
+      ...(replicaCount > 0 ? { readUris: this.readUris } : {}),
     });
   }
 }

@@ -73,3 +73,20 @@ export function appPoolSize(sizeSlug: string): number {
   const reserved = Math.max(5, Math.ceil(total / 4));
   return Math.max(1, total - reserved);
 }
+
+/** The DigitalOcean name of the cluster's n-th read replica (from 1). */
+export function readReplicaName(clusterName: string, n: number): string {
+  return `${clusterName}-replica-${n}`;
+}
+
+/**
+ * Why a read replica of `replicaSize` cannot serve a cluster of `primarySize`, or undefined:
+ * DigitalOcean's read-only node "size ... must be equal to or larger than the primary node"
+ * (its PostgreSQL read-only node how-to), compared by RAM, which every size slug states.
+ */
+export function readReplicaSizeProblem(primarySize: string, replicaSize: string): string | undefined {
+  const primary = ramGbOf(primarySize);
+  const replica = ramGbOf(replicaSize);
+  if (primary === undefined || replica === undefined || replica >= primary) return undefined;
+  return `${replicaSize} (${replica} GB) is smaller than postgres.size ${primarySize} (${primary} GB): DigitalOcean's read replicas are the primary's size or larger`;
+}

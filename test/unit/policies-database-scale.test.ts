@@ -1,7 +1,8 @@
-// The database policies on the managed Valkey cluster (a DatabaseCluster with engine
-// "valkey"): the rules about PostgreSQL's data and versions leave it alone, the rules every
-// cluster follows (VPC, maintenance window, standby, firewall) still hold it, and a
-// PostgreSQL cluster, or one that names no engine, is held to every rule as before.
+// The database policies on what scaling out adds. The managed Valkey cluster (a
+// DatabaseCluster with engine "valkey"): the rules about PostgreSQL's data and versions leave
+// it alone, the rules every cluster follows (VPC, maintenance window, standby, firewall) still
+// hold it, and a PostgreSQL cluster, or one that names no engine, is held to every rule as
+// before. Read replicas: each needs a firewall of its own.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as digitalocean from "@pulumi/digitalocean";
@@ -17,6 +18,7 @@ import { resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const CLUSTER = typeOf(digitalocean.DatabaseCluster);
 const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
+const REPLICA = typeOf(digitalocean.DatabaseReplica);
 
 const valkey = {
   engine: "valkey",
@@ -76,5 +78,43 @@ describe("database policies on the Valkey cluster", () => {
       ]),
       [],
     );
+  });
+});
+
+describe("policy database-cluster-has-firewall on read replicas", () => {
+  const cluster = { type: CLUSTER, name: "pg", props: { ...valkey, engine: "pg", version: "16" }, protect: true };
+  const clusterFirewall = { type: FIREWALL, name: "pg-fw", props: { clusterId: "1", rules: [] }, dependsOn: ["pg"] };
+  const replicas = ["pg-replica-1", "pg-replica-2", "pg-replica-3"].map((name) => ({
+    type: REPLICA,
+    name,
+    props: { clusterId: "1", name, size: "db-s-2vcpu-4gb", region: "fra1" },
+    dependsOn: ["pg"],
+  }));
+  const firewallOf = (replica: string) => ({
+    type: FIREWALL,
+    name: `${replica}-firewall`,
+    props: { clusterId: `uuid-${replica}`, rules: [{ type: "tag", value: "app" }] },
+    dependsOn: [replica],
+  });
+
+  it("flags each replica no firewall points at, even when the cluster's own firewall exists", async () => {
+    for (let guarded = 0; guarded <= replicas.length; guarded++) {
+      const found = await stackViolations(databaseClusterHasFirewall, [
+        cluster,
+        clusterFirewall,
+        ...replicas,
+        ...replicas.slice(0, guarded).map((r) => firewallOf(r.name)),
+      ]);
+      assert.deepEqual(
+        found,
+        replicas
+          .slice(guarded)
+          .map(
+            (r) =>
+              `read replica ${r.name} has no DatabaseFirewall whose clusterId is this replica's uuid: add one admitting only the droplet tag`,
+          ),
+        `${guarded} of ${replicas.length} guarded`,
+      );
+    }
   });
 });
