@@ -65,8 +65,10 @@ type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 export function buildAppEnvironment(parts: Inputs<AppEnvironmentParts>): pulumi.Output<Record<string, string>> {
   return pulumi.secret(
     pulumi
-      .all([parts.databaseUrl, parts.redisUrl, parts.identity, parts.env, parts.secrets])
-      .apply(([databaseUrl, redisUrl, identity, env, secrets]) => appEnvironment({ databaseUrl, redisUrl, identity, env, secrets })),
+      .all([parts.databaseUrl, parts.redisUrl, parts.identity, parts.env, parts.secrets, parts.databaseReadUrls])
+      .apply(([databaseUrl, redisUrl, identity, env, secrets, databaseReadUrls]) =>
+        appEnvironment({ databaseUrl, redisUrl, identity, env, secrets, databaseReadUrls }),
+      ),
   );
 }
 

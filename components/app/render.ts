@@ -9,8 +9,10 @@ export type AppRole = typeof CONTAINER_ROLES.api | typeof CONTAINER_ROLES.worker
 export interface AppEnvironmentParts {
   /** The app role through the pool (Database.appUri). */
   databaseUrl: string;
-  /** Cache.redisUrl, when the stack runs Redis. */
+  /** Cache.redisUrl, when the stack runs Redis (Valkey.redisUrl past one droplet). */
   redisUrl?: string;
+  /** Database.readUris: the readonly role on each read replica; none or empty, no DATABASE_READ_URLS. */
+  databaseReadUrls?: string[];
   /** Identity.appEnvironment (AUTH0_*), when dropstack:auth0 is set. */
   identity?: Record<string, string>;
   /** dropstack:app.env */
@@ -28,6 +30,8 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
   const database = "the database (Database.appUri)";
   const provided: Record<string, [string, string]> = { DATABASE_URL: [parts.databaseUrl, database] };
   for (const [name, value] of Object.entries(postgresEnvironment(parts.databaseUrl))) provided[name] = [value, database];
+  if (parts.databaseReadUrls !== undefined && parts.databaseReadUrls.length > 0)
+    provided[DATABASE_READ_URLS] = [databaseReadUrlsValue(parts.databaseReadUrls), "the read replicas (Database.readUris)"];
   if (parts.redisUrl !== undefined) provided.REDIS_URL = [parts.redisUrl, "Redis (Cache.redisUrl)"];
   for (const [name, value] of Object.entries(parts.identity ?? {})) provided[name] = [value, "Auth0 (Identity)"];
   const problems = shadowedEnvironment(parts.env, parts.secrets, Object.keys(provided)).map(
@@ -41,21 +45,40 @@ export function appEnvironment(parts: AppEnvironmentParts): Record<string, strin
   };
 }
 
-/**
- * Variables dropstack itself puts in the app's environment (the database, Redis and, with
- * dropstack:auth0, the Identity component's settings); app.env and appSecrets may not shadow
- * them. The config schema checks the same rule before any resource exists.
- */
 /** The app's own Management API client (dropstack:auth0.appManagementScopes), reserved whenever auth0 is set. */
 export const APP_MANAGEMENT_ENVIRONMENT_NAMES = ["AUTH0_MANAGEMENT_CLIENT_ID", "AUTH0_MANAGEMENT_CLIENT_SECRET"] as const;
 
-export function stackAppEnvironmentNames(auth0: boolean): string[] {
+/** The read replicas' URLs, comma-separated, with dropstack:postgres.readReplicas. */
+export const DATABASE_READ_URLS = "DATABASE_READ_URLS";
+
+/**
+ * Variables dropstack itself puts in the app's environment (the database, its read replicas
+ * when there are any, Redis and, with dropstack:auth0, the Identity component's settings);
+ * app.env and appSecrets may not shadow them. The config schema checks the same rule before
+ * any resource exists.
+ */
+export function stackAppEnvironmentNames(auth0: boolean, readReplicas = false): string[] {
   return [
     "DATABASE_URL",
     ...POSTGRES_ENVIRONMENT_NAMES,
+    ...(readReplicas ? [DATABASE_READ_URLS] : []),
     "REDIS_URL",
     ...(auth0 ? ["AUTH0_DOMAIN", "AUTH0_AUDIENCE", "AUTH0_CLIENT_ID", "AUTH0_ROLES_CLAIM", ...APP_MANAGEMENT_ENVIRONMENT_NAMES] : []),
   ];
+}
+
+/**
+ * DATABASE_READ_URLS: the URLs joined by commas, which no URL connectionUri writes contains
+ * (it percent-encodes the user, password and database; host names have none). The URLs
+ * carry passwords, so a refusal never repeats them.
+ */
+export function databaseReadUrlsValue(urls: readonly string[]): string {
+  const bad = urls.findIndex((url) => url === "" || url.includes(","));
+  if (bad >= 0)
+    throw new Error(
+      `read replica URL ${bad + 1} of ${urls.length} is empty or holds a comma, which would split it in DATABASE_READ_URLS; its value is secret and not shown`,
+    );
+  return urls.join(",");
 }
 
 /** DATABASE_URL's connection as the separate variables many app settings read instead of a URL. */

@@ -798,7 +798,7 @@ export function stackConfigSchema(stack: string, project: string) {
       for (const { key, name } of shadowedEnvironment(
         config.app.env,
         config.appSecrets,
-        stackAppEnvironmentNames(config.auth0 !== undefined),
+        stackAppEnvironmentNames(config.auth0 !== undefined, config.postgres.readReplicas > 0),
       )) {
         ctx.addIssue({
           code: "custom",

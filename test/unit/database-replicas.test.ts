@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { buildAppEnvironment } from "../../components/app";
+import { DATABASE_READ_URLS } from "../../components/app/render";
 import { Database, DatabaseArgs } from "../../components/database";
 import { restoredClusterName } from "../../components/database/restore";
 import { outputValue, recordResources } from "../support/pulumi-mocks";
@@ -110,6 +112,24 @@ describe("read replicas", () => {
       assert.equal(url.searchParams.get("sslmode"), "require");
     }
     assert.equal(new Set(uris).size, 3, "one URI per replica");
+  });
+
+  it("reach the app as DATABASE_READ_URLS, secret, only when there are replicas", async () => {
+    for (const count of [0, 1, 2]) {
+      const component = database(`env${count}`, { readReplicas: { count, size: "db-s-2vcpu-4gb" } });
+      const environment = buildAppEnvironment({
+        databaseUrl: component.appUri,
+        redisUrl: "redis://default:pw@redis:6379/0",
+        databaseReadUrls: component.readUris,
+        env: {},
+        secrets: {},
+      });
+      assert.equal(await pulumi.isSecret(environment), true);
+      const values = await outputValue(environment);
+      if (count === 0) assert.equal(DATABASE_READ_URLS in values, false);
+      else assert.equal(values[DATABASE_READ_URLS], (await outputValue(component.readUris)).join(","));
+      assert.equal(values.DATABASE_URL, await outputValue(component.appUri));
+    }
   });
 
   it("follows the restored cluster when dropstack:postgres.restore is set: replicas of the cluster the app writes to", async () => {
