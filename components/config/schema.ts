@@ -33,9 +33,12 @@ import {
   UPSTREAM_KEEPALIVE_BOUNDS,
   UPSTREAM_TIMEOUT_BOUNDS,
 } from "../proxy/upstream";
-import { DROPLET_PRICES, POSTGRES_NODE_PRICES, type Price } from "../cost/prices";
+import { DROPLET_PRICES, POSTGRES_NODE_PRICES, VALKEY_NODE_PRICES, type Price } from "../cost/prices";
+import { readReplicaName, readReplicaSizeProblem } from "../database/settings";
+import { VALKEY_MAX_NODES, valkeyClusterProblems, valkeyEvictionPolicyProblem } from "../valkey/settings";
 import {
   CLUSTER_NAME,
+  MAX_CLUSTER_NAME,
   clusterNameFor,
   describeRestoreTimestampProblem,
   describeRestoredNameProblem,
@@ -372,6 +375,49 @@ export function scaleProblems(config: { scale: { droplets: number }; manageDns: 
   return problems;
 }
 
+/**
+ * What DigitalOcean would refuse about the data tier scaling out adds: read replicas smaller
+ * than the cluster's nodes or with names past its limit, and, past one droplet (where managed
+ * Valkey replaces the Redis container), a Valkey shape or eviction policy it does not take.
+ * `servingCluster` is the DigitalOcean name of the cluster the replicas follow.
+ */
+export function scaleDataProblems(
+  config: {
+    scale: { droplets: number; valkey: { size: string; nodes: number } };
+    postgres: { size: string; readReplicas: number; readReplicaSize?: string };
+    redis: { evictionPolicy: string };
+  },
+  servingCluster: string,
+): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const { postgres } = config;
+  if (postgres.readReplicas > 0 && postgres.readReplicaSize !== undefined) {
+    const problem = readReplicaSizeProblem(postgres.size, postgres.readReplicaSize);
+    if (problem) problems.push({ path: ["postgres", "readReplicaSize"], message: problem });
+  }
+  const longest = readReplicaName(servingCluster, postgres.readReplicas);
+  if (postgres.readReplicas > 0 && longest.length > MAX_CLUSTER_NAME)
+    problems.push({
+      path: ["postgres", "readReplicas"],
+      message: `the read replica name ${longest} would have ${longest.length} characters; DigitalOcean allows ${MAX_CLUSTER_NAME} (use a shorter project or stack name)`,
+    });
+  if (config.scale.droplets > 1) {
+    for (const { key, message } of valkeyClusterProblems(config.scale.valkey)) problems.push({ path: ["scale", "valkey", key], message });
+    const policy = valkeyEvictionPolicyProblem(config.redis.evictionPolicy);
+    if (policy) problems.push({ path: ["redis", "evictionPolicy"], message: `${policy} (scale.droplets > 1 runs managed Valkey)` });
+  }
+  return problems;
+}
+
+/**
+ * The DigitalOcean name of the cluster the app runs on: the restored one with postgres.restore
+ * (an invalid timestamp has a problem of its own, and names none).
+ */
+function servingClusterName(name: string, restore: { timestamp: string } | undefined): string {
+  const own = clusterNameFor(name);
+  return restore && describeRestoreTimestampProblem(restore.timestamp) === undefined ? restoredClusterName(own, restore.timestamp) : own;
+}
+
 export const DEFAULT_BACKUP_INTERVAL_HOURS = { staging: 24, production: 4 } as const;
 /** How often the restore drill runs (components/hooks/schedule.ts). */
 export const DRILL_SCHEDULES = ["off", "daily", "weekly"] as const;
@@ -438,8 +484,9 @@ export function stackConfigSchema(stack: string, project: string) {
           valkey: z
             .strictObject({
               version: matching(/^\d{1,2}$/, 'a major version like "8" (quoted)').default("8"),
-              size: matching(SIZE_SLUG, "a database size slug like db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
-              nodes: intIn(1, 3).default(production ? 2 : 1),
+              size: pricedSize(VALKEY_NODE_PRICES, "db-s-1vcpu-2gb").default("db-s-1vcpu-2gb"),
+              // A primary and at most one standby (components/valkey/settings.ts).
+              nodes: intIn(1, VALKEY_MAX_NODES).default(production ? 2 : 1),
             })
             .prefault({}),
         })
@@ -719,6 +766,8 @@ export function stackConfigSchema(stack: string, project: string) {
         });
       }
       for (const problem of scaleProblems(config)) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+      for (const problem of scaleDataProblems(config, servingClusterName(`${project}-${stack}`, config.postgres.restore)))
+        ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
       if (config.app.watch.rollback && config.app.watch.seconds === 0) {
         ctx.addIssue({
           code: "custom",

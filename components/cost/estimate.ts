@@ -4,13 +4,16 @@
 import {
   DROPLET_BACKUP_SHARES,
   DROPLET_PRICES,
+  LOAD_BALANCER_NODE_PRICES,
   POSTGRES_NODE_PRICES,
   Price,
+  READ_REPLICA_BILLING,
   RESERVED_IP_ASSIGNED,
   RESERVED_IP_UNASSIGNED,
   SPACES_SUBSCRIPTION,
   UNBILLED,
   UPTIME_CHECK,
+  VALKEY_NODE_PRICES,
   VOLUME_PER_GB,
 } from "./prices";
 
@@ -42,6 +45,8 @@ export interface CostEstimate {
 export const DROPLET = "digitalocean:index/droplet:Droplet";
 export const VOLUME = "digitalocean:index/volume:Volume";
 export const DATABASE_CLUSTER = "digitalocean:index/databaseCluster:DatabaseCluster";
+export const DATABASE_REPLICA = "digitalocean:index/databaseReplica:DatabaseReplica";
+export const LOAD_BALANCER = "digitalocean:index/loadBalancer:LoadBalancer";
 export const SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
 export const RESERVED_IP = "digitalocean:index/reservedIp:ReservedIp";
 export const RESERVED_IP_ASSIGNMENT = "digitalocean:index/reservedIpAssignment:ReservedIpAssignment";
@@ -74,6 +79,17 @@ function positive(value: unknown, fallback: number): number {
   return Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
+/**
+ * The node prices of a database cluster's engine, and what its item says before the size:
+ * PostgreSQL's bare (as before there was another engine; a cluster that names none is one),
+ * Valkey's with its name. Undefined for an engine the table does not price.
+ */
+function clusterEngine(engine: unknown): { prices: Readonly<Record<string, Price>>; label: string } | undefined {
+  if (engine === undefined || engine === "pg") return { prices: POSTGRES_NODE_PRICES, label: "" };
+  if (engine === "valkey") return { prices: VALKEY_NODE_PRICES, label: "valkey " };
+  return undefined;
+}
+
 /** Every billable resource of the stack with its monthly price, and the total of those priced. */
 export function estimateCost(resources: PricedResource[]): CostEstimate {
   const items: CostItem[] = [];
@@ -99,12 +115,40 @@ export function estimateCost(resources: PricedResource[]): CostEstimate {
       items.push({ name: r.name, type: r.type, what: `${gb} GiB`, monthlyUsd: times(VOLUME_PER_GB, gb), source: VOLUME_PER_GB.source });
     } else if (r.type === DATABASE_CLUSTER) {
       const nodes = positive(r.props.nodeCount, 1);
+      const engine = clusterEngine(r.props.engine);
+      const price = engine
+        ? lookup(engine.prices, r.props.size)
+        : { monthlyUsd: null, source: NOT_IN_TABLE(`engine ${String(r.props.engine)}`) };
+      items.push({
+        name: r.name,
+        type: r.type,
+        what: `${engine?.label ?? ""}${String(r.props.size)} × ${nodes} node${nodes === 1 ? "" : "s"}`,
+        monthlyUsd: times(price, nodes),
+        source: price.source,
+      });
+    } else if (r.type === DATABASE_REPLICA) {
       const price = lookup(POSTGRES_NODE_PRICES, r.props.size);
       items.push({
         name: r.name,
         type: r.type,
-        what: `${String(r.props.size)} × ${nodes} node${nodes === 1 ? "" : "s"}`,
-        monthlyUsd: times(price, nodes),
+        what: `${String(r.props.size)} read replica`,
+        monthlyUsd: price.monthlyUsd,
+        source: price.monthlyUsd === null ? price.source : `${price.source}; ${READ_REPLICA_BILLING.source}`,
+      });
+    } else if (r.type === LOAD_BALANCER) {
+      // Priced per node, as the registration states it in sizeUnit (dropstack always sets it);
+      // the legacy `size` (lb-small, …) names no node count any dated page prices.
+      const units = Number(r.props.sizeUnit);
+      const kind = typeof r.props.type === "string" && r.props.type !== "" ? r.props.type : "REGIONAL";
+      const stated = Number.isInteger(units) && units > 0;
+      const price = stated
+        ? lookup(LOAD_BALANCER_NODE_PRICES, kind)
+        : { monthlyUsd: null, source: NOT_IN_TABLE("a load balancer without sizeUnit") };
+      items.push({
+        name: r.name,
+        type: r.type,
+        what: stated ? `${kind.toLowerCase()} load balancer × ${units} node${units === 1 ? "" : "s"}` : "load balancer",
+        monthlyUsd: stated ? times(price, units) : null,
         source: price.source,
       });
     } else if (r.type === SPACES_BUCKET) {

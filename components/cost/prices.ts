@@ -4,8 +4,8 @@
 // several figures come from dated third-party transcriptions of them; each source says
 // which. A price no public page confirmed is null ("unsourced"): the check lists the
 // resource as unpriced rather than guessing, and its total says how many items it leaves
-// out. The config schema accepts exactly the droplet and database sizes listed here, so a
-// size nobody has looked up cannot reach a stack unnoticed.
+// out. The config schema accepts exactly the droplet, database and Valkey sizes listed here,
+// so a size nobody has looked up cannot reach a stack unnoticed.
 
 export interface Price {
   /** USD per month; null when no public source was found. */
@@ -16,8 +16,8 @@ export interface Price {
   asOf?: string;
 }
 
-/** When the table was compiled: every source below was read on this day. */
-export const PRICES_READ_ON = "2026-11-28";
+/** When the table was last read: every source below was read on or before this day. */
+export const PRICES_READ_ON = "2026-11-30";
 
 const DROPLET_SOURCE =
   "https://github.com/Hamerbyh/vpsprice/blob/4e71e186814c10cad6f5ff12e8ba49e7178b5d57/src/providers/digitalocean/droplet-price.md (Basic Regular droplets with SSD, dated 2024-03-26: $4 512MB, $6 1GB, $12 1vCPU/2GB, $18 2vCPU/2GB, $24 4GB, $48 8GB, $96 16GB; the same figures DigitalOcean set in its 2022-07-01 price change, tabulated in https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0)";
@@ -72,6 +72,58 @@ export const POSTGRES_NODE_PRICES: Readonly<Record<string, Price>> = {
   "db-s-6vcpu-16gb": bytebase("$244.00 (6 vCPU, 16 GiB)", 244, "$240.00"),
   "db-s-8vcpu-32gb": unsourcedNode("8 vCPU / 32 GiB"),
   "db-s-16vcpu-64gb": unsourcedNode("16 vCPU / 64 GiB"),
+};
+
+/**
+ * A PostgreSQL read replica (read-only node) is billed as a node of its size: DigitalOcean's
+ * PostgreSQL pricing page starts read-only nodes at the 1 GiB node's $15, and a replica is
+ * sized with the same slugs as the cluster's nodes. The estimate prices a replica from
+ * POSTGRES_NODE_PRICES by its size and adds this source.
+ */
+export const READ_REPLICA_BILLING = {
+  source:
+    'https://docs.digitalocean.com/products/databases/postgresql/details/pricing/ (last edited 2025-06-17: "Read-only nodes begin at $15.00 per month", the price of the 1 GiB node: a read-only node costs what a node of its size costs)',
+  asOf: "2025-06-17",
+} as const;
+
+const VALKEY_URL = "https://docs.digitalocean.com/products/databases/valkey/details/pricing/";
+
+/**
+ * Managed Valkey, per node (primary and its standby), storage included. DigitalOcean's Valkey
+ * pricing page gives the two smallest plans; no dated public page with a larger plan's figure
+ * was found, so the config takes these two sizes only.
+ */
+export const VALKEY_NODE_PRICES: Readonly<Record<string, Price>> = {
+  "db-s-1vcpu-1gb": {
+    monthlyUsd: 15,
+    source: `${VALKEY_URL} (last edited 2025-06-17: "Single node clusters begin at $15.00 per month for a single node cluster with 1 GiB of RAM")`,
+    asOf: "2025-06-17",
+  },
+  "db-s-1vcpu-2gb": {
+    monthlyUsd: 30,
+    source: `${VALKEY_URL} (last edited 2025-06-17: "High availability clusters begin at $30.00 per month for a 2 GiB RAM/1 vCPU primary node with at least one $30.00 per month matching standby node")`,
+    asOf: "2025-06-17",
+  },
+};
+
+const LOAD_BALANCER_URL = "https://docs.digitalocean.com/products/networking/load-balancers/details/pricing/";
+
+/**
+ * Regional load balancers, per node (the provider's `sizeUnit`, 1 unless set), by the
+ * LoadBalancer's `type` (REGIONAL unless set). A global load balancer's price depends on its
+ * traffic, so it is not in the table.
+ */
+export const LOAD_BALANCER_NODE_PRICES: Readonly<Record<string, Price>> = {
+  REGIONAL: {
+    monthlyUsd: 12,
+    source: `${LOAD_BALANCER_URL} (last edited 2025-02-28: "Regional HTTP load balancers cost $12.00 per month per node.")`,
+    asOf: "2025-02-28",
+  },
+  REGIONAL_NETWORK: {
+    monthlyUsd: 15,
+    source: `${LOAD_BALANCER_URL} (last edited 2025-02-28: "Regional network load balancers cost $15.00 per month per node.")`,
+    asOf: "2025-02-28",
+  },
 };
 
 /**
@@ -146,6 +198,7 @@ export const UNBILLED: Readonly<Record<string, string>> = {
   "digitalocean:index/databaseUser:DatabaseUser": "part of the database cluster, billed per node",
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": "part of the database cluster, billed per node",
   "digitalocean:index/databaseFirewall:DatabaseFirewall": "part of the database cluster, billed per node",
+  "digitalocean:index/databaseValkeyConfig:DatabaseValkeyConfig": "part of the Valkey cluster, billed per node",
   "digitalocean:index/spacesKey:SpacesKey": "part of the Spaces subscription",
   "digitalocean:index/project:Project": "no price: no public DigitalOcean page read lists a charge for projects (account organisation)",
   "digitalocean:index/tag:Tag": "no price: no public DigitalOcean page read lists a charge for tags (account organisation)",
