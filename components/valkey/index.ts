@@ -6,9 +6,9 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { componentType } from "../common/names";
 import { maintenanceWindow } from "../database/settings";
-import { valkeyClusterProblems, valkeyMaxmemoryPolicy, valkeyUrl } from "./settings";
+import { valkeyClusterProblems, valkeyExporterAddress, valkeyMaxmemoryPolicy, valkeyUrl } from "./settings";
 
-export { VALKEY_EVICTION_POLICIES, valkeyClusterProblems, valkeyEvictionPolicyProblem, valkeyUrl } from "./settings";
+export { VALKEY_EVICTION_POLICIES, valkeyClusterProblems, valkeyEvictionPolicyProblem, valkeyExporterAddress, valkeyUrl } from "./settings";
 
 export interface ValkeyArgs {
   region: string;
@@ -23,8 +23,11 @@ export interface ValkeyArgs {
   dropletTag: pulumi.Input<string>;
   /** dropstack:redis.evictionPolicy; an LFU policy is refused (Valkey takes none). */
   evictionPolicy: string;
-  /** When DigitalOcean may patch the cluster: the database's window (dropstack:postgres.maintenance), one quiet hour for both. */
-  maintenance: { day: string; hour: number };
+  /**
+   * When DigitalOcean may patch the cluster: pass the database's (dropstack:postgres.maintenance),
+   * one quiet hour for both. The database-cluster-maintenance-window policy asks for one.
+   */
+  maintenance?: { day: string; hour: number };
   tags?: string[];
 }
 
@@ -40,6 +43,10 @@ export class Valkey extends pulumi.ComponentResource {
   readonly firewall: digitalocean.DatabaseFirewall;
   /** Secret. `rediss://default:<password>@<private host>:<port>/0`, for the app and workers (REDIS_URL). */
   readonly redisUrl: pulumi.Output<string>;
+  /** Secret. The cluster user's password, for redis_exporter's password file. */
+  readonly password: pulumi.Output<string>;
+  /** `rediss://<private host>:<port>`, without credentials: where redis_exporter scrapes the cluster. */
+  readonly exporterAddress: pulumi.Output<string>;
 
   constructor(name: string, args: ValkeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Valkey"), name, {}, opts);
@@ -58,7 +65,7 @@ export class Valkey extends pulumi.ComponentResource {
         nodeCount: args.nodes,
         region: args.region,
         privateNetworkUuid: args.vpcId,
-        maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)],
+        ...(args.maintenance ? { maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)] } : {}),
         tags: args.tags,
       },
       { parent: this },
@@ -84,6 +91,11 @@ export class Valkey extends pulumi.ComponentResource {
         .apply(([user, password, host, port]) => valkeyUrl({ user, password, host, port })),
     );
 
-    this.registerOutputs({ clusterId: this.cluster.id, redisUrl: this.redisUrl });
+    this.password = pulumi.secret(this.cluster.password);
+    this.exporterAddress = pulumi
+      .all([this.cluster.privateHost, this.cluster.port, this.firewall.id])
+      .apply(([host, port]) => valkeyExporterAddress(host, port));
+
+    this.registerOutputs({ clusterId: this.cluster.id, redisUrl: this.redisUrl, exporterAddress: this.exporterAddress });
   }
 }

@@ -80,3 +80,14 @@ export interface ValkeyConnection {
 export function valkeyUrl(connection: ValkeyConnection): string {
   return buildRedisUrl({ ...connection, db: 0, tls: true });
 }
+
+/**
+ * `rediss://<host>:<port>` without credentials: redis_exporter's --redis.addr, which it also
+ * looks its password up by (the observability component's password file).
+ */
+export function valkeyExporterAddress(host: string, port: number): string {
+  // valkeyUrl refuses a bad host or port; the address is its URL without user, password and database.
+  return valkeyUrl({ user: "default", password: "", host, port })
+    .replace(/^rediss:\/\/[^@]*@/, "rediss://")
+    .replace(/\/0$/, "");
+}

@@ -76,6 +76,32 @@ describe("Valkey resources", () => {
   });
 });
 
+describe("Valkey outputs for the observability stack", () => {
+  it("give redis_exporter the private rediss:// address without credentials, and the password as a secret", async () => {
+    const cache = valkey("exporter");
+    const host = await outputValue(cache.cluster.privateHost);
+    const port = await outputValue(cache.cluster.port);
+    assert.equal(await outputValue(cache.exporterAddress), `rediss://${host}:${port}`);
+    assert.equal(await pulumi.isSecret(cache.password), true);
+    assert.equal(await outputValue(cache.password), await outputValue(cache.cluster.password));
+    assert.equal(new URL(await outputValue(cache.redisUrl)).password, await outputValue(cache.password));
+  });
+});
+
+describe("the maintenance window", () => {
+  it("is the one given, as DigitalOcean reports it, and none without one", async () => {
+    for (const [day, hour, expected] of [
+      ["monday", 0, "00:00:00"],
+      ["saturday", 23, "23:00:00"],
+    ] as const) {
+      const cache = valkey(`window-${day}`, { maintenance: { day, hour } });
+      assert.deepEqual((await created.inputsOf(cache.cluster)).maintenanceWindows, [{ day, hour: expected }]);
+    }
+    const without = valkey("window-none", { maintenance: undefined });
+    assert.equal(Object.hasOwn(await created.inputsOf(without.cluster), "maintenanceWindows"), false);
+  });
+});
+
 describe("Valkey refusals", () => {
   it("refuses an LFU eviction policy before registering a cluster, naming the key", async () => {
     for (const evictionPolicy of ["allkeys-lfu", "volatile-lfu"]) {

@@ -8,6 +8,7 @@ import {
   VALKEY_MAX_NODES,
   valkeyClusterProblems,
   valkeyEvictionPolicyProblem,
+  valkeyExporterAddress,
   valkeyMaxmemoryPolicy,
   valkeyUrl,
 } from "../../components/valkey/settings";
@@ -98,5 +99,25 @@ describe("the Valkey URL", () => {
     assert.throws(() => valkeyUrl({ user: "default", password: "pw", host: "", port: 25061 }), /host/);
     assert.throws(() => valkeyUrl({ user: "default", password: "pw", host: "h", port: 0 }), /port/);
     assert.throws(() => valkeyUrl({ user: "", password: "pw", host: "h", port: 25061 }), /user/);
+  });
+});
+
+describe("redis_exporter's address for the Valkey cluster", () => {
+  it("is rediss://host:port, with no user, password or database, IPv6 in brackets", () => {
+    for (const [host, port, expected] of [
+      [
+        "private-dropstack-production-valkey-do-user-1-0.b.db.ondigitalocean.com",
+        25061,
+        "rediss://private-dropstack-production-valkey-do-user-1-0.b.db.ondigitalocean.com:25061",
+      ],
+      ["10.110.0.7", 25061, "rediss://10.110.0.7:25061"],
+      ["fd00::7", 6380, "rediss://[fd00::7]:6380"],
+    ] as const)
+      assert.equal(valkeyExporterAddress(host, port), expected);
+  });
+
+  it("refuses a missing host or a bad port", () => {
+    assert.throws(() => valkeyExporterAddress("", 25061), /host/);
+    assert.throws(() => valkeyExporterAddress("h", 70000), /port/);
   });
 });
