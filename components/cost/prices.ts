@@ -189,6 +189,8 @@ export const UNBILLED: Readonly<Record<string, string>> = {
     'no charge: "There is no additional cost for alerts" (https://docs.digitalocean.com/products/uptime/details/, generated 2026-03-27)',
   "digitalocean:index/monitorAlert:MonitorAlert":
     'no charge: "DigitalOcean Monitoring is a free, opt-in service ... supports configurable metrics alert policies" (https://docs.digitalocean.com/products/monitoring/details/features/)',
+  "digitalocean:index/certificate:Certificate":
+    'no charge: "There is no additional cost to use Let\'s Encrypt with load balancers" (https://docs.digitalocean.com/products/networking/load-balancers/details/pricing/, last edited 2025-02-28)',
   "digitalocean:index/firewall:Firewall":
     'no charge: "Cloud Firewalls are a network-based, stateful firewall service for Droplets provided at no additional cost" (https://docs.digitalocean.com/products/networking/firewalls/reference/, last edited 2025-12-11)',
   "digitalocean:index/reservedIpAssignment:ReservedIpAssignment":

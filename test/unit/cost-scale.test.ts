@@ -122,6 +122,18 @@ describe("database clusters by engine", () => {
   it("counts the Valkey configuration as part of its cluster", () => {
     assert.ok(Object.hasOwn(UNBILLED, "digitalocean:index/databaseValkeyConfig:DatabaseValkeyConfig"));
   });
+
+  it("counts the load balancer's Let's Encrypt certificate as free, citing the load balancer pricing page", () => {
+    const why = UNBILLED["digitalocean:index/certificate:Certificate"];
+    assert.match(
+      why,
+      /^no charge: .*Let's Encrypt.*https:\/\/docs\.digitalocean\.com\/products\/networking\/load-balancers\/details\/pricing\//,
+    );
+    assert.deepEqual(
+      estimateCost([{ type: "digitalocean:index/certificate:Certificate", name: "cert", props: { type: "lets_encrypt" } }]).items,
+      [],
+    );
+  });
 });
 
 describe("read replicas", () => {
