@@ -155,6 +155,7 @@ const valkey = balanced
       vpcId: network.vpc.id,
       dropletTag: network.dropletTag.name,
       evictionPolicy: config.redis.evictionPolicy,
+      maintenance: config.postgres.maintenance,
       tags: [name],
     })
   : undefined;

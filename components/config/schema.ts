@@ -353,7 +353,6 @@ function proxySetting<K extends keyof ProxySettings, T extends z.ZodTypeAny>(set
     .pipe(base) as unknown as T;
 }
 
-/** How often the backup timer runs by default: production's figure is its logical-dump RPO (README). */
 /** scale.droplets: one droplet, or up to this many behind a load balancer. */
 export const MAX_APP_DROPLETS = 10;
 /** postgres.readReplicas */
@@ -418,6 +417,7 @@ function servingClusterName(name: string, restore: { timestamp: string } | undef
   return restore && describeRestoreTimestampProblem(restore.timestamp) === undefined ? restoredClusterName(own, restore.timestamp) : own;
 }
 
+/** How often the backup timer runs by default: production's figure is its logical-dump RPO (README). */
 export const DEFAULT_BACKUP_INTERVAL_HOURS = { staging: 24, production: 4 } as const;
 /** How often the restore drill runs (components/hooks/schedule.ts). */
 export const DRILL_SCHEDULES = ["off", "daily", "weekly"] as const;
