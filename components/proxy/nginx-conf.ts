@@ -3,6 +3,7 @@
 // (rate-limit.ts), the nginx versions it targets (versions.ts) and the container paths
 // (paths.ts). This module validates the input and lays the blocks out.
 import { isIP } from "node:net";
+import { LOAD_BALANCER_HEALTH_PATH } from "../common/names";
 import { isHostname } from "../config/hostname";
 import { hideUpstreamSecurityHeaders, isHeaderValue, securityHeaders as headersFor } from "./headers";
 import { ACME_WEBROOT, CERT_DIR, type CertificatePaths, certificatePathsFor, isConfPath } from "./paths";
@@ -22,6 +23,7 @@ import {
   DEFAULT_UPSTREAM_KEEPALIVE,
   DEFAULT_UPSTREAM_TIMEOUTS,
   DOCKER_DNS_RESOLVER,
+  type ForwardedProto,
   RESOLVER_VALID_SECONDS,
   UPSTREAM_RESOLVE_SINCE,
   type UpstreamKeepalive,
@@ -78,7 +80,11 @@ export interface NginxConfInput {
   services?: Record<string, UpstreamService>;
   /** Path prefixes to services on hosts.api and hosts.app; `/` of a host without one goes to its default. */
   routes?: ProxyRoute[];
-  /** Grafana's Docker network alias and port (observability SERVICES.grafana); needed with hosts.monitoring. */
+  /**
+   * Grafana's Docker network alias and port (observability SERVICES.grafana); needed with
+   * hosts.monitoring. `alias` may be an IPv4 address instead: a droplet without Grafana reaches
+   * it where another droplet publishes it on its private address (load-balancer mode).
+   */
   monitoringUpstream?: { alias: string; port: number };
   /** HSTS on every HTTPS response; on in production. */
   hsts: boolean;
@@ -107,7 +113,24 @@ export interface NginxConfInput {
   /** Version of the nginx that reads the file, e.g. from nginxVersionFromImage(). Default IMAGE_NGINX_VERSION. */
   nginxVersion?: string;
   /** Where to listen. Default all IPv4 addresses, ports 80 and 443. Tests use loopback and high ports. */
-  listen?: { address?: string; httpPort?: number; httpsPort?: number };
+  listen?: {
+    address?: string;
+    httpPort?: number;
+    httpsPort?: number;
+    /** Load-balancer mode: the loopback port where nginx answers the container's healthcheck itself. Default NGINX_PROBE_PORT. */
+    probePort?: number;
+  };
+  /**
+   * Load-balancer mode (more than one droplet): a DigitalOcean Load Balancer terminates TLS and
+   * forwards plain HTTP to the HTTP port. Every host is served there without TLS (certificates,
+   * certDir, acmeWebroot, ocspStapling and listen.httpsPort go unused), the client is the address
+   * the load balancer appends to X-Forwarded-For, the services get `X-Forwarded-Proto: https`,
+   * and the default server answers LOAD_BALANCER_HEALTH_PATH with the api's health.
+   */
+  loadBalancer?: {
+    /** The drain flag as nginx sees it (DRAIN_FLAG_PATH): LOAD_BALANCER_HEALTH_PATH answers 503 while it exists. */
+    drainFlag: string;
+  };
   /** Process-level paths. Defaults suit the official image. */
   runtime?: {
     /** `user` for the workers; only meaningful when the master runs as root. Default `nginx`; null omits it. */
@@ -134,6 +157,12 @@ export interface NginxConfInput {
 const URL_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 const DEFAULT_HTTP_PORT = 80;
 const DEFAULT_HTTPS_PORT = 443;
+/**
+ * Load-balancer mode: where nginx answers the container's healthcheck itself, on loopback inside
+ * the container (never published), so the check holds whether or not the api is up or the droplet
+ * drained, and needs no name nginx serves.
+ */
+export const NGINX_PROBE_PORT = 8081;
 
 /** Every problem with an nginx.conf input, as `field: message`. Empty means renderNginxConf accepts it. */
 export function validateNginxConfInput(input: NginxConfInput): string[] {
@@ -226,7 +255,7 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
   const listen = input.listen ?? {};
   if (listen.address !== undefined && isIP(listen.address) !== 4)
     add("listen.address", `expected an IPv4 address, got ${value(listen.address)}`);
-  for (const key of ["httpPort", "httpsPort"] as const) {
+  for (const key of ["httpPort", "httpsPort", "probePort"] as const) {
     if (listen[key] !== undefined && !isPort(listen[key]))
       add(`listen.${key}`, `expected a port from 1 to 65535, got ${value(listen[key])}`);
   }
@@ -238,6 +267,16 @@ export function validateNginxConfInput(input: NginxConfInput): string[] {
       "listen.httpsPort",
       `must differ from listen.httpPort (${DEFAULT_HTTP_PORT} and ${DEFAULT_HTTPS_PORT} when unset), both are ${httpPort}`,
     );
+  if (input.loadBalancer !== undefined) {
+    const flag: unknown = input.loadBalancer?.drainFlag;
+    if (typeof flag !== "string" || !isConfPath(flag))
+      add("loadBalancer.drainFlag", `expected an absolute path of letters, digits and ._@+-/, got ${value(flag)}`);
+    if ((listen.probePort ?? NGINX_PROBE_PORT) === httpPort)
+      add(
+        "listen.probePort",
+        `must differ from listen.httpPort (${NGINX_PROBE_PORT} and ${DEFAULT_HTTP_PORT} when unset), both are ${httpPort}`,
+      );
+  }
   const user = input.runtime?.user;
   if (user !== undefined && user !== null && !/^[a-z_][a-z0-9_-]{0,31}$/.test(user))
     add("runtime.user", `expected a user name, got ${value(user)}`);
@@ -273,6 +312,8 @@ export function renderNginxConf(input: NginxConfInput): string {
   const monitoringHost = input.hosts.monitoring;
   const hosts = [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : []), ...(monitoringHost ? [monitoringHost] : [])];
   const services: Record<string, UpstreamService> = { ...input.services, [API_SERVICE]: input.upstream };
+  const loadBalancer = input.loadBalancer;
+  const forwardedProto: ForwardedProto = loadBalancer ? "https" : "$scheme";
 
   const listenOn = (port: number) => (address ? `${address}:${port}` : `${port}`);
   const redirectTarget = httpsPort === 443 ? "https://$host$request_uri" : `https://$host:${httpsPort}$request_uri`;
@@ -283,6 +324,8 @@ export function renderNginxConf(input: NginxConfInput): string {
       input.certificates?.[host] ?? certificatePathsFor(host, certDir),
       input.ocspStapling === true,
     );
+  // Behind the load balancer every host is plain HTTP on the HTTP port: it holds the certificates.
+  const serverHead = (host: string) => (loadBalancer ? [`listen ${listenOn(httpPort)};`, `server_name ${host};`] : tlsHead(host));
   const securityHeaders = (csp: string | undefined) => headersFor(input.hsts, csp);
 
   // hosts.api and hosts.app: each route's locations, and the health path straight to the api
@@ -292,17 +335,17 @@ export function renderNginxConf(input: NginxConfInput): string {
     const used = [...new Set(routes.map((route) => route.service))];
     const serverHeaders = securityHeaders(input.contentSecurityPolicy);
     return block("server", [
-      ...tlsHead(host),
+      ...serverHead(host),
       "",
       ...(mode === "variable" ? used.map((service) => upstreamTarget(service, services[service])) : []),
       // add_header here is inherited by every location that sets none of its own.
       ...serverHeaders,
       "",
       ...(used.includes(API_SERVICE)
-        ? [block(`location = ${healthPath}`, [...proxyToService(API_SERVICE, mode), "access_log off;"]), ""]
+        ? [block(`location = ${healthPath}`, [...proxyToService(API_SERVICE, mode, false, forwardedProto), "access_log off;"]), ""]
         : []),
       ...routes.flatMap((route, index) =>
-        routeLocations(route, index, { mode, burst: settings.burst, securityHeaders: serverHeaders, timeouts }),
+        routeLocations(route, index, { mode, burst: settings.burst, securityHeaders: serverHeaders, timeouts, forwardedProto }),
       ),
     ]);
   };
@@ -311,7 +354,7 @@ export function renderNginxConf(input: NginxConfInput): string {
   // every location that reaches Grafana rate-limited, its login included.
   const monitoringServer = (host: string, grafana: { alias: string; port: number }) =>
     block("server", [
-      ...tlsHead(host),
+      ...serverHead(host),
       `client_max_body_size ${MONITORING_MAX_BODY_SIZE};`,
       "",
       monitoringTarget(grafana.alias, grafana.port),
@@ -319,13 +362,13 @@ export function renderNginxConf(input: NginxConfInput): string {
       ...securityHeaders(undefined),
       "",
       "# Grafana Live: the browser's WebSocket to Grafana.",
-      block("location /api/live/", [rateLimited(settings.burst), ...proxyToMonitoring(), ...webSocketUpgrade()]),
+      block("location /api/live/", [rateLimited(settings.burst), ...proxyToMonitoring(forwardedProto), ...webSocketUpgrade()]),
       "",
       "# Grafana's own metrics are for Prometheus on the private network, not for the internet.",
       block("location = /metrics", ["return 404;"]),
       block("location ^~ /metrics/", ["return 404;"]),
       "",
-      block("location /", [rateLimited(settings.burst), ...proxyToMonitoring()]),
+      block("location /", [rateLimited(settings.burst), ...proxyToMonitoring(forwardedProto)]),
     ]);
 
   const appHostDefault = services[FRONTEND_SERVICE] ? FRONTEND_SERVICE : API_SERVICE;
@@ -334,9 +377,53 @@ export function renderNginxConf(input: NginxConfInput): string {
       [
         ...routesOfHost(input.routes ?? [], input.hosts.api, API_SERVICE),
         ...(input.hosts.app ? routesOfHost(input.routes ?? [], input.hosts.app, appHostDefault) : []),
-      ].map((route) => route.service),
+      ]
+        .map((route) => route.service)
+        // The load balancer's health check reaches the api whatever the routes say.
+        .concat(loadBalancer ? [API_SERVICE] : []),
     ),
   ].sort();
+
+  // What listens in front of the hosts' servers: port 80 for ACME and redirects, and refusals of
+  // unknown names on both ports; behind a load balancer, its health check and the container's.
+  const edgeServers = loadBalancer
+    ? [
+        ...realClientAddress(),
+        "",
+        "# Requests for any other name are refused, but the load balancer's health check (it asks by the droplet's address).",
+        block("server", [
+          `listen ${listenOn(httpPort)} default_server;`,
+          "server_name _;",
+          ...(mode === "variable" ? [upstreamTarget(API_SERVICE, services[API_SERVICE])] : []),
+          "",
+          "# The api's health through nginx, 503 while the droplet is drained; never rate-limited nor logged.",
+          block(`location = ${LOAD_BALANCER_HEALTH_PATH}`, [
+            "access_log off;",
+            `if (-f ${loadBalancer.drainFlag}) {`,
+            "    return 503;",
+            "}",
+            `rewrite ^ ${healthPath} break;`,
+            ...proxyToService(API_SERVICE, mode, false, forwardedProto),
+          ]),
+          block("location /", ["return 444;"]),
+        ]),
+        "# The container's healthcheck, answered by nginx itself on loopback inside the container.",
+        block("server", [`listen 127.0.0.1:${input.listen?.probePort ?? NGINX_PROBE_PORT};`, "access_log off;", "return 200;"]),
+      ]
+    : [
+        ...tlsSettings(),
+        "",
+        "# Port 80 only answers ACME HTTP-01 challenges and redirects everything else.",
+        block("server", [
+          `listen ${listenOn(httpPort)};`,
+          `server_name ${hosts.join(" ")};`,
+          block("location ^~ /.well-known/acme-challenge/", [`root ${webroot};`, "default_type text/plain;", "try_files $uri =404;"]),
+          block("location /", [`return 301 ${redirectTarget};`]),
+        ]),
+        "# Requests for any other name are closed without an answer.",
+        block("server", [`listen ${listenOn(httpPort)} default_server;`, "server_name _;", "return 444;"]),
+        block("server", [...httpsListen(listenOn(httpsPort), version, " default_server"), "server_name _;", "ssl_reject_handshake on;"]),
+      ];
 
   const http = block("http", [
     `include ${runtime.mimeTypes ?? "/etc/nginx/mime.types"};`,
@@ -365,18 +452,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     ...retrySettings(timeouts),
     "",
     ...(monitoringHost ? ["# Grafana Live's WebSocket on the monitoring host.", ...connectionUpgradeMap(), ""] : []),
-    ...tlsSettings(),
-    "",
-    "# Port 80 only answers ACME HTTP-01 challenges and redirects everything else.",
-    block("server", [
-      `listen ${listenOn(httpPort)};`,
-      `server_name ${hosts.join(" ")};`,
-      block("location ^~ /.well-known/acme-challenge/", [`root ${webroot};`, "default_type text/plain;", "try_files $uri =404;"]),
-      block("location /", [`return 301 ${redirectTarget};`]),
-    ]),
-    "# Requests for any other name are closed without an answer.",
-    block("server", [`listen ${listenOn(httpPort)} default_server;`, "server_name _;", "return 444;"]),
-    block("server", [...httpsListen(listenOn(httpsPort), version, " default_server"), "server_name _;", "ssl_reject_handshake on;"]),
+    ...edgeServers,
     "",
     routedServer(input.hosts.api, API_SERVICE),
     ...(input.hosts.app ? ["", routedServer(input.hosts.app, appHostDefault)] : []),
@@ -396,6 +472,23 @@ export function renderNginxConf(input: NginxConfInput): string {
     http,
     "",
   ].join("\n");
+}
+
+/**
+ * Load-balancer mode's http-block lines that take the client's address from X-Forwarded-For,
+ * so rate limiting, the access log and the services see the client, not the load balancer.
+ */
+function realClientAddress(): string[] {
+  return [
+    "# The load balancer appends the address it got the request from to X-Forwarded-For; with",
+    "# real_ip_recursive off nginx takes that last address, never one the client wrote before it.",
+    "# Trusting every sender is safe: the droplet's firewall admits port 80 from the load balancer",
+    "# only, so nothing outside the droplet reaches nginx without passing through it.",
+    "set_real_ip_from 0.0.0.0/0;",
+    "set_real_ip_from ::/0;",
+    "real_ip_header X-Forwarded-For;",
+    "real_ip_recursive off;",
+  ];
 }
 
 function definedOnly<T extends object>(values: T): Partial<T> {

@@ -13,6 +13,13 @@ export const CERT_DIR = "/etc/dropstack/certs";
 export const ACME_WEBROOT = "/var/www/acme";
 /** certbot's own state (account, lineages, renewal config). certbot container only. */
 export const LETSENCRYPT_DIR = "/etc/letsencrypt";
+/** Load-balancer mode: the directory of the drain flag in the nginx container, bind-mounted read-only. */
+export const DRAIN_DIR = "/etc/dropstack/drain";
+/**
+ * Load-balancer mode: while this file exists, nginx answers the load balancer's health check
+ * with 503, so the load balancer stops sending the droplet new requests (the drain command sets it).
+ */
+export const DRAIN_FLAG_PATH = `${DRAIN_DIR}/draining`;
 
 // Absolute paths nginx and sh read verbatim: no whitespace, quotes, `;`, braces or `$` (variables).
 const CONF_PATH = /^\/[A-Za-z0-9._@+/-]*$/;

@@ -4,7 +4,7 @@
 import { WORKER_NAME } from "../common/patterns";
 import { block } from "./block";
 import { rateLimited } from "./rate-limit";
-import { type UpstreamMode, type UpstreamTimeouts, proxyToService } from "./upstream";
+import { type ForwardedProto, type UpstreamMode, type UpstreamTimeouts, proxyToService } from "./upstream";
 
 export const API_SERVICE = "api";
 export const FRONTEND_SERVICE = "frontend";
@@ -65,6 +65,8 @@ export interface LocationContext {
   /** The server's add_header lines: a location with an add_header of its own must repeat them. */
   securityHeaders: string[];
   timeouts: UpstreamTimeouts;
+  /** X-Forwarded-Proto for the services. Default `$scheme`. */
+  forwardedProto?: ForwardedProto;
 }
 
 /** Text types worth compressing; nginx always compresses text/html once gzip is on. */
@@ -93,7 +95,7 @@ export function routeLocations(route: ProxyRoute, index: number, context: Locati
   if (route.service === FRONTEND_SERVICE) return frontendLocations(route, index, context, matches, strip, stripped);
 
   const webSocket = `@websocket_${index}`;
-  const proxied = [rateLimited(context.burst), ...strip, ...proxyToService(route.service, context.mode)];
+  const proxied = [rateLimited(context.burst), ...strip, ...proxyToService(route.service, context.mode, false, context.forwardedProto)];
   return [
     ...matches.map((match) =>
       block(`location ${match}`, [
@@ -109,7 +111,7 @@ export function routeLocations(route: ProxyRoute, index: number, context: Locati
     block(`location ${webSocket}`, [
       rateLimited(context.burst),
       ...strip,
-      ...proxyToService(route.service, context.mode, true),
+      ...proxyToService(route.service, context.mode, true, context.forwardedProto),
       `proxy_read_timeout ${context.timeouts.webSocketRead}s;`,
       `proxy_send_timeout ${context.timeouts.webSocketSend}s;`,
     ]),
@@ -129,7 +131,7 @@ function frontendLocations(
   // The upstream's own caching headers give way to the two rules here.
   // `always` only for no-cache: a year-long immutable 404 for a missing hashed file would outlive its fix.
   const cached = (cacheControl: string) => [
-    ...proxyToService(FRONTEND_SERVICE, context.mode),
+    ...proxyToService(FRONTEND_SERVICE, context.mode, false, context.forwardedProto),
     "proxy_hide_header Cache-Control;",
     "proxy_hide_header Expires;",
     ...context.securityHeaders,

@@ -201,10 +201,21 @@ export function upstreamTarget(service: string, target: UpstreamService): string
   return `set $${upstreamName(service)} ${target.alias}:${target.port};`;
 }
 
-/** The monitoring server's line that names Grafana: its alias and port, resolved per request. */
+/**
+ * The monitoring server's line that names Grafana: its alias and port, resolved per request,
+ * or an IPv4 address and port (Grafana published on another droplet's private address), which
+ * nginx uses as it is.
+ */
 export function monitoringTarget(alias: string, port: number): string {
   return `set ${MONITORING_VARIABLE} ${alias}:${port};`;
 }
+
+/**
+ * The X-Forwarded-Proto nginx sends on: the scheme the request reached nginx with, or `https`
+ * behind a load balancer that terminates TLS (every request reached it over HTTPS: it redirects
+ * plain HTTP itself), where nginx itself sees plain HTTP only.
+ */
+export type ForwardedProto = "$scheme" | "https";
 
 /**
  * A location's lines that pass the request to a service. A WebSocket handshake (`webSocket`)
@@ -212,19 +223,24 @@ export function monitoringTarget(alias: string, port: number): string {
  * again. Otherwise, in "group" mode, the upstream connection is kept for the next request (an
  * empty Connection header; nginx sends `close` without one).
  */
-export function proxyToService(service: string, mode: UpstreamMode, webSocket = false): string[] {
+export function proxyToService(
+  service: string,
+  mode: UpstreamMode,
+  webSocket = false,
+  forwardedProto: ForwardedProto = "$scheme",
+): string[] {
   const name = upstreamName(service);
   const connection = webSocket
     ? ["proxy_set_header Upgrade $http_upgrade;", 'proxy_set_header Connection "upgrade";']
     : mode === "group"
       ? ['proxy_set_header Connection "";']
       : [];
-  return [...proxyThrough(mode === "group" ? `http://${name}` : `http://$${name}`), ...connection];
+  return [...proxyThrough(mode === "group" ? `http://${name}` : `http://$${name}`, forwardedProto), ...connection];
 }
 
 /** A location's lines that pass the request to Grafana. */
-export function proxyToMonitoring(): string[] {
-  return proxyThrough(`http://${MONITORING_VARIABLE}`);
+export function proxyToMonitoring(forwardedProto: ForwardedProto = "$scheme"): string[] {
+  return proxyThrough(`http://${MONITORING_VARIABLE}`, forwardedProto);
 }
 
 /**
@@ -240,7 +256,7 @@ export function webSocketUpgrade(): string[] {
   return ["proxy_set_header Upgrade $http_upgrade;", `proxy_set_header Connection ${CONNECTION_UPGRADE_VARIABLE};`];
 }
 
-function proxyThrough(target: string): string[] {
+function proxyThrough(target: string, forwardedProto: ForwardedProto): string[] {
   return [
     `proxy_pass ${target};`,
     "proxy_http_version 1.1;",
@@ -249,7 +265,7 @@ function proxyThrough(target: string): string[] {
     // nginx is the first hop, so a client-sent X-Forwarded-For is dropped, not extended:
     // the app can take the header as the client address without being spoofed.
     "proxy_set_header X-Forwarded-For $remote_addr;",
-    "proxy_set_header X-Forwarded-Proto $scheme;",
+    `proxy_set_header X-Forwarded-Proto ${forwardedProto};`,
     "proxy_set_header X-Forwarded-Host $host;",
   ];
 }
