@@ -8,10 +8,15 @@
 // The placeholder step runs before nginx because nginx refuses to start on a config whose
 // certificate files are missing; issuance runs after it because Let's Encrypt validates
 // over HTTP-01, which nginx serves from the shared webroot.
+//
+// Behind a load balancer (LOAD_BALANCER_HOST_PATHS) there is no certificate: prepare dirs →
+// nginx.conf → nginx container. The rolling deploy takes each droplet out of the load
+// balancer around its rollout with the drain and undrain commands at the end of this file.
 import { posix } from "node:path";
-import { CONTAINER_ROLES, DATA_DIRS, DEPLOY_USER, ROLE_LABEL } from "../common/names";
+import { CONTAINER_ROLES, DATA_DIRS, DEPLOY_USER, LOAD_BALANCER_HEALTH_PATH, ROLE_LABEL } from "../common/names";
 import { shellQuote } from "../common/shell";
-import { ACME_WEBROOT, CERT_DIR, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "./paths";
+import { NGINX_PROBE_PORT } from "./nginx-conf";
+import { ACME_WEBROOT, CERT_DIR, DRAIN_DIR, DRAIN_FLAG_PATH, LETSENCRYPT_DIR, NGINX_CONF_PATH } from "./paths";
 
 /** Exact release tags (policies/proxy.ts requires them); the version must be one NGINX-VERSIONS.md covers. */
 export const NGINX_IMAGE = "nginx:1.28.0-alpine";
@@ -30,6 +35,11 @@ export interface ProxyHostPaths {
   acme: string;
   /** LETSENCRYPT_DIR: certbot's account and lineages, so renewals survive a new container. */
   letsencrypt: string;
+  /**
+   * Load-balancer mode only (LOAD_BALANCER_HOST_PATHS): the drain flag's directory, mounted
+   * read-only at DRAIN_DIR. With it nginx mounts this instead of the certificates and the webroot.
+   */
+  drain?: string;
 }
 
 export const PROXY_HOST_PATHS: ProxyHostPaths = {
@@ -38,6 +48,12 @@ export const PROXY_HOST_PATHS: ProxyHostPaths = {
   acme: `${PROXY_HOST_DIR}/acme`,
   letsencrypt: `${PROXY_HOST_DIR}/letsencrypt`,
 };
+
+/** The droplet's proxy paths in load-balancer mode: nginx.conf as always, and the drain flag's directory. */
+export const LOAD_BALANCER_HOST_PATHS: ProxyHostPaths = { ...PROXY_HOST_PATHS, drain: `${PROXY_HOST_DIR}/drain` };
+
+/** The drain flag on the droplet (nginx sees it at DRAIN_FLAG_PATH): renderDrainCommand sets it, renderUndrainCommand removes it. */
+export const DRAIN_FLAG_HOST_PATH = `${LOAD_BALANCER_HOST_PATHS.drain}/${posix.basename(DRAIN_FLAG_PATH)}`;
 
 /** Where nginx.conf is written on the droplet; the container sees it at NGINX_CONF_PATH. */
 export function nginxConfHostPath(paths: ProxyHostPaths = PROXY_HOST_PATHS): string {
@@ -56,10 +72,12 @@ export interface ProxyMount {
   readOnly: boolean;
 }
 
-/** nginx only reads: its config, the certificates and the challenge files. */
+/** nginx only reads: its config, the certificates and the challenge files; behind a load balancer, the drain flag's directory instead. */
 export function nginxMounts(paths: ProxyHostPaths = PROXY_HOST_PATHS): ProxyMount[] {
+  const conf = { hostPath: paths.confDir, containerPath: posix.dirname(NGINX_CONF_PATH), readOnly: true };
+  if (paths.drain !== undefined) return [conf, { hostPath: paths.drain, containerPath: DRAIN_DIR, readOnly: true }];
   return [
-    { hostPath: paths.confDir, containerPath: posix.dirname(NGINX_CONF_PATH), readOnly: true },
+    conf,
     { hostPath: paths.certs, containerPath: CERT_DIR, readOnly: true },
     { hostPath: paths.acme, containerPath: ACME_WEBROOT, readOnly: true },
   ];
@@ -85,9 +103,16 @@ function header(step: string, purpose: string): string[] {
 /**
  * Creates the proxy's directories with the owners the containers need (the deploy user
  * writes nginx.conf; root in the certbot container writes the rest; private keys stay
- * root-only) and the healthcheck's probe file. Idempotent.
+ * root-only) and the healthcheck's probe file. Behind a load balancer: the config's directory
+ * and the drain flag's, both the deploy user's (the drain commands run as it). Idempotent.
  */
 export function renderPrepareCommand(paths: ProxyHostPaths = PROXY_HOST_PATHS): string {
+  if (paths.drain !== undefined) {
+    return [
+      ...header("prepare", "directories for nginx.conf and the drain flag"),
+      `sudo install -d -m 0755 -o ${DEPLOY_USER} -g ${DEPLOY_USER} ${shellQuote(paths.confDir)} ${shellQuote(paths.drain)}`,
+    ].join("\n");
+  }
   const challengeDir = `${paths.acme}${posix.dirname(HEALTH_PROBE.path)}`;
   const probe = `${paths.acme}${HEALTH_PROBE.path}`;
   return [
@@ -240,4 +265,113 @@ export function renderCertbotCommand(input: CertbotCommandInput): string {
 export function nginxHealthcheckTest(host: string, port = 80): string[] {
   const authority = port === 80 ? "127.0.0.1" : `127.0.0.1:${port}`;
   return ["CMD", "wget", "-q", "-O", "/dev/null", "--header", `Host: ${host}`, `http://${authority}${HEALTH_PROBE.path}`];
+}
+
+/**
+ * The nginx container's healthcheck in load-balancer mode: nginx's own answer on its loopback
+ * probe port (renderNginxConf's NGINX_PROBE_PORT), over plain HTTP with busybox wget. Independent
+ * of the app and of the drain flag, so nginx turns healthy before the first api replica exists
+ * and stays healthy while the droplet is drained.
+ */
+export function loadBalancerHealthcheckTest(port = NGINX_PROBE_PORT): string[] {
+  return ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/`];
+}
+
+function checkWholeSeconds(field: string, value: number, least: number): void {
+  if (!Number.isInteger(value) || value < least)
+    throw new Error(`${field} must be a whole number of seconds, at least ${least}, got ${value}`);
+}
+
+/** sh lines that sleep `seconds` in steps of at most 10 s, printing `what` and the time waited after each. */
+function sleepWithProgress(seconds: number, what: string): string[] {
+  return [
+    "waited=0",
+    `while [ "$waited" -lt ${seconds} ]; do`,
+    `  step=$((${seconds} - waited))`,
+    `  if [ "$step" -gt 10 ]; then step=10; fi`,
+    `  sleep "$step"`,
+    "  waited=$((waited + step))",
+    `  echo "dropstack: ${what}: \${waited}s of ${seconds}s"`,
+    "done",
+  ];
+}
+
+export interface DrainCommandInput {
+  /**
+   * How long to wait once the flag is set: at least what the load balancer's health check takes
+   * to mark the droplet down (interval × unhealthy threshold), plus the longest request in flight.
+   */
+  waitSeconds: number;
+  /** Default DRAIN_FLAG_HOST_PATH. */
+  flag?: string;
+}
+
+/**
+ * Takes the droplet out of the load balancer before its replicas are replaced: sets the drain
+ * flag, so nginx answers the load balancer's health check (LOAD_BALANCER_HEALTH_PATH) with 503,
+ * then waits `waitSeconds` for the load balancer to mark the droplet down. Idempotent.
+ */
+export function renderDrainCommand(input: DrainCommandInput): string {
+  checkWholeSeconds("waitSeconds", input.waitSeconds, 0);
+  const flag = input.flag ?? DRAIN_FLAG_HOST_PATH;
+  return [
+    ...header("drain", "take this droplet out of the load balancer before its replicas are replaced"),
+    `flag=${shellQuote(flag)}`,
+    `if ! touch "$flag"; then`,
+    `  echo "dropstack: cannot set the drain flag $flag, so the load balancer would keep sending requests to replicas about to be replaced" >&2`,
+    "  exit 1",
+    "fi",
+    `echo "dropstack: drain flag $flag set: nginx answers ${LOAD_BALANCER_HEALTH_PATH} with 503; waiting ${input.waitSeconds}s for the load balancer to mark this droplet down"`,
+    ...sleepWithProgress(input.waitSeconds, "draining"),
+    `echo "dropstack: drained: the load balancer sends this droplet no new requests"`,
+  ].join("\n");
+}
+
+export interface UndrainCommandInput {
+  /** How long to wait once nginx answers 200: at least what the load balancer's health check takes to mark the droplet up (interval × healthy threshold). */
+  waitSeconds: number;
+  /** How long nginx's health location may take to answer 200 once the flag is gone (the api replicas' health) before the command fails. */
+  timeoutSeconds: number;
+  /** Default DRAIN_FLAG_HOST_PATH. */
+  flag?: string;
+  /** Where nginx listens for the load balancer on the droplet. Default 80; tests use a loopback port of their own. */
+  port?: number;
+}
+
+/**
+ * Puts the droplet back into the load balancer after its rollout: removes the drain flag, waits
+ * (at most `timeoutSeconds`) until nginx's LOAD_BALANCER_HEALTH_PATH answers 200, asked as the
+ * load balancer asks it (by address, a Host nginx serves no site for), then waits `waitSeconds`
+ * for the load balancer to mark the droplet up. Fails, naming the last answer, when nginx never
+ * answers 200.
+ */
+export function renderUndrainCommand(input: UndrainCommandInput): string {
+  checkWholeSeconds("waitSeconds", input.waitSeconds, 0);
+  checkWholeSeconds("timeoutSeconds", input.timeoutSeconds, 1);
+  const port = input.port ?? 80;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port must be from 1 to 65535, got ${port}`);
+  const url = `http://127.0.0.1${port === 80 ? "" : `:${port}`}${LOAD_BALANCER_HEALTH_PATH}`;
+  return [
+    ...header("undrain", "put this droplet back into the load balancer once nginx reports the api healthy"),
+    `flag=${shellQuote(input.flag ?? DRAIN_FLAG_HOST_PATH)}`,
+    `url=${shellQuote(url)}`,
+    `rm -f "$flag"`,
+    `echo "dropstack: drain flag $flag removed; waiting up to ${input.timeoutSeconds}s for $url to answer 200"`,
+    `deadline=$(($(date +%s) + ${input.timeoutSeconds}))`,
+    "while :; do",
+    // An IP address is never a host nginx serves: this reaches the default server, as the load balancer's check does.
+    `  status=$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 5 --header 'Host: 127.0.0.1' "$url" || true)`,
+    `  if [ "$status" = 200 ]; then break; fi`,
+    `  if [ "$(date +%s)" -ge "$deadline" ]; then`,
+    // curl's 000: no HTTP answer at all (nginx down, or closed the connection).
+    `    if [ "$status" = 000 ]; then answer="no answer"; else answer="HTTP $status"; fi`,
+    `    echo "dropstack: $url still gives $answer ${input.timeoutSeconds}s after the drain flag was removed, so the load balancer keeps this droplet out: check the api replicas (docker ps) and the nginx container's log" >&2`,
+    "    exit 1",
+    "  fi",
+    "  sleep 2",
+    "done",
+    `echo "dropstack: nginx reports the api healthy; waiting ${input.waitSeconds}s for the load balancer to mark this droplet up"`,
+    ...sleepWithProgress(input.waitSeconds, "undraining"),
+    `echo "dropstack: undrained: the load balancer sends this droplet requests again"`,
+  ].join("\n");
 }

@@ -3,7 +3,8 @@
 // - nginx-conf.ts: the nginx.conf, composed from tls.ts, headers.ts, upstream.ts and
 //   rate-limit.ts, for the nginx versions in versions.ts and the container paths in paths.ts;
 // - parse.ts: reading an nginx.conf back, for the policies;
-// - scripts.ts: the two container entrypoints that obtain, install and pick up certificates.
+// - scripts.ts: the container entrypoints that obtain, install and pick up certificates, and
+//   nginx's behind a load balancer;
 // This module gathers them for callers that take the whole edge. test/system/nginx*.test.ts
 // feeds all of it to a real nginx, openssl and shellcheck; NGINX-VERSIONS.md beside this file
 // says why each directive is valid on every nginx we target.

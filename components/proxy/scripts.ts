@@ -125,3 +125,31 @@ export function renderNginxEntrypoint(input: NginxEntrypointInput): string {
     ],
   );
 }
+
+export interface LoadBalancerNginxEntrypointInput {
+  /** Default NGINX_CONF_PATH. */
+  confPath?: string;
+  /** How often to look for a changed config. Default 60. */
+  checkIntervalSeconds?: number;
+}
+
+/**
+ * The nginx container's entrypoint in load-balancer mode (`/bin/sh <file>` in the nginx image):
+ * nginx serves plain HTTP behind the load balancer, so it starts at once, with no certificate to
+ * wait for, and reloads (after `nginx -t`) whenever the config file changes. SIGTERM or SIGQUIT
+ * stop nginx gracefully.
+ */
+export function renderLoadBalancerNginxEntrypoint(input: LoadBalancerNginxEntrypointInput = {}): string {
+  const problems: string[] = [];
+  checkPath("confPath", input.confPath, problems);
+  checkSeconds("checkIntervalSeconds", input.checkIntervalSeconds, problems);
+  if (problems.length > 0) throw new Error(`invalid nginx entrypoint input: ${problems.join("; ")}`);
+  return renderScript(
+    "nginx-lb-entrypoint.sh",
+    ["Runs nginx behind the load balancer and reloads it when its config changes."],
+    [
+      ["NGINX_CONF", input.confPath ?? NGINX_CONF_PATH],
+      ["CONF_CHECK_INTERVAL", input.checkIntervalSeconds ?? 60],
+    ],
+  );
+}
