@@ -12,6 +12,11 @@
 // nginx serves the HTTP-01 challenge, and the issuance Command runs certbot once. Where the
 // smoke test verifies the certificate (tls.staging off), a failed issuance fails the update
 // with what to fix; with the staging CA the update goes on with the placeholder.
+//
+// Behind a load balancer (`loadBalancer`, more than one droplet) the load balancer holds the
+// certificate: nginx publishes port 80 only, serves every host over plain HTTP, answers the
+// load balancer's health check, and there is no certbot. The rolling deploy drains each droplet
+// around its rollout with renderDrainCommand and renderUndrainCommand (commands.ts).
 import { isIP } from "node:net";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -22,8 +27,11 @@ import type { UpstreamKeepalive, UpstreamService, UpstreamTimeouts } from "./ups
 import { SERVICES } from "../observability/settings";
 import {
   CERTBOT_IMAGE,
+  LOAD_BALANCER_HOST_PATHS,
   NGINX_IMAGE,
+  PROXY_HOST_PATHS,
   certbotMounts,
+  loadBalancerHealthcheckTest,
   nginxHealthcheckTest,
   nginxMounts,
   renderCertbotCommand,
@@ -32,15 +40,25 @@ import {
 } from "./commands";
 import {
   DOCKER_DNS_RESOLVER,
+  DRAIN_FLAG_PATH,
   ProxySettings,
   nginxVersionFromImage,
   renderCertbotScript,
+  renderLoadBalancerNginxEntrypoint,
   renderNginxConf,
   renderNginxEntrypoint,
   validateProxySettings,
 } from "./render";
 
-export { CERTBOT_IMAGE, NGINX_IMAGE, PROXY_HOST_PATHS, nginxConfHostPath } from "./commands";
+export {
+  CERTBOT_IMAGE,
+  DRAIN_FLAG_HOST_PATH,
+  NGINX_IMAGE,
+  PROXY_HOST_PATHS,
+  nginxConfHostPath,
+  renderDrainCommand,
+  renderUndrainCommand,
+} from "./commands";
 
 /** Where the scripts are uploaded in the containers; each runs as `/bin/sh <file>`. */
 export const NGINX_ENTRYPOINT_PATH = "/opt/dropstack/entrypoint.sh";
@@ -99,7 +117,7 @@ export function nginxContainerName(name: string): string {
 
 const LOG_OPTIONS = { logDriver: "json-file", logOpts: { "max-size": "20m", "max-file": "5", ...ROLE_LOG_OPTION } };
 
-export interface ProxyArgs {
+export interface ProxyArgs<LoadBalancer extends ProxyLoadBalancer | undefined = ProxyLoadBalancer | undefined> {
   /** dropstack:hosts; `monitoring` is Grafana's, proxied to the Observability component's Grafana. */
   hosts: { api: string; app?: string; monitoring?: string };
   /** dropstack:app.port, where the api replicas listen. */
@@ -112,7 +130,7 @@ export interface ProxyArgs {
   edge?: ProxyEdge;
   /** Strict-Transport-Security on every HTTPS response: on in production. */
   hsts: boolean;
-  /** dropstack:tls. With `staging` off a failed issuance fails the update. */
+  /** dropstack:tls. With `staging` off a failed issuance fails the update. Unused behind a load balancer. */
   tls: { email: string; staging: boolean };
   dockerProvider: docker.Provider;
   /** Host.appNetwork.name */
@@ -123,8 +141,10 @@ export interface ProxyArgs {
   connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   /** Host.ready */
   hostReady: pulumi.CustomResource;
-  /** What Let's Encrypt needs before it can reach the droplet by name: the firewall, DNS records when managed. */
+  /** What Let's Encrypt needs before it can reach the droplet by name: the firewall, DNS records when managed. Unused behind a load balancer. */
   issuanceDependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Load-balancer mode: plain HTTP on port 80 behind a load balancer that terminates TLS; no certbot. */
+  loadBalancer?: LoadBalancer;
 }
 
 /** The routes, services, CSP and upstream tuning nginx renders (NginxConfInput's names). */
@@ -174,42 +194,91 @@ export function proxyDomains(hosts: ProxyArgs["hosts"]): string[] {
   return [hosts.api, ...(hosts.app ? [hosts.app] : []), ...(hosts.monitoring ? [hosts.monitoring] : [])];
 }
 
-export class Proxy extends pulumi.ComponentResource {
+/**
+ * Load-balancer mode (more than one droplet): the DigitalOcean Load Balancer terminates TLS and
+ * forwards plain HTTP to port 80, which the droplet's firewall opens to it alone.
+ */
+export interface ProxyLoadBalancer {
+  /**
+   * Where nginx reaches Grafana for hosts.monitoring when Grafana runs on another droplet: that
+   * droplet's private IPv4 address and the port Grafana is published on there. Without it, Grafana's
+   * alias on this droplet's app network (the droplet that runs the observability stack).
+   */
+  monitoringUpstream?: { address: pulumi.Input<string>; port: number };
+}
+
+/** A member only the TLS mode has: typed present without a load balancer, undefined behind one. */
+export type TlsOnly<LoadBalancer, T> = LoadBalancer extends undefined ? T : undefined;
+
+/** Proxy.nginxConf's type: a string, unless Grafana's address is only known once deployed. */
+export type NginxConfOf<LoadBalancer> = LoadBalancer extends { monitoringUpstream?: infer Upstream }
+  ? Upstream extends { address: infer Address }
+    ? Address extends string
+      ? string
+      : pulumi.Output<string>
+    : string
+  : string;
+
+/**
+ * nginx in front of the app, with certbot and Let's Encrypt (TLS mode), or plain HTTP behind a
+ * load balancer (`loadBalancer`: no certbot, no certificates). The type parameter is the
+ * `loadBalancer` argument's type, inferred from it, so the members only TLS mode has are typed
+ * present when it is left out.
+ */
+export class Proxy<LoadBalancer extends ProxyLoadBalancer | undefined = undefined> extends pulumi.ComponentResource {
   readonly nginxImage: docker.RemoteImage;
-  readonly certbotImage: docker.RemoteImage;
+  readonly certbotImage: TlsOnly<LoadBalancer, docker.RemoteImage>;
   /** The rendered nginx.conf, as installed on the droplet. */
-  readonly nginxConf: string;
-  readonly placeholder: command.remote.Command;
+  readonly nginxConf: NginxConfOf<LoadBalancer>;
+  readonly placeholder: TlsOnly<LoadBalancer, command.remote.Command>;
   /** Installs nginx.conf into the directory the nginx container mounts. */
   readonly config: command.remote.Command;
   readonly nginx: docker.Container;
   /** Runs certbot once after nginx is up: the first real certificate, or a renewal when due. */
-  readonly issuance: command.remote.Command;
-  readonly certbot: docker.Container;
-  /** Done when nginx serves HTTPS with the certificate it will keep serving: what the smoke test waits for. */
+  readonly issuance: TlsOnly<LoadBalancer, command.remote.Command>;
+  readonly certbot: TlsOnly<LoadBalancer, docker.Container>;
+  /**
+   * Done when nginx serves HTTPS with the certificate it will keep serving (what the smoke test
+   * waits for); behind a load balancer, when the nginx container is healthy.
+   */
   readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: ProxyArgs<LoadBalancer>, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Proxy"), name, {}, opts);
     const problems = proxyConfigProblems(args.settings);
     if (problems.length > 0) throw new pulumi.RunError(`invalid proxy settings:\n  ${problems.join("\n  ")}`);
+    const loadBalancer: ProxyLoadBalancer | undefined = args.loadBalancer;
+    if (loadBalancer?.monitoringUpstream && !args.hosts.monitoring)
+      throw new pulumi.RunError("Proxy loadBalancer.monitoringUpstream: needs hosts.monitoring, the host nginx serves Grafana on");
 
     const domains = proxyDomains(args.hosts);
     const nginxVersion = nginxVersionFromImage(NGINX_IMAGE);
-    this.nginxConf = renderNginxConf({
-      hosts: args.hosts,
-      upstream: { alias: API_ALIAS, port: args.appPort },
-      // Grafana is on the app network, which nginx joins; resolved per request, so nginx starts without it.
-      ...(args.hosts.monitoring ? { monitoringUpstream: { alias: SERVICES.grafana.alias, port: SERVICES.grafana.port } } : {}),
-      hsts: args.hsts,
-      settings: args.settings,
-      resolver: DOCKER_DNS_RESOLVER,
-      healthPath: args.healthPath,
-      nginxVersion,
-      ...args.edge,
-    });
-    const certbotScript = renderCertbotScript({ domains, email: args.tls.email, staging: args.tls.staging });
-    const entrypoint = renderNginxEntrypoint({ domains });
+    const renderConf = (monitoringUpstream: UpstreamService | undefined) =>
+      renderNginxConf({
+        hosts: args.hosts,
+        upstream: { alias: API_ALIAS, port: args.appPort },
+        ...(monitoringUpstream ? { monitoringUpstream } : {}),
+        hsts: args.hsts,
+        settings: args.settings,
+        resolver: DOCKER_DNS_RESOLVER,
+        healthPath: args.healthPath,
+        nginxVersion,
+        ...(loadBalancer ? { loadBalancer: { drainFlag: DRAIN_FLAG_PATH } } : {}),
+        ...args.edge,
+      });
+    // Grafana is on the app network, which nginx joins; resolved per request, so nginx starts
+    // without it. Behind a load balancer it may be on another droplet, by its private address.
+    const grafana = args.hosts.monitoring
+      ? (loadBalancer?.monitoringUpstream ?? { address: SERVICES.grafana.alias, port: SERVICES.grafana.port })
+      : undefined;
+    const nginxConf: pulumi.Input<string> =
+      grafana === undefined
+        ? renderConf(undefined)
+        : typeof grafana.address === "string"
+          ? renderConf({ alias: grafana.address, port: grafana.port })
+          : pulumi.output(grafana.address).apply((alias) => renderConf({ alias, port: grafana.port }));
+    this.nginxConf = nginxConf as NginxConfOf<LoadBalancer>;
+    const hostPaths = loadBalancer ? LOAD_BALANCER_HOST_PATHS : PROXY_HOST_PATHS;
 
     const onDroplet = { parent: this, provider: args.dockerProvider };
     const remote = (triggers: pulumi.Input<unknown>[] = [args.hostReady.id]) => ({
@@ -225,40 +294,48 @@ export class Proxy extends pulumi.ComponentResource {
       { name: NGINX_IMAGE, keepLocally: true },
       { ...onDroplet, dependsOn: [args.hostReady] },
     );
-    this.certbotImage = new docker.RemoteImage(
-      `${name}-certbot-image`,
-      { name: CERTBOT_IMAGE, keepLocally: true },
-      { ...onDroplet, dependsOn: [args.hostReady] },
-    );
+    // TLS mode only: certbot's script and image, for every host nginx serves.
+    const certbotScript = loadBalancer ? undefined : renderCertbotScript({ domains, email: args.tls.email, staging: args.tls.staging });
+    const certbotImage =
+      certbotScript === undefined
+        ? undefined
+        : new docker.RemoteImage(
+            `${name}-certbot-image`,
+            { name: CERTBOT_IMAGE, keepLocally: true },
+            { ...onDroplet, dependsOn: [args.hostReady] },
+          );
 
     const prepare = new command.remote.Command(
       `${name}-proxy-dirs`,
       {
         ...remote(),
-        create: renderPrepareCommand(),
+        create: renderPrepareCommand(hostPaths),
       },
       { parent: this, dependsOn: [args.hostReady] },
     );
 
     // A host added to dropstack:hosts gets its placeholder before a config naming it is installed.
-    this.placeholder = new command.remote.Command(
-      `${name}-certbot-placeholder`,
-      {
-        ...remote(),
-        create: renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains }),
-        stdin: certbotScript,
-      },
-      { parent: this, dependsOn: [prepare, this.certbotImage] },
-    );
+    const placeholder =
+      certbotImage === undefined
+        ? undefined
+        : new command.remote.Command(
+            `${name}-certbot-placeholder`,
+            {
+              ...remote(),
+              create: renderCertbotCommand({ step: "placeholder", image: CERTBOT_IMAGE, domains }),
+              stdin: certbotScript,
+            },
+            { parent: this, dependsOn: [prepare, certbotImage] },
+          );
 
     this.config = new command.remote.Command(
       `${name}-nginx-conf`,
       {
         ...remote(),
-        create: renderNginxConfCommand({ image: NGINX_IMAGE }),
-        stdin: this.nginxConf,
+        create: renderNginxConfCommand({ image: NGINX_IMAGE, paths: hostPaths }),
+        stdin: nginxConf,
       },
-      { parent: this, dependsOn: [this.placeholder, this.nginxImage] },
+      { parent: this, dependsOn: [placeholder ?? prepare, this.nginxImage] },
     );
 
     this.nginx = new docker.Container(
@@ -267,14 +344,23 @@ export class Proxy extends pulumi.ComponentResource {
         name: nginxContainerName(name),
         image: this.nginxImage.imageId,
         entrypoints: ["/bin/sh", NGINX_ENTRYPOINT_PATH],
-        uploads: [{ file: NGINX_ENTRYPOINT_PATH, content: entrypoint }],
-        volumes: nginxMounts(),
-        ports: publishedPorts(WEB_PORTS, BIND_ADDRESSES),
+        uploads: [
+          { file: NGINX_ENTRYPOINT_PATH, content: loadBalancer ? renderLoadBalancerNginxEntrypoint() : renderNginxEntrypoint({ domains }) },
+        ],
+        volumes: nginxMounts(hostPaths),
+        // Behind the load balancer, plain HTTP only: it holds the certificates.
+        ports: publishedPorts(loadBalancer ? [80] : WEB_PORTS, BIND_ADDRESSES),
         // The ingress network is where the api replicas answer to their alias, once healthy.
         networksAdvanced: [{ name: args.networkName }, { name: args.ingressNetworkName }],
         sysctls: NGINX_SYSCTLS,
         labels: [roleLabel(CONTAINER_ROLES.proxy)],
-        healthcheck: { tests: nginxHealthcheckTest(args.hosts.api), interval: "10s", timeout: "5s", retries: 3, startPeriod: "30s" },
+        healthcheck: {
+          tests: loadBalancer ? loadBalancerHealthcheckTest() : nginxHealthcheckTest(args.hosts.api),
+          interval: "10s",
+          timeout: "5s",
+          retries: 3,
+          startPeriod: "30s",
+        },
         wait: true,
         waitTimeout: 180,
         restart: "unless-stopped",
@@ -286,48 +372,58 @@ export class Proxy extends pulumi.ComponentResource {
       },
       {
         ...onDroplet,
-        dependsOn: [args.hostReady, this.config, this.placeholder],
+        dependsOn: [args.hostReady, this.config, ...(placeholder ? [placeholder] : [])],
         // Ports 80/443 (and the fixed name) can belong to one container at a time.
         deleteBeforeReplace: true,
       },
     );
 
-    this.issuance = new command.remote.Command(
-      `${name}-certbot-issue`,
-      {
-        ...remote(),
-        create: renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: !args.tls.staging }),
-        stdin: certbotScript,
-      },
-      { parent: this, dependsOn: [this.nginx, ...(args.issuanceDependsOn ?? [])] },
-    );
+    const issuance =
+      certbotScript === undefined
+        ? undefined
+        : new command.remote.Command(
+            `${name}-certbot-issue`,
+            {
+              ...remote(),
+              create: renderCertbotCommand({ step: "issue", image: CERTBOT_IMAGE, domains, requireTrustedCertificate: !args.tls.staging }),
+              stdin: certbotScript,
+            },
+            { parent: this, dependsOn: [this.nginx, ...(args.issuanceDependsOn ?? [])] },
+          );
 
     // After issuance, so the two never run certbot at once; its first pass finds nothing due.
-    this.certbot = new docker.Container(
-      `${name}-certbot`,
-      {
-        name: `${name}-certbot`,
-        image: this.certbotImage.imageId,
-        entrypoints: ["/bin/sh", CERTBOT_SCRIPT_PATH],
-        command: ["loop"],
-        uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
-        volumes: certbotMounts(),
-        labels: [roleLabel(CONTAINER_ROLES.certbot)],
-        restart: "unless-stopped",
-        securityOpts: ["no-new-privileges:true"],
-        stopTimeout: 20,
-        destroyGraceSeconds: 30,
-        ...LOG_OPTIONS,
-      },
-      { ...onDroplet, dependsOn: [this.issuance], deleteBeforeReplace: true },
+    const certbot =
+      certbotImage === undefined || issuance === undefined
+        ? undefined
+        : new docker.Container(
+            `${name}-certbot`,
+            {
+              name: `${name}-certbot`,
+              image: certbotImage.imageId,
+              entrypoints: ["/bin/sh", CERTBOT_SCRIPT_PATH],
+              command: ["loop"],
+              uploads: [{ file: CERTBOT_SCRIPT_PATH, content: certbotScript }],
+              volumes: certbotMounts(),
+              labels: [roleLabel(CONTAINER_ROLES.certbot)],
+              restart: "unless-stopped",
+              securityOpts: ["no-new-privileges:true"],
+              stopTimeout: 20,
+              destroyGraceSeconds: 30,
+              ...LOG_OPTIONS,
+            },
+            { ...onDroplet, dependsOn: [issuance], deleteBeforeReplace: true },
+          );
+
+    this.certbotImage = certbotImage as TlsOnly<LoadBalancer, docker.RemoteImage>;
+    this.placeholder = placeholder as TlsOnly<LoadBalancer, command.remote.Command>;
+    this.issuance = issuance as TlsOnly<LoadBalancer, command.remote.Command>;
+    this.certbot = certbot as TlsOnly<LoadBalancer, docker.Container>;
+    this.ready = issuance ?? this.nginx;
+
+    this.registerOutputs(
+      certbot && issuance
+        ? { nginxContainer: this.nginx.name, certbotContainer: certbot.name, ready: issuance.id }
+        : { nginxContainer: this.nginx.name, ready: this.nginx.id },
     );
-
-    this.ready = this.issuance;
-
-    this.registerOutputs({
-      nginxContainer: this.nginx.name,
-      certbotContainer: this.certbot.name,
-      ready: this.issuance.id,
-    });
   }
 }
