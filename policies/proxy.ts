@@ -13,7 +13,14 @@
 import * as docker from "@pulumi/docker";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { stdinInstallPath } from "../components/proxy/commands";
-import { allowsInlineScripts, contentSecurityPoliciesIn, hasHsts, isBelowTls12, tlsProtocolsIn } from "../components/proxy/parse";
+import {
+  allowsInlineScripts,
+  contentSecurityPoliciesIn,
+  hasHsts,
+  isBelowTls12,
+  listensWithTls,
+  tlsProtocolsIn,
+} from "../components/proxy/parse";
 import { certbotUsesStagingCa } from "../components/proxy/scripts";
 import { CONTAINER_ROLES, ROLE_LABEL } from "../components/common/names";
 import { isPinnedImage, parseImageReference } from "./cache";
@@ -55,11 +62,14 @@ export function nginxConfsOf(type: string, props: Record<string, unknown>): stri
 
 export const nginxTlsMinimum: ResourceValidationPolicy = {
   name: "nginx-tls-minimum-1.2",
-  description: "The nginx.conf shipped to the droplet names its TLS protocols and allows none older than TLS 1.2.",
+  description:
+    "The nginx.conf shipped to the droplet names its TLS protocols and allows none older than TLS 1.2 (one that listens with TLS nowhere, behind a load balancer that terminates it, need not name them).",
   validateResource: (args, reportViolation) => {
     for (const conf of nginxConfsOf(args.type, args.props)) {
       const protocols = tlsProtocolsIn(conf);
       if (protocols.length === 0) {
+        // Plain HTTP only (behind the load balancer, which holds the certificate): no TLS to pin.
+        if (!listensWithTls(conf)) continue;
         reportViolation(
           `the nginx.conf of ${label(args)} sets no ssl_protocols, so nginx uses its compiled-in default (TLSv1 and TLSv1.1 before nginx 1.23.4): render \`ssl_protocols TLSv1.2 TLSv1.3;\` (${RENDERER})`,
         );

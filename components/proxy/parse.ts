@@ -74,6 +74,14 @@ export function tlsProtocolsIn(conf: string): string[] {
   return [...new Set(protocols)];
 }
 
+/**
+ * True when some `listen` takes TLS (`listen 443 ssl`). A config without one serves plain HTTP
+ * only, as nginx behind a load balancer that terminates TLS does.
+ */
+export function listensWithTls(conf: string): boolean {
+  return nginxDirectives(conf).some((d) => d.name === "listen" && d.args.slice(1).includes("ssl"));
+}
+
 /** True when the protocol is older than TLS 1.2 (SSLv2, SSLv3, TLSv1, TLSv1.1). */
 export function isBelowTls12(protocol: string): boolean {
   return ["SSLv2", "SSLv3", "TLSv1", "TLSv1.1"].includes(protocol);
