@@ -95,6 +95,10 @@ const DIRECTIVES: Record<string, Availability> = {
   gzip_types: ANCIENT,
   gzip_proxied: ANCIENT,
   http2: { since: "1.25.1" },
+  // Behind a load balancer (NginxConfInput.loadBalancer): the realip module, IPv6 ranges since 0.8.22.
+  set_real_ip_from: ANCIENT,
+  real_ip_header: ANCIENT,
+  real_ip_recursive: { since: "1.3.0" },
 };
 
 // Inside an upstream block the names mean other directives (keepalive_timeout there is the
@@ -175,6 +179,12 @@ for (const version of [
       input,
       { ...input, hsts: false, hosts: { api: "api.example.com" }, services: undefined, routes: undefined, ocspStapling: false },
       { ...input, hosts: { ...input.hosts, monitoring: "grafana.example.com" }, monitoringUpstream: { alias: "grafana", port: 3000 } },
+      {
+        ...input,
+        hosts: { ...input.hosts, monitoring: "grafana.example.com" },
+        monitoringUpstream: { alias: "10.110.0.7", port: 3000 },
+        loadBalancer: { drainFlag: "/etc/dropstack/drain/draining" },
+      },
     ]) {
       assert.deepEqual(problemsFor(version, renderNginxConf({ ...variant, nginxVersion: version })), []);
     }
