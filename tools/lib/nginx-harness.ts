@@ -16,6 +16,7 @@ import {
   ACME_WEBROOT,
   CERT_DIR,
   HTTP2_DIRECTIVE_SINCE,
+  NGINX_PROBE_PORT,
   UPSTREAM_RESOLVE_SINCE,
   nginxDirectives,
   nginxVersionAtLeast,
@@ -85,6 +86,7 @@ export interface NginxSite {
 /**
  * A temp dir holding placeholder certificates for both hosts, an ACME webroot, a built
  * frontend's files (for startStaticBackend) and the rendered nginx.conf with loopback ports and paths inside the dir.
+ * Behind a load balancer (`loadBalancer`) nginx's probe port is a free loopback port too.
  */
 export async function prepareNginxSite(
   nginxVersion: string,
@@ -104,6 +106,7 @@ export async function prepareNginxSite(
   writeFileSync(join(staticRoot, "robots.txt"), "User-agent: *\n");
   const httpPort = await freePort();
   const httpsPort = await freePort();
+  const probePort = overrides.loadBalancer ? await freePort() : undefined;
   const { resolver, upstreamPort, ...rest } = overrides;
   const input: NginxConfInput = {
     hosts: { api: API_HOST, app: APP_HOST },
@@ -113,7 +116,7 @@ export async function prepareNginxSite(
     certDir,
     acmeWebroot: webroot,
     nginxVersion,
-    listen: { address: "127.0.0.1", httpPort, httpsPort },
+    listen: { address: "127.0.0.1", httpPort, httpsPort, ...(probePort ? { probePort } : {}) },
     runtime: {
       user: null,
       pidFile: join(dir, "nginx.pid"),
@@ -291,9 +294,13 @@ export async function startNginx(nginx: string, site: NginxSite): Promise<Runnin
   const errorLog = () => stderr + (existsSync(errorLogPath) ? readFileSync(errorLogPath, "utf8") : "");
   const pidFile = site.input.runtime?.pidFile ?? "";
   const pid = () => Number(readFileSync(pidFile, "utf8").trim());
+  // Behind a load balancer nginx listens on the HTTP port and its loopback probe port, never with TLS.
+  const ports = site.input.loadBalancer
+    ? [site.httpPort, site.input.listen?.probePort ?? NGINX_PROBE_PORT]
+    : [site.httpPort, site.httpsPort];
   try {
     await Promise.race([
-      Promise.all([waitForPort(site.httpPort), waitForPort(site.httpsPort)]),
+      Promise.all(ports.map((port) => waitForPort(port))),
       exited(child).then(() => {
         throw new Error(`nginx exited at startup: ${errorLog()}`);
       }),
