@@ -1,7 +1,8 @@
 // The image's nginx, built from the vendored source, reads the production rendering: the
-// system tests of nginx.conf (test/system/nginx.test.ts and nginx-edge.test.ts) run again with
-// it (DROPSTACK_NGINX), so the upstream groups with `resolve`, keepalive and max_fails=0 that
-// only nginx >= 1.27.3 gets are served for real, not only by Debian's 1.22 in their variable form.
+// system tests of nginx.conf (test/system/nginx.test.ts, nginx-edge.test.ts and, behind a load
+// balancer, nginx-load-balancer.test.ts) run again with it (DROPSTACK_NGINX), so the upstream
+// groups with `resolve`, keepalive and max_fails=0 that only nginx >= 1.27.3 gets are served for
+// real, not only by Debian's 1.22 in their variable form.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,7 +12,7 @@ import { imageNginxBinary } from "../../tools/lib/nginx-build";
 import { localNginxVersion } from "../../tools/lib/nginx-harness";
 import { ROOT, TS_NODE } from "../support/program";
 
-const FILES = ["test/system/nginx.test.ts", "test/system/nginx-edge.test.ts"];
+const FILES = ["test/system/nginx.test.ts", "test/system/nginx-edge.test.ts", "test/system/nginx-load-balancer.test.ts"];
 
 test(`nginx ${IMAGE_NGINX_VERSION}, the image's, serves the rendering the droplet gets: ${FILES.join(", ")} pass with it`, (t) => {
   const nginx = imageNginxBinary((line) => t.diagnostic(line));
