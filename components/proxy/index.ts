@@ -207,23 +207,28 @@ export interface ProxyLoadBalancer {
   monitoringUpstream?: { address: pulumi.Input<string>; port: number };
 }
 
-/** A member only the TLS mode has: typed present without a load balancer, undefined behind one. */
-export type TlsOnly<LoadBalancer, T> = LoadBalancer extends undefined ? T : undefined;
+/**
+ * A member only TLS mode has: present when the Proxy is typed without a load balancer, possibly
+ * undefined when its `loadBalancer` argument may be given (an optional argument may be absent).
+ */
+export type TlsOnly<LoadBalancer, T> = [LoadBalancer] extends [undefined] ? T : T | undefined;
 
-/** Proxy.nginxConf's type: a string, unless Grafana's address is only known once deployed. */
-export type NginxConfOf<LoadBalancer> = LoadBalancer extends { monitoringUpstream?: infer Upstream }
-  ? Upstream extends { address: infer Address }
-    ? Address extends string
-      ? string
-      : pulumi.Output<string>
-    : string
-  : string;
+/** Proxy.nginxConf's type: a string, unless Grafana's address may be an Output (known once deployed). */
+export type NginxConfOf<LoadBalancer> = [LoadBalancer] extends [undefined]
+  ? string
+  : LoadBalancer extends { monitoringUpstream?: infer Upstream }
+    ? Upstream extends { address: infer Address }
+      ? Address extends string
+        ? string
+        : string | pulumi.Output<string>
+      : string
+    : string;
 
 /**
  * nginx in front of the app, with certbot and Let's Encrypt (TLS mode), or plain HTTP behind a
  * load balancer (`loadBalancer`: no certbot, no certificates). The type parameter is the
- * `loadBalancer` argument's type, inferred from it, so the members only TLS mode has are typed
- * present when it is left out.
+ * `loadBalancer` argument's type, inferred from it: when it is left out, the members only TLS
+ * mode has are typed present and nginxConf a string.
  */
 export class Proxy<LoadBalancer extends ProxyLoadBalancer | undefined = undefined> extends pulumi.ComponentResource {
   readonly nginxImage: docker.RemoteImage;

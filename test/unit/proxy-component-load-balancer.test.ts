@@ -32,14 +32,11 @@ import { outputValue, recordResources } from "../support/pulumi-mocks";
 
 const created = recordResources();
 
-function proxy<LoadBalancer extends ProxyLoadBalancer | undefined>(
-  name: string,
-  hosts: ProxyArgs["hosts"],
-  loadBalancer: LoadBalancer,
-): Proxy<LoadBalancer> {
+/** The arguments of a Proxy on a droplet of its own, without loadBalancer. */
+function proxyArgs(name: string, hosts: ProxyArgs["hosts"]) {
   const connection = { host: "203.0.113.20", user: "deploy" };
   const hostReady = new command.remote.Command(`${name}-ready`, { connection, create: "true" });
-  return new Proxy(name, {
+  return {
     hosts,
     appPort: 8000,
     healthPath: "/healthz",
@@ -51,8 +48,15 @@ function proxy<LoadBalancer extends ProxyLoadBalancer | undefined>(
     ingressNetworkName: "ingress-net",
     connection,
     hostReady,
-    loadBalancer,
-  });
+  };
+}
+
+function proxy<LoadBalancer extends ProxyLoadBalancer | undefined>(
+  name: string,
+  hosts: ProxyArgs["hosts"],
+  loadBalancer: LoadBalancer,
+): Proxy<LoadBalancer> {
+  return new Proxy(name, { ...proxyArgs(name, hosts), loadBalancer });
 }
 
 /** The nginx.conf the component must install, Grafana's upstream as given. */
@@ -155,28 +159,33 @@ describe("Proxy behind a load balancer (mocks)", () => {
     });
   });
 
-  it("types nginxConf as a string unless Grafana's address is an Output, and the certbot members as TLS mode's only", () => {
-    // Compile-time checks: these assignments type-check only with the types the component promises.
-    const known = proxy(
-      "types-known",
-      { api: "api.example.com", monitoring: "grafana.example.com" },
-      {
-        monitoringUpstream: { address: "10.1.0.2", port: 3000 },
-      },
-    );
-    const deployed = proxy(
-      "types-deployed",
-      { api: "api.example.com", monitoring: "grafana.example.com" },
-      {
-        monitoringUpstream: { address: pulumi.output("10.1.0.3"), port: 3000 },
-      },
-    );
-    const textOf: string = known.nginxConf;
-    const outputOf: pulumi.Output<string> = deployed.nginxConf;
-    const noCertbot: undefined = known.certbot;
-    assert.equal(typeof textOf, "string");
-    assert.ok(pulumi.Output.isInstance(outputOf));
-    assert.equal(noCertbot, undefined);
+  it("types the members only TLS mode has, and nginxConf, by what the loadBalancer argument may be", async () => {
+    const hosts = { api: "api.example.com", monitoring: "grafana.example.com" };
+    // Compile-time checks: each assignment type-checks, or is refused (@ts-expect-error), as the types promise.
+    const tls = new Proxy("types-tls", proxyArgs("types-tls", hosts));
+    const tlsCertbot: docker.Container = tls.certbot;
+    const tlsConf: string = tls.nginxConf;
+    const known = proxy("types-known", hosts, { monitoringUpstream: { address: "10.1.0.2", port: 3000 } });
+    const knownConf: string = known.nginxConf;
+    // @ts-expect-error behind a load balancer there is no certbot
+    const knownCertbot: docker.Container = known.certbot;
+    const deployed = proxy("types-deployed", hosts, { monitoringUpstream: { address: pulumi.output("10.1.0.3"), port: 3000 } });
+    // @ts-expect-error Grafana's address known once deployed makes nginx.conf an Output
+    const deployedConf: string = deployed.nginxConf;
+    // As a program that scales gives it: only past one droplet.
+    const sometimes = (balanced: boolean) =>
+      new Proxy(`types-${balanced}`, { ...proxyArgs(`types-${balanced}`, hosts), ...(balanced ? { loadBalancer: {} } : {}) });
+    // @ts-expect-error certbot only when the argument is left out
+    const sometimesCertbot: docker.Container = sometimes(false).certbot;
+
+    assert.ok(tlsCertbot instanceof docker.Container);
+    assert.equal(typeof tlsConf, "string");
+    assert.equal(typeof knownConf, "string");
+    assert.equal(knownCertbot, undefined);
+    assert.ok(pulumi.Output.isInstance(deployedConf));
+    assert.match(await outputValue(deployedConf as unknown as pulumi.Output<string>), /set \$dropstack_monitoring 10\.1\.0\.3:3000;/);
+    assert.ok(sometimesCertbot instanceof docker.Container);
+    assert.equal(sometimes(true).certbot, undefined);
   });
 
   it("refuses Grafana's address without a monitoring host to serve it on", () => {
