@@ -224,6 +224,9 @@ export type NginxConfOf<LoadBalancer> = [LoadBalancer] extends [undefined]
       : string
     : string;
 
+/** A Proxy in either mode, for code that takes both (a bare `Proxy` is one built without a load balancer). */
+export type AnyProxy = Proxy<ProxyLoadBalancer | undefined>;
+
 /**
  * nginx in front of the app, with certbot and Let's Encrypt (TLS mode), or plain HTTP behind a
  * load balancer (`loadBalancer`: no certbot, no certificates). The type parameter is the
