@@ -18,7 +18,7 @@ import { Network } from "./components/network";
 import { Observability } from "./components/observability";
 import { monitoringHost, observabilitySettings } from "./components/observability/config";
 import { Project } from "./components/project";
-import { Proxy, nginxContainerName, proxyEdge } from "./components/proxy";
+import { type AnyProxy, Proxy, nginxContainerName, proxyEdge } from "./components/proxy";
 import { Frontend } from "./components/frontend";
 import { PromotionGuard } from "./components/promotion";
 import { Rotation } from "./components/rotation";
@@ -90,7 +90,8 @@ const network = new Network(name, {
     : {}),
 });
 const loadBalancer = network.loadBalancer;
-if (balancerAddress && loadBalancer) balancerAddress[1](pulumi.all([loadBalancer.ip, loadBalancer.ipv6]).apply(([ipv4, ipv6]) => ({ ipv4, ipv6 })));
+if (balancerAddress && loadBalancer)
+  balancerAddress[1](pulumi.all([loadBalancer.ip, loadBalancer.ipv6]).apply(([ipv4, ipv6]) => ({ ipv4, ipv6 })));
 
 const hostArgs = {
   region: config.region,
@@ -263,7 +264,9 @@ const newProxy = (droplet: Host, dropletApp: App, n: number) =>
       ? {
           loadBalancer: {
             // Grafana runs on the first droplet; the others reach it at its private address.
-            ...(grafanaHost && n > 1 ? { monitoringUpstream: { address: host.droplet.ipv4AddressPrivate, port: SERVICES.grafana.port } } : {}),
+            ...(grafanaHost && n > 1
+              ? { monitoringUpstream: { address: host.droplet.ipv4AddressPrivate, port: SERVICES.grafana.port } }
+              : {}),
           },
         }
       : {}),
@@ -273,7 +276,7 @@ const proxy = newProxy(host, app, 1);
 // Behind the load balancer: the first droplet returns to it, then each other droplet in turn
 // leaves it, rolls (App.drain, the replicas, the frontend) and returns; the backup and the
 // migration ran once, on the first droplet, before any of this.
-const rotate = (droplet: Host, dropletApp: App, dropletFrontend: Frontend | undefined, dropletProxy: Proxy, n: number) =>
+const rotate = (droplet: Host, dropletApp: App, dropletFrontend: Frontend | undefined, dropletProxy: AnyProxy, n: number) =>
   new Rotation(dropletName(n), {
     connection: droplet.connection,
     create: renderUndrainCommand({ waitSeconds: undrainWaitSeconds(), timeoutSeconds: 300 }),
@@ -463,7 +466,7 @@ export const redisContainer = cache?.container.name ?? null;
 export const redisUrl = cacheUrl;
 export const healthCheckUrl = monitoring.healthUrl;
 export const uptimeCheckId = monitoring.uptimeCheck.id;
-export const proxyContainers = { nginx: proxy.nginx.name, certbot: proxy.certbot.name };
+export const proxyContainers = { nginx: proxy.nginx.name, certbot: proxy.certbot?.name ?? null };
 export const appImage = app.imageReference;
 // Staging's smoke-tested image; production's PromotionGuard reads it (PROMOTED_IMAGE_OUTPUT).
 export const promotedImage = smoke.passedImage;

@@ -36,7 +36,10 @@ export const BALANCED_PORT = "80";
  * from the admin CIDRs, and `peerPorts` from the app droplets themselves (Grafana on the
  * first droplet, proxied by every droplet's nginx).
  */
-export function balancedInboundRules(adminCidrs: string[], balancer: { loadBalancerUid: string; dropletTag: string; peerPorts: string[] }): InboundRule[] {
+export function balancedInboundRules(
+  adminCidrs: string[],
+  balancer: { loadBalancerUid: string; dropletTag: string; peerPorts: string[] },
+): InboundRule[] {
   return [
     { protocol: "tcp", portRange: BALANCED_PORT, sourceLoadBalancerUids: [balancer.loadBalancerUid] },
     ...balancer.peerPorts.map((port): InboundRule => ({ protocol: "tcp", portRange: port, sourceTags: [balancer.dropletTag] })),

@@ -265,7 +265,9 @@ export class Observability extends pulumi.ComponentResource {
         ...(spec.volumes ? { volumes: spec.volumes } : {}),
         ...(user ? { user } : {}),
         networksAdvanced: [{ name: args.networkName, aliases: [alias] }, ...(spec.networks ?? []).map((network) => ({ name: network }))],
-        ...(spec.publishedOn ? { ports: [{ internal: SERVICES[service].port, external: SERVICES[service].port, ip: spec.publishedOn }] } : {}),
+        ...(spec.publishedOn
+          ? { ports: [{ internal: SERVICES[service].port, external: SERVICES[service].port, ip: spec.publishedOn }] }
+          : {}),
         labels: [roleLabel(CONTAINER_ROLES.monitoring)],
         memory: MEMORY_LIMITS_MB[service],
         restart: "unless-stopped",

@@ -27,15 +27,26 @@ export class Rotation extends pulumi.ComponentResource {
 
   constructor(name: string, args: RotationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("Rotation"), name, {}, opts);
-    const remote = { connection: args.connection, triggers: args.triggers, logging: "stdoutAndStderr" as const, addPreviousOutputInEnv: false };
-    this.undrain = new command.remote.Command(`${name}-undrain`, { ...remote, create: args.create }, { parent: this, dependsOn: args.dependsOn });
+    const remote = {
+      connection: args.connection,
+      triggers: args.triggers,
+      logging: "stdoutAndStderr" as const,
+      addPreviousOutputInEnv: false,
+    };
+    this.undrain = new command.remote.Command(
+      `${name}-undrain`,
+      { ...remote, create: args.create },
+      { parent: this, dependsOn: args.dependsOn },
+    );
     const pruneImages = args.pruneImages;
     if (pruneImages)
       this.prune = new command.remote.Command(
         `${name}-prune-images`,
         {
           ...remote,
-          create: pulumi.output(pruneImages.imageId).apply((imageId) => renderPruneImagesCommand({ repository: pruneImages.repository, imageId })),
+          create: pulumi
+            .output(pruneImages.imageId)
+            .apply((imageId) => renderPruneImagesCommand({ repository: pruneImages.repository, imageId })),
         },
         { parent: this, dependsOn: [this.undrain] },
       );

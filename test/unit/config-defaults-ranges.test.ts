@@ -26,8 +26,10 @@ function expectedDefaults(production: boolean) {
       size: "db-s-1vcpu-2gb",
       nodes: production ? 2 : 1,
       database: "app",
+      readReplicas: 0,
       maintenance: { day: "sunday", hour: 3 },
     },
+    scale: { droplets: 1, loadBalancer: { sizeUnit: 1 }, valkey: { version: "8", size: "db-s-1vcpu-2gb", nodes: production ? 2 : 1 } },
     redis: { image: "redis:7.4.1-alpine", maxmemory: "256mb", evictionPolicy: "noeviction" },
     app: {
       image: "ghcr.io/acme/api:1.0.0",
@@ -93,6 +95,10 @@ const RANGES: Range[] = [
   { key: "droplet.volumeGb", min: 1, max: 16384, set: (raw, v) => void (raw.droplet = { volumeGb: v }) },
   { key: "postgres.nodes", min: 1, max: 3, set: (raw, v) => void (raw.postgres = { nodes: v }) },
   { key: "postgres.maintenance.hour", min: 0, max: 23, set: (raw, v) => void (raw.postgres = { maintenance: { hour: v } }) },
+  { key: "postgres.readReplicas", min: 0, max: 5, set: (raw, v) => void (raw.postgres = { readReplicas: v }) },
+  // Past one droplet the zone must be DigitalOcean's (the load balancer's certificate).
+  { key: "scale.droplets", min: 1, max: 10, set: (raw, v) => void ((raw.manageDns = true), (raw.scale = { droplets: v })) },
+  { key: "scale.loadBalancer.sizeUnit", min: 1, max: 100, set: (raw, v) => void (raw.scale = { loadBalancer: { sizeUnit: v } }) },
   { key: "app.port", min: 1, max: 65535, set: (raw, v) => void (raw.app.port = v) },
   { key: "app.replicas", min: 1, max: 10, set: (raw, v) => void (raw.app.replicas = v) },
   { key: "app.smoke.0.status", min: 100, max: 599, set: (raw, v) => void (raw.app.smoke = [{ path: "/health", status: v }]) },

@@ -36,10 +36,17 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
   it("runs the example's number of droplets from the same Host component, all carrying the load balancer's tag", () => {
     assert.ok(DROPLETS >= 3, "the example is past two droplets");
     const droplets = graph.ofType("digitalocean:index/droplet:Droplet");
-    assert.deepEqual(droplets.map((d) => d.name).sort(), Array.from({ length: DROPLETS }, (_, i) => `${dropletName(i + 1)}-droplet`).sort());
+    assert.deepEqual(
+      droplets.map((d) => d.name).sort(),
+      Array.from({ length: DROPLETS }, (_, i) => `${dropletName(i + 1)}-droplet`).sort(),
+    );
     const lb = graph.one("digitalocean:index/loadBalancer:LoadBalancer");
     for (const droplet of droplets) assert.deepEqual(droplet.inputs.tags, [lb.inputs.dropletTag]);
-    assert.equal(graph.ofType("digitalocean:index/reservedIpAssignment:ReservedIpAssignment").length, 1, "the first droplet keeps the reserved IP");
+    assert.equal(
+      graph.ofType("digitalocean:index/reservedIpAssignment:ReservedIpAssignment").length,
+      1,
+      "the first droplet keeps the reserved IP",
+    );
     assert.equal(graph.ofType("digitalocean:index/volume:Volume").length, DROPLETS);
   });
 
@@ -57,7 +64,7 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
     const check = lb.inputs.healthcheck as Record<string, unknown>;
     assert.equal(check.protocol, "http");
     assert.equal(check.path, LOAD_BALANCER_HEALTH_PATH);
-    assert.equal(lb.inputs.vpcUuid, graph.one("digitalocean:index/vpc:Vpc").outputs.id);
+    assert.equal(lb.inputs.vpcUuid, graph.one("digitalocean:index/vpc:Vpc").id);
   });
 
   it("points every record at the load balancer and opens port 80 to it alone", () => {
@@ -66,20 +73,18 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
       assert.equal(record.inputs.value, record.inputs.type === "A" ? lb.outputs.ip : lb.outputs.ipv6, record.name);
     const rules = graph.one("digitalocean:index/firewall:Firewall").inputs.inboundRules as Record<string, unknown>[];
     const web = rules.filter((r) => r.portRange === "80" || r.portRange === "443");
-    assert.deepEqual(web, [{ protocol: "tcp", portRange: "80", sourceLoadBalancerUids: [lb.outputs.id] }]);
+    assert.deepEqual(web, [{ protocol: "tcp", portRange: "80", sourceLoadBalancerUids: [lb.id] }]);
     assert.ok(
-      rules.every((r) => r.sourceAddresses === undefined || !(r.sourceAddresses as string[]).some((a) => a === "0.0.0.0/0" || a === "::/0")),
+      rules.every(
+        (r) => r.sourceAddresses === undefined || !(r.sourceAddresses as string[]).some((a) => a === "0.0.0.0/0" || a === "::/0"),
+      ),
       "nothing is open to the world",
     );
     assert.equal(outputs.loadBalancerAddress, lb.outputs.ip);
   });
 
   it("replaces the Redis container with managed Valkey, admitted from the droplets' tag only, reached over TLS", () => {
-    assert.equal(
-      graph.ofType(CONTAINER).filter((c) => c.name.endsWith("-redis")).length,
-      0,
-      "no droplet runs its own cache",
-    );
+    assert.equal(graph.ofType(CONTAINER).filter((c) => c.name.endsWith("-redis")).length, 0, "no droplet runs its own cache");
     const valkey = graph.ofType("digitalocean:index/databaseCluster:DatabaseCluster").filter((c) => c.inputs.engine === "valkey");
     assert.equal(valkey.length, 1);
     const api = graph.ofType(CONTAINER).filter((c) => /-api-\d+$/.test(c.name));
@@ -104,11 +109,7 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
   it("backs up and migrates once, then rolls one droplet at a time: drain, replicas, frontend, undrain, next droplet, then the smoke test", () => {
     const backups = graph.ofType(COMMAND).filter((c) => c.name.endsWith("-backup"));
     const migrations = graph.ofType(COMMAND).filter((c) => c.name.endsWith("-migrate"));
-    assert.deepEqual(
-      [backups.length, migrations.length],
-      [1, 1],
-      "the backup and the migration run once per deploy",
-    );
+    assert.deepEqual([backups.length, migrations.length], [1, 1], "the backup and the migration run once per deploy");
     const sequence: Registration[] = [backups[0], migrations[0]];
     for (let n = 1; n <= DROPLETS; n++) {
       const prefix = dropletName(n);
@@ -146,7 +147,12 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
       assert.ok(graph.dependsOn(api0, drain), `${api0.name} is replaced only once its droplet is drained`);
       assert.notEqual(host, undefined);
     }
-    const hosts = new Set(Array.from({ length: DROPLETS }, (_, i) => (named(COMMAND, `${dropletName(i + 1)}-drain`).inputs.connection as { host: string }).host));
+    const hosts = new Set(
+      Array.from(
+        { length: DROPLETS },
+        (_, i) => (named(COMMAND, `${dropletName(i + 1)}-drain`).inputs.connection as { host: string }).host,
+      ),
+    );
     assert.equal(hosts.size, DROPLETS, "each droplet's drain runs on that droplet");
   });
 
@@ -168,6 +174,6 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
 
   it("smoke-tests through the load balancer's address", () => {
     const lb = graph.one("digitalocean:index/loadBalancer:LoadBalancer");
-    assert.ok(String(graph.one(COMMAND, "-smoke").inputs.create).includes(`\nADDRESS=${String(lb.outputs.ip)}\n`));
+    assert.ok(String(graph.one(COMMAND, "-smoke").inputs.create).includes(`\nADDRESS='${String(lb.outputs.ip)}'\n`));
   });
 });

@@ -33,7 +33,11 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
     loadBalancerUrn: `do:loadbalancer:${id}`,
   }),
   // Auto-named like the provider's autonaming: the logical name and a suffix.
-  "digitalocean:index/certificate:Certificate": (n, i) => ({ name: String(i.name ?? `${n}-1a2b3c4`), state: "verified", uuid: `mock-${n}` }),
+  "digitalocean:index/certificate:Certificate": (n, i) => ({
+    name: String(i.name ?? `${n}-1a2b3c4`),
+    state: "verified",
+    uuid: `mock-${n}`,
+  }),
   "digitalocean:index/reservedIp:ReservedIp": () => ({ ipAddress: "203.0.113.20", reservedIpUrn: "do:reservedip:203.0.113.20" }),
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
