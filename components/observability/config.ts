@@ -16,6 +16,8 @@ export interface ObservabilityInput {
   alertEmails: readonly string[];
   /** dropstack:postgres.size: its connection limit is what the connections alert measures against. */
   postgres: { size: string };
+  /** dropstack:scale: past one droplet the certificates are the load balancer's. */
+  scale?: { droplets: number };
   observability: {
     metricsRetentionSize: string;
     metricsRetentionDays: number;
@@ -54,6 +56,7 @@ export function observabilitySettings(input: ObservabilityInput, nginxContainer:
     monitoringHost: grafanaHost,
     tlsHosts: [input.hosts.api, ...(input.hosts.app ? [input.hosts.app] : []), grafanaHost],
     nginxContainer,
+    ...((input.scale?.droplets ?? 1) > 1 ? { certificatesAtLoadBalancer: true } : {}),
     backupProbe: { host: input.hosts.api, path: BACKUP_PROBE.path },
     app: { alias: API_ALIAS, port: input.appPort, ...(o.appMetricsPath !== undefined ? { metricsPath: o.appMetricsPath } : {}) },
     redis: { alias: REDIS_HOST_ALIAS, port: REDIS_DEFAULT_PORT },

@@ -141,9 +141,10 @@ function certificatesJob(settings: ObservabilitySettings) {
     metrics_path: "/probe",
     // One group per host: the host is the instance, and its own module presents its name as
     // SNI. Every probe connects to the nginx container on the private network, and nginx
-    // refuses a handshake for a name it does not serve (ssl_reject_handshake).
+    // refuses a handshake for a name it does not serve (ssl_reject_handshake); behind a load
+    // balancer, to the host's public name: the load balancer's certificate is the one users get.
     static_configs: settings.tlsHosts.map((host) => ({
-      targets: [`${settings.nginxContainer}:${NGINX_HTTPS_PORT}`],
+      targets: [`${settings.certificatesAtLoadBalancer ? host : settings.nginxContainer}:${NGINX_HTTPS_PORT}`],
       labels: { __param_module: certificateModule(host), instance: host },
     })),
     relabel_configs: PROBE_RELABELLING,

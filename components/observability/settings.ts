@@ -113,6 +113,11 @@ export interface ObservabilitySettings {
   tlsHosts: string[];
   /** The nginx container's name on the app network (the blackbox probes go through it). */
   nginxContainer: string;
+  /**
+   * scale.droplets > 1: the load balancer holds the certificates (nginx serves plain HTTP), so
+   * the expiry probes ask each host by its public name, which resolves to the load balancer.
+   */
+  certificatesAtLoadBalancer?: boolean;
   /** The path of the backup freshness probe nginx serves on hosts.api (hooks/schedule.ts BACKUP_PROBE). */
   backupProbe: { host: string; path: string };
   /** The api replicas' network alias and port (the app's /metrics, when appMetricsPath is set). */

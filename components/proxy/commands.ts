@@ -72,15 +72,13 @@ export interface ProxyMount {
   readOnly: boolean;
 }
 
-/** nginx only reads: its config, the certificates and the challenge files; behind a load balancer, the drain flag's directory instead. */
+/** nginx only reads: its config, the certificates and the challenge files; behind a load balancer, the drain flag's directory instead of the certificates. */
 export function nginxMounts(paths: ProxyHostPaths = PROXY_HOST_PATHS): ProxyMount[] {
   const conf = { hostPath: paths.confDir, containerPath: posix.dirname(NGINX_CONF_PATH), readOnly: true };
-  if (paths.drain !== undefined) return [conf, { hostPath: paths.drain, containerPath: DRAIN_DIR, readOnly: true }];
-  return [
-    conf,
-    { hostPath: paths.certs, containerPath: CERT_DIR, readOnly: true },
-    { hostPath: paths.acme, containerPath: ACME_WEBROOT, readOnly: true },
-  ];
+  const webroot = { hostPath: paths.acme, containerPath: ACME_WEBROOT, readOnly: true };
+  // Behind a load balancer the webroot holds only the backup freshness file nginx serves.
+  if (paths.drain !== undefined) return [conf, { hostPath: paths.drain, containerPath: DRAIN_DIR, readOnly: true }, webroot];
+  return [conf, { hostPath: paths.certs, containerPath: CERT_DIR, readOnly: true }, webroot];
 }
 
 /** certbot writes certificates, challenges and its own state. */
@@ -104,16 +102,18 @@ function header(step: string, purpose: string): string[] {
  * Creates the proxy's directories with the owners the containers need (the deploy user
  * writes nginx.conf; root in the certbot container writes the rest; private keys stay
  * root-only) and the healthcheck's probe file. Behind a load balancer: the config's directory
- * and the drain flag's, both the deploy user's (the drain commands run as it). Idempotent.
+ * and the drain flag's, both the deploy user's (the drain commands run as it), and the webroot
+ * the backup freshness check writes its file into. Idempotent.
  */
 export function renderPrepareCommand(paths: ProxyHostPaths = PROXY_HOST_PATHS): string {
+  const challengeDir = `${paths.acme}${posix.dirname(HEALTH_PROBE.path)}`;
   if (paths.drain !== undefined) {
     return [
-      ...header("prepare", "directories for nginx.conf and the drain flag"),
+      ...header("prepare", "directories for nginx.conf, the drain flag and the backup freshness file"),
       `sudo install -d -m 0755 -o ${DEPLOY_USER} -g ${DEPLOY_USER} ${shellQuote(paths.confDir)} ${shellQuote(paths.drain)}`,
+      `sudo install -d -m 0755 ${shellQuote(paths.acme)} ${shellQuote(posix.dirname(challengeDir))} ${shellQuote(challengeDir)}`,
     ].join("\n");
   }
-  const challengeDir = `${paths.acme}${posix.dirname(HEALTH_PROBE.path)}`;
   const probe = `${paths.acme}${HEALTH_PROBE.path}`;
   return [
     ...header("prepare", "directories for nginx.conf, certificates and ACME challenges"),

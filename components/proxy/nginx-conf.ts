@@ -330,6 +330,8 @@ export function renderNginxConf(input: NginxConfInput): string {
 
   // hosts.api and hosts.app: each route's locations, and the health path straight to the api
   // replicas on a host that routes to them.
+  const webrootLocation = () =>
+    block("location ^~ /.well-known/acme-challenge/", [`root ${webroot};`, "default_type text/plain;", "try_files $uri =404;"]);
   const routedServer = (host: string, fallback: string) => {
     const routes = routesOfHost(input.routes ?? [], host, fallback);
     const used = [...new Set(routes.map((route) => route.service))];
@@ -344,6 +346,9 @@ export function renderNginxConf(input: NginxConfInput): string {
       ...(used.includes(API_SERVICE)
         ? [block(`location = ${healthPath}`, [...proxyToService(API_SERVICE, mode, false, forwardedProto), "access_log off;"]), ""]
         : []),
+      // Behind a load balancer no port-80 server serves the webroot: the backup freshness file
+      // the monitoring probes (hooks/schedule.ts BACKUP_PROBE) is served here instead.
+      ...(loadBalancer && host === input.hosts.api ? [webrootLocation(), ""] : []),
       ...routes.flatMap((route, index) =>
         routeLocations(route, index, { mode, burst: settings.burst, securityHeaders: serverHeaders, timeouts, forwardedProto }),
       ),
@@ -417,7 +422,7 @@ export function renderNginxConf(input: NginxConfInput): string {
         block("server", [
           `listen ${listenOn(httpPort)};`,
           `server_name ${hosts.join(" ")};`,
-          block("location ^~ /.well-known/acme-challenge/", [`root ${webroot};`, "default_type text/plain;", "try_files $uri =404;"]),
+          webrootLocation(),
           block("location /", [`return 301 ${redirectTarget};`]),
         ]),
         "# Requests for any other name are closed without an answer.",

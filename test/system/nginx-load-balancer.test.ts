@@ -192,6 +192,22 @@ describe("nginx behind a load balancer", () => {
     }
   };
 
+  test("serves the backup freshness file on hosts.api only, from the webroot the freshness check writes", async () => {
+    const probe = "/.well-known/acme-challenge/dropstack-backups";
+    for (const content of ["fresh 1700000000\n", `fresh ${Date.now()}\n`]) {
+      writeFileSync(join(site.webroot, probe), content);
+      const reply = await viaLoadBalancer(API_HOST, probe);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body, content);
+      for (const host of [APP_HOST, MONITORING_HOST]) {
+        const other = await viaLoadBalancer(host, probe);
+        assert.notEqual(other.body, content, `${host} does not serve the webroot`);
+      }
+    }
+    rmSync(join(site.webroot, probe));
+    assert.equal((await viaLoadBalancer(API_HOST, probe)).status, 404, "a missing file (stale backups) is a 404, as the probe expects");
+  });
+
   test("serves every host over plain HTTP on the HTTP port, with HSTS and the security headers; nothing listens with TLS", async () => {
     for (const [host, instance] of [
       [API_HOST, "api"],

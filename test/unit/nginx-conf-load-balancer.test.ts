@@ -108,7 +108,7 @@ for (const [versionLabel, nginxVersion] of VERSIONS) {
       const hosts = [input.hosts.api, input.hosts.app, input.hosts.monitoring].filter((h): h is string => h !== undefined);
       const groups = nginxVersion === "1.28.0";
 
-      it("serves every host on the HTTP port without TLS: no ssl directive, no http2, no ACME location, no redirect", () => {
+      it("serves every host on the HTTP port without TLS: no ssl directive, no http2, no redirect, the webroot on hosts.api only", () => {
         assert.deepEqual([...byName.keys()].sort(), ["_", "probe", ...hosts].sort());
         for (const host of hosts) assert.deepEqual(args(byName.get(host)!, "listen"), [httpPortOf(input)], host);
         assert.deepEqual(
@@ -116,7 +116,17 @@ for (const [versionLabel, nginxVersion] of VERSIONS) {
           [],
         );
         assert.ok(!directives.some((d) => d.name === "listen" && d.args.includes("ssl")));
-        assert.doesNotMatch(conf, /acme-challenge|return 301|ssl_reject_handshake/);
+        assert.doesNotMatch(conf, /return 301|ssl_reject_handshake/);
+        // The backup freshness file the monitoring probes through nginx (hooks/schedule.ts BACKUP_PROBE).
+        const webroot = directives.filter((d) => d.name === "location" && d.args.join(" ") === "^~ /.well-known/acme-challenge/");
+        assert.deepEqual(
+          webroot.map((d) => d.context.join()),
+          ["http,server"],
+        );
+        assert.deepEqual(
+          args(byName.get(input.hosts.api)!, "location").filter((a) => a.includes("acme")),
+          ["^~ /.well-known/acme-challenge/"],
+        );
       });
 
       it("takes the client from the last X-Forwarded-For address, for every server, with why it is safe", () => {
@@ -167,7 +177,15 @@ for (const [versionLabel, nginxVersion] of VERSIONS) {
             body.filter((d) => !(d.context.length === 2 && ["listen", "http2"].includes(d.name)) && !d.name.startsWith("ssl_"));
           const unproto = (body: NginxDirective[]) =>
             withoutHead(body).map((d) => ({ ...d, args: d.args.map((a) => (a === "https" ? "$scheme" : a)) }));
-          assert.deepEqual(unproto(byName.get(host)!), withoutHead(tlsServers.get(host)!), host);
+          // hosts.api's webroot location is the one addition (the TLS rendering serves it on port 80).
+          const withoutWebroot = (body: NginxDirective[]) =>
+            body.filter(
+              (d) =>
+                !d.context
+                  .concat(d.name === "location" ? [`location ${d.args.join(" ")}`] : [])
+                  .includes("location ^~ /.well-known/acme-challenge/"),
+            );
+          assert.deepEqual(withoutWebroot(unproto(byName.get(host)!)), withoutHead(tlsServers.get(host)!), host);
         }
       });
 

@@ -146,6 +146,17 @@ describe("prometheus.yml", () => {
     }
   });
 
+  test("behind a load balancer every TLS host is probed by its public name, where the load balancer's certificate is", () => {
+    for (const tlsHosts of [["api.example.com"], ["api.example.com", "app.example.com"], BASE.tlsHosts]) {
+      const settings = { ...BASE, tlsHosts, nginxContainer: "acme-production-nginx", certificatesAtLoadBalancer: true };
+      const job = jobsOf(settings, undefined).get(JOBS.certificates)!;
+      assert.deepEqual(
+        job.static_configs!.map((group) => probeOf(job, group)),
+        tlsHosts.map((host) => ({ target: `${host}:443`, module: certificateModule(host), instance: host })),
+      );
+    }
+  });
+
   test("the backup probe asks nginx's port 80 for the file, with the api host, expecting 200 and no redirect", () => {
     for (const backupProbe of [BASE.backupProbe, { host: "api.shop.example.org", path: "/.well-known/acme-challenge/backups-fresh" }]) {
       const settings = { ...BASE, backupProbe };

@@ -12,6 +12,7 @@ import { after, describe, it } from "node:test";
 import { LOAD_BALANCER_HEALTH_PATH } from "../../components/common/names";
 import {
   DRAIN_FLAG_HOST_PATH,
+  HEALTH_PROBE,
   LOAD_BALANCER_HOST_PATHS,
   NGINX_IMAGE,
   PROXY_HOST_PATHS,
@@ -32,6 +33,7 @@ import {
   renderLoadBalancerNginxEntrypoint,
   renderNginxEntrypoint,
 } from "../../components/proxy/render";
+import { ACME_WEBROOT } from "../../components/proxy/paths";
 
 const root = mkdtempSync(path.join(tmpdir(), "dropstack-proxy-lb-commands-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -64,6 +66,8 @@ describe("paths and mounts behind a load balancer", () => {
       [
         [PROXY_HOST_PATHS.confDir, path.posix.dirname(NGINX_CONF_PATH), true],
         ["/srv/proxy/drain", DRAIN_DIR, true],
+        // The backup freshness file nginx serves on hosts.api.
+        [PROXY_HOST_PATHS.acme, ACME_WEBROOT, true],
       ],
     );
     assert.equal(PROXY_HOST_PATHS.drain, undefined, "TLS mode mounts no drain flag");
@@ -95,14 +99,18 @@ describe("prepare behind a load balancer", () => {
   // sudo without the ownership flags: the deploy user does not exist here.
   const sudo = `sudo() { if [ "$1" = install ]; then shift; local args=(); while [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac; done; install "\${args[@]}"; else "$@"; fi; }`;
 
-  it("creates the config's and the drain flag's directories, both the deploy user's, and nothing for certificates", () => {
+  it("creates the config's and the drain flag's directories, both the deploy user's, the webroot, and nothing for certificates", () => {
     const paths = hostPaths();
     for (let run = 0; run < 2; run++) {
       const result = runRendered(renderPrepareCommand(paths), sudo);
       assert.equal(result.status, 0, `run ${run + 1} (it must be idempotent): ${result.stderr}`);
     }
     for (const dir of [paths.confDir, paths.drain!]) assert.equal((statSync(dir).mode & 0o777).toString(8), "755", dir);
-    for (const dir of [paths.certs, paths.acme, paths.letsencrypt]) assert.throws(() => statSync(dir), /ENOENT/, dir);
+    for (const dir of [paths.certs, paths.letsencrypt]) assert.throws(() => statSync(dir), /ENOENT/, dir);
+    // Where the backup freshness check writes the file nginx serves (hooks/schedule.ts BACKUP_PROBE).
+    const challengeDir = path.join(paths.acme, path.posix.dirname(HEALTH_PROBE.path));
+    assert.equal((statSync(challengeDir).mode & 0o777).toString(8), "755");
+    assert.throws(() => statSync(path.join(paths.acme, HEALTH_PROBE.path)), /ENOENT/, "the TLS healthcheck's probe file is not needed");
     assert.match(
       renderPrepareCommand(LOAD_BALANCER_HOST_PATHS),
       /^sudo install -d -m 0755 -o deploy -g deploy '\/srv\/proxy\/conf' '\/srv\/proxy\/drain'$/m,
@@ -119,7 +127,8 @@ describe("prepare behind a load balancer", () => {
     assert.equal(result.status, 0, result.stderr);
     const call = readFileSync(calls, "utf8");
     assert.match(call, new RegExp(`-v ${paths.drain}:${DRAIN_DIR}:ro `));
-    assert.doesNotMatch(call, /certs|acme/);
+    assert.match(call, new RegExp(`-v ${paths.acme}:${ACME_WEBROOT}:ro `));
+    assert.doesNotMatch(call, /certs/);
     assert.equal(readFileSync(nginxConfHostPath(paths), "utf8"), "events {}\n");
   });
 });

@@ -15,6 +15,7 @@ import { HEALTH_PROBE } from "../../components/proxy/commands";
 import {
   ACME_WEBROOT,
   CERT_DIR,
+  DRAIN_DIR,
   HTTP2_DIRECTIVE_SINCE,
   NGINX_PROBE_PORT,
   UPSTREAM_RESOLVE_SINCE,
@@ -158,6 +159,8 @@ export interface LocalNginxCopy {
   webroot: string;
   httpPort: number;
   httpsPort: number;
+  /** Behind a load balancer: nginx's own loopback probe port, and the drain flag's directory. */
+  loadBalancer?: { probePort: number; drainDir: string };
   /** The names its servers answer, each with a placeholder certificate. */
   hosts: string[];
   text: string;
@@ -190,6 +193,11 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   const httpPort = await freePort();
   const httpsPort = await freePort();
   const httpsServers = (emitted.match(/listen 443 ssl/g) ?? []).length;
+  // Rendered for a load balancer, nginx listens with TLS nowhere: every server is on port 80,
+  // beside its loopback probe port, and the drain flag's directory is the container's.
+  const loadBalanced = httpsServers === 0;
+  const loadBalancer = loadBalanced ? { probePort: await freePort(), drainDir: join(dir, "drain") } : undefined;
+  if (loadBalancer) mkdirSync(loadBalancer.drainDir);
 
   let text = emitted;
   text = replaceCounted(text, /^user nginx;\n/m, "", 1);
@@ -202,9 +210,14 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
     `http {\n${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `    ${k}_temp_path ${dir}/${k};\n`).join("")}`,
     1,
   );
-  text = replaceCounted(text, `${CERT_DIR}/`, `${certDir}/`);
+  if (loadBalancer) {
+    text = replaceCounted(text, `listen 127.0.0.1:${NGINX_PROBE_PORT};`, `listen 127.0.0.1:${loadBalancer.probePort};`, 1);
+    text = replaceCounted(text, `${DRAIN_DIR}/`, `${loadBalancer.drainDir}/`, 1);
+  } else text = replaceCounted(text, `${CERT_DIR}/`, `${certDir}/`);
   text = replaceCounted(text, `root ${ACME_WEBROOT};`, `root ${webroot};`, 1);
-  text = replaceCounted(text, /listen 80( |;)/g, `listen 127.0.0.1:${httpPort}$1`, 2);
+  // With TLS, the redirect and the refusal; behind a load balancer, the refusal and every host.
+  const httpServers = loadBalanced ? (emitted.match(/listen 80( |;)/g) ?? []).length : 2;
+  text = replaceCounted(text, /listen 80( |;)/g, `listen 127.0.0.1:${httpPort}$1`, httpServers);
   text = nginxVersionAtLeast(localVersion, HTTP2_DIRECTIVE_SINCE)
     ? replaceCounted(text, /listen 443 ssl( default_server)?;/g, `listen 127.0.0.1:${httpsPort} ssl$1;`, httpsServers)
     : replaceCounted(
@@ -221,7 +234,7 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   }
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, text);
-  return { dir, confPath, certDir, webroot, httpPort, httpsPort, hosts, text };
+  return { dir, confPath, certDir, webroot, httpPort, httpsPort, ...(loadBalancer ? { loadBalancer } : {}), hosts, text };
 }
 
 export interface RunningNginx {
