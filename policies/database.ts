@@ -18,10 +18,9 @@ const REPLICA_TYPE = "digitalocean:index/databaseReplica:DatabaseReplica";
 
 export const databaseClusterProtected: ResourceValidationPolicy = {
   name: "database-cluster-protected",
-  description: "The managed PostgreSQL cluster holds the app's data: it must be protected from deletion and replacement.",
-  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (cluster, args, reportViolation) => {
-    // Managed Valkey holds a cache, which the app survives losing: not the app's data.
-    if (!isPostgres(cluster)) return;
+  description:
+    "The managed PostgreSQL cluster holds the app's data, and managed Valkey what the app's broker queues: each must be protected from deletion and replacement.",
+  validateResource: validateResourceOfType(digitalocean.DatabaseCluster, (_cluster, args, reportViolation) => {
     if (!args.opts.protect)
       reportViolation("set `protect: true` on the database cluster so `pulumi destroy` or a replace cannot delete the data");
   }),

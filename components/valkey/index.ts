@@ -37,7 +37,7 @@ export function valkeyClusterName(name: string): string {
 }
 
 export class Valkey extends pulumi.ComponentResource {
-  /** Not protected: it holds a cache, which the app must survive losing. */
+  /** Protected: besides the cache it holds what a Celery-style broker queues, which a new cluster would not have. */
   readonly cluster: digitalocean.DatabaseCluster;
   readonly config: digitalocean.DatabaseValkeyConfig;
   readonly firewall: digitalocean.DatabaseFirewall;
@@ -68,7 +68,7 @@ export class Valkey extends pulumi.ComponentResource {
         ...(args.maintenance ? { maintenanceWindows: [maintenanceWindow(args.maintenance.day, args.maintenance.hour)] } : {}),
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, protect: true },
     );
 
     this.config = new digitalocean.DatabaseValkeyConfig(

@@ -63,7 +63,8 @@ function inputError(text: string): string {
  * so a reason cut short (a lost half of a long sentence) is a regression like a lost type.
  */
 const REASONS: Record<string, string> = {
-  "digitalocean:index/databaseCluster:DatabaseCluster": "holds the application's PostgreSQL data; a new cluster starts empty",
+  "digitalocean:index/databaseCluster:DatabaseCluster":
+    "holds the application's PostgreSQL data (or, past one droplet, Valkey's cache and queued jobs); a new cluster starts empty",
   "digitalocean:index/databaseDb:DatabaseDb": "dropping the logical database drops every table in it",
   "postgresql:index/database:Database": "dropping the logical database drops every table in it",
   "postgresql:index/role:Role":

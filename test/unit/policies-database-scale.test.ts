@@ -31,10 +31,12 @@ const valkey = {
 };
 
 describe("database policies on the Valkey cluster", () => {
-  it("need not protect it, nor run PostgreSQL's versions: it holds a cache", async () => {
+  it("want it protected, as PostgreSQL's (a broker's queued jobs live there), but not PostgreSQL's versions", async () => {
     for (const version of ["7", "8", "9"]) {
-      assert.deepEqual(await resourceViolations(databaseClusterProtected, { type: CLUSTER, props: { ...valkey, version } }), []);
-      assert.deepEqual(await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props: { ...valkey, version } }), []);
+      const props = { ...valkey, version };
+      assert.equal((await resourceViolations(databaseClusterProtected, { type: CLUSTER, props })).length, 1, version);
+      assert.deepEqual(await resourceViolations(databaseClusterProtected, { type: CLUSTER, props, protect: true }), []);
+      assert.deepEqual(await resourceViolations(databaseClusterSupportedVersion, { type: CLUSTER, props }), []);
     }
   });
 

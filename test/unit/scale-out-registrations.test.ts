@@ -87,6 +87,7 @@ describe("scale-out (examples/Pulumi.production-scaled.yaml, mocks)", () => {
     assert.equal(graph.ofType(CONTAINER).filter((c) => c.name.endsWith("-redis")).length, 0, "no droplet runs its own cache");
     const valkey = graph.ofType("digitalocean:index/databaseCluster:DatabaseCluster").filter((c) => c.inputs.engine === "valkey");
     assert.equal(valkey.length, 1);
+    assert.equal(valkey[0].protect, true, "protected: a broker's queued jobs live there too");
     const api = graph.ofType(CONTAINER).filter((c) => /-api-\d+$/.test(c.name));
     for (const replica of api) {
       assert.ok(replica.secretInputs.includes("envs"), `${replica.name}: the environment is secret`);

@@ -25,7 +25,7 @@ const ARGS: ValkeyArgs = {
 const valkey = (name: string, overrides: Partial<ValkeyArgs> = {}) => new Valkey(name, { ...ARGS, ...overrides });
 
 describe("Valkey resources", () => {
-  it("runs an unprotected valkey cluster of the configured version, size and nodes in the VPC, named after the stack", async () => {
+  it("runs a valkey cluster of the configured version, size and nodes in the VPC, named after the stack", async () => {
     for (const [name, overrides] of [
       ["dropstack-production", {}],
       ["acme-staging", { region: "nyc3", size: "db-s-1vcpu-1gb", nodes: 1, version: "9", tags: undefined }],

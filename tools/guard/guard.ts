@@ -71,7 +71,7 @@ export interface ProtectedResourcePackage {
 export const PROTECTED_RESOURCE_TYPES: readonly ProtectedResourceType[] = [
   {
     type: "digitalocean:index/databaseCluster:DatabaseCluster",
-    why: "holds the application's PostgreSQL data; a new cluster starts empty",
+    why: "holds the application's PostgreSQL data (or, past one droplet, Valkey's cache and queued jobs); a new cluster starts empty",
   },
   {
     type: "digitalocean:index/databaseDb:DatabaseDb",
