@@ -13,6 +13,7 @@ import type { Registration } from "../../tools/check/graph";
 import { runCheck } from "../support/check";
 import { typeOf } from "../support/policy";
 import { ROOT, runStack } from "../support/program";
+import { registration } from "../support/registration";
 import {
   CLUSTER,
   DROPLET,
@@ -44,33 +45,13 @@ const UNSAFE: ScaleEditName[] = [
 ];
 
 /** A dropstack component at the top of the stack, as index.ts makes them. */
-const component = (type: string, name: string): Registration => ({
-  ...blank(`dropstack:index:${type}`, name, `${URN_PREFIX}pulumi:pulumi:Stack$dropstack:index:${type}::${name}`),
-  custom: false,
-  parent: STACK_URN,
-});
-
-function blank(type: string, name: string, urn: string): Registration {
-  return {
-    urn,
+const component = (type: string, name: string): Registration =>
+  registration(`dropstack:index:${type}`, name, {
+    urn: `${URN_PREFIX}pulumi:pulumi:Stack$dropstack:index:${type}::${name}`,
     id: "",
-    type,
-    name,
-    custom: true,
-    protect: false,
-    dependencies: [],
-    propertyDependencies: {},
-    deleteBeforeReplace: false,
-    deleteBeforeReplaceDefined: false,
-    ignoreChanges: [],
-    replaceOnChanges: [],
-    additionalSecretOutputs: [],
-    wireInputs: {},
-    inputs: {},
-    secretInputs: [],
-    outputs: {},
-  };
-}
+    custom: false,
+    parent: STACK_URN,
+  });
 
 /** A registration with these inputs, as the engine hands a resource in a preview that creates or changes it. */
 const withInputs = (r: Registration, props: Record<string, unknown>): Registration => ({
@@ -142,7 +123,7 @@ function scaledRegistrations(program: Registration[], edits: ScaleEditName[]): R
     ...(stack.loadBalancer
       ? [
           {
-            ...withInputs(blank(LOAD_BALANCER, stack.loadBalancer.name, loadBalancerUrn), stack.loadBalancer.props),
+            ...withInputs(registration(LOAD_BALANCER, stack.loadBalancer.name, { urn: loadBalancerUrn, id: "" }), stack.loadBalancer.props),
             version: primary.version,
           },
         ]
