@@ -15,18 +15,12 @@ import {
   databaseClusterSupportedVersion,
   databaseFirewallNoPublicSources,
 } from "../../policies/database";
+import { goodCluster } from "../support/database-cluster";
 import { FakeResource, resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const CLUSTER = typeOf(digitalocean.DatabaseCluster);
 const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
 
-const goodCluster = {
-  engine: "pg",
-  version: "16",
-  nodeCount: 2,
-  privateNetworkUuid: "vpc-1",
-  maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
-};
 const cluster = (props: Record<string, unknown>) => ({ type: CLUSTER, name: "pg", props: { ...goodCluster, ...props } });
 
 describe("database-cluster-supported-version messages", () => {

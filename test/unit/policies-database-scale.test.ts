@@ -14,21 +14,14 @@ import {
   databaseClusterProtected,
   databaseClusterSupportedVersion,
 } from "../../policies/database";
+import { goodCluster } from "../support/database-cluster";
 import { resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const CLUSTER = typeOf(digitalocean.DatabaseCluster);
 const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
 const REPLICA = typeOf(digitalocean.DatabaseReplica);
 
-const valkey = {
-  engine: "valkey",
-  version: "8",
-  nodeCount: 2,
-  size: "db-s-1vcpu-2gb",
-  region: "fra1",
-  privateNetworkUuid: "vpc-1",
-  maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
-};
+const valkey = { ...goodCluster, engine: "valkey", version: "8", size: "db-s-1vcpu-2gb" };
 
 describe("database policies on the Valkey cluster", () => {
   it("want it protected, as PostgreSQL's (a broker's queued jobs live there), but not PostgreSQL's versions", async () => {
@@ -84,7 +77,7 @@ describe("database policies on the Valkey cluster", () => {
 });
 
 describe("policy database-cluster-has-firewall on read replicas", () => {
-  const cluster = { type: CLUSTER, name: "pg", props: { ...valkey, engine: "pg", version: "16" }, protect: true };
+  const cluster = { type: CLUSTER, name: "pg", props: goodCluster, protect: true };
   const clusterFirewall = { type: FIREWALL, name: "pg-fw", props: { clusterId: "1", rules: [] }, dependsOn: ["pg"] };
   const replicas = ["pg-replica-1", "pg-replica-2", "pg-replica-3"].map((name) => ({
     type: REPLICA,

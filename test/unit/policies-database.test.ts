@@ -12,20 +12,11 @@ import {
   databaseFirewallNoPublicSources,
 } from "../../policies/database";
 import { trustedSources } from "../../components/database/settings";
+import { goodCluster } from "../support/database-cluster";
 import { resourceViolations, stackViolations, typeOf } from "../support/policy";
 
 const CLUSTER = typeOf(digitalocean.DatabaseCluster);
 const FIREWALL = typeOf(digitalocean.DatabaseFirewall);
-
-const goodCluster = {
-  engine: "pg",
-  version: "16",
-  nodeCount: 2,
-  size: "db-s-2vcpu-4gb",
-  region: "fra1",
-  privateNetworkUuid: "vpc-1",
-  maintenanceWindows: [{ day: "sunday", hour: "03:00:00" }],
-};
 
 describe("policy database-cluster-protected", () => {
   it("flags an unprotected cluster", async () => {
