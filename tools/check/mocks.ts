@@ -14,6 +14,47 @@ const MOCK_HOST_KEY_PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyFo
 const MOCK_HOST_KEY_PRIVATE =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-host-key-for-offline-checks-only\n-----END OPENSSH PRIVATE KEY-----\n";
 
+/** How a managed database is reached; its hosts are named after the resource. */
+interface DatabaseLogin {
+  scheme: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** What follows the port in its URIs. */
+  uriTail: string;
+}
+
+/** A managed database's connection outputs: its public and its private (`private-`) host. */
+function databaseConnection(n: string, login: DatabaseLogin): State {
+  const { scheme, port, user, password, database, uriTail } = login;
+  const host = `${n}.db.example.com`;
+  const privateHost = `private-${n}.db.example.com`;
+  const uri = (at: string) => `${scheme}://${user}:${password}@${at}:${port}${uriTail}`;
+  return { host, privateHost, port, user, password, database, uri: uri(host), privateUri: uri(privateHost) };
+}
+
+const postgresConnection = (n: string) =>
+  databaseConnection(n, {
+    scheme: "postgresql",
+    port: 25060,
+    user: "doadmin",
+    password: `mock-admin-password-${n}`,
+    database: "defaultdb",
+    uriTail: "/defaultdb?sslmode=require",
+  });
+
+// DigitalOcean's Valkey: user `default`, TLS on 25061 (its connect how-to).
+const valkeyConnection = (n: string) =>
+  databaseConnection(n, {
+    scheme: "rediss",
+    port: 25061,
+    user: "default",
+    password: `mock-valkey-password-${n}`,
+    database: "",
+    uriTail: "",
+  });
+
 /** Computed outputs per resource type; everything else echoes its inputs. */
 export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   // Behind a load balancer, droplet n (named <stack>-<n>-droplet) gets addresses of its own.
@@ -42,47 +83,17 @@ export const MOCK_OUTPUTS: Record<string, OutputsFor> = {
   "digitalocean:index/volume:Volume": (_n, _i, id) => ({ volumeUrn: `do:volume:${id}` }),
   "digitalocean:index/domain:Domain": (_n, i) => ({ domainUrn: `do:domain:${String(i.name)}` }),
   "digitalocean:index/vpc:Vpc": (_n, _i, id) => ({ ipRange: "10.110.0.0/20", vpcUrn: `do:vpc:${id}` }),
-  "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) =>
-    i.engine === "valkey"
-      ? {
-          // DigitalOcean's Valkey: user `default`, TLS on 25061 (its connect how-to).
-          host: `${n}.db.example.com`,
-          privateHost: `private-${n}.db.example.com`,
-          port: 25061,
-          user: "default",
-          password: `mock-valkey-password-${n}`,
-          database: "",
-          uri: `rediss://default:mock-valkey-password-${n}@${n}.db.example.com:25061`,
-          privateUri: `rediss://default:mock-valkey-password-${n}@private-${n}.db.example.com:25061`,
-          clusterUrn: `do:dbaas:${id}`,
-          version: i.version,
-          metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
-        }
-      : {
-          host: `${n}.db.example.com`,
-          privateHost: `private-${n}.db.example.com`,
-          port: 25060,
-          user: "doadmin",
-          password: `mock-admin-password-${n}`,
-          database: "defaultdb",
-          uri: `postgresql://doadmin:mock-admin-password-${n}@${n}.db.example.com:25060/defaultdb?sslmode=require`,
-          privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
-          clusterUrn: `do:dbaas:${id}`,
-          version: i.version,
-          // DigitalOcean's Prometheus endpoint per node (the provider's metrics_endpoints).
-          metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
-        },
+  "digitalocean:index/databaseCluster:DatabaseCluster": (n, i, id) => ({
+    ...(i.engine === "valkey" ? valkeyConnection(n) : postgresConnection(n)),
+    clusterUrn: `do:dbaas:${id}`,
+    version: i.version,
+    // DigitalOcean's Prometheus endpoint per node (the provider's metrics_endpoints).
+    metricsEndpoints: [`https://${n}.db.example.com:9273/metrics`],
+  }),
   // A read-only replica: a host of its own, the primary's port and admin user.
   "digitalocean:index/databaseReplica:DatabaseReplica": (n, _i, id) => ({
     uuid: `mock-replica-uuid-${id}`,
-    host: `${n}.db.example.com`,
-    privateHost: `private-${n}.db.example.com`,
-    port: 25060,
-    user: "doadmin",
-    password: `mock-admin-password-${n}`,
-    database: "defaultdb",
-    uri: `postgresql://doadmin:mock-admin-password-${n}@${n}.db.example.com:25060/defaultdb?sslmode=require`,
-    privateUri: `postgresql://doadmin:mock-admin-password-${n}@private-${n}.db.example.com:25060/defaultdb?sslmode=require`,
+    ...postgresConnection(n),
   }),
   "digitalocean:index/databaseUser:DatabaseUser": (n) => ({ password: `mock-${n}-password`.padEnd(32, "x"), role: "normal" }),
   "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool": (n, i) => ({
