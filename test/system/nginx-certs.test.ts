@@ -4,7 +4,6 @@
 // nginx entrypoint reloading a real nginx when the certificate changes.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -21,6 +20,7 @@ import {
   prepareNginxSite,
   requireNginxTools,
   sleep,
+  startEntrypoint,
   startLoopbackDns,
   waitForPort,
   waitForWorkersGone,
@@ -219,22 +219,11 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       entrypoint,
       renderNginxEntrypoint({ domains: [API_HOST], confPath: site.confPath, certDir, checkIntervalSeconds: 1, certWaitSeconds: 30 }),
     );
-    const pidFile = join(site.dir, "entrypoint.pid");
-    // The shell records its pid and execs the script, so the signal below reaches the
-    // script itself rather than runuser.
-    const argv = asUnprivileged(["sh", "-c", `echo $$ > ${pidFile}; exec sh ${entrypoint}`]);
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      const nginxPid = join(site.dir, "nginx.pid");
-      if (existsSync(nginxPid)) run(["kill", "-KILL", readFileSync(nginxPid, "utf8").trim()]);
-    });
+    const running = startEntrypoint(site.dir, entrypoint, env);
+    cleanups.push(running.kill);
 
     await sleep(1500);
-    assert.equal(child.exitCode, null, stderr);
+    assert.equal(running.child.exitCode, null, running.stderr());
     await assert.rejects(waitForPort(site.httpsPort, "127.0.0.1", 100), "nginx must not start without a certificate");
 
     const certbot = join(site.dir, "certbot.sh");
@@ -292,8 +281,8 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
       await sleep(200);
       served = await servedFingerprint(site.httpsPort, API_HOST);
     }
-    assert.equal(served, issued, `nginx still serves the placeholder: ${stderr}`);
-    assert.match(stderr, /certificates or config changed: nginx reloaded/);
+    assert.equal(served, issued, `nginx still serves the placeholder: ${running.stderr()}`);
+    assert.match(running.stderr(), /certificates or config changed: nginx reloaded/);
     await waitForWorkersGone(workersBefore);
 
     // A new config on the (bind-mounted) path is applied the same way; a broken one is not.
@@ -317,13 +306,13 @@ describe("nginx-entrypoint.sh with a real nginx", () => {
     for (let request = 0; request < 5; request++) assert.equal(await frameOptions(), "SAMEORIGIN");
     writeFileSync(site.confPath, `${conf}\nunknown_directive on;\n`);
     const rejectedDeadline = Date.now() + 60_000;
-    while (!/nginx -t rejects them/.test(stderr) && Date.now() < rejectedDeadline) await sleep(200);
-    assert.match(stderr, /nginx -t rejects them/);
+    while (!/nginx -t rejects them/.test(running.stderr()) && Date.now() < rejectedDeadline) await sleep(200);
+    assert.match(running.stderr(), /nginx -t rejects them/);
     assert.equal(await frameOptions(), "SAMEORIGIN", "the running config stays when the new one is broken");
 
-    process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
-    assert.equal(await exit, 0, stderr);
+    running.terminate();
+    assert.equal(await running.exit, 0, running.stderr());
     await assert.rejects(waitForPort(site.httpsPort, "127.0.0.1", 200), "nginx is gone after the entrypoint exits");
-    assert.match(stderr, /nginx exited with status 0/);
+    assert.match(running.stderr(), /nginx exited with status 0/);
   });
 });

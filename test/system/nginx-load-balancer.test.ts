@@ -8,7 +8,6 @@
 // entrypoint run for real against it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
@@ -28,6 +27,7 @@ import {
   requireNginxTools,
   sleep,
   startEchoBackend,
+  startEntrypoint,
   startLoopbackDns,
   startNginx,
   testNginxConf,
@@ -37,7 +37,7 @@ import {
   type Reply,
   type RunningNginx,
 } from "../../tools/lib/nginx-harness";
-import { asUnprivileged, makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
+import { makeTempDir, requireTools, run, runAsync } from "../../tools/lib/system";
 
 const required = requireTools([
   { command: "shellcheck", debianPackage: "shellcheck" },
@@ -440,21 +440,8 @@ describe("nginx-lb-entrypoint.sh with a real nginx", () => {
     symlinkSync(tools.nginx, join(bin, "nginx"));
     const entrypoint = join(site.dir, "entrypoint.sh");
     writeFileSync(entrypoint, renderLoadBalancerNginxEntrypoint({ confPath: site.confPath, checkIntervalSeconds: 1 }));
-    const pidFile = join(site.dir, "entrypoint.pid");
-    // The shell records its pid and execs the script, so the signal below reaches the script itself.
-    const argv = asUnprivileged(["sh", "-c", `echo $$ > ${pidFile}; exec sh ${entrypoint}`]);
-    const child = spawn(argv[0], argv.slice(1), {
-      env: { ...process.env, PATH: `${bin}:${SCRIPT_PATH}` },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    cleanups.push(() => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      const nginxPid = join(site.dir, "nginx.pid");
-      if (existsSync(nginxPid)) run(["kill", "-KILL", readFileSync(nginxPid, "utf8").trim()]);
-    });
+    const running = startEntrypoint(site.dir, entrypoint, { ...process.env, PATH: `${bin}:${SCRIPT_PATH}` });
+    cleanups.push(running.kill);
 
     await waitForPort(site.httpPort, "127.0.0.1", 10_000);
     await waitForPort(site.input.listen!.probePort!, "127.0.0.1", 10_000);
@@ -467,18 +454,18 @@ describe("nginx-lb-entrypoint.sh with a real nginx", () => {
     writeFileSync(site.confPath, conf.replace('X-Frame-Options "DENY"', 'X-Frame-Options "SAMEORIGIN"'));
     const deadline = Date.now() + 60_000;
     while ((await frameOptions()) !== "SAMEORIGIN" && Date.now() < deadline) await sleep(200);
-    assert.equal(await frameOptions(), "SAMEORIGIN", stderr);
-    assert.match(stderr, /config changed: nginx reloaded/);
+    assert.equal(await frameOptions(), "SAMEORIGIN", running.stderr());
+    assert.match(running.stderr(), /config changed: nginx reloaded/);
 
     writeFileSync(site.confPath, `${conf}\nunknown_directive on;\n`);
     const rejectedDeadline = Date.now() + 60_000;
-    while (!/nginx -t rejects it/.test(stderr) && Date.now() < rejectedDeadline) await sleep(200);
-    assert.match(stderr, /nginx -t rejects it; still serving the previous one/);
+    while (!/nginx -t rejects it/.test(running.stderr()) && Date.now() < rejectedDeadline) await sleep(200);
+    assert.match(running.stderr(), /nginx -t rejects it; still serving the previous one/);
     assert.equal(await frameOptions(), "SAMEORIGIN", "the running config stays when the new one is broken");
 
-    process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
-    assert.equal(await exit, 0, stderr);
+    running.terminate();
+    assert.equal(await running.exit, 0, running.stderr());
     await assert.rejects(waitForPort(site.httpPort, "127.0.0.1", 200), "nginx is gone after the entrypoint exits");
-    assert.match(stderr, /nginx exited with status 0/);
+    assert.match(running.stderr(), /nginx exited with status 0/);
   });
 });

@@ -340,6 +340,44 @@ export async function startNginx(nginx: string, site: NginxSite): Promise<Runnin
   };
 }
 
+export interface RunningEntrypoint {
+  child: ChildProcess;
+  /** What the entrypoint has written to stderr so far. */
+  stderr: () => string;
+  /** Its exit status, once it exits. */
+  exit: Promise<number | null>;
+  /** SIGTERM to the script itself, as `docker stop` sends it. */
+  terminate: () => void;
+  /** Kills the script, if it still runs, and the nginx it started (for a test's cleanup). */
+  kill: () => void;
+}
+
+/**
+ * Runs a rendered nginx entrypoint, written to `entrypoint` in `dir`, with sh as the
+ * unprivileged user; the nginx it starts writes its pid to `dir`/nginx.pid.
+ */
+export function startEntrypoint(dir: string, entrypoint: string, env: NodeJS.ProcessEnv): RunningEntrypoint {
+  const pidFile = join(dir, "entrypoint.pid");
+  // The shell records its pid and execs the script, so a signal to that pid reaches the
+  // script itself rather than runuser.
+  const argv = asUnprivileged(["sh", "-c", `echo $$ > ${pidFile}; exec sh ${entrypoint}`]);
+  const child = spawn(argv[0], argv.slice(1), { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => stderr,
+    exit,
+    terminate: () => process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM"),
+    kill: () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      const nginxPid = join(dir, "nginx.pid");
+      if (existsSync(nginxPid)) run(["kill", "-KILL", readFileSync(nginxPid, "utf8").trim()]);
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // A DNS server for one job: answer A queries for the names it holds, the way Docker's
 // embedded DNS answers for a network alias with one address per running container.
