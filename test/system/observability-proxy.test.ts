@@ -17,9 +17,11 @@ import {
   APP_ALIAS,
   APP_HOST,
   FRONTEND_ALIAS,
+  burst,
   freeUpstreamPort,
   httpRequest,
   httpsRequest,
+  listenOn,
   localNginxCopy,
   localNginxVersion,
   prepareNginxSite,
@@ -145,18 +147,7 @@ async function startFakeGrafana(address: string, port: number): Promise<FakeGraf
     socket.write(Buffer.concat([Buffer.from([0x81, LIVE_MESSAGE.length]), Buffer.from(LIVE_MESSAGE)]));
     socket.end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () => resolve());
-  });
-  return {
-    seen,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { seen, close: await listenOn(server, address, port) };
 }
 
 /**
@@ -376,10 +367,7 @@ describe("nginx serving Grafana at the monitoring host", () => {
       ["/api/live/ws", "127.0.4.2"],
       ["/health", "127.0.4.3"],
     ]) {
-      const start = Date.now();
-      const statuses = await Promise.all(Array.from({ length: 30 }, async () => (await monitoring(path, { localAddress })).status));
-      const refilled = Math.ceil(((Date.now() - start) / 1000) * 5);
-      const passed = statuses.filter((s) => s === 200).length;
+      const { statuses, passed, refilled } = await burst(30, 5, () => monitoring(path, { localAddress }));
       assert.ok(passed >= 11 && passed <= 11 + refilled, `${path}: passed ${passed} (${refilled} refilled): ${statuses.join(",")}`);
       assert.deepEqual(
         statuses.filter((s) => s !== 200 && s !== 429),

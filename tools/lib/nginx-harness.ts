@@ -517,6 +517,35 @@ function send(request: typeof http.request, options: RequestOptions, tls: Record
   });
 }
 
+/** Starts `server` on `address:port`; the answer closes it, cutting the connections it holds open. */
+export async function listenOn(server: http.Server, address: string, port: number): Promise<() => Promise<void>> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => resolve());
+  });
+  return () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+}
+
+/**
+ * Sends `count` requests at once, so they meet nginx's rate-limit bucket together however slow
+ * the machine is: their statuses, how many got 200, and how many requests the bucket refilled
+ * at `ratePerSecond` while they were answered.
+ */
+export async function burst(
+  count: number,
+  ratePerSecond: number,
+  makeRequest: () => Promise<{ status: number }>,
+): Promise<{ statuses: number[]; passed: number; refilled: number }> {
+  const start = Date.now();
+  const statuses = await Promise.all(Array.from({ length: count }, async () => (await makeRequest()).status));
+  const refilled = Math.ceil(((Date.now() - start) / 1000) * ratePerSecond);
+  return { statuses, passed: statuses.filter((s) => s === 200).length, refilled };
+}
+
 // ---------------------------------------------------------------------------------------
 // An app replica for the tests: echoes what reached it, so tests see nginx's headers.
 
@@ -537,18 +566,11 @@ export async function startEchoBackend(address: string, port: number, name: stri
       res.end(JSON.stringify({ instance: name, method: req.method, url: req.url, headers: req.headers, bodyBytes: bytes }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () => resolve());
-  });
+  const close = await listenOn(server, address, port);
   return {
     address,
     requests: () => count,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
@@ -606,18 +628,11 @@ export async function startStaticBackend(address: string, port: number, root: st
     res.setHeader("content-length", body.length);
     res.end(req.method === "HEAD" ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () => resolve());
-  });
+  const close = await listenOn(server, address, port);
   return {
     address,
     seen: () => [...seen],
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
