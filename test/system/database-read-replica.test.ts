@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { RoleKind, privilegeModel, renderGrantSql, renderRoleSql } from "../../components/database/privileges";
 import { connectionUri } from "../../components/database/settings";
 import { PostgresServer, startPostgres } from "../../tools/lib/postgres";
-import { asUnprivileged, requireTools, run, scopedTempDirs } from "../../tools/lib/system";
+import { requireTools, run, scopedTempDirs, writeSelfSignedCertificate } from "../../tools/lib/system";
 import { PRIMARY_SETTINGS, Standby, startStandby } from "../support/standby";
 
 const DATABASE = "app";
@@ -83,29 +83,9 @@ describe("the readonly role on a streaming read replica", () => {
   before(async () => {
     psqlPath = requireTools([{ command: "psql", debianPackage: "postgresql-client" }]).psql;
     // TLS as on a managed cluster: the URLs say sslmode=require. The key belongs to the server's user.
-    const { openssl } = requireTools([{ command: "openssl", debianPackage: "openssl" }]);
     const tlsDir = tempDir("replica-tls");
     const [certFile, keyFile] = [join(tlsDir, "server.crt"), join(tlsDir, "server.key")];
-    const made = run(
-      asUnprivileged([
-        openssl,
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        keyFile,
-        "-out",
-        certFile,
-      ]),
-      { cwd: tlsDir },
-    );
-    assert.equal(made.status, 0, made.stderr);
+    writeSelfSignedCertificate({ certFile, keyFile, subject: "/CN=127.0.0.1", days: 2, unprivileged: true });
     chmodSync(keyFile, 0o600);
 
     primary = await startPostgres({ settings: { ...PRIMARY_SETTINGS, ssl: "on", ssl_cert_file: certFile, ssl_key_file: keyFile } });

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createServer } from "node:net";
 
 export interface RequiredTool {
@@ -91,6 +91,8 @@ export function run(argv: string[], options: { input?: string; env?: NodeJS.Proc
 /**
  * A throwaway self-signed certificate and its unencrypted RSA key, written to `certFile` and
  * `keyFile` (openssl req -x509). `extensions` are -addext values, e.g. `subjectAltName=DNS:x`.
+ * `unprivileged`: written by the unprivileged user (asUnprivileged), so that a server running
+ * as that user owns its key, as PostgreSQL requires.
  */
 export function writeSelfSignedCertificate(options: {
   certFile: string;
@@ -98,9 +100,10 @@ export function writeSelfSignedCertificate(options: {
   subject: string;
   days: number;
   extensions?: string[];
+  unprivileged?: boolean;
 }): void {
   const { openssl } = requireTools([{ command: "openssl", debianPackage: "openssl" }]);
-  const made = run([
+  const argv = [
     openssl,
     "req",
     "-x509",
@@ -116,7 +119,8 @@ export function writeSelfSignedCertificate(options: {
     options.keyFile,
     "-out",
     options.certFile,
-  ]);
+  ];
+  const made = options.unprivileged ? run(asUnprivileged(argv), { cwd: dirname(options.keyFile) }) : run(argv);
   if (made.status !== 0) throw new Error(`openssl req -x509 (${options.subject}): ${made.stderr}`);
 }
 
