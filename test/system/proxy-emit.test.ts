@@ -19,34 +19,16 @@ import {
   httpRequest,
   httpsRequest,
   localNginxCopy,
+  localNginxSite,
   localNginxVersion,
   requireNginxTools,
   startNginx,
   testNginxConf,
   type LocalNginxCopy,
-  type NginxSite,
   type RunningNginx,
 } from "../../tools/lib/nginx-harness";
 
 const tools = { ...requireNginxTools(), busybox: requireTools([{ command: "busybox", debianPackage: "busybox" }]).busybox };
-
-function asSite(local: LocalNginxCopy): NginxSite {
-  return {
-    dir: local.dir,
-    certDir: local.certDir,
-    webroot: local.webroot,
-    staticRoot: join(local.dir, "static"),
-    httpPort: local.httpPort,
-    httpsPort: local.httpsPort,
-    confPath: local.confPath,
-    input: {
-      hosts: { api: "unused.example" },
-      upstream: { alias: "api", port: 8000 },
-      hsts: false,
-      runtime: { pidFile: join(local.dir, "nginx.pid"), errorLog: join(local.dir, "error.log") },
-    },
-  };
-}
 
 /** The container healthcheck's argv, with busybox's wget (the Alpine image's) and the local port. */
 function runHealthcheck(host: string, port: number) {
@@ -99,7 +81,7 @@ for (const stack of ["production", "staging"] as const) {
     });
 
     test("served, it passes the container's healthcheck and answers HTTPS for every host", async () => {
-      nginx = await startNginx(tools.nginx, asSite(local));
+      nginx = await startNginx(tools.nginx, localNginxSite(local));
       const healthy = runHealthcheck(hosts.api, local.httpPort);
       assert.equal(healthy.status, 0, `healthcheck failed: ${healthy.stderr}`);
       assert.notEqual(runHealthcheck("unknown.example.org", local.httpPort).status, 0, "a name nginx does not serve is not healthy");

@@ -17,6 +17,7 @@ import {
   type RunningNginx,
   httpRequest,
   localNginxCopy,
+  localNginxSite,
   localNginxVersion,
   requireNginxTools,
   startNginx,
@@ -35,23 +36,7 @@ describe("the scaled example's emitted files", () => {
     const report = runCheck("production", { configFile: EXAMPLE, extraArgs: ["--emit", dir] });
     assert.equal(report.status, 0, report.stderr);
     local = await localNginxCopy(readFileSync(path.join(dir, "nginx.conf"), "utf8"), localNginxVersion(tools.nginx));
-    nginx = await startNginx(tools.nginx, {
-      dir: local.dir,
-      certDir: local.certDir,
-      webroot: local.webroot,
-      staticRoot: path.join(local.dir, "static"),
-      httpPort: local.httpPort,
-      httpsPort: local.httpsPort,
-      confPath: local.confPath,
-      input: {
-        hosts: { api: "unused.example" },
-        upstream: { alias: "api", port: 8000 },
-        hsts: false,
-        loadBalancer: { drainFlag: DRAIN_FLAG_PATH },
-        listen: { address: "127.0.0.1", httpPort: local.httpPort, httpsPort: local.httpsPort, probePort: local.loadBalancer?.probePort },
-        runtime: { pidFile: path.join(local.dir, "nginx.pid"), errorLog: path.join(local.dir, "error.log") },
-      },
-    });
+    nginx = await startNginx(tools.nginx, localNginxSite(local));
   });
 
   after(async () => {

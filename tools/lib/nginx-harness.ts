@@ -16,6 +16,7 @@ import {
   ACME_WEBROOT,
   CERT_DIR,
   DRAIN_DIR,
+  DRAIN_FLAG_PATH,
   HTTP2_DIRECTIVE_SINCE,
   NGINX_PROBE_PORT,
   UPSTREAM_RESOLVE_SINCE,
@@ -235,6 +236,35 @@ export async function localNginxCopy(emitted: string, localVersion: string): Pro
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, text);
   return { dir, confPath, certDir, webroot, httpPort, httpsPort, ...(loadBalancer ? { loadBalancer } : {}), hosts, text };
+}
+
+/**
+ * The copy as startNginx takes a site. nginx serves the copy's own config: the input only says
+ * which ports to wait for (behind a load balancer, the HTTP and the probe port) and where the
+ * pid file and the error log are.
+ */
+export function localNginxSite(local: LocalNginxCopy): NginxSite {
+  return {
+    dir: local.dir,
+    certDir: local.certDir,
+    webroot: local.webroot,
+    staticRoot: join(local.dir, "static"),
+    httpPort: local.httpPort,
+    httpsPort: local.httpsPort,
+    confPath: local.confPath,
+    input: {
+      hosts: { api: "unused.example" },
+      upstream: { alias: "api", port: 8000 },
+      hsts: false,
+      ...(local.loadBalancer
+        ? {
+            loadBalancer: { drainFlag: DRAIN_FLAG_PATH },
+            listen: { address: "127.0.0.1", httpPort: local.httpPort, httpsPort: local.httpsPort, probePort: local.loadBalancer.probePort },
+          }
+        : {}),
+      runtime: { pidFile: join(local.dir, "nginx.pid"), errorLog: join(local.dir, "error.log") },
+    },
+  };
 }
 
 export interface RunningNginx {
