@@ -2,7 +2,7 @@
 // blocking production (and only warning on staging).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runCheck, writeStackVariant } from "../support/check";
+import { printedDeployOrder, runCheck, writeStackVariant } from "../support/check";
 import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 const position = (order: string[][], nameEnd: string) => order.findIndex((level) => level.some((n) => n.endsWith(nameEnd)));
@@ -26,8 +26,7 @@ describe("npm run check: deploy", () => {
 
     const text = runCheck("production", { json: false });
     assert.equal(text.status, 0);
-    const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
-    const lineOf = (nameEnd: string) => section.split("\n").findIndex((l) => new RegExp(`${nameEnd}(,|$| )`).test(l));
+    const { section, lineOf } = printedDeployOrder(text.stdout);
     const lines = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map(lineOf);
     assert.ok(
       lines.every((l) => l > 0),
@@ -51,8 +50,7 @@ describe("npm run check: deploy", () => {
     const text = runCheck("production", { configFile: file, json: false });
     assert.equal(text.status, 0, text.stdout + text.stderr);
     assert.match(text.stdout, /0 mandatory/);
-    const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
-    const lineOf = (nameEnd: string) => section.split("\n").findIndex((l) => new RegExp(`${nameEnd}(,|$| )`).test(l));
+    const { section, lineOf } = printedDeployOrder(text.stdout);
     const steps = [
       "-backup [backup]",
       "-migrate [migrate]",

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { ROOT } from "../support/program";
-import { runCheck } from "../support/check";
+import { printedDeployOrder, runCheck } from "../support/check";
 
 const EXAMPLE = path.join(ROOT, "examples", "Pulumi.production-scaled.yaml");
 const STACK = "dropstack-production";
@@ -68,8 +68,8 @@ describe("npm run check: past one droplet", () => {
 
     const text = runCheck("production", { configFile: EXAMPLE, json: false });
     assert.equal(text.status, 0);
-    const section = text.stdout.slice(text.stdout.indexOf("Deploy order"));
-    const lineOf = (name: string) => section.split("\n").findIndex((l) => new RegExp(`[ .,]${name}(,|$| )`).test(l));
+    const { section, lineOf } = printedDeployOrder(text.stdout);
+    // Each whole name: after the level's number or the comma before it.
     const lines = [
       `${STACK}-migrate`,
       `${STACK}-undrain`,
@@ -77,7 +77,7 @@ describe("npm run check: past one droplet", () => {
       `${STACK}-2-undrain`,
       `${STACK}-3-drain`,
       `${STACK}-smoke`,
-    ].map(lineOf);
+    ].map((name) => lineOf(`[ .,]${name}`));
     assert.ok(
       lines.every((l) => l > 0),
       section,

@@ -48,6 +48,17 @@ function spawnCheck(stack: string, options: { configFile?: string; json?: boolea
   return report;
 }
 
+/**
+ * The deploy order `npm run check` prints (without --json): its section of the output, from
+ * the heading on, and the line naming a step. `lineOf` takes a regular expression that a step
+ * ends with, followed on its line by a comma, a space or the line's end; -1 when none does.
+ */
+export function printedDeployOrder(stdout: string): { section: string; lineOf: (stepEnd: string) => number } {
+  const section = stdout.slice(stdout.indexOf("Deploy order"));
+  const lines = section.split("\n");
+  return { section, lineOf: (stepEnd) => lines.findIndex((l) => new RegExp(`${stepEnd}(,|$| )`).test(l)) };
+}
+
 const SHARED_VARIANTS = "shared-stack-variants";
 
 function isSharedVariant(configFile: string): boolean {
