@@ -2,9 +2,9 @@
 // replica is one: pg_basebackup over a replication connection on loopback, with the
 // connection to the primary written for recovery (-R), started read-only on a port of its
 // own. The primary must run with wal_level replica and WAL senders (see PRIMARY_SETTINGS).
-import { appendFileSync, existsSync, rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { PostgresServer } from "../../tools/lib/postgres";
+import { type PostgresServer, startDataDir } from "../../tools/lib/postgres";
 import { asUnprivileged, freePort, makeTempDir, requireTools, run } from "../../tools/lib/system";
 
 /** What a primary needs for a standby to stream from it (the test servers turn WAL senders off). */
@@ -24,16 +24,10 @@ export interface Standby {
 
 export async function startStandby(primary: PostgresServer, osUser = "nobody"): Promise<Standby> {
   const tool = (name: string) => ({ command: join(primary.binDir, name), debianPackage: "postgresql" });
-  const tools = requireTools([tool("pg_basebackup"), tool("pg_ctl"), tool("psql")]);
-  const [pgBasebackup, pgCtl, psqlPath] = ["pg_basebackup", "pg_ctl", "psql"].map((name) => tools[join(primary.binDir, name)]);
+  const pgBasebackup = requireTools([tool("pg_basebackup"), tool("pg_ctl"), tool("psql")])[join(primary.binDir, "pg_basebackup")];
   const baseDir = makeTempDir("standby");
   const dataDir = join(baseDir, "data");
   const logFile = join(baseDir, "server.log");
-  const fail = (what: string, result: { status: number | null; stderr: string }) => {
-    const log = existsSync(logFile) ? run(["tail", "-n", "30", logFile]).stdout : "";
-    rmSync(baseDir, { recursive: true, force: true });
-    return new Error(`${what} failed (${result.status}): ${result.stderr}\n${log}`);
-  };
 
   // The superuser has REPLICATION; the data directory ends up owned by the server's OS user.
   const backup = run(
@@ -53,46 +47,36 @@ export async function startStandby(primary: PostgresServer, osUser = "nobody"): 
     ),
     { cwd: baseDir },
   );
-  if (backup.status !== 0) throw fail("pg_basebackup", backup);
+  if (backup.status !== 0) {
+    rmSync(baseDir, { recursive: true, force: true });
+    throw new Error(`pg_basebackup failed (${backup.status}): ${backup.stderr}`);
+  }
 
   const port = await freePort();
   // The copied postgresql.conf names the primary's port and socket directory; later lines win.
   appendFileSync(join(dataDir, "postgresql.conf"), `port = '${port}'\nunix_socket_directories = '${baseDir}'\nhot_standby = 'on'\n`);
-  const start = run(asUnprivileged([pgCtl, "--pgdata", dataDir, "--log", logFile, "--wait", "--timeout", "60", "start"], osUser), {
-    cwd: baseDir,
+  const server = startDataDir({
+    name: "the standby",
+    binDir: primary.binDir,
+    baseDir,
+    dataDir,
+    logFile,
+    port,
+    osUser,
+    superuser: { user: primary.user, password: primary.password },
   });
-  if (start.status !== 0) throw fail("starting the standby", start);
 
-  const url = (database = "postgres", role = { user: primary.user, password: primary.password }) =>
-    `postgresql://${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  const psql = (sql: string, database = "postgres") => {
-    const result = run([psqlPath, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url(database), "-f", "-"], { input: sql });
-    if (result.status !== 0) throw new Error(`psql on the standby's ${database} failed (${result.status}): ${result.stderr}`);
-    return result.stdout.trim();
-  };
-
-  let stopped = false;
   return {
     port,
     logFile,
-    url,
-    psql,
+    ...server,
     caughtUp: async (timeoutMs = 30_000) => {
       const target = primary.psql("SELECT pg_current_wal_lsn()");
       const deadline = Date.now() + timeoutMs;
-      while (psql(`SELECT pg_last_wal_replay_lsn() >= '${target}'::pg_lsn`) !== "t") {
+      while (server.psql(`SELECT pg_last_wal_replay_lsn() >= '${target}'::pg_lsn`) !== "t") {
         if (Date.now() > deadline) throw new Error(`the standby did not replay up to ${target} in ${timeoutMs} ms; see ${logFile}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-    },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      const stop = run(asUnprivileged([pgCtl, "--pgdata", dataDir, "--mode", "fast", "--wait", "--timeout", "60", "stop"], osUser), {
-        cwd: baseDir,
-      });
-      rmSync(baseDir, { recursive: true, force: true });
-      if (stop.status !== 0) throw new Error(`pg_ctl stop (standby) failed (${stop.status}): ${stop.stderr}`);
     },
   };
 }

@@ -183,28 +183,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       .map(([key, value]) => `${key} = '${value.replace(/'/g, "''")}'\n`)
       .join(""),
   );
-  const pgCtl = tools[join(binDir, "pg_ctl")];
-  const start = run(asUnprivileged([pgCtl, "--pgdata", dataDir, "--log", logFile, "--wait", "--timeout", "60", "start"], osUser), {
-    cwd: baseDir,
-  });
-  if (start.status !== 0) {
-    const log = existsSync(logFile) ? run(["tail", "-n", "30", logFile]).stdout : "";
-    rmSync(baseDir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL did not start (${start.status}): ${start.stderr}\n${log}`);
-  }
-
-  const url = (database = "postgres", role = { user, password }) =>
-    `postgresql://${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-
-  const psql = (sql: string, database = "postgres") => {
-    const result = run([tools[join(binDir, "psql")], "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url(database), "-f", "-"], {
-      input: sql,
-    });
-    if (result.status !== 0) throw new Error(`psql on ${database} failed (${result.status}): ${result.stderr}`);
-    return result.stdout.trim();
-  };
-
-  let stopped = false;
+  const running = startDataDir({ name: "PostgreSQL", binDir, baseDir, dataDir, logFile, port, osUser, superuser: { user, password } });
   return {
     majorVersion,
     host: "127.0.0.1",
@@ -214,10 +193,59 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     binDir,
     dataDir,
     logFile,
+    url: running.url,
+    psql: running.psql,
+    createDatabase: (name) => void running.psql(`CREATE DATABASE ${quoteIdentifier(name)}`),
+    dropDatabase: (name) => void running.psql(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+    stop: running.stop,
+  };
+}
+
+/** The server of a data directory, as startDataDir runs it. */
+export type DataDirServer = Pick<PostgresServer, "url" | "psql" | "stop">;
+
+/**
+ * Starts the server of `dataDir`, whose postgresql.conf names `port`, with pg_ctl as `osUser`,
+ * logging to `logFile`: the superuser's URLs and psql, and a stop that removes `baseDir` (the
+ * folder that holds them all, removed too when the server does not start). `name` says which
+ * server in errors.
+ */
+export function startDataDir(options: {
+  name: string;
+  binDir: string;
+  baseDir: string;
+  dataDir: string;
+  logFile: string;
+  port: number;
+  osUser: string;
+  superuser: { user: string; password: string };
+}): DataDirServer {
+  const { name, binDir, baseDir, dataDir, logFile, port, osUser, superuser } = options;
+  const pgCtl = join(binDir, "pg_ctl");
+  const start = run(asUnprivileged([pgCtl, "--pgdata", dataDir, "--log", logFile, "--wait", "--timeout", "60", "start"], osUser), {
+    cwd: baseDir,
+  });
+  if (start.status !== 0) {
+    const log = existsSync(logFile) ? run(["tail", "-n", "30", logFile]).stdout : "";
+    rmSync(baseDir, { recursive: true, force: true });
+    throw new Error(`${name} did not start (${start.status}): ${start.stderr}\n${log}`);
+  }
+
+  const url = (database = "postgres", role = superuser) =>
+    `postgresql://${encodeURIComponent(role.user)}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+  const psql = (sql: string, database = "postgres") => {
+    const result = run([join(binDir, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url(database), "-f", "-"], {
+      input: sql,
+    });
+    if (result.status !== 0) throw new Error(`psql on ${name}'s ${database} failed (${result.status}): ${result.stderr}`);
+    return result.stdout.trim();
+  };
+
+  let stopped = false;
+  return {
     url,
     psql,
-    createDatabase: (name) => void psql(`CREATE DATABASE ${quoteIdentifier(name)}`),
-    dropDatabase: (name) => void psql(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -225,7 +253,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         cwd: baseDir,
       });
       rmSync(baseDir, { recursive: true, force: true });
-      if (stop.status !== 0) throw new Error(`pg_ctl stop failed (${stop.status}): ${stop.stderr}`);
+      if (stop.status !== 0) throw new Error(`pg_ctl stop (${name}) failed (${stop.status}): ${stop.stderr}`);
     },
   };
 }
