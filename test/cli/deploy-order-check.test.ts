@@ -2,7 +2,7 @@
 // blocking production (and only warning on staging).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { printedDeployOrder, runCheck, writeStackVariant } from "../support/check";
+import { assertPrintedInOrder, runCheck, writeStackVariant } from "../support/check";
 import { checkUnsafeVariant } from "../support/unsafe-stacks";
 
 const position = (order: string[][], nameEnd: string) => order.findIndex((level) => level.some((n) => n.endsWith(nameEnd)));
@@ -26,16 +26,7 @@ describe("npm run check: deploy", () => {
 
     const text = runCheck("production", { json: false });
     assert.equal(text.status, 0);
-    const { section, lineOf } = printedDeployOrder(text.stdout);
-    const lines = ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"].map(lineOf);
-    assert.ok(
-      lines.every((l) => l > 0),
-      section,
-    );
-    assert.deepEqual(
-      [...lines].sort((a, b) => a - b),
-      lines,
-    );
+    assertPrintedInOrder(text.stdout, ["-backup", "-migrate", "-api-0", "-api-1", "-api-2", "-smoke"]);
   });
 
   it("with every verification step configured, passes the policy pack and prints migrate → verify → replicas → smoke → watch → prune", () => {
@@ -50,7 +41,6 @@ describe("npm run check: deploy", () => {
     const text = runCheck("production", { configFile: file, json: false });
     assert.equal(text.status, 0, text.stdout + text.stderr);
     assert.match(text.stdout, /0 mandatory/);
-    const { section, lineOf } = printedDeployOrder(text.stdout);
     const steps = [
       "-backup [backup]",
       "-migrate [migrate]",
@@ -61,14 +51,9 @@ describe("npm run check: deploy", () => {
       "-watch [watch]",
       "-prune-images",
     ];
-    const lines = steps.map((step) => lineOf(step.replace(/[[\]]/g, "\\$&")));
-    assert.ok(
-      lines.every((l) => l > 0),
-      `${JSON.stringify(lines)}\n${section}`,
-    );
-    assert.deepEqual(
-      [...lines].sort((a, b) => a - b),
-      lines,
+    const { section, lines } = assertPrintedInOrder(
+      text.stdout,
+      steps.map((step) => step.replace(/[[\]]/g, "\\$&")),
     );
     assert.equal(new Set(lines).size, lines.length, section);
   });

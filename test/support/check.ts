@@ -1,5 +1,6 @@
 // Runs `npm run check`'s entry point as users do, on a committed stack file or on a
 // modified copy, and returns its exit status and --json report.
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -49,14 +50,25 @@ function spawnCheck(stack: string, options: { configFile?: string; json?: boolea
 }
 
 /**
- * The deploy order `npm run check` prints (without --json): its section of the output, from
- * the heading on, and the line naming a step. `lineOf` takes a regular expression that a step
- * ends with, followed on its line by a comma, a space or the line's end; -1 when none does.
+ * Asserts that the deploy order `npm run check` prints (without --json) names every step on a
+ * line of its own section, each on the line of the step before it or a later one. A step is a
+ * regular expression its name ends with, followed on the line by a comma, a space or the
+ * line's end. Answers the section and the steps' lines.
  */
-export function printedDeployOrder(stdout: string): { section: string; lineOf: (stepEnd: string) => number } {
+export function assertPrintedInOrder(stdout: string, stepEnds: string[]): { section: string; lines: number[] } {
   const section = stdout.slice(stdout.indexOf("Deploy order"));
-  const lines = section.split("\n");
-  return { section, lineOf: (stepEnd) => lines.findIndex((l) => new RegExp(`${stepEnd}(,|$| )`).test(l)) };
+  const sectionLines = section.split("\n");
+  const lines = stepEnds.map((stepEnd) => sectionLines.findIndex((l) => new RegExp(`${stepEnd}(,|$| )`).test(l)));
+  assert.ok(
+    lines.every((l) => l > 0),
+    `${JSON.stringify(lines)}\n${section}`,
+  );
+  assert.deepEqual(
+    [...lines].sort((a, b) => a - b),
+    lines,
+    section,
+  );
+  return { section, lines };
 }
 
 const SHARED_VARIANTS = "shared-stack-variants";
