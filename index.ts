@@ -23,7 +23,7 @@ import { Frontend } from "./components/frontend";
 import { PromotionGuard } from "./components/promotion";
 import { Rotation } from "./components/rotation";
 import { Valkey } from "./components/valkey";
-import { drainWaitSeconds, undrainWaitSeconds } from "./components/network/balancer";
+import { UNDRAIN_TIMEOUT_SECONDS, drainWaitSeconds, undrainWaitSeconds } from "./components/network/balancer";
 import { renderDrainCommand, renderUndrainCommand } from "./components/proxy/commands";
 import { SERVICES } from "./components/observability/settings";
 
@@ -279,7 +279,7 @@ const proxy = newProxy(host, app, 1);
 const rotate = (droplet: Host, dropletApp: App, dropletFrontend: Frontend | undefined, dropletProxy: AnyProxy, n: number) =>
   new Rotation(dropletName(n), {
     connection: droplet.connection,
-    create: renderUndrainCommand({ waitSeconds: undrainWaitSeconds(), timeoutSeconds: 300 }),
+    create: renderUndrainCommand({ waitSeconds: undrainWaitSeconds(), timeoutSeconds: UNDRAIN_TIMEOUT_SECONDS }),
     triggers: pulumi
       .all([dropletApp.drain?.id, dropletApp.rolloutTriggers, pulumi.all((dropletFrontend?.replicas ?? []).map((c) => c.id))])
       .apply(([drainId, triggers, frontendIds]) => [drainId, ...triggers, ...frontendIds]),

@@ -18,18 +18,33 @@ export const LOAD_BALANCER_HEALTHCHECK = {
   healthyThreshold: 2,
 } as const;
 
+/** The health check's timing, as DigitalOcean's load balancer takes it. */
+export interface HealthCheckTiming {
+  checkIntervalSeconds: number;
+  responseTimeoutSeconds: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+}
+
 /** Extra time beyond the thresholds: a check may have started just before the change. */
 const SETTLE_SECONDS = 5;
 
 /** How long after a drain the load balancer has surely stopped sending new requests to the droplet. */
-export function drainWaitSeconds(check: typeof LOAD_BALANCER_HEALTHCHECK = LOAD_BALANCER_HEALTHCHECK): number {
+export function drainWaitSeconds(check: HealthCheckTiming = LOAD_BALANCER_HEALTHCHECK): number {
   return check.unhealthyThreshold * check.checkIntervalSeconds + check.responseTimeoutSeconds + SETTLE_SECONDS;
 }
 
 /** How long after nginx answers healthy again the load balancer has surely put the droplet back. */
-export function undrainWaitSeconds(check: typeof LOAD_BALANCER_HEALTHCHECK = LOAD_BALANCER_HEALTHCHECK): number {
+export function undrainWaitSeconds(check: HealthCheckTiming = LOAD_BALANCER_HEALTHCHECK): number {
   return check.healthyThreshold * check.checkIntervalSeconds + SETTLE_SECONDS;
 }
+
+/**
+ * How long the undrain waits for nginx to answer the health check again. The replicas are
+ * healthy by then and nginx needs only its resolver's next answer, so this is generous; past
+ * it the deploy fails with the droplet still out of the load balancer rather than hanging.
+ */
+export const UNDRAIN_TIMEOUT_SECONDS = 300;
 
 export interface ForwardingRule<Name> {
   entryProtocol: "http" | "https";
