@@ -26,8 +26,14 @@ export const databaseClusterProtected: ResourceValidationPolicy = {
   }),
 };
 
-/** The config key that sets a managed cluster's node count, by engine (PostgreSQL when it cannot be told). */
-const NODES_KEY: Record<string, string> = { pg: "dropstack:postgres.nodes", valkey: "dropstack:scale.valkey.nodes" };
+/**
+ * The config key that sets a managed cluster's node count, and the counts with a standby, by
+ * engine (PostgreSQL when it cannot be told): DigitalOcean gives Valkey one standby at most.
+ */
+const NODES: Record<string, { key: string; withStandby: string }> = {
+  pg: { key: "dropstack:postgres.nodes", withStandby: "2 or 3" },
+  valkey: { key: "dropstack:scale.valkey.nodes", withStandby: "2" },
+};
 
 /**
  * Why a cluster has no standby node to fail over to, or undefined when it has one: shared by
@@ -35,8 +41,8 @@ const NODES_KEY: Record<string, string> = { pg: "dropstack:postgres.nodes", valk
  */
 export function standbyProblem(cluster: { engine?: unknown; nodeCount?: unknown }): string | undefined {
   if (Number(cluster.nodeCount) >= 2) return undefined;
-  const key = NODES_KEY[String(cluster.engine)] ?? NODES_KEY.pg;
-  return `the cluster has ${String(cluster.nodeCount)} node(s): set ${key} to 2 or 3 for a standby that takes over on failure`;
+  const { key, withStandby } = NODES[String(cluster.engine)] ?? NODES.pg;
+  return `the cluster has ${String(cluster.nodeCount)} node(s): set ${key} to ${withStandby} for a standby that takes over on failure`;
 }
 
 export const databaseClusterHighlyAvailable: ResourceValidationPolicy = {
