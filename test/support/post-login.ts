@@ -5,14 +5,23 @@
 // post-login-event-object and .../post-login-api-object).
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { basename } from "node:path";
 import vm from "node:vm";
 import { CLAIM_NAMESPACE_SECRET, POST_LOGIN_ACTION_PATH, readPostLoginActionCode } from "../../components/identity/action";
 
 export type PostLoginHandler = (event: unknown, api: unknown) => Promise<void>;
 
-export function loadWithRequire(): PostLoginHandler {
+/** A post-login Action's file: post-login.js unless told (mfa-opt-in.js is one too). */
+export interface ActionFile {
+  path: string;
+  code: () => string;
+}
+
+const POST_LOGIN_ACTION: ActionFile = { path: POST_LOGIN_ACTION_PATH, code: readPostLoginActionCode };
+
+export function loadWithRequire(action: ActionFile = POST_LOGIN_ACTION): PostLoginHandler {
   const load = createRequire(__filename);
-  return (load(POST_LOGIN_ACTION_PATH) as { onExecutePostLogin: PostLoginHandler }).onExecutePostLogin;
+  return (load(action.path) as { onExecutePostLogin: PostLoginHandler }).onExecutePostLogin;
 }
 
 /**
@@ -22,7 +31,8 @@ export function loadWithRequire(): PostLoginHandler {
  * the time of the call, so a test's mock of any of them reaches the Action in both ways of
  * loading.
  */
-export function loadInFreshContext(options: { withRuntime?: boolean } = {}): PostLoginHandler {
+export function loadInFreshContext(options: { withRuntime?: boolean; action?: ActionFile } = {}): PostLoginHandler {
+  const action = options.action ?? POST_LOGIN_ACTION;
   const module = { exports: {} as Record<string, unknown> };
   const runtime = options.withRuntime
     ? {
@@ -34,13 +44,24 @@ export function loadInFreshContext(options: { withRuntime?: boolean } = {}): Pos
       }
     : {};
   const context = vm.createContext({ module, exports: module.exports, ...runtime });
-  vm.runInContext(readPostLoginActionCode(), context, { filename: "post-login.js" });
+  vm.runInContext(action.code(), context, { filename: basename(action.path) });
   const handler = module.exports.onExecutePostLogin;
   assert.equal(typeof handler, "function", "the Action exports onExecutePostLogin");
   return handler as PostLoginHandler;
 }
 
 export const NAMESPACE = "https://api.example.com";
+
+/** event.user of the example events, a fresh copy each time: a verified database user. */
+export function exampleUser(): Record<string, unknown> {
+  return {
+    app_metadata: {},
+    email: "ada@example.com",
+    email_verified: true,
+    user_id: "auth0|0000000000000001",
+    user_metadata: {},
+  };
+}
 
 /** A post-login event shaped like Auth0's documented one. */
 export function loginEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -63,13 +84,7 @@ export function loginEvent(overrides: Record<string, unknown> = {}): Record<stri
     stats: { logins_count: 3 },
     tenant: { id: "example" },
     transaction: { protocol: "oidc-basic-profile", requested_scopes: ["openid", "profile"] },
-    user: {
-      app_metadata: {},
-      email: "ada@example.com",
-      email_verified: true,
-      user_id: "auth0|0000000000000001",
-      user_metadata: {},
-    },
+    user: exampleUser(),
     ...overrides,
   };
 }

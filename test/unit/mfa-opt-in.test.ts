@@ -6,26 +6,12 @@
 // combination of protocol, enrolment, requested ACR values and the session's completed
 // methods is generated, and the expectation is stated once.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { describe, it } from "node:test";
-import vm from "node:vm";
 import { MFA_OPT_IN_ACTION_PATH, readMfaOptInActionCode } from "../../components/identity/action";
-
-type Handler = (event: unknown, api: unknown) => Promise<void>;
+import { type PostLoginHandler as Handler, exampleUser, loadInFreshContext, loadWithRequire } from "../support/post-login";
 
 const MFA_ACR = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
-
-function loadWithRequire(): Handler {
-  return (createRequire(__filename)(MFA_OPT_IN_ACTION_PATH) as { onExecutePostLogin: Handler }).onExecutePostLogin;
-}
-
-function loadInFreshContext(): Handler {
-  const module = { exports: {} as Record<string, unknown> };
-  const context = vm.createContext({ module, exports: module.exports });
-  vm.runInContext(readMfaOptInActionCode(), context, { filename: "mfa-opt-in.js" });
-  assert.equal(typeof module.exports.onExecutePostLogin, "function", "the Action exports onExecutePostLogin");
-  return module.exports.onExecutePostLogin as Handler;
-}
+const MFA_OPT_IN = { path: MFA_OPT_IN_ACTION_PATH, code: readMfaOptInActionCode };
 
 interface LoginCase {
   protocol: string | undefined;
@@ -51,14 +37,7 @@ function loginEvent(c: LoginCase): Record<string, unknown> {
       ...(c.acrValues === undefined ? {} : { acr_values: c.acrValues }),
       requested_scopes: ["openid", "profile"],
     },
-    user: {
-      app_metadata: {},
-      email: "ada@example.com",
-      email_verified: true,
-      user_id: "auth0|0000000000000001",
-      user_metadata: {},
-      ...(c.multifactor === undefined ? {} : { multifactor: c.multifactor }),
-    },
+    user: { ...exampleUser(), ...(c.multifactor === undefined ? {} : { multifactor: c.multifactor }) },
   };
 }
 
@@ -97,8 +76,8 @@ function expectChallenge(c: LoginCase): boolean {
 }
 
 const loaders: [string, () => Handler][] = [
-  ["loaded with require", loadWithRequire],
-  ["evaluated in a fresh VM context with only exports and module", loadInFreshContext],
+  ["loaded with require", () => loadWithRequire(MFA_OPT_IN)],
+  ["evaluated in a fresh VM context with only exports and module", () => loadInFreshContext({ action: MFA_OPT_IN })],
 ];
 
 for (const [how, load] of loaders) {
