@@ -2,24 +2,19 @@
 // policy pack, and the deploy order it prints takes the droplets one at a time, whatever their
 // number, after one backup and one migration.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { ROOT } from "../support/program";
-import { assertPrintedInOrder, runCheck } from "../support/check";
+import { assertPrintedInOrder, runCheck, writeStackVariant } from "../support/check";
 
 const EXAMPLE = path.join(ROOT, "examples", "Pulumi.production-scaled.yaml");
 const STACK = "dropstack-production";
 const dropletName = (n: number) => (n === 1 ? STACK : `${STACK}-${n}`);
 
 function exampleWith(edit: (config: Record<string, unknown>) => void): string {
-  const document = parse(readFileSync(EXAMPLE, "utf8")) as { config: Record<string, unknown> };
-  edit(document.config);
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "dropstack-stack-")), "Pulumi.production.yaml");
-  writeFileSync(file, stringify(document));
-  return file;
+  return writeStackVariant("production", edit, EXAMPLE);
 }
 
 /** Where each step's level is in the printed order; -1 when it is missing. */

@@ -96,16 +96,16 @@ export function sharedStackVariant(stack: string, edit: (config: Record<string, 
   return file;
 }
 
-function stackVariantText(stack: string, edit: (config: Record<string, unknown>) => void): string {
-  const document = parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+function stackVariantText(stack: string, edit: (config: Record<string, unknown>) => void, source?: string): string {
+  const document = parse(readFileSync(source ?? path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
   edit(document.config);
   return stringify(document);
 }
 
-/** A copy of a committed stack file with top-level `dropstack:` keys changed by `edit`. */
-export function writeStackVariant(stack: string, edit: (config: Record<string, unknown>) => void): string {
+/** A copy of a committed stack file (or of `source`, e.g. an example) with top-level `dropstack:` keys changed by `edit`. */
+export function writeStackVariant(stack: string, edit: (config: Record<string, unknown>) => void, source?: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "dropstack-stack-")), `Pulumi.${stack}.yaml`);
-  writeFileSync(file, stackVariantText(stack, edit));
+  writeFileSync(file, stackVariantText(stack, edit, source));
   return file;
 }
 
